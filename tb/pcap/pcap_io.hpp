@@ -1,0 +1,70 @@
+// pcap/pcapng reading (libpcap offline reader) and nanosecond pcap writing.
+// Every error names the file and, where one is involved, the 1-based record number.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "proto/bytes.hpp"
+
+typedef struct pcap pcap_t;
+typedef struct pcap_dumper pcap_dumper_t;
+
+namespace nic::pcap {
+
+class PcapError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Packet {
+  uint64_t ts_ns = 0;     // capture time, nanoseconds since the epoch
+  uint32_t orig_len = 0;  // length on the wire (without FCS)
+  Bytes data;             // captured bytes (caplen)
+  uint64_t index = 0;     // 1-based record number in the file
+};
+
+class Reader {
+ public:
+  // Opens pcap or pcapng; throws PcapError for a missing/unreadable file, garbage, or a link
+  // type other than Ethernet.
+  explicit Reader(const std::string& path);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  // Next record; false at a clean end of file. Throws PcapError for a truncated record or one
+  // whose captured length exceeds the snap length.
+  bool next(Packet& out);
+  const std::string& path() const { return path_; }
+  uint32_t snaplen() const { return snaplen_; }
+  bool nanosecond_file() const { return nano_; }  // the file itself stores nanoseconds
+
+ private:
+  std::string path_;
+  pcap_t* p_ = nullptr;
+  uint32_t snaplen_ = 0;
+  bool nano_ = false;
+  uint64_t count_ = 0;
+};
+
+class Writer {
+ public:
+  // Writes a classic pcap with the nanosecond magic, Ethernet link type.
+  explicit Writer(const std::string& path, uint32_t snaplen = 262144);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  void write(uint64_t ts_ns, ByteView frame);
+  void close();  // flushes; throws PcapError if the file could not be written
+  uint64_t count() const { return count_; }
+
+ private:
+  std::string path_;
+  pcap_t* dead_ = nullptr;
+  pcap_dumper_t* d_ = nullptr;
+  uint32_t snaplen_;
+  uint64_t count_ = 0;
+};
+
+}  // namespace nic::pcap
