@@ -1,0 +1,15 @@
+// Subcommand registration. Each add_*_command attaches a subcommand and a callback that
+// stores its exit status; run_selected returns it.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace nicsim {
+void add_gen_command(CLI::App& app);
+// Runs the callback of whichever subcommand was parsed; returns the process exit status.
+int run_selected(CLI::App& app);
+// Subcommands set this from their callbacks (0 ok, 1 run failed, 2 bad input).
+void set_exit_status(int status);
+}  // namespace nicsim

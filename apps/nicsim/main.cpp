@@ -1,0 +1,19 @@
+// nicsim: command-line front end. Each subcommand lives in its own cmd_*.cpp and registers
+// itself here.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "apps/nicsim/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nicsim: cycle-accurate model of an NVMe/TCP receive-offload SmartNIC"};
+  app.require_subcommand(1);
+  nicsim::add_gen_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return nicsim::run_selected(app);
+}
