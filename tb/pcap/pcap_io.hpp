@@ -45,6 +45,7 @@ class Reader {
   pcap_t* p_ = nullptr;
   uint32_t snaplen_ = 0;
   bool nano_ = false;
+  bool pcapng_ = false;  // classic pcap records get extra framing checks in next()
   uint64_t count_ = 0;
 };
 

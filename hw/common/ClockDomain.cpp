@@ -1,0 +1,66 @@
+#include "hw/common/ClockDomain.hpp"
+
+#include <cmath>
+
+namespace nic::hw {
+
+using namespace sc_core;
+
+ClockDomain::ClockDomain(sc_module_name name, double mhz)
+    : sc_module(name), mhz_(mhz), period_(std::round(1e6 / mhz), SC_PS) {
+  SC_HAS_PROCESS(ClockDomain);
+  SC_METHOD(on_edge);
+  sensitive << edge_;
+  dont_initialize();
+}
+
+void ClockDomain::wake_at(const sc_time& t) {
+  const uint64_t p = period_.value();
+  want((t.value() + p - 1) / p);
+}
+
+void ClockDomain::want(uint64_t c) {
+  const uint64_t now = cycle();
+  // An edge cannot fire twice in one cycle.
+  if (last_fired_ != kNone && c <= last_fired_) c = last_fired_ + 1;
+  if (c < now) c = now;
+  if (c == armed_) return;
+  if (armed_ != kNone && armed_ <= now) {
+    // This cycle's edge is firing and on_edge has not run yet: it will arm the wish.
+    later_.push(c);
+    return;
+  }
+  if (armed_ != kNone) {
+    if (c > armed_) {
+      later_.push(c);
+      return;
+    }
+    later_.push(armed_);  // overridden by an earlier edge; re-armed after that one
+  }
+  arm(c);
+}
+
+void ClockDomain::arm(uint64_t c) {
+  armed_ = c;
+  const sc_time at = time_of(c);
+  const sc_time now = sc_time_stamp();
+  if (at <= now)
+    edge_.notify(SC_ZERO_TIME);
+  else
+    edge_.notify(at - now);
+}
+
+void ClockDomain::on_edge() {
+  const uint64_t now = cycle();
+  last_fired_ = now;
+  armed_ = kNone;
+  ++active_cycles_;
+  while (!later_.empty() && later_.top() <= now) later_.pop();
+  if (!later_.empty()) {
+    const uint64_t c = later_.top();
+    later_.pop();
+    arm(c);
+  }
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,60 @@
+// A gated clock: edges fire only while some block has work, so idle stretches of a trace
+// cost no simulation activity, yet every active cycle stays aligned to the clock grid.
+//
+// Blocks make their per-cycle process sensitive to edge(). During a tick a block (or a
+// channel in its update phase) calls request_next() when it needs the following cycle too;
+// an external source (the MAC's arrival schedule) calls wake_at() for a future time.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+namespace nic::hw {
+
+class ClockDomain : public sc_core::sc_module {
+ public:
+  ClockDomain(sc_core::sc_module_name name, double mhz);
+
+  const sc_core::sc_event& edge() const { return edge_; }
+  const sc_core::sc_time& period() const { return period_; }
+  double mhz() const { return mhz_; }
+
+  // Keep the clock running for the cycle after the current one (the hot path: cheap when the
+  // next edge is already armed).
+  void request_next() {
+    const uint64_t c = cycle() + 1;
+    if (armed_ != c) want(c);
+  }
+  // Make sure an edge fires at the first clock edge at or after `t`.
+  void wake_at(const sc_core::sc_time& t);
+
+  // Index of the current clock cycle: simulated time divided by the period.
+  uint64_t cycle() const { return cycle_at(sc_core::sc_time_stamp()); }
+  uint64_t cycle_at(const sc_core::sc_time& t) const {
+    return uint64_t(t.value() / period_.value());
+  }
+  sc_core::sc_time time_of(uint64_t cycle) const { return period_ * double(cycle); }
+  // Cycles in which an edge actually fired (the ones the blocks were evaluated in).
+  uint64_t active_cycles() const { return active_cycles_; }
+
+ private:
+  static constexpr uint64_t kNone = UINT64_MAX;
+  void want(uint64_t c);
+  void arm(uint64_t c);
+  void on_edge();
+
+  double mhz_;
+  sc_core::sc_time period_;
+  sc_core::sc_event edge_;
+  // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are
+  // armed one at a time as edges fire.
+  uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
+  uint64_t last_fired_ = kNone;  // last cycle whose edge fired
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
+  uint64_t active_cycles_ = 0;
+};
+
+}  // namespace nic::hw

@@ -1,0 +1,80 @@
+// A clocked valid/ready FIFO between two blocks of one clock domain.
+//
+// Two-phase like a register: an item pushed in cycle t is visible to the consumer from
+// t+1, and space freed by a pop in cycle t is visible to the producer from t+1. Results
+// therefore never depend on the order SystemC evaluates the blocks within a cycle. With
+// depth >= 2 the channel sustains one item per cycle.
+//
+// Items are plain structs moved through a ring; no signals, no per-item allocation.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/common/ClockDomain.hpp"
+#include "hw/common/Occupancy.hpp"
+
+namespace nic::hw {
+
+template <class T>
+class StreamChannel : public sc_core::sc_prim_channel {
+ public:
+  StreamChannel(const char* name, ClockDomain& clk, uint32_t depth)
+      : sc_prim_channel(name), clk_(clk), ring_(depth ? depth : 1), occ_(depth ? depth : 1) {}
+
+  uint32_t depth() const { return uint32_t(ring_.size()); }
+
+  // Producer side.
+  bool can_push() const { return occ_at_start_ + staged_ < ring_.size(); }
+  void push(T&& v) {
+    ring_[(head_ + count_) % ring_.size()] = std::move(v);
+    ++count_;
+    ++staged_;
+    ++pushes_;
+    request_update();
+  }
+  // The producer had an item but found the channel full this cycle.
+  void note_blocked() { ++blocked_cycles_; }
+
+  // Consumer side.
+  bool can_pop() const { return visible_ > 0; }
+  T& front() { return ring_[head_]; }
+  T take() {
+    T v = std::move(ring_[head_]);
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    --visible_;
+    request_update();
+    return v;
+  }
+
+  uint32_t occupancy() const { return count_; }
+  const Occupancy& stats() const { return occ_; }
+  uint64_t pushes() const { return pushes_; }
+  uint64_t blocked_cycles() const { return blocked_cycles_; }
+  // Closes the occupancy histogram at the end of a run.
+  void finish_stats() { occ_.record(clk_.cycle(), count_); }
+
+ protected:
+  void update() override {
+    visible_ += staged_;
+    staged_ = 0;
+    occ_at_start_ = count_;
+    occ_.record(clk_.cycle(), count_);
+    if (count_) clk_.request_next();
+  }
+
+ private:
+  ClockDomain& clk_;
+  std::vector<T> ring_;
+  uint32_t head_ = 0, count_ = 0;  // count_ includes staged items
+  uint32_t staged_ = 0;            // pushed this cycle, not yet visible
+  uint32_t visible_ = 0;           // poppable by the consumer
+  uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
+  Occupancy occ_;
+  uint64_t pushes_ = 0, blocked_cycles_ = 0;
+};
+
+}  // namespace nic::hw
