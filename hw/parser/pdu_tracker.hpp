@@ -41,8 +41,8 @@ const char* to_string(Region r);
 // A run of payload bytes of one region of one PDU, in one packet.
 struct Segment {
   Region region = Region::Unframed;
-  // PDU fields, meaningful for every region after Header (for Header segments they hold what
-  // was decoded by the end of the segment; use PacketPlan::headers for headers).
+  // PDU fields, meaningful for every region after Header (header contents are reported
+  // through PacketPlan::headers).
   nvme::PduType type = nvme::PduType::ICReq;
   uint8_t flags = 0;          // PDU FLAGS (LAST_PDU, SUCCESS, ...)
   bool completes_pdu = false; // the segment's last byte is the PDU's last byte
@@ -100,10 +100,9 @@ class PduTracker {
   void frame(ByteView payload, PacketPlan& out);
   void consume_header(const uint8_t* p, uint32_t n);
   void region_done(PacketPlan& out);
-  void header_done(PacketPlan& out);
-  void fail(PacketPlan& out, nvme::PduError err);
-  void enter_region();  // picks the region that contains pos_, or ends the PDU
-  void next_pdu();
+  void report(PacketPlan& out, nvme::PduError err, bool hdgst_ok);
+  void enter_region(PacketPlan& out);  // the region holding pos_, or the end of the PDU
+  void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
 
   static constexpr uint32_t kStoredHeader = 24;  // fields beyond byte 24 are never needed

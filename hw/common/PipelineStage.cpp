@@ -1,0 +1,43 @@
+#include "hw/common/PipelineStage.hpp"
+
+namespace nic::hw {
+
+PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
+                             StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
+    : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
+      line_(latency_ + 1) {
+  SC_HAS_PROCESS(PipelineStage);
+  SC_METHOD(tick);
+  sensitive << clk.edge();
+  dont_initialize();
+}
+
+void PipelineStage::tick() {
+  const uint64_t now = clk_.cycle();
+  if (count_ && line_[head_].ready <= now) {
+    if (out_.can_push()) {
+      out_.push(std::move(line_[head_].beat));
+      head_ = (head_ + 1) % line_.size();
+      --count_;
+    } else {
+      out_.note_blocked();
+      ++stats_.stall_cycles;
+    }
+  }
+  if (hold_) {
+    --hold_;
+    ++stats_.busy_cycles;
+  } else if (in_.can_pop() && count_ < line_.size()) {
+    Beat b = in_.take();
+    const uint32_t cost = accept(b);
+    hold_ = cost > 1 ? cost - 1 : 0;
+    ++stats_.beats;
+    stats_.packets += b.sop;
+    ++stats_.busy_cycles;
+    line_[(head_ + count_) % line_.size()] = {b, now + latency_ + hold_};
+    ++count_;
+  }
+  if (count_ || hold_) clk_.request_next();
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,16 @@
+#include "hw/common/packet.hpp"
+
+namespace nic::hw {
+
+const char* to_string(Bypass b) {
+  switch (b) {
+    case Bypass::None: return "none";
+    case Bypass::NotTcp: return "not_tcp";
+    case Bypass::BadChecksum: return "bad_checksum";
+    case Bypass::FlowMiss: return "flow_miss";
+    case Bypass::OutOfSeq: return "out_of_seq";
+  }
+  return "?";
+}
+
+}  // namespace nic::hw

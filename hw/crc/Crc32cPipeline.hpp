@@ -1,0 +1,26 @@
+// CRC32C pipeline: runs each offloaded frame's data bytes through the flow's CrcEngine as the
+// beats pass (per-flow running digest across packets, digests split across packets) and sets
+// the frame's crc-ok verdict on its last beat.
+// Latency: crc.latency_cycles. Throughput: one beat (datapath_bytes) per cycle.
+#pragma once
+#include "hw/common/PipelineStage.hpp"
+#include "hw/nic/flow_context.hpp"
+
+namespace nic::hw {
+
+class Crc32cPipeline : public PipelineStage {
+ public:
+  Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
+                 StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency);
+  uint64_t frames_crc_ok() const { return crc_ok_; }
+
+ protected:
+  uint32_t accept(Beat& b) override;
+
+ private:
+  FlowContexts& flows_;
+  size_t cursor_ = 0;
+  uint64_t crc_ok_ = 0;
+};
+
+}  // namespace nic::hw

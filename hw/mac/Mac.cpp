@@ -1,0 +1,104 @@
+#include "hw/mac/Mac.hpp"
+
+#include <algorithm>
+
+namespace nic::hw {
+
+using namespace sc_core;
+
+namespace {
+constexpr uint32_t kPreambleBytes = 8;
+constexpr uint32_t kMinFrameBytes = 14;  // an Ethernet header; anything shorter is a runt
+}  // namespace
+
+Mac::Mac(sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& out, const MacParams& params,
+         Source source, DropSink drop)
+    : sc_module(name), clk_(clk), out_(out), p_(params), source_(std::move(source)),
+      drop_(std::move(drop)), ps_per_byte_(8000.0 / params.line_rate_gbps),
+      fifo_occ_(params.fifo_bytes) {
+  SC_HAS_PROCESS(Mac);
+  SC_METHOD(tick);
+  sensitive << clk.edge();
+  dont_initialize();
+  SC_METHOD(fetch_next);  // runs once at time zero to schedule the first arrival
+}
+
+// Puts the next frame of the trace on the wire and wakes the clock when it has arrived.
+void Mac::fetch_next() {
+  if (pending_ || source_exhausted_) return;
+  uint64_t ts = 0;
+  PacketCtx* p = source_(ts);
+  if (!p) {
+    source_exhausted_ = true;
+    return;
+  }
+  const uint64_t len = p->frame.size();
+  uint64_t start = p_.honour_timestamps ? std::max(ts, wire_free_ps_) : wire_free_ps_;
+  if (!stats_.frames_in) stats_.first_start_ps = start;
+  // The frame is complete once preamble, frame and FCS are in; the gap only delays the next.
+  const uint64_t received = start + uint64_t((kPreambleBytes + len + 4) * ps_per_byte_);
+  wire_free_ps_ = start + uint64_t((len + p_.wire_overhead_bytes) * ps_per_byte_);
+  stats_.wire_busy_ps += wire_free_ps_ - start;
+  stats_.last_end_ps = received;
+  p->wire_start_ps = start;
+  p->wire_end_ps = received;
+  pending_ = p;
+  clk_.wake_at(sc_time(double(received), SC_PS));
+}
+
+void Mac::admit_arrivals(uint64_t now_ps) {
+  while (pending_ && pending_->wire_end_ps <= now_ps) {
+    PacketCtx* p = pending_;
+    pending_ = nullptr;
+    ++stats_.frames_in;
+    stats_.bytes_in += p->frame.size();
+    const uint32_t len = uint32_t(p->frame.size());
+    if (len > p_.max_frame_bytes) {
+      ++stats_.drop_oversize;
+      drop_(p, "oversize");
+    } else if (len < kMinFrameBytes) {
+      ++stats_.drop_runt;
+      drop_(p, "runt");
+    } else if (fifo_used_ + len > p_.fifo_bytes) {
+      ++stats_.drop_fifo_full;
+      drop_(p, "mac_fifo_full");
+    } else {
+      p->perr = net::parse_frame(p->frame, p->pf);
+      p->csum_ok = p->perr == net::ParseError::None && p->pf.ip_checksum_ok && p->pf.tcp_checksum_ok;
+      fifo_.push_back(p);
+      fifo_used_ += len;
+      fifo_occ_.record(clk_.cycle(), fifo_used_);
+    }
+    fetch_next();
+  }
+}
+
+void Mac::tick() {
+  admit_arrivals(sc_time_stamp().value());
+  if (!fifo_.empty()) {
+    if (out_.can_push()) {
+      PacketCtx* p = fifo_.front();
+      const uint32_t len = uint32_t(p->frame.size());
+      Beat b;
+      b.pkt = p;
+      b.off = head_off_;
+      b.len = uint16_t(std::min<uint32_t>(p_.beat_bytes, len - head_off_));
+      b.sop = head_off_ == 0;
+      head_off_ += b.len;
+      b.eop = head_off_ == len;
+      fifo_used_ -= b.len;
+      fifo_occ_.record(clk_.cycle(), fifo_used_);
+      if (b.eop) {
+        fifo_.pop_front();
+        head_off_ = 0;
+        ++stats_.frames_out;
+      }
+      out_.push(std::move(b));
+    } else {
+      out_.note_blocked();
+    }
+  }
+  if (!fifo_.empty()) clk_.request_next();
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,45 @@
+#include "hw/parser/PduParser.hpp"
+
+namespace nic::hw {
+
+PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
+                     StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
+                     uint32_t cycles_per_extra_header)
+    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header) {}
+
+uint32_t PduParser::accept(Beat& b) {
+  PacketCtx& p = *b.pkt;
+  if (b.sop) {
+    cursor_ = 0;
+    p.plan.in_seq = false;
+    p.plan.segs.clear();
+    p.plan.headers.clear();
+    if (p.bypass != Bypass::None) return 1;
+    FlowContext& f = flows_[size_t(p.flow)];
+    if (!f.active) {
+      p.bypass = Bypass::FlowMiss;
+      return 1;
+    }
+    f.tracker.plan(p.pf.seq, ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len), p.plan);
+    if (!p.plan.in_seq) {
+      if (p.pf.payload_len) {
+        p.bypass = Bypass::OutOfSeq;
+        ++st_.out_of_seq;
+      }
+      return 1;
+    }
+    ++st_.frames_planned;
+    st_.headers += p.plan.headers.size();
+    for (const PduInfo& h : p.plan.headers) st_.header_errors += h.err != nvme::PduError::None;
+  }
+  if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;
+  uint32_t starts = 0;
+  for_each_slice(p, b, cursor_, [&](const Segment& s) {
+    starts += s.region == Region::Header && s.pdu_off == 0;
+  });
+  const uint32_t extra = starts > 1 ? (starts - 1) * extra_ : 0;
+  st_.extra_header_cycles += extra;
+  return 1 + extra;
+}
+
+}  // namespace nic::hw

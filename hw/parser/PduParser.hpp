@@ -1,0 +1,34 @@
+// NVMe/TCP PDU parser: for each frame of an offloaded flow, asks the flow's PduTracker where
+// every PDU header, digest, pad and data byte lies (the plan the CRC and placement blocks act
+// on). Frames not exactly in sequence pass through untouched and stop the flow's offload.
+// Latency: `latency` cycles. Throughput: one beat per cycle, plus
+// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
+#pragma once
+#include "hw/common/PipelineStage.hpp"
+#include "hw/nic/flow_context.hpp"
+
+namespace nic::hw {
+
+struct PduParserStats {
+  uint64_t frames_planned = 0, out_of_seq = 0, headers = 0, header_errors = 0;
+  uint64_t extra_header_cycles = 0;
+};
+
+class PduParser : public PipelineStage {
+ public:
+  PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
+            StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
+            uint32_t cycles_per_extra_header);
+  const PduParserStats& parser_stats() const { return st_; }
+
+ protected:
+  uint32_t accept(Beat& b) override;
+
+ private:
+  FlowContexts& flows_;
+  const uint32_t extra_;
+  size_t cursor_ = 0;  // segment cursor within the current frame
+  PduParserStats st_;
+};
+
+}  // namespace nic::hw

@@ -1,0 +1,136 @@
+#include "hw/pcie/HostMemory.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace nic {
+
+namespace {
+
+// True when [addr, addr + n) does not run past 2^64.
+bool fits(uint64_t addr, uint64_t n) {
+  return n == 0 || n - 1 <= std::numeric_limits<uint64_t>::max() - addr;
+}
+
+// Calls f(page_number, offset_in_page, offset_in_buffer, length) for each page touched.
+template <typename F>
+void for_each_page(uint64_t addr, size_t n, F f) {
+  size_t done = 0;
+  while (done < n) {
+    const uint64_t a = addr + done;
+    const size_t off = size_t(a % HostMemory::kPageSize);
+    const size_t len = std::min(n - done, size_t(HostMemory::kPageSize) - off);
+    f(a / HostMemory::kPageSize, off, done, len);
+    done += len;
+  }
+}
+
+}  // namespace
+
+HostMemory::HostMemory(sc_core::sc_module_name name, sc_core::sc_time access_latency)
+    : sc_module(name), socket("socket"), latency_(access_latency) {
+  socket.register_b_transport(this, &HostMemory::b_transport);
+  socket.register_transport_dbg(this, &HostMemory::transport_dbg);
+}
+
+void HostMemory::write(uint64_t addr, const uint8_t* p, size_t n) {
+  if (!fits(addr, n)) throw std::out_of_range("HostMemory::write past 2^64");
+  copy_in(addr, p, n, nullptr, 0);
+}
+
+void HostMemory::read(uint64_t addr, uint8_t* p, size_t n) const {
+  if (!fits(addr, n)) throw std::out_of_range("HostMemory::read past 2^64");
+  copy_out(addr, p, n, nullptr, 0);
+}
+
+Bytes HostMemory::read(uint64_t addr, size_t n) const {
+  Bytes b(n);
+  read(addr, b.data(), n);
+  return b;
+}
+
+HostMemory::Stats HostMemory::stats() const {
+  Stats s = stats_;
+  s.pages_allocated = pages_.size();
+  return s;
+}
+
+bool HostMemory::check(tlm::tlm_generic_payload& gp) const {
+  const unsigned sw = gp.get_streaming_width();
+  tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+  if (!fits(gp.get_address(), gp.get_data_length()))
+    st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  else if (sw != 0 && sw < gp.get_data_length())  // streaming is not supported; 0 means unset
+    st = tlm::TLM_BURST_ERROR_RESPONSE;
+  else if (gp.get_byte_enable_ptr() && gp.get_byte_enable_length() == 0)
+    st = tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
+  gp.set_response_status(st);
+  return st == tlm::TLM_OK_RESPONSE;
+}
+
+void HostMemory::apply(tlm::tlm_generic_payload& gp) {
+  const uint64_t addr = gp.get_address();
+  const size_t n = gp.get_data_length();
+  const uint8_t* be = gp.get_byte_enable_ptr();
+  const size_t be_len = gp.get_byte_enable_length();
+  if (gp.is_write())
+    copy_in(addr, gp.get_data_ptr(), n, be, be_len);
+  else if (gp.is_read())
+    copy_out(addr, gp.get_data_ptr(), n, be, be_len);
+}
+
+void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  delay += latency_;
+  if (!check(gp)) return;
+  const size_t n = gp.get_data_length();
+  if (gp.is_write()) {
+    if (observer_) observer_(gp.get_address(), n, gp);
+    ++stats_.tlm_writes;
+    stats_.tlm_bytes_written += n;
+  } else if (gp.is_read()) {
+    ++stats_.tlm_reads;
+    stats_.tlm_bytes_read += n;
+  }
+  apply(gp);
+}
+
+unsigned int HostMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
+  if (!check(gp)) return 0;
+  apply(gp);
+  return gp.is_read() || gp.is_write() ? gp.get_data_length() : 0;
+}
+
+void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be,
+                         size_t be_len) {
+  for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
+    auto& page = pages_[pn];
+    if (!page) page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialised: zeros
+    if (!be) {
+      std::memcpy(page.get() + off, src + pos, len);
+      return;
+    }
+    for (size_t i = 0; i < len; ++i)
+      if (be[(pos + i) % be_len] != TLM_BYTE_DISABLED) page[off + i] = src[pos + i];
+  });
+}
+
+void HostMemory::copy_out(uint64_t addr, uint8_t* dst, size_t n, const uint8_t* be,
+                          size_t be_len) const {
+  for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
+    const auto it = pages_.find(pn);
+    const uint8_t* page = it == pages_.end() ? nullptr : it->second.get();
+    if (!be) {
+      if (page)
+        std::memcpy(dst + pos, page + off, len);
+      else
+        std::memset(dst + pos, 0, len);
+      return;
+    }
+    for (size_t i = 0; i < len; ++i)
+      if (be[(pos + i) % be_len] != TLM_BYTE_DISABLED) dst[pos + i] = page ? page[off + i] : 0;
+  });
+}
+
+}  // namespace nic

@@ -1,0 +1,67 @@
+// Host DRAM: a TLM-2.0 target backed by sparse 4 KiB pages, so the whole 64-bit address space
+// is usable. Unwritten memory reads as zero. The driver model shares the process and uses the
+// direct accessors; only the NIC's DMA goes through the socket.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "proto/bytes.hpp"
+
+namespace nic {
+
+class HostMemory : public sc_core::sc_module {
+ public:
+  static constexpr uint64_t kPageSize = 4096;
+
+  // Called for every TLM write after it was checked and before it is applied.
+  using WriteObserver =
+      std::function<void(uint64_t addr, size_t len, const tlm::tlm_generic_payload&)>;
+
+  struct Stats {
+    uint64_t tlm_reads = 0;
+    uint64_t tlm_writes = 0;
+    uint64_t tlm_bytes_read = 0;
+    uint64_t tlm_bytes_written = 0;
+    uint64_t pages_allocated = 0;
+  };
+
+  tlm_utils::simple_target_socket<HostMemory> socket;
+
+  HostMemory(sc_core::sc_module_name name,
+             sc_core::sc_time access_latency = sc_core::SC_ZERO_TIME);
+
+  // Host software access (no latency, no observer, not counted). Throw std::out_of_range
+  // for a range running past 2^64.
+  void write(uint64_t addr, const uint8_t* p, size_t n);
+  void read(uint64_t addr, uint8_t* p, size_t n) const;
+  Bytes read(uint64_t addr, size_t n) const;
+
+  void set_write_observer(WriteObserver f) { observer_ = std::move(f); }
+  Stats stats() const;
+  sc_core::sc_time access_latency() const { return latency_; }
+
+ private:
+  const sc_core::sc_time latency_;
+  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // key: addr / kPageSize
+  WriteObserver observer_;
+  Stats stats_;
+
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  // Sets the response status from the payload attributes; true when the access may proceed.
+  bool check(tlm::tlm_generic_payload& gp) const;
+  void apply(tlm::tlm_generic_payload& gp);
+
+  // be == nullptr: all bytes enabled; otherwise byte i uses be[i % be_len].
+  void copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be, size_t be_len);
+  void copy_out(uint64_t addr, uint8_t* dst, size_t n, const uint8_t* be, size_t be_len) const;
+};
+
+}  // namespace nic

@@ -1,0 +1,252 @@
+#include "hw/pcie/PcieLink.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace nic {
+
+using sc_core::sc_time;
+using sc_core::sc_time_stamp;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+
+const PcieParams& validated(const PcieParams& p) {
+  if (!(p.gbps_per_direction > 0) || !(p.latency_ns >= 0) || p.max_payload == 0 ||
+      p.max_read_request == 0 || p.max_outstanding == 0)
+    throw std::invalid_argument("PcieParams: bandwidth, sizes and max_outstanding must be > 0");
+  return p;
+}
+
+template <typename T>
+std::vector<T> reserved(size_t n) {
+  std::vector<T> v;
+  v.reserve(n);
+  return v;
+}
+
+}  // namespace
+
+PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
+    : sc_module(name),
+      dma_target("dma_target"),
+      mem_init("mem_init"),
+      mmio_target("mmio_target"),
+      mmio_init("mmio_init"),
+      p_(validated(params)),
+      latency_(params.latency_ns, sc_core::SC_NS),
+      landing_(params.max_outstanding),
+      responses_(std::greater<Response>(), reserved<Response>(params.max_outstanding)) {
+  dma_target.register_nb_transport_fw(this, &PcieLink::nb_transport_fw);
+  dma_target.register_transport_dbg(this, &PcieLink::dma_dbg);
+  mmio_target.register_b_transport(this, &PcieLink::mmio_b_transport);
+  mmio_target.register_transport_dbg(this, &PcieLink::mmio_dbg);
+
+  SC_HAS_PROCESS(PcieLink);
+  SC_METHOD(land_method);
+  sensitive << land_ev_;
+  dont_initialize();
+  SC_METHOD(resp_method);
+  sensitive << resp_ev_;
+  dont_initialize();
+  SC_METHOD(accept_method);
+  sensitive << accept_ev_;
+  dont_initialize();
+  SC_THREAD(posted_thread);
+}
+
+uint64_t PcieLink::tlp_count(uint64_t addr, uint64_t len, uint64_t max) {
+  if (len == 0) return 1;
+  constexpr uint64_t kPage = 4096;
+  const auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  const uint64_t first = std::min(len, kPage - addr % kPage);
+  const uint64_t rest = len - first;
+  return ceil_div(first, max) + rest / kPage * ceil_div(kPage, max) + ceil_div(rest % kPage, max);
+}
+
+sc_time PcieLink::send(sc_time& wire_free, DirStats& d, const sc_time& start, uint64_t tlps,
+                       uint64_t payload) {
+  const uint64_t bytes = payload + tlps * p_.tlp_overhead;
+  const sc_time t(double(bytes) * 8.0 / p_.gbps_per_direction, sc_core::SC_NS);
+  wire_free = std::max(wire_free, start) + t;
+  d.tlps += tlps;
+  d.payload_bytes += payload;
+  d.wire_bytes += bytes;
+  d.busy += t;
+  return wire_free + latency_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DMA
+
+tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                             sc_time& delay) {
+  if (phase == tlm::BEGIN_REQ) {
+    if (stalled_) SC_REPORT_ERROR(name(), "BEGIN_REQ before END_REQ of the previous request");
+    if (inflight_ < p_.max_outstanding) {
+      accept(gp, sc_time_stamp() + delay);
+      phase = tlm::END_REQ;
+      return tlm::TLM_UPDATED;
+    }
+    stalled_ = &gp;
+    stalled_since_ = sc_time_stamp();
+    ++stats_.stalled_requests;
+    return tlm::TLM_ACCEPTED;
+  }
+  if (phase == tlm::END_RESP) {
+    if (&gp != resp_open_) SC_REPORT_ERROR(name(), "END_RESP for a response not sent");
+    resp_open_ = nullptr;
+    resp_free_ = sc_time_stamp() + delay;
+    finish_response();
+    resp_ev_.notify(delay);
+    return tlm::TLM_COMPLETED;
+  }
+  SC_REPORT_ERROR(name(), "dma_target accepts only BEGIN_REQ and END_RESP");
+  return tlm::TLM_COMPLETED;
+}
+
+void PcieLink::accept(tlm::tlm_generic_payload& gp, const sc_time& start) {
+  stats_.max_outstanding_seen = std::max(stats_.max_outstanding_seen, ++inflight_);
+  const uint64_t addr = gp.get_address(), len = gp.get_data_length();
+  sc_time at;
+  if (gp.is_write()) {
+    ++stats_.dma_writes;
+    at = send(up_free_, stats_.up, start, tlp_count(addr, len, p_.max_payload), len);
+  } else {
+    ++stats_.dma_reads;
+    at = send(up_free_, stats_.up, start, tlp_count(addr, len, p_.max_read_request), 0);
+  }
+  landing_[(landing_head_ + landing_count_) % landing_.size()] = {at, &gp};
+  if (landing_count_++ == 0) land_ev_.notify(at - sc_time_stamp());
+}
+
+void PcieLink::land_method() {
+  const sc_time now = sc_time_stamp();
+  while (landing_count_ && landing_[landing_head_].at <= now) {
+    tlm::tlm_generic_payload& gp = *landing_[landing_head_].gp;
+    landing_head_ = (landing_head_ + 1) % landing_.size();
+    --landing_count_;
+    sc_time d = SC_ZERO_TIME;
+    mem_init->b_transport(gp, d);
+    if (gp.is_write()) {
+      push_response(now + d, gp);
+      continue;
+    }
+    // Completions with the data; a failed read gets one completion without data.
+    const bool ok = gp.is_response_ok();
+    const uint64_t len = ok ? gp.get_data_length() : 0;
+    const uint64_t tlps = ok ? tlp_count(gp.get_address(), len, p_.max_payload) : 1;
+    push_response(send(down_free_, stats_.down, now + d, tlps, len), gp);
+  }
+  if (landing_count_) land_ev_.notify(landing_[landing_head_].at - now);
+}
+
+void PcieLink::push_response(const sc_time& at, tlm::tlm_generic_payload& gp) {
+  responses_.push({at, resp_seq_++, &gp});
+  resp_ev_.notify(at - sc_time_stamp());
+}
+
+void PcieLink::resp_method() {
+  const sc_time now = sc_time_stamp();
+  while (!resp_open_ && resp_free_ <= now && !responses_.empty() &&
+         responses_.top().at <= now) {
+    tlm::tlm_generic_payload& gp = *responses_.top().gp;
+    responses_.pop();
+    tlm::tlm_phase phase = tlm::BEGIN_RESP;
+    sc_time d = SC_ZERO_TIME;
+    const tlm::tlm_sync_enum r = dma_target->nb_transport_bw(gp, phase, d);
+    if (r == tlm::TLM_ACCEPTED) {
+      resp_open_ = &gp;
+    } else {
+      if (r == tlm::TLM_UPDATED && phase != tlm::END_RESP)
+        SC_REPORT_ERROR(name(), "BEGIN_RESP answered with a phase other than END_RESP");
+      resp_free_ = now + d;
+      finish_response();
+    }
+  }
+  if (!resp_open_ && !responses_.empty())
+    resp_ev_.notify(std::max(responses_.top().at, resp_free_) - now);
+}
+
+void PcieLink::finish_response() {
+  --inflight_;
+  if (stalled_) accept_ev_.notify(SC_ZERO_TIME);
+}
+
+void PcieLink::accept_method() {
+  if (!stalled_ || inflight_ >= p_.max_outstanding) return;
+  tlm::tlm_generic_payload& gp = *stalled_;
+  stalled_ = nullptr;
+  stats_.stall_time += sc_time_stamp() - stalled_since_;
+  accept(gp, sc_time_stamp());
+  tlm::tlm_phase phase = tlm::END_REQ;
+  sc_time d = SC_ZERO_TIME;
+  // The payload is queued here, so the initiator may not complete it early.
+  if (dma_target->nb_transport_bw(gp, phase, d) != tlm::TLM_ACCEPTED)
+    SC_REPORT_ERROR(name(), "END_REQ must be answered with TLM_ACCEPTED");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MMIO
+
+void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
+  // The wires order by simulated time, so catch up with the caller's local time first.
+  if (delay != SC_ZERO_TIME) wait(delay);
+  delay = SC_ZERO_TIME;
+  const uint64_t addr = gp.get_address(), len = gp.get_data_length();
+  if (gp.is_write()) {
+    ++stats_.mmio_writes;
+    const sc_time at = send(down_free_, stats_.down, sc_time_stamp(),
+                            tlp_count(addr, len, p_.max_payload), len);
+    const uint8_t* data = gp.get_data_ptr();
+    const uint8_t* be = gp.get_byte_enable_ptr();
+    posted_.push_back({at, addr, Bytes(data, data + len),
+                       be ? Bytes(be, be + gp.get_byte_enable_length()) : Bytes{},
+                       gp.get_streaming_width()});
+    if (posted_.size() == 1) posted_ev_.notify(at - sc_time_stamp());
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  ++stats_.mmio_reads;
+  wait(send(down_free_, stats_.down, sc_time_stamp(), tlp_count(addr, len, p_.max_read_request), 0) -
+       sc_time_stamp());
+  sc_time d = SC_ZERO_TIME;
+  mmio_init->b_transport(gp, d);
+  const bool ok = gp.is_response_ok();
+  const uint64_t cpl = ok ? len : 0;
+  const uint64_t tlps = ok ? tlp_count(addr, len, p_.max_payload) : 1;
+  wait(send(up_free_, stats_.up, sc_time_stamp() + d, tlps, cpl) - sc_time_stamp());
+}
+
+void PcieLink::posted_thread() {
+  for (;;) {
+    if (posted_.empty()) {
+      wait(posted_ev_);
+      continue;
+    }
+    PostedWrite& w = posted_.front();
+    if (w.at > sc_time_stamp()) {
+      wait(w.at - sc_time_stamp());
+      continue;
+    }
+    posted_gp_.set_command(tlm::TLM_WRITE_COMMAND);
+    posted_gp_.set_address(w.addr);
+    posted_gp_.set_data_ptr(w.data.data());
+    posted_gp_.set_data_length(unsigned(w.data.size()));
+    posted_gp_.set_byte_enable_ptr(w.byte_enable.empty() ? nullptr : w.byte_enable.data());
+    posted_gp_.set_byte_enable_length(unsigned(w.byte_enable.size()));
+    posted_gp_.set_streaming_width(w.streaming_width);
+    posted_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    // The target's annotated delay does not hold the link: posted writes pipeline.
+    sc_time d = SC_ZERO_TIME;
+    mmio_init->b_transport(posted_gp_, d);
+    // Like a real posted write, a failure cannot reach the driver; make it visible here.
+    if (!posted_gp_.is_response_ok())
+      SC_REPORT_WARNING(name(), ("posted MMIO write failed: " +
+                                 posted_gp_.get_response_string()).c_str());
+    posted_.pop_front();
+  }
+}
+
+}  // namespace nic

@@ -1,0 +1,128 @@
+// NIC <-> host PCIe link, approximately timed. Each direction is one serial wire: TLPs cost
+// (payload + tlp_overhead) / bandwidth and leave in FIFO order, then fly for `latency`.
+//
+// Upstream (device -> host): DMA writes, DMA read requests, MMIO read completions.
+// Downstream (host -> device): DMA read completions, MMIO writes, MMIO read requests.
+// One FIFO wire per direction gives PCIe's ordering for free: reads and completions never
+// pass posted writes.
+//
+// DMA (dma_target, AT base protocol, nb_transport_fw): BEGIN_REQ is accepted (END_REQ) only
+// while fewer than max_outstanding transactions are in flight; otherwise END_REQ follows on
+// nb_transport_bw when a slot frees. A write reaches host memory as one access when its last
+// TLP lands; a read accesses host memory when its last request TLP lands. BEGIN_RESP follows
+// on nb_transport_bw (at landing for writes, after the last completion for reads); the
+// initiator answers TLM_COMPLETED, or TLM_ACCEPTED and a later END_RESP. The initiator's
+// payload is passed to host memory as is (extensions included), so it carries memory's
+// response status back. mem_init's target must not wait(): it is called from a method.
+//
+// MMIO (mmio_target, b_transport from an SC_THREAD): writes are posted (the caller returns at
+// once; the write reaches mmio_init when it lands, from a thread of this module); reads wait
+// for request, register access and completion.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/pcie/pcie_params.hpp"
+#include "proto/bytes.hpp"
+
+namespace nic {
+
+class PcieLink : public sc_core::sc_module {
+ public:
+  struct DirStats {
+    uint64_t tlps = 0;
+    uint64_t payload_bytes = 0;
+    uint64_t wire_bytes = 0;  // payload + overhead
+    sc_core::sc_time busy;    // serialisation time; utilisation = busy / elapsed
+  };
+  struct Stats {
+    DirStats up;    // device -> host
+    DirStats down;  // host -> device
+    uint64_t dma_writes = 0, dma_reads = 0, mmio_writes = 0, mmio_reads = 0;
+    uint32_t max_outstanding_seen = 0;
+    uint64_t stalled_requests = 0;  // BEGIN_REQs that had to wait for a slot
+    sc_core::sc_time stall_time;    // summed wait of those requests
+  };
+
+  tlm_utils::simple_target_socket<PcieLink> dma_target;   // from the NIC's DMA (AT)
+  tlm_utils::simple_initiator_socket<PcieLink> mem_init;  // to host memory
+  tlm_utils::simple_target_socket<PcieLink> mmio_target;  // from the host driver
+  tlm_utils::simple_initiator_socket<PcieLink> mmio_init; // to the NIC's registers
+
+  PcieLink(sc_core::sc_module_name name, const PcieParams& params = {});
+
+  const PcieParams& params() const { return p_; }
+  const Stats& stats() const { return stats_; }
+  uint32_t outstanding() const { return inflight_; }
+
+  // TLPs needed for [addr, addr + len) with at most `max` payload bytes each, none crossing a
+  // 4 KiB boundary; a zero-length access still takes one TLP.
+  static uint64_t tlp_count(uint64_t addr, uint64_t len, uint64_t max);
+
+ private:
+  struct Landing {  // a DMA request arriving at the host
+    sc_core::sc_time at;
+    tlm::tlm_generic_payload* gp;
+  };
+  struct Response {  // a BEGIN_RESP due at `at`; seq keeps equal times in FIFO order
+    sc_core::sc_time at;
+    uint64_t seq;
+    tlm::tlm_generic_payload* gp;
+    bool operator>(const Response& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  struct PostedWrite {  // an MMIO write in flight; the caller's payload is gone by then
+    sc_core::sc_time at;
+    uint64_t addr;
+    Bytes data, byte_enable;
+    unsigned streaming_width;
+  };
+
+  const PcieParams p_;
+  const sc_core::sc_time latency_;
+
+  sc_core::sc_time up_free_, down_free_;  // when each wire finishes its queued TLPs
+  uint32_t inflight_ = 0;
+  tlm::tlm_generic_payload* stalled_ = nullptr;  // BEGIN_REQ waiting for a slot
+  sc_core::sc_time stalled_since_;
+  tlm::tlm_generic_payload* resp_open_ = nullptr;  // BEGIN_RESP sent, END_RESP awaited
+  sc_core::sc_time resp_free_;  // END_RESP time of the last response: no BEGIN_RESP before
+
+  // Landing times only grow, and at most max_outstanding requests are in flight: a fixed ring.
+  std::vector<Landing> landing_;
+  size_t landing_head_ = 0, landing_count_ = 0;
+  std::priority_queue<Response, std::vector<Response>, std::greater<Response>> responses_;
+  uint64_t resp_seq_ = 0;
+  std::deque<PostedWrite> posted_;
+  tlm::tlm_generic_payload posted_gp_;
+
+  sc_core::sc_event land_ev_, resp_ev_, accept_ev_, posted_ev_;
+  Stats stats_;
+
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
+  void mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int dma_dbg(tlm::tlm_generic_payload& gp) { return mem_init->transport_dbg(gp); }
+  unsigned int mmio_dbg(tlm::tlm_generic_payload& gp) { return mmio_init->transport_dbg(gp); }
+
+  void accept(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start);
+  void finish_response();
+  // Queues `bytes` in `tlps` TLPs on a wire no earlier than `start`; returns the landing time.
+  sc_core::sc_time send(sc_core::sc_time& wire_free, DirStats& d, const sc_core::sc_time& start,
+                        uint64_t tlps, uint64_t payload);
+  void push_response(const sc_core::sc_time& at, tlm::tlm_generic_payload& gp);
+
+  void land_method();     // DMA requests reach host memory
+  void resp_method();     // BEGIN_RESP in time order, one open at a time
+  void accept_method();   // a stalled BEGIN_REQ gets its slot
+  void posted_thread();   // posted MMIO writes reach the NIC's registers
+};
+
+}  // namespace nic

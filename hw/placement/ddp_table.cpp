@@ -1,0 +1,73 @@
+#include "hw/placement/ddp_table.hpp"
+
+namespace nic::hw {
+
+const char* to_string(DdpState s) {
+  switch (s) {
+    case DdpState::Free: return "Free";
+    case DdpState::Registered: return "Registered";
+    case DdpState::TeardownPending: return "TeardownPending";
+  }
+  return "?";
+}
+
+const char* to_string(DdpError e) {
+  switch (e) {
+    case DdpError::None: return "None";
+    case DdpError::CidOutOfRange: return "CidOutOfRange";
+    case DdpError::Busy: return "Busy";
+    case DdpError::NotRegistered: return "NotRegistered";
+    case DdpError::BadSgl: return "BadSgl";
+  }
+  return "?";
+}
+
+void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
+  slots_.resize(queue_size);
+  for (DdpContext& c : slots_) c.state = DdpState::Free;
+  max_sg_entries_ = max_sg_entries;
+  registered_ = 0;
+}
+
+DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len) {
+  if (cid >= slots_.size()) return {DdpError::CidOutOfRange, SglError::None};
+  DdpContext& c = slots_[cid];
+  if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
+  // Checked before copying, so an oversized list costs no allocation.
+  if (n > max_sg_entries_) return {DdpError::BadSgl, SglError::TooManyEntries};
+  c.sgl.assign(entries, n);
+  if (SglError e = c.sgl.validate(max_sg_entries_, io_len); e != SglError::None)
+    return {DdpError::BadSgl, e};
+  c.io_len = io_len;
+  c.state = DdpState::Registered;
+  ++registered_;
+  return {};
+}
+
+DdpError DdpTable::teardown(uint16_t cid) {
+  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
+  DdpContext& c = slots_[cid];
+  if (c.state != DdpState::Registered) return DdpError::NotRegistered;
+  c.state = DdpState::TeardownPending;
+  --registered_;
+  return DdpError::None;
+}
+
+DdpError DdpTable::finish_teardown(uint16_t cid) {
+  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
+  DdpContext& c = slots_[cid];
+  if (c.state != DdpState::TeardownPending) return DdpError::NotRegistered;
+  c.state = DdpState::Free;
+  return DdpError::None;
+}
+
+DdpContext* DdpTable::lookup(uint16_t cid) {
+  if (cid >= slots_.size() || slots_[cid].state != DdpState::Registered) return nullptr;
+  return &slots_[cid];
+}
+
+const DdpContext* DdpTable::slot(uint16_t cid) const {
+  return cid < slots_.size() ? &slots_[cid] : nullptr;
+}
+
+}  // namespace nic::hw

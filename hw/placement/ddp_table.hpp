@@ -1,0 +1,72 @@
+// Per-flow table of direct data placement (DDP) contexts, indexed by command ID, as the driver
+// registers them with setup(cid, SGL) before sending each read and releases them with
+// teardown(cid). Capacity is the queue size given at sk_add: CIDs 0..size-1 (like ConnectX-7,
+// which does not accept the full 16-bit range); any other CID is never registered.
+// Plain C++ (no SystemC). Slots keep their SGL storage, so steady-state setup does not allocate.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "hw/placement/sgl.hpp"
+
+namespace nic::hw {
+
+enum class DdpState : uint8_t {
+  Free,
+  Registered,       // placement allowed
+  TeardownPending,  // teardown requested: no new placement, in-flight DMA may still drain
+};
+const char* to_string(DdpState s);
+
+struct DdpContext {
+  DdpState state = DdpState::Free;
+  uint32_t io_len = 0;
+  Sgl sgl;
+};
+
+enum class DdpError : uint8_t {
+  None,
+  CidOutOfRange,   // CID >= queue size
+  Busy,            // setup: slot registered or still tearing down
+  NotRegistered,   // teardown: nothing registered; finish_teardown: no teardown pending
+  BadSgl,          // setup: see the SglError returned alongside
+};
+const char* to_string(DdpError e);
+
+struct DdpSetupResult {
+  DdpError err = DdpError::None;
+  SglError sgl_err = SglError::None;
+};
+
+class DdpTable {
+ public:
+  // sk_add: `queue_size` slots, all Free; SGLs are limited to `max_sg_entries`.
+  void reset(uint32_t queue_size, uint32_t max_sg_entries);
+
+  // Registers the buffer for `cid`; the SGL must describe exactly `io_len` bytes. On any
+  // error the slot's state is unchanged (a busy slot keeps its buffer, a free one stays Free).
+  DdpSetupResult setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len);
+  DdpSetupResult setup(uint16_t cid, const std::vector<SgEntry>& e, uint32_t io_len) {
+    return setup(cid, e.data(), e.size(), io_len);
+  }
+  // Stops placement for `cid` at once (Registered -> TeardownPending). The caller reports
+  // teardown_done once its in-flight DMA has drained, then calls finish_teardown.
+  DdpError teardown(uint16_t cid);
+  // TeardownPending -> Free: the CID can be registered again.
+  DdpError finish_teardown(uint16_t cid);
+
+  // The context placement may use for `cid`: null unless Registered.
+  DdpContext* lookup(uint16_t cid);
+  // The slot in any state (null when out of range), e.g. to see a pending teardown.
+  const DdpContext* slot(uint16_t cid) const;
+
+  uint32_t capacity() const { return uint32_t(slots_.size()); }
+  uint32_t registered() const { return registered_; }  // slots in state Registered
+
+ private:
+  std::vector<DdpContext> slots_;
+  uint32_t max_sg_entries_ = 0;
+  uint32_t registered_ = 0;
+};
+
+}  // namespace nic::hw
