@@ -394,14 +394,9 @@ bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   if (failed_ || buffered() < kCommonHeaderLen) return false;
   const ByteView rest = ByteView(buf_).sub(pos_);
   const CommonHeader ch = CommonHeader::decode(rest.data);
-  // Checked before the whole PDU arrives so a garbage PLEN is never waited for.
-  err = validate_header(ch, cp_);
-  if (err == PduError::None) {
-    if (rest.size < ch.plen) return false;
-    err = decode_pdu(rest.sub(0, ch.plen), cp_, out, verify_digests);
-  } else {
-    out.ch = ch;
-  }
+  // A bad header is reported before PLEN bytes arrive: a garbage PLEN is never waited for.
+  if (validate_header(ch, cp_) == PduError::None && rest.size < ch.plen) return false;
+  err = decode_pdu(rest, cp_, out, verify_digests);
   if (breaks_framing(err)) {
     failed_ = true;
     buf_.clear();

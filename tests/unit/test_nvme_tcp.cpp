@@ -324,8 +324,10 @@ TEST_CASE("nvme: CapsuleCmd with in-capsule data, both digests", "[nvme]") {
   sqe.b[39] = 0x01;  // SGL data block, offset (in-capsule)
   const Bytes payload = {1, 2, 3, 4, 5};
   const ConnParams cp = params(true, true);
-  Bytes golden = {0x04, 0x03, 0x48, 0x4C, 0x55, 0x00, 0x00, 0x00};  // PDO 76, PLEN 85
-  golden.insert(golden.end(), sqe.b.begin(), sqe.b.end());
+  Bytes golden(72, 0);
+  const uint8_t ch[8] = {0x04, 0x03, 0x48, 0x4C, 0x55, 0x00, 0x00, 0x00};  // PDO 76, PLEN 85
+  std::copy(std::begin(ch), std::end(ch), golden.begin());
+  std::copy(sqe.b.begin(), sqe.b.end(), golden.begin() + 8);
   append_le32(golden, crc_bitwise(golden.data(), 72));
   golden.insert(golden.end(), payload.begin(), payload.end());
   append_le32(golden, crc_bitwise(payload.data(), payload.size()));

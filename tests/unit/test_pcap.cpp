@@ -518,6 +518,11 @@ TEST_CASE("garbage, empty and missing files", "[pcap]") {
     write_file(path, f);
     CHECK(starts_with(error_of(path), path + ": "));
   }
+  SECTION("patched (Kuznetzov) pcap, whose record headers libpcap sizes differently") {
+    const std::string path = d.file("kuznetzov.pcap");
+    write_file(path, pcap_header(0xa1b2cd34, 65535, kLinkEthernet));
+    CHECK(error_of(path) == path + ": modified (Kuznetzov) pcap format is not supported");
+  }
   SECTION("empty file") {
     const std::string path = d.file("empty.pcap");
     write_file(path, {});

@@ -1,0 +1,135 @@
+#include "tb/gen/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "tb/gen/rng.hpp"
+
+namespace nic::gen {
+
+namespace {
+
+constexpr uint64_t kMaxIoSize = 64ull << 20;  // beyond any real MDTS; keeps traces sane
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+uint32_t parse_io_bytes(const std::string& text) {
+  const uint64_t n = parse_size(text);
+  if (n == 0 || n > kMaxIoSize)
+    throw std::invalid_argument("IO size '" + text + "' must be between 1 and 64M");
+  return uint32_t(n);
+}
+
+bool is_prob(double p) { return p >= 0 && p <= 1; }
+
+}  // namespace
+
+uint64_t parse_size(const std::string& raw) {
+  const std::string text = trim(raw);
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("not a size: '" + raw + "'");
+  }
+  uint64_t mult = 1;
+  const std::string suffix = text.substr(used);
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") mult = 1ull << 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mult = 1ull << 30;
+  else if (!suffix.empty() && suffix != "B") throw std::invalid_argument("bad size suffix in '" + raw + "'");
+  const double bytes = v * double(mult);
+  if (!(bytes >= 0) || bytes > 1e18 || bytes != std::floor(bytes))
+    throw std::invalid_argument("size '" + raw + "' is not a whole number of bytes");
+  return uint64_t(bytes);
+}
+
+std::string size_str(uint64_t n) {
+  static const char* const kSuffix[] = {"", "K", "M", "G"};
+  int i = 0;
+  while (i < 3 && n && n % 1024 == 0) {
+    n /= 1024;
+    ++i;
+  }
+  return std::to_string(n) + kSuffix[i];
+}
+
+IoSizeDist parse_io_size(const std::string& text) {
+  IoSizeDist d;
+  d.sizes.clear();
+  const auto colon = text.find(':');
+  if (colon != std::string::npos) {
+    d.kind = IoSizeDist::Kind::Uniform;
+    d.sizes = {parse_io_bytes(text.substr(0, colon)), parse_io_bytes(text.substr(colon + 1))};
+    if (d.sizes[0] > d.sizes[1]) throw std::invalid_argument("IO size range '" + text + "' is reversed");
+    return d;
+  }
+  size_t start = 0;
+  for (;;) {
+    const auto comma = text.find(',', start);
+    d.sizes.push_back(parse_io_bytes(text.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  d.kind = d.sizes.size() == 1 ? IoSizeDist::Kind::Fixed : IoSizeDist::Kind::List;
+  return d;
+}
+
+uint32_t IoSizeDist::draw(Rng& rng) const {
+  switch (kind) {
+    case Kind::Fixed:
+      return sizes[0];
+    case Kind::Uniform: {
+      // Block-sized reads when both bounds are whole 512-byte blocks, as a host would issue.
+      const uint32_t unit = (sizes[0] % 512 == 0 && sizes[1] % 512 == 0) ? 512 : 1;
+      return uint32_t(rng.range(sizes[0] / unit, sizes[1] / unit) * unit);
+    }
+    case Kind::List:
+      return sizes[rng.below(sizes.size())];
+  }
+  return sizes[0];
+}
+
+uint32_t IoSizeDist::max() const {
+  uint32_t m = 0;
+  for (uint32_t s : sizes) m = std::max(m, s);
+  return m;
+}
+
+std::string IoSizeDist::str() const {
+  std::string s;
+  const char* sep = kind == Kind::Uniform ? ":" : ",";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? sep : "") + size_str(sizes[i]);
+  return s;
+}
+
+std::string GenConfig::validate() const {
+  if (flows < 1 || flows > 4096) return "--flows must be 1..4096";
+  if (vlan > 4094) return "--vlan must be 0..4094";
+  if (qinq && vlan < 0) return "--qinq needs --vlan (the inner C-tag)";
+  if (svlan > 4094) return "--svlan must be 0..4094";
+  if (hpda > 31) return "--hpda must be 0..31";
+  if (queue_depth < 1 || queue_depth > 4096) return "--queue-depth must be 1..4096";
+  if (io_size.sizes.empty() || io_size.max() == 0) return "--io-size is empty";
+  if (total_bytes == 0 && ios == 0) return "--ios must be at least 1";
+  if (max_pdu_data != 0 && max_pdu_data < 16) return "--max-pdu-data must be 0 (no split) or >= 16";
+  const uint32_t m = effective_mss();
+  if (m < 64 || m > 65000) return "--mss must be 64..65000";
+  if (!(link_gbps > 0 && link_gbps <= 10000)) return "--link-gbps must be in (0, 10000]";
+  const double probs[] = {success_flag, imp.loss, imp.reorder, imp.dup, imp.corrupt_ddgst,
+                          imp.bad_tcp_csum, imp.plant_lookalike};
+  for (double p : probs)
+    if (!is_prob(p)) return "probabilities must be within [0, 1]";
+  if (imp.corrupt_ddgst > 0 && !ddgst) return "--corrupt-ddgst needs --ddgst";
+  if (imp.reorder_window < 1 || imp.reorder_window > 64) return "--reorder-window must be 1..64";
+  if (imp.retransmit_delay > 1000) return "--retransmit-delay must be 0..1000";
+  return {};
+}
+
+}  // namespace nic::gen

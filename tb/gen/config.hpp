@@ -1,0 +1,75 @@
+// Knobs of the NVMe/TCP read-traffic generator, and parsing of the size notations the command
+// line accepts ("128K", "4K:64K", "4K,64K,512K").
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nic::gen {
+
+class Rng;
+
+// Distribution of read sizes in bytes.
+struct IoSizeDist {
+  enum class Kind { Fixed, Uniform, List };
+  Kind kind = Kind::Fixed;
+  std::vector<uint32_t> sizes{128 * 1024};  // Fixed: {n}; Uniform: {lo, hi}; List: choices
+
+  uint32_t draw(Rng& rng) const;
+  uint32_t max() const;
+  std::string str() const;  // in the notation parse_io_size accepts
+};
+
+// Controller->host impairments. Probabilities apply per data-carrying TCP segment, except
+// corrupt_ddgst and plant_lookalike, which apply per read command.
+struct Impairments {
+  double loss = 0;            // segment missing, retransmitted later
+  double reorder = 0;         // segment delayed behind 1..reorder_window later ones
+  double dup = 0;             // segment sent twice in a row
+  double corrupt_ddgst = 0;   // one data PDU of the command carries a wrong DDGST
+  double bad_tcp_csum = 0;    // segment with a wrong TCP checksum, retransmitted later
+  double plant_lookalike = 0; // C2HData-header lookalike written into the read data
+  bool reseg_retransmit = false;  // retransmissions split at a different boundary
+  uint32_t retransmit_delay = 4;  // later segments of the flow before a retransmission
+  uint32_t reorder_window = 3;
+  bool any() const {
+    return loss > 0 || reorder > 0 || dup > 0 || bad_tcp_csum > 0;
+  }
+};
+
+struct GenConfig {
+  uint64_t seed = 1;
+  uint32_t flows = 1;
+  bool ipv6 = false;
+  int vlan = -1;          // C-tag VLAN ID, -1 = untagged
+  bool qinq = false;      // wrap the C-tag in an 802.1ad S-tag
+  uint16_t svlan = 1000;  // S-tag VLAN ID when qinq
+  bool hdgst = false;
+  bool ddgst = false;
+  uint8_t hpda = 0;
+  uint32_t queue_depth = 32;
+  IoSizeDist io_size;
+  uint64_t ios = 64;          // read commands in all, over all flows
+  uint64_t total_bytes = 0;   // when non-zero, replaces `ios`: reads until this many bytes
+  uint32_t max_pdu_data = 0;  // C2HData split at this many data bytes; 0 = one PDU per read
+  double success_flag = 0;    // probability a read ends with SUCCESS instead of CapsuleResp
+  uint32_t mss = 0;           // 0 = 1460 for IPv4, 1440 for IPv6
+  bool tcp_timestamps = false;
+  double link_gbps = 100;
+  Impairments imp;
+
+  uint32_t effective_mss() const { return mss ? mss : (ipv6 ? 1440 : 1460); }
+  // Payload bytes per full segment: MSS minus the timestamps option when in use.
+  uint32_t segment_payload() const { return effective_mss() - (tcp_timestamps ? 12 : 0); }
+  // Empty when consistent, else a message naming the offending knob.
+  std::string validate() const;
+};
+
+// "4096", "4K", "1.5M", "2G" (binary multiples). Throws std::invalid_argument on garbage.
+uint64_t parse_size(const std::string& text);
+// "128K" (fixed), "4K:64K" (uniform), "4K,64K,512K" (list). Throws std::invalid_argument.
+IoSizeDist parse_io_size(const std::string& text);
+// Compact form: 131072 -> "128K", 1000 -> "1000".
+std::string size_str(uint64_t n);
+
+}  // namespace nic::gen
