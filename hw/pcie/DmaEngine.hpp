@@ -64,8 +64,8 @@ class DmaEngine : public sc_core::sc_module {
   const DmaStats& stats() const { return stats_; }
 
  private:
-  struct Job {
-    tlm::tlm_generic_payload gp;
+  // The payload is the job's base, so the backward path finds the job from it.
+  struct Job : tlm::tlm_generic_payload {
     Bytes buf;
     Done done;
     uint64_t submitted = 0;  // cycle
