@@ -158,7 +158,7 @@ struct DmaMaster : sc_core::sc_module {
     }
   }
 
-  tlm::tlm_sync_enum nb_transport_bw(tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_time& d) {
+  tlm::tlm_sync_enum nb_transport_bw(tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_time&) {
     Txn& t = *by_gp_.at(&gp);
     if (ph == tlm::END_REQ) {
       if (t.was_accepted) errors.push_back("END_REQ twice");
