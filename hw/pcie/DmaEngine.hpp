@@ -60,7 +60,7 @@ class DmaEngine : public sc_core::sc_module {
 
   uint32_t queued() const { return queued_; }
   uint32_t in_flight() const { return in_flight_; }
-  bool idle() const { return queued_ == 0 && in_flight_ == 0 && !landed_; }
+  bool idle() const { return queued_ == 0 && in_flight_ == 0; }
   const DmaStats& stats() const { return stats_; }
 
  private:
@@ -72,10 +72,14 @@ class DmaEngine : public sc_core::sc_module {
     Job* next = nullptr;     // FIFO link: waiting, then landed
   };
 
+  enum class Stall : uint8_t { None, EndReq, Outstanding };
+
   void tick();
   Job& submit(bool is_write, uint64_t addr, uint32_t len, Done done);
   void issue(Job& j);
+  void landed(Job& j);
   void complete(Job& j);
+  void account_stall(Stall s, uint64_t now);
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
 
@@ -91,11 +95,12 @@ class DmaEngine : public sc_core::sc_module {
   };
   std::vector<std::unique_ptr<Job>> slots_;
   std::vector<Job*> free_;
-  Fifo waiting_;          // submitted, not yet issued
-  Fifo landed_fifo_;      // BEGIN_RESP seen, callback not yet run
-  uint32_t queued_ = 0, in_flight_ = 0;
-  uint32_t landed_ = 0;
+  Fifo waiting_;       // submitted, not yet issued
+  Fifo landed_fifo_;   // BEGIN_RESP seen, callback not yet run
+  uint32_t queued_ = 0, in_flight_ = 0;  // in_flight_ counts issued jobs until their callback
   tlm::tlm_generic_payload* req_open_ = nullptr;  // BEGIN_REQ sent, END_REQ awaited
+  Stall stall_ = Stall::None;  // why the head job could not issue, since stall_from_
+  uint64_t stall_from_ = 0;
   DmaStats stats_;
 };
 

@@ -209,8 +209,8 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     return;
   }
   ++stats_.mmio_reads;
-  wait(send(down_free_, stats_.down, sc_time_stamp(), tlp_count(addr, len, p_.max_read_request), 0) -
-       sc_time_stamp());
+  const uint64_t req_tlps = tlp_count(addr, len, p_.max_read_request);
+  wait(send(down_free_, stats_.down, sc_time_stamp(), req_tlps, 0) - sc_time_stamp());
   sc_time d = SC_ZERO_TIME;
   mmio_init->b_transport(gp, d);
   const bool ok = gp.is_response_ok();

@@ -52,6 +52,8 @@ class TcpEndpoint {
   uint32_t isn_;
   uint32_t ts_base_;
   uint32_t seg_payload_;
+  uint16_t mss_;
+  bool active_ = false;  // this side sent the first SYN
   std::optional<uint64_t> syn_at_;  // SYN (or SYN-ACK) still to send
   std::optional<uint64_t> ack_at_;  // pure ACK due at this time unless data carries it
   bool peer_syn_ = false;

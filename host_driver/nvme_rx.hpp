@@ -1,0 +1,160 @@
+// NVMe/TCP host receive path of one connection in the driver model: what Linux nvme-tcp
+// does with the in-order byte stream TCP hands it, with receive offload (ulp-ddp) in mind.
+//
+// It frames PDUs incrementally (a PDU may span any number of chunks; data is never buffered
+// whole) and, for each C2HData of an outstanding read:
+//   * copies into the command buffer the data bytes the NIC did not place. A byte counts as
+//     placed only if the arrival TCP accepted for it was a placed run, and that run put it
+//     exactly where this parse says it belongs (same CID, same buffer offset); every other
+//     byte is copied, so the buffer ends byte-exact whatever the NIC did;
+//   * checks the data digest: skipped only when every accepted arrival carrying the PDU's data
+//     or digest bytes was CRC-ok (the NIC's placement is then trusted, as Linux trusts it);
+//     otherwise recomputed in software over the command buffer, i.e. over what the user gets.
+// A read completes on its CapsuleResp or on a C2HData with SUCCESS; errors found on the way
+// stick to the command and are reported at completion.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "host_driver/tcp_receiver.hpp"
+#include "proto/bytes.hpp"
+#include "proto/nvme_tcp.hpp"
+
+namespace nic::host {
+
+enum class CmdStatus : uint8_t {
+  Ok,
+  DigestError,  // data digest mismatch
+  BadPdu,       // data outside the command's buffer, or the connection lost framing
+  NvmeError,    // the controller completed the command with an error status
+  ShortData,    // completed successfully but some buffer bytes never arrived
+  Terminated,   // the controller sent C2HTermReq
+};
+const char* to_string(CmdStatus s);  // "ok", "digest_error", "bad_pdu", ...
+
+enum class CrcMode : uint8_t {
+  None,  // no data digests on the connection (or no data PDU verified)
+  Hw,    // every data PDU was verified by the NIC
+  Sw,    // at least one data PDU was verified in software
+};
+const char* to_string(CrcMode m);  // "none", "hw", "sw"
+
+// Access to command buffers (the wrapper maps CID + offset to host memory through the SGL).
+struct BufferIo {
+  virtual ~BufferIo() = default;
+  virtual void write(uint16_t cid, uint32_t off, ByteView data) = 0;
+  virtual void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) = 0;
+};
+
+struct CmdResult {
+  uint16_t cid = 0;
+  CmdStatus status = CmdStatus::Ok;
+  CrcMode crc = CrcMode::None;
+  uint32_t length = 0;
+  uint32_t placed_bytes = 0;  // buffer bytes the NIC placed, each counted once
+  uint32_t copied_bytes = 0;  // buffer bytes the driver copied, each counted once
+  uint16_t nvme_status = 0;   // CQE status field without the phase bit; 0 with SUCCESS
+};
+
+struct NvmeRxStats {
+  uint64_t pdus = 0;
+  uint64_t data_pdus = 0;
+  uint64_t hw_crc_pdus = 0;     // data digests trusted from the NIC
+  uint64_t sw_crc_pdus = 0;     // data digests computed in software
+  uint64_t sw_crc_bytes = 0;
+  uint64_t digest_errors = 0;
+  uint64_t placed_bytes = 0;
+  uint64_t copied_bytes = 0;
+  uint64_t misplaced_bytes = 0;  // marked placed, but not where the parse puts them: copied
+  uint64_t unknown_cid_pdus = 0; // data or responses for no outstanding command: skipped
+  uint64_t ignored_pdus = 0;     // R2T, ICResp: nothing for a reading host to do
+  uint64_t resync_requests = 0;
+  uint64_t resync_confirmed = 0;
+  uint64_t resync_dropped = 0;   // passed or not a header start: never confirmed
+};
+
+class NvmeRx {
+ public:
+  using OnComplete = std::function<void(const CmdResult&)>;
+  using OnResyncConfirm = std::function<void(uint32_t seq)>;
+
+  // `start_seq`: TCP sequence of the first stream byte, where a PDU starts.
+  NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq, OnComplete on_complete,
+         OnResyncConfirm on_resync = {});
+
+  // An outstanding read of `length` bytes; false if the CID is already outstanding or the
+  // connection is down. The command leaves the table when it completes (before the callback,
+  // so the callback may reuse the CID).
+  bool add_command(uint16_t cid, uint32_t length);
+  size_t outstanding() const { return cmds_.size(); }
+
+  // The next in-order bytes: `seq` must be next_seq(); `attrs` tile `data`.
+  void on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs);
+
+  // The NIC asks whether a PDU header starts at `seq`; replaces any earlier request. Confirmed
+  // (through OnResyncConfirm) when this parse starts a header exactly there; a sequence the
+  // parse has already passed, or that falls inside a PDU, is never confirmed.
+  void resync_request(uint32_t seq);
+
+  uint32_t next_seq() const { return seq_; }  // sequence of the next byte expected
+  bool at_pdu_boundary() const { return phase_ == Phase::Header && have_ == 0; }
+  bool failed() const { return dead_; }      // framing lost or controller terminated
+  const NvmeRxStats& stats() const { return stats_; }
+
+ private:
+  enum class Phase : uint8_t { Header, Data, DataDigest };
+  struct Interval {
+    uint32_t lo, hi;
+  };
+  struct Cmd {
+    uint32_t length = 0;
+    CmdStatus status = CmdStatus::Ok;  // first local error sticks
+    CrcMode crc = CrcMode::None;
+    uint32_t placed = 0, copied = 0;
+    std::vector<Interval> covered;     // buffer bytes received so far, merged
+  };
+
+  // Bytes of one attribute range (split across phases as the PDU structure dictates).
+  void consume(ByteView b, RangeAttr a);
+  void header_start();
+  void header_complete();
+  void control_pdu();                  // a whole non-data PDU is in hdr_
+  void data_bytes(ByteView b, const RangeAttr& a);
+  void data_pdu_done();
+  bool data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect);
+  void complete(uint16_t cid, uint16_t nvme_status);
+  void fail_all(CmdStatus s);          // the connection is gone: every command fails
+  void next_pdu();
+
+  const nvme::ConnParams cp_;
+  BufferIo& io_;
+  OnComplete on_complete_;
+  OnResyncConfirm on_resync_;
+  std::unordered_map<uint16_t, Cmd> cmds_;
+
+  // Current PDU.
+  Phase phase_ = Phase::Header;
+  uint32_t seq_;                      // sequence of the next byte
+  uint32_t pdu_seq_ = 0;              // sequence of the current PDU's first byte
+  uint8_t hdr_[256];                  // header, digest and pad (data PDUs) or whole PDU
+  uint32_t have_ = 0;                 // bytes of hdr_ (Header) or digest (DataDigest) held
+  uint32_t need_ = nvme::kCommonHeaderLen;
+  nvme::CommonHeader ch_;
+  uint32_t plen_known_ = 0;           // PLEN once the common header is in, else 0
+  uint16_t cid_ = 0;
+  uint32_t datao_ = 0, datal_ = 0, data_done_ = 0;
+  Cmd* cmd_ = nullptr;                // command receiving the data, null when skipped
+  bool crc_ok_all_ = true;            // every data/digest byte came from a CRC-ok packet
+  uint8_t ddgst_[4];
+
+  std::optional<uint32_t> resync_;
+  bool dead_ = false;
+  Bytes crc_scratch_;
+  NvmeRxStats stats_;
+};
+
+}  // namespace nic::host

@@ -1,0 +1,143 @@
+#include "hw/pcie/DmaEngine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace nic::hw {
+
+DmaEngine::DmaEngine(sc_core::sc_module_name name, ClockDomain& clk, const DmaParams& params)
+    : sc_module(name), socket("socket"), clk_(clk), p_(params) {
+  if (p_.max_outstanding == 0 || p_.queue_depth == 0)
+    throw std::invalid_argument("DmaEngine: max_outstanding and queue_depth must be > 0");
+  socket.register_nb_transport_bw(this, &DmaEngine::nb_transport_bw);
+  SC_HAS_PROCESS(DmaEngine);
+  SC_METHOD(tick);
+  sensitive << clk.edge();
+  dont_initialize();
+}
+
+void DmaEngine::Fifo::push(Job* j) {
+  j->next = nullptr;
+  (tail ? tail->next : head) = j;
+  tail = j;
+}
+
+DmaEngine::Job* DmaEngine::Fifo::pop() {
+  Job* j = head;
+  head = j->next;
+  if (!head) tail = nullptr;
+  return j;
+}
+
+DmaEngine::Job& DmaEngine::submit(bool is_write, uint64_t addr, uint32_t len, Done done) {
+  if (free_.empty()) {
+    slots_.push_back(std::make_unique<Job>());
+    free_.push_back(slots_.back().get());
+  }
+  Job& j = *free_.back();
+  free_.pop_back();
+  j.buf.resize(len);  // keeps its capacity across jobs
+  j.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  j.set_address(addr);
+  j.set_data_ptr(j.buf.data());
+  j.set_data_length(len);
+  j.set_streaming_width(len);
+  j.set_byte_enable_ptr(nullptr);
+  j.set_byte_enable_length(0);
+  j.done = std::move(done);
+  j.submitted = clk_.cycle();
+  waiting_.push(&j);
+  stats_.max_queued = std::max(stats_.max_queued, ++queued_);
+  clk_.request_next();
+  return j;
+}
+
+void DmaEngine::write(uint64_t addr, const uint8_t* data, uint32_t len, Done done) {
+  Job& j = submit(true, addr, len, std::move(done));
+  if (len) std::memcpy(j.buf.data(), data, len);
+  ++stats_.write_jobs;
+  stats_.bytes_written += len;
+}
+
+void DmaEngine::read(uint64_t addr, uint32_t len, Done done) {
+  submit(false, addr, len, std::move(done));
+  ++stats_.read_jobs;
+  stats_.bytes_read += len;
+}
+
+void DmaEngine::tick() {
+  const uint64_t now = clk_.cycle();
+  // Completions first: they free outstanding slots for this cycle's issue.
+  while (landed_fifo_.head) complete(*landed_fifo_.pop());
+
+  Stall stall = Stall::None;
+  if (waiting_.head && waiting_.head->submitted < now) {
+    if (req_open_)
+      stall = Stall::EndReq;
+    else if (in_flight_ >= p_.max_outstanding)
+      stall = Stall::Outstanding;
+    else
+      issue(*waiting_.pop());
+  }
+  account_stall(stall, now);
+  // A blocked head is woken by the backward path (END_REQ, BEGIN_RESP), so only an
+  // unblocked queue keeps the clock running.
+  if (waiting_.head && stall == Stall::None) clk_.request_next();
+}
+
+// Blocked cycles are summed per interval rather than counted per tick, so a stalled engine
+// does not need the clock to run.
+void DmaEngine::account_stall(Stall s, uint64_t now) {
+  if (stall_ == Stall::EndReq) stats_.stall_end_req += now - stall_from_;
+  if (stall_ == Stall::Outstanding) stats_.stall_outstanding += now - stall_from_;
+  stall_ = s;
+  stall_from_ = now;
+}
+
+void DmaEngine::issue(Job& j) {
+  --queued_;
+  stats_.max_in_flight = std::max(stats_.max_in_flight, ++in_flight_);
+  j.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  tlm::tlm_phase phase = tlm::BEGIN_REQ;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  const tlm::tlm_sync_enum r = socket->nb_transport_fw(j, phase, delay);
+  if (r == tlm::TLM_ACCEPTED)
+    req_open_ = &j;  // END_REQ follows on the backward path
+  else if (r == tlm::TLM_COMPLETED || phase == tlm::BEGIN_RESP)
+    landed(j);
+}
+
+void DmaEngine::landed(Job& j) {
+  landed_fifo_.push(&j);
+  clk_.request_next();
+}
+
+void DmaEngine::complete(Job& j) {
+  --in_flight_;
+  const bool ok = j.is_response_ok();
+  stats_.errors += !ok;
+  // The slot is freed only after the callback, which may read its buffer and submit jobs.
+  if (j.done) j.done(ByteView(j.buf), ok);
+  j.done = nullptr;
+  free_.push_back(&j);
+}
+
+// The link annotates no delay on the backward path, so phases take effect now.
+tlm::tlm_sync_enum DmaEngine::nb_transport_bw(tlm::tlm_generic_payload& gp,
+                                              tlm::tlm_phase& phase, sc_core::sc_time&) {
+  if (phase == tlm::END_REQ) {
+    req_open_ = nullptr;
+    clk_.request_next();
+    return tlm::TLM_ACCEPTED;
+  }
+  if (phase == tlm::BEGIN_RESP) {
+    if (&gp == req_open_) req_open_ = nullptr;  // BEGIN_RESP implies END_REQ
+    landed(static_cast<Job&>(gp));
+    return tlm::TLM_COMPLETED;
+  }
+  SC_REPORT_ERROR(name(), "unexpected phase on the backward path");
+  return tlm::TLM_COMPLETED;
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,154 @@
+#include "tb/gen/truth.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace nic::gen {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr int kSchemaVersion = 1;
+
+ordered_json config_json(const GenConfig& c) {
+  const Impairments& i = c.imp;
+  ordered_json j;
+  j["schema_version"] = kSchemaVersion;
+  j["seed"] = c.seed;
+  j["flows"] = c.flows;
+  j["ipv6"] = c.ipv6;
+  j["vlan"] = c.vlan;
+  j["qinq"] = c.qinq;
+  j["svlan"] = c.svlan;
+  j["hdgst"] = c.hdgst;
+  j["ddgst"] = c.ddgst;
+  j["hpda"] = c.hpda;
+  j["queue_depth"] = c.queue_depth;
+  j["io_size"] = c.io_size.str();
+  j["ios"] = c.total_bytes ? 0 : c.ios;
+  j["total_bytes"] = c.total_bytes;
+  j["max_pdu_data"] = c.max_pdu_data;
+  j["success_flag"] = c.success_flag;
+  j["mss"] = c.effective_mss();
+  j["segment_payload"] = c.segment_payload();
+  j["tcp_timestamps"] = c.tcp_timestamps;
+  j["link_gbps"] = c.link_gbps;
+  j["loss"] = i.loss;
+  j["reseg_retransmit"] = i.reseg_retransmit;
+  j["retransmit_delay"] = i.retransmit_delay;
+  j["reorder"] = i.reorder;
+  j["reorder_window"] = i.reorder_window;
+  j["dup"] = i.dup;
+  j["corrupt_ddgst"] = i.corrupt_ddgst;
+  j["bad_tcp_csum"] = i.bad_tcp_csum;
+  j["plant_lookalike"] = i.plant_lookalike;
+  return j;
+}
+
+ordered_json connection_json(const ConnectionTruth& c) {
+  ordered_json j;
+  j["host"] = c.host;
+  j["controller"] = c.controller;
+  j["sqid"] = c.sqid;
+  j["hdgst"] = c.hdgst;
+  j["ddgst"] = c.ddgst;
+  j["hpda"] = c.hpda;
+  j["vlan"] = c.vlan;
+  j["reads"] = c.reads;
+  j["host_isn"] = c.host_isn;
+  j["controller_isn"] = c.controller_isn;
+  return j;
+}
+
+ordered_json command_json(const CommandTruth& c) {
+  ordered_json j;
+  j["flow"] = c.flow;
+  j["cid"] = c.cid;
+  j["order"] = c.order;
+  j["length"] = c.length;
+  j["slba"] = c.slba;
+  j["sha256"] = c.sha256;
+  j["digest_corrupted"] = c.digest_corrupted;
+  j["corrupt_pdu"] = c.corrupt_pdu;
+  j["expected_status"] = c.expected_status();
+  j["pdus"] = c.pdus;
+  j["success_flag"] = c.success_flag;
+  j["lookalike_offsets"] = c.lookalike_offsets;
+  return j;
+}
+
+ordered_json totals_json(const Totals& t) {
+  ordered_json j;
+  j["packets"] = t.packets;
+  j["h2c_packets"] = t.h2c_packets;
+  j["c2h_packets"] = t.c2h_packets;
+  j["bytes"] = t.bytes;
+  j["commands"] = t.commands;
+  j["read_bytes"] = t.read_bytes;
+  j["c2h_data_pdus"] = t.c2h_data_pdus;
+  j["capsule_resps"] = t.capsule_resps;
+  j["lost"] = t.imp.lost;
+  j["retransmitted"] = t.imp.retransmitted;
+  j["reordered"] = t.imp.reordered;
+  j["duplicated"] = t.imp.duplicated;
+  j["bad_tcp_csum"] = t.imp.bad_tcp_csum;
+  j["ddgst_corrupted"] = t.ddgst_corrupted;
+  j["lookalikes"] = t.lookalikes;
+  j["first_ts_ns"] = t.first_ts_ns;
+  j["last_ts_ns"] = t.last_ts_ns;
+  j["duration_ns"] = t.duration_ns;
+  j["c2h_busy_ns"] = t.c2h_busy_ns;
+  j["offered_gbps"] = t.offered_gbps;
+  j["read_gbps"] = t.read_gbps;
+  return j;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string truth_json(const Truth& t) {
+  ordered_json j;
+  j["generator"] = config_json(t.config);
+  j["connections"] = ordered_json::array();
+  for (const auto& c : t.connections) j["connections"].push_back(connection_json(c));
+  j["commands"] = ordered_json::array();
+  for (const auto& c : t.commands) j["commands"].push_back(command_json(c));
+  j["totals"] = totals_json(t.totals);
+  return j.dump(1) + "\n";
+}
+
+void write_truth(const Truth& t, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << truth_json(t);
+  out.close();
+  if (!out) throw std::runtime_error("cannot write truth file " + path);
+}
+
+std::string summary(const Truth& t) {
+  const Totals& s = t.totals;
+  std::ostringstream o;
+  o << "flows " << t.connections.size() << ", commands " << s.commands << ", read bytes "
+    << s.read_bytes << " (" << size_str(s.read_bytes) << "), C2HData PDUs " << s.c2h_data_pdus
+    << ", CapsuleResps " << s.capsule_resps << "\n";
+  o << "packets " << s.packets << " (host->ctrl " << s.h2c_packets << ", ctrl->host "
+    << s.c2h_packets << "), frame bytes " << s.bytes << "\n";
+  o << "impairments: lost " << s.imp.lost << ", retransmitted " << s.imp.retransmitted
+    << ", reordered " << s.imp.reordered << ", duplicated " << s.imp.duplicated
+    << ", bad TCP checksum " << s.imp.bad_tcp_csum << ", corrupt DDGST " << s.ddgst_corrupted
+    << ", lookalikes " << s.lookalikes << "\n";
+  o << "simulated " << fmt("%.3f", double(s.duration_ns) / 1000.0) << " us, ctrl->host offered "
+    << fmt("%.2f", s.offered_gbps) << " Gb/s on a " << fmt("%g", t.config.link_gbps)
+    << " Gb/s link (read data " << fmt("%.2f", s.read_gbps) << " Gb/s)\n";
+  return o.str();
+}
+
+}  // namespace nic::gen
