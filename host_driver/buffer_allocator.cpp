@@ -45,11 +45,13 @@ bool BufferAllocator::is_free(uint64_t addr, uint64_t len, uint64_t guard) const
 
 uint64_t BufferAllocator::reserve_random(uint64_t len, uint64_t align, uint64_t phase,
                                          uint64_t guard) {
-  const uint64_t room = len + 2 * guard + align;
+  const uint64_t room = phase + len + guard;
+  if (room > cfg_.span) throw std::runtime_error("BufferAllocator: buffer larger than the span");
+  const uint64_t slots = (cfg_.span - room) / align + 1;
   // Random probing: with a sparse span a collision is rare, so a few tries are plenty.
   for (int attempt = 0; attempt < 64; ++attempt) {
-    const uint64_t addr = cfg_.base + guard + uniform((cfg_.span - room) / align) * align + phase;
-    if (!is_free(addr, len, guard)) continue;
+    const uint64_t addr = cfg_.base + phase + uniform(slots) * align;
+    if (addr - cfg_.base < guard || !is_free(addr, len, guard)) continue;
     used_.emplace(addr, addr + len);
     return addr;
   }

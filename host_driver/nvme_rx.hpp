@@ -123,7 +123,9 @@ class NvmeRx {
   void header_start();
   void header_complete();
   void control_pdu();                  // a whole non-data PDU is in hdr_
+  void data_header();                  // a C2HData header (up to PDO) is in hdr_
   void data_bytes(ByteView b, const RangeAttr& a);
+  void data_end();                     // all DATAL bytes seen: digest next, or done
   void data_pdu_done();
   bool data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect);
   void complete(uint16_t cid, uint16_t nvme_status);

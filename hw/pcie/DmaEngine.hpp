@@ -62,6 +62,7 @@ class DmaEngine : public sc_core::sc_module {
   uint32_t in_flight() const { return in_flight_; }
   bool idle() const { return queued_ == 0 && in_flight_ == 0; }
   const DmaStats& stats() const { return stats_; }
+  size_t slots_allocated() const { return slots_.size(); }  // pooled jobs ever needed at once
 
  private:
   // The payload is the job's base, so the backward path finds the job from it.

@@ -6,11 +6,12 @@
 // One FIFO wire per direction gives PCIe's ordering for free: reads and completions never
 // pass posted writes.
 //
-// DMA (dma_target, AT base protocol, nb_transport_fw): BEGIN_REQ is accepted (END_REQ) only
-// while fewer than max_outstanding transactions are in flight; otherwise END_REQ follows on
-// nb_transport_bw when a slot frees. A write reaches host memory as one access when its last
-// TLP lands; a read accesses host memory when its last request TLP lands. BEGIN_RESP follows
-// on nb_transport_bw (at landing for writes, after the last completion for reads); the
+// DMA (dma_target, AT base protocol, nb_transport_fw): BEGIN_REQ is accepted (END_REQ as
+// TLM_UPDATED) only while fewer than max_outstanding transactions are in flight (accepted, and
+// response not yet finished); otherwise END_REQ follows on nb_transport_bw when a slot frees.
+// A write reaches host memory as one access when its last TLP lands; a read accesses host
+// memory when its last request TLP lands. BEGIN_RESP follows on nb_transport_bw (writes: at
+// landing plus memory's annotated delay; reads: when the last completion arrived); the
 // initiator answers TLM_COMPLETED, or TLM_ACCEPTED and a later END_RESP. The initiator's
 // payload is passed to host memory as is (extensions included), so it carries memory's
 // response status back. mem_init's target must not wait(): it is called from a method.

@@ -29,6 +29,8 @@ class TcpEndpoint {
   // Earliest time a segment (SYN, data or pure ACK) may leave, if any is pending.
   std::optional<uint64_t> ready() const;
   bool has_unsent_data() const { return tx_.unsent() != 0; }
+  size_t unsent() const { return tx_.unsent(); }
+  uint64_t written() const { return tx_.written(); }  // stream offset of the next write
   // The segment to send at `now_ps` (ready() <= now_ps).
   Segment take(uint64_t now_ps);
   // Ethernet frame for `seg` sent at `now_ps`, carrying the current ACK; a frame with a bad

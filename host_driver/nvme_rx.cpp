@@ -1,0 +1,314 @@
+#include "host_driver/nvme_rx.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "proto/crc32c.hpp"
+
+namespace nic::host {
+
+using nvme::PduType;
+
+namespace {
+
+// Adds [lo, hi) to a sorted list of disjoint intervals, merging; returns how many of its bytes
+// were not covered before. Data arrives mostly in order, so appending is the common case.
+template <class Interval>
+uint32_t cover(std::vector<Interval>& v, uint32_t lo, uint32_t hi) {
+  if (lo == hi) return 0;
+  if (v.empty() || v.back().hi < lo) {
+    v.push_back({lo, hi});
+    return hi - lo;
+  }
+  auto first = std::lower_bound(v.begin(), v.end(), lo,
+                                [](const Interval& a, uint32_t x) { return a.hi < x; });
+  uint32_t nlo = lo, nhi = hi, old = 0;
+  auto it = first;
+  for (; it != v.end() && it->lo <= hi; ++it) {
+    nlo = std::min(nlo, it->lo);
+    nhi = std::max(nhi, it->hi);
+    old += std::max<int64_t>(0, int64_t(std::min(it->hi, hi)) - std::max(it->lo, lo));
+  }
+  if (first == it) {
+    v.insert(first, {lo, hi});
+  } else {
+    *first = {nlo, nhi};
+    v.erase(first + 1, it);
+  }
+  return hi - lo - old;
+}
+
+}  // namespace
+
+const char* to_string(CmdStatus s) {
+  switch (s) {
+    case CmdStatus::Ok: return "ok";
+    case CmdStatus::DigestError: return "digest_error";
+    case CmdStatus::BadPdu: return "bad_pdu";
+    case CmdStatus::NvmeError: return "nvme_error";
+    case CmdStatus::ShortData: return "short_data";
+    case CmdStatus::Terminated: return "terminated";
+  }
+  return "?";
+}
+
+const char* to_string(CrcMode m) {
+  switch (m) {
+    case CrcMode::None: return "none";
+    case CrcMode::Hw: return "hw";
+    case CrcMode::Sw: return "sw";
+  }
+  return "?";
+}
+
+NvmeRx::NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq,
+               OnComplete on_complete, OnResyncConfirm on_resync)
+    : cp_(cp), io_(io), on_complete_(std::move(on_complete)),
+      on_resync_(std::move(on_resync)), seq_(start_seq) {}
+
+bool NvmeRx::add_command(uint16_t cid, uint32_t length) {
+  if (dead_) return false;
+  Cmd c;
+  c.length = length;
+  return cmds_.emplace(cid, std::move(c)).second;
+}
+
+void NvmeRx::on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs) {
+  if (seq != seq_) throw std::logic_error("NvmeRx: bytes not in order");
+  size_t at = 0;
+  for (const RangeAttr& a : attrs) {
+    if (at + a.len > data.size) break;
+    consume(data.sub(at, a.len), a);
+    at += a.len;
+  }
+  if (at != data.size) throw std::invalid_argument("NvmeRx: attrs do not tile data");
+  seq_ = seq + uint32_t(data.size);  // also past bytes ignored after the connection died
+}
+
+void NvmeRx::resync_request(uint32_t seq) {
+  ++stats_.resync_requests;
+  if (resync_) ++stats_.resync_dropped;  // replaced: never answered
+  resync_.reset();
+  bool hopeless = dead_ || int32_t(seq - seq_) < 0;  // already passed
+  // Inside the PDU being parsed (its end is known once PLEN is in): not a header start.
+  if (!at_pdu_boundary() && plen_known_)
+    hopeless = hopeless || int32_t(seq - (pdu_seq_ + plen_known_)) < 0;
+  if (hopeless)
+    ++stats_.resync_dropped;
+  else
+    resync_ = seq;
+}
+
+void NvmeRx::consume(ByteView b, RangeAttr a) {
+  while (!b.empty() && !dead_) {
+    size_t n = 0;
+    switch (phase_) {
+      case Phase::Header:
+        if (have_ == 0) header_start();
+        n = std::min<size_t>(b.size, need_ - have_);
+        std::memcpy(hdr_ + have_, b.data, n);
+        have_ += uint32_t(n);
+        break;
+      case Phase::Data:
+        n = std::min<size_t>(b.size, datal_ - data_done_);
+        data_bytes(b.sub(0, n), a);
+        data_done_ += uint32_t(n);
+        break;
+      case Phase::DataDigest:
+        n = std::min<size_t>(b.size, nvme::kDigestLen - have_);
+        std::memcpy(ddgst_ + have_, b.data, n);
+        have_ += uint32_t(n);
+        crc_ok_all_ = crc_ok_all_ && a.crc_ok;
+        break;
+    }
+    b = b.sub(n);
+    seq_ += uint32_t(n);
+    if (a.placed) a.buf_off += uint32_t(n);
+    if (phase_ == Phase::Header && have_ == need_)
+      header_complete();
+    else if (phase_ == Phase::Data && data_done_ == datal_)
+      data_end();
+    else if (phase_ == Phase::DataDigest && have_ == nvme::kDigestLen)
+      data_pdu_done();
+  }
+}
+
+void NvmeRx::header_start() {
+  pdu_seq_ = seq_;
+  if (!resync_) return;
+  if (*resync_ == seq_) {
+    resync_.reset();
+    ++stats_.resync_confirmed;
+    if (on_resync_) on_resync_(seq_);
+  } else if (int32_t(*resync_ - seq_) < 0) {
+    resync_.reset();  // passed without a header there
+    ++stats_.resync_dropped;
+  }
+}
+
+void NvmeRx::header_complete() {
+  if (have_ == nvme::kCommonHeaderLen) {
+    ch_ = nvme::CommonHeader::decode(hdr_);
+    // Checked before the rest arrives so a garbage PLEN is never waited for.
+    if (nvme::validate_header(ch_, cp_) != nvme::PduError::None ||
+        !nvme::sent_by_controller(ch_.type))
+      return fail_all(CmdStatus::BadPdu);
+    plen_known_ = ch_.plen;
+    // Data PDUs: collect up to PDO and stream the data; others are small: collect whole.
+    need_ = ch_.type == PduType::C2HData ? ch_.pdo : ch_.plen;
+    if (need_ > have_) return;
+  }
+  ++stats_.pdus;
+  if (ch_.type == PduType::C2HData)
+    data_header();
+  else
+    control_pdu();
+}
+
+void NvmeRx::data_header() {
+  if (ch_.hdgst() && crc32c::compute(hdr_, ch_.hlen) != ld_le32(hdr_ + ch_.hlen))
+    return fail_all(CmdStatus::BadPdu);
+  cid_ = ld_le16(hdr_ + 8);
+  datao_ = ld_le32(hdr_ + 12);
+  datal_ = ld_le32(hdr_ + 16);
+  if (datal_ != nvme::layout_of(ch_).data_len) return fail_all(CmdStatus::BadPdu);
+  ++stats_.data_pdus;
+  auto it = cmds_.find(cid_);
+  cmd_ = it == cmds_.end() ? nullptr : &it->second;
+  if (!cmd_) {
+    ++stats_.unknown_cid_pdus;
+  } else if (uint64_t(datao_) + datal_ > cmd_->length) {
+    // Skipped whole: nothing may land outside the buffer.
+    if (cmd_->status == CmdStatus::Ok) cmd_->status = CmdStatus::BadPdu;
+    cmd_ = nullptr;
+  }
+  data_done_ = 0;
+  crc_ok_all_ = true;
+  phase_ = Phase::Data;
+  if (datal_ == 0) data_end();
+}
+
+void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
+  crc_ok_all_ = crc_ok_all_ && a.crc_ok;
+  if (!cmd_) return;
+  const uint32_t off = datao_ + data_done_;
+  // Placed bytes are already in the buffer only if the NIC put them where they belong.
+  const bool placed = a.placed && a.cid == cid_ && a.buf_off == off;
+  if (a.placed && !placed) stats_.misplaced_bytes += b.size;
+  if (!placed) io_.write(cid_, off, b);
+  const uint32_t fresh = cover(cmd_->covered, off, off + uint32_t(b.size));
+  (placed ? cmd_->placed : cmd_->copied) += fresh;
+  (placed ? stats_.placed_bytes : stats_.copied_bytes) += fresh;
+}
+
+void NvmeRx::data_end() {
+  if (ch_.ddgst()) {
+    phase_ = Phase::DataDigest;
+    have_ = 0;
+  } else {
+    data_pdu_done();
+  }
+}
+
+void NvmeRx::data_pdu_done() {
+  Cmd* cmd = cmd_;
+  if (cmd && ch_.ddgst()) {
+    if (crc_ok_all_) {
+      ++stats_.hw_crc_pdus;
+      if (cmd->crc == CrcMode::None) cmd->crc = CrcMode::Hw;
+    } else {
+      cmd->crc = CrcMode::Sw;
+      if (!data_digest_ok(cid_, datao_, datal_, ld_le32(ddgst_))) {
+        ++stats_.digest_errors;
+        if (cmd->status == CmdStatus::Ok) cmd->status = CmdStatus::DigestError;
+      }
+    }
+  }
+  const uint16_t cid = cid_;
+  const bool success = ch_.flags & nvme::pduflag::SUCCESS;
+  next_pdu();
+  if (success && cmds_.count(cid)) complete(cid, 0);
+}
+
+// Recomputes over the buffer, so the check covers exactly what the user will read.
+bool NvmeRx::data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect) {
+  ++stats_.sw_crc_pdus;
+  stats_.sw_crc_bytes += len;
+  crc_scratch_.resize(64 * 1024);
+  crc32c::Running crc;
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t n = std::min<uint32_t>(len - done, uint32_t(crc_scratch_.size()));
+    io_.read(cid, off + done, crc_scratch_.data(), n);
+    crc.add(crc_scratch_.data(), n);
+    done += n;
+  }
+  return crc.value() == expect;
+}
+
+void NvmeRx::control_pdu() {
+  nvme::Pdu pdu;
+  if (nvme::decode_pdu(ByteView(hdr_, have_), cp_, pdu) != nvme::PduError::None)
+    return fail_all(CmdStatus::BadPdu);
+  next_pdu();
+  switch (pdu.ch.type) {
+    case PduType::CapsuleResp: {
+      const nvme::Cqe& c = std::get<nvme::Cqe>(pdu.body);
+      if (cmds_.count(c.cid))
+        complete(c.cid, uint16_t(c.status >> 1));
+      else
+        ++stats_.unknown_cid_pdus;
+      break;
+    }
+    case PduType::C2HTermReq:
+      fail_all(CmdStatus::Terminated);
+      break;
+    default:  // ICResp (parameters were set up front), R2T (this host only reads)
+      ++stats_.ignored_pdus;
+      break;
+  }
+}
+
+void NvmeRx::complete(uint16_t cid, uint16_t nvme_status) {
+  auto it = cmds_.find(cid);
+  const Cmd c = std::move(it->second);
+  cmds_.erase(it);
+  CmdResult r;
+  r.cid = cid;
+  r.crc = c.crc;
+  r.length = c.length;
+  r.placed_bytes = c.placed;
+  r.copied_bytes = c.copied;
+  r.nvme_status = nvme_status;
+  if (c.status != CmdStatus::Ok)
+    r.status = c.status;
+  else if (nvme_status)
+    r.status = CmdStatus::NvmeError;
+  else if (c.placed + c.copied != c.length)
+    r.status = CmdStatus::ShortData;
+  on_complete_(r);
+}
+
+void NvmeRx::fail_all(CmdStatus s) {
+  dead_ = true;
+  resync_.reset();
+  cmd_ = nullptr;
+  std::vector<uint16_t> cids;
+  for (const auto& kv : cmds_) cids.push_back(kv.first);
+  std::sort(cids.begin(), cids.end());  // a reproducible order for the callbacks
+  for (uint16_t cid : cids) {
+    Cmd& c = cmds_.at(cid);
+    c.status = s;
+    complete(cid, 0);
+  }
+}
+
+void NvmeRx::next_pdu() {
+  phase_ = Phase::Header;
+  have_ = 0;
+  need_ = nvme::kCommonHeaderLen;
+  plen_known_ = 0;
+  cmd_ = nullptr;
+}
+
+}  // namespace nic::host

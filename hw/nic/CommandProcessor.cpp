@@ -1,0 +1,295 @@
+#include "hw/nic/CommandProcessor.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nic::hw {
+
+using abi::CmdOp;
+using abi::CmdStatus;
+
+namespace {
+
+bool power_of_two(uint32_t v) { return v && (v & (v - 1)) == 0; }
+
+net::IpAddr ip_from(uint8_t version, const uint8_t* b) {
+  net::IpAddr a;
+  a.version = version;
+  std::memcpy(a.b.data(), b, a.size());  // an IPv4 address keeps bytes 4..15 zero
+  return a;
+}
+
+CmdStatus setup_status(const DdpSetupResult& r) {
+  switch (r.err) {
+    case DdpError::None: return CmdStatus::Ok;
+    case DdpError::Busy: return CmdStatus::Busy;
+    case DdpError::BadSgl:
+      return r.sgl_err == SglError::TooManyEntries ? CmdStatus::TooManySg : CmdStatus::Invalid;
+    default: return CmdStatus::Invalid;
+  }
+}
+
+}  // namespace
+
+CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& clk,
+                                   const NicConfig& cfg, DmaEngine& dma, CompletionRing& cq,
+                                   PlacementEngine& placement, FlowTable& table,
+                                   FlowContexts& flows)
+    : sc_module(name), regs("regs"), clk_(clk), cfg_(cfg), dma_(dma), cq_(cq),
+      placement_(placement), table_(table), flows_(flows) {
+  regs_[abi::kRegCqEntries / 4] = cfg.placement.cq_entries;
+  regs_[abi::kRegRxRingBytes / 4] = cfg.placement.rx_ring_bytes;
+  cmdbuf_.reserve(kFetchEntries * abi::kCmdSize);
+  sgl_.reserve(cfg.placement.max_sg_entries);
+  regs.register_b_transport(this, &CommandProcessor::b_transport);
+  SC_HAS_PROCESS(CommandProcessor);
+  SC_METHOD(tick);
+  sensitive << clk.edge();
+  dont_initialize();
+}
+
+const CommandProcessor::Flow* CommandProcessor::flow(uint32_t handle) const {
+  const auto it = flows_by_handle_.find(handle);
+  return it == flows_by_handle_.end() ? nullptr : &it->second;
+}
+
+CommandProcessor::Flow* CommandProcessor::find(uint32_t handle) {
+  const auto it = flows_by_handle_.find(handle);
+  return it == flows_by_handle_.end() ? nullptr : &it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-cycle behaviour
+
+void CommandProcessor::tick() {
+  fetch();
+  finish_teardowns();
+  const bool again = execute();
+  // Pending teardowns poll the placement engine's in-flight counts; an idle processor is woken
+  // by a register write or a DMA completion.
+  if (again || !teardowns_.empty()) clk_.request_next();
+}
+
+void CommandProcessor::fetch() {
+  const uint32_t posted = regs_[abi::kRegCmdProducer / 4] - cmd_fetched_;
+  const uint32_t room = kFetchEntries - uint32_t((cmdbuf_.size() - cmd_head_) / abi::kCmdSize);
+  if (fetching_ || !cmd_entries_ || !posted || !room) return;
+  const uint32_t idx = cmd_fetched_ % cmd_entries_;
+  const uint32_t n = std::min({posted, room, cmd_entries_ - idx});  // no wrap within a read
+  fetching_ = true;
+  dma_.read(cmd_base_ + uint64_t(idx) * abi::kCmdSize, n * uint32_t(abi::kCmdSize),
+            [this, n](ByteView d, bool ok) {
+              cmdbuf_.erase(cmdbuf_.begin(), cmdbuf_.begin() + std::ptrdiff_t(cmd_head_));
+              cmd_head_ = 0;
+              if (ok)
+                cmdbuf_.insert(cmdbuf_.end(), d.begin(), d.end());
+              else
+                ++stats_.dma_errors;  // the entries are lost; the driver times out
+              cmd_fetched_ += n;
+              fetching_ = false;
+              clk_.request_next();
+            });
+}
+
+void CommandProcessor::finish_teardowns() {
+  for (auto it = teardowns_.begin(); it != teardowns_.end();) {
+    if (placement_.writes_in_flight(it->slot, it->cid) || !cq_.can_post()) {
+      ++it;
+      continue;
+    }
+    flows_[size_t(it->slot)].ddp.finish_teardown(it->cid);
+    abi::Cqe c;
+    c.type = abi::CqeType::TeardownDone;
+    c.flow = it->handle;
+    c.cid = it->cid;
+    c.tag = it->tag;
+    cq_.post(c);
+    ++stats_.teardowns_done;
+    it = teardowns_.erase(it);
+  }
+}
+
+bool CommandProcessor::execute() {
+  if (step_ == Step::SglFetch) return false;
+  if (!cq_.can_post()) {
+    const bool waiting = step_ == Step::SglReady || cmdbuf_.size() > cmd_head_;
+    stats_.stall_cq_full += waiting;
+    return waiting;
+  }
+  if (step_ == Step::SglReady) {
+    step_ = Step::Decode;
+    post_done(cur_, ddp_setup_finish());
+    return true;
+  }
+  const size_t have = (cmdbuf_.size() - cmd_head_) / abi::kCmdSize;
+  if (!have) return false;
+  const uint8_t* e = cmdbuf_.data() + cmd_head_;
+  const size_t need = abi::cmd_entries(CmdOp(e[0]));
+  if (have < need) return false;  // rest of a two-entry command not fetched yet
+  cur_ = abi::decode_cmd(e);
+  cmd_head_ += need * abi::kCmdSize;
+
+  CmdStatus s = CmdStatus::Invalid;
+  switch (cur_.op) {
+    case CmdOp::SkAdd: s = sk_add(cur_); break;
+    case CmdOp::SkDel: s = sk_del(cur_); break;
+    case CmdOp::DdpSetup:
+      s = ddp_setup_start(cur_);
+      if (s == CmdStatus::Ok) return true;  // CmdDone once the SGL has arrived
+      break;
+    case CmdOp::DdpTeardown: s = ddp_teardown(cur_); break;
+    case CmdOp::Resync:
+      if (Flow* f = find(cur_.flow)) {
+        f->resync_confirmed = true;
+        f->resync_seq = cur_.seq;
+        s = CmdStatus::Ok;
+      }
+      break;
+  }
+  post_done(cur_, s);
+  return true;
+}
+
+void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {
+  abi::Cqe c;
+  c.type = abi::CqeType::CmdDone;
+  c.status = uint8_t(s);
+  c.flow = cmd.flow;
+  c.cid = cmd.cid;
+  c.tag = cmd.tag;
+  cq_.post(c);
+  ++stats_.commands;
+  stats_.failed += s != CmdStatus::Ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
+  if ((c.ip_version != 4 && c.ip_version != 6) || c.queue_size == 0 || c.queue_size > 65536 ||
+      find(c.flow))
+    return CmdStatus::Invalid;
+  net::FiveTuple t{ip_from(c.ip_version, c.src_ip), ip_from(c.ip_version, c.dst_ip), c.sport,
+                   c.dport};
+  if (table_.lookup(t) != FlowTable::kMiss) return CmdStatus::Invalid;
+  const int32_t slot = table_.insert(t);
+  if (slot == FlowTable::kMiss) return CmdStatus::Full;
+
+  FlowContext& f = flows_[size_t(slot)];
+  TrackerConfig tc;
+  tc.cp.hdgst = c.flags & 1;
+  tc.cp.ddgst = c.flags & 2;
+  tc.cp.hpda = c.pda;
+  tc.header_digest_check = cfg_.parser.header_digest_check;
+  f.tracker.start(c.seq, tc);
+  f.crc.start(tc.cp.ddgst);
+  f.ddp.reset(c.queue_size, cfg_.placement.max_sg_entries);
+  f.handle = c.flow;
+  f.active = true;
+  flows_by_handle_[c.flow] = Flow{slot, t};
+  return CmdStatus::Ok;
+}
+
+CmdStatus CommandProcessor::sk_del(const abi::Cmd& c) {
+  Flow* f = find(c.flow);
+  if (!f) return CmdStatus::Invalid;
+  const int32_t slot = f->slot;
+  // The driver tears down every buffer first: placement must never outlive its flow.
+  const bool tearing = std::any_of(teardowns_.begin(), teardowns_.end(),
+                                   [slot](const Teardown& t) { return t.slot == slot; });
+  if (tearing || flows_[size_t(slot)].ddp.registered()) return CmdStatus::Busy;
+  table_.remove(f->tuple);
+  flows_[size_t(slot)].active = false;
+  flows_by_handle_.erase(c.flow);
+  return CmdStatus::Ok;
+}
+
+CmdStatus CommandProcessor::ddp_setup_start(const abi::Cmd& c) {
+  const Flow* f = find(c.flow);
+  if (!f || c.sg_count == 0) return CmdStatus::Invalid;
+  if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
+  // Refuse early what registration would refuse, without fetching the SGL.
+  const DdpContext* slot = flows_[size_t(f->slot)].ddp.slot(c.cid);
+  if (!slot) return CmdStatus::Invalid;
+  if (slot->state != DdpState::Free) return CmdStatus::Busy;
+  step_ = Step::SglFetch;
+  dma_.read(c.sgl_addr, c.sg_count * uint32_t(abi::kSgEntrySize), [this](ByteView d, bool ok) {
+    sgl_.clear();
+    for (size_t off = 0; ok && off < d.size; off += abi::kSgEntrySize)
+      sgl_.push_back({ld_le64(d.data + off), ld_le32(d.data + off + 8)});
+    sgl_ok_ = ok;
+    stats_.dma_errors += !ok;
+    step_ = Step::SglReady;
+    clk_.request_next();
+  });
+  return CmdStatus::Ok;
+}
+
+CmdStatus CommandProcessor::ddp_setup_finish() {
+  const Flow* f = find(cur_.flow);  // still there: commands run in order
+  if (!sgl_ok_) return CmdStatus::Invalid;
+  return setup_status(flows_[size_t(f->slot)].ddp.setup(cur_.cid, sgl_, cur_.io_len));
+}
+
+CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {
+  const Flow* f = find(c.flow);
+  if (!f || flows_[size_t(f->slot)].ddp.teardown(c.cid) != DdpError::None)
+    return CmdStatus::Invalid;
+  stats_.teardowns_waited += placement_.writes_in_flight(f->slot, c.cid) > 0;
+  teardowns_.push_back({f->slot, c.cid, c.flow, c.tag});
+  return CmdStatus::Ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers
+
+void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if (gp.get_byte_enable_ptr()) {
+    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  if ((len != 4 && len != 8) || addr % 4 || addr + len > abi::kRegSpace) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  uint8_t* p = gp.get_data_ptr();
+  for (unsigned i = 0; i < len; i += 4) {
+    const uint64_t off = addr + i;
+    if (gp.is_read()) {
+      st_le32(p + i, regs_[off / 4]);
+    } else if (gp.is_write()) {
+      regs_[off / 4] = ld_le32(p + i);
+      reg_written(off);
+    }
+  }
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void CommandProcessor::reg_written(uint64_t off) {
+  using namespace abi;
+  const uint64_t word = off & ~uint64_t(7);  // a 64-bit register's two halves act alike
+  if (word == kRegCmdRingBase || off == kRegCmdRingEntries) {
+    const uint32_t n = regs_[kRegCmdRingEntries / 4];
+    cmd_base_ = reg64(kRegCmdRingBase);
+    cmd_entries_ = power_of_two(n) ? n : 0;
+    cmd_fetched_ = regs_[kRegCmdProducer / 4] = 0;
+    cmdbuf_.clear();
+    cmd_head_ = 0;
+    if (!cmd_entries_) SC_REPORT_WARNING(name(), "command ring size is not a power of two");
+  } else if (word == kRegCqBase || off == kRegCqEntries) {
+    if (!cq_.configure(reg64(kRegCqBase), regs_[kRegCqEntries / 4]))
+      SC_REPORT_WARNING(name(), "completion ring size is not a power of two");
+  } else if (off == kRegCqConsumer) {
+    cq_.set_consumer(regs_[off / 4]);
+  } else if (word == kRegRxRingBase || off == kRegRxRingBytes) {
+    placement_.set_rx_ring(reg64(kRegRxRingBase), regs_[kRegRxRingBytes / 4]);
+  } else if (off == kRegRxConsumer) {
+    placement_.set_rx_consumer(regs_[off / 4]);
+  }
+  // A doorbell or freed ring space may unblock work.
+  clk_.request_next();
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,129 @@
+// The NIC's register file and command engine. The driver configures three host rings through
+// MMIO registers (abi::kReg*) and posts commands in the command ring; on its doorbell the
+// processor fetches the new entries by DMA read, executes them in order, one per cycle, and
+// answers each with a CmdDone completion carrying its status and tag.
+//
+// Ring indices in registers are free-running 32-bit counts (not slot numbers): kRegCmdProducer
+// = commands entries posted, kRegCqConsumer = completions consumed, kRegRxConsumer = receive-
+// ring bytes freed. Ring sizes of the command and completion rings must be powers of two.
+// Rings are (re)started empty when their base or size register is written, which the driver
+// does only while they are idle.
+//
+// Commands:
+//   SkAdd        inserts the controller->host 5-tuple in the flow table and starts the slot's
+//                tracker, CRC engine and DDP table. Full: the table set is full; Invalid: the
+//                handle or tuple is already offloaded, or bad IP version / queue size.
+//   SkDel        removes the flow. Busy while any of its CIDs is registered or tearing down.
+//   DdpSetup     fetches the SGL (sg_count entries of 16 bytes) by DMA read and registers it.
+//                TooManySg above placement.max_sg_entries (checked before fetching).
+//   DdpTeardown  stops placement for the CID at once and answers CmdDone; TeardownDone (same
+//                tag) follows once every placement write queued for the CID has landed.
+//   Resync       recorded only (resync itself is not modelled yet).
+//
+// Timing: a doorbell starts a fetch of up to kFetchEntries entries at the next edge; a
+// command executes in the first cycle it is fetched, whole, and a completion slot is free;
+// DdpSetup then waits for its SGL read. Commands execute strictly in order.
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "hw/common/ClockDomain.hpp"
+#include "hw/flow/flow_table.hpp"
+#include "hw/nic/flow_context.hpp"
+#include "hw/nic/nic_abi.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "hw/pcie/DmaEngine.hpp"
+#include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/PlacementEngine.hpp"
+
+namespace nic::hw {
+
+struct CommandStats {
+  uint64_t commands = 0, failed = 0;  // failed: CmdDone status other than Ok
+  uint64_t teardowns_done = 0;
+  uint64_t teardowns_waited = 0;      // placement writes for the CID were still in flight
+  uint64_t dma_errors = 0;            // command-ring or SGL reads the host failed
+  uint64_t stall_cq_full = 0;         // cycles a ready completion waited for a slot
+};
+
+class CommandProcessor : public sc_core::sc_module {
+ public:
+  static constexpr uint32_t kFetchEntries = 16;  // command buffer on the NIC, in ring entries
+
+  tlm_utils::simple_target_socket<CommandProcessor> regs;  // bind PcieLink::mmio_init here
+
+  CommandProcessor(sc_core::sc_module_name name, ClockDomain& clk, const NicConfig& cfg,
+                   DmaEngine& dma, CompletionRing& cq, PlacementEngine& placement,
+                   FlowTable& table, FlowContexts& flows);
+
+  // An offloaded connection as the driver named it.
+  struct Flow {
+    int32_t slot = FlowTable::kMiss;
+    net::FiveTuple tuple;
+    bool resync_confirmed = false;  // a Resync command was received ...
+    uint32_t resync_seq = 0;        // ... for this sequence (latest)
+  };
+  const Flow* flow(uint32_t handle) const;
+  const CommandStats& stats() const { return stats_; }
+  uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
+
+ private:
+  enum class Step : uint8_t { Decode, SglFetch, SglReady };
+  struct Teardown {
+    int32_t slot;
+    uint16_t cid;
+    uint32_t handle;
+    uint64_t tag;
+  };
+
+  void tick();
+  void fetch();
+  void finish_teardowns();
+  bool execute();  // true when it wants the next cycle
+  abi::CmdStatus sk_add(const abi::Cmd& c);
+  abi::CmdStatus sk_del(const abi::Cmd& c);
+  abi::CmdStatus ddp_setup_start(const abi::Cmd& c);
+  abi::CmdStatus ddp_setup_finish();
+  abi::CmdStatus ddp_teardown(const abi::Cmd& c);
+  void post_done(const abi::Cmd& c, abi::CmdStatus s);
+  Flow* find(uint32_t handle);
+
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  void reg_written(uint64_t off);
+  uint64_t reg64(uint64_t off) const { return regs_[off / 4] | uint64_t(regs_[off / 4 + 1]) << 32; }
+
+  ClockDomain& clk_;
+  const NicConfig cfg_;
+  DmaEngine& dma_;
+  CompletionRing& cq_;
+  PlacementEngine& placement_;
+  FlowTable& table_;
+  FlowContexts& flows_;
+
+  uint32_t regs_[abi::kRegSpace / 4] = {};
+
+  // Command ring.
+  uint64_t cmd_base_ = 0;
+  uint32_t cmd_entries_ = 0;  // 0: not configured
+  uint32_t cmd_fetched_ = 0;  // free-running count of entries read into cmdbuf_
+  bool fetching_ = false;
+  Bytes cmdbuf_;              // fetched entries not yet executed, from cmd_head_
+  size_t cmd_head_ = 0;
+
+  // Command being executed across cycles (DdpSetup waiting for its SGL).
+  Step step_ = Step::Decode;
+  abi::Cmd cur_;
+  bool sgl_ok_ = false;
+  std::vector<SgEntry> sgl_;
+
+  std::unordered_map<uint32_t, Flow> flows_by_handle_;
+  std::vector<Teardown> teardowns_;  // waiting for their placement writes to land
+  CommandStats stats_;
+};
+
+}  // namespace nic::hw

@@ -1,0 +1,166 @@
+#include "hw/placement/PlacementEngine.hpp"
+
+#include <algorithm>
+
+namespace nic::hw {
+
+PlacementEngine::PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk,
+                                 StreamChannel<Beat>& in, DmaEngine& dma, CompletionRing& cq,
+                                 FlowContexts& flows, PacketPool& pool,
+                                 const NicConfig::Placement& cfg)
+    : sc_module(name), clk_(clk), in_(in), dma_(dma), cq_(cq), flows_(flows), pool_(pool),
+      cfg_(cfg) {
+  SC_HAS_PROCESS(PlacementEngine);
+  SC_METHOD(tick);
+  sensitive << clk.edge();
+  dont_initialize();
+}
+
+void PlacementEngine::set_rx_ring(uint64_t base, uint32_t bytes) {
+  rx_base_ = base;
+  rx_bytes_ = bytes;
+  rx_written_ = 0;
+  rx_freed_ = 0;
+}
+
+uint32_t PlacementEngine::writes_in_flight(int32_t slot, uint16_t cid) const {
+  const auto it = inflight_.find(inflight_key(slot, cid));
+  return it == inflight_.end() ? 0 : it->second;
+}
+
+void PlacementEngine::tick() {
+  if (!in_.can_pop()) return;
+  Beat& b = in_.front();
+  if (!dma_.has_room()) {
+    ++stats_.stall_dma;
+    clk_.request_next();
+    return;
+  }
+  if (b.eop && !finish_frame(*b.pkt)) {
+    ++stats_.stall_cq_full;
+    clk_.request_next();
+    return;
+  }
+  ++stats_.beats;
+  in_.take();
+}
+
+FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) {
+  if (p.flow < 0 || size_t(p.flow) >= flows_.size()) return nullptr;
+  FlowContext& f = flows_[size_t(p.flow)];
+  return f.active ? &f : nullptr;
+}
+
+bool PlacementEngine::finish_frame(PacketCtx& p) {
+  FlowContext* fc = offloaded_flow(p);
+  const bool in_seq = fc && p.bypass == Bypass::None && p.plan.in_seq;
+  // Planned afresh in every cycle the frame waits, so a teardown during the wait is honoured.
+  plan_ = Plan{};
+  if (in_seq) plan_runs(p, *fc, plan_);
+
+  const uint32_t kept = uint32_t(p.frame.size()) - plan_.placed;
+  const uint32_t used = uint32_t(rx_written_) - rx_freed_;
+  if (!rx_bytes_ || used > rx_bytes_ || kept > rx_bytes_ - used) {
+    ++stats_.frames;
+    ++stats_.drop_rx_ring_full;
+    pool_.put(&p);
+    return true;
+  }
+  if (!cq_.can_post()) return false;
+
+  abi::Cqe c;
+  c.type = abi::CqeType::RxPacket;
+  for (uint8_t i = 0; i < plan_.nruns; ++i) {
+    place(p, p.flow, plan_.runs[i]);
+    c.runs[i] = plan_.runs[i].run;
+  }
+  c.nruns = plan_.nruns;
+  gather_kept(p, plan_);
+  c.rx_off = write_rx_ring();
+  namespace f = abi::cqeflag;
+  c.flags = uint16_t((p.perr == net::ParseError::None ? f::PARSED : 0) |
+                     (p.csum_ok ? f::CSUM_OK : 0) | (fc ? f::OFFLOAD : 0) |
+                     (in_seq && p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0));
+  c.flow = fc ? fc->handle : 0;
+  c.frame_len = uint32_t(p.frame.size());
+  c.kept_len = kept;
+  c.seq = p.pf.seq;
+  cq_.post(c);
+
+  p.placed_bytes = plan_.placed;
+  ++stats_.frames;
+  stats_.frames_offloaded += in_seq;
+  stats_.frames_placed += plan_.nruns > 0;
+  stats_.runs_placed += plan_.nruns;
+  stats_.bytes_placed += plan_.placed;
+  stats_.bytes_kept += kept;
+  stats_.unregistered += plan_.unregistered;
+  stats_.ddp_out_of_range += plan_.out_of_range;
+  stats_.runs_over_limit += plan_.over_limit;
+  pool_.put(&p);
+  return true;
+}
+
+void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) {
+  const uint32_t limit = cfg_.single_run_per_packet ? 1 : uint32_t(abi::kMaxRunsPerCqe);
+  for (const Segment& s : p.plan.segs) {
+    if (s.region != Region::Data || s.type != nvme::PduType::C2HData || s.len == 0) continue;
+    DdpContext* d = fc.ddp.lookup(s.cid);
+    if (!d) {
+      ++out.unregistered;
+      continue;
+    }
+    // Never write outside the registered buffer: such a segment is left to software whole.
+    if (uint64_t(s.buf_off) + s.len > d->io_len) {
+      ++out.out_of_range;
+      continue;
+    }
+    Run* last = out.nruns ? &out.runs[out.nruns - 1] : nullptr;
+    if (last && last->ddp == d && last->run.payload_off + last->run.len == s.off &&
+        last->run.buf_off + last->run.len == s.buf_off) {
+      last->run.len = uint16_t(last->run.len + s.len);
+    } else if (out.nruns == limit) {
+      ++out.over_limit;
+      continue;
+    } else {
+      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), s.cid, s.buf_off}, d};
+    }
+    out.placed += s.len;
+  }
+}
+
+void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
+  const uint8_t* src = p.frame.data() + p.pf.payload_offset + r.run.payload_off;
+  uint32_t* count = &inflight_[inflight_key(slot, r.run.cid)];
+  // One write per SG entry: translate emits each entry's part separately.
+  r.ddp->sgl.translate(r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
+    ++*count;
+    dma_.write(addr, src, n, [count](ByteView, bool) { --*count; });
+    src += n;
+    ++stats_.placement_writes;
+  });
+}
+
+void PlacementEngine::gather_kept(const PacketCtx& p, const Plan& plan) {
+  const uint8_t* f = p.frame.data();
+  kept_.clear();
+  size_t from = 0;
+  for (uint8_t i = 0; i < plan.nruns; ++i) {
+    const size_t at = p.pf.payload_offset + plan.runs[i].run.payload_off;
+    kept_.insert(kept_.end(), f + from, f + at);
+    from = at + plan.runs[i].run.len;
+  }
+  kept_.insert(kept_.end(), f + from, f + p.frame.size());
+}
+
+uint64_t PlacementEngine::write_rx_ring() {
+  const uint32_t pos = uint32_t(rx_written_ % rx_bytes_);
+  const uint32_t n = uint32_t(kept_.size());
+  const uint32_t first = std::min(n, rx_bytes_ - pos);
+  dma_.write(rx_base_ + pos, kept_.data(), first);
+  if (n > first) dma_.write(rx_base_, kept_.data() + first, n - first);
+  rx_written_ += n;
+  return pos;
+}
+
+}  // namespace nic::hw

@@ -1,0 +1,118 @@
+// Receive DMA of every frame, with direct data placement for offloaded NVMe/TCP flows.
+//
+// Per frame (decided when its last beat is taken, when the upstream parser and CRC blocks have
+// filled in the plan and the crc verdict):
+//   1. placement: each C2HData data segment of an in-sequence packet whose CID is Registered in
+//      the flow's DDP table goes to its SGL position (DATAO-relative buf_off), one DMA write per
+//      SG entry touched. Payload-adjacent segments of one CID with adjacent buffer offsets form
+//      one run. At most kMaxRunsPerCqe runs per packet (1 with single_run_per_packet, the
+//      ConnectX-7 rule); later eligible data is counted, not placed. A segment reaching past
+//      the registered length is not placed at all (ddp_out_of_range).
+//   2. kept bytes: the frame without its placed bytes, in order, go to the host receive ring
+//      (a byte ring; a write that reaches its end wraps to its start). A frame that does not
+//      fit is dropped whole: nothing placed, no completion.
+//   3. one RxPacket completion, posted after the data writes through the same in-order
+//      DmaEngine, so it lands after them.
+//
+// Receive-ring protocol: the NIC writes kept bytes at free-running byte count p, ring offset
+// p % bytes (reported as rx_off); the driver returns space by writing its own free-running
+// count of freed bytes (mod 2^32) to kRegRxConsumer.
+//
+// Timing: one beat taken per cycle while the DmaEngine has room (otherwise the input is
+// back-pressured). A frame's last beat is taken in the cycle its DMA jobs are queued, the first
+// of which issues one cycle later, then one per cycle (DmaEngine). A full completion ring holds
+// the last beat (back-pressure; completions are never dropped). Throughput: one beat per cycle,
+// and the DMA issue rate of one job per cycle: runs + SG crossings + 1 or 2 ring writes + 1
+// completion per frame.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "hw/common/ClockDomain.hpp"
+#include "hw/common/StreamChannel.hpp"
+#include "hw/common/packet.hpp"
+#include "hw/nic/flow_context.hpp"
+#include "hw/nic/nic_abi.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "hw/pcie/DmaEngine.hpp"
+#include "hw/placement/CompletionRing.hpp"
+
+namespace nic::hw {
+
+struct PlacementStats {
+  uint64_t beats = 0, frames = 0;
+  uint64_t frames_offloaded = 0;  // in-sequence frames of an offloaded flow
+  uint64_t frames_placed = 0;     // at least one run placed
+  uint64_t runs_placed = 0, bytes_placed = 0, placement_writes = 0;
+  uint64_t bytes_kept = 0;
+  uint64_t unregistered = 0;      // C2HData data segments whose CID has no registered buffer
+  uint64_t ddp_out_of_range = 0;  // ... reaching past the registered buffer
+  uint64_t runs_over_limit = 0;   // placeable runs beyond the per-packet limit, not placed
+  uint64_t drop_rx_ring_full = 0;
+  uint64_t stall_dma = 0;         // cycles a beat waited for room in the DMA queue
+  uint64_t stall_cq_full = 0;     // cycles a last beat waited for a completion slot
+};
+
+class PlacementEngine : public sc_core::sc_module {
+ public:
+  PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
+                  DmaEngine& dma, CompletionRing& cq, FlowContexts& flows, PacketPool& pool,
+                  const NicConfig::Placement& cfg);
+
+  // Receive-ring registers (the command processor forwards the driver's writes). Setting the
+  // ring restarts it empty. Until set, every frame is dropped.
+  void set_rx_ring(uint64_t base, uint32_t bytes);
+  void set_rx_consumer(uint32_t freed) { rx_freed_ = freed; }
+
+  // Placement writes queued or in flight for `cid` of flow-table slot `slot`: a teardown is
+  // done only when this is 0.
+  uint32_t writes_in_flight(int32_t slot, uint16_t cid) const;
+  const PlacementStats& stats() const { return stats_; }
+
+ private:
+  struct Run {
+    abi::PlacedRun run;
+    DdpContext* ddp;
+  };
+  // Outcome of planning a frame, applied only when the frame commits.
+  struct Plan {
+    Run runs[abi::kMaxRunsPerCqe];
+    uint8_t nruns = 0;
+    uint32_t placed = 0;
+    uint32_t unregistered = 0, out_of_range = 0, over_limit = 0;
+  };
+
+  void tick();
+  // False when the frame must wait (completion ring full).
+  bool finish_frame(PacketCtx& p);
+  FlowContext* offloaded_flow(const PacketCtx& p);
+  void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
+  void place(const PacketCtx& p, int32_t slot, const Run& r);
+  void gather_kept(const PacketCtx& p, const Plan& plan);
+  uint64_t write_rx_ring();
+  uint64_t inflight_key(int32_t slot, uint16_t cid) const { return uint64_t(slot) << 16 | cid; }
+
+  ClockDomain& clk_;
+  StreamChannel<Beat>& in_;
+  DmaEngine& dma_;
+  CompletionRing& cq_;
+  FlowContexts& flows_;
+  PacketPool& pool_;
+  const NicConfig::Placement cfg_;
+
+  uint64_t rx_base_ = 0;
+  uint32_t rx_bytes_ = 0;    // 0: ring not set
+  uint64_t rx_written_ = 0;  // free-running producer count
+  uint32_t rx_freed_ = 0;    // driver's consumer count
+
+  Plan plan_;
+  Bytes kept_;  // gather buffer for the receive-ring write
+  // Entries stay once created (one per CID ever placed into), so counting does not allocate
+  // in steady state; the callbacks hold pointers to the counters, which never move.
+  std::unordered_map<uint64_t, uint32_t> inflight_;
+  PlacementStats stats_;
+};
+
+}  // namespace nic::hw

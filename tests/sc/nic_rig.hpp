@@ -1,0 +1,618 @@
+// Bench for the NIC's host side: DMA engine, placement engine, completion ring and command
+// processor over a real PcieLink and HostMemory, driven by a small host-driver model (MMIO,
+// command ring, completion and receive rings) and a frame source that stands in for the front
+// pipeline (it parses, looks up and plans each frame with the flow's own tracker and CRC
+// engine, and stalls at random).
+//
+// Checkers, all recording violations for the test to assert after the simulation:
+//   AtChecker   between DmaEngine and PcieLink: BEGIN_REQ only on a clock edge, at most one
+//               per cycle, never before the previous END_REQ, at most max_outstanding open.
+//   observer    on HostMemory: every DMA write falls in a registered SG element of a live
+//               buffer, the receive ring or the completion ring; each RxPacket completion,
+//               when it lands, already finds its kept and placed bytes in host memory and
+//               they rebuild the original frame byte for byte.
+#pragma once
+#include <catch2/catch.hpp>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <deque>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hw/common/ClockDomain.hpp"
+#include "hw/common/StreamChannel.hpp"
+#include "hw/common/packet.hpp"
+#include "hw/flow/flow_table.hpp"
+#include "hw/nic/CommandProcessor.hpp"
+#include "hw/nic/flow_context.hpp"
+#include "hw/nic/nic_abi.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "hw/pcie/DmaEngine.hpp"
+#include "hw/pcie/HostMemory.hpp"
+#include "hw/pcie/PcieLink.hpp"
+#include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/PlacementEngine.hpp"
+#include "proto/net.hpp"
+#include "proto/nvme_tcp.hpp"
+
+namespace nic::test {
+
+using namespace nic::hw;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+// ---- AT protocol checker between the DMA engine and the link ------------------------------
+
+struct AtChecker : sc_core::sc_module {
+  tlm_utils::simple_target_socket<AtChecker> tsock{"tsock"};
+  tlm_utils::simple_initiator_socket<AtChecker> isock{"isock"};
+  ClockDomain& clk;
+  const uint32_t max_outstanding;
+  std::vector<std::string> errors;
+  std::vector<uint64_t> req_addrs;   // BEGIN_REQ order
+  std::vector<uint64_t> req_cycles;
+  uint32_t outstanding = 0, max_seen = 0;
+
+  AtChecker(sc_core::sc_module_name n, ClockDomain& c, uint32_t max_out)
+      : sc_module(n), clk(c), max_outstanding(max_out) {
+    tsock.register_nb_transport_fw(this, &AtChecker::fw);
+    isock.register_nb_transport_bw(this, &AtChecker::bw);
+  }
+
+  tlm::tlm_sync_enum fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_time& d) {
+    if (ph == tlm::BEGIN_REQ) {
+      const uint64_t cyc = clk.cycle();
+      if (sc_core::sc_time_stamp() != clk.time_of(cyc)) errors.push_back("BEGIN_REQ off the clock edge");
+      if (cyc == last_req_cycle_) errors.push_back("two BEGIN_REQ in one cycle");
+      if (req_open_) errors.push_back("BEGIN_REQ before END_REQ");
+      if (outstanding >= max_outstanding) errors.push_back("more than max_outstanding");
+      last_req_cycle_ = cyc;
+      max_seen = std::max(max_seen, ++outstanding);
+      req_addrs.push_back(gp.get_address());
+      req_cycles.push_back(cyc);
+    }
+    const tlm::tlm_sync_enum r = isock->nb_transport_fw(gp, ph, d);
+    if (r == tlm::TLM_ACCEPTED && ph == tlm::BEGIN_REQ) req_open_ = true;
+    return r;
+  }
+  tlm::tlm_sync_enum bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_time& d) {
+    if (ph == tlm::END_REQ) req_open_ = false;
+    if (ph == tlm::BEGIN_RESP) {
+      req_open_ = false;
+      --outstanding;
+    }
+    return tsock->nb_transport_bw(gp, ph, d);
+  }
+
+ private:
+  uint64_t last_req_cycle_ = UINT64_MAX;
+  bool req_open_ = false;
+};
+
+// ---- frames --------------------------------------------------------------------------------
+
+inline net::FiveTuple c2h_tuple() {
+  return {net::IpAddr::v4(10, 0, 0, 2), net::IpAddr::v4(10, 0, 0, 1), 4420, 50000};
+}
+
+inline nvme::ConnParams digests() {
+  nvme::ConnParams cp;
+  cp.ddgst = true;
+  return cp;
+}
+
+inline Bytes random_bytes(size_t n, uint32_t seed) {
+  Bytes b(n);
+  std::mt19937 g(seed);
+  for (auto& x : b) x = uint8_t(g());
+  return b;
+}
+
+inline Bytes c2h_data(uint16_t cid, uint32_t datao, ByteView data, bool last = true) {
+  nvme::DataHdr h;
+  h.cccid = cid;
+  h.datao = datao;
+  return nvme::encode_data(nvme::PduType::C2HData, h, last ? nvme::pduflag::LAST_PDU : 0, data,
+                           digests());
+}
+
+inline Bytes capsule_resp(uint16_t cid) {
+  nvme::Cqe c;
+  c.cid = cid;
+  return nvme::encode_capsule_resp(c, digests());
+}
+
+// Bytes [off, off + n) of a byte ring, wrapping at its end.
+inline Bytes ring_read(const HostMemory& mem, uint64_t base, uint32_t size, uint64_t off,
+                       uint32_t n) {
+  const uint32_t pos = uint32_t(off % size), first = std::min(n, size - pos);
+  Bytes b = mem.read(base + pos, first);
+  const Bytes rest = mem.read(base, n - first);
+  b.insert(b.end(), rest.begin(), rest.end());
+  return b;
+}
+
+// Cuts a byte stream into TCP frames with payload sizes drawn from [lo, hi].
+inline std::vector<Bytes> segment_random(ByteView stream, uint32_t seq, size_t lo, size_t hi,
+                                         uint32_t seed) {
+  std::vector<Bytes> v;
+  std::mt19937 g(seed);
+  for (size_t off = 0; off < stream.size;) {
+    const size_t n = std::min(stream.size - off, std::uniform_int_distribution<size_t>(lo, hi)(g));
+    net::FrameSpec s;
+    s.tuple = c2h_tuple();
+    s.seq = seq + uint32_t(off);
+    v.push_back(net::build_frame(s, stream.sub(off, n)));
+    off += n;
+  }
+  return v;
+}
+inline std::vector<Bytes> segment(ByteView stream, uint32_t seq, size_t mss) {
+  return segment_random(stream, seq, mss, mss, 0);
+}
+
+// ---- frame source: the front pipeline's output, with random stalls ------------------------
+
+struct FrameSource : sc_core::sc_module {
+  ClockDomain& clk;
+  StreamChannel<Beat>& out;
+  PacketPool& pool;
+  const FlowTable& table;
+  FlowContexts& flows;
+  const uint32_t beat_bytes;
+  double stall = 0.0;
+  std::mt19937 rng{11};
+  std::deque<Bytes> pending;
+  uint64_t frames_sent = 0;
+
+  SC_HAS_PROCESS(FrameSource);
+  FrameSource(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& o, PacketPool& p,
+              const FlowTable& t, FlowContexts& f, uint32_t beat)
+      : sc_module(n), clk(c), out(o), pool(p), table(t), flows(f), beat_bytes(beat) {
+    SC_METHOD(tick);
+    sensitive << clk.edge();
+    dont_initialize();
+  }
+
+  void add(Bytes f) {
+    pending.push_back(std::move(f));
+    clk.request_next();
+  }
+  bool idle() const { return pending.empty() && !cur_; }
+
+  void tick() {
+    if (!cur_ && !pending.empty()) start_frame();
+    if (!cur_) return;
+    clk.request_next();
+    if (std::uniform_real_distribution<>(0, 1)(rng) < stall) return;
+    if (!out.can_push()) {
+      out.note_blocked();
+      return;
+    }
+    const uint32_t n = std::min<uint32_t>(beat_bytes, uint32_t(cur_->frame.size()) - off_);
+    Beat b;
+    b.pkt = cur_;
+    b.off = off_;
+    b.len = uint16_t(n);
+    b.sop = off_ == 0;
+    off_ += n;
+    b.eop = off_ == cur_->frame.size();
+    out.push(std::move(b));
+    if (b.eop) cur_ = nullptr;
+  }
+
+ private:
+  // Parses, looks up and plans the frame now, in arrival order, as the front pipeline would.
+  void start_frame() {
+    PacketCtx& p = *(cur_ = pool.get());
+    off_ = 0;
+    p.frame = std::move(pending.front());
+    pending.pop_front();
+    p.index = ++frames_sent;
+    p.perr = net::parse_frame(p.frame, p.pf);
+    p.csum_ok = p.perr == net::ParseError::None && p.pf.ip_checksum_ok && p.pf.tcp_checksum_ok;
+    p.flow = -1;
+    p.plan.in_seq = false;
+    p.plan.segs.clear();
+    p.plan.headers.clear();
+    p.crc_ok = false;
+    p.placed_bytes = 0;
+    if (p.perr != net::ParseError::None) {
+      p.bypass = Bypass::NotTcp;
+    } else if (!p.csum_ok) {
+      p.bypass = Bypass::BadChecksum;
+    } else if ((p.flow = table.lookup(p.pf.tuple)) == FlowTable::kMiss) {
+      p.bypass = Bypass::FlowMiss;
+    } else {
+      FlowContext& f = flows[size_t(p.flow)];
+      const ByteView payload = ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len);
+      f.tracker.plan(p.pf.seq, payload, p.plan);
+      p.bypass = p.plan.in_seq ? Bypass::None : Bypass::OutOfSeq;
+      if (p.plan.in_seq) {
+        f.crc.begin_packet();
+        for (const Segment& s : p.plan.segs) f.crc.feed(s, payload.sub(s.off, s.len));
+        p.crc_ok = f.crc.result().crc_ok;
+      }
+    }
+  }
+  PacketCtx* cur_ = nullptr;
+  uint32_t off_ = 0;
+};
+
+// ---- host driver model ---------------------------------------------------------------------
+
+constexpr uint64_t kCmdRing = 0x1000'0000;
+constexpr uint32_t kCmdEntries = 64;
+constexpr uint64_t kCq = 0x2000'0000;
+constexpr uint64_t kRxRing = 0x3000'0000;
+constexpr uint64_t kSglArea = 0x4000'0000;
+constexpr uint32_t kHandle = 0x77;
+
+struct Received {
+  abi::Cqe c;
+  Bytes kept;  // RxPacket: the kept bytes as read from the receive ring
+  sc_time at;
+};
+
+// A buffer the test registered; the NIC may write into its entries while it is live.
+struct Buffer {
+  uint32_t handle;
+  uint16_t cid;
+  std::vector<SgEntry> sg;
+  bool live = true;
+  Bytes read(const HostMemory& mem, uint64_t off, uint64_t n) const {
+    Bytes out;
+    for (const SgEntry& e : sg) {
+      if (n == 0) break;
+      if (off >= e.len) {
+        off -= e.len;
+        continue;
+      }
+      const uint64_t k = std::min<uint64_t>(n, e.len - off);
+      const Bytes part = mem.read(e.addr + off, k);
+      out.insert(out.end(), part.begin(), part.end());
+      n -= k;
+      off = 0;
+    }
+    return out;
+  }
+};
+
+struct HostDriver : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<HostDriver> mmio{"mmio"};
+  HostMemory& mem;
+  uint32_t cq_entries, rx_bytes;
+  std::function<void()> script;
+  bool consume = true;   // false: leave completions in the ring (fills it)
+  bool free_rx = true;   // false: never return receive-ring space
+  std::vector<Received> got;
+  std::vector<Buffer> buffers;
+  std::vector<std::string> errors;
+
+  SC_HAS_PROCESS(HostDriver);
+  HostDriver(sc_core::sc_module_name n, HostMemory& m, uint32_t cq_n, uint32_t rx_n)
+      : sc_module(n), mem(m), cq_entries(cq_n), rx_bytes(rx_n) {
+    SC_THREAD(run);
+  }
+
+  void reg32(uint64_t off, uint32_t v) {
+    uint8_t b[4];
+    st_le32(b, v);
+    access(off, b, 4);
+  }
+  void reg64(uint64_t off, uint64_t v) {
+    uint8_t b[8];
+    st_le64(b, v);
+    access(off, b, 8);
+  }
+
+  // Posts one command; returns its tag.
+  uint64_t command(abi::Cmd c) {
+    c.tag = ++tag_;
+    uint8_t e[2 * abi::kCmdSize];
+    abi::encode_cmd(c, e);
+    for (size_t i = 0; i < abi::cmd_entries(c.op); ++i)
+      mem.write(kCmdRing + (cmd_prod_++ % kCmdEntries) * abi::kCmdSize, e + i * abi::kCmdSize,
+                abi::kCmdSize);
+    reg32(abi::kRegCmdProducer, cmd_prod_);
+    return c.tag;
+  }
+  uint64_t sk_add(uint32_t seq, uint32_t queue_size = 64, const net::FiveTuple& t = c2h_tuple(),
+                  uint32_t handle = kHandle) {
+    abi::Cmd c;
+    c.op = abi::CmdOp::SkAdd;
+    c.flags = 2;  // data digest
+    c.flow = handle;
+    c.seq = seq;
+    c.queue_size = queue_size;
+    c.ip_version = 4;
+    std::copy_n(t.src.b.begin(), 4, c.src_ip);
+    std::copy_n(t.dst.b.begin(), 4, c.dst_ip);
+    c.sport = t.sport;
+    c.dport = t.dport;
+    return command(c);
+  }
+  // Writes the SGL to host memory and registers it; the buffer counts as live from now on.
+  uint64_t ddp_setup(uint16_t cid, const std::vector<SgEntry>& sg, uint32_t handle = kHandle,
+                     bool expect_live = true) {
+    const uint64_t at = kSglArea + uint64_t(cid) * 0x10000;
+    uint32_t io = 0;
+    for (size_t i = 0; i < sg.size(); ++i) {
+      uint8_t e[abi::kSgEntrySize] = {};
+      st_le64(e, sg[i].addr);
+      st_le32(e + 8, sg[i].len);
+      mem.write(at + i * abi::kSgEntrySize, e, sizeof e);
+      io += sg[i].len;
+    }
+    abi::Cmd c;
+    c.op = abi::CmdOp::DdpSetup;
+    c.flow = handle;
+    c.cid = cid;
+    c.sg_count = uint32_t(sg.size());
+    c.sgl_addr = at;
+    c.io_len = io;
+    if (expect_live) buffers.push_back({handle, cid, sg});
+    return command(c);
+  }
+  uint64_t simple(abi::CmdOp op, uint16_t cid = 0, uint32_t handle = kHandle, uint32_t seq = 0) {
+    abi::Cmd c;
+    c.op = op;
+    c.flow = handle;
+    c.cid = cid;
+    c.seq = seq;
+    return command(c);
+  }
+
+  // Reads every completion the NIC has written; true if any arrived.
+  bool poll() {
+    bool any = false;
+    uint8_t e[abi::kCqeSize];
+    for (;;) {
+      if (!consume && cq_seen_ - cq_cons_ == cq_entries) break;
+      mem.read(kCq + (cq_seen_ % cq_entries) * abi::kCqeSize, e, sizeof e);
+      const uint8_t phase = (cq_seen_ / cq_entries) % 2 == 0 ? 1 : 0;
+      if (e[1] != phase) break;
+      Received r{abi::Cqe::decode(e), {}, sc_core::sc_time_stamp()};
+      if (r.c.type == abi::CqeType::RxPacket) {
+        r.kept = ring_read(mem, kRxRing, rx_bytes, r.c.rx_off, r.c.kept_len);
+        if (free_rx) reg32(abi::kRegRxConsumer, rx_freed_ += r.c.kept_len);
+      }
+      got.push_back(std::move(r));
+      ++cq_seen_;
+      any = true;
+      if (consume) reg32(abi::kRegCqConsumer, cq_cons_ = cq_seen_);
+    }
+    return any;
+  }
+  // Lets the NIC have the held completions.
+  void release() {
+    consume = true;
+    reg32(abi::kRegCqConsumer, cq_cons_ = cq_seen_);
+  }
+  // Polls every 20 ns until `done` or the timeout; records a failure on timeout.
+  bool wait_until(const std::function<bool()>& done, sc_time timeout = sc_time(1, sc_core::SC_MS)) {
+    const sc_time end = sc_core::sc_time_stamp() + timeout;
+    for (;;) {
+      poll();
+      if (done()) return true;
+      if (sc_core::sc_time_stamp() >= end) {
+        errors.push_back("timeout at " + sc_core::sc_time_stamp().to_string());
+        return false;
+      }
+      wait(20, SC_NS);
+    }
+  }
+  const Received* find(abi::CqeType t, uint64_t tag) const {
+    for (const Received& r : got)
+      if (r.c.type == t && r.c.tag == tag) return &r;
+    return nullptr;
+  }
+  // Waits for the command's CmdDone and returns its status (0xFF on timeout).
+  uint8_t done(uint64_t tag) {
+    wait_until([&] { return find(abi::CqeType::CmdDone, tag) != nullptr; });
+    const Received* r = find(abi::CqeType::CmdDone, tag);
+    return r ? r->c.status : 0xFF;
+  }
+  std::vector<const Received*> packets() const {
+    std::vector<const Received*> v;
+    for (const Received& r : got)
+      if (r.c.type == abi::CqeType::RxPacket) v.push_back(&r);
+    return v;
+  }
+
+ private:
+  void run() {
+    reg64(abi::kRegCmdRingBase, kCmdRing);
+    reg32(abi::kRegCmdRingEntries, kCmdEntries);
+    reg64(abi::kRegCqBase, kCq);
+    reg32(abi::kRegCqEntries, cq_entries);
+    reg64(abi::kRegRxRingBase, kRxRing);
+    reg32(abi::kRegRxRingBytes, rx_bytes);
+    if (script) script();
+    sc_core::sc_stop();
+  }
+  void access(uint64_t off, uint8_t* b, unsigned n) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(off);
+    gp.set_data_ptr(b);
+    gp.set_data_length(n);
+    gp.set_streaming_width(n);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time d = sc_core::SC_ZERO_TIME;
+    mmio->b_transport(gp, d);
+  }
+  uint64_t tag_ = 0;
+  uint32_t cmd_prod_ = 0;
+  uint32_t cq_seen_ = 0, cq_cons_ = 0;
+  uint32_t rx_freed_ = 0;
+};
+
+// ---- the whole bench -----------------------------------------------------------------------
+
+inline NicConfig small_config() {
+  NicConfig c;
+  c.placement.cq_entries = 64;
+  c.placement.rx_ring_bytes = 1 << 20;
+  c.flow.entries = 64;
+  return c;
+}
+
+struct Rig {
+  NicConfig cfg;
+  ClockDomain clk;
+  HostMemory mem;
+  PcieLink link;
+  DmaEngine dma;
+  AtChecker checker;
+  CompletionRing cq;
+  FlowTable table;
+  FlowContexts flows;
+  PacketPool pool;
+  StreamChannel<Beat> in;
+  PlacementEngine pe;
+  CommandProcessor cp;
+  FrameSource src;
+  HostDriver drv;
+  struct Landing {
+    uint64_t addr;
+    size_t len;
+    sc_time at;
+    bool is_cqe;
+    abi::Cqe cqe;  // when is_cqe
+  };
+  std::vector<Landing> log;     // every DMA write, in landing order
+  std::vector<Bytes> expected;  // every frame given to the source, in order
+  size_t matched_ = 0;          // frames already matched to a completion
+  std::vector<std::string> violations;
+
+  explicit Rig(const NicConfig& c = small_config(), uint32_t dma_queue = 64)
+      : cfg(c),
+        clk("clk", c.core.clock_mhz),
+        mem("mem", sc_time(c.host.mem_latency_ns, SC_NS)),
+        link("link", c.pcie),
+        dma("dma", clk, DmaParams{c.placement.max_outstanding_dma, dma_queue}),
+        checker("checker", clk, c.placement.max_outstanding_dma),
+        cq(dma),
+        table(c.flow.entries, c.flow.ways),
+        flows(c.flow.entries),
+        in("in", clk, c.fifo.crc_to_placement),
+        pe("pe", clk, in, dma, cq, flows, pool, c.placement),
+        cp("cp", clk, c, dma, cq, pe, table, flows),
+        src("src", clk, in, pool, table, flows, c.core.datapath_bytes),
+        drv("drv", mem, c.placement.cq_entries, c.placement.rx_ring_bytes) {
+    dma.socket.bind(checker.tsock);
+    checker.isock.bind(link.dma_target);
+    link.mem_init.bind(mem.socket);
+    drv.mmio.bind(link.mmio_target);
+    link.mmio_init.bind(cp.regs);
+    mem.set_write_observer(
+        [this](uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
+          observe(addr, len, gp);
+        });
+  }
+
+  void send(const std::vector<Bytes>& frames) {
+    for (const Bytes& f : frames) {
+      expected.push_back(f);
+      src.add(f);
+    }
+  }
+  // Every frame given to the source has been turned into a completion or dropped.
+  bool drained() const {
+    return src.idle() && pool.in_use() == 0 && dma.idle() &&
+           pe.stats().frames == expected.size();
+  }
+  void run() { sc_core::sc_start(); }
+  // Asserts the recorded protocol, placement and driver invariants.
+  void check_clean() const {
+    for (const auto& e : checker.errors) FAIL_CHECK("AT protocol: " << e);
+    for (const auto& e : violations) FAIL_CHECK("host memory: " << e);
+    for (const auto& e : drv.errors) FAIL_CHECK("driver: " << e);
+    CHECK(checker.outstanding == 0);
+  }
+
+ private:
+  static bool inside(uint64_t a, size_t n, uint64_t base, uint64_t size) {
+    return a >= base && a + n <= base + size;
+  }
+
+  void observe(uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
+    const bool is_cqe = inside(addr, len, kCq, uint64_t(cfg.placement.cq_entries) * abi::kCqeSize);
+    log.push_back({addr, len, sc_core::sc_time_stamp(), is_cqe,
+                   is_cqe ? abi::Cqe::decode(gp.get_data_ptr()) : abi::Cqe{}});
+    if (is_cqe) {
+      completion_landing(log.back().cqe);
+      return;
+    }
+    if (inside(addr, len, kRxRing, cfg.placement.rx_ring_bytes)) return;
+    bool dead_hit = false;
+    for (const Buffer& b : drv.buffers)
+      for (const SgEntry& e : b.sg)
+        if (inside(addr, len, e.addr, e.len)) {
+          if (b.live) return;
+          dead_hit = true;
+        }
+    violations.push_back((dead_hit ? "write after teardown at " : "write outside registered "
+                                                                  "elements at ") +
+                         std::to_string(addr) + " len " + std::to_string(len));
+  }
+
+  Buffer* live_buffer(uint32_t handle, uint16_t cid) {
+    for (Buffer& b : drv.buffers)
+      if (b.live && b.handle == handle && b.cid == cid) return &b;
+    return nullptr;
+  }
+
+  void completion_landing(const abi::Cqe& c) {
+    if (c.type == abi::CqeType::TeardownDone) {
+      if (Buffer* b = live_buffer(c.flow, c.cid)) b->live = false;
+      return;
+    }
+    if (c.type != abi::CqeType::RxPacket) return;
+    // The frame it describes: the next given frame of that length and sequence (dropped frames
+    // have no completion).
+    size_t j = matched_;
+    net::ParsedFrame pf;
+    for (; j < expected.size(); ++j) {
+      net::parse_frame(expected[j], pf);
+      if (expected[j].size() == c.frame_len && pf.seq == c.seq) break;
+    }
+    if (j == expected.size()) {
+      violations.push_back("completion matches no frame, seq " + std::to_string(c.seq));
+      return;
+    }
+    matched_ = j + 1;
+    // Rebuild the frame from what is in host memory right now (before this entry lands).
+    const Bytes& f = expected[j];
+    const Bytes kept = ring_read(mem, kRxRing, cfg.placement.rx_ring_bytes, c.rx_off, c.kept_len);
+    Bytes out;
+    size_t k = 0;
+    for (uint8_t i = 0; i < c.nruns; ++i) {
+      const abi::PlacedRun& r = c.runs[i];
+      const size_t n = pf.payload_offset + r.payload_off - out.size();
+      if (k + n > kept.size()) {
+        violations.push_back("runs do not fit the kept bytes");
+        return;
+      }
+      out.insert(out.end(), kept.begin() + std::ptrdiff_t(k), kept.begin() + std::ptrdiff_t(k + n));
+      k += n;
+      const Buffer* b = live_buffer(c.flow, r.cid);
+      if (!b) {
+        violations.push_back("run for a CID without a live buffer");
+        return;
+      }
+      const Bytes placed = b->read(mem, r.buf_off, r.len);
+      out.insert(out.end(), placed.begin(), placed.end());
+    }
+    out.insert(out.end(), kept.begin() + std::ptrdiff_t(k), kept.end());
+    if (out != f) violations.push_back("frame " + std::to_string(j) + " does not rebuild");
+  }
+};
+
+}  // namespace nic::test
