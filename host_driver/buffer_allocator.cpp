@@ -66,9 +66,7 @@ Buffer BufferAllocator::alloc(uint32_t len, SgMode mode) {
   b.handle = next_handle_++;
   try {
     switch (mode) {
-      case SgMode::Contiguous:
-        b.sgl.push_back({reserve_random(len, 1, 0, 0), len});
-        break;
+      case SgMode::Contiguous: b.sgl.push_back({reserve_random(len, 1, 0, 0), len}); break;
       case SgMode::Pages: {
         uint64_t phase = uniform(kPageSize);  // first page: random start inside it
         for (uint32_t left = len; left;) {

@@ -62,10 +62,13 @@ const char* to_string(CrcMode m) {
   return "?";
 }
 
-NvmeRx::NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq,
-               OnComplete on_complete, OnResyncConfirm on_resync)
-    : cp_(cp), io_(io), on_complete_(std::move(on_complete)),
-      on_resync_(std::move(on_resync)), seq_(start_seq) {}
+NvmeRx::NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq, OnComplete on_complete,
+               OnResyncConfirm on_resync)
+    : cp_(cp),
+      io_(io),
+      on_complete_(std::move(on_complete)),
+      on_resync_(std::move(on_resync)),
+      seq_(start_seq) {}
 
 bool NvmeRx::add_command(uint16_t cid, uint32_t length) {
   if (dead_) return false;
@@ -103,6 +106,7 @@ void NvmeRx::resync_request(uint32_t seq) {
 void NvmeRx::consume(ByteView b, RangeAttr a) {
   while (!b.empty() && !dead_) {
     size_t n = 0;
+    const bool in_data = phase_ == Phase::Data;
     switch (phase_) {
       case Phase::Header:
         if (have_ == 0) header_start();
@@ -122,6 +126,8 @@ void NvmeRx::consume(ByteView b, RangeAttr a) {
         crc_ok_all_ = crc_ok_all_ && a.crc_ok;
         break;
     }
+    // Header or digest bytes the NIC claims it placed: it misframed the stream.
+    if (a.placed && !in_data) stats_.misplaced_bytes += n;
     b = b.sub(n);
     seq_ += uint32_t(n);
     if (a.placed) a.buf_off += uint32_t(n);
@@ -191,11 +197,11 @@ void NvmeRx::data_header() {
 
 void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
   crc_ok_all_ = crc_ok_all_ && a.crc_ok;
-  if (!cmd_) return;
   const uint32_t off = datao_ + data_done_;
   // Placed bytes are already in the buffer only if the NIC put them where they belong.
-  const bool placed = a.placed && a.cid == cid_ && a.buf_off == off;
+  const bool placed = cmd_ && a.placed && a.cid == cid_ && a.buf_off == off;
   if (a.placed && !placed) stats_.misplaced_bytes += b.size;
+  if (!cmd_) return;
   if (!placed) io_.write(cid_, off, b);
   const uint32_t fresh = cover(cmd_->covered, off, off + uint32_t(b.size));
   (placed ? cmd_->placed : cmd_->copied) += fresh;
@@ -260,9 +266,7 @@ void NvmeRx::control_pdu() {
         ++stats_.unknown_cid_pdus;
       break;
     }
-    case PduType::C2HTermReq:
-      fail_all(CmdStatus::Terminated);
-      break;
+    case PduType::C2HTermReq: fail_all(CmdStatus::Terminated); break;
     default:  // ICResp (parameters were set up front), R2T (this host only reads)
       ++stats_.ignored_pdus;
       break;
@@ -271,7 +275,7 @@ void NvmeRx::control_pdu() {
 
 void NvmeRx::complete(uint16_t cid, uint16_t nvme_status) {
   auto it = cmds_.find(cid);
-  const Cmd c = std::move(it->second);
+  Cmd c = std::move(it->second);
   cmds_.erase(it);
   CmdResult r;
   r.cid = cid;

@@ -63,18 +63,18 @@ struct CmdResult {
 struct NvmeRxStats {
   uint64_t pdus = 0;
   uint64_t data_pdus = 0;
-  uint64_t hw_crc_pdus = 0;     // data digests trusted from the NIC
-  uint64_t sw_crc_pdus = 0;     // data digests computed in software
+  uint64_t hw_crc_pdus = 0;  // data digests trusted from the NIC
+  uint64_t sw_crc_pdus = 0;  // data digests computed in software
   uint64_t sw_crc_bytes = 0;
   uint64_t digest_errors = 0;
   uint64_t placed_bytes = 0;
   uint64_t copied_bytes = 0;
-  uint64_t misplaced_bytes = 0;  // marked placed, but not where the parse puts them: copied
-  uint64_t unknown_cid_pdus = 0; // data or responses for no outstanding command: skipped
-  uint64_t ignored_pdus = 0;     // R2T, ICResp: nothing for a reading host to do
+  uint64_t misplaced_bytes = 0;   // marked placed but not data where the parse puts it
+  uint64_t unknown_cid_pdus = 0;  // data or responses for no outstanding command: skipped
+  uint64_t ignored_pdus = 0;      // R2T, ICResp: nothing for a reading host to do
   uint64_t resync_requests = 0;
   uint64_t resync_confirmed = 0;
-  uint64_t resync_dropped = 0;   // passed or not a header start: never confirmed
+  uint64_t resync_dropped = 0;  // passed or not a header start: never confirmed
 };
 
 class NvmeRx {
@@ -97,12 +97,14 @@ class NvmeRx {
 
   // The NIC asks whether a PDU header starts at `seq`; replaces any earlier request. Confirmed
   // (through OnResyncConfirm) when this parse starts a header exactly there; a sequence the
-  // parse has already passed, or that falls inside a PDU, is never confirmed.
+  // parse has already passed, or that falls inside a PDU, is never confirmed. So only the
+  // parse position is kept, no history: the request must arrive before the bytes at `seq`,
+  // as it does when the driver handles a packet's resync flag before the packet's payload.
   void resync_request(uint32_t seq);
 
   uint32_t next_seq() const { return seq_; }  // sequence of the next byte expected
   bool at_pdu_boundary() const { return phase_ == Phase::Header && have_ == 0; }
-  bool failed() const { return dead_; }      // framing lost or controller terminated
+  bool failed() const { return dead_; }  // framing lost or controller terminated
   const NvmeRxStats& stats() const { return stats_; }
 
  private:
@@ -115,21 +117,21 @@ class NvmeRx {
     CmdStatus status = CmdStatus::Ok;  // first local error sticks
     CrcMode crc = CrcMode::None;
     uint32_t placed = 0, copied = 0;
-    std::vector<Interval> covered;     // buffer bytes received so far, merged
+    std::vector<Interval> covered;  // buffer bytes received so far, merged
   };
 
   // Bytes of one attribute range (split across phases as the PDU structure dictates).
   void consume(ByteView b, RangeAttr a);
   void header_start();
   void header_complete();
-  void control_pdu();                  // a whole non-data PDU is in hdr_
-  void data_header();                  // a C2HData header (up to PDO) is in hdr_
+  void control_pdu();  // a whole non-data PDU is in hdr_
+  void data_header();  // a C2HData header (up to PDO) is in hdr_
   void data_bytes(ByteView b, const RangeAttr& a);
-  void data_end();                     // all DATAL bytes seen: digest next, or done
+  void data_end();  // all DATAL bytes seen: digest next, or done
   void data_pdu_done();
   bool data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect);
   void complete(uint16_t cid, uint16_t nvme_status);
-  void fail_all(CmdStatus s);          // the connection is gone: every command fails
+  void fail_all(CmdStatus s);  // the connection is gone: every command fails
   void next_pdu();
 
   const nvme::ConnParams cp_;
@@ -140,17 +142,17 @@ class NvmeRx {
 
   // Current PDU.
   Phase phase_ = Phase::Header;
-  uint32_t seq_;                      // sequence of the next byte
-  uint32_t pdu_seq_ = 0;              // sequence of the current PDU's first byte
-  uint8_t hdr_[256];                  // header, digest and pad (data PDUs) or whole PDU
-  uint32_t have_ = 0;                 // bytes of hdr_ (Header) or digest (DataDigest) held
+  uint32_t seq_;          // sequence of the next byte
+  uint32_t pdu_seq_ = 0;  // sequence of the current PDU's first byte
+  uint8_t hdr_[256];      // header, digest and pad (data PDUs) or whole PDU
+  uint32_t have_ = 0;     // bytes of hdr_ (Header) or digest (DataDigest) held
   uint32_t need_ = nvme::kCommonHeaderLen;
   nvme::CommonHeader ch_;
-  uint32_t plen_known_ = 0;           // PLEN once the common header is in, else 0
+  uint32_t plen_known_ = 0;  // PLEN once the common header is in, else 0
   uint16_t cid_ = 0;
   uint32_t datao_ = 0, datal_ = 0, data_done_ = 0;
-  Cmd* cmd_ = nullptr;                // command receiving the data, null when skipped
-  bool crc_ok_all_ = true;            // every data/digest byte came from a CRC-ok packet
+  Cmd* cmd_ = nullptr;      // command receiving the data, null when skipped (map nodes stay put)
+  bool crc_ok_all_ = true;  // every data/digest byte came from a CRC-ok packet
   uint8_t ddgst_[4];
 
   std::optional<uint32_t> resync_;

@@ -27,8 +27,8 @@ void slice_attrs(const RangeAttrs& in, size_t off, size_t n, bool trust_crc, Ran
 
 }  // namespace
 
-bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nruns,
-                     bool crc_ok, RangeAttrs& out) {
+bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nruns, bool crc_ok,
+                     RangeAttrs& out) {
   out.clear();
   const auto unusable = [&] {
     out.assign(1, RangeAttr{payload_len, false, crc_ok, 0, 0});
@@ -89,7 +89,14 @@ void TcpReceiver::on_segment(uint32_t seq, ByteView payload, const RangeAttrs& a
   for (int64_t cur = lo; cur < hi;) {
     if (it != ooo_.end() && it->first <= cur) {
       cur = std::max(cur, it->first + int64_t(it->second.data.size()));
-      ++it;
+      // A queued piece that is now next goes out at once, so the rest of this segment can
+      // follow it without being queued.
+      if (it->first == nxt_) {
+        deliver_front();
+        it = ooo_.begin();
+      } else {
+        ++it;
+      }
       continue;
     }
     const int64_t gap_end = it == ooo_.end() ? hi : std::min(hi, it->first);
@@ -126,15 +133,17 @@ bool TcpReceiver::accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs
   return true;
 }
 
+void TcpReceiver::deliver_front() {
+  auto node = ooo_.extract(ooo_.begin());
+  const Piece& p = node.mapped();
+  ooo_bytes_ -= p.data.size() + kPieceOverhead;
+  nxt_ += int64_t(p.data.size());
+  stats_.bytes_delivered += p.data.size();
+  deliver_(seq_at(node.key()), p.data, p.attrs);
+}
+
 void TcpReceiver::drain() {
-  while (!ooo_.empty() && ooo_.begin()->first == nxt_) {
-    auto node = ooo_.extract(ooo_.begin());
-    const Piece& p = node.mapped();
-    ooo_bytes_ -= p.data.size() + kPieceOverhead;
-    nxt_ += int64_t(p.data.size());
-    stats_.bytes_delivered += p.data.size();
-    deliver_(seq_at(node.key()), p.data, p.attrs);
-  }
+  while (!ooo_.empty() && ooo_.begin()->first == nxt_) deliver_front();
 }
 
 }  // namespace nic::host

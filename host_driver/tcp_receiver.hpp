@@ -37,12 +37,12 @@ using RangeAttrs = std::vector<RangeAttr>;
 // Attributes tiling a packet's TCP payload of `payload_len` bytes from the NIC's placed runs
 // (in any order). Returns false, leaving one unplaced range, when runs overlap or exceed the
 // payload: a completion the driver cannot make sense of.
-bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nruns,
-                     bool crc_ok, RangeAttrs& out);
+bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nruns, bool crc_ok,
+                     RangeAttrs& out);
 
 struct TcpRxConfig {
-  uint32_t window = 8u << 20;         // receive window: bytes accepted beyond rcv_nxt
-  size_t max_ooo_bytes = 8u << 20;    // out-of-order queue budget (payload + overhead)
+  uint32_t window = 8u << 20;       // receive window: bytes accepted beyond rcv_nxt
+  size_t max_ooo_bytes = 8u << 20;  // out-of-order queue budget (payload + overhead)
 };
 
 struct TcpRxStats {
@@ -68,8 +68,7 @@ class TcpReceiver {
   void init(uint32_t isn_next);
   // One segment's payload; `attrs` tile it. With `trust_crc` false the packet's CRC-ok marks
   // are ignored (the driver masks a mark it must not believe, e.g. right after a resync).
-  void on_segment(uint32_t seq, ByteView payload, const RangeAttrs& attrs,
-                  bool trust_crc = true);
+  void on_segment(uint32_t seq, ByteView payload, const RangeAttrs& attrs, bool trust_crc = true);
 
   uint32_t rcv_nxt() const { return seq_at(nxt_); }
   size_t ooo_bytes() const { return ooo_bytes_; }  // as budgeted
@@ -86,17 +85,18 @@ class TcpReceiver {
   uint32_t seq_at(int64_t off) const { return isn_ + uint32_t(uint64_t(off)); }
   // Takes payload[from, from + n) from the current segment: delivers it when it starts at
   // rcv_nxt, else queues it. False when the out-of-order budget refuses it.
-  bool accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs, size_t from,
-              bool trust_crc, std::map<int64_t, Piece>::iterator hint);
-  void drain();  // delivers queued pieces that rcv_nxt has reached
+  bool accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs, size_t from, bool trust_crc,
+              std::map<int64_t, Piece>::iterator hint);
+  void deliver_front();  // the first queued piece, which starts at rcv_nxt
+  void drain();          // delivers queued pieces that rcv_nxt has reached
 
   Deliver deliver_;
   TcpRxConfig cfg_;
   uint32_t isn_ = 0;
-  int64_t nxt_ = 0;                 // stream offset of rcv_nxt (no wraparound)
-  std::map<int64_t, Piece> ooo_;    // stream offset -> piece
+  int64_t nxt_ = 0;               // stream offset of rcv_nxt (no wraparound)
+  std::map<int64_t, Piece> ooo_;  // stream offset -> piece
   size_t ooo_bytes_ = 0;
-  RangeAttrs scratch_;              // attributes of a piece delivered straight from a segment
+  RangeAttrs scratch_;  // attributes of a piece delivered straight from a segment
   TcpRxStats stats_;
 };
 

@@ -277,9 +277,10 @@ void CommandProcessor::reg_written(uint64_t off) {
     cmd_fetched_ = regs_[kRegCmdProducer / 4] = 0;
     cmdbuf_.clear();
     cmd_head_ = 0;
-    if (!cmd_entries_) SC_REPORT_WARNING(name(), "command ring size is not a power of two");
+    if (off == kRegCmdRingEntries && !cmd_entries_)
+      SC_REPORT_WARNING(name(), "command ring size is not a power of two");
   } else if (word == kRegCqBase || off == kRegCqEntries) {
-    if (!cq_.configure(reg64(kRegCqBase), regs_[kRegCqEntries / 4]))
+    if (!cq_.configure(reg64(kRegCqBase), regs_[kRegCqEntries / 4]) && off == kRegCqEntries)
       SC_REPORT_WARNING(name(), "completion ring size is not a power of two");
   } else if (off == kRegCqConsumer) {
     cq_.set_consumer(regs_[off / 4]);

@@ -288,6 +288,7 @@ struct HostDriver : sc_core::sc_module {
   HostMemory& mem;
   uint32_t cq_entries, rx_bytes;
   std::function<void()> script;
+  std::function<bool()> quiet;  // after the script: wait for this before stopping
   bool consume = true;   // false: leave completions in the ring (fills it)
   bool free_rx = true;   // false: never return receive-ring space
   std::vector<Received> got;
@@ -434,6 +435,7 @@ struct HostDriver : sc_core::sc_module {
     reg64(abi::kRegRxRingBase, kRxRing);
     reg32(abi::kRegRxRingBytes, rx_bytes);
     if (script) script();
+    if (quiet) wait_until(quiet);
     sc_core::sc_stop();
   }
   void access(uint64_t off, uint8_t* b, unsigned n) {
@@ -511,6 +513,7 @@ struct Rig {
     link.mem_init.bind(mem.socket);
     drv.mmio.bind(link.mmio_target);
     link.mmio_init.bind(cp.regs);
+    drv.quiet = [this] { return src.idle() && dma.idle(); };
     mem.set_write_observer(
         [this](uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
           observe(addr, len, gp);

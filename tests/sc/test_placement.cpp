@@ -305,7 +305,7 @@ TEST_CASE("placement: a full receive ring drops whole frames and places nothing 
   cfg.placement.rx_ring_bytes = 8192;
   Rig r(cfg);
   r.drv.free_rx = false;  // the driver never returns ring space
-  const Bytes d9 = data_bytes(6000, 10), d1 = data_bytes(30000, 11);
+  const Bytes d9 = data_bytes(7000, 10), d1 = data_bytes(30000, 11);
   const auto frames = segment(concat({c2h_data(9, 0, d9), c2h_data(1, 0, d1)}), kSeq0, 1448);
   run_frames(r, {{1, one_entry(1, 30000)}}, frames);
   r.check_clean();

@@ -19,8 +19,8 @@ struct ScheduleKnobs {
   uint32_t max_seg = 1460;
   double loss = 0.05;
   double dup = 0.05;
-  double reorder = 0.1;   // chance a segment swaps with one a few places later
-  uint32_t overlap = 700; // retransmissions may reach this far into neighbouring bytes
+  double reorder = 0.1;    // chance a segment swaps with one a few places later
+  uint32_t overlap = 700;  // retransmissions may reach this far into neighbouring bytes
 };
 
 inline std::vector<Arrival> make_schedule(uint64_t stream_len, std::mt19937_64& rng,

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -19,7 +18,8 @@ constexpr uint64_t kPage = BufferAllocator::kPageSize;
 void check_disjoint(const std::map<uint64_t, Buffer>& live, bool allow_adjacent) {
   std::vector<SgEntry> all;
   for (const auto& kv : live) all.insert(all.end(), kv.second.sgl.begin(), kv.second.sgl.end());
-  std::sort(all.begin(), all.end(), [](const SgEntry& a, const SgEntry& b) { return a.addr < b.addr; });
+  std::sort(all.begin(), all.end(),
+            [](const SgEntry& a, const SgEntry& b) { return a.addr < b.addr; });
   for (size_t i = 1; i < all.size(); ++i) {
     const uint64_t prev_end = all[i - 1].addr + all[i - 1].len;
     if (allow_adjacent)
@@ -38,15 +38,14 @@ void check_shape(const Buffer& b, uint32_t len, SgMode mode, const AllocatorConf
     REQUIRE(e.addr + e.len <= cfg.base + cfg.span);
   }
   switch (mode) {
-    case SgMode::Contiguous:
-      REQUIRE(b.sgl.size() == 1);
-      break;
+    case SgMode::Contiguous: REQUIRE(b.sgl.size() == 1); break;
     case SgMode::Pages:
       for (size_t i = 0; i < b.sgl.size(); ++i) {
         const SgEntry& e = b.sgl[i];
-        REQUIRE(e.addr % kPage + e.len <= kPage);                  // never crosses a page
-        if (i > 0) REQUIRE(e.addr % kPage == 0);                    // only the first is offset
-        if (i + 1 < b.sgl.size()) REQUIRE((e.addr + e.len) % kPage == 0);  // only the last ends early
+        REQUIRE(e.addr % kPage + e.len <= kPage);  // never crosses a page
+        if (i > 0) REQUIRE(e.addr % kPage == 0);   // only the first is offset
+        if (i + 1 < b.sgl.size())
+          REQUIRE((e.addr + e.len) % kPage == 0);  // only the last ends early
       }
       break;
     case SgMode::Fragments:
@@ -57,7 +56,8 @@ void check_shape(const Buffer& b, uint32_t len, SgMode mode, const AllocatorConf
 
 }  // namespace
 
-TEST_CASE("allocator: every mode gives an SGL of the right shape summing to the length", "[alloc]") {
+TEST_CASE("allocator: every mode gives an SGL of the right shape summing to the length",
+          "[alloc]") {
   for (SgMode mode : {SgMode::Contiguous, SgMode::Pages, SgMode::Fragments}) {
     AllocatorConfig cfg;
     cfg.mode = mode;
@@ -133,9 +133,9 @@ TEST_CASE("allocator: the same seed gives the same layout, another seed another"
     return out;
   };
   auto same = [](const std::vector<SgEntry>& x, const std::vector<SgEntry>& y) {
-    return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](const SgEntry& a, const SgEntry& b) {
-      return a.addr == b.addr && a.len == b.len;
-    });
+    return std::equal(
+        x.begin(), x.end(), y.begin(), y.end(),
+        [](const SgEntry& a, const SgEntry& b) { return a.addr == b.addr && a.len == b.len; });
   };
   REQUIRE(same(run(42), run(42)));
   REQUIRE(!same(run(42), run(43)));

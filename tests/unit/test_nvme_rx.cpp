@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
 #include <string>
@@ -92,13 +91,14 @@ struct Host {
   uint32_t isn;
 
   Host(const ConnParams& cp, uint32_t isn_)
-      : nv(cp, io, isn_,
-           [this](const CmdResult& r) {
-             REQUIRE(done.count(r.cid) == 0);
-             done[r.cid] = r;
-             order.push_back(r.cid);
-           },
-           [this](uint32_t s) { confirms.push_back(s); }),
+      : nv(
+            cp, io, isn_,
+            [this](const CmdResult& r) {
+              REQUIRE(done.count(r.cid) == 0);
+              done[r.cid] = r;
+              order.push_back(r.cid);
+            },
+            [this](uint32_t s) { confirms.push_back(s); }),
         tcp([this](uint32_t s, ByteView d, const RangeAttrs& a) { nv.on_data(s, d, a); }),
         isn(isn_) {
     tcp.init(isn_);
@@ -118,7 +118,8 @@ struct Host {
     size_t nruns = 0;
     for (const PduAt& p : s.pdus) {
       if (!place || !p.data || !io.buf.count(p.cid)) continue;
-      const uint64_t lo = std::max(off, p.data_off), hi = std::min(off + len, p.data_off + p.data_len);
+      const uint64_t lo = std::max(off, p.data_off),
+                     hi = std::min(off + len, p.data_off + p.data_len);
       if (lo >= hi) continue;
       run = {uint16_t(lo - off), uint16_t(hi - lo), p.cid, uint32_t(p.datao + (lo - p.data_off))};
       if (wrong) payload[run.payload_off] ^= 0x5A;
@@ -155,8 +156,7 @@ ConnParams params(bool hd, bool dd, uint8_t hpda = 0) {
 
 // Reads with data in one or several PDUs, interleaved across commands; each ends with a
 // CapsuleResp or with SUCCESS on its last data PDU.
-std::map<uint16_t, Bytes> make_reads(Stream& s, std::mt19937_64& rng, int ncmds,
-                                     uint32_t max_len) {
+std::map<uint16_t, Bytes> make_reads(Stream& s, std::mt19937_64& rng, int ncmds, uint32_t max_len) {
   std::map<uint16_t, Bytes> data;
   std::map<uint16_t, uint32_t> sent, pdu_size;
   for (int i = 0; i < ncmds; ++i) {
@@ -235,7 +235,8 @@ TEST_CASE("nvmerx: random arrivals and placement give byte-exact buffers and exa
     std::map<uint16_t, bool> any_sw;
     for (const PduAt& p : s.pdus) {
       if (!p.data) continue;
-      for (uint64_t i = p.data_off; i < p.data_off + p.data_len; ++i) want_placed[p.cid] += placed[i];
+      for (uint64_t i = p.data_off; i < p.data_off + p.data_len; ++i)
+        want_placed[p.cid] += placed[i];
       bool all_ok = true;
       const uint64_t end = p.data_off + p.data_len + (s.cp.ddgst ? 4 : 0);
       for (uint64_t i = p.data_off; i < end; ++i) all_ok = all_ok && crc_ok[i];
@@ -251,7 +252,9 @@ TEST_CASE("nvmerx: random arrivals and placement give byte-exact buffers and exa
       REQUIRE(h.io.buf[kv.first] == kv.second);
       REQUIRE(r.placed_bytes + r.copied_bytes == kv.second.size());
       REQUIRE(r.placed_bytes == want_placed[kv.first]);
-      const CrcMode want = !s.cp.ddgst ? CrcMode::None : any_sw[kv.first] ? CrcMode::Sw : CrcMode::Hw;
+      const CrcMode want = !s.cp.ddgst        ? CrcMode::None
+                           : any_sw[kv.first] ? CrcMode::Sw
+                                              : CrcMode::Hw;
       REQUIRE(r.crc == want);
       total_copied += r.copied_bytes;
     }
@@ -265,7 +268,8 @@ TEST_CASE("nvmerx: random arrivals and placement give byte-exact buffers and exa
 
 TEST_CASE("nvmerx: one byte at a time frames every PDU layout", "[nvmerx]") {
   std::mt19937_64 rng(9);
-  for (const ConnParams& cp : {params(false, false), params(true, true, 1), params(true, true, 7)}) {
+  for (const ConnParams& cp :
+       {params(false, false), params(true, true, 1), params(true, true, 7)}) {
     Stream s;
     s.cp = cp;
     const auto data = make_reads(s, rng, 4, 500);
@@ -337,8 +341,8 @@ TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest; one unmarked pac
     Host h(s.cp, 5);
     h.add(1, 20000);
     for (uint64_t off = 0; off < s.bytes.size(); off += 1448)
-      h.packet(s, off, uint32_t(std::min<uint64_t>(1448, s.bytes.size() - off)), true, true,
-               false, off != 0);  // the first packet carries the first PDU's data
+      h.packet(s, off, uint32_t(std::min<uint64_t>(1448, s.bytes.size() - off)), true, true, false,
+               off != 0);  // the first packet carries the first PDU's data
     REQUIRE(h.done.at(1).crc == CrcMode::Sw);
     REQUIRE(h.nv.stats().sw_crc_pdus == 1);
   }
@@ -391,9 +395,10 @@ TEST_CASE("nvmerx: wrong bytes placed by the NIC: caught unless the packet was C
   }
 }
 
-TEST_CASE("nvmerx: bytes accepted from an unplaced arrival are copied even if a duplicate "
-          "claims placement",
-          "[nvmerx]") {
+TEST_CASE(
+    "nvmerx: bytes accepted from an unplaced arrival are copied even if a duplicate "
+    "claims placement",
+    "[nvmerx]") {
   std::mt19937_64 rng(8);
   const Bytes d = random_bytes(rng, 4000);
   Stream s;
@@ -445,25 +450,29 @@ TEST_CASE("nvmerx: placement at the wrong offset is not trusted", "[nvmerx]") {
   Stream s;
   s.cp = params(false, false);
   s.data(5, 0, d, pduflag::LAST_PDU | pduflag::SUCCESS);
-  Host h(s.cp, 0);
-  h.add(5, 3000);
   const uint32_t total = uint32_t(s.bytes.size());
-  const RangeAttrs attrs{{24, false, false, 0, 0}, {total - 24, true, false, 5, 8}};
-  h.tcp.on_segment(0, s.bytes, attrs);
-  const CmdResult& r = h.done.at(5);
-  REQUIRE(r.status == CmdStatus::Ok);
-  REQUIRE(h.io.buf[5] == d);
-  REQUIRE(r.copied_bytes == 3000);
-  REQUIRE(h.nv.stats().misplaced_bytes == 3000);
+  // Data placed 8 bytes off; then header and data "placed" as if the NIC misframed.
+  const RangeAttrs wrong_off{{24, false, false, 0, 0}, {total - 24, true, false, 5, 8}};
+  const RangeAttrs misframed{{total, true, false, 5, 0}};
+  for (const RangeAttrs* attrs : {&wrong_off, &misframed}) {
+    Host h(s.cp, 0);
+    h.add(5, 3000);
+    h.tcp.on_segment(0, s.bytes, *attrs);
+    const CmdResult& r = h.done.at(5);
+    REQUIRE(r.status == CmdStatus::Ok);
+    REQUIRE(h.io.buf[5] == d);
+    REQUIRE(r.copied_bytes == 3000);
+    REQUIRE(h.nv.stats().misplaced_bytes == (attrs == &wrong_off ? 3000 : total));
+  }
 }
 
 TEST_CASE("nvmerx: data outside the command's buffer fails only that command", "[nvmerx]") {
   Stream s;
   s.cp = params(false, true);
   const Bytes d(100, 0x11);
-  s.data(6, 950, d);                    // 950 + 100 > 1000
-  s.data(7, 0, d, pduflag::LAST_PDU);   // fine
-  s.data(6, 0, d);                      // in range: still written
+  s.data(6, 950, d);                   // 950 + 100 > 1000
+  s.data(7, 0, d, pduflag::LAST_PDU);  // fine
+  s.data(6, 0, d);                     // in range: still written
   s.resp(6);
   s.resp(7);
   Host h(s.cp, 0);
@@ -480,13 +489,13 @@ TEST_CASE("nvmerx: completions, statuses and PDUs for nobody", "[nvmerx]") {
   Stream s;
   s.cp = params(true, false);
   const Bytes d(64, 0x22);
-  s.data(9, 0, d, pduflag::LAST_PDU);   // unknown CID: skipped
-  s.resp(9);                            // unknown CID: ignored
+  s.data(9, 0, d, pduflag::LAST_PDU);  // unknown CID: skipped
+  s.resp(9);                           // unknown CID: ignored
   R2t r2t;
   r2t.cccid = 1;
-  s.add(encode_r2t(r2t, s.cp));         // this host only reads: ignored
+  s.add(encode_r2t(r2t, s.cp));  // this host only reads: ignored
   s.data(1, 0, d, pduflag::LAST_PDU);
-  s.resp(1, uint16_t(0x0002 << 1 | 1)); // NVMe error status, phase bit set
+  s.resp(1, uint16_t(0x0002 << 1 | 1));  // NVMe error status, phase bit set
   s.data(2, 0, ByteView(d).sub(0, 32), pduflag::LAST_PDU | pduflag::SUCCESS);  // half the data
   s.data(3, 0, d, pduflag::LAST_PDU | pduflag::SUCCESS);
   Host h(s.cp, 0);
@@ -576,7 +585,8 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
           "[nvmerx]") {
   Stream s;
   s.cp = params(true, true);
-  for (uint16_t cid = 1; cid <= 4; ++cid) s.data(cid, 0, Bytes(3000, uint8_t(cid)), pduflag::LAST_PDU);
+  for (uint16_t cid = 1; cid <= 4; ++cid)
+    s.data(cid, 0, Bytes(3000, uint8_t(cid)), pduflag::LAST_PDU);
   s.resp(1);
   const uint32_t isn = 0xFFFFF800u;  // the PDUs straddle the sequence wrap
   auto hdr = [&](size_t i) { return isn + uint32_t(s.pdus[i].start); };
@@ -590,15 +600,15 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
       at += n;
     }
   };
-  upto(s.pdus[1].start);               // at a PDU boundary
-  h.nv.resync_request(hdr(0));         // passed: never
+  upto(s.pdus[1].start);        // at a PDU boundary
+  h.nv.resync_request(hdr(0));  // passed: never
   REQUIRE(h.nv.stats().resync_dropped == 1);
-  upto(s.pdus[1].start + 10);          // inside PDU 1's header
-  h.nv.resync_request(hdr(1));         // passed: never
-  h.nv.resync_request(hdr(1) + 500);   // inside PDU 1: never
+  upto(s.pdus[1].start + 10);         // inside PDU 1's header
+  h.nv.resync_request(hdr(1));        // passed: never
+  h.nv.resync_request(hdr(1) + 500);  // inside PDU 1: never
   REQUIRE(h.nv.stats().resync_dropped == 3);
-  h.nv.resync_request(hdr(2));         // ahead, a header: pending
-  h.nv.resync_request(hdr(3));         // replaces it
+  h.nv.resync_request(hdr(2));  // ahead, a header: pending
+  h.nv.resync_request(hdr(3));  // replaces it
   upto(s.pdus[3].start + 1);
   REQUIRE(h.confirms == std::vector<uint32_t>{hdr(3)});
   h.nv.resync_request(hdr(4) - 7);  // inside PDU 3, whose PLEN is not in yet: pending...
@@ -615,7 +625,8 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
   Stream more;
   more.cp = s.cp;
   more.resp(2);
-  h.nv.on_data(isn + uint32_t(s.bytes.size()), more.bytes, {{uint32_t(more.bytes.size()), false, false, 0, 0}});
+  h.nv.on_data(isn + uint32_t(s.bytes.size()), more.bytes,
+               {{uint32_t(more.bytes.size()), false, false, 0, 0}});
   REQUIRE(h.confirms.size() == 2);
   REQUIRE(h.confirms[1] == isn + uint32_t(s.bytes.size()));
   REQUIRE(h.done.at(2).status == CmdStatus::Ok);

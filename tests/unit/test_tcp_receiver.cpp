@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <random>
 #include <vector>
 
@@ -29,7 +28,9 @@ struct Sink {
   }
 };
 
-RangeAttrs plain(size_t n, bool crc_ok = false) { return {RangeAttr{uint32_t(n), false, crc_ok, 0, 0}}; }
+RangeAttrs plain(size_t n, bool crc_ok = false) {
+  return {RangeAttr{uint32_t(n), false, crc_ok, 0, 0}};
+}
 
 }  // namespace
 
@@ -211,11 +212,11 @@ TEST_CASE("tcprx: segments far behind or ahead are judged modulo 2^32", "[tcprx]
   sink.next_seq = 0xFFFFFFF0u;
   TcpReceiver rx([&](uint32_t s, ByteView d, const RangeAttrs& a) { sink(s, d, a); });
   rx.init(0xFFFFFFF0u);
-  rx.on_segment(0x00000010u, Bytes(8, 2), plain(8));   // 32 bytes ahead, after the wrap
+  rx.on_segment(0x00000010u, Bytes(8, 2), plain(8));    // 32 bytes ahead, after the wrap
   rx.on_segment(0xFFFFFFF0u, Bytes(32, 1), plain(32));  // fills up to it
   REQUIRE(sink.data.size() == 40);
   REQUIRE(rx.rcv_nxt() == 0x18u);
-  rx.on_segment(0xFFFFFFF8u, Bytes(8, 3), plain(8));   // before the wrap: old
+  rx.on_segment(0xFFFFFFF8u, Bytes(8, 3), plain(8));  // before the wrap: old
   REQUIRE(rx.stats().duplicate_segments == 1);
   REQUIRE(sink.data.size() == 40);
 }

@@ -1,0 +1,101 @@
+#include "tb/replay/TraceFeeder.hpp"
+
+#include <algorithm>
+
+#include "proto/bytes.hpp"
+
+namespace nic::tb {
+
+using namespace sc_core;
+
+namespace {
+// Whether the frame is TCP to the NVMe port, read straight from the headers (0-2 VLAN tags,
+// IPv4 or IPv6); anything unparsable goes to the NIC, which will count it.
+bool host_sent(const Bytes& f, uint16_t port) {
+  size_t off = 12;
+  while (off + 2 <= f.size() && (ld_be16(&f[off]) == 0x8100 || ld_be16(&f[off]) == 0x88A8))
+    off += 4;
+  if (off + 2 > f.size()) return false;
+  const uint16_t et = ld_be16(&f[off]);
+  off += 2;
+  size_t l4 = 0;
+  if (et == 0x0800 && off + 20 <= f.size() && f[off + 9] == 6)
+    l4 = off + size_t(f[off] & 0x0F) * 4;
+  else if (et == 0x86DD && off + 40 <= f.size() && f[off + 6] == 6)
+    l4 = off + 40;
+  else
+    return false;
+  return l4 + 4 <= f.size() && ld_be16(&f[l4 + 2]) == port;
+}
+}  // namespace
+
+TraceFeeder::TraceFeeder(sc_module_name name, const std::string& path, hw::PacketPool& pool,
+                         const FeederParams& params, TxSink to_driver)
+    : sc_module(name), reader_(path), pool_(pool), p_(params), to_driver_(std::move(to_driver)) {
+  SC_HAS_PROCESS(TraceFeeder);
+  SC_METHOD(pump);
+  sensitive << pump_ev_;
+}
+
+bool TraceFeeder::read_one() {
+  if (eof_ || !reader_.next(scratch_)) {
+    eof_ = true;
+    return false;
+  }
+  ++st_.records;
+  if (!have_first_) {
+    have_first_ = true;
+    first_ns_ = scratch_.ts_ns;
+    st_.first_ts_ns = scratch_.ts_ns;
+  }
+  st_.last_ts_ns = scratch_.ts_ns;
+  const uint64_t rel_ps = (scratch_.ts_ns >= first_ns_ ? scratch_.ts_ns - first_ns_ : 0) * 1000;
+  if (host_sent(scratch_.data, p_.nvme_port)) {
+    ++st_.to_driver;
+    const uint64_t at = p_.honour_timestamps ? rel_ps : virtual_ps_;
+    read_up_to_ps_ = at;
+    tx_.push_back({at > lead_ps() ? at - lead_ps() : 0, std::move(scratch_)});
+    scratch_ = {};
+    pump_ev_.notify(SC_ZERO_TIME);
+    return true;
+  }
+  ++st_.to_nic;
+  st_.bytes_to_nic += scratch_.data.size();
+  hw::PacketCtx* p = pool_.get();
+  *p = hw::PacketCtx{};
+  p->index = scratch_.index;
+  p->frame = std::move(scratch_.data);
+  scratch_ = {};
+  rx_.push_back(p);
+  rx_ts_.push_back(rel_ps);
+  read_up_to_ps_ = p_.honour_timestamps ? rel_ps : virtual_ps_;
+  virtual_ps_ += uint64_t(double(p->frame.size() + p_.wire_overhead_bytes) * 8000.0 /
+                          p_.line_rate_gbps);
+  return true;
+}
+
+hw::PacketCtx* TraceFeeder::next_rx(uint64_t& ts_ps) {
+  while (rx_.empty() && read_one()) {
+  }
+  if (rx_.empty()) return nullptr;
+  hw::PacketCtx* p = rx_.front();
+  ts_ps = rx_ts_.front();
+  rx_.pop_front();
+  rx_ts_.pop_front();
+  return p;
+}
+
+void TraceFeeder::pump() {
+  const uint64_t now = sc_time_stamp().value();
+  while (!eof_ && read_up_to_ps_ <= now + lead_ps()) read_one();
+  while (!tx_.empty() && tx_.front().due_ps <= now) {
+    to_driver_(tx_.front().pkt);
+    tx_.pop_front();
+  }
+  uint64_t next = UINT64_MAX;
+  if (!tx_.empty()) next = tx_.front().due_ps;
+  if (!eof_) next = std::min(next, read_up_to_ps_ > lead_ps() ? read_up_to_ps_ - lead_ps() : now);
+  if (next != UINT64_MAX) pump_ev_.notify(sc_time(double(std::max(next, now + 1) - now), SC_PS));
+}
+
+}  // namespace nic::tb

@@ -1,0 +1,76 @@
+// Plays a pcap into the simulation. Frames the controller sent (TCP source port = the NVMe
+// port) and every other frame go to the NIC's MAC; frames the host sent (TCP destination port
+// = the NVMe port) are the host's own transmissions and go to the driver model, `tx_lead`
+// ahead of their timestamp: the driver must register a read's buffer before the command
+// leaves, so it sees each command that much earlier than the wire does.
+//
+// Timestamps are taken relative to the first record. With honour_timestamps off, the MAC
+// sends controller frames back to back and the host's frames are retimed onto that compressed
+// timeline (each keeps its place between the controller frames around it).
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+
+#include "hw/common/packet.hpp"
+#include "tb/pcap/pcap_io.hpp"
+
+namespace nic::tb {
+
+struct FeederParams {
+  uint16_t nvme_port = 4420;
+  bool honour_timestamps = true;
+  double tx_lead_ns = 10000.0;
+  double line_rate_gbps = 100.0;      // to retime host frames when not honouring timestamps
+  uint32_t wire_overhead_bytes = 24;
+};
+
+struct FeederStats {
+  uint64_t records = 0, to_nic = 0, to_driver = 0, bytes_to_nic = 0;
+  uint64_t first_ts_ns = 0, last_ts_ns = 0;
+};
+
+class TraceFeeder : public sc_core::sc_module {
+ public:
+  using TxSink = std::function<void(const pcap::Packet& frame)>;
+
+  TraceFeeder(sc_core::sc_module_name name, const std::string& path, hw::PacketPool& pool,
+              const FeederParams& params, TxSink to_driver);
+
+  // The MAC's frame source: the next frame for the NIC, nullptr at the end of the trace.
+  hw::PacketCtx* next_rx(uint64_t& ts_ps);
+  bool finished() const { return eof_ && rx_.empty() && tx_.empty(); }
+  const FeederStats& stats() const { return st_; }
+
+ private:
+  struct Tx {
+    uint64_t due_ps;
+    pcap::Packet pkt;
+  };
+  bool read_one();  // reads the next record into rx_ or tx_; false at the end
+  // Reads ahead so every record due within the lead window is known, hands due host frames
+  // to the driver, and sleeps until the next thing to do.
+  void pump();
+  uint64_t lead_ps() const { return uint64_t(p_.tx_lead_ns * 1000.0); }
+
+  pcap::Reader reader_;
+  hw::PacketPool& pool_;
+  const FeederParams p_;
+  TxSink to_driver_;
+  std::deque<hw::PacketCtx*> rx_;
+  std::deque<uint64_t> rx_ts_;
+  std::deque<Tx> tx_;
+  sc_core::sc_event pump_ev_;
+  bool eof_ = false;
+  bool have_first_ = false;
+  uint64_t first_ns_ = 0;
+  uint64_t virtual_ps_ = 0;  // back-to-back timeline of controller frames
+  uint64_t read_up_to_ps_ = 0;  // timeline position of the last record read
+  pcap::Packet scratch_;
+  FeederStats st_;
+};
+
+}  // namespace nic::tb
