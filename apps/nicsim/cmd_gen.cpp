@@ -25,7 +25,7 @@ struct GenArgs {
   std::string loss, retransmit_delay, reorder, reorder_window, dup, corrupt_ddgst, bad_tcp_csum,
       plant_lookalike;
   bool ipv6 = false, qinq = false, hdgst = false, ddgst = false, tcp_timestamps = false,
-       reseg_retransmit = false;
+       reseg_retransmit = false, cid_genctr = false;
   CLI::App* app = nullptr;
 };
 
@@ -62,6 +62,7 @@ GenConfig to_config(const GenArgs& a) {
   c.ddgst = a.ddgst;
   c.tcp_timestamps = a.tcp_timestamps;
   c.imp.reseg_retransmit = a.reseg_retransmit;
+  c.cid_genctr = a.cid_genctr;
   set_uint("--seed", a.seed, c.seed, UINT64_MAX);
   set_uint("--flows", a.flows, c.flows, UINT32_MAX);
   set_uint("--vlan", a.vlan, c.vlan, 4095);
@@ -140,6 +141,7 @@ void add_gen_command(CLI::App& app) {
   sub->add_flag("--ddgst", a.ddgst, "Negotiate data digests");
   value("--hpda", a.hpda, "Host PDU data alignment, 0..31: C2HData PDO is a multiple of (HPDA+1)*4 (default 0)", "N");
   value("--queue-depth", a.queue_depth, "Reads in flight per connection; CIDs 0..N-1 (default 32)", "N");
+  sub->add_flag("--cid-genctr", a.cid_genctr, "CIDs carry a 4-bit generation counter in bits 15..12 (Linux >= 5.14)");
   value("--io-size", a.io_size, "Read size: 128K (fixed), 4K:64K (uniform), 4K,64K,512K (list) (default 128K)", "SPEC");
   value("--ios", a.ios, "Reads in all, spread over the flows (default 64)", "N");
   value("--total-bytes", a.total_bytes, "Issue reads until this many bytes instead of --ios", "SIZE");

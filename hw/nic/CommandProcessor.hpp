@@ -4,7 +4,7 @@
 // answers each with a CmdDone completion carrying its status and tag.
 //
 // Ring indices in registers are free-running 32-bit counts (not slot numbers): kRegCmdProducer
-// = commands entries posted, kRegCqConsumer = completions consumed, kRegRxConsumer = receive-
+// = command entries posted, kRegCqConsumer = completions consumed, kRegRxConsumer = receive-
 // ring bytes freed. Ring sizes of the command and completion rings must be powers of two.
 // Rings are (re)started empty when their base or size register is written, which the driver
 // does only while they are idle.

@@ -59,7 +59,8 @@ void Cqe::encode(uint8_t* p) const {
   st_le16(p + 2, flags);
   st_le32(p + 4, flow);
   st_le64(p + 8, rx_off);
-  st_le32(p + 16, frame_len);
+  st_le16(p + 16, frame_len);
+  st_le16(p + 18, l4_off);
   st_le32(p + 20, kept_len);
   st_le32(p + 24, seq);
   p[28] = status;
@@ -85,7 +86,8 @@ Cqe Cqe::decode(const uint8_t* p) {
   c.flags = ld_le16(p + 2);
   c.flow = ld_le32(p + 4);
   c.rx_off = ld_le64(p + 8);
-  c.frame_len = ld_le32(p + 16);
+  c.frame_len = ld_le16(p + 16);
+  c.l4_off = ld_le16(p + 18);
   c.kept_len = ld_le32(p + 20);
   c.seq = ld_le32(p + 24);
   c.status = p[28];

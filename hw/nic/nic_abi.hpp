@@ -90,7 +90,8 @@ struct Cqe {
   uint16_t flags = 0;
   uint32_t flow = 0;        // driver flow handle (offloaded flows), else 0
   uint64_t rx_off = 0;      // RxPacket: receive-ring byte offset of the kept bytes
-  uint32_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
+  uint16_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
+  uint16_t l4_off = 0;      // RxPacket: offset of the TCP payload in the frame (parsed frames)
   uint32_t kept_len = 0;    // RxPacket: bytes written to the receive ring
   uint32_t seq = 0;         // ResyncRequest: candidate; RxPacket: TCP seq of the packet
   uint64_t tag = 0;         // CmdDone/TeardownDone: the command's tag

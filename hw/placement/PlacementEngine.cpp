@@ -82,7 +82,8 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
                      (p.csum_ok ? f::CSUM_OK : 0) | (fc ? f::OFFLOAD : 0) |
                      (in_seq && p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0));
   c.flow = fc ? fc->handle : 0;
-  c.frame_len = uint32_t(p.frame.size());
+  c.frame_len = uint16_t(p.frame.size());
+  c.l4_off = p.perr == net::ParseError::None ? uint16_t(p.pf.payload_offset) : 0;
   c.kept_len = kept;
   c.seq = p.pf.seq;
   cq_.post(c);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "tb/gen/rng.hpp"
 
@@ -115,6 +116,7 @@ std::string GenConfig::validate() const {
   if (qinq && vlan < 0) return "--qinq needs --vlan (the inner C-tag)";
   if (svlan > 4094) return "--svlan must be 0..4094";
   if (hpda > 31) return "--hpda must be 0..31";
+  // 4096 also keeps tags within the 12 bits --cid-genctr leaves them.
   if (queue_depth < 1 || queue_depth > 4096) return "--queue-depth must be 1..4096";
   if (io_size.sizes.empty() || io_size.max() == 0) return "--io-size is empty";
   if (total_bytes == 0 && ios == 0) return "--ios must be at least 1";
@@ -122,10 +124,13 @@ std::string GenConfig::validate() const {
   const uint32_t m = effective_mss();
   if (m < 64 || m > 65000) return "--mss must be 64..65000";
   if (!(link_gbps > 0 && link_gbps <= 10000)) return "--link-gbps must be in (0, 10000]";
-  const double probs[] = {success_flag, imp.loss, imp.reorder, imp.dup, imp.corrupt_ddgst,
-                          imp.bad_tcp_csum, imp.plant_lookalike};
-  for (double p : probs)
-    if (!is_prob(p)) return "probabilities must be within [0, 1]";
+  const std::pair<const char*, double> probs[] = {
+      {"--success-flag", success_flag},   {"--loss", imp.loss},
+      {"--reorder", imp.reorder},         {"--dup", imp.dup},
+      {"--corrupt-ddgst", imp.corrupt_ddgst}, {"--bad-tcp-csum", imp.bad_tcp_csum},
+      {"--plant-lookalike", imp.plant_lookalike}};
+  for (const auto& [name, p] : probs)
+    if (!is_prob(p)) return std::string(name) + " is a probability, within [0, 1]";
   if (imp.corrupt_ddgst > 0 && !ddgst) return "--corrupt-ddgst needs --ddgst";
   if (imp.reorder_window < 1 || imp.reorder_window > 64) return "--reorder-window must be 1..64";
   if (imp.retransmit_delay > 1000) return "--retransmit-delay must be 0..1000";

@@ -48,6 +48,9 @@ struct GenConfig {
   bool ddgst = false;
   uint8_t hpda = 0;
   uint32_t queue_depth = 32;
+  // CID = tag | (generation & 0xF) << 12, the generation counting each reuse of the tag, as
+  // Linux hosts since 5.14 do; off: CID = tag, 0..queue_depth-1.
+  bool cid_genctr = false;
   IoSizeDist io_size;
   uint64_t ios = 64;          // read commands in all, over all flows
   uint64_t total_bytes = 0;   // when non-zero, replaces `ios`: reads until this many bytes

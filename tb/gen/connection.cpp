@@ -12,6 +12,7 @@ constexpr uint64_t kHostLatencyPs = 1'000'000;
 constexpr uint64_t kControllerLatencyPs = 2'000'000;
 constexpr uint32_t kMaxH2cData = 0x40000;
 constexpr uint64_t kConnectionSalt = 4;
+constexpr uint16_t kTagMask = 0x0FFF;  // CID bits below the generation counter
 
 uint8_t dgst_bits(const GenConfig& cfg) { return uint8_t((cfg.hdgst ? 1 : 0) | (cfg.ddgst ? 2 : 0)); }
 
@@ -49,7 +50,8 @@ Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
   truth_.host_isn = host_.isn();
   truth_.controller_isn = ctrl_.isn();
   cmds_.resize(reads_.size());
-  for (uint32_t c = 0; c < cfg.queue_depth; ++c) free_cids_.push_back(uint16_t(c));
+  for (uint32_t c = 0; c < cfg.queue_depth; ++c) free_tags_.push_back(uint16_t(c));
+  tag_gen_.resize(cfg.queue_depth);
   host_.open(setup.start_ps);
 }
 
@@ -116,10 +118,8 @@ void Connection::on_host_data(uint64_t at_ps) {
 }
 
 void Connection::issue_reads(uint64_t at_ps) {
-  while (!free_cids_.empty() && next_read_ < reads_.size()) {
-    const size_t pick = rng_.below(free_cids_.size());
-    const uint16_t cid = free_cids_[pick];
-    free_cids_.erase(free_cids_.begin() + long(pick));
+  while (!free_tags_.empty() && next_read_ < reads_.size()) {
+    const uint16_t cid = next_cid();
     const ReadPlan& p = reads_[next_read_++];
     CommandTruth& t = cmds_[p.order];
     t.flow = truth_.host;
@@ -193,8 +193,18 @@ void Connection::send_pdu(Active& a) {
   c2h_marks_.push_back({ctrl_.written(), a.order});
 }
 
+// A free tag at random, as a block layer hands them out; the generation (Linux: nvme_cid())
+// is counted before use, so a tag's first CID has generation 1.
+uint16_t Connection::next_cid() {
+  const size_t pick = rng_.below(free_tags_.size());
+  const uint16_t tag = free_tags_[pick];
+  free_tags_.erase(free_tags_.begin() + long(pick));
+  if (!cfg_.cid_genctr) return tag;
+  return uint16_t(tag | (++tag_gen_[tag] & 0xF) << 12);
+}
+
 void Connection::complete_read(uint32_t order) {
-  free_cids_.push_back(cmds_[order].cid);
+  free_tags_.push_back(uint16_t(cmds_[order].cid & kTagMask));
   ++completed_;
 }
 

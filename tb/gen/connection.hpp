@@ -63,6 +63,7 @@ class Connection {
   void start_read(uint32_t order, uint64_t at_ps);
   void refill();
   void send_pdu(Active& a);
+  uint16_t next_cid();
   void complete_read(uint32_t order);
   void on_host_data(uint64_t at_ps);
   void on_controller_data(uint64_t at_ps);
@@ -79,7 +80,8 @@ class Connection {
   size_t next_read_ = 0;
   size_t completed_ = 0;
   uint32_t started_ = 0;
-  std::vector<uint16_t> free_cids_;
+  std::vector<uint16_t> free_tags_;
+  std::vector<uint8_t> tag_gen_;  // per tag, for cid_genctr
   std::deque<Marker> h2c_marks_, c2h_marks_;  // PDUs whose arrival the peer acts on
   std::vector<Active> active_;
 };

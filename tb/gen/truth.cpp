@@ -28,6 +28,7 @@ ordered_json config_json(const GenConfig& c) {
   j["ddgst"] = c.ddgst;
   j["hpda"] = c.hpda;
   j["queue_depth"] = c.queue_depth;
+  j["cid_genctr"] = c.cid_genctr;
   j["io_size"] = c.io_size.str();
   j["ios"] = c.total_bytes ? 0 : c.ios;
   j["total_bytes"] = c.total_bytes;
@@ -137,7 +138,8 @@ std::string summary(const Truth& t) {
   const Totals& s = t.totals;
   std::ostringstream o;
   o << "flows " << t.connections.size() << ", commands " << s.commands << ", read bytes "
-    << s.read_bytes << " (" << size_str(s.read_bytes) << "), C2HData PDUs " << s.c2h_data_pdus
+    << s.read_bytes << " (" << fmt("%.2f MiB", double(s.read_bytes) / (1 << 20))
+    << "), C2HData PDUs " << s.c2h_data_pdus
     << ", CapsuleResps " << s.capsule_resps << "\n";
   o << "packets " << s.packets << " (host->ctrl " << s.h2c_packets << ", ctrl->host "
     << s.c2h_packets << "), frame bytes " << s.bytes << "\n";

@@ -25,7 +25,7 @@ size_t lookalike_len(const GenConfig& cfg) {
 
 // A C2HData header that would pass every check a resyncing receiver can make without
 // following PLEN: type, HLEN, flags and PDO for the negotiated digests and HPDA, a CID inside
-// the queue, a PLEN that fits its DATAL, and a valid header digest when one is negotiated.
+// the queue (with a generation when CIDs carry one), a PLEN that fits its DATAL, and a valid header digest when one is negotiated.
 void write_lookalike(uint8_t* p, const GenConfig& cfg, Rng& rng) {
   const nvme::ConnParams cp{cfg.hdgst, cfg.ddgst, cfg.hpda, 0};
   const uint32_t hlen = nvme::header_len(nvme::PduType::C2HData);
@@ -42,7 +42,9 @@ void write_lookalike(uint8_t* p, const GenConfig& cfg, Rng& rng) {
   ch.plen = pdo + datal + (cfg.ddgst ? nvme::kDigestLen : 0);
   std::fill(p, p + hlen, 0);
   ch.encode(p);
-  st_le16(p + 8, uint16_t(rng.below(cfg.queue_depth)));
+  uint16_t cid = uint16_t(rng.below(cfg.queue_depth));
+  if (cfg.cid_genctr) cid |= uint16_t(rng.range(1, 15) << 12);
+  st_le16(p + 8, cid);
   st_le32(p + 12, cfg.max_pdu_data ? uint32_t(rng.below(4)) * cfg.max_pdu_data : 0);
   st_le32(p + 16, datal);
   if (cfg.hdgst) st_le32(p + hlen, crc32c::compute(p, hlen));

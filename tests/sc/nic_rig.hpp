@@ -56,6 +56,7 @@ struct AtChecker : sc_core::sc_module {
   std::vector<std::string> errors;
   std::vector<uint64_t> req_addrs;   // BEGIN_REQ order
   std::vector<uint64_t> req_cycles;
+  std::function<void(const tlm::tlm_generic_payload&)> on_req;  // sees every BEGIN_REQ
   uint32_t outstanding = 0, max_seen = 0;
 
   AtChecker(sc_core::sc_module_name n, ClockDomain& c, uint32_t max_out)
@@ -75,6 +76,7 @@ struct AtChecker : sc_core::sc_module {
       max_seen = std::max(max_seen, ++outstanding);
       req_addrs.push_back(gp.get_address());
       req_cycles.push_back(cyc);
+      if (on_req) on_req(gp);
     }
     const tlm::tlm_sync_enum r = isock->nb_transport_fw(gp, ph, d);
     if (r == tlm::TLM_ACCEPTED && ph == tlm::BEGIN_REQ) req_open_ = true;

@@ -97,6 +97,7 @@ TEST_CASE("placement: C2HData lands byte-exact in unaligned sub-page SG elements
     net::ParsedFrame pf;
     net::parse_frame(frames[i], pf);
     CHECK(c.frame_len == frames[i].size());
+    CHECK(c.l4_off == pf.payload_offset);
     CHECK(c.seq == pf.seq);
     CHECK(c.flow == kHandle);
     const uint16_t always = flag::PARSED | flag::CSUM_OK | flag::OFFLOAD | flag::CRC_OK;
@@ -259,6 +260,12 @@ TEST_CASE("placement: teardown completes only after the CID's in-flight writes l
   const auto frames = segment(c2h_data(1, 0, data), kSeq0, 1448);
   uint64_t td = 0;
   uint8_t td_status = 0xFF;
+  sc_time td_issued = sc_core::SC_ZERO_TIME;  // TeardownDone's write left the NIC
+  r.checker.on_req = [&](const tlm::tlm_generic_payload& gp) {
+    if (gp.get_address() >= kCq && gp.get_address() < kCq + 64 * abi::kCqeSize &&
+        abi::Cqe::decode(gp.get_data_ptr()).type == CqeType::TeardownDone)
+      td_issued = sc_core::sc_time_stamp();
+  };
   r.drv.script = [&] {
     r.drv.done(r.drv.sk_add(kSeq0));
     r.drv.done(r.drv.ddp_setup(1, sg));
@@ -286,6 +293,9 @@ TEST_CASE("placement: teardown completes only after the CID's in-flight writes l
   }
   CHECK(td_done > last_write);
   CHECK(td_done > cmd_done);
+  // Not only ordered by the in-order DMA: the NIC wrote TeardownDone only once the last
+  // write into the buffer had landed.
+  CHECK(td_issued >= r.log[last_write].at);
   const Received* done = r.drv.find(CqeType::TeardownDone, td);
   REQUIRE(done);
   CHECK(done->c.cid == 1);

@@ -214,7 +214,8 @@ class TraceDecoder {
         nvme::ReadCmd rc;
         if (!nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) return d_.fail("not a read");
         if (fl.outstanding.count(rc.cid)) d_.fail("CID " + std::to_string(rc.cid) + " reused before completion");
-        if (rc.cid >= cfg_.queue_depth) d_.fail("CID beyond queue depth");
+        if ((cfg_.cid_genctr ? rc.cid & 0x0FFF : rc.cid) >= cfg_.queue_depth)
+          d_.fail("CID tag beyond queue depth");
         SeenCmd c;
         c.cid = rc.cid;
         c.length = rc.length;
@@ -447,6 +448,23 @@ TEST_CASE("gen: IPv6, QinQ, timestamps, HPDA padding and odd MSS decode to the t
   c.io_size = gen::parse_io_size("1K:20K");
   c.ios = 30;
   generate_decode_check(c, "v6");
+}
+
+TEST_CASE("gen: CIDs with a generation counter count each reuse of a tag", "[gen]") {
+  GenConfig c;
+  c.seed = 13;
+  c.queue_depth = 3;
+  c.cid_genctr = true;
+  c.io_size = gen::parse_io_size("4K");
+  c.ios = 40;
+  gen::Truth t;
+  capture(c, &t);
+  std::map<uint16_t, std::vector<uint16_t>> by_tag;  // commands are in submission order
+  for (const auto& cmd : t.commands) by_tag[cmd.cid & 0x0FFF].push_back(cmd.cid >> 12);
+  REQUIRE(by_tag.size() == 3);
+  for (const auto& [tag, gens] : by_tag)
+    for (size_t i = 0; i < gens.size(); ++i) CHECK(gens[i] == (i + 1) % 16);
+  generate_decode_check(c, "genctr");
 }
 
 TEST_CASE("gen: jumbo MSS with small reads packs many PDUs per segment", "[gen]") {

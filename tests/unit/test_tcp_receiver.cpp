@@ -66,6 +66,8 @@ TEST_CASE("tcprx: a hole is filled later; first arrival wins on overlap", "[tcpr
   REQUIRE(sink.data == Bytes{'A', 'A', 'A', 'A', 'B', 'B', 'B', 'B', 'A', 'A'});
   REQUIRE(rx.ooo_pieces() == 0);
   REQUIRE(rx.ooo_bytes() == 0);
+  // Bytes 8..9 followed the queued piece straight out, never queued themselves.
+  REQUIRE(rx.stats().ooo_high_water == 4 + TcpReceiver::kPieceOverhead);
   // The attributes follow the bytes: crc_ok only where the retransmission's bytes were taken.
   REQUIRE(sink.attrs.size() == 3);
   REQUIRE((sink.attrs[0].len == 4 && sink.attrs[0].crc_ok));

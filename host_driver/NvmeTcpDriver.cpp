@@ -1,0 +1,614 @@
+#include "host_driver/NvmeTcpDriver.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tb/check/trace_reference.hpp"
+
+namespace nic::host {
+
+using namespace sc_core;
+
+// Command buffers of one connection, reached through each read's SGL.
+class NvmeTcpDriver::ConnIo : public BufferIo {
+ public:
+  ConnIo(NvmeTcpDriver& d, Conn& k) : d_(d), k_(k) {}
+  void write(uint16_t cid, uint32_t off, ByteView data) override {
+    walk(d_.cmd_of(k_.active, cid), off, uint32_t(data.size),
+         [&](uint64_t addr, uint32_t n, uint32_t at) { d_.mem_.write(addr, data.data + at, n); });
+  }
+  void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) override {
+    read_from(d_.cmd_of(k_.active, cid), off, out, n);
+  }
+  // Bytes the NIC placed for `cid`: they are in the buffer registered at the NIC for it.
+  void read_placed(uint16_t cid, uint32_t off, uint8_t* out, size_t n) {
+    read_from(d_.cmd_of(k_.registered, cid), off, out, n);
+  }
+
+ private:
+  void read_from(Cmd* c, uint32_t off, uint8_t* out, size_t n) {
+    walk(c, off, uint32_t(n),
+         [&](uint64_t addr, uint32_t len, uint32_t at) { d_.mem_.read(addr, out + at, len); });
+  }
+  template <class F>
+  static void walk(Cmd* c, uint32_t off, uint32_t len, F&& f) {
+    if (!c) return;
+    uint32_t at = 0;
+    for (const SgEntry& e : c->buf.sgl) {
+      if (!len) return;
+      if (off >= e.len) {
+        off -= e.len;
+        continue;
+      }
+      const uint32_t n = std::min(len, e.len - off);
+      f(e.addr + off, n, at);
+      at += n;
+      len -= n;
+      off = 0;
+    }
+  }
+  NvmeTcpDriver& d_;
+  Conn& k_;
+};
+
+NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
+                             uint16_t nvme_port, bool keep_data)
+    : sc_module(name), mmio("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
+      keep_data_(keep_data),
+      alloc_([&] {
+        AllocatorConfig a;
+        a.mode = parse_sg_mode(cfg.driver.allocator);
+        a.seed = cfg.driver.seed;
+        return a;
+      }()) {
+  SC_HAS_PROCESS(NvmeTcpDriver);
+  SC_THREAD(run);
+}
+
+const NvmeRxStats NvmeTcpDriver::sw_stats() const {
+  NvmeRxStats s = retired_sw_;
+  for (const auto& [key, k] : conns_) {
+    if (!k->nvme) continue;
+    const NvmeRxStats& c = k->nvme->stats();
+    s.pdus += c.pdus;
+    s.data_pdus += c.data_pdus;
+    s.hw_crc_pdus += c.hw_crc_pdus;
+    s.sw_crc_pdus += c.sw_crc_pdus;
+    s.sw_crc_bytes += c.sw_crc_bytes;
+    s.digest_errors += c.digest_errors;
+    s.placed_bytes += c.placed_bytes;
+    s.copied_bytes += c.copied_bytes;
+    s.misplaced_bytes += c.misplaced_bytes;
+    s.unknown_cid_pdus += c.unknown_cid_pdus;
+    s.resync_requests += c.resync_requests;
+    s.resync_confirmed += c.resync_confirmed;
+  }
+  return s;
+}
+
+void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
+  tx_q_.push_back(frame);
+  tx_ev_.notify(SC_ZERO_TIME);
+}
+
+void NvmeTcpDriver::completion_landed() {
+  if (irq_pending_) return;  // coalesced into the interrupt already on its way
+  irq_pending_ = true;
+  // The completion's bytes are applied right after the observer call: look a delta later.
+  irq_ev_.notify(sc_time(cfg_.driver.irq_moderation_ns, SC_NS));
+}
+
+void NvmeTcpDriver::mmio_write32(uint64_t off, uint32_t v) {
+  tlm::tlm_generic_payload gp;
+  uint8_t buf[4];
+  st_le32(buf, v);
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(off);
+  gp.set_data_ptr(buf);
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_time delay = SC_ZERO_TIME;
+  mmio->b_transport(gp, delay);
+  if (delay != SC_ZERO_TIME) wait(delay);
+}
+
+void NvmeTcpDriver::init_nic() {
+  auto w64 = [&](uint64_t off, uint64_t v) {
+    mmio_write32(off, uint32_t(v));
+    mmio_write32(off + 4, uint32_t(v >> 32));
+  };
+  w64(abi::kRegCmdRingBase, kCmdRingBase);
+  mmio_write32(abi::kRegCmdRingEntries, kCmdRingEntries);
+  w64(abi::kRegCqBase, kCqBase);
+  mmio_write32(abi::kRegCqEntries, cfg_.placement.cq_entries);
+  w64(abi::kRegRxRingBase, kRxRingBase);
+  mmio_write32(abi::kRegRxRingBytes, cfg_.placement.rx_ring_bytes);
+}
+
+void NvmeTcpDriver::run() {
+  init_nic();
+  for (;;) {
+    wait(irq_ev_ | tx_ev_);
+    while (!tx_q_.empty()) {
+      pcap::Packet f = std::move(tx_q_.front());
+      tx_q_.pop_front();
+      net::ParsedFrame pf;
+      ++ctr_.tx_frames;
+      if (net::parse_frame(f.data, pf) != net::ParseError::None) continue;
+      Conn& k = conn_for(pf.tuple);
+      if (pf.tcp_flags & net::tcpflag::SYN) {
+        k.tx_next = pf.seq + 1;
+        k.tx_anchored = true;
+        continue;
+      }
+      if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) continue;  // resends
+      k.tx_next += uint32_t(pf.payload_len);
+      k.tx_dec.feed(ByteView(f.data).sub(pf.payload_offset, pf.payload_len));
+      nvme::Pdu pdu;
+      nvme::PduError err;
+      while (k.tx_dec.next(pdu, err, false))
+        if (err == nvme::PduError::None) on_tx_pdu(k, pdu);
+    }
+    if (irq_pending_) {
+      irq_pending_ = false;
+      ++ctr_.irqs;
+      handle_completions();
+    }
+    flush_backlog();
+    if (doorbell_due_) {
+      doorbell_due_ = false;
+      mmio_write32(abi::kRegCmdProducer, cmd_posted_);
+    }
+  }
+}
+
+NvmeTcpDriver::Conn& NvmeTcpDriver::conn_for(const net::FiveTuple& h2c) {
+  auto& slot = conns_[h2c];
+  if (!slot) {
+    slot = std::make_unique<Conn>();
+    slot->h2c = h2c;
+    slot->name = net::endpoint_str(h2c.src, h2c.sport);
+  }
+  return *slot;
+}
+
+NvmeTcpDriver::Conn* NvmeTcpDriver::find_conn(const net::FiveTuple& h2c) {
+  auto it = conns_.find(h2c);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+NvmeTcpDriver::Cmd* NvmeTcpDriver::cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid,
+                                           uint16_t cid) {
+  auto it = by_cid.find(cid);
+  if (it == by_cid.end()) return nullptr;
+  auto c = cmds_.find(it->second);
+  return c == cmds_.end() ? nullptr : &c->second;
+}
+
+void NvmeTcpDriver::on_tx_pdu(Conn& k, const nvme::Pdu& pdu) {
+  if (pdu.ch.type == nvme::PduType::ICReq) {
+    k.hpda = std::get<nvme::IcReq>(pdu.body).hpda;
+  } else if (pdu.ch.type == nvme::PduType::CapsuleCmd) {
+    nvme::ReadCmd rc;
+    if (nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) new_read(k, rc);
+  }
+}
+
+void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
+  Cmd c;
+  c.id = next_cmd_id_++;
+  c.conn = &k;
+  c.cid = rc.cid;
+  c.order = k.next_order++;
+  c.length = rc.length;
+  c.submit_ps = sc_time_stamp().value();
+  if (rc.length) c.buf = alloc_.alloc(rc.length);
+  const uint64_t id = c.id;
+  Cmd& cmd = cmds_.emplace(id, std::move(c)).first->second;
+  Cmd* prev = cmd_of(k.active, rc.cid);
+  if (prev && !prev->rx_done)
+    k.queued[rc.cid].push_back(id);
+  else
+    activate(k, cmd);
+
+  if (rc.length < cfg_.driver.io_threshold) {
+    ++ctr_.ddp_skipped_small;
+  } else if (exceeds_sg_limit(cmd.buf.sgl, cfg_.placement.max_sg_entries)) {
+    ++ctr_.ddp_skipped_sg_limit;
+  } else if (k.off == Conn::Off::Failed) {
+    ++ctr_.ddp_skipped_no_offload;
+  } else {
+    cmd.want_ddp = true;
+    if (k.off == Conn::Off::On)
+      try_setup(cmd);
+    else
+      k.waiting_setup.push_back(id);  // sk_add comes with ICResp; setups follow it
+  }
+}
+
+void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
+  k.active[c.cid] = c.id;
+  if (k.nvme) k.nvme->add_command(c.cid, c.length);
+}
+
+// Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
+// teardown of that one retries.
+void NvmeTcpDriver::try_setup(Cmd& c) {
+  if (!c.want_ddp || c.ddp || c.rx_done) return;
+  Conn& k = *c.conn;
+  if (k.registered.count(c.cid)) return;
+  c.want_ddp = false;
+  k.registered[c.cid] = c.id;
+  post_setup(c);
+}
+
+void NvmeTcpDriver::post_setup(Cmd& c) {
+  const uint64_t sgl_addr = kSglBase + (c.id % 65536) * uint64_t(cfg_.placement.max_sg_entries) *
+                                           abi::kSgEntrySize;
+  Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
+  for (size_t i = 0; i < c.buf.sgl.size(); ++i) {
+    st_le64(&sgl[i * abi::kSgEntrySize], c.buf.sgl[i].addr);
+    st_le32(&sgl[i * abi::kSgEntrySize + 8], c.buf.sgl[i].len);
+  }
+  mem_.write(sgl_addr, sgl.data(), sgl.size());
+  abi::Cmd m;
+  m.op = abi::CmdOp::DdpSetup;
+  m.flow = c.conn->handle;
+  m.cid = c.cid;
+  m.sg_count = uint32_t(c.buf.sgl.size());
+  m.sgl_addr = sgl_addr;
+  m.io_len = c.length;
+  c.ddp = true;
+  post(m, Pending::Setup, c.conn, c.id);
+}
+
+void NvmeTcpDriver::post(const abi::Cmd& c, Pending kind, Conn* k, uint64_t cmd_id) {
+  backlog_.push_back({c, PendingCmd{kind, k, cmd_id, uint32_t(abi::cmd_entries(c.op))}});
+  flush_backlog();
+}
+
+void NvmeTcpDriver::flush_backlog() {
+  while (!backlog_.empty()) {
+    auto& [c, pc] = backlog_.front();
+    if (cmd_entries_busy_ + pc.entries > kCmdRingEntries) return;  // wait for CmdDone
+    abi::Cmd m = c;
+    m.tag = next_tag_++;
+    uint8_t buf[2 * abi::kCmdSize];
+    abi::encode_cmd(m, buf);
+    for (uint32_t i = 0; i < pc.entries; ++i) {
+      const uint64_t slot = (cmd_posted_ + i) % kCmdRingEntries;
+      mem_.write(kCmdRingBase + slot * abi::kCmdSize, buf + i * abi::kCmdSize, abi::kCmdSize);
+    }
+    cmd_posted_ += pc.entries;
+    cmd_entries_busy_ += pc.entries;
+    pending_[m.tag] = pc;
+    backlog_.pop_front();
+    doorbell_due_ = true;
+  }
+}
+
+void NvmeTcpDriver::handle_completions() {
+  const uint32_t n = cfg_.placement.cq_entries;
+  uint8_t raw[abi::kCqeSize];
+  uint32_t handled = 0;
+  for (;;) {
+    const uint32_t slot = cq_consumed_ % n;
+    const uint8_t phase = uint8_t(((cq_consumed_ / n) & 1) ? 0 : 1);
+    mem_.read(kCqBase + uint64_t(slot) * abi::kCqeSize, raw, abi::kCqeSize);
+    const abi::Cqe c = abi::Cqe::decode(raw);
+    if (c.owner != phase) break;
+    ++cq_consumed_;
+    ++handled;
+    ++ctr_.cqes;
+    switch (c.type) {
+      case abi::CqeType::RxPacket: on_rx_packet(c); break;
+      case abi::CqeType::CmdDone: on_cmd_done(c); break;
+      case abi::CqeType::TeardownDone: on_teardown_done(c); break;
+      case abi::CqeType::ResyncRequest:
+        ++ctr_.resync;
+        for (auto& [key, k] : conns_)
+          if (k->handle == c.flow && k->nvme) k->nvme->resync_request(c.seq);
+        break;
+    }
+  }
+  if (handled) {
+    mmio_write32(abi::kRegCqConsumer, cq_consumed_);
+    mmio_write32(abi::kRegRxConsumer, rx_freed_);
+  }
+}
+
+void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
+  ++ctr_.rx_frames;
+  // The frame as the stack sees it: kept bytes from the receive ring with the placed runs
+  // read back from the buffers they went to.
+  Bytes kept(c.kept_len);
+  const uint64_t ring = cfg_.placement.rx_ring_bytes;
+  for (uint32_t done = 0; done < c.kept_len;) {
+    const uint64_t off = (c.rx_off + done) % ring;
+    const uint32_t n = uint32_t(std::min<uint64_t>(c.kept_len - done, ring - off));
+    mem_.read(kRxRingBase + off, kept.data() + done, n);
+    done += n;
+  }
+  rx_freed_ += c.kept_len;
+  Bytes frame;
+  frame.reserve(c.frame_len);
+  if (c.nruns == 0) {
+    frame = std::move(kept);
+  } else {
+    // Placed runs are payload ranges; kept bytes fill everything else in order.
+    Conn* k = nullptr;
+    for (auto& [key, kk] : conns_)
+      if (kk->handle == c.flow && kk->off == Conn::Off::On) k = kk.get();
+    abi::PlacedRun runs[abi::kMaxRunsPerCqe];
+    std::copy(c.runs, c.runs + c.nruns, runs);
+    for (size_t i = 1; i < c.nruns; ++i)  // at most three: insertion sort by payload offset
+      for (size_t j = i; j > 0 && runs[j].payload_off < runs[j - 1].payload_off; --j)
+        std::swap(runs[j], runs[j - 1]);
+    size_t kpos = 0;
+    auto take_kept = [&](size_t upto) {
+      const size_t n = std::min(upto - frame.size(), kept.size() - kpos);
+      frame.insert(frame.end(), kept.begin() + long(kpos), kept.begin() + long(kpos + n));
+      kpos += n;
+    };
+    for (size_t i = 0; i < c.nruns; ++i) {
+      take_kept(size_t(c.l4_off) + runs[i].payload_off);
+      const size_t at = frame.size();
+      frame.resize(at + runs[i].len);
+      if (k && k->io) k->io->read_placed(runs[i].cid, runs[i].buf_off, frame.data() + at, runs[i].len);
+    }
+    take_kept(c.frame_len);
+  }
+
+  net::ParsedFrame pf;
+  if (net::parse_frame(frame, pf) != net::ParseError::None) {
+    ++ctr_.drop;
+    return;
+  }
+  if (!(c.flags & abi::cqeflag::CSUM_OK) && !(pf.ip_checksum_ok && pf.tcp_checksum_ok)) {
+    ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
+    return;
+  }
+  Conn* k = pf.tuple.sport == port_ ? find_conn(pf.tuple.reversed()) : nullptr;
+  if (!k) {
+    ++ctr_.drop;  // not a connection of ours: the normal stack's business
+    return;
+  }
+  if (k->off == Conn::Off::On) {
+    ++ctr_.packets;
+    ctr_.bytes += frame.size();
+  }
+  if (pf.tcp_flags & net::tcpflag::SYN) {
+    k->rx = std::make_unique<TcpReceiver>(
+        [this, k](uint32_t seq, ByteView d, const RangeAttrs& a) { rx_deliver(*k, seq, d, a); });
+    k->rx->init(pf.seq + 1);
+    k->icresp_seq = pf.seq + 1;
+    return;
+  }
+  if (!k->rx || !pf.payload_len) return;
+  RangeAttrs attrs;
+  attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
+                  (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
+  const bool trust = k->trust_next_crc;
+  if (!trust && (c.flags & abi::cqeflag::CRC_OK)) {
+    ++ctr_.untrusted_crc;
+    k->trust_next_crc = true;
+  }
+  k->rx->on_segment(pf.seq, ByteView(frame).sub(pf.payload_offset, pf.payload_len), attrs, trust);
+}
+
+void NvmeTcpDriver::rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs) {
+  if (!k.nvme) {
+    // The ICResp comes first; collect it, then hand the rest of the chunk on.
+    const size_t need = nvme::kIcPduLen - k.icresp.size();
+    const size_t n = std::min(need, data.size);
+    k.icresp.insert(k.icresp.end(), data.data, data.data + n);
+    if (k.icresp.size() < nvme::kIcPduLen) return;
+    start_nvme(k);
+    if (!k.nvme || n == data.size) return;
+    RangeAttrs rest;
+    size_t skip = n;
+    for (RangeAttr a : attrs) {
+      if (skip >= a.len) {
+        skip -= a.len;
+        continue;
+      }
+      if (a.placed) a.buf_off += uint32_t(skip);
+      a.len -= uint32_t(skip);
+      skip = 0;
+      rest.push_back(a);
+    }
+    k.nvme->on_data(seq + uint32_t(n), data.sub(n), rest);
+    return;
+  }
+  k.nvme->on_data(seq, data, attrs);
+}
+
+void NvmeTcpDriver::start_nvme(Conn& k) {
+  nvme::Pdu pdu;
+  if (nvme::decode_pdu(k.icresp, nvme::ConnParams{}, pdu) != nvme::PduError::None ||
+      pdu.ch.type != nvme::PduType::ICResp)
+    return;  // not NVMe/TCP after all: the connection stays in software, unparsed
+  const auto& r = std::get<nvme::IcResp>(pdu.body);
+  k.cp.hdgst = r.dgst & 1;
+  k.cp.ddgst = r.dgst & 2;
+  k.cp.hpda = k.hpda;
+  k.cp.cpda = r.cpda;
+  const uint32_t start = k.icresp_seq + uint32_t(nvme::kIcPduLen);
+  k.io = std::make_unique<ConnIo>(*this, k);
+  k.nvme = std::make_unique<NvmeRx>(
+      k.cp, *k.io, start, [this, &k](const CmdResult& res) { read_done(k, res); },
+      [this, &k](uint32_t seq) {
+        abi::Cmd m;
+        m.op = abi::CmdOp::Resync;
+        m.flow = k.handle;
+        m.seq = seq;
+        ++ctr_.resync_confirmed;
+        k.trust_next_crc = false;  // the first crc-ok after a resync is not trusted
+        post(m, Pending::Resync, &k, 0);
+      });
+  for (const auto& [cid, id] : k.active) {
+    auto it = cmds_.find(id);
+    if (it != cmds_.end() && !it->second.rx_done) k.nvme->add_command(cid, it->second.length);
+  }
+  // Offload the connection: the NIC starts framing at the byte after ICResp.
+  abi::Cmd m;
+  m.op = abi::CmdOp::SkAdd;
+  m.flags = uint8_t((k.cp.hdgst ? 1 : 0) | (k.cp.ddgst ? 2 : 0));
+  m.pda = k.cp.hpda;
+  m.flow = k.handle = next_handle_++;
+  m.seq = start;
+  m.queue_size = 65536;
+  const net::FiveTuple c2h = k.h2c.reversed();
+  m.ip_version = c2h.src.version;
+  std::memcpy(m.src_ip, c2h.src.b.data(), 16);
+  std::memcpy(m.dst_ip, c2h.dst.b.data(), 16);
+  m.sport = c2h.sport;
+  m.dport = c2h.dport;
+  k.off = Conn::Off::Adding;
+  post(m, Pending::SkAdd, &k, 0);
+}
+
+void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
+  auto it = pending_.find(c.tag);
+  if (it == pending_.end()) return;
+  const PendingCmd pc = it->second;
+  pending_.erase(it);
+  cmd_entries_busy_ -= pc.entries;
+  const bool ok = c.status == uint8_t(abi::CmdStatus::Ok);
+  Conn& k = *pc.conn;
+  switch (pc.kind) {
+    case Pending::SkAdd:
+      if (ok) {
+        ++ctr_.sk_add;
+        k.off = Conn::Off::On;
+      } else {
+        ++ctr_.sk_add_fail;
+        k.off = Conn::Off::Failed;
+      }
+      while (!k.waiting_setup.empty()) {
+        auto w = cmds_.find(k.waiting_setup.front());
+        k.waiting_setup.pop_front();
+        if (w == cmds_.end() || w->second.rx_done) continue;
+        if (ok) {
+          try_setup(w->second);
+        } else {
+          w->second.want_ddp = false;
+          ++ctr_.ddp_skipped_no_offload;
+        }
+      }
+      break;
+    case Pending::Setup: {
+      auto w = cmds_.find(pc.cmd_id);
+      if (ok) {
+        ++ctr_.ddp_setup;
+      } else {
+        ++ctr_.ddp_setup_fail;
+        if (w != cmds_.end()) {
+          w->second.ddp = false;  // nothing to tear down
+          unregister(k, w->second);
+        }
+      }
+      if (w != cmds_.end() && w->second.rx_done && !w->second.teardown_posted) finalize(w->second);
+      break;
+    }
+    case Pending::Teardown: {
+      // Ok: TeardownDone follows once in-flight writes landed; otherwise it is already free.
+      auto w = cmds_.find(pc.cmd_id);
+      if (!ok && w != cmds_.end()) {
+        w->second.ddp = false;
+        unregister(k, w->second);
+        finalize(w->second);
+      }
+      break;
+    }
+    case Pending::Resync:
+      break;
+  }
+}
+
+void NvmeTcpDriver::on_teardown_done(const abi::Cqe& c) {
+  ++ctr_.ddp_teardown;
+  for (auto& [id, cmd] : cmds_) {
+    if (cmd.teardown_posted && cmd.ddp && cmd.conn->handle == c.flow && cmd.cid == c.cid) {
+      cmd.ddp = false;
+      unregister(*cmd.conn, cmd);
+      finalize(cmd);
+      return;
+    }
+  }
+}
+
+void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
+  auto r = k.registered.find(c.cid);
+  if (r == k.registered.end() || r->second != c.id) return;
+  k.registered.erase(r);
+  // The CID's next read may register now.
+  auto q = k.queued.find(c.cid);
+  if (q != k.queued.end())
+    for (uint64_t id : q->second) {
+      auto n = cmds_.find(id);
+      if (n != cmds_.end()) try_setup(n->second);
+    }
+  Cmd* a = cmd_of(k.active, c.cid);
+  if (a && a != &c) try_setup(*a);
+}
+
+void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {
+  Cmd* c = cmd_of(k.active, r.cid);
+  if (!c) return;
+  c->rx_done = true;
+  c->result = r;
+  // The next read of this CID takes over the software receive path.
+  auto q = k.queued.find(r.cid);
+  if (q != k.queued.end() && !q->second.empty()) {
+    auto n = cmds_.find(q->second.front());
+    q->second.pop_front();
+    if (q->second.empty()) k.queued.erase(q);
+    if (n != cmds_.end()) activate(k, n->second);
+  }
+  if (!c->ddp) {
+    finalize(*c);
+    return;
+  }
+  // The request completes only after the NIC confirms it will not write the buffer again.
+  abi::Cmd m;
+  m.op = abi::CmdOp::DdpTeardown;
+  m.flow = k.handle;
+  m.cid = c->cid;
+  c->teardown_posted = true;
+  post(m, Pending::Teardown, &k, c->id);
+}
+
+void NvmeTcpDriver::finalize(Cmd& c) {
+  CommandRecord rec;
+  rec.flow = c.conn->name;
+  rec.cid = c.cid;
+  rec.order = c.order;
+  rec.length = c.length;
+  rec.status = to_string(c.result.status);
+  rec.placed_bytes = c.result.placed_bytes;
+  rec.copied_bytes = c.result.copied_bytes;
+  rec.crc = to_string(c.result.crc);
+  rec.ddp = c.teardown_posted;
+  rec.submit_ps = c.submit_ps;
+  rec.complete_ps = sc_time_stamp().value();
+  Bytes data(c.length);
+  uint32_t at = 0;
+  for (const SgEntry& e : c.buf.sgl) {
+    mem_.read(e.addr, data.data() + at, e.len);
+    at += e.len;
+  }
+  rec.sha256 = check::sha256_hex(data);
+  if (keep_data_) rec.data = std::move(data);
+  done_.push_back(std::move(rec));
+  if (c.buf.handle) alloc_.free(c.buf.handle);
+  Conn& k = *c.conn;
+  auto a = k.active.find(c.cid);
+  if (a != k.active.end() && a->second == c.id) k.active.erase(a);
+  unregister(k, c);
+  cmds_.erase(c.id);
+}
+
+}  // namespace nic::host

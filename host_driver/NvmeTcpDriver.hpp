@@ -1,0 +1,196 @@
+// The host side of the offload, as Linux nvme-tcp with ulp_ddp does it, running inside the
+// simulation: it sees the host's own transmissions (from the trace), registers every read's
+// buffer before the command leaves, consumes the NIC's completions (interrupt on each
+// completion write), rebuilds the TCP byte stream from kept + placed bytes, and runs the
+// NVMe/TCP receive path (host_driver/nvme_rx) that copies and CRC-checks whatever the NIC did
+// not. Control goes to the NIC through MMIO doorbells and a command ring in host memory.
+//
+// Per connection: sk_add after ICResp (digests, HPDA, the sequence of the next PDU);
+// ddp setup for reads of at least driver.io_threshold bytes whose SGL fits
+// placement.max_sg_entries; teardown when the read completes, which is reported only after
+// TeardownDone; resync requests answered through NvmeRx (yes only).
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "host_driver/buffer_allocator.hpp"
+#include "host_driver/nvme_rx.hpp"
+#include "host_driver/tcp_receiver.hpp"
+#include "hw/nic/nic_abi.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "hw/pcie/HostMemory.hpp"
+#include "proto/net.hpp"
+#include "tb/pcap/pcap_io.hpp"
+
+namespace nic::host {
+
+// One read command's outcome, as the replay report lists it.
+struct CommandRecord {
+  std::string flow;  // host side "IP:port"
+  uint16_t cid = 0;
+  uint32_t order = 0;
+  uint32_t length = 0;
+  std::string sha256;
+  std::string status;  // "ok", "digest_error", ...
+  uint32_t placed_bytes = 0, copied_bytes = 0;
+  std::string crc;     // "hw", "sw", "none"
+  bool ddp = false;    // the buffer was registered with the NIC
+  uint64_t submit_ps = 0, complete_ps = 0;
+  Bytes data;          // final buffer contents (kept only when asked)
+};
+
+// The names Linux exposes for the offload (rx_nvmeotcp_*), plus the driver's own.
+struct DriverCounters {
+  uint64_t sk_add = 0, sk_add_fail = 0, sk_del = 0;
+  uint64_t ddp_setup = 0, ddp_setup_fail = 0, ddp_teardown = 0;
+  uint64_t drop = 0;             // frames the software stack dropped (bad checksum, unknown)
+  uint64_t resync = 0;           // resync requests received
+  uint64_t resync_confirmed = 0;
+  uint64_t packets = 0, bytes = 0;  // frames/bytes of offloaded flows received
+  uint64_t rx_frames = 0;        // every RxPacket completion
+  uint64_t tx_frames = 0;
+  uint64_t irqs = 0, cqes = 0;
+  uint64_t ddp_skipped_small = 0, ddp_skipped_sg_limit = 0, ddp_skipped_no_offload = 0;
+  uint64_t untrusted_crc = 0;    // crc-ok marks masked (first after a resync)
+};
+
+class NvmeTcpDriver : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<NvmeTcpDriver> mmio;  // bind to PcieLink::mmio_target
+
+  NvmeTcpDriver(sc_core::sc_module_name name, const NicConfig& cfg, HostMemory& mem,
+                uint16_t nvme_port, bool keep_data);
+
+  // A frame the host transmits (host->controller direction of the trace).
+  void transmit(const pcap::Packet& frame);
+  // A completion-ring write landed in host memory: raise (or coalesce) the interrupt.
+  void completion_landed();
+
+  // Commands completed so far, in completion order.
+  const std::vector<CommandRecord>& results() const { return done_; }
+  const DriverCounters& counters() const { return ctr_; }
+  size_t outstanding() const { return cmds_.size(); }
+  const NvmeRxStats sw_stats() const;
+
+  // Host memory layout of the rings (fixed, far from read buffers).
+  static constexpr uint64_t kCmdRingBase = 0x10000000;
+  static constexpr uint32_t kCmdRingEntries = 1024;
+  static constexpr uint64_t kCqBase = 0x20000000;
+  static constexpr uint64_t kRxRingBase = 0x40000000;
+  static constexpr uint64_t kSglBase = 0x80000000;
+
+ private:
+  struct Conn;
+  struct Cmd {
+    uint64_t id = 0;
+    Conn* conn = nullptr;
+    uint16_t cid = 0;
+    uint32_t order = 0;
+    uint32_t length = 0;
+    Buffer buf;
+    bool want_ddp = false;       // eligible, waiting for the CID's previous registration to end
+    bool ddp = false;            // setup posted
+    bool rx_done = false;
+    bool teardown_posted = false;
+    CmdResult result;
+    uint64_t submit_ps = 0;
+  };
+  class ConnIo;
+  struct Conn {
+    net::FiveTuple h2c;  // host -> controller
+    std::string name;    // host "IP:port"
+    // Transmit side: the driver's own PDUs, decoded to learn what it asked for.
+    bool tx_anchored = false;
+    uint32_t tx_next = 0;
+    nvme::StreamDecoder tx_dec;
+    uint8_t hpda = 0;
+    uint32_t next_order = 0;
+    // Receive side.
+    std::unique_ptr<TcpReceiver> rx;
+    Bytes icresp;
+    uint32_t icresp_seq = 0;
+    nvme::ConnParams cp;
+    std::unique_ptr<ConnIo> io;
+    std::unique_ptr<NvmeRx> nvme;
+    // Offload.
+    enum class Off : uint8_t { None, Adding, On, Failed } off = Off::None;
+    uint32_t handle = 0;
+    std::deque<uint64_t> waiting_setup;          // cmd ids waiting for sk_add
+    // A CID names one read in the software receive path (`active`) and one buffer at the NIC
+    // (`registered`); with the driver seeing commands ahead of the wire, a reused CID's next
+    // read waits in `queued` until the previous one completed.
+    std::unordered_map<uint16_t, uint64_t> active;
+    std::unordered_map<uint16_t, uint64_t> registered;
+    std::unordered_map<uint16_t, std::deque<uint64_t>> queued;
+    bool trust_next_crc = true;  // false right after a resync confirmation
+  };
+  enum class Pending : uint8_t { SkAdd, Setup, Teardown, Resync };
+  struct PendingCmd {
+    Pending kind;
+    Conn* conn;
+    uint64_t cmd_id;
+    uint32_t entries;
+  };
+
+  void run();
+  void init_nic();
+  void handle_completions();
+  void on_rx_packet(const abi::Cqe& c);
+  void on_cmd_done(const abi::Cqe& c);
+  void on_teardown_done(const abi::Cqe& c);
+  void on_tx_pdu(Conn& k, const nvme::Pdu& pdu);
+  void new_read(Conn& k, const nvme::ReadCmd& rc);
+  void activate(Conn& k, Cmd& c);
+  void try_setup(Cmd& c);
+  void rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs);
+  void start_nvme(Conn& k);
+  void read_done(Conn& k, const CmdResult& r);
+  void unregister(Conn& k, Cmd& c);
+  void finalize(Cmd& c);
+  void post_setup(Cmd& c);
+  void post(const abi::Cmd& c, Pending kind, Conn* k, uint64_t cmd_id);
+  void flush_backlog();
+  void mmio_write32(uint64_t off, uint32_t v);
+  Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
+  Conn& conn_for(const net::FiveTuple& h2c);
+  Conn* find_conn(const net::FiveTuple& h2c);
+
+  const NicConfig cfg_;
+  HostMemory& mem_;
+  const uint16_t port_;
+  const bool keep_data_;
+  BufferAllocator alloc_;
+  sc_core::sc_event irq_ev_, tx_ev_;
+  bool irq_pending_ = false;
+  std::deque<pcap::Packet> tx_q_;
+
+  std::map<net::FiveTuple, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<uint64_t, Cmd> cmds_;  // id -> live command
+  uint64_t next_cmd_id_ = 1;
+  uint32_t next_handle_ = 1;
+
+  // Command ring: entries posted (free-running) and the tags awaiting CmdDone.
+  uint32_t cmd_posted_ = 0, cmd_entries_busy_ = 0;
+  uint64_t next_tag_ = 1;
+  std::unordered_map<uint64_t, PendingCmd> pending_;
+  std::deque<std::pair<abi::Cmd, PendingCmd>> backlog_;  // waiting for command-ring space
+  bool doorbell_due_ = false;
+  // Completion ring and receive ring consumption.
+  uint32_t cq_consumed_ = 0;
+  uint32_t rx_freed_ = 0;
+
+  std::vector<CommandRecord> done_;
+  DriverCounters ctr_;
+  NvmeRxStats retired_sw_;  // stats of connections that went away
+};
+
+}  // namespace nic::host

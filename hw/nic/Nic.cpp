@@ -1,0 +1,62 @@
+#include "hw/nic/Nic.hpp"
+
+namespace nic::hw {
+
+namespace {
+MacParams mac_params(const NicConfig& c, bool honour_timestamps) {
+  MacParams m;
+  m.line_rate_gbps = c.mac.line_rate_gbps;
+  m.wire_overhead_bytes = c.mac.wire_overhead_bytes;
+  m.fifo_bytes = c.mac.rx_fifo_bytes;
+  m.max_frame_bytes = c.mac.max_frame_bytes;
+  m.beat_bytes = c.core.datapath_bytes;
+  m.honour_timestamps = honour_timestamps;
+  return m;
+}
+DmaParams dma_params(const NicConfig& c) {
+  DmaParams d;
+  d.max_outstanding = c.placement.max_outstanding_dma;
+  return d;
+}
+}  // namespace
+
+Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& packet_pool,
+         Mac::Source source, bool honour_timestamps)
+    : sc_module(name),
+      cfg(config),
+      pool(packet_pool),
+      clk("clk", cfg.core.clock_mhz),
+      flow_table(cfg.flow.entries, cfg.flow.ways),
+      flows(cfg.flow.entries),
+      mac_to_l3("mac_to_l3", clk, cfg.fifo.mac_to_l3),
+      l3_to_flow("l3_to_flow", clk, cfg.fifo.l3_to_flow),
+      flow_to_parser("flow_to_parser", clk, cfg.fifo.flow_to_parser),
+      parser_to_crc("parser_to_crc", clk, cfg.fifo.parser_to_crc),
+      crc_to_placement("crc_to_placement", clk, cfg.fifo.crc_to_placement),
+      mac("mac", clk, mac_to_l3, mac_params(cfg, honour_timestamps), std::move(source),
+          [this](PacketCtx* p, const char* why) {
+            ++drops_[why];
+            pool.put(p);
+          }),
+      header_parser("header_parser", clk, mac_to_l3, l3_to_flow),
+      flow_lookup("flow_lookup", clk, l3_to_flow, flow_to_parser, flow_table, cfg.flow.lookup_cycles),
+      pdu_parser("pdu_parser", clk, flow_to_parser, parser_to_crc, flows, 2,
+                 cfg.parser.cycles_per_extra_header),
+      crc("crc", clk, parser_to_crc, crc_to_placement, flows, cfg.crc.latency_cycles),
+      dma("dma", clk, dma_params(cfg)),
+      cq(dma),
+      placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
+      commands("commands", clk, cfg, dma, cq, placement, flow_table, flows) {}
+
+uint64_t Nic::dropped(const std::string& reason) const {
+  auto it = drops_.find(reason);
+  return it == drops_.end() ? 0 : it->second;
+}
+
+void Nic::finish_stats() {
+  mac.finish_stats();
+  for (auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
+    c->finish_stats();
+}
+
+}  // namespace nic::hw

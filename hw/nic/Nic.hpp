@@ -1,0 +1,63 @@
+// The NIC top: the receive pipeline from MAC to DMA, the command processor, and the state they
+// share (flow table, per-flow contexts, packet pool), all in one core clock domain.
+//
+//   Mac -> HeaderParser -> FlowLookup -> PduParser -> Crc32cPipeline -> PlacementEngine
+//                                                                        |  CompletionRing
+//   CommandProcessor (MMIO registers, command ring) ---------------------+--> DmaEngine -> PCIe
+//
+// Bind `dma.socket` to the PCIe link's DMA target and the link's MMIO initiator to
+// `commands.regs`.
+#pragma once
+#include <systemc>
+
+#include "hw/common/ClockDomain.hpp"
+#include "hw/common/StreamChannel.hpp"
+#include "hw/common/packet.hpp"
+#include "hw/crc/Crc32cPipeline.hpp"
+#include "hw/flow/FlowLookup.hpp"
+#include "hw/flow/flow_table.hpp"
+#include "hw/l2l4/HeaderParser.hpp"
+#include "hw/mac/Mac.hpp"
+#include "hw/nic/CommandProcessor.hpp"
+#include "hw/nic/flow_context.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "hw/parser/PduParser.hpp"
+#include "hw/pcie/DmaEngine.hpp"
+#include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/PlacementEngine.hpp"
+
+namespace nic::hw {
+
+class Nic : public sc_core::sc_module {
+ public:
+  Nic(sc_core::sc_module_name name, const NicConfig& cfg, PacketPool& pool, Mac::Source source,
+      bool honour_timestamps);
+
+  const NicConfig cfg;
+  PacketPool& pool;
+  ClockDomain clk;
+  FlowTable flow_table;
+  FlowContexts flows;
+
+  StreamChannel<Beat> mac_to_l3, l3_to_flow, flow_to_parser, parser_to_crc, crc_to_placement;
+
+  Mac mac;
+  HeaderParser header_parser;
+  FlowLookup flow_lookup;
+  PduParser pdu_parser;
+  Crc32cPipeline crc;
+  DmaEngine dma;
+  CompletionRing cq;
+  PlacementEngine placement;
+  CommandProcessor commands;
+
+  // Frames the MAC dropped, by reason.
+  uint64_t dropped(const std::string& reason) const;
+  // Closes time-weighted statistics at the end of a run.
+  void finish_stats();
+
+ private:
+  std::map<std::string, uint64_t> drops_;
+};
+
+}  // namespace nic::hw
