@@ -65,6 +65,8 @@ NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemo
   SC_THREAD(run);
 }
 
+NvmeTcpDriver::~NvmeTcpDriver() = default;
+
 const NvmeRxStats NvmeTcpDriver::sw_stats() const {
   NvmeRxStats s = retired_sw_;
   for (const auto& [key, k] : conns_) {

@@ -69,6 +69,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
 
   NvmeTcpDriver(sc_core::sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                 uint16_t nvme_port, bool keep_data);
+  ~NvmeTcpDriver() override;
 
   // A frame the host transmits (host->controller direction of the trace).
   void transmit(const pcap::Packet& frame);

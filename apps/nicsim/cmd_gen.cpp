@@ -100,6 +100,8 @@ int run_gen(const GenArgs& a) {
     if (!a.app->remaining().empty())
       throw std::invalid_argument("unexpected argument '" + a.app->remaining().front() + "'");
     if (a.out.empty()) throw std::invalid_argument("-o/--output is required");
+    if (!a.ios.empty() && !a.total_bytes.empty())
+      throw std::invalid_argument("--ios and --total-bytes exclude each other");
     cfg = to_config(a);
   } catch (const std::invalid_argument& e) {
     std::cerr << "nicsim gen: " << e.what() << "\nRun 'nicsim gen --help' for the options.\n";

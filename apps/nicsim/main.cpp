@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"nicsim: cycle-accurate model of an NVMe/TCP receive-offload SmartNIC"};
   app.require_subcommand(1);
   nicsim::add_gen_command(app);
+  nicsim::add_replay_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -110,6 +110,14 @@ std::string IoSizeDist::str() const {
   return s;
 }
 
+std::vector<uint16_t> GenConfig::vlan_tags() const {
+  std::vector<uint16_t> v;
+  if (vlan < 0) return v;
+  if (qinq) v.push_back(svlan);
+  v.push_back(uint16_t(vlan));
+  return v;
+}
+
 std::string GenConfig::validate() const {
   if (flows < 1 || flows > 4096) return "--flows must be 1..4096";
   if (vlan > 4094) return "--vlan must be 0..4094";

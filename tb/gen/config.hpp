@@ -61,6 +61,7 @@ struct GenConfig {
   double link_gbps = 100;
   Impairments imp;
 
+  std::vector<uint16_t> vlan_tags() const;  // VLAN IDs, outermost first
   uint32_t effective_mss() const { return mss ? mss : (ipv6 ? 1440 : 1460); }
   // Payload bytes per full segment: MSS minus the timestamps option when in use.
   uint32_t segment_payload() const { return effective_mss() - (tcp_timestamps ? 12 : 0); }

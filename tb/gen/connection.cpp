@@ -16,14 +16,6 @@ constexpr uint16_t kTagMask = 0x0FFF;  // CID bits below the generation counter
 
 uint8_t dgst_bits(const GenConfig& cfg) { return uint8_t((cfg.hdgst ? 1 : 0) | (cfg.ddgst ? 2 : 0)); }
 
-std::vector<uint16_t> vlan_ids(const GenConfig& cfg) {
-  std::vector<uint16_t> v;
-  if (cfg.vlan < 0) return v;
-  if (cfg.qinq) v.push_back(cfg.svlan);
-  v.push_back(uint16_t(cfg.vlan));
-  return v;
-}
-
 }  // namespace
 
 Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
@@ -45,7 +37,7 @@ Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
   truth_.hdgst = cfg.hdgst;
   truth_.ddgst = cfg.ddgst;
   truth_.hpda = cfg.hpda;
-  truth_.vlan = vlan_ids(cfg);
+  truth_.vlan = cfg.vlan_tags();
   truth_.reads = uint32_t(reads_.size());
   truth_.host_isn = host_.isn();
   truth_.controller_isn = ctrl_.isn();

@@ -31,6 +31,8 @@ class Connection {
   Connection(const GenConfig& cfg, const ConnectionSetup& setup, std::vector<ReadPlan> reads,
              Totals& totals);
 
+  // Earliest start of the next frame in `d`, if any; for C2H this first tops up the
+  // controller's queue with PDUs of the reads it is serving.
   std::optional<uint64_t> ready(Dir d);
   // Frames to send in `d` at `now_ps`: usually one, none when the segment is lost or held
   // back, two for a duplicate or a re-segmented retransmission.

@@ -24,11 +24,8 @@ TcpEndpoint::TcpEndpoint(const GenConfig& cfg, const EndpointAddr& self,
       mss_(uint16_t(cfg.effective_mss())) {
   spec_.src_mac = self.mac;
   spec_.dst_mac = peer.mac;
-  if (cfg.vlan >= 0) {
-    if (cfg.qinq) spec_.vlan_tci.push_back(cfg.svlan);
-    spec_.vlan_tci.push_back(uint16_t(cfg.vlan));
-    spec_.outer_tag_is_qinq = cfg.qinq;
-  }
+  spec_.vlan_tci = cfg.vlan_tags();  // priority 0, so the TCI is the VLAN ID
+  spec_.outer_tag_is_qinq = cfg.qinq;
   spec_.tuple = {self.ip, peer.ip, self.port, peer.port};
   spec_.ip_id = ip_id;
   spec_.opts.has_timestamps = cfg.tcp_timestamps;

@@ -108,6 +108,12 @@ ordered_json totals_json(const Totals& t) {
   return j;
 }
 
+template <typename T>
+void take(const ordered_json& j, const char* key, T& dst) {
+  if (!j.contains(key)) throw std::invalid_argument(std::string("truth file: generator.") + key + " missing");
+  dst = j.at(key).get<T>();
+}
+
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -132,6 +138,50 @@ void write_truth(const Truth& t, const std::string& path) {
   out << truth_json(t);
   out.close();
   if (!out) throw std::runtime_error("cannot write truth file " + path);
+}
+
+GenConfig config_from_truth_json(const std::string& json_text) {
+  GenConfig c;
+  Impairments& i = c.imp;
+  try {
+    const ordered_json j = ordered_json::parse(json_text).at("generator");
+    int version = 0;
+    take(j, "schema_version", version);
+    if (version != kSchemaVersion) throw std::invalid_argument("truth file: unknown schema_version");
+    std::string io_size;
+    take(j, "io_size", io_size);
+    c.io_size = parse_io_size(io_size);
+    take(j, "seed", c.seed);
+    take(j, "flows", c.flows);
+    take(j, "ipv6", c.ipv6);
+    take(j, "vlan", c.vlan);
+    take(j, "qinq", c.qinq);
+    take(j, "svlan", c.svlan);
+    take(j, "hdgst", c.hdgst);
+    take(j, "ddgst", c.ddgst);
+    take(j, "hpda", c.hpda);
+    take(j, "queue_depth", c.queue_depth);
+    take(j, "cid_genctr", c.cid_genctr);
+    take(j, "ios", c.ios);
+    take(j, "total_bytes", c.total_bytes);
+    take(j, "max_pdu_data", c.max_pdu_data);
+    take(j, "success_flag", c.success_flag);
+    take(j, "mss", c.mss);
+    take(j, "tcp_timestamps", c.tcp_timestamps);
+    take(j, "link_gbps", c.link_gbps);
+    take(j, "loss", i.loss);
+    take(j, "reseg_retransmit", i.reseg_retransmit);
+    take(j, "retransmit_delay", i.retransmit_delay);
+    take(j, "reorder", i.reorder);
+    take(j, "reorder_window", i.reorder_window);
+    take(j, "dup", i.dup);
+    take(j, "corrupt_ddgst", i.corrupt_ddgst);
+    take(j, "bad_tcp_csum", i.bad_tcp_csum);
+    take(j, "plant_lookalike", i.plant_lookalike);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("truth file: ") + e.what());
+  }
+  return c;
 }
 
 std::string summary(const Truth& t) {

@@ -64,5 +64,8 @@ struct Truth {
 std::string truth_json(const Truth& t);  // pretty-printed, trailing newline
 void write_truth(const Truth& t, const std::string& path);
 std::string summary(const Truth& t);     // a few human-readable lines
+// The knobs recorded in a truth file's "generator" object: generating with them reproduces the
+// trace. Throws std::invalid_argument for a file that is not a truth file.
+GenConfig config_from_truth_json(const std::string& json_text);
 
 }  // namespace nic::gen

@@ -49,7 +49,8 @@ bool TraceFeeder::read_one() {
     st_.first_ts_ns = scratch_.ts_ns;
   }
   st_.last_ts_ns = scratch_.ts_ns;
-  const uint64_t rel_ps = (scratch_.ts_ns >= first_ns_ ? scratch_.ts_ns - first_ns_ : 0) * 1000;
+  const uint64_t rel_ps = (scratch_.ts_ns >= first_ns_ ? scratch_.ts_ns - first_ns_ : 0) * 1000 +
+                          start_ps();
   if (host_sent(scratch_.data, p_.nvme_port)) {
     ++st_.to_driver;
     const uint64_t at = p_.honour_timestamps ? rel_ps : virtual_ps_;

@@ -24,6 +24,8 @@ struct FeederParams {
   uint16_t nvme_port = 4420;
   bool honour_timestamps = true;
   double tx_lead_ns = 10000.0;
+  // The trace's first record plays at this time, after the driver has brought the NIC up.
+  double start_ns = 20000.0;
   double line_rate_gbps = 100.0;      // to retime host frames when not honouring timestamps
   uint32_t wire_overhead_bytes = 24;
 };
@@ -55,6 +57,7 @@ class TraceFeeder : public sc_core::sc_module {
   // to the driver, and sleeps until the next thing to do.
   void pump();
   uint64_t lead_ps() const { return uint64_t(p_.tx_lead_ns * 1000.0); }
+  uint64_t start_ps() const { return uint64_t(p_.start_ns * 1000.0); }
 
   pcap::Reader reader_;
   hw::PacketPool& pool_;
@@ -67,7 +70,7 @@ class TraceFeeder : public sc_core::sc_module {
   bool eof_ = false;
   bool have_first_ = false;
   uint64_t first_ns_ = 0;
-  uint64_t virtual_ps_ = 0;  // back-to-back timeline of controller frames
+  uint64_t virtual_ps_ = start_ps();  // back-to-back timeline of controller frames
   uint64_t read_up_to_ps_ = 0;  // timeline position of the last record read
   pcap::Packet scratch_;
   FeederStats st_;

@@ -1,0 +1,258 @@
+// `nicsim replay`: a pcap through the modelled NIC and host driver, a readable summary, a JSON
+// report, and a verdict against an independent software decode of the same trace.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <systemc>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "apps/nicsim/commands.hpp"
+#include "hw/nic/nic_config.hpp"
+#include "tb/check/trace_reference.hpp"
+#include "tb/pcap/pcap_io.hpp"
+#include "tb/replay/Replay.hpp"
+
+namespace nicsim {
+
+namespace {
+
+struct ReplayArgs {
+  std::string trace, config, report, dump_dir, vcd;
+  std::vector<std::string> sets;
+  bool line_rate = false;
+  uint16_t port = 4420;
+};
+
+ReplayArgs g_args;
+int g_status = 0;
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+std::string pct(uint64_t part, uint64_t whole) {
+  return whole ? fmt("%.1f%%", 100.0 * double(part) / double(whole)) : "n/a";
+}
+
+struct Verdict {
+  size_t checked = 0, incomplete = 0;
+  std::vector<std::string> mismatches;
+};
+
+// Every read the trace completes must end byte-exact with the status the trace implies.
+Verdict verify(const nic::check::TraceReference& ref, const nic::tb::ReplayResult& r) {
+  Verdict v;
+  std::map<std::pair<std::string, uint32_t>, const nic::host::CommandRecord*> got;
+  for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
+  for (const auto& e : ref.commands) {
+    if (!e.completed || !e.problem.empty()) {
+      ++v.incomplete;
+      continue;
+    }
+    ++v.checked;
+    auto it = got.find({e.flow, e.order});
+    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
+                            std::to_string(e.cid) + ")";
+    if (it == got.end()) {
+      v.mismatches.push_back(who + ": never completed by the driver");
+      continue;
+    }
+    const auto& c = *it->second;
+    const std::string want = e.digest_error ? "digest_error" : e.status ? "nvme_error" : "ok";
+    if (c.sha256 != e.sha256())
+      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256());
+    else if (c.status != want)
+      v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
+  }
+  return v;
+}
+
+nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r,
+                                   const Verdict& v) {
+  nlohmann::ordered_json j;
+  j["trace"] = g_args.trace;
+  j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
+  j["counters"] = r.counters;
+  auto& s = j["summary"];
+  s["simulated_ps"] = r.sim_ps;
+  s["cycles"] = r.cycles;
+  s["active_cycles"] = r.active_cycles;
+  s["wall_seconds"] = r.wall_seconds;
+  s["active_cycles_per_wall_second"] = r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0.0;
+  const uint64_t data = r.sw.placed_bytes + r.sw.copied_bytes;
+  s["c2h_data_bytes"] = data;
+  s["placed_fraction"] = data ? double(r.sw.placed_bytes) / double(data) : 0.0;
+  s["crc_verified_fraction"] =
+      r.sw.data_pdus ? double(r.sw.hw_crc_pdus) / double(r.sw.data_pdus) : 0.0;
+  nlohmann::ordered_json fifos = nlohmann::ordered_json::array();
+  for (const auto& f : r.fifos)
+    fifos.push_back({{"name", f.name}, {"unit", f.unit}, {"capacity", f.capacity},
+                     {"high_watermark", f.high_watermark}, {"cycles_full", f.cycles_full},
+                     {"p50", f.p50}, {"p99", f.p99}, {"blocked_cycles", f.blocked_cycles},
+                     {"drops", f.drops}});
+  j["fifos"] = fifos;
+  nlohmann::ordered_json cmds = nlohmann::ordered_json::array();
+  for (const auto& c : r.commands)
+    cmds.push_back({{"flow", c.flow}, {"cid", c.cid}, {"order", c.order}, {"length", c.length},
+                    {"sha256", c.sha256}, {"status", c.status}, {"placed_bytes", c.placed_bytes},
+                    {"copied_bytes", c.copied_bytes}, {"crc", c.crc}, {"ddp", c.ddp},
+                    {"latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0}});
+  j["commands"] = cmds;
+  j["verdict"] = {{"checked", v.checked}, {"incomplete_in_trace", v.incomplete},
+                  {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
+  return j;
+}
+
+void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const Verdict& v) {
+  auto& o = std::cout;
+  const auto& c = r.counters;
+  auto at = [&](const char* k) { auto it = c.find(k); return it == c.end() ? uint64_t(0) : it->second; };
+  const double span_s = double(r.wire_last_ps - r.wire_first_ps) * 1e-12;
+  const double end_s = double(r.sim_ps - r.wire_first_ps) * 1e-12;
+  const uint64_t to_host = at("placement_bytes_placed") + at("placement_bytes_kept");
+  o << "nicsim replay " << g_args.trace << "\n";
+  o << "  NIC        " << fmt("%.1f MHz", cfg.core.clock_mhz) << " x " << cfg.core.datapath_bytes
+    << " B, line " << fmt("%.0f Gb/s", cfg.mac.line_rate_gbps) << ", PCIe "
+    << fmt("%.0f Gb/s", cfg.pcie.gbps_per_direction) << ", crc " << cfg.crc.impl
+    << (cfg.placement.single_run_per_packet ? ", one run/packet" : "") << "\n";
+  o << "  packets    " << r.c2h_frames << " to the NIC (" << r.c2h_bytes << " B), "
+    << r.driver.tx_frames << " sent by the host\n";
+  o << "  throughput offered " << fmt("%.2f Gb/s", span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0)
+    << ", achieved " << fmt("%.2f Gb/s", end_s > 0 ? double(to_host) * 8 / end_s / 1e9 : 0) << "\n";
+  const uint64_t data = r.sw.placed_bytes + r.sw.copied_bytes;
+  o << "  C2H data   " << data << " B: placed by NIC " << r.sw.placed_bytes << " ("
+    << pct(r.sw.placed_bytes, data) << "), copied by software " << r.sw.copied_bytes << "\n";
+  o << "  data PDUs  " << r.sw.data_pdus << ": CRC by NIC " << r.sw.hw_crc_pdus << " ("
+    << pct(r.sw.hw_crc_pdus, r.sw.data_pdus) << "), by software " << r.sw.sw_crc_pdus << "\n";
+  std::map<std::string, size_t> by_status;
+  for (const auto& cmd : r.commands) ++by_status[cmd.status];
+  o << "  commands   " << r.commands.size();
+  for (const auto& [st, n] : by_status) o << ", " << st << " " << n;
+  o << "\n  offload    sk_add " << at("rx_nvmeotcp_sk_add") << ", ddp_setup "
+    << at("rx_nvmeotcp_ddp_setup") << " (fail " << at("rx_nvmeotcp_ddp_setup_fail")
+    << "), teardown " << at("rx_nvmeotcp_ddp_teardown") << ", resync " << at("rx_nvmeotcp_resync")
+    << "\n";
+  o << "  drops      mac_fifo_full " << at("drop_mac_fifo_full") << ", oversize "
+    << at("drop_mac_oversize") << ", runt " << at("drop_mac_runt") << ", rx_ring_full "
+    << at("drop_rx_ring_full") << ", software " << at("rx_nvmeotcp_drop") << "\n";
+  o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
+    << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
+    << ", out_of_seq " << at("bypass_out_of_seq") << "\n";
+  o << "  FIFO               capacity  high-water  p99   cycles-full  blocked  drops\n";
+  for (const auto& f : r.fifos) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-18s %8u %-5s %6u %6u %11llu %8llu %6llu\n", f.name.c_str(),
+                  f.capacity, f.unit == "bytes" ? "B" : "beats", f.high_watermark, f.p99,
+                  (unsigned long long)f.cycles_full, (unsigned long long)f.blocked_cycles,
+                  (unsigned long long)f.drops);
+    o << line;
+  }
+  o << "  simulated  " << fmt("%.3f us", double(r.sim_ps) * 1e-6) << ", " << r.cycles
+    << " cycles (" << r.active_cycles << " active), wall " << fmt("%.2f s", r.wall_seconds)
+    << ", " << fmt("%.3g", r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0)
+    << " active cycles/s\n";
+  if (v.mismatches.empty())
+    o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact\n";
+  else
+    o << "  verdict    MISMATCH in " << v.mismatches.size() << " of " << v.checked
+      << " reads; first: " << v.mismatches.front() << "\n";
+}
+
+void dump_buffers(const std::string& dir, const nic::tb::ReplayResult& r) {
+  std::filesystem::create_directories(dir);
+  for (const auto& c : r.commands) {
+    std::string name = c.flow + "_" + std::to_string(c.order) + "_cid" + std::to_string(c.cid) + ".bin";
+    for (char& ch : name)
+      if (ch == ':' || ch == '[' || ch == ']' || ch == '/') ch = '_';
+    std::ofstream(std::filesystem::path(dir) / name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(c.data.data()), std::streamsize(c.data.size()));
+  }
+}
+
+void run() {
+  nic::NicConfig cfg;
+  try {
+    if (!g_args.config.empty()) nic::load_config_file(cfg, g_args.config);
+    for (const auto& s : g_args.sets) nic::apply_assignment(cfg, s);
+    nic::validate(cfg);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "nicsim replay: " << e.what() << "\n";
+    g_status = 2;
+    return;
+  }
+  if (!g_args.vcd.empty()) {
+    std::cerr << "nicsim replay: --vcd is not available yet (waveform tracing lands with the "
+                 "architect's workbench)\n";
+    g_status = 2;
+    return;
+  }
+  nic::check::TraceReference ref;
+  try {
+    ref = nic::check::decode_trace(g_args.trace, g_args.port);
+  } catch (const nic::pcap::PcapError& e) {
+    std::cerr << "nicsim replay: " << e.what() << "\n";
+    g_status = 2;
+    return;
+  }
+  nic::tb::ReplayOptions opt;
+  opt.trace = g_args.trace;
+  opt.cfg = cfg;
+  opt.honour_timestamps = !g_args.line_rate;
+  opt.nvme_port = g_args.port;
+  opt.keep_data = !g_args.dump_dir.empty();
+  const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
+  const Verdict v = verify(ref, r);
+  print_summary(cfg, r, v);
+  if (!g_args.report.empty()) {
+    std::ofstream out(g_args.report);
+    out << report_json(cfg, r, v).dump(2) << "\n";
+    if (!out) {
+      std::cerr << "nicsim replay: cannot write " << g_args.report << "\n";
+      g_status = 1;
+      return;
+    }
+  }
+  if (!g_args.dump_dir.empty()) dump_buffers(g_args.dump_dir, r);
+  if (!v.mismatches.empty()) {
+    std::cerr << "nicsim replay: " << v.mismatches.front() << "\n";
+    g_status = 1;
+  }
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("replay", "Replay a pcap through the modelled NIC and host driver");
+  sub->add_option("trace", g_args.trace, "pcap or pcapng trace")->required()->check(CLI::ExistingFile);
+  sub->add_option("--config", g_args.config, "JSON config file (see `nicsim config --dump`)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--set", g_args.sets, "override a config key: --set mac.rx_fifo_bytes=32768");
+  sub->add_option("--report", g_args.report, "write the JSON report here");
+  sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
+  sub->add_option("--vcd", g_args.vcd, "waveform file");
+  sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
+  sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();
+  sub->callback([] {
+    // SystemC wants to be entered through sc_main.
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    char name[] = "nicsim";
+    char* argv[] = {name, nullptr};
+    sc_core::sc_elab_and_sim(1, argv);
+    set_exit_status(g_status);
+  });
+}
+
+}  // namespace nicsim
+
+int sc_main(int, char**) {
+  nicsim::run();
+  return 0;
+}

@@ -1,0 +1,178 @@
+#include "tb/replay/Replay.hpp"
+
+#include <chrono>
+
+#include "hw/nic/Nic.hpp"
+#include "hw/pcie/HostMemory.hpp"
+#include "hw/pcie/PcieLink.hpp"
+#include "tb/replay/TraceFeeder.hpp"
+
+namespace nic::tb {
+
+using namespace sc_core;
+
+namespace {
+
+struct ReplayTop : sc_module {
+  hw::PacketPool pool;
+  HostMemory mem;
+  PcieLink link;
+  host::NvmeTcpDriver driver;
+  TraceFeeder feeder;
+  hw::Nic nic;
+
+  ReplayTop(sc_module_name n, const ReplayOptions& o)
+      : sc_module(n),
+        mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
+        link("pcie", o.cfg.pcie),
+        driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
+        feeder("feeder", o.trace, pool, feeder_params(o),
+               [this](const pcap::Packet& f) { driver.transmit(f); }),
+        nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
+            o.honour_timestamps) {
+    nic.dma.socket.bind(link.dma_target);
+    link.mem_init.bind(mem.socket);
+    driver.mmio.bind(link.mmio_target);
+    link.mmio_init.bind(nic.commands.regs);
+    const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
+    const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
+    // The interrupt: a completion entry landing in host memory.
+    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t, const tlm::tlm_generic_payload&) {
+      if (addr >= cq_lo && addr < cq_hi) driver.completion_landed();
+    });
+  }
+
+  static FeederParams feeder_params(const ReplayOptions& o) {
+    FeederParams f;
+    f.nvme_port = o.nvme_port;
+    f.honour_timestamps = o.honour_timestamps;
+    f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
+    f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
+    return f;
+  }
+};
+
+template <class T>
+FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
+  FifoReport r;
+  r.name = name;
+  r.unit = "beats";
+  r.capacity = c.depth();
+  r.high_watermark = c.stats().high_watermark();
+  r.cycles_full = c.stats().cycles_full();
+  r.p50 = c.stats().percentile(0.5);
+  r.p99 = c.stats().percentile(0.99);
+  r.blocked_cycles = c.blocked_cycles();
+  return r;
+}
+
+}  // namespace
+
+ReplayResult run_replay(const ReplayOptions& opt) {
+  validate(opt.cfg);
+  ReplayTop top("top", opt);
+  const auto t0 = std::chrono::steady_clock::now();
+  sc_start();
+  const auto t1 = std::chrono::steady_clock::now();
+  top.nic.finish_stats();
+
+  ReplayResult r;
+  r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  r.commands = top.driver.results();
+  r.driver = top.driver.counters();
+  r.sw = top.driver.sw_stats();
+  r.sim_ps = sc_time_stamp().value();
+  r.cycles = top.nic.clk.cycle();
+  r.active_cycles = top.nic.clk.active_cycles();
+  r.clock_mhz = opt.cfg.core.clock_mhz;
+  const hw::MacStats& ms = top.nic.mac.stats();
+  r.c2h_frames = ms.frames_in;
+  r.c2h_bytes = ms.bytes_in;
+  r.wire_first_ps = ms.first_start_ps;
+  r.wire_last_ps = ms.last_end_ps;
+
+  FifoReport mac;
+  mac.name = "mac_rx_fifo";
+  mac.unit = "bytes";
+  mac.capacity = opt.cfg.mac.rx_fifo_bytes;
+  mac.high_watermark = top.nic.mac.fifo_occupancy().high_watermark();
+  mac.cycles_full = top.nic.mac.fifo_occupancy().cycles_full();
+  mac.p50 = top.nic.mac.fifo_occupancy().percentile(0.5);
+  mac.p99 = top.nic.mac.fifo_occupancy().percentile(0.99);
+  mac.drops = ms.drop_fifo_full;
+  r.fifos.push_back(mac);
+  r.fifos.push_back(channel_report("mac_to_l3", top.nic.mac_to_l3));
+  r.fifos.push_back(channel_report("l3_to_flow", top.nic.l3_to_flow));
+  r.fifos.push_back(channel_report("flow_to_parser", top.nic.flow_to_parser));
+  r.fifos.push_back(channel_report("parser_to_crc", top.nic.parser_to_crc));
+  r.fifos.push_back(channel_report("crc_to_placement", top.nic.crc_to_placement));
+
+  const host::DriverCounters& d = r.driver;
+  auto& c = r.counters;
+  c["rx_nvmeotcp_sk_add"] = d.sk_add;
+  c["rx_nvmeotcp_sk_add_fail"] = d.sk_add_fail;
+  c["rx_nvmeotcp_sk_del"] = d.sk_del;
+  c["rx_nvmeotcp_ddp_setup"] = d.ddp_setup;
+  c["rx_nvmeotcp_ddp_setup_fail"] = d.ddp_setup_fail;
+  c["rx_nvmeotcp_ddp_teardown"] = d.ddp_teardown;
+  c["rx_nvmeotcp_drop"] = d.drop;
+  c["rx_nvmeotcp_resync"] = d.resync;
+  c["rx_nvmeotcp_packets"] = d.packets;
+  c["rx_nvmeotcp_bytes"] = d.bytes;
+  c["driver_resync_confirmed"] = d.resync_confirmed;
+  c["driver_ddp_skipped_small"] = d.ddp_skipped_small;
+  c["driver_ddp_skipped_sg_limit"] = d.ddp_skipped_sg_limit;
+  c["driver_ddp_skipped_no_offload"] = d.ddp_skipped_no_offload;
+  c["driver_untrusted_crc"] = d.untrusted_crc;
+  c["driver_irqs"] = d.irqs;
+  c["sw_data_pdus"] = r.sw.data_pdus;
+  c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
+  c["sw_sw_crc_pdus"] = r.sw.sw_crc_pdus;
+  c["sw_digest_errors"] = r.sw.digest_errors;
+  c["c2h_data_bytes_placed"] = r.sw.placed_bytes;
+  c["c2h_data_bytes_copied"] = r.sw.copied_bytes;
+  c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
+  c["mac_frames_in"] = ms.frames_in;
+  c["mac_bytes_in"] = ms.bytes_in;
+  c["drop_mac_fifo_full"] = ms.drop_fifo_full;
+  c["drop_mac_oversize"] = ms.drop_oversize;
+  c["drop_mac_runt"] = ms.drop_runt;
+  c["bypass_not_tcp"] = top.nic.header_parser.gate_stats().not_tcp;
+  c["bypass_bad_checksum"] = top.nic.header_parser.gate_stats().bad_checksum;
+  c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
+  c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
+  c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
+  c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
+  c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();
+  const hw::PlacementStats& ps = top.nic.placement.stats();
+  c["placement_frames"] = ps.frames;
+  c["placement_frames_offloaded"] = ps.frames_offloaded;
+  c["placement_frames_placed"] = ps.frames_placed;
+  c["placement_bytes_placed"] = ps.bytes_placed;
+  c["placement_bytes_kept"] = ps.bytes_kept;
+  c["placement_unregistered"] = ps.unregistered;
+  c["placement_out_of_range"] = ps.ddp_out_of_range;
+  c["placement_runs_over_limit"] = ps.runs_over_limit;
+  c["drop_rx_ring_full"] = ps.drop_rx_ring_full;
+  c["placement_stall_dma"] = ps.stall_dma;
+  c["placement_stall_cq_full"] = ps.stall_cq_full;
+  const PcieLink::Stats& ls = top.link.stats();
+  c["pcie_up_payload_bytes"] = ls.up.payload_bytes;
+  c["pcie_up_wire_bytes"] = ls.up.wire_bytes;
+  c["pcie_up_tlps"] = ls.up.tlps;
+  c["pcie_down_payload_bytes"] = ls.down.payload_bytes;
+  c["pcie_up_busy_ps"] = ls.up.busy.value();
+  c["pcie_down_busy_ps"] = ls.down.busy.value();
+  c["pcie_stalled_requests"] = ls.stalled_requests;
+  c["dma_write_jobs"] = top.nic.dma.stats().write_jobs;
+  c["dma_read_jobs"] = top.nic.dma.stats().read_jobs;
+  c["commands_executed"] = top.nic.commands.stats().commands;
+  c["commands_failed"] = top.nic.commands.stats().failed;
+  c["feeder_records"] = top.feeder.stats().records;
+  c["feeder_to_driver"] = top.feeder.stats().to_driver;
+  c["cycles"] = r.cycles;
+  c["active_cycles"] = r.active_cycles;
+  return r;
+}
+
+}  // namespace nic::tb

@@ -1,0 +1,54 @@
+// One replay of a trace through the modelled NIC and host: builds host memory, the PCIe link,
+// the NIC, the driver and the trace feeder, runs the simulation to the end, and gathers what
+// the report needs. SystemC elaborates once per process, so this runs once per process.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "host_driver/NvmeTcpDriver.hpp"
+#include "hw/nic/nic_config.hpp"
+
+namespace nic::tb {
+
+struct ReplayOptions {
+  std::string trace;
+  NicConfig cfg;
+  bool honour_timestamps = true;
+  uint16_t nvme_port = 4420;
+  bool keep_data = false;  // keep every buffer's bytes in the result (--dump-buffers)
+  std::string vcd;         // waveform file, empty for none
+};
+
+// A FIFO's statistics for the report.
+struct FifoReport {
+  std::string name;
+  uint32_t capacity = 0;  // items (beats) or bytes for the MAC FIFO
+  std::string unit;
+  uint32_t high_watermark = 0;
+  uint64_t cycles_full = 0;
+  uint32_t p50 = 0, p99 = 0;
+  uint64_t blocked_cycles = 0;  // producer had an item and found it full
+  uint64_t drops = 0;
+};
+
+struct ReplayResult {
+  std::vector<host::CommandRecord> commands;
+  host::DriverCounters driver;
+  host::NvmeRxStats sw;
+  std::map<std::string, uint64_t> counters;  // flat counters for the JSON report
+  std::vector<FifoReport> fifos;
+  uint64_t sim_ps = 0;          // simulated time at the end
+  uint64_t cycles = 0;          // clock cycles spanned
+  uint64_t active_cycles = 0;   // cycles the clock actually ticked
+  double clock_mhz = 0;
+  uint64_t c2h_frames = 0, c2h_bytes = 0;  // frames offered to the MAC
+  uint64_t wire_first_ps = 0, wire_last_ps = 0;
+  uint64_t rx_frames_delivered = 0;
+  double wall_seconds = 0;
+};
+
+ReplayResult run_replay(const ReplayOptions& opt);
+
+}  // namespace nic::tb
