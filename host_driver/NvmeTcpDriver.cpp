@@ -191,7 +191,14 @@ NvmeTcpDriver::Cmd* NvmeTcpDriver::cmd_of(const std::unordered_map<uint16_t, uin
 
 void NvmeTcpDriver::on_tx_pdu(Conn& k, const nvme::Pdu& pdu) {
   if (pdu.ch.type == nvme::PduType::ICReq) {
-    k.hpda = std::get<nvme::IcReq>(pdu.body).hpda;
+    // The host's own PDUs carry the digests it asked for.
+    const auto& req = std::get<nvme::IcReq>(pdu.body);
+    k.hpda = req.hpda;
+    nvme::ConnParams cp;
+    cp.hdgst = req.dgst & 1;
+    cp.ddgst = req.dgst & 2;
+    cp.hpda = req.hpda;
+    k.tx_dec.set_params(cp);
   } else if (pdu.ch.type == nvme::PduType::CapsuleCmd) {
     nvme::ReadCmd rc;
     if (nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) new_read(k, rc);

@@ -21,7 +21,7 @@ using nic::gen::GenConfig;
 struct GenArgs {
   std::string out, truth;
   std::string flows, vlan, svlan, hpda, queue_depth, io_size, ios, total_bytes, max_pdu_data;
-  std::string success_flag, mss, link_gbps, seed;
+  std::string success_flag, mss, link_gbps, seed, ctrl_latency, host_latency, queue_start;
   std::string loss, retransmit_delay, reorder, reorder_window, dup, corrupt_ddgst, bad_tcp_csum,
       plant_lookalike;
   bool ipv6 = false, qinq = false, hdgst = false, ddgst = false, tcp_timestamps = false,
@@ -84,6 +84,9 @@ GenConfig to_config(const GenArgs& a) {
   set_uint("--reorder-window", a.reorder_window, c.imp.reorder_window, UINT32_MAX);
   set_double("--success-flag", a.success_flag, c.success_flag);
   set_double("--link-gbps", a.link_gbps, c.link_gbps);
+  set_double("--ctrl-latency", a.ctrl_latency, c.ctrl_latency_us);
+  set_double("--host-latency", a.host_latency, c.host_latency_us);
+  set_double("--queue-start", a.queue_start, c.queue_start_us);
   set_double("--loss", a.loss, c.imp.loss);
   set_double("--reorder", a.reorder, c.imp.reorder);
   set_double("--dup", a.dup, c.imp.dup);
@@ -152,6 +155,9 @@ void add_gen_command(CLI::App& app) {
   value("--mss", a.mss, "TCP MSS (default 1460 IPv4, 1440 IPv6; 9000 for jumbo)", "N");
   sub->add_flag("--tcp-timestamps", a.tcp_timestamps, "Use the TCP timestamps option (12 bytes of every segment)");
   value("--link-gbps", a.link_gbps, "Link rate that spaces the timestamps (default 100)", "G");
+  value("--ctrl-latency", a.ctrl_latency, "Controller: read command arrival to first data byte, us (default 10)", "US");
+  value("--host-latency", a.host_latency, "Host: completion to next submission, us (default 1)", "US");
+  value("--queue-start", a.queue_start, "Host: ICResp to first read (Fabrics Connect, offload setup), us (default 20)", "US");
   value("--loss", a.loss, "Ctrl->host: probability a segment is lost and retransmitted later", "P");
   sub->add_flag("--reseg-retransmit", a.reseg_retransmit, "Retransmissions are split at a different boundary");
   value("--retransmit-delay", a.retransmit_delay, "Later segments of the flow before a retransmission (default 4)", "N");

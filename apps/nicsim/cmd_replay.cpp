@@ -42,41 +42,8 @@ std::string pct(uint64_t part, uint64_t whole) {
   return whole ? fmt("%.1f%%", 100.0 * double(part) / double(whole)) : "n/a";
 }
 
-struct Verdict {
-  size_t checked = 0, incomplete = 0;
-  std::vector<std::string> mismatches;
-};
-
-// Every read the trace completes must end byte-exact with the status the trace implies.
-Verdict verify(const nic::check::TraceReference& ref, const nic::tb::ReplayResult& r) {
-  Verdict v;
-  std::map<std::pair<std::string, uint32_t>, const nic::host::CommandRecord*> got;
-  for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
-  for (const auto& e : ref.commands) {
-    if (!e.completed || !e.problem.empty()) {
-      ++v.incomplete;
-      continue;
-    }
-    ++v.checked;
-    auto it = got.find({e.flow, e.order});
-    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
-                            std::to_string(e.cid) + ")";
-    if (it == got.end()) {
-      v.mismatches.push_back(who + ": never completed by the driver");
-      continue;
-    }
-    const auto& c = *it->second;
-    const std::string want = e.digest_error ? "digest_error" : e.status ? "nvme_error" : "ok";
-    if (c.sha256 != e.sha256())
-      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256());
-    else if (c.status != want)
-      v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
-  }
-  return v;
-}
-
 nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r,
-                                   const Verdict& v) {
+                                   const nic::tb::Verdict& v) {
   nlohmann::ordered_json j;
   j["trace"] = g_args.trace;
   j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
@@ -111,7 +78,7 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   return j;
 }
 
-void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const Verdict& v) {
+void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const nic::tb::Verdict& v) {
   auto& o = std::cout;
   const auto& c = r.counters;
   auto at = [&](const char* k) { auto it = c.find(k); return it == c.end() ? uint64_t(0) : it->second; };
@@ -209,7 +176,7 @@ void run() {
   opt.nvme_port = g_args.port;
   opt.keep_data = !g_args.dump_dir.empty();
   const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
-  const Verdict v = verify(ref, r);
+  const nic::tb::Verdict v = nic::tb::verify(ref, r);
   print_summary(cfg, r, v);
   if (!g_args.report.empty()) {
     std::ofstream out(g_args.report);

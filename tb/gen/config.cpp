@@ -132,6 +132,8 @@ std::string GenConfig::validate() const {
   const uint32_t m = effective_mss();
   if (m < 64 || m > 65000) return "--mss must be 64..65000";
   if (!(link_gbps > 0 && link_gbps <= 10000)) return "--link-gbps must be in (0, 10000]";
+  for (double us : {ctrl_latency_us, host_latency_us, queue_start_us})
+    if (!(us >= 0 && us <= 1e6)) return "--ctrl-latency, --host-latency and --queue-start must be in [0, 1e6] us";
   const std::pair<const char*, double> probs[] = {
       {"--success-flag", success_flag},   {"--loss", imp.loss},
       {"--reorder", imp.reorder},         {"--dup", imp.dup},

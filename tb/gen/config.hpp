@@ -59,6 +59,12 @@ struct GenConfig {
   uint32_t mss = 0;           // 0 = 1460 for IPv4, 1440 for IPv6
   bool tcp_timestamps = false;
   double link_gbps = 100;
+  // Timing of the two ends. The controller's latency is a device read (flash: tens of us);
+  // the queue start is the Fabrics Connect exchange after ICResp, during which Linux also
+  // offloads the socket, so the first read never races the NIC's sk_add.
+  double ctrl_latency_us = 10;   // read command arrival to its first data byte
+  double host_latency_us = 1;    // completion to the next submission
+  double queue_start_us = 20;    // ICResp arrival to the first read
   Impairments imp;
 
   std::vector<uint16_t> vlan_tags() const;  // VLAN IDs, outermost first

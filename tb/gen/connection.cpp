@@ -6,10 +6,7 @@ namespace nic::gen {
 
 namespace {
 
-// Software turnaround on the host (completion to next submission, connect to ICReq) and
-// controller (command arrival to first data byte): small, so a deep queue keeps the link busy.
-constexpr uint64_t kHostLatencyPs = 1'000'000;
-constexpr uint64_t kControllerLatencyPs = 2'000'000;
+uint64_t us_to_ps(double us) { return uint64_t(us * 1e6); }
 constexpr uint32_t kMaxH2cData = 0x40000;
 constexpr uint64_t kConnectionSalt = 4;
 constexpr uint16_t kTagMask = 0x0FFF;  // CID bits below the generation counter
@@ -76,7 +73,7 @@ void Connection::deliver(Dir d, const Segment& seg, uint64_t start_ps, uint64_t 
   host_.receive(seg, ctrl_.tsval(start_ps), end_ps);
   if (syn_ack) {
     const Bytes icreq = nvme::encode_ic_req({0, cfg_.hpda, dgst_bits(cfg_), 0});
-    host_.write(icreq, end_ps + kHostLatencyPs);
+    host_.write(icreq, end_ps + us_to_ps(cfg_.host_latency_us));
     h2c_marks_.push_back({host_.written(), kIcPdu});
   }
   on_host_data(end_ps);
@@ -91,7 +88,7 @@ void Connection::on_controller_data(uint64_t at_ps) {
       ctrl_.write(nvme::encode_ic_resp({0, 0, dgst_bits(cfg_), kMaxH2cData}), at_ps);
       c2h_marks_.push_back({ctrl_.written(), kIcPdu});
     } else {
-      start_read(uint32_t(order), at_ps + kControllerLatencyPs);
+      start_read(uint32_t(order), at_ps + us_to_ps(cfg_.ctrl_latency_us));
     }
   }
 }
@@ -99,14 +96,16 @@ void Connection::on_controller_data(uint64_t at_ps) {
 // The host acts on every controller PDU that has arrived in order: ICResp opens the queue,
 // a completion frees its CID for the next read.
 void Connection::on_host_data(uint64_t at_ps) {
-  bool progress = false;
+  bool progress = false, opened = false;
   while (!c2h_marks_.empty() && c2h_marks_.front().end <= host_.received()) {
     const int64_t order = c2h_marks_.front().order;
     c2h_marks_.pop_front();
     if (order != kIcPdu) complete_read(uint32_t(order));
+    opened |= order == kIcPdu;
     progress = true;
   }
-  if (progress) issue_reads(at_ps + kHostLatencyPs);
+  if (progress)
+    issue_reads(at_ps + us_to_ps(opened ? cfg_.queue_start_us : cfg_.host_latency_us));
 }
 
 void Connection::issue_reads(uint64_t at_ps) {

@@ -38,6 +38,9 @@ ordered_json config_json(const GenConfig& c) {
   j["segment_payload"] = c.segment_payload();
   j["tcp_timestamps"] = c.tcp_timestamps;
   j["link_gbps"] = c.link_gbps;
+  j["ctrl_latency_us"] = c.ctrl_latency_us;
+  j["host_latency_us"] = c.host_latency_us;
+  j["queue_start_us"] = c.queue_start_us;
   j["loss"] = i.loss;
   j["reseg_retransmit"] = i.reseg_retransmit;
   j["retransmit_delay"] = i.retransmit_delay;
@@ -169,6 +172,9 @@ GenConfig config_from_truth_json(const std::string& json_text) {
     take(j, "mss", c.mss);
     take(j, "tcp_timestamps", c.tcp_timestamps);
     take(j, "link_gbps", c.link_gbps);
+    take(j, "ctrl_latency_us", c.ctrl_latency_us);
+    take(j, "host_latency_us", c.host_latency_us);
+    take(j, "queue_start_us", c.queue_start_us);
     take(j, "loss", i.loss);
     take(j, "reseg_retransmit", i.reseg_retransmit);
     take(j, "retransmit_delay", i.retransmit_delay);

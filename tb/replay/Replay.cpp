@@ -175,4 +175,31 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   return r;
 }
 
+Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
+  Verdict v;
+  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
+  for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
+  for (const auto& e : ref.commands) {
+    if (!e.completed || !e.problem.empty()) {
+      ++v.incomplete;
+      continue;
+    }
+    ++v.checked;
+    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
+                            std::to_string(e.cid) + ")";
+    auto it = got.find({e.flow, e.order});
+    if (it == got.end()) {
+      v.mismatches.push_back(who + ": never completed by the driver");
+      continue;
+    }
+    const host::CommandRecord& c = *it->second;
+    const std::string want = e.digest_error ? "digest_error" : e.status ? "nvme_error" : "ok";
+    if (c.sha256 != e.sha256())
+      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256());
+    else if (c.status != want)
+      v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
+  }
+  return v;
+}
+
 }  // namespace nic::tb

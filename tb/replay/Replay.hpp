@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "host_driver/NvmeTcpDriver.hpp"
+#include "tb/check/trace_reference.hpp"
 #include "hw/nic/nic_config.hpp"
 
 namespace nic::tb {
@@ -50,5 +51,16 @@ struct ReplayResult {
 };
 
 ReplayResult run_replay(const ReplayOptions& opt);
+
+// The replay judged against an independent decode of the trace: every read the trace
+// completes must end byte-exact, with the status the trace implies (digest_error for a
+// corrupted digest).
+struct Verdict {
+  size_t checked = 0;     // reads the trace completes
+  size_t incomplete = 0;  // reads the trace leaves unfinished or garbled: not judged
+  std::vector<std::string> mismatches;
+  bool ok() const { return mismatches.empty(); }
+};
+Verdict verify(const check::TraceReference& ref, const ReplayResult& r);
 
 }  // namespace nic::tb
