@@ -40,7 +40,6 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegCqEntries / 4] = cfg.placement.cq_entries;
   regs_[abi::kRegRxRingBytes / 4] = cfg.placement.rx_ring_bytes;
   cmdbuf_.reserve(kFetchEntries * abi::kCmdSize);
-  sgl_.reserve(cfg.placement.max_sg_entries);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
   SC_HAS_PROCESS(CommandProcessor);
   SC_METHOD(tick);
@@ -63,6 +62,8 @@ CommandProcessor::Flow* CommandProcessor::find(uint32_t handle) {
 
 void CommandProcessor::tick() {
   fetch();
+  decode();
+  prefetch_sgls();
   finish_teardowns();
   const bool again = execute();
   // Pending teardowns poll the placement engine's in-flight counts; an idle processor is woken
@@ -109,45 +110,69 @@ void CommandProcessor::finish_teardowns() {
   }
 }
 
-bool CommandProcessor::execute() {
-  if (step_ == Step::SglFetch) return false;
-  if (!cq_.can_post()) {
-    const bool waiting = step_ == Step::SglReady || cmdbuf_.size() > cmd_head_;
-    stats_.stall_cq_full += waiting;
-    return waiting;
+void CommandProcessor::decode() {
+  while (window_.size() < cfg_.placement.cmd_window) {
+    const size_t have = (cmdbuf_.size() - cmd_head_) / abi::kCmdSize;
+    if (!have) return;
+    const uint8_t* e = cmdbuf_.data() + cmd_head_;
+    const size_t need = abi::cmd_entries(CmdOp(e[0]));
+    if (have < need) return;  // rest of a two-entry command not fetched yet
+    Pending p;
+    p.cmd = abi::decode_cmd(e);
+    cmd_head_ += need * abi::kCmdSize;
+    // Setups the NIC will refuse on their counts alone never read host memory.
+    p.sgl_wanted = p.cmd.op == CmdOp::DdpSetup && p.cmd.sg_count > 0 &&
+                   p.cmd.sg_count <= cfg_.placement.max_sg_entries;
+    window_.push_back(std::move(p));
   }
-  if (step_ == Step::SglReady) {
-    step_ = Step::Decode;
-    post_done(cur_, ddp_setup_finish());
+}
+
+void CommandProcessor::prefetch_sgls() {
+  for (Pending& p : window_) {
+    if (sgl_reads_ >= cfg_.placement.cmd_window) return;
+    if (!p.sgl_wanted || p.sgl_asked) continue;
+    p.sgl_asked = true;
+    ++sgl_reads_;
+    Pending* slot = &p;  // deque elements stay put while others are added or retired
+    dma_.read(p.cmd.sgl_addr, p.cmd.sg_count * uint32_t(abi::kSgEntrySize),
+              [this, slot](ByteView d, bool ok) {
+                for (size_t off = 0; ok && off < d.size; off += abi::kSgEntrySize)
+                  slot->sgl.push_back({ld_le64(d.data + off), ld_le32(d.data + off + 8)});
+                slot->sgl_ok = ok;
+                slot->sgl_arrived = true;
+                stats_.dma_errors += !ok;
+                --sgl_reads_;
+                clk_.request_next();
+              });
+  }
+}
+
+bool CommandProcessor::execute() {
+  if (window_.empty()) return false;
+  Pending& p = window_.front();
+  if (p.sgl_wanted && !p.sgl_arrived) return false;  // the read's completion wakes us
+  if (!cq_.can_post()) {
+    ++stats_.stall_cq_full;
     return true;
   }
-  const size_t have = (cmdbuf_.size() - cmd_head_) / abi::kCmdSize;
-  if (!have) return false;
-  const uint8_t* e = cmdbuf_.data() + cmd_head_;
-  const size_t need = abi::cmd_entries(CmdOp(e[0]));
-  if (have < need) return false;  // rest of a two-entry command not fetched yet
-  cur_ = abi::decode_cmd(e);
-  cmd_head_ += need * abi::kCmdSize;
-
+  const abi::Cmd& c = p.cmd;
   CmdStatus s = CmdStatus::Invalid;
-  switch (cur_.op) {
-    case CmdOp::SkAdd: s = sk_add(cur_); break;
-    case CmdOp::SkDel: s = sk_del(cur_); break;
-    case CmdOp::DdpSetup:
-      s = ddp_setup_start(cur_);
-      if (s == CmdStatus::Ok) return true;  // CmdDone once the SGL has arrived
-      break;
-    case CmdOp::DdpTeardown: s = ddp_teardown(cur_); break;
+  switch (c.op) {
+    case CmdOp::SkAdd: s = sk_add(c); break;
+    case CmdOp::SkDel: s = sk_del(c); break;
+    case CmdOp::DdpSetup: s = ddp_setup(p); break;
+    case CmdOp::DdpTeardown: s = ddp_teardown(c); break;
     case CmdOp::Resync:
-      if (Flow* f = find(cur_.flow)) {
+      if (Flow* f = find(c.flow)) {
         f->resync_confirmed = true;
-        f->resync_seq = cur_.seq;
+        f->resync_seq = c.seq;
         s = CmdStatus::Ok;
       }
       break;
   }
-  post_done(cur_, s);
-  return true;
+  post_done(c, s);
+  window_.pop_front();
+  return !window_.empty() || cmdbuf_.size() > cmd_head_;
 }
 
 void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {
@@ -204,31 +229,13 @@ CmdStatus CommandProcessor::sk_del(const abi::Cmd& c) {
   return CmdStatus::Ok;
 }
 
-CmdStatus CommandProcessor::ddp_setup_start(const abi::Cmd& c) {
+CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
+  const abi::Cmd& c = p.cmd;
   const Flow* f = find(c.flow);
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
-  // Refuse early what registration would refuse, without fetching the SGL.
-  const DdpContext* slot = flows_[size_t(f->slot)].ddp.slot(c.cid);
-  if (!slot) return CmdStatus::Invalid;
-  if (slot->state != DdpState::Free) return CmdStatus::Busy;
-  step_ = Step::SglFetch;
-  dma_.read(c.sgl_addr, c.sg_count * uint32_t(abi::kSgEntrySize), [this](ByteView d, bool ok) {
-    sgl_.clear();
-    for (size_t off = 0; ok && off < d.size; off += abi::kSgEntrySize)
-      sgl_.push_back({ld_le64(d.data + off), ld_le32(d.data + off + 8)});
-    sgl_ok_ = ok;
-    stats_.dma_errors += !ok;
-    step_ = Step::SglReady;
-    clk_.request_next();
-  });
-  return CmdStatus::Ok;
-}
-
-CmdStatus CommandProcessor::ddp_setup_finish() {
-  const Flow* f = find(cur_.flow);  // still there: commands run in order
-  if (!sgl_ok_) return CmdStatus::Invalid;
-  return setup_status(flows_[size_t(f->slot)].ddp.setup(cur_.cid, sgl_, cur_.io_len));
+  if (!p.sgl_ok) return CmdStatus::Invalid;
+  return setup_status(flows_[size_t(f->slot)].ddp.setup(c.cid, p.sgl, c.io_len));
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {

@@ -20,15 +20,17 @@
 //                tag) follows once every placement write queued for the CID has landed.
 //   Resync       recorded only (resync itself is not modelled yet).
 //
-// Timing: a doorbell starts a fetch of up to kFetchEntries entries at the next edge; a
-// command executes in the first cycle it is fetched, whole, and a completion slot is free;
-// DdpSetup then waits for its SGL read. Commands execute strictly in order.
+// Timing: a doorbell starts a fetch of up to kFetchEntries entries at the next edge; fetched
+// commands are decoded into a window of placement.cmd_window, where each DdpSetup starts its
+// SGL read at once (reads overlap); the oldest command executes when it is whole, its SGL has
+// arrived and a completion slot is free, one per cycle, strictly in order.
 #pragma once
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -73,7 +75,16 @@ class CommandProcessor : public sc_core::sc_module {
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
  private:
-  enum class Step : uint8_t { Decode, SglFetch, SglReady };
+  // A decoded command waiting to execute. DdpSetup fetches its SGL as soon as it is decoded,
+  // so the SGL reads of consecutive setups overlap; commands still execute in order.
+  struct Pending {
+    abi::Cmd cmd;
+    bool sgl_wanted = false;   // a DdpSetup whose SGL must arrive before it executes
+    bool sgl_asked = false;
+    bool sgl_arrived = false;
+    bool sgl_ok = false;
+    std::vector<SgEntry> sgl;
+  };
   struct Teardown {
     int32_t slot;
     uint16_t cid;
@@ -84,11 +95,12 @@ class CommandProcessor : public sc_core::sc_module {
   void tick();
   void fetch();
   void finish_teardowns();
-  bool execute();  // true when it wants the next cycle
+  void decode();   // fetched entries into the window
+  void prefetch_sgls();
+  bool execute();  // retires the oldest command; true when it wants the next cycle
   abi::CmdStatus sk_add(const abi::Cmd& c);
   abi::CmdStatus sk_del(const abi::Cmd& c);
-  abi::CmdStatus ddp_setup_start(const abi::Cmd& c);
-  abi::CmdStatus ddp_setup_finish();
+  abi::CmdStatus ddp_setup(const Pending& p);
   abi::CmdStatus ddp_teardown(const abi::Cmd& c);
   void post_done(const abi::Cmd& c, abi::CmdStatus s);
   Flow* find(uint32_t handle);
@@ -115,11 +127,9 @@ class CommandProcessor : public sc_core::sc_module {
   Bytes cmdbuf_;              // fetched entries not yet executed, from cmd_head_
   size_t cmd_head_ = 0;
 
-  // Command being executed across cycles (DdpSetup waiting for its SGL).
-  Step step_ = Step::Decode;
-  abi::Cmd cur_;
-  bool sgl_ok_ = false;
-  std::vector<SgEntry> sgl_;
+  // Decoded commands, oldest first (placement.cmd_window of them at most).
+  std::deque<Pending> window_;
+  uint32_t sgl_reads_ = 0;  // SGL fetches in flight
 
   std::unordered_map<uint32_t, Flow> flows_by_handle_;
   std::vector<Teardown> teardowns_;  // waiting for their placement writes to land

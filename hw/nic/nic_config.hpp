@@ -48,6 +48,7 @@ struct NicConfig {
     bool single_run_per_packet = false;  // ConnectX-7 rule: one placed run per packet
     uint32_t rx_ring_bytes = 1u << 22;
     uint32_t cq_entries = 4096;
+    uint32_t cmd_window = 8;  // commands decoded ahead; their SGL reads overlap
   } placement;
   PcieParams pcie;
   struct Host {
