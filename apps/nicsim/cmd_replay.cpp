@@ -155,12 +155,6 @@ void run() {
     g_status = 2;
     return;
   }
-  if (!g_args.vcd.empty()) {
-    std::cerr << "nicsim replay: --vcd is not available yet (waveform tracing lands with the "
-                 "architect's workbench)\n";
-    g_status = 2;
-    return;
-  }
   nic::check::TraceReference ref;
   try {
     ref = nic::check::decode_trace(g_args.trace, g_args.port);
@@ -175,6 +169,7 @@ void run() {
   opt.honour_timestamps = !g_args.line_rate;
   opt.nvme_port = g_args.port;
   opt.keep_data = !g_args.dump_dir.empty();
+  opt.vcd = g_args.vcd;
   const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
   const nic::tb::Verdict v = nic::tb::verify(ref, r);
   print_summary(cfg, r, v);
@@ -204,7 +199,7 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--set", g_args.sets, "override a config key: --set mac.rx_fifo_bytes=32768");
   sub->add_option("--report", g_args.report, "write the JSON report here");
   sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
-  sub->add_option("--vcd", g_args.vcd, "waveform file");
+  sub->add_option("--vcd", g_args.vcd, "write a VCD waveform (clock activity, MAC FIFO, channels)");
   sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
   sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();
   sub->callback([] {

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and friends exit 0; every bad argument exits 2, as the subcommands' own checks do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return nicsim::run_selected(app);
 }

@@ -39,6 +39,10 @@ class ClockDomain : public sc_core::sc_module {
   sc_core::sc_time time_of(uint64_t cycle) const { return period_ * double(cycle); }
   // Cycles in which an edge actually fired (the ones the blocks were evaluated in).
   uint64_t active_cycles() const { return active_cycles_; }
+  // Waveform: the count of evaluated cycles steps once per active edge, flat while gated.
+  void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, active_cycles_, std::string(name()) + ".active_cycles");
+  }
 
  private:
   static constexpr uint64_t kNone = UINT64_MAX;

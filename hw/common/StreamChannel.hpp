@@ -56,6 +56,11 @@ class StreamChannel : public sc_core::sc_prim_channel {
   uint64_t blocked_cycles() const { return blocked_cycles_; }
   // Closes the occupancy histogram at the end of a run.
   void finish_stats() { occ_.record(clk_.cycle(), count_); }
+  // Waveform: items held (level) and items the consumer may take (valid when > 0).
+  void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, count_, std::string(name()) + ".level");
+    sc_core::sc_trace(tf, visible_, std::string(name()) + ".valid");
+  }
 
  protected:
   void update() override {

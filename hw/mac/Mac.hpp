@@ -52,6 +52,11 @@ class Mac : public sc_core::sc_module {
   const Occupancy& fifo_occupancy() const { return fifo_occ_; }
   bool done() const { return !pending_ && fifo_.empty() && source_exhausted_; }
   void finish_stats() { fifo_occ_.record(clk_.cycle(), fifo_used_); }
+  void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, fifo_used_, std::string(name()) + ".fifo_bytes");
+    sc_core::sc_trace(tf, stats_.frames_in, std::string(name()) + ".frames_in");
+    sc_core::sc_trace(tf, stats_.drop_fifo_full, std::string(name()) + ".drops");
+  }
 
  private:
   void tick();

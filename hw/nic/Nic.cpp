@@ -53,6 +53,13 @@ uint64_t Nic::dropped(const std::string& reason) const {
   return it == drops_.end() ? 0 : it->second;
 }
 
+void Nic::trace(sc_core::sc_trace_file* tf) const {
+  clk.trace(tf);
+  mac.trace(tf);
+  for (const auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
+    c->trace(tf);
+}
+
 void Nic::finish_stats() {
   mac.finish_stats();
   for (auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})

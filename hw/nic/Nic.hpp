@@ -55,6 +55,8 @@ class Nic : public sc_core::sc_module {
   uint64_t dropped(const std::string& reason) const;
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
+  // Adds the clock, the MAC FIFO and every channel to a waveform, in pipeline order.
+  void trace(sc_core::sc_trace_file* tf) const;
 
  private:
   std::map<std::string, uint64_t> drops_;

@@ -71,9 +71,18 @@ FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
 ReplayResult run_replay(const ReplayOptions& opt) {
   validate(opt.cfg);
   ReplayTop top("top", opt);
+  sc_trace_file* tf = nullptr;
+  if (!opt.vcd.empty()) {
+    std::string base = opt.vcd;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+    tf = sc_create_vcd_trace_file(base.c_str());
+    tf->set_time_unit(1, SC_PS);
+    top.nic.trace(tf);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   sc_start();
   const auto t1 = std::chrono::steady_clock::now();
+  if (tf) sc_close_vcd_trace_file(tf);
   top.nic.finish_stats();
 
   ReplayResult r;
