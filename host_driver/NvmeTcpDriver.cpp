@@ -100,6 +100,22 @@ void NvmeTcpDriver::completion_landed() {
   irq_ev_.notify(sc_time(cfg_.driver.irq_moderation_ns, SC_NS));
 }
 
+uint32_t NvmeTcpDriver::mmio_read32(uint64_t off) {
+  tlm::tlm_generic_payload gp;
+  uint8_t buf[4] = {};
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(off);
+  gp.set_data_ptr(buf);
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_time delay = SC_ZERO_TIME;
+  mmio->b_transport(gp, delay);  // a non-posted read: waits for the completion
+  if (delay != SC_ZERO_TIME) wait(delay);
+  return gp.is_response_ok() ? ld_le32(buf) : 0;
+}
+
 void NvmeTcpDriver::mmio_write32(uint64_t off, uint32_t v) {
   tlm::tlm_generic_payload gp;
   uint8_t buf[4];
@@ -117,6 +133,7 @@ void NvmeTcpDriver::mmio_write32(uint64_t off, uint32_t v) {
 }
 
 void NvmeTcpDriver::init_nic() {
+  nic_max_sg_ = mmio_read32(abi::kRegLimitMaxSg);
   auto w64 = [&](uint64_t off, uint64_t v) {
     mmio_write32(off, uint32_t(v));
     mmio_write32(off + 4, uint32_t(v >> 32));
@@ -224,7 +241,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
 
   if (rc.length < cfg_.driver.io_threshold) {
     ++ctr_.ddp_skipped_small;
-  } else if (exceeds_sg_limit(cmd.buf.sgl, cfg_.placement.max_sg_entries)) {
+  } else if (exceeds_sg_limit(cmd.buf.sgl, nic_max_sg_)) {
     ++ctr_.ddp_skipped_sg_limit;
   } else if (k.off == Conn::Off::Failed) {
     ++ctr_.ddp_skipped_no_offload;
@@ -254,7 +271,7 @@ void NvmeTcpDriver::try_setup(Cmd& c) {
 }
 
 void NvmeTcpDriver::post_setup(Cmd& c) {
-  const uint64_t sgl_addr = kSglBase + (c.id % 65536) * uint64_t(cfg_.placement.max_sg_entries) *
+  const uint64_t sgl_addr = kSglBase + (c.id % 65536) * uint64_t(nic_max_sg_) *
                                            abi::kSgEntrySize;
   Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
   for (size_t i = 0; i < c.buf.sgl.size(); ++i) {

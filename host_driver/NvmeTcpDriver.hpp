@@ -161,6 +161,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void post(const abi::Cmd& c, Pending kind, Conn* k, uint64_t cmd_id);
   void flush_backlog();
   void mmio_write32(uint64_t off, uint32_t v);
+  uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);
@@ -168,6 +169,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const NicConfig cfg_;
   HostMemory& mem_;
   const uint16_t port_;
+  uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const bool keep_data_;
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;

@@ -33,7 +33,10 @@ void Mac::fetch_next() {
     return;
   }
   const uint64_t len = p->frame.size();
-  uint64_t start = p_.honour_timestamps ? std::max(ts, wire_free_ps_) : wire_free_ps_;
+  // Back to back at line rate, the first frame still waits for its timestamp: the host has
+  // to be up before traffic starts.
+  const bool timed = p_.honour_timestamps || !stats_.frames_in;
+  uint64_t start = timed ? std::max(ts, wire_free_ps_) : wire_free_ps_;
   if (!stats_.frames_in) stats_.first_start_ps = start;
   // The frame is complete once preamble, frame and FCS are in; the gap only delays the next.
   const uint64_t received = start + uint64_t((kPreambleBytes + len + 4) * ps_per_byte_);

@@ -39,6 +39,9 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
       placement_(placement), table_(table), flows_(flows) {
   regs_[abi::kRegCqEntries / 4] = cfg.placement.cq_entries;
   regs_[abi::kRegRxRingBytes / 4] = cfg.placement.rx_ring_bytes;
+  regs_[abi::kRegLimitMaxSg / 4] = cfg.placement.max_sg_entries;
+  regs_[abi::kRegLimitFlows / 4] = cfg.flow.entries;
+  regs_[abi::kRegLimitFullCid / 4] = 1;
   cmdbuf_.reserve(kFetchEntries * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
   SC_HAS_PROCESS(CommandProcessor);
@@ -266,7 +269,7 @@ void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
     const uint64_t off = addr + i;
     if (gp.is_read()) {
       st_le32(p + i, regs_[off / 4]);
-    } else if (gp.is_write()) {
+    } else if (gp.is_write() && (off < abi::kRegLimitMaxSg || off > abi::kRegLimitFullCid)) {
       regs_[off / 4] = ld_le32(p + i);
       reg_written(off);
     }

@@ -18,6 +18,10 @@ constexpr uint64_t kRegCqConsumer = 0x1C;      // driver's consumer index (frees
 constexpr uint64_t kRegRxRingBase = 0x20;      // 64-bit: host address of the receive ring
 constexpr uint64_t kRegRxRingBytes = 0x28;
 constexpr uint64_t kRegRxConsumer = 0x2C;      // bytes of the receive ring the driver freed
+// Read-only limits the driver queries at start (ulp_ddp "limits").
+constexpr uint64_t kRegLimitMaxSg = 0x30;     // SG entries per registered buffer
+constexpr uint64_t kRegLimitFlows = 0x34;     // offloaded connections (flow-table entries)
+constexpr uint64_t kRegLimitFullCid = 0x38;   // 1: any 16-bit CID may be registered
 constexpr uint64_t kRegSpace = 0x40;
 
 // --- Commands (64-byte entries in the command ring) ---------------------------------------
