@@ -53,7 +53,7 @@ class NvmeTcpDriver::ConnIo : public BufferIo {
 
 NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                              uint16_t nvme_port, bool keep_data)
-    : sc_module(name), mmio("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
+    : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
       keep_data_(keep_data),
       alloc_([&] {
         AllocatorConfig a;
@@ -100,10 +100,11 @@ void NvmeTcpDriver::completion_landed() {
   irq_ev_.notify(sc_time(cfg_.driver.irq_moderation_ns, SC_NS));
 }
 
-uint32_t NvmeTcpDriver::mmio_read32(uint64_t off) {
+// One 32-bit register access through the PCIe link: writes are posted, a read waits for its
+// completion (the annotated delay).
+bool NvmeTcpDriver::mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf) {
   tlm::tlm_generic_payload gp;
-  uint8_t buf[4] = {};
-  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(buf);
   gp.set_data_length(4);
@@ -111,25 +112,20 @@ uint32_t NvmeTcpDriver::mmio_read32(uint64_t off) {
   gp.set_byte_enable_ptr(nullptr);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_time delay = SC_ZERO_TIME;
-  mmio->b_transport(gp, delay);  // a non-posted read: waits for the completion
+  mmio_port->b_transport(gp, delay);
   if (delay != SC_ZERO_TIME) wait(delay);
-  return gp.is_response_ok() ? ld_le32(buf) : 0;
+  return gp.is_response_ok();
+}
+
+uint32_t NvmeTcpDriver::mmio_read32(uint64_t off) {
+  uint8_t buf[4] = {};
+  return mmio(tlm::TLM_READ_COMMAND, off, buf) ? ld_le32(buf) : 0;
 }
 
 void NvmeTcpDriver::mmio_write32(uint64_t off, uint32_t v) {
-  tlm::tlm_generic_payload gp;
   uint8_t buf[4];
   st_le32(buf, v);
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(off);
-  gp.set_data_ptr(buf);
-  gp.set_data_length(4);
-  gp.set_streaming_width(4);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_time delay = SC_ZERO_TIME;
-  mmio->b_transport(gp, delay);
-  if (delay != SC_ZERO_TIME) wait(delay);
+  mmio(tlm::TLM_WRITE_COMMAND, off, buf);
 }
 
 void NvmeTcpDriver::init_nic() {

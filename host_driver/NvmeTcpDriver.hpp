@@ -65,7 +65,7 @@ struct DriverCounters {
 
 class NvmeTcpDriver : public sc_core::sc_module {
  public:
-  tlm_utils::simple_initiator_socket<NvmeTcpDriver> mmio;  // bind to PcieLink::mmio_target
+  tlm_utils::simple_initiator_socket<NvmeTcpDriver> mmio_port;  // bind to PcieLink::mmio_target
 
   NvmeTcpDriver(sc_core::sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                 uint16_t nvme_port, bool keep_data);
@@ -160,6 +160,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void post_setup(Cmd& c);
   void post(const abi::Cmd& c, Pending kind, Conn* k, uint64_t cmd_id);
   void flush_backlog();
+  bool mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf);
   void mmio_write32(uint64_t off, uint32_t v);
   uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);

@@ -32,7 +32,7 @@ struct ReplayTop : sc_module {
             o.honour_timestamps) {
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
-    driver.mmio.bind(link.mmio_target);
+    driver.mmio_port.bind(link.mmio_target);
     link.mmio_init.bind(nic.commands.regs);
     const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;

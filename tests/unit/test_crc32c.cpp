@@ -5,20 +5,13 @@
 #include <vector>
 
 #include "proto/crc32c.hpp"
+#include "tests/unit/crc_oracle.hpp"
 
 namespace crc = nic::crc32c;
 
 namespace {
 
-// Independent oracle: one bit at a time straight from the polynomial definition.
-uint32_t crc_bitwise(const uint8_t* p, size_t n) {
-  uint32_t r = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) {
-    r ^= p[i];
-    for (int b = 0; b < 8; ++b) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
-  }
-  return ~r;
-}
+using test::crc_bitwise;
 
 std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t n) {
   std::vector<uint8_t> v(n);

@@ -6,6 +6,7 @@
 #include "c2h_stream.hpp"
 #include "hw/crc/crc_engine.hpp"
 #include "hw/parser/pdu_tracker.hpp"
+#include "tests/unit/crc_oracle.hpp"
 
 using namespace nic;
 using nvme::PduType;
@@ -15,15 +16,7 @@ namespace flag = nvme::pduflag;
 
 namespace {
 
-// Independent oracle: CRC32C one bit at a time from the polynomial.
-uint32_t crc_bitwise(const uint8_t* p, size_t n) {
-  uint32_t r = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) {
-    r ^= p[i];
-    for (int b = 0; b < 8; ++b) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
-  }
-  return ~r;
-}
+using test::crc_bitwise;
 
 nvme::ConnParams params(bool hdgst, bool ddgst, uint8_t hpda = 0) {
   nvme::ConnParams cp;

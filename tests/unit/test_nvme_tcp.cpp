@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proto/nvme_tcp.hpp"
+#include "tests/unit/crc_oracle.hpp"
 
 using namespace nic;
 using namespace nic::nvme;
@@ -14,15 +15,7 @@ using namespace nic::nvme::pduflag;
 
 namespace {
 
-// Independent CRC-32C, bit at a time, for digests the tests write into literal PDUs.
-uint32_t crc_bitwise(const uint8_t* p, size_t n) {
-  uint32_t r = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) {
-    r ^= p[i];
-    for (int b = 0; b < 8; ++b) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
-  }
-  return ~r;
-}
+using test::crc_bitwise;
 
 void put_le32(Bytes& b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = uint8_t(v >> (8 * i));
