@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace test {
+namespace oracle {
 
 inline uint32_t crc_bitwise(const uint8_t* p, size_t n) {
   uint32_t r = 0xFFFFFFFFu;
@@ -15,4 +15,4 @@ inline uint32_t crc_bitwise(const uint8_t* p, size_t n) {
   return ~r;
 }
 
-}  // namespace test
+}  // namespace oracle

@@ -11,7 +11,7 @@ namespace crc = nic::crc32c;
 
 namespace {
 
-using test::crc_bitwise;
+using oracle::crc_bitwise;
 
 std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t n) {
   std::vector<uint8_t> v(n);

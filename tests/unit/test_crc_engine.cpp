@@ -16,7 +16,7 @@ namespace flag = nvme::pduflag;
 
 namespace {
 
-using test::crc_bitwise;
+using oracle::crc_bitwise;
 
 nvme::ConnParams params(bool hdgst, bool ddgst, uint8_t hpda = 0) {
   nvme::ConnParams cp;

@@ -15,7 +15,7 @@ using namespace nic::nvme::pduflag;
 
 namespace {
 
-using test::crc_bitwise;
+using oracle::crc_bitwise;
 
 void put_le32(Bytes& b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = uint8_t(v >> (8 * i));
