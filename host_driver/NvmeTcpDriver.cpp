@@ -328,11 +328,6 @@ void NvmeTcpDriver::handle_completions() {
       case abi::CqeType::RxPacket: on_rx_packet(c); break;
       case abi::CqeType::CmdDone: on_cmd_done(c); break;
       case abi::CqeType::TeardownDone: on_teardown_done(c); break;
-      case abi::CqeType::ResyncRequest:
-        ++ctr_.resync;
-        for (auto& [key, k] : conns_)
-          if (k->handle == c.flow && k->nvme) k->nvme->resync_request(c.seq);
-        break;
     }
   }
   if (handled) {
@@ -407,6 +402,11 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     k->rx->init(pf.seq + 1);
     k->icresp_seq = pf.seq + 1;
     return;
+  }
+  if ((c.flags & abi::cqeflag::RESYNC) && k->nvme) {
+    // Asked before this packet's bytes reach the parse, so a header in it can be confirmed.
+    ++ctr_.resync;
+    k->nvme->resync_request(c.resync_seq);
   }
   if (!k->rx || !pf.payload_len) return;
   RangeAttrs attrs;

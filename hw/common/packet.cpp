@@ -9,6 +9,7 @@ const char* to_string(Bypass b) {
     case Bypass::BadChecksum: return "bad_checksum";
     case Bypass::FlowMiss: return "flow_miss";
     case Bypass::OutOfSeq: return "out_of_seq";
+    case Bypass::Searching: return "searching";
   }
   return "?";
 }

@@ -18,7 +18,8 @@ enum class Bypass : uint8_t {
   NotTcp,        // not TCP over IPv4/IPv6, or parse failed
   BadChecksum,   // IP or TCP checksum wrong: never offloaded
   FlowMiss,      // not an offloaded connection
-  OutOfSeq,      // the tracker did not process it
+  OutOfSeq,      // before the expected sequence, or the flow's offload has ended
+  Searching,     // the flow lost framing and is searching or waiting for a resync
 };
 const char* to_string(Bypass b);
 

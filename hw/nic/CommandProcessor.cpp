@@ -166,11 +166,9 @@ bool CommandProcessor::execute() {
     case CmdOp::DdpSetup: s = ddp_setup(p); break;
     case CmdOp::DdpTeardown: s = ddp_teardown(c); break;
     case CmdOp::Resync:
-      if (Flow* f = find(c.flow)) {
-        f->resync_confirmed = true;
-        f->resync_seq = c.seq;
+      // Invalid when no candidate was asked about at that sequence (stale or wrong).
+      if (Flow* f = find(c.flow); f && flows_[size_t(f->slot)].tracker.confirm(c.seq))
         s = CmdStatus::Ok;
-      }
       break;
   }
   post_done(c, s);
@@ -209,6 +207,9 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   tc.cp.ddgst = c.flags & 2;
   tc.cp.hpda = c.pda;
   tc.header_digest_check = cfg_.parser.header_digest_check;
+  tc.search = cfg_.ooo.search;
+  tc.search_delay_bytes = cfg_.ooo.search_delay_bytes;
+  tc.max_candidates = cfg_.ooo.max_candidates;
   f.tracker.start(c.seq, tc);
   f.crc.start(tc.cp.ddgst);
   f.ddp.reset(c.queue_size, cfg_.placement.max_sg_entries);

@@ -18,7 +18,8 @@
 //                TooManySg above placement.max_sg_entries (checked before fetching).
 //   DdpTeardown  stops placement for the CID at once and answers CmdDone; TeardownDone (same
 //                tag) follows once every placement write queued for the CID has landed.
-//   Resync       recorded only (resync itself is not modelled yet).
+//   Resync       the driver confirms a resync request: the flow's tracker resumes framing
+//                (Invalid when no live candidate was asked about at that sequence).
 //
 // Timing: a doorbell starts a fetch of up to kFetchEntries entries at the next edge; fetched
 // commands are decoded into a window of placement.cmd_window, where each DdpSetup starts its
@@ -67,8 +68,6 @@ class CommandProcessor : public sc_core::sc_module {
   struct Flow {
     int32_t slot = FlowTable::kMiss;
     net::FiveTuple tuple;
-    bool resync_confirmed = false;  // a Resync command was received ...
-    uint32_t resync_seq = 0;        // ... for this sequence (latest)
   };
   const Flow* flow(uint32_t handle) const;
   const CommandStats& stats() const { return stats_; }

@@ -66,7 +66,9 @@ void Cqe::encode(uint8_t* p) const {
   p[28] = status;
   p[29] = nruns;
   st_le16(p + 30, cid);
-  if (type == CqeType::RxPacket) {
+  if (type == CqeType::RxPacket && (flags & cqeflag::RESYNC)) {
+    st_le32(p + 32, resync_seq);  // nothing is placed while a candidate is unconfirmed
+  } else if (type == CqeType::RxPacket) {
     for (size_t i = 0; i < nruns && i < kMaxRunsPerCqe; ++i) {
       uint8_t* r = p + 32 + 10 * i;
       st_le16(r, runs[i].payload_off);
@@ -93,7 +95,10 @@ Cqe Cqe::decode(const uint8_t* p) {
   c.status = p[28];
   c.nruns = p[29];
   c.cid = ld_le16(p + 30);
-  if (c.type == CqeType::RxPacket) {
+  if (c.type == CqeType::RxPacket && (c.flags & cqeflag::RESYNC)) {
+    c.resync_seq = ld_le32(p + 32);
+    c.nruns = 0;
+  } else if (c.type == CqeType::RxPacket) {
     if (c.nruns > kMaxRunsPerCqe) c.nruns = kMaxRunsPerCqe;
     for (size_t i = 0; i < c.nruns; ++i) {
       const uint8_t* r = p + 32 + 10 * i;

@@ -63,14 +63,13 @@ enum class CqeType : uint8_t {
   RxPacket = 1,      // a received frame: kept bytes are in the receive ring
   CmdDone = 2,       // a command finished (status says how)
   TeardownDone = 3,  // the NIC will never write this CID's buffer again
-  ResyncRequest = 4, // the NIC asks whether a PDU header starts at `seq`
 };
 enum class CmdStatus : uint8_t { Ok = 0, Full = 1, Invalid = 2, TooManySg = 3, Busy = 4 };
 
 namespace cqeflag {
 constexpr uint16_t PLACED = 0x01;     // at least one run of this packet was placed
 constexpr uint16_t CRC_OK = 0x02;     // see docs: every PDU touched is CRC-tracked and good
-constexpr uint16_t RESYNC = 0x04;     // (on RxPacket) resync request carried alongside
+constexpr uint16_t RESYNC = 0x04;     // does a PDU header start at resync_seq? (like ConnectX-7)
 constexpr uint16_t OFFLOAD = 0x08;    // the frame matched an offloaded flow
 constexpr uint16_t CSUM_OK = 0x10;    // IP/TCP checksums verified good
 constexpr uint16_t PARSED = 0x20;     // the frame is TCP the NIC parsed
@@ -97,7 +96,8 @@ struct Cqe {
   uint16_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
   uint16_t l4_off = 0;      // RxPacket: offset of the TCP payload in the frame (parsed frames)
   uint32_t kept_len = 0;    // RxPacket: bytes written to the receive ring
-  uint32_t seq = 0;         // ResyncRequest: candidate; RxPacket: TCP seq of the packet
+  uint32_t seq = 0;         // RxPacket: TCP seq of the packet
+  uint32_t resync_seq = 0;  // RxPacket with RESYNC: the candidate header's first byte
   uint64_t tag = 0;         // CmdDone/TeardownDone: the command's tag
   uint8_t status = 0;       // CmdDone: CmdStatus
   uint8_t nruns = 0;

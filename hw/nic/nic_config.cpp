@@ -33,6 +33,12 @@ void visit(Cfg& c, Fn&& p) {
     "verify HDGST of every C2H header (ConnectX-7 does not)");
   p("parser.cycles_per_extra_header", c.parser.cycles_per_extra_header, "cycles",
     "extra cycles a beat costs for each PDU header beyond the first it holds");
+  p("ooo.search", c.ooo.search, "bool",
+    "after losing framing, search for headers and resync (off: offload ends for the flow)");
+  p("ooo.search_delay_bytes", c.ooo.search_delay_bytes, "B",
+    "stream bytes past a hole before the header search starts");
+  p("ooo.max_candidates", c.ooo.max_candidates, "chains",
+    "candidate header chains the search follows at once");
   p("crc.impl", c.crc.impl, "model|rtl", "CRC32C pipeline implementation");
   p("crc.latency_cycles", c.crc.latency_cycles, "cycles", "CRC32C pipeline depth");
   p("placement.max_sg_entries", c.placement.max_sg_entries, "entries",
@@ -189,6 +195,7 @@ void validate(const NicConfig& c) {
   need(c.flow.entries && c.flow.ways && c.flow.entries % c.flow.ways == 0,
        "flow.entries must be a non-zero multiple of flow.ways");
   need(c.crc.impl == "model" || c.crc.impl == "rtl", "crc.impl must be model or rtl");
+  need(c.ooo.max_candidates >= 1, "ooo.max_candidates must be >= 1");
   need(c.placement.max_sg_entries >= 1, "placement.max_sg_entries must be >= 1");
   need(c.placement.max_outstanding_dma >= 1, "placement.max_outstanding_dma must be >= 1");
   need(c.placement.cq_entries >= 2, "placement.cq_entries must be >= 2");

@@ -38,6 +38,11 @@ struct NicConfig {
     bool header_digest_check = true;
     uint32_t cycles_per_extra_header = 1;  // a beat holding k headers costs k cycles
   } parser;
+  struct Ooo {  // out-of-order recovery of the PDU parser
+    bool search = true;               // off: losing framing ends offload for the flow
+    uint32_t search_delay_bytes = 0;  // stream bytes past a hole before scanning starts
+    uint32_t max_candidates = 4;      // candidate header chains followed at once
+  } ooo;
   struct Crc {
     std::string impl = "model";  // "model" or "rtl"
     uint32_t latency_cycles = 2;

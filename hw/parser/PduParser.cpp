@@ -23,8 +23,10 @@ uint32_t PduParser::accept(Beat& b) {
     f.tracker.plan(p.pf.seq, ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len), p.plan);
     if (!p.plan.in_seq) {
       if (p.pf.payload_len) {
-        p.bypass = Bypass::OutOfSeq;
-        ++st_.out_of_seq;
+        const TrackerState s = f.tracker.state();
+        const bool searching = s == TrackerState::Searching || s == TrackerState::ResyncPending;
+        p.bypass = !p.plan.stale && searching ? Bypass::Searching : Bypass::OutOfSeq;
+        ++(p.bypass == Bypass::Searching ? st_.searching : st_.out_of_seq);
       }
       return 1;
     }

@@ -10,7 +10,7 @@
 namespace nic::hw {
 
 struct PduParserStats {
-  uint64_t frames_planned = 0, out_of_seq = 0, headers = 0, header_errors = 0;
+  uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
 };
 

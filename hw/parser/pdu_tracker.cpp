@@ -43,11 +43,21 @@ Segment Segment::slice(uint32_t from, uint32_t n) const {
   return s;
 }
 
+namespace {
+// TCP sequence order, modulo 2^32.
+bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+}  // namespace
+
 void PduTracker::start(uint32_t next_pdu_seq, const TrackerConfig& cfg) {
   cfg_ = cfg;
   state_ = TrackerState::Offloading;
   expected_ = next_pdu_seq;
   begin_pdu(next_pdu_seq);
+  cands_.clear();
+  cands_.reserve(cfg.max_candidates);
+  tail_len_ = 0;
+  window_.clear();
+  st_ = {};
 }
 
 void PduTracker::begin_pdu(uint32_t seq) {
@@ -61,20 +71,194 @@ void PduTracker::begin_pdu(uint32_t seq) {
   cid_ = 0;
   datao_ = datal_ = 0;
   hcrc_ = crc32c::kInit;
+  if (state_ == TrackerState::Tracking) state_ = TrackerState::Offloading;  // a fresh PDU
 }
 
 void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
   out.segs.clear();
   out.headers.clear();
-  out.in_seq = state_ == TrackerState::Offloading && seq == expected_;
-  if (payload.empty()) return;
-  if (!out.in_seq) {
-    // Only this policy: without Tracking/Searching, any gap or overlap ends offload.
+  out.resync_request = false;
+  out.stale = false;
+  const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
+  out.in_seq = framed && seq == expected_;
+  if (payload.empty() || state_ == TrackerState::Disabled) return;
+  if (seq_before(seq, expected_)) {
+    out.stale = true;
+    ++st_.stale;  // bytes already seen (and maybe placed): software's business
+    return;
+  }
+  if (seq != expected_) {
+    ++st_.holes;
+    if (framed && keep_framing(seq)) {
+      ++st_.holes_in_data;
+    } else {
+      if (framed) ++st_.framing_lost;
+      lose_framing(seq);
+      if (state_ == TrackerState::Disabled) return;
+    }
+  }
+  if (state_ == TrackerState::Offloading || state_ == TrackerState::Tracking) {
+    out.in_seq = true;
+    expected_ += uint32_t(payload.size);
+    frame(payload, out);
+  } else {
+    scan(payload, out);
+  }
+}
+
+// A gap that ends inside the current PDU (or exactly at its end) leaves framing intact: PLEN
+// says where the next header starts. The PDU's remaining data is still placed if its header
+// was seen whole; its digest cannot be verified.
+bool PduTracker::keep_framing(uint32_t seq) {
+  if (!ch_known_) return false;  // PLEN itself was missed
+  const uint64_t at = uint64_t(pos_) + uint32_t(seq - expected_);
+  if (at > ch_.plen) return false;
+  expected_ = seq;
+  if (at == ch_.plen) {  // the next packet starts with the next header
+    state_ = TrackerState::Offloading;
+    begin_pdu(pdu_seq_ + ch_.plen);
+    return true;
+  }
+  state_ = TrackerState::Tracking;
+  const bool header_seen = region_ != Region::Header && region_ != Region::HeaderDigest;
+  pos_ = uint32_t(at);
+  if (!header_seen || region_ == Region::Unframed) {
+    region_ = Region::Unframed;  // CID/DATAO unknown: nothing of this PDU is placeable
+    region_end_ = ch_.plen;
+  } else {
+    set_region();
+  }
+  return true;
+}
+
+void PduTracker::lose_framing(uint32_t seq) {
+  if (!cfg_.search) {
     state_ = TrackerState::Disabled;
     return;
   }
+  // Chains whose next header lies beyond the gap can still be checked; the rest cannot.
+  for (size_t i = 0; i < cands_.size();) {
+    if (seq_before(cands_[i].next, seq)) {
+      cands_.erase(cands_.begin() + long(i));
+      ++st_.candidates_dropped;
+    } else {
+      ++i;
+    }
+  }
+  if (state_ != TrackerState::ResyncPending || cands_.empty()) state_ = TrackerState::Searching;
+  expected_ = seq;
+  tail_len_ = 0;
+  scan_from_ = seq + cfg_.search_delay_bytes;
+  region_ = Region::Unframed;
+}
+
+// Looks for PDU headers in an in-order packet while framing is lost. Every position is a
+// possible header start; a header split across packets is caught through the kept tail.
+void PduTracker::scan(ByteView payload, PacketPlan& out) {
+  const uint32_t hl = scan_header_len();
+  const uint32_t base = expected_ - tail_len_;
+  window_.resize(tail_len_ + payload.size);
+  std::memcpy(window_.data() + tail_len_, payload.data, payload.size);
   expected_ += uint32_t(payload.size);
-  frame(payload, out);
+  const uint32_t n = uint32_t(window_.size());
+  uint32_t o = 0;
+  for (; o + hl <= n; ++o) {
+    const uint32_t s = base + o;
+    uint32_t plen = 0;
+    bool predicted = false;
+    for (size_t i = 0; i < cands_.size();) {
+      Candidate& c = cands_[i];
+      if (c.next != s) {
+        ++i;
+        continue;
+      }
+      predicted = true;
+      if (!plausible(&window_[o], plen)) {  // PLEN led nowhere: a lookalike
+        cands_.erase(cands_.begin() + long(i));
+        ++st_.candidates_dropped;
+        continue;
+      }
+      c.last = s;
+      c.next = s + plen;
+      ++c.links;
+      c.asked = s;
+      out.resync_request = true;
+      out.resync_seq = s;
+      ++st_.resync_requests;
+      state_ = TrackerState::ResyncPending;
+      ++i;
+    }
+    if (predicted || seq_before(s, scan_from_) || !plausible(&window_[o], plen)) continue;
+    ++st_.candidates;
+    Candidate fresh{s, s, s + plen, 0, 0};
+    if (cands_.size() < cfg_.max_candidates) {
+      cands_.push_back(fresh);
+      continue;
+    }
+    // Full: an unverified chain waiting longest for its next header makes room.
+    auto worst = cands_.end();
+    for (auto it = cands_.begin(); it != cands_.end(); ++it)
+      if (!it->links && (worst == cands_.end() || seq_before(worst->next, it->next))) worst = it;
+    if (worst != cands_.end() && seq_before(fresh.next, worst->next)) {
+      *worst = fresh;
+      ++st_.candidates_dropped;
+    }
+  }
+  tail_len_ = n - o;
+  std::memmove(window_.data(), window_.data() + o, tail_len_);
+  window_.resize(tail_len_);
+  bool asked = false;
+  for (const Candidate& c : cands_) asked |= c.links > 0;
+  if (!asked) state_ = TrackerState::Searching;
+}
+
+bool PduTracker::plausible(const uint8_t* h, uint32_t& plen) const {
+  // Only what a host receives after the IC exchange, with the one HLEN a host accepts.
+  const uint8_t t = h[0];
+  if ((t != 0x03 && t != 0x05 && t != 0x07 && t != 0x09) || h[2] != 24) return false;
+  const nvme::CommonHeader ch = nvme::CommonHeader::decode(h);
+  if (nvme::validate_header(ch, cfg_.cp) != PduError::None || ch.plen > cfg_.max_pdu_len)
+    return false;
+  if (ch.type == PduType::C2HData && ld_le32(h + 16) != nvme::layout_of(ch).data_len) return false;
+  if (ch.hdgst() && crc32c::compute(h, 24) != ld_le32(h + 24)) return false;
+  plen = ch.plen;
+  return true;
+}
+
+bool PduTracker::confirm(uint32_t seq) {
+  const bool searching =
+      state_ == TrackerState::Searching || state_ == TrackerState::ResyncPending;
+  auto c = cands_.begin();
+  while (c != cands_.end() && !(c->links && c->asked == seq)) ++c;
+  if (!searching || c == cands_.end()) {
+    ++st_.resyncs_ignored;
+    return false;
+  }
+  ++st_.resyncs_confirmed;
+  const Candidate chain = *c;
+  cands_.clear();
+  const uint32_t kept = tail_len_;
+  tail_len_ = 0;
+  state_ = TrackerState::Tracking;
+  if (!seq_before(chain.next, expected_)) {
+    // Inside the PDU that starts at chain.last: skip to its end, unframed.
+    begin_pdu(chain.last);
+    state_ = TrackerState::Tracking;
+    ch_known_ = true;
+    ch_.plen = chain.next - chain.last;
+    pos_ = expected_ - chain.last;
+    region_ = Region::Unframed;
+    region_end_ = ch_.plen;
+    if (pos_ == ch_.plen) begin_pdu(chain.next);
+    return true;
+  }
+  // The next header began in the kept tail: parse it from its first byte.
+  const uint32_t from = kept - (expected_ - chain.next);
+  begin_pdu(chain.next);
+  state_ = TrackerState::Tracking;
+  PacketPlan scratch;
+  frame(ByteView(window_.data() + from, kept - from), scratch);
+  return true;
 }
 
 // Walks the payload region by region; bytes of Pad, Data and DataDigest are only counted.
@@ -136,7 +320,7 @@ void PduTracker::region_done(PacketPlan& out) {
       }
       break;
     case Region::HeaderDigest: break;
-    default: return enter_region(out);
+    default: return enter_region(out);  // Unframed included: its end is the PDU's end
   }
   // Header (and HDGST) complete. A corrupt header explains any inconsistency inside it, so
   // the digest is judged first.
@@ -170,6 +354,13 @@ void PduTracker::report(PacketPlan& out, PduError err, bool hdgst_ok) {
 }
 
 void PduTracker::enter_region(PacketPlan& out) {
+  if (pos_ < ch_.plen && region_ != Region::Unframed) return set_region();
+  if (pos_ < ch_.plen) return;
+  if (!out.segs.empty()) out.segs.back().completes_pdu = true;  // the PDU's last byte
+  begin_pdu(pdu_seq_ + ch_.plen);
+}
+
+void PduTracker::set_region() {
   const uint32_t data_end = lay_.data_offset + lay_.data_len;
   if (pos_ < lay_.data_offset) {
     region_ = Region::Pad;
@@ -177,12 +368,9 @@ void PduTracker::enter_region(PacketPlan& out) {
   } else if (pos_ < data_end) {
     region_ = Region::Data;
     region_end_ = data_end;
-  } else if (pos_ < ch_.plen) {
+  } else {
     region_ = Region::DataDigest;
     region_end_ = ch_.plen;
-  } else {
-    out.segs.back().completes_pdu = true;  // the PDU's last byte was just emitted
-    begin_pdu(pdu_seq_ + ch_.plen);
   }
 }
 

@@ -8,10 +8,19 @@
 //
 // Tracker states (ConnectX-7 calls them START/TRACKING/SEARCHING):
 //   Offloading     framing known, every byte seen in order since the last PDU boundary;
-//   Tracking       framing known but bytes were missed (CRC cannot be trusted)    [not yet];
-//   Searching      framing lost, scanning for a plausible header                  [not yet];
-//   ResyncPending  candidate header found, waiting for the driver's confirmation  [not yet];
-//   Disabled       offload stopped for good: out-of-sequence packet or untrusted header.
+//   Tracking       framing known but bytes of the current PDU were missed: its data is still
+//                  placed (when its header was seen) but not CRC-verified; full offload
+//                  resumes at the next PDU boundary;
+//   Searching      framing lost (a hole covered a header): in-order arrivals are scanned for
+//                  plausible headers, each candidate followed by its PLEN to where the next
+//                  header must be; nothing is placed;
+//   ResyncPending  a candidate's chain reached a second header: the driver is asked to confirm
+//                  that sequence (a new request at each further header); nothing is placed
+//                  until it confirms, then offload resumes at the next PDU boundary;
+//   Disabled       offload stopped for good: an untrusted header, or framing lost with
+//                  searching switched off.
+// Packets before the expected sequence (retransmissions, duplicates) always pass untouched
+// and never change the state: bytes already placed are never placed twice.
 // Plain C++ (no SystemC); per packet it does no allocation once the plan's vectors have grown.
 #pragma once
 #include <cstdint>
@@ -28,6 +37,10 @@ struct TrackerConfig {
   // PLEN above this is taken as garbage (framing error). Targets send at most one command's
   // data per PDU (Linux nvmet) or 128 KiB (SPDK); 16 MiB leaves room for large MDTS.
   uint32_t max_pdu_len = 16u << 20;
+  // Out-of-order recovery.
+  bool search = true;               // off: losing framing disables the flow
+  uint32_t search_delay_bytes = 0;  // stream bytes past a hole before the scan starts
+  uint32_t max_candidates = 4;      // candidate header chains followed at once
 };
 
 enum class TrackerState : uint8_t { Offloading, Tracking, Searching, ResyncPending, Disabled };
@@ -74,11 +87,29 @@ struct PduInfo {
 };
 
 struct PacketPlan {
-  // The packet was processed: it carried the expected sequence in Offloading state. When
-  // false the packet passes untouched and `segs`/`headers` are empty.
+  // The packet was processed: it carried the expected sequence with framing known
+  // (Offloading or Tracking). When false the packet passes untouched and `segs`/`headers`
+  // are empty.
   bool in_seq = false;
+  // A resync request rides on this packet's completion: does a PDU header start at
+  // `resync_seq`? (Only while searching, so never together with in_seq.)
+  bool resync_request = false;
+  uint32_t resync_seq = 0;
+  bool stale = false;  // before the expected sequence: a retransmission or duplicate
   std::vector<Segment> segs;     // in payload order, tiling the payload exactly when in_seq
   std::vector<PduInfo> headers;  // in stream order
+};
+
+struct TrackerStats {
+  uint64_t holes = 0;             // packets after a gap
+  uint64_t holes_in_data = 0;     // ... whose gap kept framing (Tracking)
+  uint64_t framing_lost = 0;      // ... whose gap covered a header
+  uint64_t stale = 0;             // retransmitted or duplicated packets passed untouched
+  uint64_t candidates = 0;        // plausible headers found while searching
+  uint64_t candidates_dropped = 0;  // whose PLEN led to no header (lookalikes)
+  uint64_t resync_requests = 0;
+  uint64_t resyncs_confirmed = 0;
+  uint64_t resyncs_ignored = 0;   // confirmations for no live candidate
 };
 
 class PduTracker {
@@ -93,8 +124,16 @@ class PduTracker {
   // (pure ACK, keepalive) never changes state; its in_seq tells whether seq was expected.
   void plan(uint32_t seq, ByteView payload, PacketPlan& out);
 
+  // The driver confirmed that a PDU header starts at `seq`. Accepted only for a sequence
+  // this tracker asked about whose candidate chain is still alive; then framing is known
+  // again and offload resumes at the next PDU boundary. Returns whether it was accepted.
+  bool confirm(uint32_t seq);
+
   TrackerState state() const { return state_; }
   uint32_t expected_seq() const { return expected_; }  // sequence of the next byte expected
+  const TrackerStats& stats() const { return st_; }
+  // The state as one byte, for waveform tracing.
+  const uint8_t& state_byte() const { return reinterpret_cast<const uint8_t&>(state_); }
 
  private:
   void frame(ByteView payload, PacketPlan& out);
@@ -102,8 +141,25 @@ class PduTracker {
   void region_done(PacketPlan& out);
   void report(PacketPlan& out, nvme::PduError err, bool hdgst_ok);
   void enter_region(PacketPlan& out);  // the region holding pos_, or the end of the PDU
+  void set_region();                   // the region holding pos_ (< PLEN, header done)
   void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
+  void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_
+  bool keep_framing(uint32_t seq);  // a gap up to seq: true if framing survives it
+  void lose_framing(uint32_t seq);
+  void scan(ByteView payload, PacketPlan& out);
+  // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
+  bool plausible(const uint8_t* h, uint32_t& plen) const;
+  uint32_t scan_header_len() const { return 24 + (cfg_.cp.hdgst ? 4 : 0); }
+
+  // A chain of headers found while searching: each one's PLEN led to the next.
+  struct Candidate {
+    uint32_t first = 0;  // sequence of the first header found
+    uint32_t last = 0;   // of the latest header verified
+    uint32_t next = 0;   // where the next header must start
+    uint32_t links = 0;  // headers verified after the first
+    uint32_t asked = 0;  // sequence of the latest resync request for this chain
+  };
 
   static constexpr uint32_t kStoredHeader = 24;  // fields beyond byte 24 are never needed
 
@@ -124,6 +180,13 @@ class PduTracker {
   uint8_t hdr_[kStoredHeader] = {};
   uint8_t hdgst_[nvme::kDigestLen] = {};
   uint32_t hcrc_ = 0;         // running CRC32C register over header bytes
+
+  // Searching.
+  std::vector<Candidate> cands_;
+  uint32_t scan_from_ = 0;    // no candidate starts before this sequence (search delay)
+  Bytes window_;              // tail of the previous packet + this packet, for split headers
+  uint32_t tail_len_ = 0;
+  TrackerStats st_;
 };
 
 }  // namespace nic::hw

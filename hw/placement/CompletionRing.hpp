@@ -1,5 +1,5 @@
 // Writer of the host completion ring, shared by the placement engine (RxPacket entries) and
-// the command processor (CmdDone, TeardownDone, ResyncRequest), so all entries reach the host
+// the command processor (CmdDone, TeardownDone), so all entries reach the host
 // in the order they were posted: each one is a write through the in-order DmaEngine.
 //
 // Ring protocol (driver side): `entries` slots of abi::kCqeSize bytes at `base`. The NIC

@@ -80,7 +80,9 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   namespace f = abi::cqeflag;
   c.flags = uint16_t((p.perr == net::ParseError::None ? f::PARSED : 0) |
                      (p.csum_ok ? f::CSUM_OK : 0) | (fc ? f::OFFLOAD : 0) |
-                     (in_seq && p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0));
+                     (in_seq && p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0) |
+                     (fc && p.plan.resync_request ? f::RESYNC : 0));
+  c.resync_seq = p.plan.resync_seq;
   c.flow = fc ? fc->handle : 0;
   c.frame_len = uint16_t(p.frame.size());
   c.l4_off = p.perr == net::ParseError::None ? uint16_t(p.pf.payload_offset) : 0;

@@ -150,6 +150,29 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["bypass_bad_checksum"] = top.nic.header_parser.gate_stats().bad_checksum;
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
+  c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
+  hw::TrackerStats ts;
+  for (const hw::FlowContext& f : top.nic.flows) {
+    const hw::TrackerStats& s = f.tracker.stats();
+    ts.holes += s.holes;
+    ts.holes_in_data += s.holes_in_data;
+    ts.framing_lost += s.framing_lost;
+    ts.stale += s.stale;
+    ts.candidates += s.candidates;
+    ts.candidates_dropped += s.candidates_dropped;
+    ts.resync_requests += s.resync_requests;
+    ts.resyncs_confirmed += s.resyncs_confirmed;
+    ts.resyncs_ignored += s.resyncs_ignored;
+  }
+  c["tracker_holes"] = ts.holes;
+  c["tracker_holes_in_data"] = ts.holes_in_data;
+  c["tracker_framing_lost"] = ts.framing_lost;
+  c["tracker_stale"] = ts.stale;
+  c["tracker_candidates"] = ts.candidates;
+  c["tracker_candidates_dropped"] = ts.candidates_dropped;
+  c["tracker_resync_requests"] = ts.resync_requests;
+  c["tracker_resyncs_confirmed"] = ts.resyncs_confirmed;
+  c["tracker_resyncs_ignored"] = ts.resyncs_ignored;
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();

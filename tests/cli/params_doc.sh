@@ -3,6 +3,6 @@
 set -euo pipefail
 nicsim=$1 doc=$2
 if ! diff <("$nicsim" config --table) <(sed -n '/^| parameter/,$p' "$doc"); then
-  echo "docs/parameters.md is stale: regenerate its table with 'nicsim config --table'"
+  echo "docs/parameters.md is stale: run scripts/gen-param-doc"
   exit 1
 fi

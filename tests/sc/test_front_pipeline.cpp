@@ -169,7 +169,7 @@ TEST_CASE("front pipeline: a corrupted digest clears crc-ok only on the frame th
   CHECK_FALSE(r.sink.frames[2]->crc_ok);
 }
 
-TEST_CASE("front pipeline: bad checksum and unknown flow and out-of-sequence frames bypass", "[front]") {
+TEST_CASE("front pipeline: bad checksum and unknown flow and stale frames bypass while a data hole does not", "[front]") {
   Rig r(0.0);
   const auto t = c2h_tuple(50002);
   const Bytes stream = pdu_stream(1, 2000);
@@ -179,13 +179,17 @@ TEST_CASE("front pipeline: bad checksum and unknown flow and out-of-sequence fra
   r.trace.push_back({0, bad});
   r.trace.push_back({0, frame(c2h_tuple(1), 0, ByteView(stream).sub(0, 100))});
   r.trace.push_back({0, frame(t, 0, ByteView(stream).sub(0, 1000))});
-  r.trace.push_back({0, frame(t, 1500, ByteView(stream).sub(1500, 100))});  // hole before it
+  r.trace.push_back({0, frame(t, 0, ByteView(stream).sub(0, 1000))});       // retransmission
+  r.trace.push_back({0, frame(t, 1500, ByteView(stream).sub(1500, 100))});  // hole in data
   sc_core::sc_start();
-  REQUIRE(r.sink.frames.size() == 4);
+  REQUIRE(r.sink.frames.size() == 5);
   CHECK(r.sink.frames[0]->bypass == Bypass::BadChecksum);
   CHECK(r.sink.frames[1]->bypass == Bypass::FlowMiss);
   CHECK(r.sink.frames[2]->bypass == Bypass::None);
   CHECK(r.sink.frames[3]->bypass == Bypass::OutOfSeq);
+  CHECK(r.sink.frames[4]->bypass == Bypass::None);  // framing kept: still placed
+  CHECK(r.sink.frames[4]->plan.in_seq);
+  CHECK_FALSE(r.sink.frames[4]->crc_ok);             // but its PDU cannot be verified
 }
 
 TEST_CASE("front pipeline: MAC serialises at line rate and drops on a full FIFO", "[front]") {

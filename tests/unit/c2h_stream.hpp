@@ -44,10 +44,17 @@ class C2hStream {
 
   // C2HData with `n` pattern bytes seeded by `seed`.
   void data(uint16_t cid, uint32_t datao, uint32_t n, uint8_t flags = 0, uint8_t seed = 1) {
+    Bytes d;
+    for (uint32_t i = 0; i < n; ++i) d.push_back(uint8_t(seed + i * 7 + (i >> 8)));
+    data(cid, datao, d, flags);
+  }
+  // C2HData carrying exactly `d`.
+  void data(uint16_t cid, uint32_t datao, const Bytes& d, uint8_t flags) {
+    const uint32_t n = uint32_t(d.size());
     ExpectedPdu e = begin(nvme::PduType::C2HData, cid, cp_.hdgst);
     e.datao = datao;
     e.flags = flags;
-    for (uint32_t i = 0; i < n; ++i) e.data.push_back(uint8_t(seed + i * 7 + (i >> 8)));
+    e.data = d;
     const uint32_t align = (cp_.hpda + 1u) * 4;
     e.data_off = (e.hdr_end + align - 1) / align * align;
     e.data_len = n;

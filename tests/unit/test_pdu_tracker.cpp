@@ -320,9 +320,10 @@ TEST_CASE("tracker: TermReq error data is a Data region typed TermReq", "[tracke
   CHECK(plan.headers.at(0).err == PduError::None);
 }
 
-TEST_CASE("tracker: out-of-sequence packets disable the flow for good", "[tracker]") {
+TEST_CASE("tracker: stale packets pass untouched and gaps in data keep framing", "[tracker]") {
   C2hStream s(params(false, true, 0));
   s.data(1, 0, 300, flag::LAST_PDU);
+  s.data(2, 0, 100, flag::LAST_PDU);
   const uint32_t seq0 = 0u - 100u;  // and across the wrap
   hw::PduTracker t;
   hw::PacketPlan plan;
@@ -330,31 +331,47 @@ TEST_CASE("tracker: out-of-sequence packets disable the flow for good", "[tracke
     t.plan(seq0 + a, bytes_of(s, a, b), plan);
     return plan.in_seq;
   };
-  const auto restart = [&] {
-    t.start(seq0, config_for(s.cp()));
+  const auto restart = [&](bool search) {
+    hw::TrackerConfig c = config_for(s.cp());
+    c.search = search;
+    t.start(seq0, c);
     REQUIRE(p(0, 100));
   };
 
-  SECTION("gap") {
-    restart();
-    CHECK_FALSE(p(150, 200));
-    CHECK(plan.segs.empty());
-    CHECK(t.state() == hw::TrackerState::Disabled);
-    CHECK_FALSE(p(100, 150));  // the missing packet arrives: still untouched
+  SECTION("gap inside data: Tracking, later data still mapped, the hole's bytes never planned") {
+    restart(true);
+    CHECK(p(150, 200));
+    CHECK(t.state() == hw::TrackerState::Tracking);
+    REQUIRE(plan.segs.size() == 1);
+    CHECK(plan.segs[0].region == Region::Data);
+    CHECK(plan.segs[0].buf_off == 150 - s.pdus()[0].data_off);
+    CHECK_FALSE(p(100, 150));  // the missing packet arrives late: untouched
+    CHECK(t.state() == hw::TrackerState::Tracking);
+    CHECK(p(200, s.pdus()[1].start + 10));  // crosses into the next PDU: full offload again
+    CHECK(t.state() == hw::TrackerState::Offloading);
+    CHECK(t.stats().holes_in_data == 1);
+    CHECK(t.stats().stale == 1);
   }
-  SECTION("retransmission") {
-    restart();
+  SECTION("retransmission and overlap never change the state") {
+    restart(false);
     CHECK_FALSE(p(0, 100));
+    CHECK_FALSE(p(50, 150));
+    CHECK(plan.segs.empty());
+    CHECK(t.state() == hw::TrackerState::Offloading);
+    CHECK(p(100, 200));
+  }
+  SECTION("a gap covering a header disables the flow when searching is off") {
+    restart(false);
+    CHECK_FALSE(p(s.pdus()[1].start + 5, s.size()));
     CHECK(t.state() == hw::TrackerState::Disabled);
   }
-  SECTION("overlap") {
-    restart();
-    CHECK_FALSE(p(50, 150));
-    CHECK(t.state() == hw::TrackerState::Disabled);
-    CHECK_FALSE(p(150, 200));
+  SECTION("a gap covering a header starts the search when it is on") {
+    restart(true);
+    CHECK_FALSE(p(s.pdus()[1].start + 5, s.size()));
+    CHECK(t.state() == hw::TrackerState::Searching);
   }
   SECTION("empty payloads never change state") {
-    restart();
+    restart(true);
     t.plan(seq0 + 100, {}, plan);
     CHECK(plan.in_seq);
     t.plan(seq0 + 99, {}, plan);  // keepalive probe
