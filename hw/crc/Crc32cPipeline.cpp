@@ -1,5 +1,7 @@
 #include "hw/crc/Crc32cPipeline.hpp"
 
+#include <algorithm>
+
 namespace nic::hw {
 
 Crc32cPipeline::Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk,
@@ -9,14 +11,24 @@ Crc32cPipeline::Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk,
 
 uint32_t Crc32cPipeline::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
-  if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;
+  const bool framed = p.bypass == Bypass::None && p.plan.in_seq;
+  // A retransmission may fill a hole of a PDU the engine still holds open.
+  const bool stale = p.bypass == Bypass::OutOfSeq && p.plan.stale;
+  if (!framed && !stale) return 1;
   CrcEngine& crc = flows_[size_t(p.flow)].crc;
   if (b.sop) {
     cursor_ = 0;
     crc.begin_packet();
   }
-  const uint8_t* payload = p.frame.data() + p.pf.payload_offset;
-  for_each_slice(p, b, cursor_, [&](const Segment& s) { crc.feed(s, ByteView(payload + s.off, s.len)); });
+  const uint32_t po = uint32_t(p.pf.payload_offset);
+  const uint8_t* payload = p.frame.data() + po;
+  if (framed) {
+    for_each_slice(p, b, cursor_, [&](const Segment& s) { crc.feed(s, ByteView(payload + s.off, s.len)); });
+  } else {
+    const uint32_t lo = std::max<uint32_t>(b.off, po);
+    const uint32_t hi = std::min<uint32_t>(b.off + b.len, po + uint32_t(p.pf.payload_len));
+    if (lo < hi) crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo));
+  }
   if (b.eop) {
     p.crc_ok = crc.result().crc_ok;
     crc_ok_ += p.crc_ok;

@@ -1,6 +1,7 @@
 // CRC32C pipeline: runs each offloaded frame's data bytes through the flow's CrcEngine as the
-// beats pass (per-flow running digest across packets, digests split across packets) and sets
-// the frame's crc-ok verdict on its last beat.
+// beats pass (per-flow running digest across packets, digests split across packets), and the
+// payload of retransmitted frames too, which may fill a hole of a PDU still open; sets the
+// frame's crc-ok verdict on its last beat.
 // Latency: crc.latency_cycles. Throughput: one beat (datapath_bytes) per cycle.
 #pragma once
 #include "hw/common/PipelineStage.hpp"

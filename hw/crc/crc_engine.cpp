@@ -7,49 +7,168 @@
 
 namespace nic::hw {
 
-void CrcEngine::start(bool ddgst) {
+namespace {
+bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+}  // namespace
+
+void CrcEngine::start(bool ddgst, uint32_t max_open_pdus) {
   ddgst_ = ddgst;
-  have_pdu_ = false;
+  max_open_ = std::max<uint32_t>(1, max_open_pdus);
+  pdus_.clear();
+  pdus_.reserve(2 * max_open_);
   pkt_ = {};
 }
 
 void CrcEngine::begin_packet() { pkt_ = {}; }
 
-void CrcEngine::feed(const Segment& s, ByteView bytes) {
-  if (!have_pdu_ || s.pdu_seq != pdu_seq_ || s.pdu_off != next_off_) {
-    // A new PDU, or bytes of this one were missed: follow it only from its first byte.
-    have_pdu_ = true;
-    pdu_seq_ = s.pdu_seq;
-    followed_ = s.pdu_off == 0;
-    reg_ = crc32c::kInit;
-    dgst_have_ = 0;
-  }
-  next_off_ = s.pdu_off + s.len;
-  if (s.type != nvme::PduType::C2HData) return;  // the only C2H type with data digests
+CrcEngine::Pdu* CrcEngine::find(uint32_t pdu_seq) {
+  for (Pdu& p : pdus_)
+    if (p.seq == pdu_seq) return &p;
+  return nullptr;
+}
 
-  if (s.region == Region::Data) {
-    if (ddgst_ && followed_) {
-      reg_ = crc32c::update(reg_, bytes.data, bytes.size);
-    } else {
-      pkt_.crc_ok = false;
+// A PDU met in order. Verified ones are evicted first (they only recognise duplicates), then
+// the least recently touched open one, which is then never verified.
+CrcEngine::Pdu* CrcEngine::open(const Segment& s) {
+  if (pdus_.size() >= 2 * max_open_ ||
+      std::count_if(pdus_.begin(), pdus_.end(), [](const Pdu& p) { return !p.verified; }) >=
+          long(max_open_)) {
+    auto victim = pdus_.end();
+    for (auto it = pdus_.begin(); it != pdus_.end(); ++it) {
+      if (victim == pdus_.end() || (it->verified && !victim->verified) ||
+          (it->verified == victim->verified && it->touched < victim->touched))
+        victim = it;
     }
-  } else if (s.region == Region::DataDigest) {
-    if (!followed_) pkt_.crc_ok = false;
-    // Bytes arrive in order when followed, so a count places them; the region is 4 bytes.
-    const size_t n = std::min(bytes.size, sizeof dgst_ - dgst_have_);
-    std::memcpy(dgst_ + dgst_have_, bytes.data, n);
-    dgst_have_ += uint32_t(n);
-    if (s.completes_pdu) finish_pdu();
+    abandoned_ += !victim->verified;
+    pdus_.erase(victim);
+  }
+  Pdu& p = pdus_.emplace_back();
+  p.seq = s.pdu_seq;
+  p.data_seq = s.pdu_seq + s.data_off;
+  p.data_len = s.data_len;
+  p.end = p.data_seq + s.data_len + 4;
+  return &p;
+}
+
+void CrcEngine::feed(const Segment& s, ByteView bytes) {
+  if (s.region == Region::Unframed) {
+    pkt_.crc_ok = false;  // bytes of a PDU the engine cannot follow
+    return;
+  }
+  if (s.type != nvme::PduType::C2HData || s.region == Region::Header) return;
+  const bool payload = s.region == Region::Data || s.region == Region::DataDigest;
+  if (payload && !ddgst_) {
+    pkt_.crc_ok = false;  // nothing to verify against
+    return;
+  }
+  if (!ddgst_) return;
+  Pdu* p = find(s.pdu_seq);
+  if (!p) {
+    // Met from its header digest or pad on, or from its data when the header was in this
+    // very packet: either way every data byte is still ahead.
+    const bool from_start = s.region == Region::HeaderDigest || s.region == Region::Pad ||
+                            s.pdu_off == s.data_off;
+    if (!from_start) {
+      pkt_.crc_ok = false;
+      return;
+    }
+    p = open(s);
+  }
+  p->touched = ++clock_;
+  if (s.region == Region::Data)
+    add_data(*p, s.pdu_off - s.data_off, bytes.data, uint32_t(bytes.size));
+  else if (s.region == Region::DataDigest)
+    add_digest(*p, s.pdu_off - s.data_off - s.data_len, bytes.data, uint32_t(bytes.size));
+  try_verify(*p);
+}
+
+void CrcEngine::feed_stale(uint32_t seq, ByteView bytes) {
+  const uint32_t n = uint32_t(bytes.size);
+  uint32_t covered = 0;  // bytes inside some tracked PDU's extent
+  for (Pdu& p : pdus_) {
+    const uint32_t lo = seq_before(seq, p.seq) ? p.seq : seq;
+    const uint32_t hi = seq_before(p.end, seq + n) ? p.end : seq + n;
+    if (!seq_before(lo, hi)) continue;
+    covered += hi - lo;
+    if (p.verified) continue;  // a duplicate of bytes already accounted
+    p.touched = ++clock_;
+    const uint32_t data_end = p.data_seq + p.data_len;
+    // Data part.
+    const uint32_t dlo = seq_before(lo, p.data_seq) ? p.data_seq : lo;
+    const uint32_t dhi = seq_before(data_end, hi) ? data_end : hi;
+    if (seq_before(dlo, dhi)) add_data(p, dlo - p.data_seq, bytes.data + (dlo - seq), dhi - dlo);
+    // Digest part.
+    const uint32_t glo = seq_before(lo, data_end) ? data_end : lo;
+    if (seq_before(glo, hi)) add_digest(p, glo - data_end, bytes.data + (glo - seq), hi - glo);
+    try_verify(p);
+  }
+  // Bytes of no tracked PDU may be a PDU nobody verified: software must check it.
+  if (covered < n) pkt_.crc_ok = false;
+}
+
+void CrcEngine::add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n) {
+  // Walk the gaps between existing pieces inside [off, off + n) and fill them.
+  const uint32_t end = off + n;
+  uint32_t at = off;
+  size_t i = 0;
+  while (at < end) {
+    while (i < p.npieces && p.pieces[i].off + p.pieces[i].len <= at) ++i;
+    if (i < p.npieces && p.pieces[i].off <= at) {  // already covered
+      at = p.pieces[i].off + p.pieces[i].len;
+      continue;
+    }
+    const uint32_t gap_end = i < p.npieces ? std::min(end, p.pieces[i].off) : end;
+    const uint8_t* src = b + (at - off);
+    const uint32_t len = gap_end - at;
+    if (i > 0 && p.pieces[i - 1].off + p.pieces[i - 1].len == at) {
+      Piece& prev = p.pieces[i - 1];  // in-order growth: extend the running register
+      prev.reg = crc32c::update(prev.reg, src, len);
+      prev.len += len;
+    } else if (p.npieces < kMaxPieces) {
+      std::move_backward(p.pieces + i, p.pieces + p.npieces, p.pieces + p.npieces + 1);
+      p.pieces[i] = {at, len, crc32c::update(crc32c::kInit, src, len)};
+      ++p.npieces;
+      ++i;
+      if (at) p.had_hole = true;
+    } else {
+      pkt_.crc_ok = false;  // too fragmented to follow: software verifies this PDU
+      return;
+    }
+    at = gap_end;
+  }
+  // Merge pieces that now touch: crc(A||B) from crc(A), crc(B) and |B|.
+  for (size_t k = 0; k + 1 < p.npieces;) {
+    Piece& a = p.pieces[k];
+    const Piece& nb = p.pieces[k + 1];
+    if (a.off + a.len != nb.off) {
+      ++k;
+      continue;
+    }
+    a.reg = crc32c::finish(
+        crc32c::combine(crc32c::finish(a.reg), crc32c::finish(nb.reg), nb.len));
+    a.len += nb.len;
+    std::move(p.pieces + k + 2, p.pieces + p.npieces, p.pieces + k + 1);
+    --p.npieces;
   }
 }
 
-void CrcEngine::finish_pdu() {
-  if (!followed_) {
-    ++unverified_;
-    return;
+void CrcEngine::add_digest(Pdu& p, uint32_t idx, const uint8_t* b, uint32_t n) {
+  for (uint32_t k = 0; k < n && idx + k < 4; ++k) {
+    p.dgst[idx + k] = b[k];
+    p.dgst_have |= uint8_t(1u << (idx + k));
   }
-  if (crc32c::finish(reg_) == ld_le32(dgst_)) {
+}
+
+void CrcEngine::try_verify(Pdu& p) {
+  if (p.verified || p.dgst_have != 0xF) return;
+  const bool whole = p.data_len == 0 ||
+                     (p.npieces == 1 && p.pieces[0].off == 0 && p.pieces[0].len == p.data_len);
+  if (!whole) return;  // a hole still waits for its retransmission
+  const uint32_t crc = p.data_len ? crc32c::finish(p.pieces[0].reg) : crc32c::compute(nullptr, 0);
+  p.verified = true;
+  if (crc == ld_le32(p.dgst)) {
     ++verified_ok_;
+    hole_filled_ += p.had_hole;
     ++pkt_.pdus_completed_ok;
   } else {
     ++digest_error_;

@@ -1,19 +1,27 @@
 // Per-flow NVMe/TCP data digest (DDGST) checker, fed with the segments the PDU tracker cut a
-// packet into. It keeps the running CRC32C of the current PDU's data across packets, gathers
-// the 4 digest bytes even when they are split across packets, and compares at the PDU end.
+// packet into, and with packets that arrive behind the expected sequence (retransmissions).
 //
-// Per-packet verdict (the ConnectX-7 "crc ok" bit): true only if every C2HData PDU with data or
-// data-digest bytes in the packet has been followed by this engine from its first byte without
-// a gap, and every such PDU whose digest completes in the packet matched. The driver skips its
-// own CRC for a PDU only when all packets carrying its data or digest were crc-ok, so a bad
-// digest needs only to clear the bit of the packet that completes it.
-//   - A packet without C2HData data or digest bytes is crc-ok: there is nothing to verify.
-//   - Without a negotiated data digest a packet carrying C2HData data is NOT crc-ok: nothing
-//     was verified, and software must never take a verification that did not happen.
-//   - TermReq error data carries no digest and does not affect the verdict.
-// Plain C++ (no SystemC), no allocation.
+// It keeps a few "open" PDUs per flow. Each one collects its data as pieces (offset, length,
+// running CRC32C register): in-order bytes extend a piece; a hole (a lost or reordered packet)
+// leaves a gap, and the retransmission that later fills it is accounted from its own bytes;
+// adjacent pieces merge with crc32c::combine. When the pieces cover the whole data and the 4
+// digest bytes are in, the PDU is verified; a verified PDU stays known for a while so that
+// late duplicates of its bytes are recognised.
+//
+// Per-packet verdict (the ConnectX-7 "crc ok" bit), safe under the driver's rule (skip the
+// software CRC of a PDU only if every packet that carried its data or digest was crc-ok):
+//   - crc-ok only if every C2HData data/digest byte in the packet was accounted into a PDU the
+//     engine tracks (in order, or filling a tracked hole), and every PDU whose verification
+//     completed in the packet matched. A PDU still waiting for a hole does not spoil its packets:
+//     the packet that completes it carries the verdict.
+//   - bytes the engine cannot place in a tracked PDU (unframed bytes, a PDU joined mid-way, a
+//     retransmission outside any tracked PDU) make the packet not crc-ok;
+//   - a packet with no C2HData data or digest bytes is crc-ok: nothing to verify;
+//   - without a negotiated data digest, a packet carrying C2HData data is not crc-ok.
+// Plain C++ (no SystemC); no allocation in steady state.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "hw/parser/pdu_tracker.hpp"
 #include "proto/bytes.hpp"
@@ -28,36 +36,58 @@ struct CrcPacketResult {
 
 class CrcEngine {
  public:
-  // sk_add: whether data digests were negotiated. Forgets any PDU in progress.
-  void start(bool ddgst);
+  static constexpr uint32_t kMaxPieces = 8;  // separate data pieces per PDU (holes + 1)
+
+  // sk_add: whether data digests were negotiated, and how many PDUs with holes may wait for
+  // their retransmissions at once. Forgets every PDU.
+  void start(bool ddgst, uint32_t max_open_pdus = 4);
   // Clears the per-packet result.
   void begin_packet();
-  // Feed every segment of an in-sequence packet in payload order, each whole or as
-  // consecutive Segment::slice pieces (one beat at a time); `bytes` are the segment's bytes
-  // (size == s.len). Header, pad and unframed bytes are not checked but keep the engine aware
-  // of which PDU bytes it has seen: a PDU joined anywhere but at its first byte, or with a
-  // gap, is not verified.
+  // Segments of a packet the tracker framed, in payload order, each whole or as consecutive
+  // Segment::slice pieces (one beat at a time); `bytes` are the segment's bytes.
   void feed(const Segment& s, ByteView bytes);
+  // Bytes of a packet that arrived behind the expected sequence, starting at TCP sequence
+  // `seq` (a whole packet or consecutive pieces of one).
+  void feed_stale(uint32_t seq, ByteView bytes);
   const CrcPacketResult& result() const { return pkt_; }
 
   uint64_t pdus_verified_ok() const { return verified_ok_; }
   uint64_t pdus_digest_error() const { return digest_error_; }
-  uint64_t pdus_unverified() const { return unverified_; }  // digest completed, PDU not followed
+  uint64_t pdus_hole_filled() const { return hole_filled_; }  // verified after a hole
+  uint64_t pdus_abandoned() const { return abandoned_; }      // dropped before verification
 
  private:
-  void finish_pdu();
+  struct Piece {
+    uint32_t off = 0, len = 0;  // data offsets
+    uint32_t reg = 0;           // CRC32C register over the piece
+  };
+  struct Pdu {
+    uint32_t seq = 0;        // first byte of the PDU
+    uint32_t data_seq = 0;   // first data byte
+    uint32_t data_len = 0;
+    uint32_t end = 0;        // one past the data digest
+    Piece pieces[kMaxPieces];
+    uint32_t npieces = 0;
+    uint8_t dgst[4] = {};
+    uint8_t dgst_have = 0;   // bit i: digest byte i is in
+    bool had_hole = false;
+    bool verified = false;   // done; kept to recognise duplicates
+    uint64_t touched = 0;    // for eviction
+  };
+
+  Pdu* find(uint32_t pdu_seq);
+  Pdu* open(const Segment& s);
+  // Accounts data bytes [off, off + n) of `p`; only not-yet-covered bytes are added.
+  void add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n);
+  void add_digest(Pdu& p, uint32_t idx, const uint8_t* b, uint32_t n);
+  void try_verify(Pdu& p);
 
   bool ddgst_ = false;
+  uint32_t max_open_ = 4;
+  std::vector<Pdu> pdus_;
+  uint64_t clock_ = 0;
   CrcPacketResult pkt_;
-  // Current PDU, identified by the sequence of its first byte.
-  bool have_pdu_ = false;
-  bool followed_ = false;  // seen from its first byte with no gap
-  uint32_t pdu_seq_ = 0;
-  uint32_t next_off_ = 0;  // pdu_off of the next byte in order
-  uint32_t reg_ = 0;       // running CRC32C register over the data bytes
-  uint8_t dgst_[nvme::kDigestLen] = {};
-  uint32_t dgst_have_ = 0;
-  uint64_t verified_ok_ = 0, digest_error_ = 0, unverified_ = 0;
+  uint64_t verified_ok_ = 0, digest_error_ = 0, hole_filled_ = 0, abandoned_ = 0;
 };
 
 }  // namespace nic::hw

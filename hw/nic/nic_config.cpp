@@ -41,6 +41,8 @@ void visit(Cfg& c, Fn&& p) {
     "candidate header chains the search follows at once");
   p("crc.impl", c.crc.impl, "model|rtl", "CRC32C pipeline implementation");
   p("crc.latency_cycles", c.crc.latency_cycles, "cycles", "CRC32C pipeline depth");
+  p("crc.max_open_pdus", c.crc.max_open_pdus, "PDUs",
+    "PDUs per flow whose digest check waits for a retransmission to fill a hole");
   p("placement.max_sg_entries", c.placement.max_sg_entries, "entries",
     "largest SGL accepted by setup (ConnectX-7: 128)");
   p("placement.max_outstanding_dma", c.placement.max_outstanding_dma, "writes",

@@ -46,6 +46,7 @@ struct NicConfig {
   struct Crc {
     std::string impl = "model";  // "model" or "rtl"
     uint32_t latency_cycles = 2;
+    uint32_t max_open_pdus = 4;  // PDUs per flow waiting for a hole to be filled
   } crc;
   struct Placement {
     uint32_t max_sg_entries = 128;

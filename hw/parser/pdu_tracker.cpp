@@ -393,6 +393,8 @@ void PduTracker::emit(PacketPlan& out, uint32_t off, uint32_t len) const {
   s.pdu_seq = pdu_seq_;
   s.pdu_off = pos_;
   s.buf_off = region_ == Region::Data ? datao_ + (pos_ - lay_.data_offset) : 0;
+  s.data_off = lay_.data_offset;
+  s.data_len = lay_.data_len;
 }
 
 }  // namespace nic::hw

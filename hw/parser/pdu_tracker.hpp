@@ -68,6 +68,9 @@ struct Segment {
   // PDU's data for C2HData; for TermReq error data just the offset within it. 0 elsewhere.
   // Only C2HData data is placeable: check `type` before placing.
   uint32_t buf_off = 0;
+  // Where the PDU's data lies (offset from its first byte, length); known once its header
+  // was parsed, so set on every region after Header.
+  uint32_t data_off = 0, data_len = 0;
 
   // The part [from, from + n) of this segment, described the same way: lets a beat pipeline
   // handle a segment in pieces.

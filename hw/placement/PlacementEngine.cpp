@@ -80,7 +80,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   namespace f = abi::cqeflag;
   c.flags = uint16_t((p.perr == net::ParseError::None ? f::PARSED : 0) |
                      (p.csum_ok ? f::CSUM_OK : 0) | (fc ? f::OFFLOAD : 0) |
-                     (in_seq && p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0) |
+                     (p.crc_ok ? f::CRC_OK : 0) | (plan_.nruns ? f::PLACED : 0) |
                      (fc && p.plan.resync_request ? f::RESYNC : 0));
   c.resync_seq = p.plan.resync_seq;
   c.flow = fc ? fc->handle : 0;
