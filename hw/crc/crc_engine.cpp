@@ -29,7 +29,7 @@ CrcEngine::Pdu* CrcEngine::find(uint32_t pdu_seq) {
 
 // A PDU met in order. Verified ones are evicted first (they only recognise duplicates), then
 // the least recently touched open one, which is then never verified.
-CrcEngine::Pdu* CrcEngine::open(const Segment& s) {
+CrcEngine::Pdu* CrcEngine::open(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len) {
   if (pdus_.size() >= 2 * max_open_ ||
       std::count_if(pdus_.begin(), pdus_.end(), [](const Pdu& p) { return !p.verified; }) >=
           long(max_open_)) {
@@ -43,11 +43,15 @@ CrcEngine::Pdu* CrcEngine::open(const Segment& s) {
     pdus_.erase(victim);
   }
   Pdu& p = pdus_.emplace_back();
-  p.seq = s.pdu_seq;
-  p.data_seq = s.pdu_seq + s.data_off;
-  p.data_len = s.data_len;
-  p.end = p.data_seq + s.data_len + 4;
+  p.seq = pdu_seq;
+  p.data_seq = pdu_seq + data_off;
+  p.data_len = data_len;
+  p.end = p.data_seq + data_len + 4;
   return &p;
+}
+
+void CrcEngine::track(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len) {
+  if (ddgst_ && !find(pdu_seq)) open(pdu_seq, data_off, data_len)->touched = ++clock_;
 }
 
 void CrcEngine::feed(const Segment& s, ByteView bytes) {
@@ -72,7 +76,7 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
       pkt_.crc_ok = false;
       return;
     }
-    p = open(s);
+    p = open(s.pdu_seq, s.data_off, s.data_len);
   }
   p->touched = ++clock_;
   if (s.region == Region::Data)

@@ -49,6 +49,9 @@ class CrcEngine {
   // Bytes of a packet that arrived behind the expected sequence, starting at TCP sequence
   // `seq` (a whole packet or consecutive pieces of one).
   void feed_stale(uint32_t seq, ByteView bytes);
+  // The tracker learnt a PDU's layout from a retransmitted header: follow the PDU from now on
+  // (it is verified only if its every data byte still comes by).
+  void track(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len);
   const CrcPacketResult& result() const { return pkt_; }
 
   uint64_t pdus_verified_ok() const { return verified_ok_; }
@@ -76,7 +79,7 @@ class CrcEngine {
   };
 
   Pdu* find(uint32_t pdu_seq);
-  Pdu* open(const Segment& s);
+  Pdu* open(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len);
   // Accounts data bytes [off, off + n) of `p`; only not-yet-covered bytes are added.
   void add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n);
   void add_digest(Pdu& p, uint32_t idx, const uint8_t* b, uint32_t n);

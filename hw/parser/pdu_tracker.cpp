@@ -79,12 +79,19 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
   out.headers.clear();
   out.resync_request = false;
   out.stale = false;
+  out.recovered = false;
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
   out.in_seq = framed && seq == expected_;
   if (payload.empty() || state_ == TrackerState::Disabled) return;
   if (seq_before(seq, expected_)) {
     out.stale = true;
     ++st_.stale;  // bytes already seen (and maybe placed): software's business
+    if (rec_.active && recover(seq, payload)) {
+      out.recovered = true;
+      out.recovered_seq = pdu_seq_;
+      out.recovered_data_off = lay_.data_offset;
+      out.recovered_data_len = lay_.data_len;
+    }
     return;
   }
   if (seq != expected_) {
@@ -93,7 +100,7 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
       ++st_.holes_in_data;
     } else {
       if (framed) ++st_.framing_lost;
-      lose_framing(seq);
+      lose_framing(seq, payload);
       if (state_ == TrackerState::Disabled) return;
     }
   }
@@ -131,7 +138,17 @@ bool PduTracker::keep_framing(uint32_t seq) {
   return true;
 }
 
-void PduTracker::lose_framing(uint32_t seq) {
+void PduTracker::lose_framing(uint32_t seq, ByteView payload) {
+  // The next header's position is known when the current PDU's PLEN is: remember it, and
+  // take any of its bytes this packet already carries.
+  const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
+  if (framed && ch_known_) {
+    rec_ = {};
+    rec_.active = true;
+    rec_.at = pdu_seq_ + ch_.plen;
+  } else if (framed) {
+    rec_.active = false;
+  }
   if (!cfg_.search) {
     state_ = TrackerState::Disabled;
     return;
@@ -150,6 +167,7 @@ void PduTracker::lose_framing(uint32_t seq) {
   tail_len_ = 0;
   scan_from_ = seq + cfg_.search_delay_bytes;
   region_ = Region::Unframed;
+  if (rec_.active) recover(seq, payload);
 }
 
 // Looks for PDU headers in an in-order packet while framing is lost. Every position is a
@@ -210,6 +228,69 @@ void PduTracker::scan(ByteView payload, PacketPlan& out) {
   bool asked = false;
   for (const Candidate& c : cands_) asked |= c.links > 0;
   if (!asked) state_ = TrackerState::Searching;
+}
+
+bool PduTracker::recover(uint32_t seq, ByteView bytes) {
+  const uint32_t hl = scan_header_len();
+  const uint32_t lo = seq_before(seq, rec_.at) ? rec_.at : seq;
+  const uint32_t end = seq + uint32_t(bytes.size);
+  const uint32_t hi = seq_before(rec_.at + hl, end) ? rec_.at + hl : end;
+  if (!seq_before(lo, hi)) return false;
+  for (uint32_t s = lo; s != hi; ++s) {
+    rec_.bytes[s - rec_.at] = bytes.data[s - seq];
+    rec_.have |= 1u << (s - rec_.at);
+  }
+  // Complete only once every byte is in, and only while the header is behind the scan.
+  if (rec_.have != (1u << hl) - 1 || seq_before(expected_, rec_.at + hl)) return false;
+  uint32_t plen = 0;
+  const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
+  if (framed || !plausible(rec_.bytes, plen)) {
+    rec_.active = false;  // not a header after all (or framing came back meanwhile)
+    return false;
+  }
+  const uint32_t at = rec_.at;
+  if (seq_before(at + plen, expected_)) {
+    // The next header was passed too: recover it from a later retransmission.
+    rec_ = {};
+    rec_.active = true;
+    rec_.at = at + plen;
+    return recover(seq, bytes);
+  }
+  rec_.active = false;
+  ++st_.headers_recovered;
+  resume_at(at, rec_.bytes);
+  return true;
+}
+
+// Framing is known again: the PDU whose header (and HDGST) is `hdr` started at `pdu_seq`, and
+// the stream has been seen up to expected_. Its remaining data is placed; its digest cannot be
+// verified (Tracking until the next PDU).
+void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
+  cands_.clear();
+  tail_len_ = 0;
+  state_ = TrackerState::Tracking;
+  begin_pdu(pdu_seq);
+  state_ = TrackerState::Tracking;
+  std::memcpy(hdr_, hdr, kStoredHeader);
+  ch_ = nvme::CommonHeader::decode(hdr_);
+  ch_known_ = true;
+  lay_ = nvme::layout_of(ch_);
+  if (ch_.type == PduType::C2HData) {
+    cid_ = ld_le16(hdr_ + 8);
+    datao_ = ld_le32(hdr_ + 12);
+    datal_ = ld_le32(hdr_ + 16);
+  } else if (ch_.type == PduType::R2T) {
+    cid_ = ld_le16(hdr_ + 8);
+  } else if (ch_.type == PduType::CapsuleResp) {
+    cid_ = ld_le16(hdr_ + 20);
+  }
+  pos_ = expected_ - pdu_seq;
+  if (pos_ == ch_.plen) {
+    begin_pdu(pdu_seq + ch_.plen);
+    state_ = TrackerState::Offloading;
+    return;
+  }
+  set_region();
 }
 
 bool PduTracker::plausible(const uint8_t* h, uint32_t& plen) const {

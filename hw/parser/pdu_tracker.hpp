@@ -19,6 +19,11 @@
 //                  until it confirms, then offload resumes at the next PDU boundary;
 //   Disabled       offload stopped for good: an untrusted header, or framing lost with
 //                  searching switched off.
+// Header recovery: when a hole swallows a header whose position the tracker knew (from the
+// previous PDU's PLEN), the retransmission that later fills the hole carries that header. The
+// tracker reads it from the retransmitted packet (without touching the packet) and, when it
+// is valid, regains framing on its own: no candidate, no driver round trip, and placement
+// resumes at once (Tracking) since the header's CID and DATAO are known.
 // Packets before the expected sequence (retransmissions, duplicates) always pass untouched
 // and never change the state: bytes already placed are never placed twice.
 // Plain C++ (no SystemC); per packet it does no allocation once the plan's vectors have grown.
@@ -99,6 +104,10 @@ struct PacketPlan {
   bool resync_request = false;
   uint32_t resync_seq = 0;
   bool stale = false;  // before the expected sequence: a retransmission or duplicate
+  // Framing was regained from a header this (stale) packet carries: the PDU starting at
+  // `recovered_seq` with data at [data_off, data_off + data_len) of it.
+  bool recovered = false;
+  uint32_t recovered_seq = 0, recovered_data_off = 0, recovered_data_len = 0;
   std::vector<Segment> segs;     // in payload order, tiling the payload exactly when in_seq
   std::vector<PduInfo> headers;  // in stream order
 };
@@ -113,6 +122,7 @@ struct TrackerStats {
   uint64_t resync_requests = 0;
   uint64_t resyncs_confirmed = 0;
   uint64_t resyncs_ignored = 0;   // confirmations for no live candidate
+  uint64_t headers_recovered = 0; // framing regained from a retransmitted header
 };
 
 class PduTracker {
@@ -149,7 +159,9 @@ class PduTracker {
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
   void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_
   bool keep_framing(uint32_t seq);  // a gap up to seq: true if framing survives it
-  void lose_framing(uint32_t seq);
+  void lose_framing(uint32_t seq, ByteView payload);
+  bool recover(uint32_t seq, ByteView bytes);  // header bytes from a packet behind us
+  void resume_at(uint32_t pdu_seq, const uint8_t* hdr);  // framing regained mid-PDU
   void scan(ByteView payload, PacketPlan& out);
   // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
   bool plausible(const uint8_t* h, uint32_t& plen) const;
@@ -189,6 +201,13 @@ class PduTracker {
   uint32_t scan_from_ = 0;    // no candidate starts before this sequence (search delay)
   Bytes window_;              // tail of the previous packet + this packet, for split headers
   uint32_t tail_len_ = 0;
+  // Header recovery: the header known to start at `at` was lost in a hole.
+  struct Recovery {
+    bool active = false;
+    uint32_t at = 0;
+    uint8_t bytes[28] = {};
+    uint32_t have = 0;  // bit i: byte i collected
+  } rec_;
   TrackerStats st_;
 };
 

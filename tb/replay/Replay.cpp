@@ -163,7 +163,19 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     ts.resync_requests += s.resync_requests;
     ts.resyncs_confirmed += s.resyncs_confirmed;
     ts.resyncs_ignored += s.resyncs_ignored;
+    ts.headers_recovered += s.headers_recovered;
   }
+  uint64_t crc_ok = 0, crc_bad = 0, crc_filled = 0, crc_abandoned = 0;
+  for (const hw::FlowContext& f : top.nic.flows) {
+    crc_ok += f.crc.pdus_verified_ok();
+    crc_bad += f.crc.pdus_digest_error();
+    crc_filled += f.crc.pdus_hole_filled();
+    crc_abandoned += f.crc.pdus_abandoned();
+  }
+  c["crc_pdus_verified_ok"] = crc_ok;
+  c["crc_pdus_digest_error"] = crc_bad;
+  c["crc_pdus_hole_filled"] = crc_filled;
+  c["crc_pdus_abandoned"] = crc_abandoned;
   c["tracker_holes"] = ts.holes;
   c["tracker_holes_in_data"] = ts.holes_in_data;
   c["tracker_framing_lost"] = ts.framing_lost;
@@ -173,6 +185,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["tracker_resync_requests"] = ts.resync_requests;
   c["tracker_resyncs_confirmed"] = ts.resyncs_confirmed;
   c["tracker_resyncs_ignored"] = ts.resyncs_ignored;
+  c["tracker_headers_recovered"] = ts.headers_recovered;
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();

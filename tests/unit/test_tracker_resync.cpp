@@ -202,3 +202,52 @@ TEST_CASE("resync: a hole inside a header that left PLEN known keeps framing but
   for (const auto& g : r.plan.segs)
     if (g.pdu_seq == r.seq_of(1)) CHECK(g.region == Region::Unframed);
 }
+
+TEST_CASE("resync: a lost header is recovered from its retransmission without the driver", "[resync]") {
+  const bool hdgst = GENERATE(false, true);
+  const C2hStream s = five_pdus(conn(hdgst, true), 3000);
+  Rig r(s, 0x7FFFFF00u);
+  r.run(0, 2800, 1400);
+  // Lose the packet holding PDU0's end and PDU1's header.
+  const uint32_t h = s.pdus()[1].start;
+  r.run(h + 200, h + 1600, 700);
+  CHECK(r.t.state() == TrackerState::Searching);
+  // Its retransmission arrives, re-segmented: framing is back at once, mid-PDU1.
+  r.pkt(2800, h + 10);
+  CHECK(r.plan.stale);
+  CHECK(r.t.state() == TrackerState::Searching);
+  r.pkt(h + 10, h + 200);
+  CHECK(r.plan.stale);
+  CHECK(r.plan.recovered);
+  CHECK(r.plan.recovered_seq == r.seq_of(1));
+  CHECK(r.t.state() == TrackerState::Tracking);
+  CHECK(r.t.stats().headers_recovered == 1);
+  CHECK(r.t.stats().resync_requests == 0);
+  // PDU1's later data is placed again, at the right buffer offset.
+  const hw::PacketPlan& p = r.pkt(h + 1600, h + 2000);
+  REQUIRE(p.in_seq);
+  REQUIRE(p.segs.size() == 1);
+  CHECK(p.segs[0].region == Region::Data);
+  CHECK(p.segs[0].cid == 11);
+  CHECK(p.segs[0].buf_off == 1600 - s.pdus()[1].data_off);
+  r.pkt(h + 2000, s.pdus()[2].start + 50);
+  CHECK(r.t.state() == TrackerState::Offloading);
+}
+
+TEST_CASE("resync: a recovered header that is not valid is ignored", "[resync]") {
+  C2hStream s(conn(true, true));
+  for (uint16_t i = 0; i < 3; ++i) s.data(uint16_t(i), 0, 3000, flag::LAST_PDU, uint8_t(i));
+  Bytes wire = s.bytes();
+  const uint32_t h = s.pdus()[1].start;
+  wire[h + 9] ^= 0xFF;  // the retransmitted header is damaged: its HDGST no longer matches
+  hw::PduTracker t;
+  hw::TrackerConfig cfg;
+  cfg.cp = s.cp();
+  t.start(0, cfg);
+  hw::PacketPlan plan;
+  t.plan(0, ByteView(wire).sub(0, h - 100), plan);
+  t.plan(h + 300, ByteView(wire).sub(h + 300, 1000), plan);
+  t.plan(h - 100, ByteView(wire).sub(h - 100, 400), plan);
+  CHECK_FALSE(plan.recovered);
+  CHECK(t.state() == TrackerState::Searching);
+}
