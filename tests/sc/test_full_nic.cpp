@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <random>
 
 #include "tb/check/trace_reference.hpp"
 #include "tb/gen/generator.hpp"
@@ -219,4 +220,45 @@ TEST_CASE("full NIC: impaired traffic falls back to software and stays byte-exac
   const Run r = replay(g, cfg, "impaired");
   check_exact(r);
   CHECK(r.result.counters.at("bypass_bad_checksum") > 0);
+}
+
+// One random mix of impairments per process: ctest runs this case once per --rng-seed (see
+// tests/CMakeLists.txt). Whatever the mix, every read ends byte-exact with the right status.
+TEST_CASE("full NIC: random impairments", "[full][random]") {
+  const uint32_t seed = Catch::rngSeed();
+  std::mt19937 rng(seed);
+  auto uni = [&](double lo, double hi) { return std::uniform_real_distribution<>(lo, hi)(rng); };
+  auto pick = [&](int n) { return int(rng() % uint32_t(n)); };
+  gen::GenConfig g;
+  g.seed = seed;
+  g.flows = 1 + uint32_t(pick(4));
+  g.ipv6 = pick(3) == 0;
+  g.hdgst = pick(2) == 0;
+  g.ddgst = pick(5) != 0;
+  g.hpda = pick(4) == 0 ? 1 : 0;
+  g.io_size = gen::parse_io_size(pick(2) ? "32K,64K,128K" : "8K:160K");
+  g.ios = 16 + uint32_t(pick(16));
+  g.queue_depth = 2 + uint32_t(pick(8));
+  g.max_pdu_data = pick(2) ? 0 : 8192u << pick(4);
+  g.success_flag = uni(0, 0.5);
+  g.tcp_timestamps = pick(2) == 0;
+  g.imp.loss = uni(0, 0.05);
+  g.imp.reorder = uni(0, 0.03);
+  g.imp.dup = uni(0, 0.03);
+  g.imp.reseg_retransmit = pick(2) == 0;
+  g.imp.bad_tcp_csum = uni(0, 0.01);
+  g.imp.corrupt_ddgst = g.ddgst ? uni(0, 0.2) : 0;
+  g.imp.plant_lookalike = uni(0, 0.5);
+  NicConfig cfg;
+  cfg.driver.io_threshold = 8192;
+  cfg.driver.allocator = std::vector<std::string>{"contiguous", "pages", "fragments"}[pick(3)];
+  cfg.placement.max_sg_entries = 512;
+  cfg.placement.single_run_per_packet = pick(4) == 0;
+  cfg.ooo.search = pick(5) != 0;
+  cfg.ooo.max_candidates = 1 + uint32_t(pick(4));
+  INFO("seed " << seed << " flows " << g.flows << " loss " << g.imp.loss << " reorder "
+                << g.imp.reorder << " dup " << g.imp.dup << " allocator " << cfg.driver.allocator);
+  const Run r = replay(g, cfg, "random" + std::to_string(seed));
+  check_exact(r);
+  CHECK(r.result.counters.at("sw_misplaced_bytes") == 0);
 }
