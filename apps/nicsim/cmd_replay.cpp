@@ -48,6 +48,11 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   j["trace"] = g_args.trace;
   j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
   j["counters"] = r.counters;
+  // Offload coverage: the share of C2H data the NIC placed and of data PDUs it verified.
+  const uint64_t data_bytes = r.sw.placed_bytes + r.sw.copied_bytes;
+  j["counters"]["placed_fraction"] = data_bytes ? double(r.sw.placed_bytes) / double(data_bytes) : 0.0;
+  j["counters"]["crc_verified_fraction"] =
+      r.sw.data_pdus ? double(r.sw.hw_crc_pdus) / double(r.sw.data_pdus) : 0.0;
   auto& s = j["summary"];
   s["simulated_ps"] = r.sim_ps;
   s["cycles"] = r.cycles;
@@ -107,12 +112,17 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     << at("rx_nvmeotcp_ddp_setup") << " (fail " << at("rx_nvmeotcp_ddp_setup_fail")
     << "), teardown " << at("rx_nvmeotcp_ddp_teardown") << ", resync " << at("rx_nvmeotcp_resync")
     << "\n";
+  o << "  recovery   holes " << at("tracker_holes") << " (framing kept " << at("tracker_holes_in_data")
+    << "), framing lost " << at("tracker_framing_lost") << ", headers recovered "
+    << at("tracker_headers_recovered") << ", resync asked " << at("tracker_resync_requests")
+    << " / confirmed " << at("tracker_resyncs_confirmed") << ", PDUs verified after a hole "
+    << at("crc_pdus_hole_filled") << "\n";
   o << "  drops      mac_fifo_full " << at("drop_mac_fifo_full") << ", oversize "
     << at("drop_mac_oversize") << ", runt " << at("drop_mac_runt") << ", rx_ring_full "
     << at("drop_rx_ring_full") << ", software " << at("rx_nvmeotcp_drop") << "\n";
   o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
-    << ", out_of_seq " << at("bypass_out_of_seq") << "\n";
+    << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
   o << "  FIFO               capacity  high-water  p99   cycles-full  blocked  drops\n";
   for (const auto& f : r.fifos) {
     char line[160];

@@ -29,7 +29,9 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
   } else {
     const uint32_t lo = std::max<uint32_t>(b.off, po);
     const uint32_t hi = std::min<uint32_t>(b.off + b.len, po + uint32_t(p.pf.payload_len));
-    if (lo < hi) crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo));
+    if (lo < hi)
+      crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo),
+                     p.plan.header_seq, p.plan.header_len);
   }
   if (b.eop) {
     p.crc_ok = crc.result().crc_ok;

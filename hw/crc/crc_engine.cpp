@@ -86,9 +86,14 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
   try_verify(*p);
 }
 
-void CrcEngine::feed_stale(uint32_t seq, ByteView bytes) {
+void CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint32_t hdr_len) {
   const uint32_t n = uint32_t(bytes.size);
-  uint32_t covered = 0;  // bytes inside some tracked PDU's extent
+  uint32_t covered = 0;  // bytes inside some tracked PDU's extent, or the known header
+  {
+    const uint32_t lo = seq_before(seq, hdr_seq) ? hdr_seq : seq;
+    const uint32_t hi = seq_before(hdr_seq + hdr_len, seq + n) ? hdr_seq + hdr_len : seq + n;
+    if (hdr_len && seq_before(lo, hi)) covered += hi - lo;
+  }
   for (Pdu& p : pdus_) {
     const uint32_t lo = seq_before(seq, p.seq) ? p.seq : seq;
     const uint32_t hi = seq_before(p.end, seq + n) ? p.end : seq + n;

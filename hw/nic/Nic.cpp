@@ -56,6 +56,7 @@ uint64_t Nic::dropped(const std::string& reason) const {
 void Nic::trace(sc_core::sc_trace_file* tf) const {
   clk.trace(tf);
   mac.trace(tf);
+  pdu_parser.trace(tf);
   for (const auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
     c->trace(tf);
 }

@@ -21,6 +21,9 @@ uint32_t PduParser::accept(Beat& b) {
       return 1;
     }
     f.tracker.plan(p.pf.seq, ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len), p.plan);
+    trace_flow_ = p.flow;
+    trace_state_ = f.tracker.state_byte();
+    trace_resyncs_ += p.plan.resync_request;
     if (!p.plan.in_seq) {
       if (p.pf.payload_len) {
         const TrackerState s = f.tracker.state();

@@ -20,6 +20,14 @@ class PduParser : public PipelineStage {
             StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
             uint32_t cycles_per_extra_header);
   const PduParserStats& parser_stats() const { return st_; }
+  // Waveform: the flow slot of the frame entering the parser, that flow's tracker state after
+  // the frame (0 Offloading, 1 Tracking, 2 Searching, 3 ResyncPending, 4 Disabled), and the
+  // count of resync requests so far.
+  void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, trace_flow_, std::string(name()) + ".flow");
+    sc_core::sc_trace(tf, trace_state_, std::string(name()) + ".tracker_state");
+    sc_core::sc_trace(tf, trace_resyncs_, std::string(name()) + ".resync_requests");
+  }
 
  protected:
   uint32_t accept(Beat& b) override;
@@ -29,6 +37,9 @@ class PduParser : public PipelineStage {
   const uint32_t extra_;
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;
+  int32_t trace_flow_ = -1;
+  uint8_t trace_state_ = 0;
+  uint64_t trace_resyncs_ = 0;
 };
 
 }  // namespace nic::hw

@@ -80,12 +80,17 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
   out.resync_request = false;
   out.stale = false;
   out.recovered = false;
+  out.header_len = 0;
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
   out.in_seq = framed && seq == expected_;
   if (payload.empty() || state_ == TrackerState::Disabled) return;
   if (seq_before(seq, expected_)) {
     out.stale = true;
     ++st_.stale;  // bytes already seen (and maybe placed): software's business
+    if (rec_.active) {
+      out.header_seq = rec_.at;
+      out.header_len = scan_header_len();
+    }
     if (rec_.active && recover(seq, payload)) {
       out.recovered = true;
       out.recovered_seq = pdu_seq_;

@@ -108,6 +108,9 @@ struct PacketPlan {
   // `recovered_seq` with data at [data_off, data_off + data_len) of it.
   bool recovered = false;
   uint32_t recovered_seq = 0, recovered_data_off = 0, recovered_data_len = 0;
+  // A stale packet may carry the header being recovered: [header_seq, header_seq + header_len)
+  // are header bytes, not data (header_len 0 when no recovery is under way).
+  uint32_t header_seq = 0, header_len = 0;
   std::vector<Segment> segs;     // in payload order, tiling the payload exactly when in_seq
   std::vector<PduInfo> headers;  // in stream order
 };
