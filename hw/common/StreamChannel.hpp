@@ -58,8 +58,8 @@ class StreamChannel : public sc_core::sc_prim_channel {
   void finish_stats() { occ_.record(clk_.cycle(), count_); }
   // Waveform: items held (level) and items the consumer may take (valid when > 0).
   void trace(sc_core::sc_trace_file* tf) const {
-    sc_core::sc_trace(tf, count_, std::string(name()) + ".level");
-    sc_core::sc_trace(tf, visible_, std::string(name()) + ".valid");
+    sc_core::sc_trace(tf, count_, std::string(name()) + "_level");
+    sc_core::sc_trace(tf, visible_, std::string(name()) + "_valid");
   }
 
  protected:

@@ -210,6 +210,7 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   tc.search = cfg_.ooo.search;
   tc.search_delay_bytes = cfg_.ooo.search_delay_bytes;
   tc.max_candidates = cfg_.ooo.max_candidates;
+  tc.recover_headers = cfg_.ooo.recover_headers;
   f.tracker.start(c.seq, tc);
   f.crc.start(tc.cp.ddgst, cfg_.crc.max_open_pdus);
   f.ddp.reset(c.queue_size, cfg_.placement.max_sg_entries);

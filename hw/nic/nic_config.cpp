@@ -39,6 +39,8 @@ void visit(Cfg& c, Fn&& p) {
     "stream bytes past a hole before the header search starts");
   p("ooo.max_candidates", c.ooo.max_candidates, "chains",
     "candidate header chains the search follows at once");
+  p("ooo.recover_headers", c.ooo.recover_headers, "bool",
+    "regain framing from the retransmission of a lost header, without a resync");
   p("crc.impl", c.crc.impl, "model|rtl", "CRC32C pipeline implementation");
   p("crc.latency_cycles", c.crc.latency_cycles, "cycles", "CRC32C pipeline depth");
   p("crc.max_open_pdus", c.crc.max_open_pdus, "PDUs",

@@ -42,6 +42,7 @@ struct NicConfig {
     bool search = true;               // off: losing framing ends offload for the flow
     uint32_t search_delay_bytes = 0;  // stream bytes past a hole before scanning starts
     uint32_t max_candidates = 4;      // candidate header chains followed at once
+    bool recover_headers = true;      // read a header lost in a hole from its retransmission
   } ooo;
   struct Crc {
     std::string impl = "model";  // "model" or "rtl"

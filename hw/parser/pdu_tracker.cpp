@@ -147,7 +147,7 @@ void PduTracker::lose_framing(uint32_t seq, ByteView payload) {
   // The next header's position is known when the current PDU's PLEN is: remember it, and
   // take any of its bytes this packet already carries.
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
-  if (framed && ch_known_) {
+  if (framed && ch_known_ && cfg_.recover_headers) {
     rec_ = {};
     rec_.active = true;
     rec_.at = pdu_seq_ + ch_.plen;

@@ -46,6 +46,7 @@ struct TrackerConfig {
   bool search = true;               // off: losing framing disables the flow
   uint32_t search_delay_bytes = 0;  // stream bytes past a hole before the scan starts
   uint32_t max_candidates = 4;      // candidate header chains followed at once
+  bool recover_headers = true;      // read a lost header from its retransmission
 };
 
 enum class TrackerState : uint8_t { Offloading, Tracking, Searching, ResyncPending, Disabled };

@@ -7,7 +7,7 @@ mkdir -p "$work"
 "$nicsim" replay "$trace" --vcd "$work/w.vcd" >/dev/null
 grep -q '^\$enddefinitions' "$work/w.vcd" || { echo "no \$enddefinitions in VCD"; exit 1; }
 grep -q 'active_cycles' "$work/w.vcd" || { echo "clock activity not traced"; exit 1; }
-grep -q 'mac_to_l3' "$work/w.vcd" || { echo "channels not traced"; exit 1; }
+grep -q 'mac_to_l3_level' "$work/w.vcd" || { echo "channels not traced"; exit 1; }
 # Value changes after the header, with increasing timestamps.
 awk '/^#[0-9]+/{t=substr($0,2)+0; if (t<last) {print "time goes back at " t; exit 1}; last=t; n++} END{if (n<10) {print "too few time steps: " n; exit 1}}' "$work/w.vcd"
 vcd2fst "$work/w.vcd" "$work/w.fst" >/dev/null
