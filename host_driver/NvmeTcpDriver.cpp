@@ -252,7 +252,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
 
 void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
   k.active[c.cid] = c.id;
-  if (k.nvme) k.nvme->add_command(c.cid, c.length);
+  if (k.nvme) k.nvme->add_command(c.cid, c.length, c.id);
 }
 
 // Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
@@ -412,6 +412,13 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
   RangeAttrs attrs;
   attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
+  for (RangeAttr& a : attrs) {
+    if (!a.placed) continue;
+    auto reg = k->registered.find(a.cid);
+    a.buffer = reg == k->registered.end() ? 0 : reg->second;
+    auto cmd = reg == k->registered.end() ? cmds_.end() : cmds_.find(reg->second);
+    if (cmd != cmds_.end() && cmd->second.rx_done) ++ctr_.late_placements;
+  }
   const bool trust = k->trust_next_crc;
   if (!trust && (c.flags & abi::cqeflag::CRC_OK)) {
     ++ctr_.untrusted_crc;
@@ -472,7 +479,7 @@ void NvmeTcpDriver::start_nvme(Conn& k) {
       });
   for (const auto& [cid, id] : k.active) {
     auto it = cmds_.find(id);
-    if (it != cmds_.end() && !it->second.rx_done) k.nvme->add_command(cid, it->second.length);
+    if (it != cmds_.end() && !it->second.rx_done) k.nvme->add_command(cid, it->second.length, id);
   }
   // Offload the connection: the NIC starts framing at the byte after ICResp.
   abi::Cmd m;
@@ -566,15 +573,17 @@ void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
   auto r = k.registered.find(c.cid);
   if (r == k.registered.end() || r->second != c.id) return;
   k.registered.erase(r);
-  // The CID's next read may register now.
-  auto q = k.queued.find(c.cid);
-  if (q != k.queued.end())
-    for (uint64_t id : q->second) {
-      auto n = cmds_.find(id);
-      if (n != cmds_.end()) try_setup(n->second);
-    }
+  // The CID's next read in wire order may register now (never a later one: its data would
+  // arrive after the next one's and land in the wrong buffer).
   Cmd* a = cmd_of(k.active, c.cid);
-  if (a && a != &c) try_setup(*a);
+  if (a && a != &c && !a->rx_done) {
+    try_setup(*a);
+    return;
+  }
+  auto q = k.queued.find(c.cid);
+  if (q == k.queued.end() || q->second.empty()) return;
+  auto n = cmds_.find(q->second.front());
+  if (n != cmds_.end()) try_setup(n->second);
 }
 
 void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {

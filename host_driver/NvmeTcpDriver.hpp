@@ -61,6 +61,9 @@ struct DriverCounters {
   uint64_t irqs = 0, cqes = 0;
   uint64_t ddp_skipped_small = 0, ddp_skipped_sg_limit = 0, ddp_skipped_no_offload = 0;
   uint64_t untrusted_crc = 0;    // crc-ok marks masked (first after a resync)
+  // Placements into the buffer of a read that had already completed: only a trace whose host
+  // reused a CID before the teardown finished can cause them.
+  uint64_t late_placements = 0;
 };
 
 class NvmeTcpDriver : public sc_core::sc_module {

@@ -70,10 +70,11 @@ NvmeRx::NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq, OnC
       on_resync_(std::move(on_resync)),
       seq_(start_seq) {}
 
-bool NvmeRx::add_command(uint16_t cid, uint32_t length) {
+bool NvmeRx::add_command(uint16_t cid, uint32_t length, uint64_t buffer) {
   if (dead_) return false;
   Cmd c;
   c.length = length;
+  c.buffer = buffer;
   return cmds_.emplace(cid, std::move(c)).second;
 }
 
@@ -199,7 +200,8 @@ void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
   crc_ok_all_ = crc_ok_all_ && a.crc_ok;
   const uint32_t off = datao_ + data_done_;
   // Placed bytes are already in the buffer only if the NIC put them where they belong.
-  const bool placed = cmd_ && a.placed && a.cid == cid_ && a.buf_off == off;
+  const bool placed =
+      cmd_ && a.placed && a.cid == cid_ && a.buf_off == off && a.buffer == cmd_->buffer;
   if (a.placed && !placed) stats_.misplaced_bytes += b.size;
   if (!cmd_) return;
   if (!placed) io_.write(cid_, off, b);

@@ -89,7 +89,9 @@ class NvmeRx {
   // An outstanding read of `length` bytes; false if the CID is already outstanding or the
   // connection is down. The command leaves the table when it completes (before the callback,
   // so the callback may reuse the CID).
-  bool add_command(uint16_t cid, uint32_t length);
+  // `buffer` names the command's buffer as placed ranges do (RangeAttr::buffer): a byte
+  // counts as placed only if the NIC placed it into this very buffer.
+  bool add_command(uint16_t cid, uint32_t length, uint64_t buffer = 0);
   size_t outstanding() const { return cmds_.size(); }
 
   // The next in-order bytes: `seq` must be next_seq(); `attrs` tile `data`.
@@ -114,6 +116,7 @@ class NvmeRx {
   };
   struct Cmd {
     uint32_t length = 0;
+    uint64_t buffer = 0;
     CmdStatus status = CmdStatus::Ok;  // first local error sticks
     CrcMode crc = CrcMode::None;
     uint32_t placed = 0, copied = 0;

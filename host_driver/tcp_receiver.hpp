@@ -31,6 +31,9 @@ struct RangeAttr {
   bool crc_ok = false;   // the packet was marked CRC-ok and the driver trusts the mark
   uint16_t cid = 0;      // placed ranges only
   uint32_t buf_off = 0;  // placed ranges only: buffer offset of the range's first byte
+  // Placed ranges only: which registered buffer the NIC wrote (the driver's name for it; a
+  // CID names different buffers over time, so the CID alone does not say).
+  uint64_t buffer = 0;
 };
 using RangeAttrs = std::vector<RangeAttr>;
 

@@ -75,6 +75,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
     c.runs[i] = plan_.runs[i].run;
   }
   c.nruns = plan_.nruns;
+  if (in_seq) close_completed(p, *fc);
   gather_kept(p, plan_);
   c.rx_off = write_rx_ring();
   namespace f = abi::cqeflag;
@@ -109,7 +110,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
   for (const Segment& s : p.plan.segs) {
     if (s.region != Region::Data || s.type != nvme::PduType::C2HData || s.len == 0) continue;
     DdpContext* d = fc.ddp.lookup(s.cid);
-    if (!d) {
+    if (!d || d->closed) {
       ++out.unregistered;
       continue;
     }
@@ -130,6 +131,20 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
     }
     out.placed += s.len;
   }
+}
+
+void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
+  const auto close = [&](uint16_t cid) {
+    if (DdpContext* d = fc.ddp.lookup(cid)) {
+      stats_.closed_by_completion += !d->closed;
+      d->closed = true;
+    }
+  };
+  for (const PduInfo& h : p.plan.headers)
+    if (h.err == nvme::PduError::None && h.ch.type == nvme::PduType::CapsuleResp) close(h.cid);
+  for (const Segment& s : p.plan.segs)
+    if (s.completes_pdu && s.type == nvme::PduType::C2HData && (s.flags & nvme::pduflag::SUCCESS))
+      close(s.cid);
 }
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {

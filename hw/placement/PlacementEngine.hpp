@@ -53,6 +53,7 @@ struct PlacementStats {
   uint64_t drop_rx_ring_full = 0;
   uint64_t stall_dma = 0;         // cycles a beat waited for room in the DMA queue
   uint64_t stall_cq_full = 0;     // cycles a last beat waited for a completion slot
+  uint64_t closed_by_completion = 0;  // registrations closed on seeing the read complete
 };
 
 class PlacementEngine : public sc_core::sc_module {
@@ -89,6 +90,8 @@ class PlacementEngine : public sc_core::sc_module {
   bool finish_frame(PacketCtx& p);
   FlowContext* offloaded_flow(const PacketCtx& p);
   void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
+  // Stops placement for reads this frame completes (after its own data was planned).
+  void close_completed(const PacketCtx& p, FlowContext& fc);
   void place(const PacketCtx& p, int32_t slot, const Run& r);
   void gather_kept(const PacketCtx& p, const Plan& plan);
   uint64_t write_rx_ring();

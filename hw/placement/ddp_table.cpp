@@ -39,6 +39,7 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   if (SglError e = c.sgl.validate(max_sg_entries_, io_len); e != SglError::None)
     return {DdpError::BadSgl, e};
   c.io_len = io_len;
+  c.closed = false;
   c.state = DdpState::Registered;
   ++registered_;
   return {};

@@ -20,6 +20,10 @@ const char* to_string(DdpState s);
 
 struct DdpContext {
   DdpState state = DdpState::Free;
+  // The NIC saw the read complete in order (CapsuleResp, or SUCCESS on its last PDU): nothing
+  // more is placed into this buffer, even before the driver's teardown arrives, so data of a
+  // later read that reuses the CID cannot land in it.
+  bool closed = false;
   uint32_t io_len = 0;
   Sgl sgl;
 };

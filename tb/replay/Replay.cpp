@@ -1,5 +1,6 @@
 #include "tb/replay/Replay.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "hw/nic/Nic.hpp"
@@ -133,6 +134,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_ddp_skipped_sg_limit"] = d.ddp_skipped_sg_limit;
   c["driver_ddp_skipped_no_offload"] = d.ddp_skipped_no_offload;
   c["driver_untrusted_crc"] = d.untrusted_crc;
+  c["driver_late_placements"] = d.late_placements;
   c["driver_irqs"] = d.irqs;
   c["sw_data_pdus"] = r.sw.data_pdus;
   c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
@@ -239,8 +241,19 @@ Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
     }
     const host::CommandRecord& c = *it->second;
     const std::string want = e.digest_error ? "digest_error" : e.status ? "nvme_error" : "ok";
-    if (c.sha256 != e.sha256())
-      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256());
+    if (c.sha256 != e.sha256()) {
+      std::string where;
+      if (c.data.size() == e.data.size()) {  // buffers kept: name the first wrong byte
+        const auto d = std::mismatch(c.data.begin(), c.data.end(), e.data.begin());
+        const size_t at = size_t(d.first - c.data.begin());
+        size_t n = 0;
+        for (size_t i = at; i < c.data.size(); ++i) n += c.data[i] != e.data[i];
+        where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
+                " wrong bytes)";
+      }
+      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " +
+                             e.sha256() + where);
+    }
     else if (c.status != want)
       v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
   }

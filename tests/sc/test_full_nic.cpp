@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <systemc>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -30,6 +32,14 @@ Run replay(const gen::GenConfig& g, const NicConfig& cfg, const std::string& nam
   opt.cfg = cfg;
   r.result = tb::run_replay(opt);
   r.verdict = tb::verify(check::decode_trace(path), r.result);
+  // To reproduce a failure with `nicsim replay`: NICSIM_KEEP_TRACES=dir keeps the trace and
+  // the config it ran with.
+  if (const char* keep = std::getenv("NICSIM_KEEP_TRACES"); keep && !r.verdict.ok()) {
+    std::filesystem::create_directories(keep);
+    std::filesystem::copy_file(path, std::filesystem::path(keep) / (name + ".pcap"),
+                               std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(std::filesystem::path(keep) / (name + ".json")) << config_to_json(cfg);
+  }
   std::filesystem::remove(path);
   return r;
 }
