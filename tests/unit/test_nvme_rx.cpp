@@ -631,3 +631,32 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
   REQUIRE(h.confirms[1] == isn + uint32_t(s.bytes.size()));
   REQUIRE(h.done.at(2).status == CmdStatus::Ok);
 }
+
+TEST_CASE("nvmerx: bytes placed into another buffer of the same CID are copied", "[nvmerx]") {
+  // A CID names different buffers over time; the NIC may have written an older registration.
+  ConnParams cp;
+  cp.ddgst = true;
+  Bytes data(3000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13 + 5);
+  DataHdr h;
+  h.cccid = 4;
+  const Bytes pdu = encode_data(PduType::C2HData, h, pduflag::LAST_PDU | pduflag::SUCCESS, data, cp);
+  const uint32_t data_off = uint32_t(pdu.size() - data.size() - 4);
+  for (const uint64_t placed_into : {uint64_t(7), uint64_t(8)}) {
+    FakeBuffers io;
+    io.buf[4] = Bytes(data.size(), 0xEE);  // what the user's buffer held before
+    if (placed_into == 7) std::copy(data.begin(), data.end(), io.buf[4].begin());
+    std::vector<CmdResult> done;
+    NvmeRx rx(cp, io, 100, [&](const CmdResult& r) { done.push_back(r); });
+    REQUIRE(rx.add_command(4, uint32_t(data.size()), 7));
+    RangeAttrs a = {{data_off, false, true, 0, 0, 0},
+                    {uint32_t(data.size()), true, true, 4, 0, placed_into},
+                    {4, false, true, 0, 0, 0}};
+    rx.on_data(100, pdu, a);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].status == CmdStatus::Ok);
+    CHECK(io.buf[4] == data);
+    CHECK(done[0].placed_bytes == (placed_into == 7 ? data.size() : 0));
+    CHECK(done[0].copied_bytes == (placed_into == 7 ? 0 : data.size()));
+  }
+}
