@@ -68,7 +68,7 @@ C2hStream five_pdus(const nvme::ConnParams& cp, uint32_t len = 2000) {
 
 }  // namespace
 
-TEST_CASE("resync: a lost header starts the search; the chain is confirmed and offload resumes", "[resync]") {
+TEST_CASE("resync: a lost header starts the search and a confirmed chain resumes offload", "[resync]") {
   const bool hdgst = GENERATE(false, true);
   const C2hStream s = five_pdus(conn(hdgst, true));
   Rig r(s, 0xFFFFF000u);  // across the sequence wrap
