@@ -478,7 +478,7 @@ TEST_CASE("gen: jumbo MSS with small reads packs many PDUs per segment", "[gen]"
   generate_decode_check(c, "jumbo");
 }
 
-TEST_CASE("gen: impaired trace still delivers every byte; corrupt digests exactly where the truth says", "[gen]") {
+TEST_CASE("gen: impaired trace still delivers every byte, corrupt digests exactly where the truth says", "[gen]") {
   const GenConfig c = impaired_config();
   gen::Truth t;
   const std::string path = (scratch_dir() / "impaired.pcap").string();

@@ -284,7 +284,7 @@ TEST_CASE("nvmerx: one byte at a time frames every PDU layout", "[nvmerx]") {
   }
 }
 
-TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest; one unmarked packet forces it",
+TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest, one unmarked packet forces it",
           "[nvmerx]") {
   std::mt19937_64 rng(2);
   const Bytes d = random_bytes(rng, 20000);

@@ -52,7 +52,7 @@ TEST_CASE("tcprx: in-order segments are delivered straight through", "[tcprx]") 
   REQUIRE(rx.stats().ooo_segments == 0);
 }
 
-TEST_CASE("tcprx: a hole is filled later; first arrival wins on overlap", "[tcprx]") {
+TEST_CASE("tcprx: a hole is filled later, first arrival wins on overlap", "[tcprx]") {
   Sink sink;
   TcpReceiver rx([&](uint32_t s, ByteView d, const RangeAttrs& a) { sink(s, d, a); });
   rx.init(0);
@@ -129,7 +129,7 @@ TEST_CASE("tcprx: window and out-of-order budget bound the queue", "[tcprx]") {
   REQUIRE(rx.ooo_bytes() == 50 + TcpReceiver::kPieceOverhead);
 }
 
-TEST_CASE("attrs_from_runs: runs tile the payload; nonsense is refused", "[tcprx]") {
+TEST_CASE("attrs_from_runs: runs tile the payload, nonsense is refused", "[tcprx]") {
   RangeAttrs out;
   abi::PlacedRun runs[2];
   runs[0] = {30, 10, 7, 4000};
