@@ -131,11 +131,11 @@ void CrcEngine::add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n) {
     const uint32_t len = gap_end - at;
     if (i > 0 && p.pieces[i - 1].off + p.pieces[i - 1].len == at) {
       Piece& prev = p.pieces[i - 1];  // in-order growth: extend the running register
-      prev.reg = crc32c::update(prev.reg, src, len);
+      prev.reg = update(prev.reg, src, len);
       prev.len += len;
     } else if (p.npieces < kMaxPieces) {
       std::move_backward(p.pieces + i, p.pieces + p.npieces, p.pieces + p.npieces + 1);
-      p.pieces[i] = {at, len, crc32c::update(crc32c::kInit, src, len)};
+      p.pieces[i] = {at, len, update(crc32c::kInit, src, len)};
       ++p.npieces;
       ++i;
       if (at) p.had_hole = true;

@@ -25,6 +25,7 @@
 
 #include "hw/parser/pdu_tracker.hpp"
 #include "proto/bytes.hpp"
+#include "proto/crc32c.hpp"
 
 namespace nic::hw {
 
@@ -34,9 +35,20 @@ struct CrcPacketResult {
   uint32_t pdus_completed_bad = 0;  // ... and did not match
 };
 
+// The CRC32C datapath the engine runs its register updates through: the C++ model by default,
+// or an RTL implementation (crc.impl=rtl) with the same function.
+struct CrcDatapath {
+  virtual ~CrcDatapath() = default;
+  // The raw register after `n` more bytes (no initial value or final xor applied here).
+  virtual uint32_t update(uint32_t reg, const uint8_t* p, size_t n) = 0;
+};
+
 class CrcEngine {
  public:
   static constexpr uint32_t kMaxPieces = 8;  // separate data pieces per PDU (holes + 1)
+
+  // Routes register updates through `dp` (not owned); nullptr restores the C++ model.
+  void set_datapath(CrcDatapath* dp) { dp_ = dp; }
 
   // sk_add: whether data digests were negotiated, and how many PDUs with holes may wait for
   // their retransmissions at once. Forgets every PDU.
@@ -86,6 +98,11 @@ class CrcEngine {
   void add_digest(Pdu& p, uint32_t idx, const uint8_t* b, uint32_t n);
   void try_verify(Pdu& p);
 
+  uint32_t update(uint32_t reg, const uint8_t* p, size_t n) const {
+    return dp_ ? dp_->update(reg, p, n) : crc32c::update(reg, p, n);
+  }
+
+  CrcDatapath* dp_ = nullptr;
   bool ddgst_ = false;
   uint32_t max_open_ = 4;
   std::vector<Pdu> pdus_;
