@@ -54,6 +54,11 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   j["counters"]["crc_verified_fraction"] =
       r.sw.data_pdus ? double(r.sw.hw_crc_pdus) / double(r.sw.data_pdus) : 0.0;
   auto& s = j["summary"];
+  const double span_s = double(r.wire_last_ps - r.wire_first_ps) * 1e-12;
+  const double end_s = double(r.sim_ps - r.wire_first_ps) * 1e-12;
+  const auto cnt = [&](const char* k) { auto it = r.counters.find(k); return it == r.counters.end() ? 0.0 : double(it->second); };
+  s["offered_gbps"] = span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0.0;
+  s["achieved_gbps"] = end_s > 0 ? (cnt("placement_bytes_placed") + cnt("placement_bytes_kept")) * 8 / end_s / 1e9 : 0.0;
   s["simulated_ps"] = r.sim_ps;
   s["cycles"] = r.cycles;
   s["active_cycles"] = r.active_cycles;
