@@ -24,7 +24,7 @@ namespace nicsim {
 namespace {
 
 struct ReplayArgs {
-  std::string trace, config, report, dump_dir, vcd;
+  std::string trace, config, report, dump_dir, vcd, csv;
   std::vector<std::string> sets;
   bool line_rate = false;
   uint16_t port = 4420;
@@ -59,6 +59,13 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   const auto cnt = [&](const char* k) { auto it = r.counters.find(k); return it == r.counters.end() ? 0.0 : double(it->second); };
   s["offered_gbps"] = span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0.0;
   s["achieved_gbps"] = end_s > 0 ? (cnt("placement_bytes_placed") + cnt("placement_bytes_kept")) * 8 / end_s / 1e9 : 0.0;
+  s["latency_frames"] = r.latency_count;
+  s["latency_ns_p50"] = r.latency_p50;
+  s["latency_ns_p99"] = r.latency_p99;
+  s["latency_ns_p999"] = r.latency_p999;
+  s["latency_ns_max"] = r.latency_max;
+  s["pcie_up_busy_fraction"] = r.pcie_up_util;
+  s["pcie_down_busy_fraction"] = r.pcie_down_util;
   s["simulated_ps"] = r.sim_ps;
   s["cycles"] = r.cycles;
   s["active_cycles"] = r.active_cycles;
@@ -76,6 +83,11 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
                      {"p50", f.p50}, {"p99", f.p99}, {"blocked_cycles", f.blocked_cycles},
                      {"drops", f.drops}});
   j["fifos"] = fifos;
+  nlohmann::ordered_json blocks = nlohmann::ordered_json::array();
+  for (const auto& b : r.blocks)
+    blocks.push_back({{"name", b.name}, {"busy_cycles", b.busy}, {"stalled_cycles", b.stalled},
+                      {"busy_fraction", r.active_cycles ? double(b.busy) / double(r.active_cycles) : 0.0}});
+  j["blocks"] = blocks;
   nlohmann::ordered_json cmds = nlohmann::ordered_json::array();
   for (const auto& c : r.commands)
     cmds.push_back({{"flow", c.flow}, {"cid", c.cid}, {"order", c.order}, {"length", c.length},
@@ -128,6 +140,22 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
     << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
+  o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
+    << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
+    << " ns, max " << r.latency_max << " ns\n";
+  o << "  PCIe       up " << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_up_payload_bytes")) * 8 / end_s / 1e9 : 0)
+    << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "
+    << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_down_payload_bytes")) * 8 / end_s / 1e9 : 0)
+    << " (busy " << fmt("%.1f%%", 100 * r.pcie_down_util) << ")\n";
+  o << "  block              busy-cycles   busy%   stalled\n";
+  for (const auto& b : r.blocks) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-18s %11llu %6.1f%% %9llu\n", b.name.c_str(),
+                  (unsigned long long)b.busy,
+                  r.active_cycles ? 100.0 * double(b.busy) / double(r.active_cycles) : 0.0,
+                  (unsigned long long)b.stalled);
+    o << line;
+  }
   o << "  FIFO               capacity  high-water  p99   cycles-full  blocked  drops\n";
   for (const auto& f : r.fifos) {
     char line[160];
@@ -146,6 +174,23 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   else
     o << "  verdict    MISMATCH in " << v.mismatches.size() << " of " << v.checked
       << " reads; first: " << v.mismatches.front() << "\n";
+}
+
+// One row per figure (section, name, metric, value): the same numbers as the JSON report, for
+// spreadsheets and plotting tools.
+bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
+  std::ofstream out(path);
+  out << "section,name,metric,value\n";
+  for (const char* sec : {"summary", "counters"})
+    for (auto it = rep[sec].begin(); it != rep[sec].end(); ++it)
+      out << sec << ",," << it.key() << "," << it.value().dump() << "\n";
+  for (const char* sec : {"fifos", "blocks"})
+    for (const auto& row : rep[sec])
+      for (auto it = row.begin(); it != row.end(); ++it)
+        if (it.key() != "name" && it.key() != "unit")
+          out << sec << "," << row["name"].get<std::string>() << "," << it.key() << ","
+              << it.value().dump() << "\n";
+  return bool(out);
 }
 
 void dump_buffers(const std::string& dir, const nic::tb::ReplayResult& r) {
@@ -188,11 +233,19 @@ void run() {
   const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
   const nic::tb::Verdict v = nic::tb::verify(ref, r);
   print_summary(cfg, r, v);
-  if (!g_args.report.empty()) {
-    std::ofstream out(g_args.report);
-    out << report_json(cfg, r, v).dump(2) << "\n";
-    if (!out) {
-      std::cerr << "nicsim replay: cannot write " << g_args.report << "\n";
+  if (!g_args.report.empty() || !g_args.csv.empty()) {
+    const nlohmann::ordered_json rep = report_json(cfg, r, v);
+    if (!g_args.report.empty()) {
+      std::ofstream out(g_args.report);
+      out << rep.dump(2) << "\n";
+      if (!out) {
+        std::cerr << "nicsim replay: cannot write " << g_args.report << "\n";
+        g_status = 1;
+        return;
+      }
+    }
+    if (!g_args.csv.empty() && !write_csv(g_args.csv, rep)) {
+      std::cerr << "nicsim replay: cannot write " << g_args.csv << "\n";
       g_status = 1;
       return;
     }
@@ -214,6 +267,7 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--set", g_args.sets, "override a config key: --set mac.rx_fifo_bytes=32768");
   sub->add_option("--report", g_args.report, "write the JSON report here");
   sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
+  sub->add_option("--csv", g_args.csv, "write the summary, counters, FIFO and block tables as CSV");
   sub->add_option("--vcd", g_args.vcd, "write a VCD waveform (clock activity, MAC FIFO, channels)");
   sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
   sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();

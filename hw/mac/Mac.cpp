@@ -97,8 +97,10 @@ void Mac::tick() {
         ++stats_.frames_out;
       }
       out_.push(std::move(b));
+      ++stats_.beats_out;
     } else {
       out_.note_blocked();
+      ++stats_.blocked_cycles;
     }
   }
   if (!fifo_.empty()) clk_.request_next();

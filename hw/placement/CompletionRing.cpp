@@ -13,13 +13,13 @@ bool CompletionRing::configure(uint64_t base, uint32_t entries) {
   return ok;
 }
 
-void CompletionRing::post(abi::Cqe cqe) {
+void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed) {
   if (!can_post()) throw std::logic_error("CompletionRing::post on a full ring");
   const uint32_t slot = posted_ % entries_;
   cqe.owner = (posted_ / entries_) % 2 == 0 ? 1 : 0;
   uint8_t bytes[abi::kCqeSize];
   cqe.encode(bytes);
-  dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize);
+  dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize, std::move(landed));
   ++posted_;
   ++total_;
 }

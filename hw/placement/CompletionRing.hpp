@@ -28,8 +28,9 @@ class CompletionRing {
   void set_consumer(uint32_t consumed) { consumed_ = consumed; }
 
   bool can_post() const { return entries_ && posted_ - consumed_ < entries_; }
-  // Sets the owner bit and queues the entry's write; requires can_post().
-  void post(abi::Cqe cqe);
+  // Sets the owner bit and queues the entry's write; requires can_post(). `landed` runs when
+  // the entry has reached host memory.
+  void post(abi::Cqe cqe, DmaEngine::Done landed = {});
 
   uint64_t base() const { return base_; }
   uint32_t entries() const { return entries_; }

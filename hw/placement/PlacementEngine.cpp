@@ -89,7 +89,10 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   c.l4_off = p.perr == net::ParseError::None ? uint16_t(p.pf.payload_offset) : 0;
   c.kept_len = kept;
   c.seq = p.pf.seq;
-  cq_.post(c);
+  // Latency: first bit on the wire to the completion entry in host memory.
+  cq_.post(c, [this, start = p.wire_start_ps](ByteView, bool) {
+    latency_ns_.add((sc_core::sc_time_stamp().value() - start) / 1000);
+  });
 
   p.placed_bytes = plan_.placed;
   ++stats_.frames;

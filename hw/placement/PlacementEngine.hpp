@@ -32,6 +32,7 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/StreamChannel.hpp"
+#include "hw/common/latency_histogram.hpp"
 #include "hw/common/packet.hpp"
 #include "hw/nic/flow_context.hpp"
 #include "hw/nic/nic_abi.hpp"
@@ -71,6 +72,8 @@ class PlacementEngine : public sc_core::sc_module {
   // done only when this is 0.
   uint32_t writes_in_flight(int32_t slot, uint16_t cid) const;
   const PlacementStats& stats() const { return stats_; }
+  // Per frame: first bit on the wire to its completion entry landing in host memory, in ns.
+  const LatencyHistogram& latency_ns() const { return latency_ns_; }
 
  private:
   struct Run {
@@ -116,6 +119,7 @@ class PlacementEngine : public sc_core::sc_module {
   // in steady state; the callbacks hold pointers to the counters, which never move.
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
+  LatencyHistogram latency_ns_;
 };
 
 }  // namespace nic::hw

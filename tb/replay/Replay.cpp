@@ -117,6 +117,29 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.fifos.push_back(channel_report("parser_to_crc", top.nic.parser_to_crc));
   r.fifos.push_back(channel_report("crc_to_placement", top.nic.crc_to_placement));
 
+  const hw::LatencyHistogram& lat = top.nic.placement.latency_ns();
+  r.latency_count = lat.count();
+  r.latency_p50 = lat.percentile(0.5);
+  r.latency_p99 = lat.percentile(0.99);
+  r.latency_p999 = lat.percentile(0.999);
+  r.latency_max = lat.max();
+  const auto stage = [&](const char* n, const hw::PipelineStage& s) {
+    r.blocks.push_back({n, s.stats().busy_cycles, s.stats().stall_cycles});
+  };
+  r.blocks.push_back({"mac", ms.beats_out, ms.blocked_cycles});
+  stage("header_parser", top.nic.header_parser);
+  stage("flow_lookup", top.nic.flow_lookup);
+  stage("pdu_parser", top.nic.pdu_parser);
+  stage("crc", top.nic.crc);
+  const hw::PlacementStats& pls = top.nic.placement.stats();
+  r.blocks.push_back({"placement", pls.beats, pls.stall_dma + pls.stall_cq_full});
+  const hw::DmaStats& ds = top.nic.dma.stats();
+  r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs, ds.stall_outstanding + ds.stall_end_req});
+  if (r.sim_ps) {
+    r.pcie_up_util = double(top.link.stats().up.busy.value()) / double(r.sim_ps);
+    r.pcie_down_util = double(top.link.stats().down.busy.value()) / double(r.sim_ps);
+  }
+
   const host::DriverCounters& d = r.driver;
   auto& c = r.counters;
   c["rx_nvmeotcp_sk_add"] = d.sk_add;

@@ -34,12 +34,23 @@ struct FifoReport {
   uint64_t drops = 0;
 };
 
+// A block's activity for the report: busy = cycles it did work, stalled = cycles it had work
+// but could not proceed (output full, DMA or completion ring back-pressure).
+struct BlockReport {
+  std::string name;
+  uint64_t busy = 0, stalled = 0;
+};
+
 struct ReplayResult {
   std::vector<host::CommandRecord> commands;
   host::DriverCounters driver;
   host::NvmeRxStats sw;
   std::map<std::string, uint64_t> counters;  // flat counters for the JSON report
   std::vector<FifoReport> fifos;
+  std::vector<BlockReport> blocks;
+  // Frame latency, first bit on the wire to its completion entry in host memory (ns).
+  uint64_t latency_count = 0, latency_p50 = 0, latency_p99 = 0, latency_p999 = 0, latency_max = 0;
+  double pcie_up_util = 0, pcie_down_util = 0;  // busy time / simulated time
   uint64_t sim_ps = 0;          // simulated time at the end
   uint64_t cycles = 0;          // clock cycles spanned
   uint64_t active_cycles = 0;   // cycles the clock actually ticked
