@@ -253,6 +253,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
 void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
   k.active[c.cid] = c.id;
   if (k.nvme) k.nvme->add_command(c.cid, c.length, c.id);
+  if (k.off == Conn::Off::On) try_setup(c);
 }
 
 // Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
@@ -260,7 +261,9 @@ void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
 void NvmeTcpDriver::try_setup(Cmd& c) {
   if (!c.want_ddp || c.ddp || c.rx_done) return;
   Conn& k = *c.conn;
-  if (k.registered.count(c.cid)) return;
+  // Only the read the parse is now waiting for under this CID: the NIC then knows that every
+  // byte of it lies beyond the parse position sent along (an older read's are before).
+  if (k.registered.count(c.cid) || !k.nvme || cmd_of(k.active, c.cid) != &c) return;
   c.want_ddp = false;
   k.registered[c.cid] = c.id;
   post_setup(c);
@@ -282,6 +285,7 @@ void NvmeTcpDriver::post_setup(Cmd& c) {
   m.sg_count = uint32_t(c.buf.sgl.size());
   m.sgl_addr = sgl_addr;
   m.io_len = c.length;
+  m.seq = c.conn->nvme->next_seq();
   c.ddp = true;
   post(m, Pending::Setup, c.conn, c.id);
 }

@@ -240,7 +240,7 @@ CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
-  return setup_status(flows_[size_t(f->slot)].ddp.setup(c.cid, p.sgl, c.io_len));
+  return setup_status(flows_[size_t(f->slot)].ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {

@@ -40,7 +40,9 @@ struct Cmd {
   uint8_t pda = 0;        // SkAdd: host PDA (C2H alignment)
   uint16_t cid = 0;       // DdpSetup/Teardown
   uint32_t flow = 0;      // driver's flow handle, echoed in completions
-  uint32_t seq = 0;       // SkAdd: TCP sequence of the next PDU start; Resync: confirmed seq
+  // SkAdd: TCP sequence of the next PDU start; Resync: the confirmed header's sequence;
+  // DdpSetup: the driver's parse position, from which the read's bytes can arrive.
+  uint32_t seq = 0;
   uint32_t queue_size = 0;  // SkAdd: CIDs 0..queue_size-1 may be registered
   uint32_t sg_count = 0;  // DdpSetup: entries at sgl_addr (16 bytes each: addr u64, len u32, 0)
   uint64_t sgl_addr = 0;

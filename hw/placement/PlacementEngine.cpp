@@ -113,7 +113,8 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
   for (const Segment& s : p.plan.segs) {
     if (s.region != Region::Data || s.type != nvme::PduType::C2HData || s.len == 0) continue;
     DdpContext* d = fc.ddp.lookup(s.cid);
-    if (!d || d->closed) {
+    // Closed, or bytes from before the registration: they belong to an older read.
+    if (!d || d->closed || int32_t(p.pf.seq + s.off - d->valid_from) < 0) {
       ++out.unregistered;
       continue;
     }
@@ -137,17 +138,12 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
 }
 
 void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
-  const auto close = [&](uint16_t cid) {
-    if (DdpContext* d = fc.ddp.lookup(cid)) {
-      stats_.closed_by_completion += !d->closed;
-      d->closed = true;
-    }
-  };
   for (const PduInfo& h : p.plan.headers)
-    if (h.err == nvme::PduError::None && h.ch.type == nvme::PduType::CapsuleResp) close(h.cid);
+    if (h.err == nvme::PduError::None && h.ch.type == nvme::PduType::CapsuleResp)
+      stats_.closed_by_completion += fc.ddp.note_completion(h.cid, h.seq);
   for (const Segment& s : p.plan.segs)
     if (s.completes_pdu && s.type == nvme::PduType::C2HData && (s.flags & nvme::pduflag::SUCCESS))
-      close(s.cid);
+      stats_.closed_by_completion += fc.ddp.note_completion(s.cid, s.pdu_seq);
 }
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {

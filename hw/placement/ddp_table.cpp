@@ -24,12 +24,20 @@ const char* to_string(DdpError e) {
 
 void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
   slots_.resize(queue_size);
-  for (DdpContext& c : slots_) c.state = DdpState::Free;
+  for (DdpContext& c : slots_) {
+    c.state = DdpState::Free;
+    c.completion_seen = false;
+  }
   max_sg_entries_ = max_sg_entries;
   registered_ = 0;
 }
 
-DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len) {
+namespace {
+bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+}  // namespace
+
+DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len,
+                               uint32_t valid_from) {
   if (cid >= slots_.size()) return {DdpError::CidOutOfRange, SglError::None};
   DdpContext& c = slots_[cid];
   if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
@@ -39,10 +47,21 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   if (SglError e = c.sgl.validate(max_sg_entries_, io_len); e != SglError::None)
     return {DdpError::BadSgl, e};
   c.io_len = io_len;
-  c.closed = false;
+  c.valid_from = valid_from;
+  c.closed = c.completion_seen && !seq_before(c.completion_seq, valid_from);
   c.state = DdpState::Registered;
   ++registered_;
   return {};
+}
+
+bool DdpTable::note_completion(uint16_t cid, uint32_t seq) {
+  if (cid >= slots_.size()) return false;
+  DdpContext& c = slots_[cid];
+  c.completion_seen = true;
+  c.completion_seq = seq;
+  if (c.state != DdpState::Registered || c.closed || seq_before(seq, c.valid_from)) return false;
+  c.closed = true;
+  return true;
 }
 
 DdpError DdpTable::teardown(uint16_t cid) {

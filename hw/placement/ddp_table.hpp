@@ -24,6 +24,13 @@ struct DdpContext {
   // more is placed into this buffer, even before the driver's teardown arrives, so data of a
   // later read that reuses the CID cannot land in it.
   bool closed = false;
+  // TCP sequence from which this registration's read can have bytes on the wire (the driver's
+  // parse position when it registered): earlier bytes of the CID belong to an older read.
+  uint32_t valid_from = 0;
+  // The last completion of this CID the NIC saw in order, whatever was registered then. A
+  // registration that arrives after its read already completed is created closed.
+  bool completion_seen = false;
+  uint32_t completion_seq = 0;
   uint32_t io_len = 0;
   Sgl sgl;
 };
@@ -49,10 +56,15 @@ class DdpTable {
 
   // Registers the buffer for `cid`; the SGL must describe exactly `io_len` bytes. On any
   // error the slot's state is unchanged (a busy slot keeps its buffer, a free one stays Free).
-  DdpSetupResult setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len);
-  DdpSetupResult setup(uint16_t cid, const std::vector<SgEntry>& e, uint32_t io_len) {
-    return setup(cid, e.data(), e.size(), io_len);
+  DdpSetupResult setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len,
+                       uint32_t valid_from = 0);
+  DdpSetupResult setup(uint16_t cid, const std::vector<SgEntry>& e, uint32_t io_len,
+                       uint32_t valid_from = 0) {
+    return setup(cid, e.data(), e.size(), io_len, valid_from);
   }
+  // A completion of `cid` (CapsuleResp, or SUCCESS on the last data PDU) starting at TCP
+  // sequence `seq` passed in order: closes a registration it belongs to. True if it closed one.
+  bool note_completion(uint16_t cid, uint32_t seq);
   // Stops placement for `cid` at once (Registered -> TeardownPending). The caller reports
   // teardown_done once its in-flight DMA has drained, then calls finish_teardown.
   DdpError teardown(uint16_t cid);
