@@ -230,6 +230,7 @@ void run() {
   opt.nvme_port = g_args.port;
   opt.keep_data = !g_args.dump_dir.empty();
   opt.vcd = g_args.vcd;
+  opt.progress = isatty(2);  // quiet when stderr is not a terminal
   const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
   const nic::tb::Verdict v = nic::tb::verify(ref, r);
   print_summary(cfg, r, v);

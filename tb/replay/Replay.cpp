@@ -81,7 +81,25 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     top.nic.trace(tf);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  sc_start();
+  if (!opt.progress) {
+    sc_start();
+  } else {
+    // Run in slices of simulated time and redraw one status line at most twice a second.
+    auto last = t0;
+    sc_start(SC_ZERO_TIME);  // elaboration and initialisation: activity is known after it
+    while (sc_pending_activity()) {
+      sc_start(std::max(sc_time(50, SC_US), sc_time_to_pending_activity()), SC_EXIT_ON_STARVATION);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(500)) continue;
+      last = now;
+      const double wall = std::chrono::duration<double>(now - t0).count();
+      const uint64_t pkts = top.feeder.stats().records;
+      std::fprintf(stderr, "\r  %llu packets, %.1f us simulated, %.2f s wall, %.0f packets/s   ",
+                   (unsigned long long)pkts, sc_time_stamp().to_seconds() * 1e6, wall,
+                   wall > 0 ? double(pkts) / wall : 0.0);
+    }
+    std::fprintf(stderr, "\r%*s\r", 80, "");
+  }
   const auto t1 = std::chrono::steady_clock::now();
   if (tf) sc_close_vcd_trace_file(tf);
   top.nic.finish_stats();

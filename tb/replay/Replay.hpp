@@ -20,6 +20,7 @@ struct ReplayOptions {
   uint16_t nvme_port = 4420;
   bool keep_data = false;  // keep every buffer's bytes in the result (--dump-buffers)
   std::string vcd;         // waveform file, empty for none
+  bool progress = false;   // a progress line on stderr (for terminals)
 };
 
 // A FIFO's statistics for the report.
