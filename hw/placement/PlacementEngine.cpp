@@ -91,7 +91,8 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   c.seq = p.pf.seq;
   // Latency: first bit on the wire to the completion entry in host memory.
   cq_.post(c, [this, start = p.wire_start_ps](ByteView, bool) {
-    latency_ns_.add((sc_core::sc_time_stamp().value() - start) / 1000);
+    last_completion_ps_ = sc_core::sc_time_stamp().value();
+    latency_ns_.add((last_completion_ps_ - start) / 1000);
   });
 
   p.placed_bytes = plan_.placed;

@@ -74,6 +74,7 @@ class PlacementEngine : public sc_core::sc_module {
   const PlacementStats& stats() const { return stats_; }
   // Per frame: first bit on the wire to its completion entry landing in host memory, in ns.
   const LatencyHistogram& latency_ns() const { return latency_ns_; }
+  uint64_t last_completion_ps() const { return last_completion_ps_; }  // of any frame
 
  private:
   struct Run {
@@ -120,6 +121,7 @@ class PlacementEngine : public sc_core::sc_module {
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;
+  uint64_t last_completion_ps_ = 0;
 };
 
 }  // namespace nic::hw

@@ -118,6 +118,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.c2h_bytes = ms.bytes_in;
   r.wire_first_ps = ms.first_start_ps;
   r.wire_last_ps = ms.last_end_ps;
+  r.last_completion_ps = top.nic.placement.last_completion_ps();
 
   FifoReport mac;
   mac.name = "mac_rx_fifo";

@@ -58,6 +58,7 @@ struct ReplayResult {
   double clock_mhz = 0;
   uint64_t c2h_frames = 0, c2h_bytes = 0;  // frames offered to the MAC
   uint64_t wire_first_ps = 0, wire_last_ps = 0;
+  uint64_t last_completion_ps = 0;  // the last frame's completion entry landed
   uint64_t rx_frames_delivered = 0;
   double wall_seconds = 0;
 };
