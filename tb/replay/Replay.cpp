@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 
 #include "hw/nic/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
@@ -53,6 +54,39 @@ struct ReplayTop : sc_module {
   }
 };
 
+// A GTKWave save file that opens the waveform grouped by block in pipeline order.
+void write_gtkw(const std::string& base) {
+  struct Sig {
+    const char* name;
+    int bits;
+  };
+  struct Group {
+    const char* title;
+    std::vector<Sig> sigs;
+  };
+  const std::vector<Group> groups = {
+      {"clock", {{"clk.active_cycles", 64}}},
+      {"MAC", {{"mac.fifo_bytes", 32}, {"mac.frames_in", 64}, {"mac.drops", 64}}},
+      {"MAC -> L2-L4", {{"mac_to_l3_valid", 32}, {"mac_to_l3_level", 32}}},
+      {"L2-L4 -> flow", {{"l3_to_flow_valid", 32}, {"l3_to_flow_level", 32}}},
+      {"flow -> parser", {{"flow_to_parser_valid", 32}, {"flow_to_parser_level", 32}}},
+      {"PDU parser",
+       {{"pdu_parser.flow", 32}, {"pdu_parser.tracker_state", 8}, {"pdu_parser.resync_requests", 64}}},
+      {"parser -> CRC", {{"parser_to_crc_valid", 32}, {"parser_to_crc_level", 32}}},
+      {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_level", 32}}},
+  };
+  std::ofstream g(base + ".gtkw");
+  const auto slash = base.find_last_of('/');
+  g << "[dumpfile] \"" << (slash == std::string::npos ? base : base.substr(slash + 1)) << ".vcd\"\n";
+  g << "[sst_expanded] 1\n[signals_width] 260\n";
+  for (const Group& gr : groups) {
+    g << "@800200\n-" << gr.title << "\n@24\n";  // group start; values in decimal
+    for (const Sig& s : gr.sigs)
+      g << "SystemC.top.nic." << s.name << "[" << s.bits - 1 << ":0]\n";
+    g << "@1000200\n-" << gr.title << "\n";
+  }
+}
+
 template <class T>
 FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
   FifoReport r;
@@ -101,7 +135,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     std::fprintf(stderr, "\r%*s\r", 80, "");
   }
   const auto t1 = std::chrono::steady_clock::now();
-  if (tf) sc_close_vcd_trace_file(tf);
+  if (tf) {
+    sc_close_vcd_trace_file(tf);
+    std::string base = opt.vcd;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+    write_gtkw(base);
+  }
   top.nic.finish_stats();
 
   ReplayResult r;

@@ -13,3 +13,11 @@ awk '/^#[0-9]+/{t=substr($0,2)+0; if (t<last) {print "time goes back at " t; exi
 vcd2fst "$work/w.vcd" "$work/w.fst" >/dev/null
 [ -s "$work/w.fst" ] || { echo "vcd2fst wrote nothing"; exit 1; }
 echo "VCD ok: $(grep -c '^\$var' "$work/w.vcd") signals, FST $(stat -c %s "$work/w.fst") bytes"
+# The save file opens the same waveform grouped by block: every signal it names exists.
+gtkw="${work}/w.gtkw"
+[ -s "$gtkw" ] || { echo "no .gtkw save file next to the VCD"; exit 1; }
+while read -r sig; do
+  leaf=${sig##*.}; leaf=${leaf%%\[*}
+  grep -q " $leaf " "$work/w.vcd" || { echo ".gtkw names $sig, absent from the VCD"; exit 1; }
+done < <(grep '^SystemC\.' "$gtkw")
+echo "gtkw ok: $(grep -c '^SystemC\.' "$gtkw") signals in $(grep -c '^@800200' "$gtkw") groups"
