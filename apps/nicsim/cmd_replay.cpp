@@ -82,7 +82,8 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
     fifos.push_back({{"name", f.name}, {"unit", f.unit}, {"capacity", f.capacity},
                      {"high_watermark", f.high_watermark}, {"cycles_full", f.cycles_full},
                      {"p50", f.p50}, {"p99", f.p99}, {"blocked_cycles", f.blocked_cycles},
-                     {"drops", f.drops}});
+                     {"drops", f.drops}, {"histogram_bucket", f.bucket},
+                     {"histogram", f.histogram}});
   j["fifos"] = fifos;
   nlohmann::ordered_json blocks = nlohmann::ordered_json::array();
   for (const auto& b : r.blocks)
@@ -189,7 +190,7 @@ bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
   for (const char* sec : {"fifos", "blocks"})
     for (const auto& row : rep[sec])
       for (auto it = row.begin(); it != row.end(); ++it)
-        if (it.key() != "name" && it.key() != "unit")
+        if (it.key() != "name" && it.key() != "unit" && !it.value().is_structured())
           out << sec << "," << row["name"].get<std::string>() << "," << it.key() << ","
               << it.value().dump() << "\n";
   return bool(out);

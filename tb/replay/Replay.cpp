@@ -87,16 +87,29 @@ void write_gtkw(const std::string& base) {
   }
 }
 
-template <class T>
-FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
+FifoReport fifo_report(const char* name, const char* unit, const hw::Occupancy& o,
+                       uint32_t bucket) {
   FifoReport r;
   r.name = name;
-  r.unit = "beats";
-  r.capacity = c.depth();
-  r.high_watermark = c.stats().high_watermark();
-  r.cycles_full = c.stats().cycles_full();
-  r.p50 = c.stats().percentile(0.5);
-  r.p99 = c.stats().percentile(0.99);
+  r.unit = unit;
+  r.capacity = o.capacity();
+  r.high_watermark = o.high_watermark();
+  r.cycles_full = o.cycles_full();
+  r.p50 = o.percentile(0.5);
+  r.p99 = o.percentile(0.99);
+  r.bucket = bucket;
+  const auto& h = o.hist();
+  for (size_t lo = 0; lo < h.size(); lo += bucket) {
+    uint64_t n = 0;
+    for (size_t i = lo; i < std::min(h.size(), lo + bucket); ++i) n += h[i];
+    if (n) r.histogram.push_back({uint32_t(lo), n});
+  }
+  return r;
+}
+
+template <class T>
+FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
+  FifoReport r = fifo_report(name, "beats", c.stats(), 1);
   r.blocked_cycles = c.blocked_cycles();
   return r;
 }
@@ -159,15 +172,11 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.wire_last_ps = ms.last_end_ps;
   r.last_completion_ps = top.nic.placement.last_completion_ps();
 
-  FifoReport mac;
-  mac.name = "mac_rx_fifo";
-  mac.unit = "bytes";
-  mac.capacity = opt.cfg.mac.rx_fifo_bytes;
-  mac.high_watermark = top.nic.mac.fifo_occupancy().high_watermark();
-  mac.cycles_full = top.nic.mac.fifo_occupancy().cycles_full();
-  mac.p50 = top.nic.mac.fifo_occupancy().percentile(0.5);
-  mac.p99 = top.nic.mac.fifo_occupancy().percentile(0.99);
+  // MAC FIFO levels in bytes, bucketed by one beat.
+  FifoReport mac = fifo_report("mac_rx_fifo", "bytes", top.nic.mac.fifo_occupancy(),
+                               opt.cfg.core.datapath_bytes);
   mac.drops = ms.drop_fifo_full;
+  mac.blocked_cycles = ms.blocked_cycles;
   r.fifos.push_back(mac);
   r.fifos.push_back(channel_report("mac_to_l3", top.nic.mac_to_l3));
   r.fifos.push_back(channel_report("l3_to_flow", top.nic.l3_to_flow));

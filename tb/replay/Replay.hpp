@@ -33,6 +33,10 @@ struct FifoReport {
   uint32_t p50 = 0, p99 = 0;
   uint64_t blocked_cycles = 0;  // producer had an item and found it full
   uint64_t drops = 0;
+  // Occupancy histogram: (lowest level of the bucket, cycles spent in it), non-empty buckets
+  // only; buckets of `bucket` levels.
+  uint32_t bucket = 1;
+  std::vector<std::pair<uint32_t, uint64_t>> histogram;
 };
 
 // A block's activity for the report: busy = cycles it did work, stalled = cycles it had work
