@@ -1,0 +1,277 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "tb/sweep/sweep.hpp"
+
+using namespace nic::sweep;
+namespace fs = std::filesystem;
+
+namespace {
+
+Kind fake_kind(const std::string& key) {
+  static const std::map<std::string, Kind> kinds{{"mac.rx_fifo_bytes", Kind::integer},
+                                                 {"core.clock_mhz", Kind::real},
+                                                 {"placement.single_run_per_packet", Kind::boolean},
+                                                 {"driver.allocator", Kind::text}};
+  const auto it = kinds.find(key);
+  if (it == kinds.end()) throw std::invalid_argument("unknown config key '" + key + "'");
+  return it->second;
+}
+
+// A report shaped like `nicsim replay --report` writes.
+nlohmann::json sample_report(uint64_t drops, bool ok) {
+  return {{"summary", {{"offered_gbps", 98.5}, {"achieved_gbps", 72.25}, {"cycles", 7437},
+                       {"wall_seconds", 0.04}, {"latency_ns_p50", 1823}, {"latency_ns_p99", 1895}}},
+          {"counters", {{"drop_mac_fifo_full", drops}, {"drop_rx_ring_full", 0}, {"placed_fraction", 0.5},
+                        {"crc_verified_fraction", 1.0}}},
+          {"fifos", {{{"name", "mac_rx_fifo"}, {"unit", "bytes"}, {"high_watermark", 9190}, {"drops", drops}},
+                     {{"name", "mac_to_l3"}, {"unit", "beats"}, {"high_watermark", 2}, {"drops", 0}}}},
+          {"verdict", {{"ok", ok}, {"mismatches", nlohmann::json::array()}}}};
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("nicsim_test_sweep_" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("sweep: sizes, lists and ranges expand to canonical values", "[sweep]") {
+  CHECK(parse_size("16K") == 16384);
+  CHECK(parse_size("2m") == 2u << 20);
+  CHECK(parse_size("1G") == 1u << 30);
+  CHECK(parse_size("1500") == 1500);
+  CHECK_THROWS_AS(parse_size("16KB"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_size("-1"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_size("99999999999999999999"), std::invalid_argument);
+
+  CHECK(parse_axis("mac.rx_fifo_bytes=16K,32K,65536", fake_kind).values ==
+        std::vector<std::string>{"16384", "32768", "65536"});
+  CHECK(parse_axis("mac.rx_fifo_bytes=16K:64K:16K", fake_kind).values ==
+        std::vector<std::string>{"16384", "32768", "49152", "65536"});
+  // hi is included only when the step lands on it.
+  CHECK(parse_axis("mac.rx_fifo_bytes=10:25:10", fake_kind).values == std::vector<std::string>{"10", "20"});
+  CHECK(parse_axis("core.clock_mhz=200:400:50", fake_kind).values ==
+        std::vector<std::string>{"200", "250", "300", "350", "400"});
+  CHECK(parse_axis("core.clock_mhz=0.1:0.5:0.1", fake_kind).values ==
+        std::vector<std::string>{"0.1", "0.2", "0.3", "0.4", "0.5"});
+  CHECK(parse_axis("core.clock_mhz=312.50,250.0", fake_kind).values == std::vector<std::string>{"312.5", "250"});
+  CHECK(parse_axis("placement.single_run_per_packet=true,false", fake_kind).values ==
+        std::vector<std::string>{"true", "false"});
+  CHECK(parse_axis("driver.allocator=pages,fragments", fake_kind).values ==
+        std::vector<std::string>{"pages", "fragments"});
+
+  CHECK_THROWS_WITH(parse_axis("no.such=1", fake_kind), Catch::Contains("no.such"));
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=1.5K", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=64K:16K:1K", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=1:2:0", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=0:1G:1", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=16K,16384", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("placement.single_run_per_packet=yes", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("core.clock_mhz=1:2", fake_kind), std::invalid_argument);
+}
+
+TEST_CASE("sweep: the grid is a cartesian product, traces outermost", "[sweep]") {
+  const std::vector<Axis> axes{{"a", {"1", "2"}}, {"b", {"x", "y", "z"}}};
+  const auto pts = expand(axes, {"t1.pcap", "t2.pcap"});
+  REQUIRE(pts.size() == 12);
+  CHECK(pts[0].id == "p0000");
+  CHECK(pts[11].id == "p0011");
+  CHECK(pts[0].trace == "t1.pcap");
+  CHECK(pts[6].trace == "t2.pcap");
+  CHECK(pts[1].set == std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "y"}});
+  CHECK(pts[3].set == std::vector<std::pair<std::string, std::string>>{{"a", "2"}, {"b", "x"}});
+  CHECK(expand({}, {"t.pcap"}).size() == 1);
+  CHECK(point_id(12345, 20000) == "p12345");
+  CHECK(point_id(7, 20000) == "p00007");
+}
+
+TEST_CASE("sweep: metrics by dotted path, columns and statuses from a report file", "[sweep]") {
+  const auto rep = sample_report(47, false);
+  CHECK(lookup(rep, "summary.achieved_gbps")->get<double>() == 72.25);
+  CHECK(lookup(rep, "fifos[name=mac_rx_fifo].high_watermark")->get<int>() == 9190);
+  CHECK(lookup(rep, "fifos[1].high_watermark")->get<int>() == 2);
+  CHECK_FALSE(lookup(rep, "fifos[name=nope].drops"));
+  CHECK_FALSE(lookup(rep, "fifos[9].drops"));
+  CHECK_FALSE(lookup(rep, "summary.latency_ns_p999"));
+  CHECK_FALSE(lookup(rep, "summary.cycles.deeper"));
+  CHECK_THROWS_AS(check_path("fifos[name=x"), std::invalid_argument);
+  CHECK_THROWS_AS(check_path("a..b"), std::invalid_argument);
+  CHECK_THROWS_AS(check_path("fifos[x]"), std::invalid_argument);
+  CHECK(column_name("fifos[name=mac_rx_fifo].drops") == "fifo.mac_rx_fifo.drops");
+  CHECK(column_name("blocks[0].busy_fraction") == "blocks[0].busy_fraction");
+  CHECK(column_name("summary.cycles") == "summary.cycles");
+
+  TempDir tmp;
+  std::ofstream(tmp.path / "p0000.json") << rep.dump(2);
+  std::ofstream(tmp.path / "p0001.json") << sample_report(0, true).dump(2);
+  std::ofstream(tmp.path / "torn.json") << "{\"summary\": {";
+  Plan plan;
+  plan.grid = {"mac.rx_fifo_bytes"};
+  plan.metrics = {"summary.latency_ns_max", "fifos[name=mac_rx_fifo].drops"};
+  plan.points = expand({{"mac.rx_fifo_bytes", {"9216", "65536", "131072", "262144"}}}, {"t.pcap"});
+  const std::vector<std::optional<Outcome>> outcomes{
+      load_outcome((tmp.path / "p0000.json").string(), 1), load_outcome((tmp.path / "p0001.json").string(), 0),
+      load_outcome((tmp.path / "torn.json").string(), 0), std::nullopt};
+  CHECK(status_of(*outcomes[0]) == "mismatch");
+  CHECK(status_of(*outcomes[1]) == "ok");
+  CHECK(status_of(*outcomes[2]) == "error");
+  CHECK(status_of(load_outcome((tmp.path / "missing.json").string())) == "error");
+  CHECK(status_of(load_outcome((tmp.path / "p0001.json").string(), 2)) == "error");
+  CHECK(status_of(load_outcome((tmp.path / "p0001.json").string())) == "ok");
+
+  const Table t = results_table(plan, outcomes);
+  REQUIRE(t.rows.size() == 3);  // the point that never ran has no row
+  const std::vector<std::string> head{"point", "trace", "mac.rx_fifo_bytes", "summary.offered_gbps",
+                                      "summary.achieved_gbps", "counters.drop_mac_fifo_full"};
+  CHECK(std::vector<std::string>(t.columns.begin(), t.columns.begin() + 6) == head);
+  CHECK(t.column("fifo.mac_rx_fifo.high_watermark") > t.column("summary.latency_ns_p999"));
+  CHECK(t.column("fifo.mac_to_l3.drops") > 0);
+  CHECK(t.column("summary.wall_seconds") < t.column("summary.latency_ns_max"));
+  CHECK(t.columns.back() == "status");
+  // An extra metric that is already a standard column is not repeated.
+  CHECK(std::count(t.columns.begin(), t.columns.end(), "fifo.mac_rx_fifo.drops") == 1);
+  const auto cell = [&](size_t row, const char* col) { return t.rows[row][size_t(t.column(col))]; };
+  CHECK(cell(0, "mac.rx_fifo_bytes") == "9216");
+  CHECK(cell(0, "counters.drop_mac_fifo_full") == "47");
+  CHECK(cell(0, "summary.achieved_gbps") == "72.25");
+  CHECK(cell(0, "summary.latency_ns_p999").empty());
+  CHECK(cell(0, "status") == "mismatch");
+  CHECK(cell(1, "status") == "ok");
+  CHECK(cell(2, "status") == "error");
+  CHECK(cell(2, "summary.cycles").empty());
+}
+
+TEST_CASE("sweep: CSV round trip and merge by column name", "[sweep]") {
+  Table a{{"point", "trace", "k", "m", "status"}, {{"p0", "a,b.pcap", "1", "say \"hi\"", "ok"}, {"p1", "c.pcap", "2", "", "error"}}};
+  std::stringstream s;
+  write_csv(s, a);
+  CHECK(s.str().find("\"a,b.pcap\"") != std::string::npos);
+  const Table back = read_csv(s);
+  CHECK(back.columns == a.columns);
+  CHECK(back.rows == a.rows);
+
+  Table b{{"point", "trace", "j", "m", "x", "status"}, {{"q0", "d.pcap", "7", "3", "9", "ok"}}};
+  const Table m = merge_tables({a, b});
+  CHECK(m.columns == std::vector<std::string>{"point", "trace", "k", "m", "j", "x", "status"});
+  REQUIRE(m.rows.size() == 3);
+  CHECK(m.rows[0] == std::vector<std::string>{"p0", "a,b.pcap", "1", "say \"hi\"", "", "", "ok"});
+  CHECK(m.rows[2] == std::vector<std::string>{"q0", "d.pcap", "", "3", "7", "9", "ok"});
+
+  std::stringstream ragged("a,b\n1,2,3\n");
+  CHECK_THROWS_AS(read_csv(ragged), std::invalid_argument);
+  std::stringstream blank("a,b\r\n1,2\r\n\r\n");
+  CHECK(read_csv(blank).rows.size() == 1);
+}
+
+TEST_CASE("sweep: bisection finds the smallest size within the drop budget", "[sweep]") {
+  // Drops fall as the buffer grows: none from 37 KiB up.
+  const auto drops = [](uint64_t v) { return v >= 37 * 1024 ? 0.0 : double(37 * 1024 - v) / 100; };
+  std::vector<uint64_t> probed;
+  const auto measure = [&](uint64_t v) {
+    probed.push_back(v);
+    return drops(v);
+  };
+  MinResult r = find_min(9 * 1024, 1 << 20, 1024, 0, measure);
+  CHECK(r.found);
+  CHECK(r.value == 37 * 1024);
+  CHECK(probed.front() == 1u << 20);  // hi first: is there an answer at all?
+  CHECK(r.probes.size() <= 12);
+  for (const auto& p : r.probes) CHECK(p.pass == (p.metric <= 0));
+
+  // Granularity: the answer is lo + k * step.
+  probed.clear();
+  r = find_min(10000, 100000, 4096, 0, measure);
+  CHECK(r.value == 10000 + 7 * 4096);
+  // A budget allows some drops.
+  r = find_min(9 * 1024, 1 << 20, 1024, 10.24, measure);
+  CHECK(r.value == 36 * 1024);
+  // lo already passes.
+  r = find_min(64 * 1024, 1 << 20, 1024, 0, measure);
+  CHECK(r.value == 64 * 1024);
+  // Even hi drops: no answer, after a single probe.
+  r = find_min(1024, 4096, 1024, 0, measure);
+  CHECK_FALSE(r.found);
+  CHECK(r.probes.size() == 1);
+  CHECK(r.probes[0].value == 4096);
+  // lo == hi: one probe.
+  r = find_min(40000, 40000, 1, 0, measure);
+  CHECK((r.found && r.value == 40000 && r.probes.size() == 1));
+  CHECK_THROWS_AS(find_min(2, 1, 1, 0, measure), std::invalid_argument);
+  CHECK_THROWS_AS(find_min(1, 2, 0, 0, measure), std::invalid_argument);
+}
+
+TEST_CASE("sweep: plan, job list and Slurm script", "[sweep]") {
+  Plan plan;
+  plan.grid = {"mac.rx_fifo_bytes", "core.clock_mhz"};
+  plan.line_rate = true;
+  plan.plots = {"mac.rx_fifo_bytes:summary.latency_ns_p99"};
+  plan.points = expand({{"mac.rx_fifo_bytes", {"16384", "65536"}}, {"core.clock_mhz", {"250"}}},
+                       {"/data/it's.pcap"});
+  const Plan back = plan_from_json(nlohmann::json::parse(plan_to_json(plan).dump()));
+  CHECK(back.grid == plan.grid);
+  CHECK(back.line_rate);
+  CHECK(back.plots == plan.plots);
+  REQUIRE(back.points.size() == 2);
+  CHECK(back.points[1].set == plan.points[1].set);
+  CHECK_THROWS_AS(plan_from_json(nlohmann::json::object()), std::invalid_argument);
+
+  const std::string jobs = jobs_file(plan, "/scratch/sw", "/opt/nicsim/bin/nicsim");
+  std::istringstream in(jobs);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] ==
+        "\"${NICSIM:-/opt/nicsim/bin/nicsim}\" replay '/data/it'\\''s.pcap' --config /scratch/sw/base_config.json "
+        "--set mac.rx_fifo_bytes=65536 --set core.clock_mhz=250 --line-rate "
+        "--report /scratch/sw/points/p0001.json > /scratch/sw/points/p0001.log 2>&1");
+  CHECK(shell_quote("a b") == "'a b'");
+  CHECK(shell_quote("") == "''");
+
+  const std::string slurm = slurm_script(2, "/scratch/sw");
+  CHECK(slurm.rfind("#!/bin/bash\n", 0) == 0);
+  CHECK(slurm.find("#SBATCH --array=0-1\n") != std::string::npos);
+  CHECK(slurm.find("$((SLURM_ARRAY_TASK_ID + 1))p\" /scratch/sw/jobs.txt") != std::string::npos);
+}
+
+TEST_CASE("sweep: gnuplot script draws one line per trace and other grid value", "[sweep]") {
+  Table t{{"point", "trace", "mac.rx_fifo_bytes", "core.clock_mhz", "driver.allocator", "drops", "note", "status"}, {}};
+  for (const char* trace : {"a/x.pcap", "b/y.pcap"})
+    for (const char* clock : {"150", "250"})
+      for (const char* size : {"65536", "9216", "16384"})
+        t.rows.push_back({"p", trace, size, clock, "pages", std::string(clock) == "150" ? "5" : "0", "n/a", "ok"});
+  CHECK_THROWS_AS(parse_plot("x"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_plot("x:"), std::invalid_argument);
+  const PlotSpec spec = parse_plot("mac.rx_fifo_bytes:drops,note");
+  CHECK(spec.ys == std::vector<std::string>{"drops", "note"});
+  const PlotFiles f = make_plot(t, spec, {"mac.rx_fifo_bytes", "core.clock_mhz", "driver.allocator"}, "pngcairo");
+  CHECK(f.skipped == std::vector<std::string>{"note"});
+  CHECK(f.script.find("set terminal pngcairo") != std::string::npos);
+  CHECK(f.script.find("set output 'drops+note-vs-mac.rx_fifo_bytes.png'") != std::string::npos);
+  CHECK(f.script.find("multiplot layout 1,1") != std::string::npos);
+  // Four series: 2 traces x 2 clocks; the constant allocator is not in the titles.
+  CHECK(f.script.find("index 3 using 1:3") != std::string::npos);
+  CHECK(f.script.find("index 4") == std::string::npos);
+  CHECK(f.script.find("title 'y core.clock_mhz=250'") != std::string::npos);
+  CHECK(f.script.find("allocator") == std::string::npos);
+  // Points sorted by X within a series.
+  CHECK(f.data.find("# x core.clock_mhz=150\n9216 \"9216\" 5\n16384 \"16384\" 5\n65536 \"65536\" 5\n") == 0);
+  CHECK_THROWS_AS(make_plot(t, parse_plot("nope:drops"), {}, "png"), std::invalid_argument);
+
+  // A non-numeric X becomes categories in first-seen order.
+  const PlotFiles c = make_plot(t, parse_plot("trace:drops"), {"core.clock_mhz"}, "png");
+  CHECK(c.script.find("xtic(2)") != std::string::npos);
+  CHECK(c.data.find("0 \"a/x.pcap\" 5") != std::string::npos);
+  CHECK(c.data.find("1 \"b/y.pcap\" 5") != std::string::npos);
+  // Nothing numeric: nothing to draw.
+  CHECK(make_plot(t, parse_plot("core.clock_mhz:note"), {}, "png").script.empty());
+}
