@@ -243,41 +243,24 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
-  hw::TrackerStats ts;
+  // Per-flow tracker and digest-engine figures, summed over every flow-table slot.
   for (const hw::FlowContext& f : top.nic.flows) {
     const hw::TrackerStats& s = f.tracker.stats();
-    ts.holes += s.holes;
-    ts.holes_in_data += s.holes_in_data;
-    ts.framing_lost += s.framing_lost;
-    ts.stale += s.stale;
-    ts.candidates += s.candidates;
-    ts.candidates_dropped += s.candidates_dropped;
-    ts.resync_requests += s.resync_requests;
-    ts.resyncs_confirmed += s.resyncs_confirmed;
-    ts.resyncs_ignored += s.resyncs_ignored;
-    ts.headers_recovered += s.headers_recovered;
+    c["tracker_holes"] += s.holes;
+    c["tracker_holes_in_data"] += s.holes_in_data;
+    c["tracker_framing_lost"] += s.framing_lost;
+    c["tracker_stale"] += s.stale;
+    c["tracker_candidates"] += s.candidates;
+    c["tracker_candidates_dropped"] += s.candidates_dropped;
+    c["tracker_resync_requests"] += s.resync_requests;
+    c["tracker_resyncs_confirmed"] += s.resyncs_confirmed;
+    c["tracker_resyncs_ignored"] += s.resyncs_ignored;
+    c["tracker_headers_recovered"] += s.headers_recovered;
+    c["crc_pdus_verified_ok"] += f.crc.pdus_verified_ok();
+    c["crc_pdus_digest_error"] += f.crc.pdus_digest_error();
+    c["crc_pdus_hole_filled"] += f.crc.pdus_hole_filled();
+    c["crc_pdus_abandoned"] += f.crc.pdus_abandoned();
   }
-  uint64_t crc_ok = 0, crc_bad = 0, crc_filled = 0, crc_abandoned = 0;
-  for (const hw::FlowContext& f : top.nic.flows) {
-    crc_ok += f.crc.pdus_verified_ok();
-    crc_bad += f.crc.pdus_digest_error();
-    crc_filled += f.crc.pdus_hole_filled();
-    crc_abandoned += f.crc.pdus_abandoned();
-  }
-  c["crc_pdus_verified_ok"] = crc_ok;
-  c["crc_pdus_digest_error"] = crc_bad;
-  c["crc_pdus_hole_filled"] = crc_filled;
-  c["crc_pdus_abandoned"] = crc_abandoned;
-  c["tracker_holes"] = ts.holes;
-  c["tracker_holes_in_data"] = ts.holes_in_data;
-  c["tracker_framing_lost"] = ts.framing_lost;
-  c["tracker_stale"] = ts.stale;
-  c["tracker_candidates"] = ts.candidates;
-  c["tracker_candidates_dropped"] = ts.candidates_dropped;
-  c["tracker_resync_requests"] = ts.resync_requests;
-  c["tracker_resyncs_confirmed"] = ts.resyncs_confirmed;
-  c["tracker_resyncs_ignored"] = ts.resyncs_ignored;
-  c["tracker_headers_recovered"] = ts.headers_recovered;
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();
