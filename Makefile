@@ -26,6 +26,7 @@ test: build
 # Benchmarks print figures; they are not tests (not in ctest).
 bench: build
 	@bash bench/ooo-coverage $(BUILD) $(BUILD)/bench
+	@bash bench/crc-rtl $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #include "hw/crc/crc32c_pipe_model.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include "proto/crc32c.hpp"
 

@@ -10,6 +10,7 @@
 // output registers load only with a valid beat, so state and tag hold between beats, and
 // match is false unless valid. Everything is zero after construction (the RTL's reset).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -46,7 +46,12 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       dma("dma", clk, dma_params(cfg)),
       cq(dma),
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
-      commands("commands", clk, cfg, dma, cq, placement, flow_table, flows) {}
+      commands("commands", clk, cfg, dma, cq, placement, flow_table, flows) {
+  if (cfg.crc.impl == "rtl") {
+    crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
+    for (FlowContext& f : flows) f.crc.set_datapath(crc_rtl.get());
+  }
+}
 
 uint64_t Nic::dropped(const std::string& reason) const {
   auto it = drops_.find(reason);
@@ -57,6 +62,7 @@ void Nic::trace(sc_core::sc_trace_file* tf) const {
   clk.trace(tf);
   mac.trace(tf);
   pdu_parser.trace(tf);
+  if (crc_rtl) crc_rtl->trace(tf);
   for (const auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
     c->trace(tf);
 }

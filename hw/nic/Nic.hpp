@@ -14,6 +14,7 @@
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/packet.hpp"
 #include "hw/crc/Crc32cPipeline.hpp"
+#include "hw/crc/Crc32cRtl.hpp"
 #include "hw/flow/FlowLookup.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/l2l4/HeaderParser.hpp"
@@ -46,6 +47,7 @@ class Nic : public sc_core::sc_module {
   FlowLookup flow_lookup;
   PduParser pdu_parser;
   Crc32cPipeline crc;
+  std::unique_ptr<Crc32cRtl> crc_rtl;  // crc.impl=rtl: every flow's CRC datapath
   DmaEngine dma;
   CompletionRing cq;
   PlacementEngine placement;

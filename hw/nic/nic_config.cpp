@@ -199,6 +199,12 @@ void validate(const NicConfig& c) {
   need(c.flow.entries && c.flow.ways && c.flow.entries % c.flow.ways == 0,
        "flow.entries must be a non-zero multiple of flow.ways");
   need(c.crc.impl == "model" || c.crc.impl == "rtl", "crc.impl must be model or rtl");
+  if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||
+                              c.crc.latency_cycles != NICRTL_CRC_LATENCY))
+    throw std::invalid_argument(
+        "config: crc.impl=rtl: the RTL is built for " + std::to_string(NICRTL_CRC_BYTES) + " B / " +
+        std::to_string(NICRTL_CRC_LATENCY) + " cycles (core.datapath_bytes, crc.latency_cycles); " +
+        "set CRC_RTL_BYTES/CRC_RTL_LATENCY in hw/crc/rtl/crc32c_pipe.cmake to rebuild it");
   need(c.ooo.max_candidates >= 1, "ooo.max_candidates must be >= 1");
   need(c.placement.max_sg_entries >= 1, "placement.max_sg_entries must be >= 1");
   need(c.placement.max_outstanding_dma >= 1, "placement.max_outstanding_dma must be >= 1");

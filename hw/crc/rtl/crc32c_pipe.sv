@@ -43,7 +43,9 @@ module crc32c_pipe #(
   endfunction
 
   // Index s holds what enters stage s: 0 is the input ports, LATENCY the output registers.
-  logic                v     [LATENCY+1] /*verilator public_flat_rd*/;
+  // v_q and crc are public so that waveforms can show them (hw/common/RtlTrace).
+  logic [LATENCY:1]    v_q /*verilator public_flat_rd*/;  // valid registers
+  logic [LATENCY:0]    v;
   logic [31:0]         crc   [LATENCY+1] /*verilator public_flat_rd*/;
   logic                last  [LATENCY+1];
   logic [31:0]         digest[LATENCY+1];
@@ -52,7 +54,7 @@ module crc32c_pipe #(
   logic [BYTES*8-1:0]  data  [LATENCY];
   logic [BYTES-1:0]    keep  [LATENCY];
 
-  assign v[0] = in_valid;
+  assign v = {v_q, in_valid};
   assign crc[0] = in_first ? 32'hFFFFFFFF : in_state;
   assign data[0] = in_data;
   assign keep[0] = in_keep;
@@ -73,13 +75,13 @@ module crc32c_pipe #(
 
     always_ff @(posedge clk) begin
       if (!rst_n) begin
-        v[s+1] <= 1'b0;
+        v_q[s+1] <= 1'b0;
         crc[s+1] <= '0;
         last[s+1] <= 1'b0;
         digest[s+1] <= '0;
         tag[s+1] <= '0;
       end else begin
-        v[s+1] <= v[s];
+        v_q[s+1] <= v[s];
         if (v[s]) begin
           crc[s+1] <= folded;
           last[s+1] <= last[s];
