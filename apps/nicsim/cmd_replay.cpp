@@ -24,7 +24,7 @@ namespace nicsim {
 namespace {
 
 struct ReplayArgs {
-  std::string trace, config, report, dump_dir, vcd, csv;
+  std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
   std::vector<std::string> sets;
   bool line_rate = false;
   uint16_t port = 4420;
@@ -207,6 +207,26 @@ void dump_buffers(const std::string& dir, const nic::tb::ReplayResult& r) {
   }
 }
 
+// "120us", "3.5ms", "800ns", "2000ps", "1s", or "5000c" (core clock cycles) -> picoseconds.
+uint64_t parse_time_ps(const std::string& text, double clock_mhz) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = text.substr(used);
+  static const std::map<std::string, double> ps = {
+      {"ps", 1}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}, {"s", 1e12}};
+  if (used == 0 || v < 0) throw std::invalid_argument("bad time '" + text + "'");
+  if (unit == "c") return uint64_t(v * 1e6 / clock_mhz);
+  auto it = ps.find(unit);
+  if (it == ps.end())
+    throw std::invalid_argument("bad time '" + text + "': use ps, ns, us, ms, s or c (cycles)");
+  return uint64_t(v * it->second);
+}
+
 void run() {
   nic::NicConfig cfg;
   try {
@@ -233,6 +253,22 @@ void run() {
   opt.nvme_port = g_args.port;
   opt.keep_data = !g_args.dump_dir.empty();
   opt.vcd = g_args.vcd;
+  opt.fst = g_args.fst;
+  opt.trace_on = g_args.trace_on;
+  try {
+    if (!g_args.window.empty()) {
+      const auto colon = g_args.window.find(':');
+      if (colon == std::string::npos) throw std::invalid_argument("--trace-window wants START:END");
+      opt.trace_from_ps = parse_time_ps(g_args.window.substr(0, colon), cfg.core.clock_mhz);
+      opt.trace_to_ps = parse_time_ps(g_args.window.substr(colon + 1), cfg.core.clock_mhz);
+      if (opt.trace_to_ps <= opt.trace_from_ps) throw std::invalid_argument("--trace-window: END must be after START");
+    }
+    if (!g_args.trace_for.empty()) opt.trace_for_ps = parse_time_ps(g_args.trace_for, cfg.core.clock_mhz);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "nicsim replay: " << e.what() << "\n";
+    g_status = 2;
+    return;
+  }
   opt.progress = isatty(2);  // quiet when stderr is not a terminal
   const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
   const nic::tb::Verdict v = nic::tb::verify(ref, r);
@@ -272,7 +308,13 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--report", g_args.report, "write the JSON report here");
   sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
   sub->add_option("--csv", g_args.csv, "write the summary, counters, FIFO and block tables as CSV");
-  sub->add_option("--vcd", g_args.vcd, "write a VCD waveform (clock activity, MAC FIFO, channels)");
+  sub->add_option("--vcd", g_args.vcd, "write a VCD waveform (and a .gtkw save file beside it)");
+  sub->add_option("--fst", g_args.fst, "write the waveform as FST (needs GTKWave's vcd2fst)");
+  sub->add_option("--trace-window", g_args.window,
+                  "record waves only in START:END (e.g. 100us:150us, 20000c:30000c)");
+  sub->add_option("--trace-on", g_args.trace_on, "start recording at the first EVENT")
+      ->check(CLI::IsMember({"drop", "resync", "framing_lost"}));
+  sub->add_option("--trace-for", g_args.trace_for, "with --trace-on: how long to record (default 100us)");
   sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
   sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();
   sub->callback([] {

@@ -36,6 +36,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       mac("mac", clk, mac_to_l3, mac_params(cfg, honour_timestamps), std::move(source),
           [this](PacketCtx* p, const char* why) {
             ++drops_[why];
+            if (hook_) hook_("drop");
             pool.put(p);
           }),
       header_parser("header_parser", clk, mac_to_l3, l3_to_flow),
@@ -51,6 +52,11 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
     for (FlowContext& f : flows) f.crc.set_datapath(crc_rtl.get());
   }
+}
+
+void Nic::set_event_hook(std::function<void(const char*)> hook) {
+  hook_ = hook;
+  pdu_parser.set_event_hook(std::move(hook));
 }
 
 uint64_t Nic::dropped(const std::string& reason) const {

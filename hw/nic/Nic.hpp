@@ -10,6 +10,10 @@
 #pragma once
 #include <systemc>
 
+#include <functional>
+#include <map>
+#include <string>
+
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/packet.hpp"
@@ -55,6 +59,9 @@ class Nic : public sc_core::sc_module {
 
   // Frames the MAC dropped, by reason.
   uint64_t dropped(const std::string& reason) const;
+  // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
+  // resync request went out), "framing_lost" (a flow lost PDU framing).
+  void set_event_hook(std::function<void(const char*)> hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
   // Adds the clock, the MAC FIFO and every channel to a waveform, in pipeline order.
@@ -62,6 +69,7 @@ class Nic : public sc_core::sc_module {
 
  private:
   std::map<std::string, uint64_t> drops_;
+  std::function<void(const char*)> hook_;
 };
 
 }  // namespace nic::hw

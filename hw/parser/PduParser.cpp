@@ -20,7 +20,12 @@ uint32_t PduParser::accept(Beat& b) {
       p.bypass = Bypass::FlowMiss;
       return 1;
     }
+    const uint64_t lost_before = f.tracker.stats().framing_lost;
     f.tracker.plan(p.pf.seq, ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len), p.plan);
+    if (hook_) {
+      if (p.plan.resync_request) hook_("resync");
+      if (f.tracker.stats().framing_lost != lost_before) hook_("framing_lost");
+    }
     trace_flow_ = p.flow;
     trace_state_ = f.tracker.state_byte();
     trace_resyncs_ += p.plan.resync_request;

@@ -4,6 +4,8 @@
 // Latency: `latency` cycles. Throughput: one beat per cycle, plus
 // parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
 #pragma once
+#include <functional>
+
 #include "hw/common/PipelineStage.hpp"
 #include "hw/nic/flow_context.hpp"
 
@@ -20,6 +22,9 @@ class PduParser : public PipelineStage {
             StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
             uint32_t cycles_per_extra_header);
   const PduParserStats& parser_stats() const { return st_; }
+  // Called with "resync" when a resync request goes out and "framing_lost" when a flow
+  // loses framing.
+  void set_event_hook(std::function<void(const char*)> hook) { hook_ = std::move(hook); }
   // Waveform: the flow slot of the frame entering the parser, that flow's tracker state after
   // the frame (0 Offloading, 1 Tracking, 2 Searching, 3 ResyncPending, 4 Disabled), and the
   // count of resync requests so far.
@@ -37,6 +42,7 @@ class PduParser : public PipelineStage {
   const uint32_t extra_;
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;
+  std::function<void(const char*)> hook_;
   int32_t trace_flow_ = -1;
   uint8_t trace_state_ = 0;
   uint64_t trace_resyncs_ = 0;

@@ -15,47 +15,8 @@ using namespace sc_core;
 
 namespace {
 
-struct ReplayTop : sc_module {
-  hw::PacketPool pool;
-  HostMemory mem;
-  PcieLink link;
-  host::NvmeTcpDriver driver;
-  TraceFeeder feeder;
-  hw::Nic nic;
-
-  ReplayTop(sc_module_name n, const ReplayOptions& o)
-      : sc_module(n),
-        mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
-        link("pcie", o.cfg.pcie),
-        driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        feeder("feeder", o.trace, pool, feeder_params(o),
-               [this](const pcap::Packet& f) { driver.transmit(f); }),
-        nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
-            o.honour_timestamps) {
-    nic.dma.socket.bind(link.dma_target);
-    link.mem_init.bind(mem.socket);
-    driver.mmio_port.bind(link.mmio_target);
-    link.mmio_init.bind(nic.commands.regs);
-    const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
-    const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
-    // The interrupt: a completion entry landing in host memory.
-    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t, const tlm::tlm_generic_payload&) {
-      if (addr >= cq_lo && addr < cq_hi) driver.completion_landed();
-    });
-  }
-
-  static FeederParams feeder_params(const ReplayOptions& o) {
-    FeederParams f;
-    f.nvme_port = o.nvme_port;
-    f.honour_timestamps = o.honour_timestamps;
-    f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
-    f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
-    return f;
-  }
-};
-
 // A GTKWave save file that opens the waveform grouped by block in pipeline order.
-void write_gtkw(const std::string& base) {
+void write_gtkw(const std::string& base, const std::string& dumpfile) {
   struct Sig {
     const char* name;
     int bits;
@@ -76,8 +37,8 @@ void write_gtkw(const std::string& base) {
       {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_level", 32}}},
   };
   std::ofstream g(base + ".gtkw");
-  const auto slash = base.find_last_of('/');
-  g << "[dumpfile] \"" << (slash == std::string::npos ? base : base.substr(slash + 1)) << ".vcd\"\n";
+  const auto slash = dumpfile.find_last_of('/');
+  g << "[dumpfile] \"" << (slash == std::string::npos ? dumpfile : dumpfile.substr(slash + 1)) << "\"\n";
   g << "[sst_expanded] 1\n[signals_width] 260\n";
   for (const Group& gr : groups) {
     g << "@800200\n-" << gr.title << "\n@24\n";  // group start; values in decimal
@@ -86,6 +47,114 @@ void write_gtkw(const std::string& base) {
     g << "@1000200\n-" << gr.title << "\n";
   }
 }
+
+struct ReplayTop : sc_module {
+  hw::PacketPool pool;
+  HostMemory mem;
+  PcieLink link;
+  host::NvmeTcpDriver driver;
+  TraceFeeder feeder;
+  hw::Nic nic;
+
+  ReplayTop(sc_module_name n, const ReplayOptions& o)
+      : sc_module(n),
+        mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
+        link("pcie", o.cfg.pcie),
+        driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
+        feeder("feeder", o.trace, pool, feeder_params(o),
+               [this](const pcap::Packet& f) { driver.transmit(f); }),
+        nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
+            o.honour_timestamps),
+        opt(o) {
+    if (!o.vcd.empty() || !o.fst.empty()) {
+      wave_base = o.vcd.empty() ? o.fst + ".tmp" : o.vcd;
+      if (wave_base.size() > 4 && wave_base.compare(wave_base.size() - 4, 4, ".vcd") == 0)
+        wave_base.resize(wave_base.size() - 4);
+      SC_HAS_PROCESS(ReplayTop);
+      SC_METHOD(open_waves);
+      sensitive << open_ev;
+      dont_initialize();
+      SC_METHOD(close_waves);
+      sensitive << close_ev;
+      dont_initialize();
+    }
+    nic.dma.socket.bind(link.dma_target);
+    link.mem_init.bind(mem.socket);
+    driver.mmio_port.bind(link.mmio_target);
+    link.mmio_init.bind(nic.commands.regs);
+    const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
+    const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
+    // The interrupt: a completion entry landing in host memory.
+    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t, const tlm::tlm_generic_payload&) {
+      if (addr >= cq_lo && addr < cq_hi) driver.completion_landed();
+    });
+  }
+
+  // Waveforms: the trace file exists only inside the window (or after the trigger), so
+  // simulated time outside it records and costs nothing.
+  const ReplayOptions& opt;
+  std::string wave_base;  // VCD path without ".vcd"
+  sc_trace_file* tf = nullptr;
+  bool waves_done = false;
+  sc_event open_ev, close_ev;
+
+  void start_of_simulation() override {
+    if (wave_base.empty()) return;
+    if (!opt.trace_on.empty()) {
+      nic.set_event_hook([this](const char* ev) {
+        if (!tf && !waves_done && opt.trace_on == ev) open_ev.notify(SC_ZERO_TIME);
+      });
+      return;
+    }
+    open_ev.notify(sc_time(double(opt.trace_from_ps), SC_PS));
+  }
+  void open_waves() {
+    if (tf || waves_done) return;
+    tf = sc_create_vcd_trace_file(wave_base.c_str());
+    tf->set_time_unit(1, SC_PS);
+    nic.trace(tf);
+    const uint64_t now = sc_time_stamp().value();
+    const uint64_t end = opt.trace_on.empty() ? opt.trace_to_ps : now + opt.trace_for_ps;
+    if (end != UINT64_MAX) close_ev.notify(sc_time(double(end > now ? end - now : 0), SC_PS));
+  }
+  void close_waves() {
+    if (!tf) return;
+    sc_close_vcd_trace_file(tf);
+    tf = nullptr;
+    waves_done = true;
+  }
+  // After the run: close the file, write the GTKWave save file, convert to FST if asked.
+  void finish_waves() {
+    if (wave_base.empty()) return;
+    close_waves();
+    const std::string vcd = wave_base + ".vcd";
+    if (!waves_done) {  // the window or trigger never came: an empty but valid waveform
+      std::ofstream(vcd) << "$timescale 1 ps $end\n$enddefinitions $end\n";
+    }
+    if (opt.fst.empty()) {
+      write_gtkw(wave_base, vcd);
+      return;
+    }
+    const std::string cmd = "vcd2fst '" + vcd + "' '" + opt.fst + "' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("cannot write " + opt.fst + ": vcd2fst (package gtkwave) failed");
+    std::string fst_base = opt.fst;
+    if (fst_base.size() > 4 && fst_base.compare(fst_base.size() - 4, 4, ".fst") == 0)
+      fst_base.resize(fst_base.size() - 4);
+    write_gtkw(fst_base, opt.fst);
+    if (opt.vcd.empty()) std::remove(vcd.c_str());
+    else write_gtkw(wave_base, vcd);
+  }
+
+  static FeederParams feeder_params(const ReplayOptions& o) {
+    FeederParams f;
+    f.nvme_port = o.nvme_port;
+    f.honour_timestamps = o.honour_timestamps;
+    f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
+    f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
+    return f;
+  }
+};
 
 FifoReport fifo_report(const char* name, const char* unit, const hw::Occupancy& o,
                        uint32_t bucket) {
@@ -118,15 +187,8 @@ FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
 
 ReplayResult run_replay(const ReplayOptions& opt) {
   validate(opt.cfg);
+  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
   ReplayTop top("top", opt);
-  sc_trace_file* tf = nullptr;
-  if (!opt.vcd.empty()) {
-    std::string base = opt.vcd;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
-    tf = sc_create_vcd_trace_file(base.c_str());
-    tf->set_time_unit(1, SC_PS);
-    top.nic.trace(tf);
-  }
   const auto t0 = std::chrono::steady_clock::now();
   if (!opt.progress) {
     sc_start();
@@ -148,12 +210,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     std::fprintf(stderr, "\r%*s\r", 80, "");
   }
   const auto t1 = std::chrono::steady_clock::now();
-  if (tf) {
-    sc_close_vcd_trace_file(tf);
-    std::string base = opt.vcd;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
-    write_gtkw(base);
-  }
+  top.finish_waves();
   top.nic.finish_stats();
 
   ReplayResult r;

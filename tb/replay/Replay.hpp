@@ -20,6 +20,13 @@ struct ReplayOptions {
   uint16_t nvme_port = 4420;
   bool keep_data = false;  // keep every buffer's bytes in the result (--dump-buffers)
   std::string vcd;         // waveform file, empty for none
+  std::string fst;         // waveform as FST (through GTKWave's vcd2fst), empty for none
+  // Waveform only for simulated time [trace_from_ps, trace_to_ps): nothing is recorded, and
+  // nothing costs, outside it. With trace_on ("drop", "resync", "framing_lost"), recording
+  // starts at the first such event instead and lasts trace_for_ps.
+  uint64_t trace_from_ps = 0, trace_to_ps = UINT64_MAX;
+  std::string trace_on;
+  uint64_t trace_for_ps = 100'000'000;
   bool progress = false;   // a progress line on stderr (for terminals)
 };
 
