@@ -56,10 +56,14 @@ class StreamChannel : public sc_core::sc_prim_channel {
   uint64_t blocked_cycles() const { return blocked_cycles_; }
   // Closes the occupancy histogram at the end of a run.
   void finish_stats() { occ_.record(clk_.cycle(), count_); }
-  // Waveform: items held (level) and items the consumer may take (valid when > 0).
+  // Waveform: items held (level), items the consumer may take (valid when > 0), free slots
+  // the producer sees (ready when > 0), and a tag of the head item (trace_tag(T), e.g. the
+  // frame number of a beat) so a frame can be followed from channel to channel.
   void trace(sc_core::sc_trace_file* tf) const {
     sc_core::sc_trace(tf, count_, std::string(name()) + "_level");
     sc_core::sc_trace(tf, visible_, std::string(name()) + "_valid");
+    sc_core::sc_trace(tf, space_, std::string(name()) + "_ready");
+    sc_core::sc_trace(tf, head_tag_, std::string(name()) + "_head");
   }
 
  protected:
@@ -67,6 +71,8 @@ class StreamChannel : public sc_core::sc_prim_channel {
     visible_ += staged_;
     staged_ = 0;
     occ_at_start_ = count_;
+    space_ = uint32_t(ring_.size()) - count_;
+    head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
     occ_.record(clk_.cycle(), count_);
     if (count_) clk_.request_next();
   }
@@ -78,6 +84,8 @@ class StreamChannel : public sc_core::sc_prim_channel {
   uint32_t staged_ = 0;            // pushed this cycle, not yet visible
   uint32_t visible_ = 0;           // poppable by the consumer
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
+  uint32_t space_ = uint32_t(ring_.size());  // traced: free slots at the cycle start
+  uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
   Occupancy occ_;
   uint64_t pushes_ = 0, blocked_cycles_ = 0;
 };

@@ -45,6 +45,10 @@ struct Beat {
   bool sop = false, eop = false;
 };
 
+// Waveform tag of a beat: the frame's record number in the trace, so a frame can be followed
+// through the pipeline.
+inline uint64_t trace_tag(const Beat& b) { return b.pkt ? b.pkt->index : 0; }
+
 // Calls f(slice) for each part of the plan's segments that lies inside beat `b`, in order.
 // `cursor` (reset to 0 at the frame's first beat) remembers where the previous beat stopped,
 // so a frame costs one pass over its segments however many beats it has.

@@ -28,13 +28,13 @@ void write_gtkw(const std::string& base, const std::string& dumpfile) {
   const std::vector<Group> groups = {
       {"clock", {{"clk.active_cycles", 64}}},
       {"MAC", {{"mac.fifo_bytes", 32}, {"mac.frames_in", 64}, {"mac.drops", 64}}},
-      {"MAC -> L2-L4", {{"mac_to_l3_valid", 32}, {"mac_to_l3_level", 32}}},
-      {"L2-L4 -> flow", {{"l3_to_flow_valid", 32}, {"l3_to_flow_level", 32}}},
-      {"flow -> parser", {{"flow_to_parser_valid", 32}, {"flow_to_parser_level", 32}}},
+      {"MAC -> L2-L4", {{"mac_to_l3_valid", 32}, {"mac_to_l3_ready", 32}, {"mac_to_l3_level", 32}, {"mac_to_l3_head", 64}}},
+      {"L2-L4 -> flow", {{"l3_to_flow_valid", 32}, {"l3_to_flow_ready", 32}, {"l3_to_flow_level", 32}, {"l3_to_flow_head", 64}}},
+      {"flow -> parser", {{"flow_to_parser_valid", 32}, {"flow_to_parser_ready", 32}, {"flow_to_parser_level", 32}, {"flow_to_parser_head", 64}}},
       {"PDU parser",
        {{"pdu_parser.flow", 32}, {"pdu_parser.tracker_state", 8}, {"pdu_parser.resync_requests", 64}}},
-      {"parser -> CRC", {{"parser_to_crc_valid", 32}, {"parser_to_crc_level", 32}}},
-      {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_level", 32}}},
+      {"parser -> CRC", {{"parser_to_crc_valid", 32}, {"parser_to_crc_ready", 32}, {"parser_to_crc_level", 32}, {"parser_to_crc_head", 64}}},
+      {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_ready", 32}, {"crc_to_placement_level", 32}, {"crc_to_placement_head", 64}}},
   };
   std::ofstream g(base + ".gtkw");
   const auto slash = dumpfile.find_last_of('/');
