@@ -287,6 +287,7 @@ void NvmeTcpDriver::post_setup(Cmd& c) {
   m.io_len = c.length;
   m.seq = c.conn->nvme->next_seq();
   c.ddp = true;
+  if (reg_hook_) reg_hook_(m.flow, m.cid, &c.buf.sgl);
   post(m, Pending::Setup, c.conn, c.id);
 }
 
@@ -540,6 +541,7 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
         ++ctr_.ddp_setup_fail;
         if (w != cmds_.end()) {
           w->second.ddp = false;  // nothing to tear down
+          if (reg_hook_) reg_hook_(k.handle, w->second.cid, nullptr);
           unregister(k, w->second);
         }
       }
@@ -551,6 +553,7 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
       auto w = cmds_.find(pc.cmd_id);
       if (!ok && w != cmds_.end()) {
         w->second.ddp = false;
+        if (reg_hook_) reg_hook_(k.handle, w->second.cid, nullptr);
         unregister(k, w->second);
         finalize(w->second);
       }

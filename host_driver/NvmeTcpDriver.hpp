@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -78,6 +79,11 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void transmit(const pcap::Packet& frame);
   // A completion-ring write landed in host memory: raise (or coalesce) the interrupt.
   void completion_landed();
+  // Told about every buffer registration the driver posts (sgl set) and every one the NIC
+  // refused (sgl null), e.g. for the isolation checker.
+  using RegistrationHook =
+      std::function<void(uint32_t flow, uint16_t cid, const std::vector<SgEntry>* sgl)>;
+  void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
   // Commands completed so far, in completion order.
   const std::vector<CommandRecord>& results() const { return done_; }
@@ -195,6 +201,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t cq_consumed_ = 0;
   uint32_t rx_freed_ = 0;
 
+  RegistrationHook reg_hook_;
   std::vector<CommandRecord> done_;
   DriverCounters ctr_;
   NvmeRxStats retired_sw_;  // stats of connections that went away

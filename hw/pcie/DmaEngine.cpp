@@ -37,6 +37,7 @@ DmaEngine::Job& DmaEngine::submit(bool is_write, uint64_t addr, uint32_t len, Do
   }
   Job& j = *free_.back();
   free_.pop_back();
+  j.tag.kind = DmaTag::Kind::Other;
   j.buf.resize(len);  // keeps its capacity across jobs
   j.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   j.set_address(addr);
@@ -53,8 +54,13 @@ DmaEngine::Job& DmaEngine::submit(bool is_write, uint64_t addr, uint32_t len, Do
   return j;
 }
 
-void DmaEngine::write(uint64_t addr, const uint8_t* data, uint32_t len, Done done) {
+void DmaEngine::write(uint64_t addr, const uint8_t* data, uint32_t len, Done done,
+                      const DmaTag& tag) {
   Job& j = submit(true, addr, len, std::move(done));
+  j.tag.kind = tag.kind;
+  j.tag.flow = tag.flow;
+  j.tag.cid = tag.cid;
+  j.tag.packet = tag.packet;
   if (len) std::memcpy(j.buf.data(), data, len);
   ++stats_.write_jobs;
   stats_.bytes_written += len;

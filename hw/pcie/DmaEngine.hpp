@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "hw/common/ClockDomain.hpp"
+#include "hw/pcie/DmaTag.hpp"
 #include "proto/bytes.hpp"
 
 namespace nic::hw {
@@ -55,7 +56,9 @@ class DmaEngine : public sc_core::sc_module {
   // Back-pressure hint for producers: fewer than queue_depth jobs wait to issue. Submission
   // itself never fails, so a producer may queue a whole packet's jobs after one check.
   bool has_room() const { return queued_ < p_.queue_depth; }
-  void write(uint64_t addr, const uint8_t* data, uint32_t len, Done done = {});
+  // `tag` says what the write is for; it travels with the payload as a TLM extension.
+  void write(uint64_t addr, const uint8_t* data, uint32_t len, Done done = {},
+             const DmaTag& tag = {});
   void read(uint64_t addr, uint32_t len, Done done);
 
   uint32_t queued() const { return queued_; }
@@ -67,6 +70,9 @@ class DmaEngine : public sc_core::sc_module {
  private:
   // The payload is the job's base, so the backward path finds the job from it.
   struct Job : tlm::tlm_generic_payload {
+    Job() { set_extension(&tag); }
+    ~Job() override { clear_extension(&tag); }
+    DmaTag tag;
     Bytes buf;
     Done done;
     uint64_t submitted = 0;  // cycle

@@ -150,10 +150,15 @@ void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   const uint8_t* src = p.frame.data() + p.pf.payload_offset + r.run.payload_off;
   uint32_t* count = &inflight_[inflight_key(slot, r.run.cid)];
+  DmaTag tag;
+  tag.kind = DmaTag::Kind::Placement;
+  tag.flow = flows_[size_t(slot)].handle;
+  tag.cid = r.run.cid;
+  tag.packet = p.index;
   // One write per SG entry: translate emits each entry's part separately.
   r.ddp->sgl.translate(r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
     ++*count;
-    dma_.write(addr, src, n, [count](ByteView, bool) { --*count; });
+    dma_.write(addr, src, n, [count](ByteView, bool) { --*count; }, tag);
     src += n;
     ++stats_.placement_writes;
   });

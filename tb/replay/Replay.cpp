@@ -7,6 +7,7 @@
 #include "hw/nic/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "hw/pcie/PcieLink.hpp"
+#include "tb/replay/IsolationChecker.hpp"
 #include "tb/replay/TraceFeeder.hpp"
 
 namespace nic::tb {
@@ -55,6 +56,7 @@ struct ReplayTop : sc_module {
   host::NvmeTcpDriver driver;
   TraceFeeder feeder;
   hw::Nic nic;
+  IsolationChecker isolation;
 
   ReplayTop(sc_module_name n, const ReplayOptions& o)
       : sc_module(n),
@@ -65,7 +67,15 @@ struct ReplayTop : sc_module {
                [this](const pcap::Packet& f) { driver.transmit(f); }),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
+        isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
+                  {host::NvmeTcpDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
         opt(o) {
+    driver.set_registration_hook([this](uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>* sgl) {
+      if (sgl)
+        isolation.registered(flow, cid, *sgl);
+      else
+        isolation.released(flow, cid);
+    });
     if (!o.vcd.empty() || !o.fst.empty()) {
       wave_base = o.vcd.empty() ? o.fst + ".tmp" : o.vcd;
       if (wave_base.size() > 4 && wave_base.compare(wave_base.size() - 4, 4, ".vcd") == 0)
@@ -85,7 +95,9 @@ struct ReplayTop : sc_module {
     const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
     // The interrupt: a completion entry landing in host memory.
-    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t, const tlm::tlm_generic_payload&) {
+    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t len,
+                                                const tlm::tlm_generic_payload& gp) {
+      isolation.on_write(addr, len, gp);
       if (addr >= cq_lo && addr < cq_hi) driver.completion_landed();
     });
   }
@@ -282,6 +294,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_ddp_skipped_no_offload"] = d.ddp_skipped_no_offload;
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
+  c["isolation_violations"] = top.isolation.violations();
+  r.isolation_reports = top.isolation.reports();
   c["driver_irqs"] = d.irqs;
   c["sw_data_pdus"] = r.sw.data_pdus;
   c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
@@ -354,6 +368,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
 
 Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
   Verdict v;
+  // A DMA write outside a registered buffer fails the run, whatever the buffers hold.
+  for (const std::string& s : r.isolation_reports) v.mismatches.push_back("isolation violation: " + s);
   std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
   for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
   for (const auto& e : ref.commands) {

@@ -72,6 +72,7 @@ struct ReplayResult {
   uint64_t last_completion_ps = 0;  // the last frame's completion entry landed
   uint64_t rx_frames_delivered = 0;
   double wall_seconds = 0;
+  std::vector<std::string> isolation_reports;  // the first few violations, if any
 };
 
 ReplayResult run_replay(const ReplayOptions& opt);

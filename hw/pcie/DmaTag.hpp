@@ -1,0 +1,23 @@
+// What a DMA write is for, carried as a TLM extension so that checkers on the host side (the
+// isolation checker) can tell a placement into a read's buffer from a ring write.
+#pragma once
+#include <tlm>
+
+#include <cstdint>
+
+namespace nic::hw {
+
+struct DmaTag : tlm::tlm_extension<DmaTag> {
+  enum class Kind : uint8_t { Other, Placement };
+  Kind kind = Kind::Other;
+  uint32_t flow = 0;     // driver's flow handle (placements)
+  uint16_t cid = 0;      // command the data was placed for
+  uint64_t packet = 0;   // trace record number of the frame it came from
+
+  tlm::tlm_extension_base* clone() const override { return new DmaTag(*this); }
+  void copy_from(const tlm::tlm_extension_base& e) override {
+    *this = static_cast<const DmaTag&>(e);
+  }
+};
+
+}  // namespace nic::hw

@@ -1,0 +1,47 @@
+#include "tb/replay/IsolationChecker.hpp"
+
+#include <systemc>
+
+#include "hw/nic/nic_abi.hpp"
+#include "hw/pcie/DmaTag.hpp"
+
+namespace nic::tb {
+
+void IsolationChecker::registered(uint32_t flow, uint16_t cid,
+                                  const std::vector<hw::SgEntry>& sgl) {
+  live_[{flow, cid}] = sgl;
+}
+
+void IsolationChecker::released(uint32_t flow, uint16_t cid) { live_.erase({flow, cid}); }
+
+void IsolationChecker::violation(const std::string& what) {
+  ++count_;
+  if (reports_.size() < 16)
+    reports_.push_back(sc_core::sc_time_stamp().to_string() + ": " + what);
+}
+
+void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
+  const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
+  char where[96];
+  std::snprintf(where, sizeof where, "write of %zu B at 0x%llx", len, (unsigned long long)addr);
+  if (!tag || tag->kind != hw::DmaTag::Kind::Placement) {
+    if (inside(rx_, addr, len)) return;
+    if (!inside(cq_, addr, len)) return violation(std::string(where) + " outside every ring");
+    // A TeardownDone entry landing ends its registration: no write may follow it.
+    if (len == abi::kCqeSize && gp.get_data_ptr()) {
+      const abi::Cqe c = abi::Cqe::decode(gp.get_data_ptr());
+      if (c.type == abi::CqeType::TeardownDone) released(c.flow, c.cid);
+    }
+    return;
+  }
+  const std::string who = std::string(where) + " placed for flow " + std::to_string(tag->flow) +
+                          " cid " + std::to_string(tag->cid) + " (frame " +
+                          std::to_string(tag->packet) + ")";
+  auto it = live_.find({tag->flow, tag->cid});
+  if (it == live_.end()) return violation(who + ": no live registration");
+  for (const hw::SgEntry& e : it->second)
+    if (inside({e.addr, e.len}, addr, len)) return;
+  violation(who + ": outside every SG element of its registration");
+}
+
+}  // namespace nic::tb

@@ -1,0 +1,47 @@
+// DMA isolation: every write the NIC makes into host memory must land inside a currently
+// registered SG element of the (flow, CID) it was placed for, or in the completion or receive
+// ring; nothing may land in a buffer after its teardown completed (the TeardownDone entry
+// reached host memory). Anything else is an isolation violation, counted and reported with
+// the frame it came from. Plugs into HostMemory's write observer.
+#pragma once
+#include <tlm>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hw/placement/sgl.hpp"
+
+namespace nic::tb {
+
+class IsolationChecker {
+ public:
+  struct Range {
+    uint64_t base = 0, bytes = 0;
+  };
+  IsolationChecker(Range cq, Range rx_ring) : cq_(cq), rx_(rx_ring) {}
+
+  // The driver registered (or gave up) a buffer for (flow, cid).
+  void registered(uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>& sgl);
+  void released(uint32_t flow, uint16_t cid);
+
+  // Every TLM write into host memory, before it is applied.
+  void on_write(uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp);
+
+  uint64_t violations() const { return count_; }
+  const std::vector<std::string>& reports() const { return reports_; }  // the first few
+
+ private:
+  void violation(const std::string& what);
+  static bool inside(const Range& r, uint64_t addr, size_t len) {
+    return addr >= r.base && len <= r.bytes && addr - r.base <= r.bytes - len;
+  }
+
+  Range cq_, rx_;
+  std::map<std::pair<uint32_t, uint16_t>, std::vector<hw::SgEntry>> live_;
+  uint64_t count_ = 0;
+  std::vector<std::string> reports_;
+};
+
+}  // namespace nic::tb
