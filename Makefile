@@ -25,7 +25,9 @@ test: build
 
 # Benchmarks print figures; they are not tests (not in ctest).
 bench: build
+	@bash bench/speed $(BUILD) $(BUILD)/bench
 	@bash bench/ooo-coverage $(BUILD) $(BUILD)/bench
+	@bash bench/line-rate $(BUILD) $(BUILD)/bench
 	@bash bench/crc-rtl $(BUILD)
 
 clean:

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "apps/nicsim/commands.hpp"
@@ -67,6 +68,9 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   s["latency_ns_max"] = r.latency_max;
   s["pcie_up_busy_fraction"] = r.pcie_up_util;
   s["pcie_down_busy_fraction"] = r.pcie_down_util;
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  s["peak_rss_kb"] = ru.ru_maxrss;
   s["simulated_ps"] = r.sim_ps;
   s["cycles"] = r.cycles;
   s["active_cycles"] = r.active_cycles;
