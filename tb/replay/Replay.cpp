@@ -17,7 +17,7 @@ using namespace sc_core;
 namespace {
 
 // A GTKWave save file that opens the waveform grouped by block in pipeline order.
-void write_gtkw(const std::string& base, const std::string& dumpfile) {
+void write_gtkw(const std::string& base, const std::string& dumpfile, bool rtl) {
   struct Sig {
     const char* name;
     int bits;
@@ -26,7 +26,7 @@ void write_gtkw(const std::string& base, const std::string& dumpfile) {
     const char* title;
     std::vector<Sig> sigs;
   };
-  const std::vector<Group> groups = {
+  std::vector<Group> groups = {
       {"clock", {{"clk.active_cycles", 64}}},
       {"MAC", {{"mac.fifo_bytes", 32}, {"mac.frames_in", 64}, {"mac.drops", 64}}},
       {"MAC -> L2-L4", {{"mac_to_l3_valid", 32}, {"mac_to_l3_ready", 32}, {"mac_to_l3_level", 32}, {"mac_to_l3_head", 64}}},
@@ -37,6 +37,10 @@ void write_gtkw(const std::string& base, const std::string& dumpfile) {
       {"parser -> CRC", {{"parser_to_crc_valid", 32}, {"parser_to_crc_ready", 32}, {"parser_to_crc_level", 32}, {"parser_to_crc_head", 64}}},
       {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_ready", 32}, {"crc_to_placement_level", 32}, {"crc_to_placement_head", 64}}},
   };
+  if (rtl)  // the Verilated CRC32C pipeline (crc.impl=rtl), after the model's CRC stage
+    groups.push_back({"CRC32C RTL",
+                      {{"crc_rtl.in_state", 32}, {"crc_rtl.in_keep", 64}, {"crc_rtl.out_state", 32},
+                       {"crc_rtl.beats", 64}, {"crc_rtl.crc32c_pipe.v_q", 2}}});
   std::ofstream g(base + ".gtkw");
   const auto slash = dumpfile.find_last_of('/');
   g << "[dumpfile] \"" << (slash == std::string::npos ? dumpfile : dumpfile.substr(slash + 1)) << "\"\n";
@@ -144,7 +148,7 @@ struct ReplayTop : sc_module {
       std::ofstream(vcd) << "$timescale 1 ps $end\n$enddefinitions $end\n";
     }
     if (opt.fst.empty()) {
-      write_gtkw(wave_base, vcd);
+      write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl");
       return;
     }
     const std::string cmd = "vcd2fst '" + vcd + "' '" + opt.fst + "' >/dev/null 2>&1";
@@ -153,9 +157,9 @@ struct ReplayTop : sc_module {
     std::string fst_base = opt.fst;
     if (fst_base.size() > 4 && fst_base.compare(fst_base.size() - 4, 4, ".fst") == 0)
       fst_base.resize(fst_base.size() - 4);
-    write_gtkw(fst_base, opt.fst);
+    write_gtkw(fst_base, opt.fst, opt.cfg.crc.impl == "rtl");
     if (opt.vcd.empty()) std::remove(vcd.c_str());
-    else write_gtkw(wave_base, vcd);
+    else write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl");
   }
 
   static FeederParams feeder_params(const ReplayOptions& o) {
