@@ -270,21 +270,25 @@ void NvmeTcpDriver::try_setup(Cmd& c) {
 }
 
 void NvmeTcpDriver::post_setup(Cmd& c) {
-  const uint64_t sgl_addr = kSglBase + (c.id % 65536) * uint64_t(nic_max_sg_) *
-                                           abi::kSgEntrySize;
-  Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
-  for (size_t i = 0; i < c.buf.sgl.size(); ++i) {
-    st_le64(&sgl[i * abi::kSgEntrySize], c.buf.sgl[i].addr);
-    st_le32(&sgl[i * abi::kSgEntrySize + 8], c.buf.sgl[i].len);
-  }
-  mem_.write(sgl_addr, sgl.data(), sgl.size());
   abi::Cmd m;
   m.op = abi::CmdOp::DdpSetup;
   m.flow = c.conn->handle;
   m.cid = c.cid;
   m.sg_count = uint32_t(c.buf.sgl.size());
-  m.sgl_addr = sgl_addr;
   m.io_len = c.length;
+  if (c.buf.sgl.size() == 1) {
+    // One entry travels in the command: the NIC needs no SGL read (a PCIe round trip).
+    m.flags = abi::kSetupInlineSgl;
+    m.sgl_addr = c.buf.sgl[0].addr;
+  } else {
+    m.sgl_addr = kSglBase + (c.id % 65536) * uint64_t(nic_max_sg_) * abi::kSgEntrySize;
+    Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
+    for (size_t i = 0; i < c.buf.sgl.size(); ++i) {
+      st_le64(&sgl[i * abi::kSgEntrySize], c.buf.sgl[i].addr);
+      st_le32(&sgl[i * abi::kSgEntrySize + 8], c.buf.sgl[i].len);
+    }
+    mem_.write(m.sgl_addr, sgl.data(), sgl.size());
+  }
   m.seq = c.conn->nvme->next_seq();
   c.ddp = true;
   if (reg_hook_) reg_hook_(m.flow, m.cid, &c.buf.sgl);

@@ -123,8 +123,15 @@ void CommandProcessor::decode() {
     Pending p;
     p.cmd = abi::decode_cmd(e);
     cmd_head_ += need * abi::kCmdSize;
-    // Setups the NIC will refuse on their counts alone never read host memory.
-    p.sgl_wanted = p.cmd.op == CmdOp::DdpSetup && p.cmd.sg_count > 0 &&
+    // Setups the NIC will refuse on their counts alone never read host memory, nor do
+    // one-entry SGLs the command carries inline.
+    const bool inline_sgl = p.cmd.op == CmdOp::DdpSetup && (p.cmd.flags & abi::kSetupInlineSgl) &&
+                            p.cmd.sg_count == 1;
+    if (inline_sgl) {
+      p.sgl.push_back({p.cmd.sgl_addr, p.cmd.io_len});
+      p.sgl_ok = true;
+    }
+    p.sgl_wanted = p.cmd.op == CmdOp::DdpSetup && !inline_sgl && p.cmd.sg_count > 0 &&
                    p.cmd.sg_count <= cfg_.placement.max_sg_entries;
     window_.push_back(std::move(p));
   }

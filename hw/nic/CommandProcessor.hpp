@@ -14,7 +14,8 @@
 //                tracker, CRC engine and DDP table. Full: the table set is full; Invalid: the
 //                handle or tuple is already offloaded, or bad IP version / queue size.
 //   SkDel        removes the flow. Busy while any of its CIDs is registered or tearing down.
-//   DdpSetup     fetches the SGL (sg_count entries of 16 bytes) by DMA read and registers it.
+//   DdpSetup     fetches the SGL (sg_count entries of 16 bytes) by DMA read and registers it;
+//                a one-entry SGL may come inline in the command (kSetupInlineSgl): no read.
 //                TooManySg above placement.max_sg_entries (checked before fetching).
 //   DdpTeardown  stops placement for the CID at once and answers CmdDone; TeardownDone (same
 //                tag) follows once every placement write queued for the CID has landed.

@@ -36,7 +36,7 @@ constexpr size_t kCmdSize = 64;
 
 struct Cmd {
   CmdOp op = CmdOp::SkAdd;
-  uint8_t flags = 0;      // SkAdd: bit0 HDGST, bit1 DDGST
+  uint8_t flags = 0;      // SkAdd: bit0 HDGST, bit1 DDGST; DdpSetup: kSetupInlineSgl
   uint8_t pda = 0;        // SkAdd: host PDA (C2H alignment)
   uint16_t cid = 0;       // DdpSetup/Teardown
   uint32_t flow = 0;      // driver's flow handle, echoed in completions
@@ -59,6 +59,9 @@ void encode_cmd(const Cmd& c, uint8_t* p);   // writes cmd_entries(op) * kCmdSiz
 Cmd decode_cmd(const uint8_t* p);             // reads as many entries as the opcode needs
 
 constexpr size_t kSgEntrySize = 16;
+// DdpSetup flag: a one-entry SGL carried in the command itself (sgl_addr = the buffer,
+// io_len = its length), so the NIC needs no SGL read.
+constexpr uint8_t kSetupInlineSgl = 0x01;
 
 // --- Completions (64-byte entries in the completion ring) ---------------------------------
 enum class CqeType : uint8_t {

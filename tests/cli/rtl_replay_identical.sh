@@ -6,7 +6,7 @@ set -euo pipefail
 nicsim=$1 work=$2; shift 2
 command -v jq >/dev/null || { echo "SKIP: jq not found"; exit 77; }
 mkdir -p "$work"
-strip='del(.config.crc.impl, .summary.wall_seconds, .summary.active_cycles_per_wall_second)'
+strip='del(.config.crc.impl, .summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb)'
 for trace in "$@"; do
   name=$(basename "$trace" .pcap)
   for impl in model rtl; do
