@@ -42,7 +42,7 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegLimitMaxSg / 4] = cfg.placement.max_sg_entries;
   regs_[abi::kRegLimitFlows / 4] = cfg.flow.entries;
   regs_[abi::kRegLimitFullCid / 4] = 1;
-  cmdbuf_.reserve(kFetchEntries * abi::kCmdSize);
+  cmdbuf_.reserve(size_t(cfg.placement.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
   SC_HAS_PROCESS(CommandProcessor);
   SC_METHOD(tick);
@@ -76,7 +76,8 @@ void CommandProcessor::tick() {
 
 void CommandProcessor::fetch() {
   const uint32_t posted = regs_[abi::kRegCmdProducer / 4] - cmd_fetched_;
-  const uint32_t room = kFetchEntries - uint32_t((cmdbuf_.size() - cmd_head_) / abi::kCmdSize);
+  const uint32_t room =
+      cfg_.placement.cmd_fetch_entries - uint32_t((cmdbuf_.size() - cmd_head_) / abi::kCmdSize);
   if (fetching_ || !cmd_entries_ || !posted || !room) return;
   const uint32_t idx = cmd_fetched_ % cmd_entries_;
   const uint32_t n = std::min({posted, room, cmd_entries_ - idx});  // no wrap within a read

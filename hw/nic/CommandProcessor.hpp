@@ -22,7 +22,8 @@
 //   Resync       the driver confirms a resync request: the flow's tracker resumes framing
 //                (Invalid when no live candidate was asked about at that sequence).
 //
-// Timing: a doorbell starts a fetch of up to kFetchEntries entries at the next edge; fetched
+// Timing: a doorbell starts a fetch of up to placement.cmd_fetch_entries entries (the NIC's
+// command buffer) at the next edge, one fetch in flight at a time; fetched
 // commands are decoded into a window of placement.cmd_window, where each DdpSetup starts its
 // SGL read at once (reads overlap); the oldest command executes when it is whole, its SGL has
 // arrived and a completion slot is free, one per cycle, strictly in order.
@@ -57,7 +58,6 @@ struct CommandStats {
 
 class CommandProcessor : public sc_core::sc_module {
  public:
-  static constexpr uint32_t kFetchEntries = 16;  // command buffer on the NIC, in ring entries
 
   tlm_utils::simple_target_socket<CommandProcessor> regs;  // bind PcieLink::mmio_init here
 

@@ -54,6 +54,8 @@ void visit(Cfg& c, Fn&& p) {
   p("placement.rx_ring_bytes", c.placement.rx_ring_bytes, "B",
     "host receive ring for bytes the NIC does not place");
   p("placement.cq_entries", c.placement.cq_entries, "entries", "completion ring size");
+  p("placement.cmd_fetch_entries", c.placement.cmd_fetch_entries, "entries",
+    "command-ring entries read by one fetch: the NIC's command buffer, caps the command rate");
   p("placement.cmd_window", c.placement.cmd_window, "commands",
     "commands decoded ahead of execution; setups fetch their SGLs in parallel");
   p("pcie.gbps_per_direction", c.pcie.gbps_per_direction, "Gb/s", "PCIe payload bandwidth");
@@ -210,6 +212,7 @@ void validate(const NicConfig& c) {
   need(c.placement.max_outstanding_dma >= 1, "placement.max_outstanding_dma must be >= 1");
   need(c.placement.cq_entries >= 2, "placement.cq_entries must be >= 2");
   need(c.placement.cmd_window >= 1, "placement.cmd_window must be >= 1");
+  need(c.placement.cmd_fetch_entries >= 2, "placement.cmd_fetch_entries must be >= 2 (SkAdd takes two)");
   need(c.pcie.gbps_per_direction > 0 && c.pcie.max_payload >= 64 && c.pcie.max_outstanding >= 1,
        "pcie bandwidth, max_payload (>= 64) and max_outstanding must be positive");
   need(c.driver.allocator == "contiguous" || c.driver.allocator == "pages" ||

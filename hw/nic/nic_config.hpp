@@ -56,6 +56,7 @@ struct NicConfig {
     uint32_t rx_ring_bytes = 1u << 22;
     uint32_t cq_entries = 4096;
     uint32_t cmd_window = 8;  // commands decoded ahead; their SGL reads overlap
+    uint32_t cmd_fetch_entries = 64;  // command-ring entries one fetch reads (NIC buffer)
   } placement;
   PcieParams pcie;
   struct Host {
