@@ -141,10 +141,10 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
 void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
   for (const PduInfo& h : p.plan.headers)
     if (h.err == nvme::PduError::None && h.ch.type == nvme::PduType::CapsuleResp)
-      stats_.closed_by_completion += fc.ddp.note_completion(h.cid, h.seq);
+      stats_.closed_by_completion += fc.ddp.note_completion(h.cid, h.seq + h.ch.plen);
   for (const Segment& s : p.plan.segs)
     if (s.completes_pdu && s.type == nvme::PduType::C2HData && (s.flags & nvme::pduflag::SUCCESS))
-      stats_.closed_by_completion += fc.ddp.note_completion(s.cid, s.pdu_seq);
+      stats_.closed_by_completion += fc.ddp.note_completion(s.cid, s.pdu_seq + s.pdu_off + s.len);
 }
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {

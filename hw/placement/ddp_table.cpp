@@ -48,18 +48,18 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
     return {DdpError::BadSgl, e};
   c.io_len = io_len;
   c.valid_from = valid_from;
-  c.closed = c.completion_seen && !seq_before(c.completion_seq, valid_from);
+  c.closed = c.completion_seen && seq_before(valid_from, c.completion_end);
   c.state = DdpState::Registered;
   ++registered_;
   return {};
 }
 
-bool DdpTable::note_completion(uint16_t cid, uint32_t seq) {
+bool DdpTable::note_completion(uint16_t cid, uint32_t end) {
   if (cid >= slots_.size()) return false;
   DdpContext& c = slots_[cid];
   c.completion_seen = true;
-  c.completion_seq = seq;
-  if (c.state != DdpState::Registered || c.closed || seq_before(seq, c.valid_from)) return false;
+  c.completion_end = end;
+  if (c.state != DdpState::Registered || c.closed || !seq_before(c.valid_from, end)) return false;
   c.closed = true;
   return true;
 }

@@ -30,7 +30,7 @@ struct DdpContext {
   // The last completion of this CID the NIC saw in order, whatever was registered then. A
   // registration that arrives after its read already completed is created closed.
   bool completion_seen = false;
-  uint32_t completion_seq = 0;
+  uint32_t completion_end = 0;
   uint32_t io_len = 0;
   Sgl sgl;
 };
@@ -62,9 +62,11 @@ class DdpTable {
                        uint32_t valid_from = 0) {
     return setup(cid, e.data(), e.size(), io_len, valid_from);
   }
-  // A completion of `cid` (CapsuleResp, or SUCCESS on the last data PDU) starting at TCP
-  // sequence `seq` passed in order: closes a registration it belongs to. True if it closed one.
-  bool note_completion(uint16_t cid, uint32_t seq);
+  // A completion of `cid` (CapsuleResp, or SUCCESS on the last data PDU) ending just before
+  // TCP sequence `end` passed in order: closes a registration it belongs to, i.e. one whose
+  // driver had not parsed that completion when it registered (end after valid_from). True if
+  // it closed one.
+  bool note_completion(uint16_t cid, uint32_t end);
   // Stops placement for `cid` at once (Registered -> TeardownPending). The caller reports
   // teardown_done once its in-flight DMA has drained, then calls finish_teardown.
   DdpError teardown(uint16_t cid);
