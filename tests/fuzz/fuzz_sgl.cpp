@@ -1,0 +1,220 @@
+// Fuzz target: SGL validation and offset translation (hw/placement/sgl.hpp), and the DDP
+// context table (hw/placement/ddp_table.hpp).
+//
+// Input byte 0 even: SGL mode.
+//   [max entries u8][n u8] then n entries [kind u8][addr][len] (kind picks small, 16-bit,
+//   32-bit or zero lengths and addresses near 0, near 2^64 or anywhere), [io_len kind u8]
+//   [io_len u32], then queries [kind u8][buf_off][len u32] until the end.
+//   Invariants: translate either returns OutOfRange and emits nothing (exactly when the
+//   range passes the list's end), or emits runs that match a linear reference walk: one run
+//   per entry touched, in order, each inside its entry, contiguous in buffer space, summing
+//   to len, never of length 0; on a list that validates, no run wraps past 2^64.
+// Input byte 0 odd: DDP table mode.
+//   [queue size u8][max entries u8] then ops [op u8][cid u8][...] (setup, teardown,
+//   finish_teardown, note_completion, translate through lookup).
+//   Invariants: lookup(cid) is non-null exactly for slots a shadow model says are
+//   Registered; registered() counts them; a looked-up context's SGL validates and describes
+//   io_len bytes, so placement through it stays inside the registered buffer.
+#include <cstdint>
+#include <vector>
+
+#include "fuzz_check.hpp"
+#include "hw/placement/ddp_table.hpp"
+#include "hw/placement/sgl.hpp"
+
+using namespace nic;
+using hw::SgEntry;
+using hw::SglError;
+
+namespace {
+
+struct Run {
+  uint64_t addr;
+  uint32_t len;
+};
+
+SgEntry read_entry(fuzz::Input& in) {
+  const uint8_t k = in.u8();
+  SgEntry e;
+  switch (k & 3) {
+    case 0: e.len = uint32_t(in.u8()) + 1; break;
+    case 1: e.len = in.u16(); break;
+    case 2: e.len = in.u32(); break;
+    case 3: e.len = 0; break;
+  }
+  switch ((k >> 2) & 3) {
+    case 0: e.addr = uint64_t(in.u16()) << 12; break;
+    case 1: e.addr = UINT64_MAX - in.u16(); break;
+    default: e.addr = in.u64(); break;
+  }
+  return e;
+}
+
+uint64_t total_of(const std::vector<SgEntry>& es) {
+  uint64_t t = 0;
+  for (const SgEntry& e : es) t += e.len;
+  return t;
+}
+
+// The runs a translation must produce, by walking the list from its start.
+bool reference(const std::vector<SgEntry>& es, uint64_t off, uint32_t len, std::vector<Run>& out) {
+  out.clear();
+  const uint64_t total = total_of(es);
+  if (off > total || len > total - off) return false;
+  uint64_t at = 0, left = len;
+  for (const SgEntry& e : es) {
+    if (!left) break;
+    const uint64_t end = at + e.len;
+    if (off < end && e.len) {
+      const uint64_t skip = off > at ? off - at : 0;
+      const uint64_t n = std::min<uint64_t>(left, e.len - skip);
+      out.push_back({e.addr + skip, uint32_t(n)});
+      left -= n;
+      off += n;
+    }
+    at = end;
+  }
+  return true;
+}
+
+void check_translate(hw::Sgl& sgl, const std::vector<SgEntry>& es, bool valid, uint64_t off,
+                     uint32_t len) {
+  std::vector<Run> got, want;
+  const SglError e = sgl.translate(off, len, [&](uint64_t a, uint32_t n) { got.push_back({a, n}); });
+  const bool in_range = reference(es, off, len, want);
+  if (!in_range) {
+    FUZZ_CHECK(e == SglError::OutOfRange);
+    FUZZ_CHECK(got.empty());
+    return;
+  }
+  FUZZ_CHECK(e == SglError::None);
+  FUZZ_CHECK(got.size() == want.size());
+  uint64_t sum = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    FUZZ_CHECK(got[i].addr == want[i].addr && got[i].len == want[i].len);
+    FUZZ_CHECK(got[i].len > 0);
+    if (valid) FUZZ_CHECK(got[i].addr <= UINT64_MAX - (got[i].len - 1));
+    sum += got[i].len;
+  }
+  FUZZ_CHECK(sum == len);
+}
+
+uint64_t read_off(fuzz::Input& in, uint8_t k, uint64_t total) {
+  switch ((k >> 1) & 3) {
+    case 0: return total ? in.u32() % (total + 1) : 0;
+    case 1: return total - (in.u8() % (total + 1 < 256 ? total + 1 : 256));
+    case 2: return in.u64();
+    default: return in.u32();
+  }
+}
+
+void sgl_mode(fuzz::Input& in) {
+  const size_t max_entries = in.u8();
+  const size_t n = in.u8() % 64;
+  std::vector<SgEntry> es;
+  for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
+  hw::Sgl sgl;
+  sgl.assign(es);
+  FUZZ_CHECK(sgl.size() == n);
+  FUZZ_CHECK(sgl.total() == total_of(es));
+  const uint8_t k = in.u8();
+  const uint64_t io_len = (k & 1) ? total_of(es) : in.u32();
+  const SglError v = sgl.validate(max_entries, io_len);
+  // validate's verdict against the rules it documents.
+  SglError entry_err = SglError::None;  // the first bad entry decides
+  for (const SgEntry& e : es) {
+    if (e.len == 0) entry_err = SglError::ZeroLength;
+    else if (e.addr + (e.len - 1) < e.addr) entry_err = SglError::AddressWrap;
+    if (entry_err != SglError::None) break;
+  }
+  if (es.empty() || io_len == 0) FUZZ_CHECK(v == SglError::Empty);
+  else if (es.size() > max_entries) FUZZ_CHECK(v == SglError::TooManyEntries);
+  else if (entry_err != SglError::None) FUZZ_CHECK(v == entry_err);
+  else FUZZ_CHECK(v == (total_of(es) == io_len ? SglError::None : SglError::LengthMismatch));
+  const bool valid = v == SglError::None;
+  for (int q = 0; q < 4096 && !in.done(); ++q) {
+    const uint8_t qk = in.u8();
+    const uint64_t off = read_off(in, qk, sgl.total());
+    const uint32_t len = (qk & 0x10) ? in.u32() : in.u16();
+    check_translate(sgl, es, valid, off, len);
+  }
+}
+
+enum class Shadow : uint8_t { Free, Registered, Pending };
+
+void ddp_mode(fuzz::Input& in) {
+  const uint32_t queue = in.u8() % 65;
+  const uint32_t max_sg = in.u8() % 9;
+  hw::DdpTable t;
+  t.reset(queue, max_sg);
+  std::vector<Shadow> sh(queue, Shadow::Free);
+  std::vector<std::vector<SgEntry>> lists(queue);
+  for (int step = 0; step < 4096 && !in.done(); ++step) {
+    const uint8_t op = in.u8();
+    const uint16_t cid = in.u8();
+    const bool in_range = cid < queue;
+    switch (op % 6) {
+      case 0: {  // setup
+        std::vector<SgEntry> es;
+        const size_t n = in.u8() % 10;
+        for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
+        const uint32_t io_len = (op & 0x40) ? in.u32() : uint32_t(total_of(es));
+        const hw::DdpSetupResult r = t.setup(cid, es, io_len, in.u32());
+        if (!in_range) FUZZ_CHECK(r.err == hw::DdpError::CidOutOfRange);
+        else if (sh[cid] != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
+        if (r.err == hw::DdpError::None) {
+          FUZZ_CHECK(in_range && sh[cid] == Shadow::Free);
+          sh[cid] = Shadow::Registered;
+          lists[cid] = es;
+        }
+        break;
+      }
+      case 1: {
+        const hw::DdpError e = t.teardown(cid);
+        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Registered));
+        if (e == hw::DdpError::None) sh[cid] = Shadow::Pending;
+        break;
+      }
+      case 2: {
+        const hw::DdpError e = t.finish_teardown(cid);
+        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Pending));
+        if (e == hw::DdpError::None) sh[cid] = Shadow::Free;
+        break;
+      }
+      case 3:
+        t.note_completion(cid, in.u32());
+        break;
+      case 4:
+      case 5: {  // placement through lookup
+        hw::DdpContext* c = t.lookup(cid);
+        if (!c) break;
+        const uint64_t off = read_off(in, op, c->io_len);
+        const uint32_t len = in.u16();
+        check_translate(c->sgl, lists[cid], true, off, len);
+        break;
+      }
+    }
+    uint32_t registered = 0;
+    for (uint32_t i = 0; i < queue + 2; ++i) {
+      hw::DdpContext* c = t.lookup(uint16_t(i));
+      const bool reg = i < queue && sh[i] == Shadow::Registered;
+      FUZZ_CHECK((c != nullptr) == reg);
+      registered += reg;
+      if (c) {
+        FUZZ_CHECK(c->state == hw::DdpState::Registered);
+        FUZZ_CHECK(c->sgl.validate(max_sg, c->io_len) == SglError::None);
+        FUZZ_CHECK(c->sgl.total() == c->io_len);
+      }
+    }
+    FUZZ_CHECK(t.registered() == registered);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::Input in(data, size);
+  if (in.u8() & 1) ddp_mode(in);
+  else sgl_mode(in);
+  return 0;
+}
