@@ -7,7 +7,7 @@ namespace nic::hw {
 using namespace sc_core;
 
 ClockDomain::ClockDomain(sc_module_name name, double mhz)
-    : sc_module(name), mhz_(mhz), period_(std::round(1e6 / mhz), SC_PS) {
+    : sc_module(name), period_(std::round(1e6 / mhz), SC_PS) {
   SC_HAS_PROCESS(ClockDomain);
   SC_METHOD(on_edge);
   sensitive << edge_;

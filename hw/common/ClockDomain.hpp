@@ -20,7 +20,6 @@ class ClockDomain : public sc_core::sc_module {
 
   const sc_core::sc_event& edge() const { return edge_; }
   const sc_core::sc_time& period() const { return period_; }
-  double mhz() const { return mhz_; }
 
   // Keep the clock running for the cycle after the current one (the hot path: cheap when the
   // next edge is already armed).
@@ -50,7 +49,6 @@ class ClockDomain : public sc_core::sc_module {
   void arm(uint64_t c);
   void on_edge();
 
-  double mhz_;
   sc_core::sc_time period_;
   sc_core::sc_event edge_;
   // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are

@@ -32,7 +32,6 @@ class StreamChannel : public sc_core::sc_prim_channel {
     ring_[(head_ + count_) % ring_.size()] = std::move(v);
     ++count_;
     ++staged_;
-    ++pushes_;
     request_update();
   }
   // The producer had an item but found the channel full this cycle.
@@ -52,7 +51,6 @@ class StreamChannel : public sc_core::sc_prim_channel {
 
   uint32_t occupancy() const { return count_; }
   const Occupancy& stats() const { return occ_; }
-  uint64_t pushes() const { return pushes_; }
   uint64_t blocked_cycles() const { return blocked_cycles_; }
   // Closes the occupancy histogram at the end of a run.
   void finish_stats() { occ_.record(clk_.cycle(), count_); }
@@ -87,7 +85,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
   uint32_t space_ = uint32_t(ring_.size());  // traced: free slots at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
   Occupancy occ_;
-  uint64_t pushes_ = 0, blocked_cycles_ = 0;
+  uint64_t blocked_cycles_ = 0;
 };
 
 }  // namespace nic::hw

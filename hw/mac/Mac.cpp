@@ -41,7 +41,6 @@ void Mac::fetch_next() {
   // The frame is complete once preamble, frame and FCS are in; the gap only delays the next.
   const uint64_t received = start + uint64_t((kPreambleBytes + len + 4) * ps_per_byte_);
   wire_free_ps_ = start + uint64_t((len + p_.wire_overhead_bytes) * ps_per_byte_);
-  stats_.wire_busy_ps += wire_free_ps_ - start;
   stats_.last_end_ps = received;
   p->wire_start_ps = start;
   p->wire_end_ps = received;

@@ -33,7 +33,6 @@ struct MacStats {
   uint64_t frames_in = 0, bytes_in = 0;
   uint64_t frames_out = 0;
   uint64_t drop_fifo_full = 0, drop_oversize = 0, drop_runt = 0;
-  uint64_t wire_busy_ps = 0;   // time the wire carried frames (incl. overhead)
   uint64_t beats_out = 0;      // cycles a beat left the FIFO
   uint64_t blocked_cycles = 0; // cycles a beat waited for the next block
   uint64_t first_start_ps = 0, last_end_ps = 0;

@@ -34,8 +34,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       parser_to_crc("parser_to_crc", clk, cfg.fifo.parser_to_crc),
       crc_to_placement("crc_to_placement", clk, cfg.fifo.crc_to_placement),
       mac("mac", clk, mac_to_l3, mac_params(cfg, honour_timestamps), std::move(source),
-          [this](PacketCtx* p, const char* why) {
-            ++drops_[why];
+          [this](PacketCtx* p, const char*) {  // the MAC counts drops by reason itself
             if (hook_) hook_("drop");
             pool.put(p);
           }),
@@ -57,11 +56,6 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
 void Nic::set_event_hook(std::function<void(const char*)> hook) {
   hook_ = hook;
   pdu_parser.set_event_hook(std::move(hook));
-}
-
-uint64_t Nic::dropped(const std::string& reason) const {
-  auto it = drops_.find(reason);
-  return it == drops_.end() ? 0 : it->second;
 }
 
 void Nic::trace(sc_core::sc_trace_file* tf) const {

@@ -11,7 +11,6 @@
 #include <systemc>
 
 #include <functional>
-#include <map>
 #include <string>
 
 #include "hw/common/ClockDomain.hpp"
@@ -57,8 +56,6 @@ class Nic : public sc_core::sc_module {
   PlacementEngine placement;
   CommandProcessor commands;
 
-  // Frames the MAC dropped, by reason.
-  uint64_t dropped(const std::string& reason) const;
   // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
   // resync request went out), "framing_lost" (a flow lost PDU framing).
   void set_event_hook(std::function<void(const char*)> hook);
@@ -68,7 +65,6 @@ class Nic : public sc_core::sc_module {
   void trace(sc_core::sc_trace_file* tf) const;
 
  private:
-  std::map<std::string, uint64_t> drops_;
   std::function<void(const char*)> hook_;
 };
 

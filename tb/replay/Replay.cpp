@@ -338,6 +338,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   }
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
+  c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();
   const hw::PlacementStats& ps = top.nic.placement.stats();
   c["placement_frames"] = ps.frames;
