@@ -119,6 +119,7 @@ void decode_connection(const Connection& c, TraceReference& ref,
     cmd.order = order++;
     cmd.length = rc.length;
     cmd.data.assign(rc.length, 0);
+    cmd.got.assign(rc.length, false);
     by_cid[rc.cid].push_back(out.size());
     out.push_back(std::move(cmd));
   }
@@ -151,6 +152,11 @@ void decode_connection(const Connection& c, TraceReference& ref,
       }
       std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
       cmd->bytes_received += pdu.data.size();
+      for (size_t i = 0; i < pdu.data.size(); ++i)
+        if (!cmd->got[h.datao + i]) {
+          cmd->got[h.datao + i] = true;
+          ++cmd->bytes_covered;
+        }
       cmd->digest_error |= digest_bad;
       if (pdu.ch.flags & nvme::pduflag::SUCCESS) cmd->completed = true;
     } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
