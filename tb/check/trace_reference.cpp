@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include <unordered_map>
 
 #include "proto/net.hpp"
@@ -119,7 +121,7 @@ void decode_connection(const Connection& c, TraceReference& ref,
     cmd.order = order++;
     cmd.length = rc.length;
     cmd.data.assign(rc.length, 0);
-    cmd.got.assign(rc.length, false);
+    cmd.got.assign(rc.length, 0);
     by_cid[rc.cid].push_back(out.size());
     out.push_back(std::move(cmd));
   }
@@ -152,11 +154,9 @@ void decode_connection(const Connection& c, TraceReference& ref,
       }
       std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
       cmd->bytes_received += pdu.data.size();
-      for (size_t i = 0; i < pdu.data.size(); ++i)
-        if (!cmd->got[h.datao + i]) {
-          cmd->got[h.datao + i] = true;
-          ++cmd->bytes_covered;
-        }
+      const auto from = cmd->got.begin() + h.datao, to = from + long(pdu.data.size());
+      cmd->bytes_covered += uint64_t(std::count(from, to, uint8_t(0)));
+      std::fill(from, to, uint8_t(1));
       cmd->digest_error |= digest_bad;
       if (pdu.ch.flags & nvme::pduflag::SUCCESS) cmd->completed = true;
     } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
