@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tb/check/trace_reference.hpp"
+#include "tb/common/sha256.hpp"
 
 namespace nic::host {
 
@@ -642,7 +642,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     mem_.read(e.addr, data.data() + at, e.len);
     at += e.len;
   }
-  rec.sha256 = check::sha256_hex(data);
+  rec.sha256 = tb::sha256_hex(data);
   if (keep_data_) rec.data = std::move(data);
   done_.push_back(std::move(rec));
   if (c.buf.handle) alloc_.free(c.buf.handle);

@@ -280,15 +280,7 @@ void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
   ch_ = nvme::CommonHeader::decode(hdr_);
   ch_known_ = true;
   lay_ = nvme::layout_of(ch_);
-  if (ch_.type == PduType::C2HData) {
-    cid_ = ld_le16(hdr_ + 8);
-    datao_ = ld_le32(hdr_ + 12);
-    datal_ = ld_le32(hdr_ + 16);
-  } else if (ch_.type == PduType::R2T) {
-    cid_ = ld_le16(hdr_ + 8);
-  } else if (ch_.type == PduType::CapsuleResp) {
-    cid_ = ld_le16(hdr_ + 20);
-  }
+  load_fields();
   pos_ = expected_ - pdu_seq;
   if (pos_ == ch_.plen) {
     begin_pdu(pdu_seq + ch_.plen);
@@ -389,16 +381,7 @@ void PduTracker::region_done(PacketPlan& out) {
         return;
       }
       // Type-specific fields are known now, so HDGST and later segments carry them.
-      switch (ch_.type) {
-        case PduType::C2HData:
-          cid_ = ld_le16(hdr_ + 8);
-          datao_ = ld_le32(hdr_ + 12);
-          datal_ = ld_le32(hdr_ + 16);
-          break;
-        case PduType::R2T: cid_ = ld_le16(hdr_ + 8); break;
-        case PduType::CapsuleResp: cid_ = ld_le16(hdr_ + 20); break;
-        default: break;
-      }
+      load_fields();
       if (lay_.hdgst_len) {
         region_ = Region::HeaderDigest;
         region_end_ = ch_.hlen + lay_.hdgst_len;
@@ -457,6 +440,19 @@ void PduTracker::set_region() {
   } else {
     region_ = Region::DataDigest;
     region_end_ = ch_.plen;
+  }
+}
+
+void PduTracker::load_fields() {
+  switch (ch_.type) {
+    case PduType::C2HData:
+      cid_ = ld_le16(hdr_ + 8);
+      datao_ = ld_le32(hdr_ + 12);
+      datal_ = ld_le32(hdr_ + 16);
+      break;
+    case PduType::R2T: cid_ = ld_le16(hdr_ + 8); break;
+    case PduType::CapsuleResp: cid_ = ld_le16(hdr_ + 20); break;
+    default: break;
   }
 }
 

@@ -159,6 +159,7 @@ class PduTracker {
   void report(PacketPlan& out, nvme::PduError err, bool hdgst_ok);
   void enter_region(PacketPlan& out);  // the region holding pos_, or the end of the PDU
   void set_region();                   // the region holding pos_ (< PLEN, header done)
+  void load_fields();                  // CID, DATAO, DATAL from the stored header
   void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
   void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_

@@ -1,31 +1,17 @@
 #include "tb/check/trace_reference.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include <unordered_map>
 
 #include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"
+#include "tb/common/sha256.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::check {
 
-std::string sha256_hex(ByteView data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data, data.size, md, &n, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < n; ++i) {
-    s += hex[md[i] >> 4];
-    s += hex[md[i] & 15];
-  }
-  return s;
-}
-
-std::string ReferenceCommand::sha256() const { return sha256_hex(data); }
+std::string ReferenceCommand::sha256() const { return tb::sha256_hex(data); }
 
 const ReferenceCommand* TraceReference::find(const std::string& flow, uint32_t order) const {
   auto it = index_.find({flow, order});

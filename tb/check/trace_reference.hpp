@@ -43,6 +43,4 @@ struct TraceReference {
 // Throws nic::pcap::PcapError for unreadable files.
 TraceReference decode_trace(const std::string& pcap_path, uint16_t nvme_port = 4420);
 
-std::string sha256_hex(ByteView data);
-
 }  // namespace nic::check

@@ -1,6 +1,7 @@
 #include "tb/gen/workload.hpp"
 
-#include <openssl/evp.h>
+#include "tb/common/sha256.hpp"
+
 
 #include <algorithm>
 #include <stdexcept>
@@ -103,22 +104,9 @@ ReadData make_read_data(const ReadPlan& plan, const GenConfig& cfg) {
     for (size_t j = 0; j < 8 && i + j < rd.bytes.size(); ++j) rd.bytes[i + j] = uint8_t(w >> (8 * j));
   }
   if (plan.lookalike) plant_lookalike(rd, cfg, rng);
-  rd.sha256 = sha256_hex(rd.bytes);
+  rd.sha256 = tb::sha256_hex(rd.bytes);
   return rd;
 }
 
-std::string sha256_hex(ByteView data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (EVP_Digest(data.data, data.size, md, &md_len, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 failed (OpenSSL EVP_Digest)");
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < md_len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
 
 }  // namespace nic::gen

@@ -38,6 +38,4 @@ struct ReadData {
 // The bytes a read returns (pseudo-random from its seed, lookalike planted when asked).
 ReadData make_read_data(const ReadPlan& plan, const GenConfig& cfg);
 
-std::string sha256_hex(ByteView data);
-
 }  // namespace nic::gen

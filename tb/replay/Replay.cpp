@@ -16,6 +16,12 @@ using namespace sc_core;
 
 namespace {
 
+std::string strip_suffix(std::string s, const std::string& suffix) {
+  if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
+    s.resize(s.size() - suffix.size());
+  return s;
+}
+
 // A GTKWave save file that opens the waveform grouped by block in pipeline order.
 void write_gtkw(const std::string& base, const std::string& dumpfile, bool rtl) {
   struct Sig {
@@ -81,9 +87,7 @@ struct ReplayTop : sc_module {
         isolation.released(flow, cid);
     });
     if (!o.vcd.empty() || !o.fst.empty()) {
-      wave_base = o.vcd.empty() ? o.fst + ".tmp" : o.vcd;
-      if (wave_base.size() > 4 && wave_base.compare(wave_base.size() - 4, 4, ".vcd") == 0)
-        wave_base.resize(wave_base.size() - 4);
+      wave_base = o.vcd.empty() ? o.fst + ".tmp" : strip_suffix(o.vcd, ".vcd");
       SC_HAS_PROCESS(ReplayTop);
       SC_METHOD(open_waves);
       sensitive << open_ev;
@@ -154,10 +158,7 @@ struct ReplayTop : sc_module {
     const std::string cmd = "vcd2fst '" + vcd + "' '" + opt.fst + "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0)
       throw std::runtime_error("cannot write " + opt.fst + ": vcd2fst (package gtkwave) failed");
-    std::string fst_base = opt.fst;
-    if (fst_base.size() > 4 && fst_base.compare(fst_base.size() - 4, 4, ".fst") == 0)
-      fst_base.resize(fst_base.size() - 4);
-    write_gtkw(fst_base, opt.fst, opt.cfg.crc.impl == "rtl");
+    write_gtkw(strip_suffix(opt.fst, ".fst"), opt.fst, opt.cfg.crc.impl == "rtl");
     if (opt.vcd.empty()) std::remove(vcd.c_str());
     else write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl");
   }

@@ -1,0 +1,11 @@
+// SHA-256 (OpenSSL) as lowercase hex: how truth files, reports and verdicts name a buffer.
+#pragma once
+#include <string>
+
+#include "proto/bytes.hpp"
+
+namespace nic::tb {
+
+std::string sha256_hex(ByteView data);
+
+}  // namespace nic::tb
