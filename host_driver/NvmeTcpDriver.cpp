@@ -69,23 +69,20 @@ NvmeTcpDriver::~NvmeTcpDriver() = default;
 
 const NvmeRxStats NvmeTcpDriver::sw_stats() const {
   NvmeRxStats s = retired_sw_;
-  for (const auto& [key, k] : conns_) {
-    if (!k->nvme) continue;
-    const NvmeRxStats& c = k->nvme->stats();
-    s.pdus += c.pdus;
-    s.data_pdus += c.data_pdus;
-    s.hw_crc_pdus += c.hw_crc_pdus;
-    s.sw_crc_pdus += c.sw_crc_pdus;
-    s.sw_crc_bytes += c.sw_crc_bytes;
-    s.digest_errors += c.digest_errors;
-    s.placed_bytes += c.placed_bytes;
-    s.copied_bytes += c.copied_bytes;
-    s.misplaced_bytes += c.misplaced_bytes;
-    s.unknown_cid_pdus += c.unknown_cid_pdus;
-    s.resync_requests += c.resync_requests;
-    s.resync_confirmed += c.resync_confirmed;
-  }
+  for (const auto& [key, k] : conns_)
+    if (k->nvme) s += k->nvme->stats();
   return s;
+}
+
+std::vector<std::string> NvmeTcpDriver::failed_connections() const {
+  std::vector<std::string> out;
+  for (const auto& [key, k] : conns_) {
+    if (!k->nvme || !k->nvme->failed()) continue;
+    const nvme::PduError e = k->nvme->failure_error();
+    out.push_back(k->name + ": " + (e == nvme::PduError::None ? std::string("C2HTermReq from the controller")
+                                                              : std::string("framing lost: ") + nvme::to_string(e)));
+  }
+  return out;
 }
 
 void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
@@ -229,6 +226,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
   if (rc.length) c.buf = alloc_.alloc(rc.length);
   const uint64_t id = c.id;
   Cmd& cmd = cmds_.emplace(id, std::move(c)).first->second;
+  if (k.nvme && k.nvme->failed()) return fail_now(k, cmd);
   Cmd* prev = cmd_of(k.active, rc.cid);
   if (prev && !prev->rx_done)
     k.queued[rc.cid].push_back(id);
@@ -251,9 +249,34 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
 }
 
 void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
+  if (k.nvme && k.nvme->failed()) return fail_now(k, c);
   k.active[c.cid] = c.id;
   if (k.nvme) k.nvme->add_command(c.cid, c.length, c.id);
   if (k.off == Conn::Off::On) try_setup(c);
+}
+
+// The connection lost its framing or was terminated: Linux fails a command issued on it (the
+// block layer retries it on the next connection); nothing is registered for it.
+void NvmeTcpDriver::fail_now(Conn& k, Cmd& c) {
+  ++ctr_.failed_dead_connection;
+  k.active[c.cid] = c.id;
+  CmdResult r;
+  r.cid = c.cid;
+  r.length = c.length;
+  r.status = k.nvme->failure();
+  read_done(k, r);
+}
+
+// A dead connection gives up its offload once the NIC holds no buffer of it any more (SkDel
+// is refused while any is registered): its later frames reach the stack as a flow the NIC
+// does not know.
+void NvmeTcpDriver::maybe_remove(Conn& k) {
+  if (k.off != Conn::Off::On || !k.nvme || !k.nvme->failed() || !k.registered.empty()) return;
+  abi::Cmd m;
+  m.op = abi::CmdOp::SkDel;
+  m.flow = k.handle;
+  k.off = Conn::Off::Removing;
+  post(m, Pending::SkDel, &k, 0);
 }
 
 // Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
@@ -458,9 +481,10 @@ void NvmeTcpDriver::rx_deliver(Conn& k, uint32_t seq, ByteView data, const Range
       rest.push_back(a);
     }
     k.nvme->on_data(seq + uint32_t(n), data.sub(n), rest);
-    return;
+  } else {
+    k.nvme->on_data(seq, data, attrs);
   }
-  k.nvme->on_data(seq, data, attrs);
+  maybe_remove(k);
 }
 
 void NvmeTcpDriver::start_nvme(Conn& k) {
@@ -563,6 +587,14 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
       }
       break;
     }
+    case Pending::SkDel:
+      if (ok) {
+        ++ctr_.sk_del;
+        k.off = Conn::Off::Removed;
+      } else {
+        k.off = Conn::Off::On;  // a registration still drains: the next teardown retries
+      }
+      break;
     case Pending::Resync:
       break;
   }
@@ -584,6 +616,7 @@ void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
   auto r = k.registered.find(c.cid);
   if (r == k.registered.end() || r->second != c.id) return;
   k.registered.erase(r);
+  maybe_remove(k);
   // The CID's next read in wire order may register now (never a later one: its data would
   // arrive after the next one's and land in the wrong buffer).
   Cmd* a = cmd_of(k.active, c.cid);

@@ -65,6 +65,8 @@ struct DriverCounters {
   // Placements into the buffer of a read that had already completed: only a trace whose host
   // reused a CID before the teardown finished can cause them.
   uint64_t late_placements = 0;
+  // Reads issued on a connection that had already lost its framing or been terminated.
+  uint64_t failed_dead_connection = 0;
 };
 
 class NvmeTcpDriver : public sc_core::sc_module {
@@ -90,6 +92,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   const NvmeRxStats sw_stats() const;
+  // "host IP:port: why" for every connection whose NVMe/TCP stream failed.
+  std::vector<std::string> failed_connections() const;
 
   // Host memory layout of the rings (fixed, far from read buffers).
   static constexpr uint64_t kCmdRingBase = 0x10000000;
@@ -132,7 +136,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
     std::unique_ptr<ConnIo> io;
     std::unique_ptr<NvmeRx> nvme;
     // Offload.
-    enum class Off : uint8_t { None, Adding, On, Failed } off = Off::None;
+    // Failed: sk_add refused; Removing/Removed: SkDel after the connection died.
+    enum class Off : uint8_t { None, Adding, On, Failed, Removing, Removed } off = Off::None;
     uint32_t handle = 0;
     std::deque<uint64_t> waiting_setup;          // cmd ids waiting for sk_add
     // A CID names one read in the software receive path (`active`) and one buffer at the NIC
@@ -143,7 +148,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
     std::unordered_map<uint16_t, std::deque<uint64_t>> queued;
     bool trust_next_crc = true;  // false right after a resync confirmation
   };
-  enum class Pending : uint8_t { SkAdd, Setup, Teardown, Resync };
+  enum class Pending : uint8_t { SkAdd, SkDel, Setup, Teardown, Resync };
   struct PendingCmd {
     Pending kind;
     Conn* conn;
@@ -160,6 +165,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void on_tx_pdu(Conn& k, const nvme::Pdu& pdu);
   void new_read(Conn& k, const nvme::ReadCmd& rc);
   void activate(Conn& k, Cmd& c);
+  void fail_now(Conn& k, Cmd& c);
+  void maybe_remove(Conn& k);
   void try_setup(Cmd& c);
   void rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs);
   void start_nvme(Conn& k);

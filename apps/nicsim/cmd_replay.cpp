@@ -5,6 +5,7 @@
 #include <systemc>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -101,7 +102,8 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
                     {"copied_bytes", c.copied_bytes}, {"crc", c.crc}, {"ddp", c.ddp},
                     {"latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0}});
   j["commands"] = cmds;
-  j["verdict"] = {{"checked", v.checked}, {"incomplete_in_trace", v.incomplete},
+  j["failed_connections"] = r.failed_connections;
+  j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
                   {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
   return j;
 }
@@ -147,6 +149,17 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
     << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
+  // The reasons behind those totals, non-zero ones only.
+  for (const auto& [prefix, title] : {std::pair{"bypass_not_tcp_", "not_tcp   "}, {"parser_header_error_", "bad header"}}) {
+    std::string why;
+    for (const auto& [k, n] : c)
+      if (n && k.rfind(prefix, 0) == 0) why += (why.empty() ? "" : ", ") + k.substr(std::strlen(prefix)) + " " + std::to_string(n);
+    if (!why.empty()) o << "  " << title << " " << why << "\n";
+  }
+  if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("driver_failed_dead_connection"))
+    o << "  software   PDUs for unknown CIDs " << at("sw_unknown_cid_pdus") << ", past their read "
+      << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
+  for (const std::string& f : r.failed_connections) o << "  failed     " << f << "\n";
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
@@ -177,7 +190,9 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     << ", " << fmt("%.3g", r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0)
     << " active cycles/s\n";
   if (v.mismatches.empty())
-    o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact\n";
+    o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact"
+      << (v.broken ? ", all " + std::to_string(v.broken) + " reads the trace breaks failed" : std::string())
+      << "\n";
   else
     o << "  verdict    MISMATCH in " << v.mismatches.size() << " of " << v.checked
       << " reads; first: " << v.mismatches.front() << "\n";

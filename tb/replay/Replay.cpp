@@ -1,6 +1,7 @@
 #include "tb/replay/Replay.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 
@@ -15,6 +16,24 @@ namespace nic::tb {
 using namespace sc_core;
 
 namespace {
+
+// "too many VLAN tags" -> too_many_vlan_tags, "PlenTooSmall" -> plen_too_small.
+std::string counter_key(const char* text) {
+  std::string k;
+  bool prev_lower = false;
+  for (const char* p = text; *p; ++p) {
+    const unsigned char ch = static_cast<unsigned char>(*p);
+    if (!std::isalnum(ch)) {
+      if (!k.empty() && k.back() != '_') k += '_';
+      prev_lower = false;
+      continue;
+    }
+    if (std::isupper(ch) && prev_lower) k += '_';
+    k += char(std::tolower(ch));
+    prev_lower = std::islower(ch) || std::isdigit(ch);
+  }
+  return k;
+}
 
 std::string strip_suffix(std::string s, const std::string& suffix) {
   if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -309,6 +328,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["c2h_data_bytes_placed"] = r.sw.placed_bytes;
   c["c2h_data_bytes_copied"] = r.sw.copied_bytes;
   c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
+  c["sw_unknown_cid_pdus"] = r.sw.unknown_cid_pdus;
+  c["sw_overrun_pdus"] = r.sw.overrun_pdus;
+  c["sw_connections_framing_lost"] = r.sw.framing_failures;
+  c["sw_connections_terminated"] = r.sw.terminated;
+  c["driver_failed_dead_connection"] = d.failed_dead_connection;
+  r.failed_connections = top.driver.failed_connections();
   c["mac_frames_in"] = ms.frames_in;
   c["mac_bytes_in"] = ms.bytes_in;
   c["drop_mac_fifo_full"] = ms.drop_fifo_full;
@@ -316,6 +341,13 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["drop_mac_runt"] = ms.drop_runt;
   c["bypass_not_tcp"] = top.nic.header_parser.gate_stats().not_tcp;
   c["bypass_bad_checksum"] = top.nic.header_parser.gate_stats().bad_checksum;
+  // Why: one counter per reason (the parse error of the frame, the header rule broken).
+  for (size_t e = 1; e < net::kParseErrorCount; ++e)
+    c["bypass_not_tcp_" + counter_key(net::to_string(net::ParseError(e)))] =
+        top.nic.header_parser.gate_stats().not_tcp_by[e];
+  for (size_t e = 1; e < nvme::kPduErrorCount; ++e)
+    c["parser_header_error_" + counter_key(nvme::to_string(nvme::PduError(e)))] =
+        top.nic.pdu_parser.parser_stats().header_errors_by[e];
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
@@ -379,14 +411,22 @@ Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
   std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
   for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
   for (const auto& e : ref.commands) {
-    if (!e.completed || !e.problem.empty()) {
+    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
+                            std::to_string(e.cid) + ")";
+    auto it = got.find({e.flow, e.order});
+    if (!e.problem.empty()) {
+      ++v.broken;
+      if (it == got.end())
+        v.mismatches.push_back(who + ": never failed by the driver (trace: " + e.problem + ")");
+      else if (it->second->status == "ok")
+        v.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
+      continue;
+    }
+    if (!e.completed) {
       ++v.incomplete;
       continue;
     }
     ++v.checked;
-    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
-                            std::to_string(e.cid) + ")";
-    auto it = got.find({e.flow, e.order});
     if (it == got.end()) {
       v.mismatches.push_back(who + ": never completed by the driver");
       continue;

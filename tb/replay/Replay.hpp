@@ -73,16 +73,20 @@ struct ReplayResult {
   uint64_t rx_frames_delivered = 0;
   double wall_seconds = 0;
   std::vector<std::string> isolation_reports;  // the first few violations, if any
+  std::vector<std::string> failed_connections;  // "host: why" per NVMe/TCP stream that failed
 };
 
 ReplayResult run_replay(const ReplayOptions& opt);
 
 // The replay judged against an independent decode of the trace: every read the trace
 // completes must end byte-exact, with the status the trace implies (digest_error for a
-// corrupted digest).
+// corrupted digest); every read the trace breaks must have failed.
 struct Verdict {
   size_t checked = 0;     // reads the trace completes
-  size_t incomplete = 0;  // reads the trace leaves unfinished or garbled: not judged
+  // Reads the trace breaks (framing lost, TermReq, data past the read): the driver must have
+  // failed each of them; its buffer is not judged.
+  size_t broken = 0;
+  size_t incomplete = 0;  // reads the trace leaves unfinished: not judged
   std::vector<std::string> mismatches;
   bool ok() const { return mismatches.empty(); }
 };
