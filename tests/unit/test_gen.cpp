@@ -591,7 +591,8 @@ TEST_CASE("gen: bundled traces match their truth and are reproducible from it", 
     }
     CHECK(on_disk == regenerated);
     CHECK(fs::file_size(pcap_path) < (1u << 20));
-    check_against_truth(decode_pcap(pcap_path, cfg), t);
+    // A hostile trace breaks the protocol on purpose; the full-NIC adversarial tests judge it.
+    if (!cfg.adv.any()) check_against_truth(decode_pcap(pcap_path, cfg), t);
     ++checked;
   }
   CHECK(checked >= 3);
