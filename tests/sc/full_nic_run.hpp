@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include <unistd.h>
+
 #include "tb/check/trace_reference.hpp"
 #include "tb/gen/generator.hpp"
 #include "tb/replay/Replay.hpp"
@@ -21,8 +23,14 @@ struct Run {
   tb::Verdict verdict;
 };
 
+// A scratch file of this process: test runs in parallel (two build trees) never share one.
+inline std::string scratch_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("nicsim_" + std::to_string(::getpid()) + "_" + name + ".pcap")).string();
+}
+
 inline Run replay(const gen::GenConfig& g, const NicConfig& cfg, const std::string& name) {
-  const std::string path = (std::filesystem::temp_directory_path() / ("nicsim_" + name + ".pcap")).string();
+  const std::string path = scratch_path(name);
   Run r;
   r.truth = gen::generate_pcap(g, path);
   tb::ReplayOptions opt;

@@ -317,8 +317,8 @@ TEST_CASE("full NIC: randomly damaged PDUs never cause a stray DMA write", "[ful
   g.ios = 24;
   g.queue_depth = 4;
   g.max_pdu_data = rng() % 2 ? 0 : 16384;
-  const std::string clean = (std::filesystem::temp_directory_path() / ("nicsim_dmg_clean" + std::to_string(seed) + ".pcap")).string();
-  const std::string bad = (std::filesystem::temp_directory_path() / ("nicsim_dmg" + std::to_string(seed) + ".pcap")).string();
+  const std::string clean = scratch_path("dmg_clean" + std::to_string(seed));
+  const std::string bad = scratch_path("dmg" + std::to_string(seed));
   gen::generate_pcap(g, clean);
   {
     pcap::Reader in(clean);
