@@ -11,6 +11,7 @@
 #include "proto/net.hpp"
 #include "tb/check/trace_reference.hpp"
 #include "tb/gen/generator.hpp"
+#include "tests/unit/impaired_gen.hpp"
 
 using namespace nic;
 
@@ -56,22 +57,9 @@ Run decode(const gen::GenConfig& g) {
 }
 
 gen::GenConfig impaired(uint32_t ios) {
-  gen::GenConfig g;
-  g.seed = 41;
+  gen::GenConfig g = testing::impaired_config();
   g.flows = 4;
-  g.hdgst = g.ddgst = true;
-  g.queue_depth = 6;
-  g.io_size = gen::parse_io_size("4K,16K,64K");
   g.ios = ios;
-  g.max_pdu_data = 8192;
-  g.success_flag = 0.3;
-  g.imp.loss = 0.03;
-  g.imp.reseg_retransmit = true;
-  g.imp.reorder = 0.03;
-  g.imp.dup = 0.03;
-  g.imp.bad_tcp_csum = 0.02;
-  g.imp.corrupt_ddgst = 0.15;
-  g.imp.plant_lookalike = 0.5;
   return g;
 }
 
