@@ -484,12 +484,7 @@ TEST_CASE("standard input (\"-\") reads as its file would, pcap and pcapng", "[p
     Reader r("-");
     Packet p;
     REQUIRE(r.next(p));
-    try {
-      r.next(p);
-      FAIL("no error for a cut stream");
-    } catch (const PcapError& e) {
-      CHECK(starts_with(e.what(), "stdin: record 2: truncated (file ends inside the packet data)"));
-    }
+    CHECK_THROWS_WITH(r.next(p), Catch::StartsWith("stdin: record 2: truncated (file ends inside the packet data)"));
   });
   with_stdin_pipe(Bytes{}, [] { CHECK_THROWS_WITH(Reader("-"), Catch::Contains("stdin: empty")); });
 }
