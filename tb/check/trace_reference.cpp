@@ -265,17 +265,15 @@ void ReferenceDecoder::add(ByteView frame) {
   const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
   auto& conn = conns_[key];
   if (!conn) conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_);
+  const size_t before = conn->open();  // only this connection's reads can change
   conn->segment(c2h, pf.seq, pf.tcp_flags, frame.sub(pf.payload_offset, pf.payload_len));
+  open_ = open_ - before + conn->open();
+  open_max_ = std::max(open_max_, open_);
 }
 
 void ReferenceDecoder::finish() {
   for (auto& [key, conn] : conns_) conn->finish();
-}
-
-size_t ReferenceDecoder::open_commands() const {
-  size_t n = 0;
-  for (const auto& [key, conn] : conns_) n += conn->open();
-  return n;
+  open_ = 0;
 }
 
 size_t ReferenceDecoder::held_bytes() const {

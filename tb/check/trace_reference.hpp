@@ -57,13 +57,15 @@ class ReferenceDecoder {
   // End of the trace: hands on every read still open, in (connection, order) order.
   void finish();
 
-  size_t open_commands() const;  // reads started and not yet handed on
-  size_t held_bytes() const;     // out-of-order and not yet decodable bytes, all connections
+  size_t open_commands() const { return open_; }  // reads started and not yet handed on
+  size_t open_commands_max() const { return open_max_; }
+  size_t held_bytes() const;  // out-of-order and not yet decodable bytes, all connections
 
  private:
   class Connection;
   Done done_;
   uint16_t port_;
+  size_t open_ = 0, open_max_ = 0;
   std::map<net::FiveTuple, std::unique_ptr<Connection>> conns_;  // by host->controller tuple
 };
 

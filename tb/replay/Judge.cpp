@@ -29,6 +29,7 @@ void Judge::reference(const check::ReferenceCommand& e) {
   auto r = reported_.find(k);
   if (r == reported_.end()) {
     expected_.emplace(k, std::move(x));
+    note_waiting();
     return;
   }
   judge(k, x, r->second);
@@ -40,6 +41,7 @@ void Judge::driver(const host::CommandRecord& c) {
   auto x = expected_.find(k);
   if (x == expected_.end()) {
     reported_.emplace(k, c);
+    note_waiting();
     return;
   }
   judge(k, x->second, c);

@@ -3,6 +3,7 @@
 // corrupted digest). Reads are matched as each side finishes them, in either order, and
 // forgotten once judged, so only reads one side has finished and the other not yet are kept.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -33,6 +34,7 @@ class Judge {
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);
   size_t waiting() const { return expected_.size() + reported_.size(); }
+  size_t waiting_max() const { return waiting_max_; }
 
  private:
   using Key = std::pair<std::string, uint32_t>;  // (flow, order)
@@ -44,11 +46,15 @@ class Judge {
   };
   void judge(const Key& k, const Expect& e, const host::CommandRecord& c);
 
+  void note_waiting() { waiting_max_ = std::max(waiting_max_, waiting()); }
+
   const bool keep_data_;
   Verdict v_;
+  size_t waiting_max_ = 0;
   std::map<Key, Expect> expected_;  // the reference finished them, the driver not yet
-  // The driver finished them first: by causality only reads the reference then leaves
-  // unjudged (it sees every completion before the driver can).
+  // The driver finished them, the reference has not judged them. The reference sees every
+  // completion before the driver can, so what stays here (until the end) are reads it left
+  // unjudged: rare, and only in garbled traces.
   std::map<Key, host::CommandRecord> reported_;
 };
 

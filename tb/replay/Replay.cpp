@@ -68,7 +68,6 @@ struct ReplayTop : sc_module {
   // matches its reads with the driver's as both finish them.
   Judge judge;
   check::ReferenceDecoder reference;
-  size_t reference_open_max = 0, judge_waiting_max = 0;
   TraceFeeder feeder;
   hw::Nic nic;
   IsolationChecker isolation;
@@ -79,18 +78,10 @@ struct ReplayTop : sc_module {
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
         judge(o.keep_data),
-        reference(
-            [this](const check::ReferenceCommand& e) {
-              judge.reference(e);
-              judge_waiting_max = std::max(judge_waiting_max, judge.waiting());
-            },
-            o.nvme_port),
+        reference([this](const check::ReferenceCommand& e) { judge.reference(e); }, o.nvme_port),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f); },
-               [this](const pcap::Packet& f) {
-                 reference.add(f.data);
-                 reference_open_max = std::max(reference_open_max, reference.open_commands());
-               }),
+               [this](const pcap::Packet& f) { reference.add(f.data); }),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
         isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
@@ -226,7 +217,6 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   ReplayTop top("top", opt, trace);
   top.driver.set_completion_hook([&](const host::CommandRecord& c) {
     top.judge.driver(c);
-    top.judge_waiting_max = std::max(top.judge_waiting_max, top.judge.waiting());
     if (opt.on_command)
       opt.on_command(c);
     else
@@ -390,8 +380,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["feeder_records"] = top.feeder.stats().records;
   c["feeder_to_driver"] = top.feeder.stats().to_driver;
   // What memory holds at most or at the end, per read or page: flat however long the trace.
-  c["reference_open_reads_max"] = top.reference_open_max;
-  c["verdict_waiting_reads_max"] = top.judge_waiting_max;
+  c["reference_open_reads_max"] = top.reference.open_commands_max();
+  c["verdict_waiting_reads_max"] = top.judge.waiting_max();
   c["host_memory_pages_at_end"] = top.mem.stats().pages_allocated;
   c["cycles"] = r.cycles;
   c["active_cycles"] = r.active_cycles;

@@ -42,9 +42,9 @@ Run decode(const gen::GenConfig& g, Keep keep) {
   r.truth = gen::generate(g, [&](uint64_t, ByteView frame) {
     if (!keep(frame)) return;
     ref.add(frame);
-    r.open_max = std::max(r.open_max, ref.open_commands());
     r.held_max = std::max(r.held_max, ref.held_bytes());
   });
+  r.open_max = ref.open_commands_max();
   r.open_before_finish = ref.open_commands();
   r.held_before_finish = ref.held_bytes();
   ref.finish();
