@@ -50,7 +50,7 @@ bool TraceFeeder::read_one() {
   }
   if (eof_) return false;
   ++st_.records;
-  if (on_record_) on_record_(scratch_);
+  on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
     first_ns_ = scratch_.ts_ns;
