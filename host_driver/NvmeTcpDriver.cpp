@@ -304,7 +304,7 @@ void NvmeTcpDriver::post_setup(Cmd& c) {
     m.flags = abi::kSetupInlineSgl;
     m.sgl_addr = c.buf.sgl[0].addr;
   } else {
-    m.sgl_addr = kSglBase + (c.id % 65536) * uint64_t(nic_max_sg_) * abi::kSgEntrySize;
+    m.sgl_addr = sgl_slot(c.id);
     Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
     for (size_t i = 0; i < c.buf.sgl.size(); ++i) {
       st_le64(&sgl[i * abi::kSgEntrySize], c.buf.sgl[i].addr);
@@ -562,6 +562,7 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
       }
       break;
     case Pending::Setup: {
+      mem_.release(sgl_slot(pc.cmd_id), sgl_slot_bytes());  // the NIC has read the SGL
       auto w = cmds_.find(pc.cmd_id);
       if (ok) {
         ++ctr_.ddp_setup;
@@ -677,7 +678,8 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   }
   rec.sha256 = tb::sha256_hex(data);
   if (keep_data_) rec.data = std::move(data);
-  done_.push_back(std::move(rec));
+  if (done_hook_) done_hook_(rec);
+  for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);
   if (c.buf.handle) alloc_.free(c.buf.handle);
   Conn& k = *c.conn;
   auto a = k.active.find(c.cid);

@@ -46,7 +46,7 @@ struct CommandRecord {
   std::string crc;     // "hw", "sw", "none"
   bool ddp = false;    // the buffer was registered with the NIC
   uint64_t submit_ps = 0, complete_ps = 0;
-  Bytes data;          // final buffer contents (kept only when asked)
+  Bytes data;          // final buffer contents (only when the driver was asked to keep them)
 };
 
 // The names Linux exposes for the offload (rx_nvmeotcp_*), plus the driver's own.
@@ -87,8 +87,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
       std::function<void(uint32_t flow, uint16_t cid, const std::vector<SgEntry>* sgl)>;
   void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
-  // Commands completed so far, in completion order.
-  const std::vector<CommandRecord>& results() const { return done_; }
+  // Told about every read as it completes; the driver keeps no record of it afterwards.
+  using CompletionHook = std::function<void(const CommandRecord&)>;
+  void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   const NvmeRxStats sw_stats() const;
@@ -180,6 +181,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void mmio_write32(uint64_t off, uint32_t v);
   uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
+  // Where a command's SGL goes when it does not fit in the setup command itself.
+  uint64_t sgl_slot_bytes() const { return uint64_t(nic_max_sg_) * abi::kSgEntrySize; }
+  uint64_t sgl_slot(uint64_t cmd_id) const { return kSglBase + (cmd_id % 65536) * sgl_slot_bytes(); }
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);
 
@@ -209,7 +213,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t rx_freed_ = 0;
 
   RegistrationHook reg_hook_;
-  std::vector<CommandRecord> done_;
+  CompletionHook done_hook_;
   DriverCounters ctr_;
   NvmeRxStats retired_sw_;  // stats of connections that went away
 };

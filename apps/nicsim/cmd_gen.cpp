@@ -121,8 +121,10 @@ int run_gen(const GenArgs& a) {
   try {
     const nic::gen::Truth truth = nic::gen::generate_pcap(cfg, a.out);
     if (!a.truth.empty()) nic::gen::write_truth(truth, a.truth);
-    std::cout << "wrote " << a.out << (a.truth.empty() ? "" : " and " + a.truth) << "\n"
-              << nic::gen::summary(truth);
+    // With the trace on standard output, the summary goes beside it.
+    std::ostream& out = a.out == "-" ? std::cerr : std::cout;
+    out << "wrote " << a.out << (a.truth.empty() ? "" : " and " + a.truth) << "\n"
+        << nic::gen::summary(truth);
   } catch (const std::exception& e) {
     std::cerr << "nicsim gen: " << e.what() << "\n";
     return 1;
@@ -142,7 +144,7 @@ void add_gen_command(CLI::App& app) {
   auto value = [sub](const std::string& names, std::string& dst, const std::string& help,
                      const std::string& type) { sub->add_option(names, dst, help)->type_name(type); };
 
-  value("-o,--output", a.out, "Output pcap (nanosecond timestamps); required", "FILE");
+  value("-o,--output", a.out, "Output pcap (nanosecond timestamps), - for standard output; required", "FILE");
   value("--truth", a.truth, "Write the ground-truth JSON here", "FILE");
   value("--seed", a.seed, "Random seed; same seed, same bytes (default 1)", "N");
   value("--flows", a.flows, "Connections (I/O queues) (default 1)", "N");

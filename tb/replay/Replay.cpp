@@ -83,17 +83,24 @@ struct ReplayTop : sc_module {
   HostMemory mem;
   PcieLink link;
   host::NvmeTcpDriver driver;
+  // The verdict: the reference decode reads every record as the feeder does and the judge
+  // matches its reads with the driver's as both finish them.
+  Judge judge;
+  check::ReferenceDecoder reference;
   TraceFeeder feeder;
   hw::Nic nic;
   IsolationChecker isolation;
 
-  ReplayTop(sc_module_name n, const ReplayOptions& o)
+  ReplayTop(sc_module_name n, const ReplayOptions& o, pcap::Reader& trace)
       : sc_module(n),
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        feeder("feeder", o.trace, pool, feeder_params(o),
-               [this](const pcap::Packet& f) { driver.transmit(f); }),
+        judge(o.keep_data),
+        reference([this](const check::ReferenceCommand& e) { judge.reference(e); }, o.nvme_port),
+        feeder("feeder", trace, pool, feeder_params(o),
+               [this](const pcap::Packet& f) { driver.transmit(f); },
+               [this](const pcap::Packet& f) { reference.add(f.data); }),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
         isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
@@ -223,13 +230,22 @@ FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
 
 ReplayResult run_replay(const ReplayOptions& opt) {
   validate(opt.cfg);
+  pcap::Reader trace(opt.trace);  // a trace that cannot be opened stops us before elaboration
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
-  ReplayTop top("top", opt);
+  ReplayResult r;
+  ReplayTop top("top", opt, trace);
+  top.driver.set_completion_hook([&](const host::CommandRecord& c) {
+    top.judge.driver(c);
+    if (opt.on_command)
+      opt.on_command(c);
+    else
+      r.commands.push_back(c);
+  });
   const auto t0 = std::chrono::steady_clock::now();
   if (!opt.progress) {
     sc_start();
   } else {
-    // Run in slices of simulated time and redraw one status line at most twice a second.
+    // Run in slices of simulated time and report at most twice a second.
     auto last = t0;
     sc_start(SC_ZERO_TIME);  // elaboration and initialisation: activity is known after it
     while (sc_pending_activity()) {
@@ -237,21 +253,18 @@ ReplayResult run_replay(const ReplayOptions& opt) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last < std::chrono::milliseconds(500)) continue;
       last = now;
-      const double wall = std::chrono::duration<double>(now - t0).count();
-      const uint64_t pkts = top.feeder.stats().records;
-      std::fprintf(stderr, "\r  %llu packets, %.1f us simulated, %.2f s wall, %.0f packets/s   ",
-                   (unsigned long long)pkts, sc_time_stamp().to_seconds() * 1e6, wall,
-                   wall > 0 ? double(pkts) / wall : 0.0);
+      opt.progress({top.feeder.stats().records, sc_time_stamp().to_seconds() * 1e6,
+                    std::chrono::duration<double>(now - t0).count()});
     }
-    std::fprintf(stderr, "\r%*s\r", 80, "");
   }
   const auto t1 = std::chrono::steady_clock::now();
   top.finish_waves();
   top.nic.finish_stats();
+  top.reference.finish();
+  r.verdict = top.judge.finish(top.isolation.reports());
+  r.input_error = top.feeder.error();
 
-  ReplayResult r;
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
-  r.commands = top.driver.results();
   r.driver = top.driver.counters();
   r.sw = top.driver.sw_stats();
   r.sim_ps = sc_time_stamp().value();
@@ -319,7 +332,6 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
-  r.isolation_reports = top.isolation.reports();
   c["driver_irqs"] = d.irqs;
   c["sw_data_pdus"] = r.sw.data_pdus;
   c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
@@ -399,67 +411,13 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["commands_failed"] = top.nic.commands.stats().failed;
   c["feeder_records"] = top.feeder.stats().records;
   c["feeder_to_driver"] = top.feeder.stats().to_driver;
+  // What memory holds at most or at the end, per read or page: flat however long the trace.
+  c["reference_open_reads_max"] = top.reference.open_commands_max();
+  c["verdict_waiting_reads_max"] = top.judge.waiting_max();
+  c["host_memory_pages_at_end"] = top.mem.stats().pages_allocated;
   c["cycles"] = r.cycles;
   c["active_cycles"] = r.active_cycles;
   return r;
-}
-
-Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
-  Verdict v;
-  // A DMA write outside a registered buffer fails the run, whatever the buffers hold.
-  for (const std::string& s : r.isolation_reports) v.mismatches.push_back("isolation violation: " + s);
-  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
-  for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
-  for (const auto& e : ref.commands) {
-    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
-                            std::to_string(e.cid) + ")";
-    auto it = got.find({e.flow, e.order});
-    if (!e.problem.empty()) {
-      ++v.broken;
-      if (it == got.end())
-        v.mismatches.push_back(who + ": never failed by the driver (trace: " + e.problem + ")");
-      else if (it->second->status == "ok")
-        v.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
-      continue;
-    }
-    if (!e.completed) {
-      ++v.incomplete;
-      continue;
-    }
-    ++v.checked;
-    if (it == got.end()) {
-      v.mismatches.push_back(who + ": never completed by the driver");
-      continue;
-    }
-    const host::CommandRecord& c = *it->second;
-    // A read completed with bytes never sent: what its buffer holds there is undefined, so
-    // only the status is judged.
-    const bool short_data = !e.status && !e.digest_error && e.bytes_covered < e.length;
-    const std::string want = e.digest_error ? "digest_error"
-                             : e.status     ? "nvme_error"
-                             : short_data   ? "short_data"
-                                            : "ok";
-    if (short_data) {
-      if (c.status != want) v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
-      continue;
-    }
-    if (c.sha256 != e.sha256()) {
-      std::string where;
-      if (c.data.size() == e.data.size()) {  // buffers kept: name the first wrong byte
-        const auto d = std::mismatch(c.data.begin(), c.data.end(), e.data.begin());
-        const size_t at = size_t(d.first - c.data.begin());
-        size_t n = 0;
-        for (size_t i = at; i < c.data.size(); ++i) n += c.data[i] != e.data[i];
-        where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
-                " wrong bytes)";
-      }
-      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " +
-                             e.sha256() + where);
-    }
-    else if (c.status != want)
-      v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
-  }
-  return v;
 }
 
 }  // namespace nic::tb
