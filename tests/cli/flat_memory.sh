@@ -20,7 +20,11 @@ done
 short=$(field summary peak_rss_kb "$work/16M.csv") long=$(field summary peak_rss_kb "$work/64M.csv")
 echo "peak RSS: 16 MiB trace $short KB, 64 MiB trace $long KB"
 # Before streaming, the longer trace cost about 2.3 bytes of RSS per trace byte more (>100 MB).
-[ "$long" -le $((short + short / 10 + 16384)) ] || fail "peak RSS grew with the trace"
+# Under AddressSanitizer (make test-asan sets ASAN_OPTIONS) freed memory waits in a quarantine
+# of up to 256 MB, so RSS says nothing there; the bounded counters below still hold.
+if [ -z "${ASAN_OPTIONS:-}" ]; then
+  [ "$long" -le $((short + short / 10 + 16384)) ] || fail "peak RSS grew with the trace"
+fi
 for f in "$work/16M.csv" "$work/64M.csv"; do
   open=$(field counters reference_open_reads_max "$f")
   waiting=$(field counters verdict_waiting_reads_max "$f")
