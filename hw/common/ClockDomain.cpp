@@ -27,7 +27,10 @@ void ClockDomain::want(uint64_t c) {
   if (c == armed_) return;
   if (armed_ != kNone && armed_ <= now) {
     // This cycle's edge is firing and on_edge has not run yet: it will arm the wish.
-    later_.push(c);
+    if (c == now + 1)
+      next_ = c;
+    else
+      later_.push(c);
     return;
   }
   if (armed_ != kNone) {
@@ -56,7 +59,9 @@ void ClockDomain::on_edge() {
   armed_ = kNone;
   ++active_cycles_;
   while (!later_.empty() && later_.top() <= now) later_.pop();
-  if (!later_.empty()) {
+  if (next_ == now + 1) {
+    arm(next_);  // nothing in `later_` can come earlier
+  } else if (!later_.empty()) {
     const uint64_t c = later_.top();
     later_.pop();
     arm(c);

@@ -31,7 +31,9 @@ class ClockDomain : public sc_core::sc_module {
   void wake_at(const sc_core::sc_time& t);
 
   // Index of the current clock cycle: simulated time divided by the period.
-  uint64_t cycle() const { return cycle_at(sc_core::sc_time_stamp()); }
+  // (The simcontext's inline accessor: sc_time_stamp() is an out-of-line call, and blocks ask
+  // for the cycle several times per cycle.)
+  uint64_t cycle() const { return cycle_at(sc_core::sc_get_curr_simcontext()->time_stamp()); }
   uint64_t cycle_at(const sc_core::sc_time& t) const {
     return uint64_t(t.value() / period_.value());
   }
@@ -55,6 +57,9 @@ class ClockDomain : public sc_core::sc_module {
   // armed one at a time as edges fire.
   uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
   uint64_t last_fired_ = kNone;  // last cycle whose edge fired
+  // The following cycle, asked for while this cycle's edge is firing and on_edge has not run:
+  // the common case, kept out of `later_` so each block's request costs no heap push.
+  uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
 };
