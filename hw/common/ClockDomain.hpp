@@ -19,6 +19,12 @@ class ClockDomain : public sc_core::sc_module {
   ClockDomain(sc_core::sc_module_name name, double mhz);
 
   const sc_core::sc_event& edge() const { return edge_; }
+  // A block's per-cycle function. One SystemC process calls every attached function at each
+  // edge, latest attached first, then arms the next edge: a process activation per block and
+  // cycle cost more than most blocks' work. (Blocks are built source to sink, so sinks run
+  // first, the order SystemC gave one method per block: it runs the methods sensitive to one
+  // event last registered first.)
+  void attach(std::function<void()> tick) { ticks_.insert(ticks_.begin(), std::move(tick)); }
   const sc_core::sc_time& period() const { return period_; }
 
   // Keep the clock running for the cycle after the current one (the hot path: cheap when the
@@ -62,6 +68,7 @@ class ClockDomain : public sc_core::sc_module {
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
+  std::vector<std::function<void()>> ticks_;
 };
 
 }  // namespace nic::hw

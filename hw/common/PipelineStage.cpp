@@ -6,10 +6,7 @@ PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
                              StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
     : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
       line_(latency_ + 1) {
-  SC_HAS_PROCESS(PipelineStage);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+  clk.attach([this] { tick(); });
 }
 
 void PipelineStage::tick() {

@@ -44,10 +44,7 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegLimitFullCid / 4] = 1;
   cmdbuf_.reserve(size_t(cfg.placement.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
-  SC_HAS_PROCESS(CommandProcessor);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+  clk.attach([this] { tick(); });
 }
 
 const CommandProcessor::Flow* CommandProcessor::flow(uint32_t handle) const {
