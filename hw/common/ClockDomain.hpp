@@ -36,10 +36,17 @@ class ClockDomain : public sc_core::sc_module {
   // Make sure an edge fires at the first clock edge at or after `t`.
   void wake_at(const sc_core::sc_time& t);
 
-  // Index of the current clock cycle: simulated time divided by the period.
-  // (The simcontext's inline accessor: sc_time_stamp() is an out-of-line call, and blocks ask
-  // for the cycle several times per cycle.)
-  uint64_t cycle() const { return cycle_at(sc_core::sc_get_curr_simcontext()->time_stamp()); }
+  // Index of the current clock cycle: simulated time divided by the period. Blocks ask several
+  // times per cycle, so the simulation context is looked up once and the quotient is kept for
+  // the current time.
+  uint64_t cycle() const {
+    const uint64_t t = ctx_->time_stamp().value();
+    if (t != memo_time_) {
+      memo_time_ = t;
+      memo_cycle_ = t / period_.value();
+    }
+    return memo_cycle_;
+  }
   uint64_t cycle_at(const sc_core::sc_time& t) const {
     return uint64_t(t.value() / period_.value());
   }
@@ -58,6 +65,8 @@ class ClockDomain : public sc_core::sc_module {
   void on_edge();
 
   sc_core::sc_time period_;
+  sc_core::sc_simcontext* const ctx_ = sc_core::sc_get_curr_simcontext();
+  mutable uint64_t memo_time_ = 0, memo_cycle_ = 0;  // cycle() at time memo_time_
   sc_core::sc_event edge_;
   // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are
   // armed one at a time as edges fire.

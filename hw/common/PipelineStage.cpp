@@ -14,7 +14,7 @@ void PipelineStage::tick() {
   if (count_ && line_[head_].ready <= now) {
     if (out_.can_push()) {
       out_.push(std::move(line_[head_].beat));
-      head_ = (head_ + 1) % line_.size();
+      if (++head_ == line_.size()) head_ = 0;
       --count_;
     } else {
       out_.note_blocked();
@@ -31,7 +31,8 @@ void PipelineStage::tick() {
     ++stats_.beats;
     stats_.packets += b.sop;
     ++stats_.busy_cycles;
-    line_[(head_ + count_) % line_.size()] = {b, now + latency_ + hold_};
+    const uint32_t tail = head_ + count_;
+    line_[tail < line_.size() ? tail : tail - line_.size()] = {b, now + latency_ + hold_};
     ++count_;
   }
   if (count_ || hold_) clk_.request_next();

@@ -29,7 +29,8 @@ class StreamChannel : public sc_core::sc_prim_channel {
   // Producer side.
   bool can_push() const { return occ_at_start_ + staged_ < ring_.size(); }
   void push(T&& v) {
-    ring_[(head_ + count_) % ring_.size()] = std::move(v);
+    const uint32_t tail = head_ + count_;
+    ring_[tail < ring_.size() ? tail : tail - ring_.size()] = std::move(v);
     ++count_;
     ++staged_;
     request_update();
@@ -42,7 +43,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
   T& front() { return ring_[head_]; }
   T take() {
     T v = std::move(ring_[head_]);
-    head_ = (head_ + 1) % ring_.size();
+    if (++head_ == ring_.size()) head_ = 0;
     --count_;
     --visible_;
     request_update();
@@ -62,6 +63,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
     sc_core::sc_trace(tf, visible_, std::string(name()) + "_valid");
     sc_core::sc_trace(tf, space_, std::string(name()) + "_ready");
     sc_core::sc_trace(tf, head_tag_, std::string(name()) + "_head");
+    traced_ = true;
   }
 
  protected:
@@ -70,7 +72,8 @@ class StreamChannel : public sc_core::sc_prim_channel {
     staged_ = 0;
     occ_at_start_ = count_;
     space_ = uint32_t(ring_.size()) - count_;
-    head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
+    // Only waveforms show the head tag, which costs a load through the head item per update.
+    if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
     occ_.record(clk_.cycle(), count_);
     if (count_) clk_.request_next();
   }
@@ -84,6 +87,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
   uint32_t space_ = uint32_t(ring_.size());  // traced: free slots at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
+  mutable bool traced_ = false;              // trace() was called
   Occupancy occ_;
   uint64_t blocked_cycles_ = 0;
 };
