@@ -67,6 +67,14 @@ void ClockDomain::on_edge() {
     later_.pop();
     arm(c);
   }
+  // Last, as SystemC's update phase followed every process: a channel holding items asks
+  // for the next cycle after the next edge was armed, which keeps the kernel's event
+  // queue, and so the order of simultaneous events, what it was with one process per block.
+  for (Committable* c : committables_)
+    if (c->dirty_) {
+      c->dirty_ = false;
+      c->commit();
+    }
 }
 
 }  // namespace nic::hw

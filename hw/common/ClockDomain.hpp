@@ -1,9 +1,9 @@
 // A gated clock: edges fire only while some block has work, so idle stretches of a trace
 // cost no simulation activity, yet every active cycle stays aligned to the clock grid.
 //
-// Blocks make their per-cycle process sensitive to edge(). During a tick a block (or a
-// channel in its update phase) calls request_next() when it needs the following cycle too;
-// an external source (the MAC's arrival schedule) calls wake_at() for a future time.
+// Blocks attach() their per-cycle function; one process calls them all at each edge. During a
+// tick a block (or a channel as it commits) calls request_next() when it needs the following
+// cycle too; an external source (the MAC's arrival schedule) calls wake_at() for a future time.
 #pragma once
 #include <systemc>
 
@@ -18,13 +18,31 @@ class ClockDomain : public sc_core::sc_module {
  public:
   ClockDomain(sc_core::sc_module_name name, double mhz);
 
-  const sc_core::sc_event& edge() const { return edge_; }
   // A block's per-cycle function. One SystemC process calls every attached function at each
   // edge, latest attached first, then arms the next edge: a process activation per block and
   // cycle cost more than most blocks' work. (Blocks are built source to sink, so sinks run
   // first, the order SystemC gave one method per block: it runs the methods sensitive to one
   // event last registered first.)
   void attach(std::function<void()> tick) { ticks_.insert(ticks_.begin(), std::move(tick)); }
+
+  // A two-phase element of this domain (a channel): what ticks change in it becomes visible
+  // when the domain commits it, after every tick of the cycle. Only ticks may change it.
+  class Committable {
+   public:
+    explicit Committable(ClockDomain& clk) { clk.committables_.push_back(this); }
+    Committable(const Committable&) = delete;
+    Committable& operator=(const Committable&) = delete;
+
+   protected:
+    ~Committable() = default;
+    void touched() { dirty_ = true; }  // commit at the end of this cycle's ticks
+
+   private:
+    friend class ClockDomain;
+    virtual void commit() = 0;
+    bool dirty_ = false;
+  };
+
   const sc_core::sc_time& period() const { return period_; }
 
   // Keep the clock running for the cycle after the current one (the hot path: cheap when the
@@ -78,6 +96,7 @@ class ClockDomain : public sc_core::sc_module {
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
   std::vector<std::function<void()>> ticks_;
+  std::vector<Committable*> committables_;
 };
 
 }  // namespace nic::hw

@@ -2,10 +2,12 @@
 //
 // Two-phase like a register: an item pushed in cycle t is visible to the consumer from
 // t+1, and space freed by a pop in cycle t is visible to the producer from t+1. Results
-// therefore never depend on the order SystemC evaluates the blocks within a cycle. With
+// therefore never depend on the order in which the blocks tick within a cycle. With
 // depth >= 2 the channel sustains one item per cycle.
 //
-// Items are plain structs moved through a ring; no signals, no per-item allocation.
+// Items are plain structs moved through a ring; no signals, no per-item allocation. Only
+// ticks attached to the clock domain push and take; the domain commits the channel (makes
+// this cycle's pushes and pops visible) after the cycle's ticks.
 #pragma once
 #include <systemc>
 
@@ -19,10 +21,11 @@
 namespace nic::hw {
 
 template <class T>
-class StreamChannel : public sc_core::sc_prim_channel {
+class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable {
  public:
   StreamChannel(const char* name, ClockDomain& clk, uint32_t depth)
-      : sc_prim_channel(name), clk_(clk), ring_(depth ? depth : 1), occ_(depth ? depth : 1) {}
+      : sc_object(name), Committable(clk), clk_(clk), ring_(depth ? depth : 1),
+        occ_(depth ? depth : 1) {}
 
   uint32_t depth() const { return uint32_t(ring_.size()); }
 
@@ -33,7 +36,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
     ring_[tail < ring_.size() ? tail : tail - ring_.size()] = std::move(v);
     ++count_;
     ++staged_;
-    request_update();
+    touched();
   }
   // The producer had an item but found the channel full this cycle.
   void note_blocked() { ++blocked_cycles_; }
@@ -46,7 +49,7 @@ class StreamChannel : public sc_core::sc_prim_channel {
     if (++head_ == ring_.size()) head_ = 0;
     --count_;
     --visible_;
-    request_update();
+    touched();
     return v;
   }
 
@@ -66,19 +69,18 @@ class StreamChannel : public sc_core::sc_prim_channel {
     traced_ = true;
   }
 
- protected:
-  void update() override {
+ private:
+  void commit() override {
     visible_ += staged_;
     staged_ = 0;
     occ_at_start_ = count_;
     space_ = uint32_t(ring_.size()) - count_;
-    // Only waveforms show the head tag, which costs a load through the head item per update.
+    // Only waveforms show the head tag, which costs a load through the head item per commit.
     if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
     occ_.record(clk_.cycle(), count_);
     if (count_) clk_.request_next();
   }
 
- private:
   ClockDomain& clk_;
   std::vector<T> ring_;
   uint32_t head_ = 0, count_ = 0;  // count_ includes staged items

@@ -172,13 +172,10 @@ struct FrameSource : sc_core::sc_module {
   std::deque<Bytes> pending;
   uint64_t frames_sent = 0;
 
-  SC_HAS_PROCESS(FrameSource);
   FrameSource(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& o, PacketPool& p,
               const FlowTable& t, FlowContexts& f, uint32_t beat)
       : sc_module(n), clk(c), out(o), pool(p), table(t), flows(f), beat_bytes(beat) {
-    SC_METHOD(tick);
-    sensitive << clk.edge();
-    dont_initialize();
+    clk.attach([this] { tick(); });
   }
 
   void add(Bytes f) {

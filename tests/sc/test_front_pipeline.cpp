@@ -39,12 +39,9 @@ struct Sink : sc_core::sc_module {
   std::vector<PacketCtx*> frames;
   std::vector<uint64_t> sop_cycles;
   uint64_t beats = 0;
-  SC_HAS_PROCESS(Sink);
   Sink(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& i, double stall_p)
       : sc_module(n), clk(c), in(i), rng(7), stall(stall_p) {
-    SC_METHOD(tick);
-    sensitive << clk.edge();
-    dont_initialize();
+    clk.attach([this] { tick(); });
   }
   void tick() {
     if (!in.can_pop()) return;
