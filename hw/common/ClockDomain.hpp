@@ -49,7 +49,7 @@ class ClockDomain : public sc_core::sc_module {
   // next edge is already armed).
   void request_next() {
     const uint64_t c = cycle() + 1;
-    if (armed_ != c) want(c);
+    if (armed_ != c && next_ != c) want(c);
   }
   // Make sure an edge fires at the first clock edge at or after `t`.
   void wake_at(const sc_core::sc_time& t);

@@ -61,6 +61,11 @@ CommandProcessor::Flow* CommandProcessor::find(uint32_t handle) {
 // Per-cycle behaviour
 
 void CommandProcessor::tick() {
+  // Nothing posted, fetched, decoded or tearing down: every step below would do nothing, and
+  // this is most cycles.
+  if (!fetching_ && regs_[abi::kRegCmdProducer / 4] == cmd_fetched_ &&
+      cmdbuf_.size() == cmd_head_ && window_.empty() && teardowns_.empty())
+    return;
   fetch();
   decode();
   prefetch_sgls();
