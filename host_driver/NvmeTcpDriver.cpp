@@ -636,16 +636,21 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   rec.ddp = c.teardown_posted;
   rec.submit_ps = c.submit_ps;
   rec.complete_ps = sc_time_stamp().value();
-  Bytes data(c.length);
+  // One buffer for every read (no allocation, nor a fresh mapping for the large ones), copied
+  // out only when the caller keeps the data.
+  read_buf_.resize(c.length);
   uint32_t at = 0;
   for (const SgEntry& e : c.buf.sgl) {
-    mem_.read(e.addr, data.data() + at, e.len);
+    mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  rec.sha256 = tb::sha256_hex(data);
-  if (keep_data_) rec.data = std::move(data);
+  rec.sha256 = tb::sha256_hex(read_buf_);
+  if (keep_data_) rec.data = read_buf_;
   done_.push_back(std::move(rec));
-  if (c.buf.handle) alloc_.free(c.buf.handle);
+  if (c.buf.handle) {
+    for (const SgEntry& e : c.buf.sgl) mem_.discard(e.addr, e.len);
+    alloc_.free(c.buf.handle);
+  }
   Conn& k = *c.conn;
   auto a = k.active.find(c.cid);
   if (a != k.active.end() && a->second == c.id) k.active.erase(a);

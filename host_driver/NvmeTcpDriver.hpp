@@ -181,6 +181,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const uint16_t port_;
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const bool keep_data_;
+  Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;
   bool irq_pending_ = false;

@@ -51,6 +51,28 @@ Bytes HostMemory::read(uint64_t addr, size_t n) const {
   return b;
 }
 
+void HostMemory::discard(uint64_t addr, size_t n) {
+  if (!fits(addr, n)) throw std::out_of_range("HostMemory::discard past 2^64");
+  if (n == 0) return;
+  const uint64_t last = addr + (n - 1);
+  const uint64_t first = addr / kPageSize + (addr % kPageSize != 0);
+  const uint64_t end = last / kPageSize + (last % kPageSize == kPageSize - 1);
+  for (uint64_t pn = first; pn < end; ++pn) {
+    const auto it = pages_.find(pn);
+    if (it == pages_.end()) continue;
+    spare_.push_back(std::move(it->second));
+    pages_.erase(it);
+  }
+}
+
+std::unique_ptr<uint8_t[]> HostMemory::zero_page() {
+  if (spare_.empty()) return std::make_unique<uint8_t[]>(kPageSize);  // value-initialised
+  std::unique_ptr<uint8_t[]> p = std::move(spare_.back());
+  spare_.pop_back();
+  std::memset(p.get(), 0, kPageSize);
+  return p;
+}
+
 HostMemory::Stats HostMemory::stats() const {
   Stats s = stats_;
   s.pages_allocated = pages_.size();
@@ -106,7 +128,7 @@ void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint
                          size_t be_len) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
     auto& page = pages_[pn];
-    if (!page) page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialised: zeros
+    if (!page) page = zero_page();
     if (!be) {
       std::memcpy(page.get() + off, src + pos, len);
       return;

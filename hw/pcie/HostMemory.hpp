@@ -42,6 +42,10 @@ class HostMemory : public sc_core::sc_module {
   void write(uint64_t addr, const uint8_t* p, size_t n);
   void read(uint64_t addr, uint8_t* p, size_t n) const;
   Bytes read(uint64_t addr, size_t n) const;
+  // The host freed [addr, addr + n) (a read buffer it is done with): pages wholly inside read
+  // as zero again and their storage is reused, so memory stays bounded however many buffers a
+  // trace goes through. Pages it shares with other bytes keep their contents.
+  void discard(uint64_t addr, size_t n);
 
   void set_write_observer(WriteObserver f) { observer_ = std::move(f); }
   Stats stats() const;
@@ -50,6 +54,7 @@ class HostMemory : public sc_core::sc_module {
  private:
   const sc_core::sc_time latency_;
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // key: addr / kPageSize
+  std::vector<std::unique_ptr<uint8_t[]>> spare_;                    // discarded, for reuse
   WriteObserver observer_;
   Stats stats_;
 
@@ -58,6 +63,7 @@ class HostMemory : public sc_core::sc_module {
   // Sets the response status from the payload attributes; true when the access may proceed.
   bool check(tlm::tlm_generic_payload& gp) const;
   void apply(tlm::tlm_generic_payload& gp);
+  std::unique_ptr<uint8_t[]> zero_page();
 
   // be == nullptr: all bytes enabled; otherwise byte i uses be[i % be_len].
   void copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be, size_t be_len);

@@ -309,6 +309,34 @@ TEST_CASE("HostMemory direct access is sparse zero-filled and 64-bit wide", "[pc
   CHECK(mem.stats().tlm_bytes_written == 0);  // direct access is not DMA
 }
 
+TEST_CASE("HostMemory discard zeroes whole pages only and reuses their storage",
+          "[pcie][hostmem]") {
+  HostMemory mem("mem");
+  const Bytes a = pattern(5 * 4096, 4);
+  mem.write(0x10000, a.data(), a.size());  // pages 0x10..0x14
+  // From the middle of page 0x10 to the middle of page 0x14: only 0x11..0x13 are wholly inside.
+  mem.discard(0x10000 + 100, 4 * 4096);
+  CHECK(mem.stats().pages_allocated == 2);
+  CHECK(mem.read(0x10000, 4096) == Bytes(a.begin(), a.begin() + 4096));
+  CHECK(mem.read(0x11000, 3 * 4096) == Bytes(3 * 4096, 0));
+  CHECK(mem.read(0x14000, 4096) == Bytes(a.end() - 4096, a.end()));
+  // A write into discarded memory gets a zeroed page (from the spares): only its bytes show.
+  const Bytes b = pattern(10, 5);
+  mem.write(0x12000 + 7, b.data(), b.size());
+  Bytes want(4096, 0);
+  std::copy(b.begin(), b.end(), want.begin() + 7);
+  CHECK(mem.read(0x12000, 4096) == want);
+  CHECK(mem.stats().pages_allocated == 3);
+  // Exact page bounds, and a range ending at 2^64.
+  mem.discard(0x10000, 4096);
+  CHECK(mem.read(0x10000, 4096) == Bytes(4096, 0));
+  mem.write(kTop - 4095, a.data(), 4096);
+  mem.discard(kTop - 4095, 4096);
+  CHECK(mem.read(kTop - 4095, 4096) == Bytes(4096, 0));
+  CHECK(mem.stats().pages_allocated == 2);
+  CHECK_THROWS_AS(mem.discard(kTop, 2), std::out_of_range);
+}
+
 TEST_CASE("HostMemory TLM access with latency byte enables streaming debug and observer",
           "[pcie][hostmem]") {
   HostMemory mem("mem", sc_time(40, SC_NS));
