@@ -75,6 +75,11 @@ Reader::Reader(const std::string& path) : path_(path) {
   // once; pcap_fopen_offline takes ownership of the stream on success.
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw PcapError(path + ": cannot open: " + std::strerror(errno));
+  // libpcap reads record by record through stdio: a large buffer saves a read() per 4 KiB
+  // of a long trace.
+  constexpr size_t kIoBuf = size_t(1) << 20;
+  iobuf_ = std::make_unique<char[]>(kIoBuf);
+  std::setvbuf(f, iobuf_.get(), _IOFBF, kIoBuf);
   struct stat st {};
   uint8_t m[4];
   const bool have_magic = read_at(f, 0, m, 4);
