@@ -73,7 +73,7 @@ void ClockDomain::on_edge() {
   for (Committable* c : committables_)
     if (c->dirty_) {
       c->dirty_ = false;
-      c->commit();
+      c->commit(now);
     }
 }
 

@@ -39,7 +39,7 @@ class ClockDomain : public sc_core::sc_module {
 
    private:
     friend class ClockDomain;
-    virtual void commit() = 0;
+    virtual void commit(uint64_t cycle) = 0;
     bool dirty_ = false;
   };
 

@@ -70,14 +70,14 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   }
 
  private:
-  void commit() override {
+  void commit(uint64_t cycle) override {
     visible_ += staged_;
     staged_ = 0;
     occ_at_start_ = count_;
     space_ = uint32_t(ring_.size()) - count_;
     // Only waveforms show the head tag, which costs a load through the head item per commit.
     if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
-    occ_.record(clk_.cycle(), count_);
+    if (count_ != occ_.level()) occ_.record(cycle, count_);  // a push and a pop cancel out
     if (count_) clk_.request_next();
   }
 
