@@ -45,12 +45,13 @@ void ClockDomain::want(uint64_t c) {
 
 void ClockDomain::arm(uint64_t c) {
   armed_ = c;
-  const sc_time at = time_of(c);
-  const sc_time now = sc_time_stamp();
+  // In integer time units: once per cycle, and sc_time arithmetic goes through doubles.
+  const uint64_t at = c * period_.value();
+  const uint64_t now = ctx_->time_stamp().value();
   if (at <= now)
     edge_.notify(SC_ZERO_TIME);
   else
-    edge_.notify(at - now);
+    edge_.notify(sc_time::from_value(at - now));
 }
 
 void ClockDomain::on_edge() {
