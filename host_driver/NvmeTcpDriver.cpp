@@ -61,6 +61,8 @@ NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemo
         a.seed = cfg.driver.seed;
         return a;
       }()) {
+  wake_ |= irq_ev_;
+  wake_ |= tx_ev_;
   SC_HAS_PROCESS(NvmeTcpDriver);
   SC_THREAD(run);
 }
@@ -103,7 +105,7 @@ void NvmeTcpDriver::completion_landed() {
 // One 32-bit register access through the PCIe link: writes are posted, a read waits for its
 // completion (the annotated delay).
 bool NvmeTcpDriver::mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf) {
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = mmio_gp_;
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(buf);
@@ -145,7 +147,7 @@ void NvmeTcpDriver::init_nic() {
 void NvmeTcpDriver::run() {
   init_nic();
   for (;;) {
-    wait(irq_ev_ | tx_ev_);
+    wait(wake_);
     while (!tx_q_.empty()) {
       pcap::Packet f = std::move(tx_q_.front());
       tx_q_.pop_front();

@@ -55,7 +55,7 @@ void ClockDomain::arm(uint64_t c) {
 }
 
 void ClockDomain::on_edge() {
-  for (const auto& tick : ticks_) tick();
+  for (Clocked* b : ticks_) b->tick();
   const uint64_t now = cycle();
   last_fired_ = now;
   armed_ = kNone;

@@ -8,7 +8,6 @@
 #include <systemc>
 
 #include <cstdint>
-#include <functional>
 #include <queue>
 #include <vector>
 
@@ -18,12 +17,18 @@ class ClockDomain : public sc_core::sc_module {
  public:
   ClockDomain(sc_core::sc_module_name name, double mhz);
 
-  // A block's per-cycle function. One SystemC process calls every attached function at each
-  // edge, latest attached first, then arms the next edge: a process activation per block and
-  // cycle cost more than most blocks' work. (Blocks are built source to sink, so sinks run
-  // first, the order SystemC gave one method per block: it runs the methods sensitive to one
-  // event last registered first.)
-  void attach(std::function<void()> tick) { ticks_.insert(ticks_.begin(), std::move(tick)); }
+  // A block with work every cycle. One SystemC process calls every attached block's tick() at
+  // each edge, latest attached first, then arms the next edge: a process activation per block
+  // and cycle cost more than most blocks' work. (Blocks are built source to sink, so sinks
+  // tick first: the order SystemC ran one method per block in, last registered first.)
+  class Clocked {
+   public:
+    virtual void tick() = 0;
+
+   protected:
+    ~Clocked() = default;
+  };
+  void attach(Clocked& block) { ticks_.insert(ticks_.begin(), &block); }
 
   // A two-phase element of this domain (a channel): what ticks change in it becomes visible
   // when the domain commits it, after every tick of the cycle. Only ticks may change it.
@@ -95,7 +100,7 @@ class ClockDomain : public sc_core::sc_module {
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
-  std::vector<std::function<void()>> ticks_;
+  std::vector<Clocked*> ticks_;
   std::vector<Committable*> committables_;
 };
 

@@ -6,7 +6,7 @@ PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
                              StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
     : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
       line_(latency_ + 1) {
-  clk.attach([this] { tick(); });
+  clk.attach(*this);
 }
 
 void PipelineStage::tick() {

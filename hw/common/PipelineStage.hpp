@@ -20,7 +20,7 @@ struct StageStats {
   uint64_t stall_cycles = 0;  // a finished beat could not leave: output full
 };
 
-class PipelineStage : public sc_core::sc_module {
+class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   PipelineStage(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                 StreamChannel<Beat>& out, uint32_t latency);
@@ -34,7 +34,7 @@ class PipelineStage : public sc_core::sc_module {
   ClockDomain& clk_;
 
  private:
-  void tick();
+  void tick() override;
 
   StreamChannel<Beat>& in_;
   StreamChannel<Beat>& out_;

@@ -44,7 +44,7 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegLimitFullCid / 4] = 1;
   cmdbuf_.reserve(size_t(cfg.placement.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
-  clk.attach([this] { tick(); });
+  clk.attach(*this);
 }
 
 const CommandProcessor::Flow* CommandProcessor::flow(uint32_t handle) const {

@@ -160,7 +160,7 @@ inline std::vector<Bytes> segment(ByteView stream, uint32_t seq, size_t mss) {
 
 // ---- frame source: the front pipeline's output, with random stalls ------------------------
 
-struct FrameSource : sc_core::sc_module {
+struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
   ClockDomain& clk;
   StreamChannel<Beat>& out;
   PacketPool& pool;
@@ -175,7 +175,7 @@ struct FrameSource : sc_core::sc_module {
   FrameSource(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& o, PacketPool& p,
               const FlowTable& t, FlowContexts& f, uint32_t beat)
       : sc_module(n), clk(c), out(o), pool(p), table(t), flows(f), beat_bytes(beat) {
-    clk.attach([this] { tick(); });
+    clk.attach(*this);
   }
 
   void add(Bytes f) {
@@ -184,7 +184,7 @@ struct FrameSource : sc_core::sc_module {
   }
   bool idle() const { return pending.empty() && !cur_; }
 
-  void tick() {
+  void tick() override {
     if (!cur_ && !pending.empty()) start_frame();
     if (!cur_) return;
     clk.request_next();
