@@ -43,6 +43,7 @@ class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
     Beat beat;
     uint64_t ready;  // first cycle the beat may leave
   };
+  const uint32_t slots_;    // line_'s size
   std::vector<Slot> line_;  // ring of in-flight beats
   uint32_t head_ = 0, count_ = 0;
   uint32_t hold_ = 0;       // remaining extra cycles of a costly beat

@@ -24,16 +24,16 @@ template <class T>
 class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable {
  public:
   StreamChannel(const char* name, ClockDomain& clk, uint32_t depth)
-      : sc_object(name), Committable(clk), clk_(clk), ring_(depth ? depth : 1),
-        occ_(depth ? depth : 1) {}
+      : sc_object(name), Committable(clk), clk_(clk), depth_(depth ? depth : 1), ring_(depth_),
+        occ_(depth_) {}
 
-  uint32_t depth() const { return uint32_t(ring_.size()); }
+  uint32_t depth() const { return depth_; }
 
   // Producer side.
-  bool can_push() const { return occ_at_start_ + staged_ < ring_.size(); }
+  bool can_push() const { return occ_at_start_ + staged_ < depth_; }
   void push(T&& v) {
     const uint32_t tail = head_ + count_;
-    ring_[tail < ring_.size() ? tail : tail - ring_.size()] = std::move(v);
+    ring_[tail < depth_ ? tail : tail - depth_] = std::move(v);
     ++count_;
     ++staged_;
     touched();
@@ -46,7 +46,7 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   T& front() { return ring_[head_]; }
   T take() {
     T v = std::move(ring_[head_]);
-    if (++head_ == ring_.size()) head_ = 0;
+    if (++head_ == depth_) head_ = 0;
     --count_;
     --visible_;
     touched();
@@ -74,7 +74,7 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
     visible_ += staged_;
     staged_ = 0;
     occ_at_start_ = count_;
-    space_ = uint32_t(ring_.size()) - count_;
+    space_ = depth_ - count_;
     // Only waveforms show the head tag, which costs a load through the head item per commit.
     if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
     if (count_ != occ_.level()) occ_.record(cycle, count_);  // a push and a pop cancel out
@@ -82,12 +82,13 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   }
 
   ClockDomain& clk_;
+  const uint32_t depth_;  // the ring's size as a plain count: read several times a cycle
   std::vector<T> ring_;
   uint32_t head_ = 0, count_ = 0;  // count_ includes staged items
   uint32_t staged_ = 0;            // pushed this cycle, not yet visible
   uint32_t visible_ = 0;           // poppable by the consumer
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
-  uint32_t space_ = uint32_t(ring_.size());  // traced: free slots at the cycle start
+  uint32_t space_ = depth_;                  // traced: free slots at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
   mutable bool traced_ = false;              // trace() was called
   Occupancy occ_;
