@@ -26,7 +26,7 @@ void ClockDomain::want(uint64_t c) {
   if (c < now) c = now;
   if (c == armed_) return;
   if (armed_ != kNone && armed_ <= now) {
-    // This cycle's edge is firing and on_edge has not run yet: it will arm the wish.
+    // This cycle's edge is firing and on_edge has not armed the next one yet: it will.
     if (c == now + 1)
       next_ = c;
     else

@@ -1,9 +1,9 @@
 // A gated clock: edges fire only while some block has work, so idle stretches of a trace
 // cost no simulation activity, yet every active cycle stays aligned to the clock grid.
 //
-// Blocks attach() their per-cycle function; one process calls them all at each edge. During a
-// tick a block (or a channel as it commits) calls request_next() when it needs the following
-// cycle too; an external source (the MAC's arrival schedule) calls wake_at() for a future time.
+// Blocks attach() themselves; one process ticks them all at each edge. During a tick a block
+// (or a channel as it commits) calls request_next() when it needs the following cycle too; an
+// external source (the MAC's arrival schedule) calls wake_at() for a future time.
 #pragma once
 #include <systemc>
 
@@ -95,8 +95,9 @@ class ClockDomain : public sc_core::sc_module {
   // armed one at a time as edges fire.
   uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
   uint64_t last_fired_ = kNone;  // last cycle whose edge fired
-  // The following cycle, asked for while this cycle's edge is firing and on_edge has not run:
-  // the common case, kept out of `later_` so each block's request costs no heap push.
+  // The following cycle, asked for while this cycle's edge is firing and on_edge has not armed
+  // the next one yet (during the ticks): the common case, kept out of `later_` so each block's
+  // request costs no heap push.
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
