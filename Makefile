@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench clean regress-baseline
 
 all: build
 
@@ -33,6 +33,11 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Rewrites tests/regress/baseline/ from this build. Only for a change meant to alter timing or
+# results: the `regress` tests exist to prove that speed work changes neither.
+regress-baseline: build
+	@bash tests/regress/regress.sh $(BUILD)/bin/nicsim . $(BUILD)/regress_work --regenerate
 
 # --- Fuzzing and sanitizers (docs/robustness.md) -------------------------------------------
 # make fuzz: libFuzzer targets (clang, ASan+UBSan) in build-fuzz/, each run FUZZ_SECONDS on a

@@ -61,6 +61,8 @@ NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemo
         a.seed = cfg.driver.seed;
         return a;
       }()) {
+  wake_ |= irq_ev_;
+  wake_ |= tx_ev_;
   SC_HAS_PROCESS(NvmeTcpDriver);
   SC_THREAD(run);
 }
@@ -100,7 +102,7 @@ void NvmeTcpDriver::completion_landed() {
 // One 32-bit register access through the PCIe link: writes are posted, a read waits for its
 // completion (the annotated delay).
 bool NvmeTcpDriver::mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf) {
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = mmio_gp_;
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(buf);
@@ -142,7 +144,7 @@ void NvmeTcpDriver::init_nic() {
 void NvmeTcpDriver::run() {
   init_nic();
   for (;;) {
-    wait(irq_ev_ | tx_ev_);
+    wait(wake_);
     while (!tx_q_.empty()) {
       pcap::Packet f = std::move(tx_q_.front());
       tx_q_.pop_front();
@@ -670,14 +672,16 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   rec.ddp = c.teardown_posted;
   rec.submit_ps = c.submit_ps;
   rec.complete_ps = sc_time_stamp().value();
-  Bytes data(c.length);
+  // One buffer for every read (no allocation, nor a fresh mapping for the large ones), copied
+  // out only when the caller keeps the data.
+  read_buf_.resize(c.length);
   uint32_t at = 0;
   for (const SgEntry& e : c.buf.sgl) {
-    mem_.read(e.addr, data.data() + at, e.len);
+    mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  rec.sha256 = tb::sha256_hex(data);
-  if (keep_data_) rec.data = std::move(data);
+  rec.sha256 = tb::sha256_hex(read_buf_);
+  if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);
   if (c.buf.handle) alloc_.free(c.buf.handle);

@@ -192,8 +192,12 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const uint16_t port_;
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const bool keep_data_;
+  Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;
+  // irq_ev_ | tx_ev_ and the MMIO payload, built once: per use, each would allocate.
+  sc_core::sc_event_or_list wake_;
+  tlm::tlm_generic_payload mmio_gp_;
   bool irq_pending_ = false;
   std::deque<pcap::Packet> tx_q_;
 

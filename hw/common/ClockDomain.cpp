@@ -26,8 +26,11 @@ void ClockDomain::want(uint64_t c) {
   if (c < now) c = now;
   if (c == armed_) return;
   if (armed_ != kNone && armed_ <= now) {
-    // This cycle's edge is firing and on_edge has not run yet: it will arm the wish.
-    later_.push(c);
+    // This cycle's edge is firing and on_edge has not armed the next one yet: it will.
+    if (c == now + 1)
+      next_ = c;
+    else
+      later_.push(c);
     return;
   }
   if (armed_ != kNone) {
@@ -42,25 +45,37 @@ void ClockDomain::want(uint64_t c) {
 
 void ClockDomain::arm(uint64_t c) {
   armed_ = c;
-  const sc_time at = time_of(c);
-  const sc_time now = sc_time_stamp();
+  // In integer time units: once per cycle, and sc_time arithmetic goes through doubles.
+  const uint64_t at = c * period_.value();
+  const uint64_t now = ctx_->time_stamp().value();
   if (at <= now)
     edge_.notify(SC_ZERO_TIME);
   else
-    edge_.notify(at - now);
+    edge_.notify(sc_time::from_value(at - now));
 }
 
 void ClockDomain::on_edge() {
+  for (Clocked* b : ticks_) b->tick();
   const uint64_t now = cycle();
   last_fired_ = now;
   armed_ = kNone;
   ++active_cycles_;
   while (!later_.empty() && later_.top() <= now) later_.pop();
-  if (!later_.empty()) {
+  if (next_ == now + 1) {
+    arm(next_);  // nothing in `later_` can come earlier
+  } else if (!later_.empty()) {
     const uint64_t c = later_.top();
     later_.pop();
     arm(c);
   }
+  // Last, as SystemC's update phase followed every process: a channel holding items asks
+  // for the next cycle after the next edge was armed, which keeps the kernel's event
+  // queue, and so the order of simultaneous events, what it was with one process per block.
+  for (Committable* c : committables_)
+    if (c->dirty_) {
+      c->dirty_ = false;
+      c->commit(now);
+    }
 }
 
 }  // namespace nic::hw

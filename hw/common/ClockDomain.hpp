@@ -1,14 +1,13 @@
 // A gated clock: edges fire only while some block has work, so idle stretches of a trace
 // cost no simulation activity, yet every active cycle stays aligned to the clock grid.
 //
-// Blocks make their per-cycle process sensitive to edge(). During a tick a block (or a
-// channel in its update phase) calls request_next() when it needs the following cycle too;
-// an external source (the MAC's arrival schedule) calls wake_at() for a future time.
+// Blocks attach() themselves; one process ticks them all at each edge. During a tick a block
+// (or a channel as it commits) calls request_next() when it needs the following cycle too; an
+// external source (the MAC's arrival schedule) calls wake_at() for a future time.
 #pragma once
 #include <systemc>
 
 #include <cstdint>
-#include <functional>
 #include <queue>
 #include <vector>
 
@@ -18,20 +17,59 @@ class ClockDomain : public sc_core::sc_module {
  public:
   ClockDomain(sc_core::sc_module_name name, double mhz);
 
-  const sc_core::sc_event& edge() const { return edge_; }
+  // A block with work every cycle. One SystemC process calls every attached block's tick() at
+  // each edge, latest attached first, then arms the next edge: a process activation per block
+  // and cycle cost more than most blocks' work. (Blocks are built source to sink, so sinks
+  // tick first: the order SystemC ran one method per block in, last registered first.)
+  class Clocked {
+   public:
+    virtual void tick() = 0;
+
+   protected:
+    ~Clocked() = default;
+  };
+  void attach(Clocked& block) { ticks_.insert(ticks_.begin(), &block); }
+
+  // A two-phase element of this domain (a channel): what ticks change in it becomes visible
+  // when the domain commits it, after every tick of the cycle. Only ticks may change it.
+  class Committable {
+   public:
+    explicit Committable(ClockDomain& clk) { clk.committables_.push_back(this); }
+    Committable(const Committable&) = delete;
+    Committable& operator=(const Committable&) = delete;
+
+   protected:
+    ~Committable() = default;
+    void touched() { dirty_ = true; }  // commit at the end of this cycle's ticks
+
+   private:
+    friend class ClockDomain;
+    virtual void commit(uint64_t cycle) = 0;
+    bool dirty_ = false;
+  };
+
   const sc_core::sc_time& period() const { return period_; }
 
   // Keep the clock running for the cycle after the current one (the hot path: cheap when the
   // next edge is already armed).
   void request_next() {
     const uint64_t c = cycle() + 1;
-    if (armed_ != c) want(c);
+    if (armed_ != c && next_ != c) want(c);
   }
   // Make sure an edge fires at the first clock edge at or after `t`.
   void wake_at(const sc_core::sc_time& t);
 
-  // Index of the current clock cycle: simulated time divided by the period.
-  uint64_t cycle() const { return cycle_at(sc_core::sc_time_stamp()); }
+  // Index of the current clock cycle: simulated time divided by the period. Blocks ask several
+  // times per cycle, so the simulation context is looked up once and the quotient is kept for
+  // the current time.
+  uint64_t cycle() const {
+    const uint64_t t = ctx_->time_stamp().value();
+    if (t != memo_time_) {
+      memo_time_ = t;
+      memo_cycle_ = t / period_.value();
+    }
+    return memo_cycle_;
+  }
   uint64_t cycle_at(const sc_core::sc_time& t) const {
     return uint64_t(t.value() / period_.value());
   }
@@ -50,13 +88,21 @@ class ClockDomain : public sc_core::sc_module {
   void on_edge();
 
   sc_core::sc_time period_;
+  sc_core::sc_simcontext* const ctx_ = sc_core::sc_get_curr_simcontext();
+  mutable uint64_t memo_time_ = 0, memo_cycle_ = 0;  // cycle() at time memo_time_
   sc_core::sc_event edge_;
   // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are
   // armed one at a time as edges fire.
   uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
   uint64_t last_fired_ = kNone;  // last cycle whose edge fired
+  // The following cycle, asked for while this cycle's edge is firing and on_edge has not armed
+  // the next one yet (during the ticks): the common case, kept out of `later_` so each block's
+  // request costs no heap push.
+  uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
+  std::vector<Clocked*> ticks_;
+  std::vector<Committable*> committables_;
 };
 
 }  // namespace nic::hw

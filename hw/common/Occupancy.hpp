@@ -21,6 +21,7 @@ class Occupancy {
   }
 
   uint32_t capacity() const { return cap_; }
+  uint32_t level() const { return level_; }
   uint32_t high_watermark() const { return high_; }
   uint64_t cycles_full() const { return hist_.back(); }
   // hist()[n] = cycles spent holding exactly n items.

@@ -5,11 +5,8 @@ namespace nic::hw {
 PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
                              StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
     : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
-      line_(latency_ + 1) {
-  SC_HAS_PROCESS(PipelineStage);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+      slots_(latency_ + 1), line_(slots_) {
+  clk.attach(*this);
 }
 
 void PipelineStage::tick() {
@@ -17,7 +14,7 @@ void PipelineStage::tick() {
   if (count_ && line_[head_].ready <= now) {
     if (out_.can_push()) {
       out_.push(std::move(line_[head_].beat));
-      head_ = (head_ + 1) % line_.size();
+      if (++head_ == slots_) head_ = 0;
       --count_;
     } else {
       out_.note_blocked();
@@ -27,14 +24,15 @@ void PipelineStage::tick() {
   if (hold_) {
     --hold_;
     ++stats_.busy_cycles;
-  } else if (in_.can_pop() && count_ < line_.size()) {
+  } else if (in_.can_pop() && count_ < slots_) {
     Beat b = in_.take();
     const uint32_t cost = accept(b);
     hold_ = cost > 1 ? cost - 1 : 0;
     ++stats_.beats;
     stats_.packets += b.sop;
     ++stats_.busy_cycles;
-    line_[(head_ + count_) % line_.size()] = {b, now + latency_ + hold_};
+    const uint32_t tail = head_ + count_;
+    line_[tail < slots_ ? tail : tail - slots_] = {b, now + latency_ + hold_};
     ++count_;
   }
   if (count_ || hold_) clk_.request_next();

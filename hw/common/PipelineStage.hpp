@@ -20,7 +20,7 @@ struct StageStats {
   uint64_t stall_cycles = 0;  // a finished beat could not leave: output full
 };
 
-class PipelineStage : public sc_core::sc_module {
+class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   PipelineStage(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                 StreamChannel<Beat>& out, uint32_t latency);
@@ -34,7 +34,7 @@ class PipelineStage : public sc_core::sc_module {
   ClockDomain& clk_;
 
  private:
-  void tick();
+  void tick() override;
 
   StreamChannel<Beat>& in_;
   StreamChannel<Beat>& out_;
@@ -43,6 +43,7 @@ class PipelineStage : public sc_core::sc_module {
     Beat beat;
     uint64_t ready;  // first cycle the beat may leave
   };
+  const uint32_t slots_;    // line_'s size
   std::vector<Slot> line_;  // ring of in-flight beats
   uint32_t head_ = 0, count_ = 0;
   uint32_t hold_ = 0;       // remaining extra cycles of a costly beat

@@ -2,10 +2,12 @@
 //
 // Two-phase like a register: an item pushed in cycle t is visible to the consumer from
 // t+1, and space freed by a pop in cycle t is visible to the producer from t+1. Results
-// therefore never depend on the order SystemC evaluates the blocks within a cycle. With
+// therefore never depend on the order in which the blocks tick within a cycle. With
 // depth >= 2 the channel sustains one item per cycle.
 //
-// Items are plain structs moved through a ring; no signals, no per-item allocation.
+// Items are plain structs moved through a ring; no signals, no per-item allocation. Only
+// ticks attached to the clock domain push and take; the domain commits the channel (makes
+// this cycle's pushes and pops visible) after the cycle's ticks.
 #pragma once
 #include <systemc>
 
@@ -19,20 +21,22 @@
 namespace nic::hw {
 
 template <class T>
-class StreamChannel : public sc_core::sc_prim_channel {
+class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable {
  public:
   StreamChannel(const char* name, ClockDomain& clk, uint32_t depth)
-      : sc_prim_channel(name), clk_(clk), ring_(depth ? depth : 1), occ_(depth ? depth : 1) {}
+      : sc_object(name), Committable(clk), clk_(clk), depth_(depth ? depth : 1), ring_(depth_),
+        occ_(depth_) {}
 
-  uint32_t depth() const { return uint32_t(ring_.size()); }
+  uint32_t depth() const { return depth_; }
 
   // Producer side.
-  bool can_push() const { return occ_at_start_ + staged_ < ring_.size(); }
+  bool can_push() const { return occ_at_start_ + staged_ < depth_; }
   void push(T&& v) {
-    ring_[(head_ + count_) % ring_.size()] = std::move(v);
+    const uint32_t tail = head_ + count_;
+    ring_[tail < depth_ ? tail : tail - depth_] = std::move(v);
     ++count_;
     ++staged_;
-    request_update();
+    touched();
   }
   // The producer had an item but found the channel full this cycle.
   void note_blocked() { ++blocked_cycles_; }
@@ -42,10 +46,10 @@ class StreamChannel : public sc_core::sc_prim_channel {
   T& front() { return ring_[head_]; }
   T take() {
     T v = std::move(ring_[head_]);
-    head_ = (head_ + 1) % ring_.size();
+    if (++head_ == depth_) head_ = 0;
     --count_;
     --visible_;
-    request_update();
+    touched();
     return v;
   }
 
@@ -62,28 +66,31 @@ class StreamChannel : public sc_core::sc_prim_channel {
     sc_core::sc_trace(tf, visible_, std::string(name()) + "_valid");
     sc_core::sc_trace(tf, space_, std::string(name()) + "_ready");
     sc_core::sc_trace(tf, head_tag_, std::string(name()) + "_head");
-  }
-
- protected:
-  void update() override {
-    visible_ += staged_;
-    staged_ = 0;
-    occ_at_start_ = count_;
-    space_ = uint32_t(ring_.size()) - count_;
-    head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
-    occ_.record(clk_.cycle(), count_);
-    if (count_) clk_.request_next();
+    traced_ = true;
   }
 
  private:
+  void commit(uint64_t cycle) override {
+    visible_ += staged_;
+    staged_ = 0;
+    occ_at_start_ = count_;
+    space_ = depth_ - count_;
+    // Only waveforms show the head tag, which costs a load through the head item per commit.
+    if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
+    if (count_ != occ_.level()) occ_.record(cycle, count_);  // a push and a pop cancel out
+    if (count_) clk_.request_next();
+  }
+
   ClockDomain& clk_;
+  const uint32_t depth_;  // the ring's size as a plain count: read several times a cycle
   std::vector<T> ring_;
   uint32_t head_ = 0, count_ = 0;  // count_ includes staged items
   uint32_t staged_ = 0;            // pushed this cycle, not yet visible
   uint32_t visible_ = 0;           // poppable by the consumer
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
-  uint32_t space_ = uint32_t(ring_.size());  // traced: free slots at the cycle start
+  uint32_t space_ = depth_;                  // traced: free slots at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
+  mutable bool traced_ = false;              // trace() was called
   Occupancy occ_;
   uint64_t blocked_cycles_ = 0;
 };

@@ -14,4 +14,17 @@ const char* to_string(Bypass b) {
   return "?";
 }
 
+void PacketCtx::reset() {
+  Bytes f = std::move(frame);
+  std::vector<Segment> segs = std::move(plan.segs);
+  std::vector<PduInfo> headers = std::move(plan.headers);
+  *this = PacketCtx{};
+  f.clear();
+  segs.clear();
+  headers.clear();
+  frame = std::move(f);
+  plan.segs = std::move(segs);
+  plan.headers = std::move(headers);
+}
+
 }  // namespace nic::hw

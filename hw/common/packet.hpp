@@ -36,6 +36,10 @@ struct PacketCtx {
   PacketPlan plan;
   bool crc_ok = false;
   uint32_t placed_bytes = 0;
+
+  // Clears every field for the next frame but keeps the storage of the frame and the plan,
+  // so a pooled context costs no allocation in steady state.
+  void reset();
 };
 
 struct Beat {

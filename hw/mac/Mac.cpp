@@ -16,10 +16,8 @@ Mac::Mac(sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& out, const 
     : sc_module(name), clk_(clk), out_(out), p_(params), source_(std::move(source)),
       drop_(std::move(drop)), ps_per_byte_(8000.0 / params.line_rate_gbps),
       fifo_occ_(params.fifo_bytes) {
+  clk.attach(*this);
   SC_HAS_PROCESS(Mac);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
   SC_METHOD(fetch_next);  // runs once at time zero to schedule the first arrival
 }
 

@@ -38,7 +38,7 @@ struct MacStats {
   uint64_t first_start_ps = 0, last_end_ps = 0;
 };
 
-class Mac : public sc_core::sc_module {
+class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   // Supplies the next frame (ts_ps = capture timestamp relative to the trace start);
   // returns nullptr at the end of the trace.
@@ -60,7 +60,7 @@ class Mac : public sc_core::sc_module {
   }
 
  private:
-  void tick();
+  void tick() override;
   void fetch_next();
   void admit_arrivals(uint64_t now_ps);
 

@@ -44,10 +44,7 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegLimitFullCid / 4] = 1;
   cmdbuf_.reserve(size_t(cfg.placement.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
-  SC_HAS_PROCESS(CommandProcessor);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+  clk.attach(*this);
 }
 
 const CommandProcessor::Flow* CommandProcessor::flow(uint32_t handle) const {
@@ -64,6 +61,11 @@ CommandProcessor::Flow* CommandProcessor::find(uint32_t handle) {
 // Per-cycle behaviour
 
 void CommandProcessor::tick() {
+  // Nothing posted, fetched, decoded or tearing down: every step below would do nothing, and
+  // this is most cycles.
+  if (!fetching_ && regs_[abi::kRegCmdProducer / 4] == cmd_fetched_ &&
+      cmdbuf_.size() == cmd_head_ && window_.empty() && teardowns_.empty())
+    return;
   fetch();
   decode();
   prefetch_sgls();

@@ -56,7 +56,7 @@ struct CommandStats {
   uint64_t stall_cq_full = 0;         // cycles a ready completion waited for a slot
 };
 
-class CommandProcessor : public sc_core::sc_module {
+class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
 
   tlm_utils::simple_target_socket<CommandProcessor> regs;  // bind PcieLink::mmio_init here
@@ -92,7 +92,7 @@ class CommandProcessor : public sc_core::sc_module {
     uint64_t tag;
   };
 
-  void tick();
+  void tick() override;
   void fetch();
   void finish_teardowns();
   void decode();   // fetched entries into the window

@@ -33,16 +33,6 @@ const char* to_string(Region r) {
   return "?";
 }
 
-Segment Segment::slice(uint32_t from, uint32_t n) const {
-  Segment s = *this;
-  s.off += from;
-  s.len = n;
-  s.pdu_off += from;
-  if (region == Region::Data) s.buf_off += from;
-  s.completes_pdu = completes_pdu && from + n == len;
-  return s;
-}
-
 namespace {
 // TCP sequence order, modulo 2^32.
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }

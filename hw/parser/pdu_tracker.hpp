@@ -80,7 +80,15 @@ struct Segment {
 
   // The part [from, from + n) of this segment, described the same way: lets a beat pipeline
   // handle a segment in pieces.
-  Segment slice(uint32_t from, uint32_t n) const;
+  Segment slice(uint32_t from, uint32_t n) const {
+    Segment s = *this;
+    s.off += from;
+    s.len = n;
+    s.pdu_off += from;
+    if (region == Region::Data) s.buf_off += from;
+    s.completes_pdu = completes_pdu && from + n == len;
+    return s;
+  }
 };
 
 // A PDU header that completed (with its HDGST if any) or failed in this packet.

@@ -11,10 +11,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, ClockDomain& clk, const DmaPa
   if (p_.max_outstanding == 0 || p_.queue_depth == 0)
     throw std::invalid_argument("DmaEngine: max_outstanding and queue_depth must be > 0");
   socket.register_nb_transport_bw(this, &DmaEngine::nb_transport_bw);
-  SC_HAS_PROCESS(DmaEngine);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+  clk.attach(*this);
 }
 
 void DmaEngine::Fifo::push(Job* j) {

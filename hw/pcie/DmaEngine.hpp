@@ -43,7 +43,7 @@ struct DmaStats {
   uint32_t max_queued = 0;
 };
 
-class DmaEngine : public sc_core::sc_module {
+class DmaEngine : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   // Called at the clock edge after the job completed. Writes: `data` is what was written.
   // Reads: the bytes read. `ok` is false when the host returned an error.
@@ -81,7 +81,7 @@ class DmaEngine : public sc_core::sc_module {
 
   enum class Stall : uint8_t { None, EndReq, Outstanding };
 
-  void tick();
+  void tick() override;
   Job& submit(bool is_write, uint64_t addr, uint32_t len, Done done);
   void issue(Job& j);
   void landed(Job& j);

@@ -52,8 +52,10 @@ void HostMemory::release(uint64_t addr, size_t n) {
     if (it == pages_.end()) return;
     uint8_t* page = it->second.get();
     std::memset(page + off, 0, len);
-    if (len == kPageSize || std::all_of(page, page + kPageSize, [](uint8_t b) { return b == 0; }))
+    if (len == kPageSize || std::all_of(page, page + kPageSize, [](uint8_t b) { return b == 0; })) {
+      spare_.push_back(std::move(it->second));
       pages_.erase(it);
+    }
   });
 }
 
@@ -61,6 +63,14 @@ Bytes HostMemory::read(uint64_t addr, size_t n) const {
   Bytes b(n);
   read(addr, b.data(), n);
   return b;
+}
+
+std::unique_ptr<uint8_t[]> HostMemory::zero_page() {
+  if (spare_.empty()) return std::make_unique<uint8_t[]>(kPageSize);  // value-initialised
+  std::unique_ptr<uint8_t[]> p = std::move(spare_.back());
+  spare_.pop_back();
+  std::memset(p.get(), 0, kPageSize);
+  return p;
 }
 
 HostMemory::Stats HostMemory::stats() const {
@@ -118,7 +128,7 @@ void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint
                          size_t be_len) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
     auto& page = pages_[pn];
-    if (!page) page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialised: zeros
+    if (!page) page = zero_page();
     if (!be) {
       std::memcpy(page.get() + off, src + pos, len);
       return;

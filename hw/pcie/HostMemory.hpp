@@ -44,7 +44,8 @@ class HostMemory : public sc_core::sc_module {
   Bytes read(uint64_t addr, size_t n) const;
   // Host software freed [addr, addr + n): it reads as zero again, and pages left holding
   // nothing but zeros are dropped, so the model's memory follows the live buffers, not every
-  // buffer ever used.
+  // buffer ever used; dropped pages are kept
+  // for reuse by later writes.
   void release(uint64_t addr, size_t n);
 
   void set_write_observer(WriteObserver f) { observer_ = std::move(f); }
@@ -54,6 +55,7 @@ class HostMemory : public sc_core::sc_module {
  private:
   const sc_core::sc_time latency_;
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // key: addr / kPageSize
+  std::vector<std::unique_ptr<uint8_t[]>> spare_;                    // released, for reuse
   WriteObserver observer_;
   Stats stats_;
 
@@ -62,6 +64,7 @@ class HostMemory : public sc_core::sc_module {
   // Sets the response status from the payload attributes; true when the access may proceed.
   bool check(tlm::tlm_generic_payload& gp) const;
   void apply(tlm::tlm_generic_payload& gp);
+  std::unique_ptr<uint8_t[]> zero_page();
 
   // be == nullptr: all bytes enabled; otherwise byte i uses be[i % be_len].
   void copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be, size_t be_len);

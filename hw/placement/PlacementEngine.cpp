@@ -10,10 +10,7 @@ PlacementEngine::PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk,
                                  const NicConfig::Placement& cfg)
     : sc_module(name), clk_(clk), in_(in), dma_(dma), cq_(cq), flows_(flows), pool_(pool),
       cfg_(cfg) {
-  SC_HAS_PROCESS(PlacementEngine);
-  SC_METHOD(tick);
-  sensitive << clk.edge();
-  dont_initialize();
+  clk.attach(*this);
 }
 
 void PlacementEngine::set_rx_ring(uint64_t base, uint32_t bytes) {

@@ -57,7 +57,7 @@ struct PlacementStats {
   uint64_t closed_by_completion = 0;  // registrations closed on seeing the read complete
 };
 
-class PlacementEngine : public sc_core::sc_module {
+class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                   DmaEngine& dma, CompletionRing& cq, FlowContexts& flows, PacketPool& pool,
@@ -89,7 +89,7 @@ class PlacementEngine : public sc_core::sc_module {
     uint32_t unregistered = 0, out_of_range = 0, over_limit = 0;
   };
 
-  void tick();
+  void tick() override;
   // False when the frame must wait (completion ring full).
   bool finish_frame(PacketCtx& p);
   FlowContext* offloaded_flow(const PacketCtx& p);

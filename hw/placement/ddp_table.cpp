@@ -23,7 +23,8 @@ const char* to_string(DdpError e) {
 }
 
 void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
-  slots_.resize(queue_size);
+  size_ = queue_size;
+  if (slots_.size() > size_) slots_.resize(size_);
   for (DdpContext& c : slots_) {
     c.state = DdpState::Free;
     c.completion_seen = false;
@@ -34,12 +35,18 @@ void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
 
 namespace {
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+const DdpContext kUnused;  // what every slot beyond slots_ holds
 }  // namespace
+
+DdpContext& DdpTable::grow_to(uint16_t cid) {
+  if (cid >= slots_.size()) slots_.resize(size_t(cid) + 1);
+  return slots_[cid];
+}
 
 DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len,
                                uint32_t valid_from) {
-  if (cid >= slots_.size()) return {DdpError::CidOutOfRange, SglError::None};
-  DdpContext& c = slots_[cid];
+  if (cid >= size_) return {DdpError::CidOutOfRange, SglError::None};
+  DdpContext& c = grow_to(cid);
   if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
   // Checked before copying, so an oversized list costs no allocation.
   if (n > max_sg_entries_) return {DdpError::BadSgl, SglError::TooManyEntries};
@@ -55,8 +62,8 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
 }
 
 bool DdpTable::note_completion(uint16_t cid, uint32_t end) {
-  if (cid >= slots_.size()) return false;
-  DdpContext& c = slots_[cid];
+  if (cid >= size_) return false;
+  DdpContext& c = grow_to(cid);
   c.completion_seen = true;
   c.completion_end = end;
   if (c.state != DdpState::Registered || c.closed || !seq_before(c.valid_from, end)) return false;
@@ -65,7 +72,8 @@ bool DdpTable::note_completion(uint16_t cid, uint32_t end) {
 }
 
 DdpError DdpTable::teardown(uint16_t cid) {
-  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
+  if (cid >= size_) return DdpError::CidOutOfRange;
+  if (cid >= slots_.size()) return DdpError::NotRegistered;
   DdpContext& c = slots_[cid];
   if (c.state != DdpState::Registered) return DdpError::NotRegistered;
   c.state = DdpState::TeardownPending;
@@ -74,7 +82,8 @@ DdpError DdpTable::teardown(uint16_t cid) {
 }
 
 DdpError DdpTable::finish_teardown(uint16_t cid) {
-  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
+  if (cid >= size_) return DdpError::CidOutOfRange;
+  if (cid >= slots_.size()) return DdpError::NotRegistered;
   DdpContext& c = slots_[cid];
   if (c.state != DdpState::TeardownPending) return DdpError::NotRegistered;
   c.state = DdpState::Free;
@@ -87,7 +96,8 @@ DdpContext* DdpTable::lookup(uint16_t cid) {
 }
 
 const DdpContext* DdpTable::slot(uint16_t cid) const {
-  return cid < slots_.size() ? &slots_[cid] : nullptr;
+  if (cid >= size_) return nullptr;
+  return cid < slots_.size() ? &slots_[cid] : &kUnused;
 }
 
 }  // namespace nic::hw

@@ -78,11 +78,15 @@ class DdpTable {
   // The slot in any state (null when out of range), e.g. to see a pending teardown.
   const DdpContext* slot(uint16_t cid) const;
 
-  uint32_t capacity() const { return uint32_t(slots_.size()); }
+  uint32_t capacity() const { return size_; }
   uint32_t registered() const { return registered_; }  // slots in state Registered
 
  private:
+  // Slots grow up to the highest CID used: CIDs from slots_.size() to size_ are Free and have
+  // seen no completion, so an sk_add for a 64K-entry queue touches no memory.
+  DdpContext& grow_to(uint16_t cid);
   std::vector<DdpContext> slots_;
+  uint32_t size_ = 0;
   uint32_t max_sg_entries_ = 0;
   uint32_t registered_ = 0;
 };

@@ -42,6 +42,9 @@ class Reader {
 
  private:
   std::string path_;
+  // The stream's buffer (glibc ignores a size without one); outlives the stream, which
+  // pcap_close closes in the destructor.
+  std::unique_ptr<char[]> iobuf_;
   pcap_t* p_ = nullptr;
   uint32_t snaplen_ = 0;
   bool nano_ = false;

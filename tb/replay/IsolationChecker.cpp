@@ -2,6 +2,8 @@
 
 #include <systemc>
 
+#include <cstdio>
+
 #include "hw/nic/nic_abi.hpp"
 #include "hw/pcie/DmaTag.hpp"
 
@@ -22,11 +24,15 @@ void IsolationChecker::violation(const std::string& what) {
 
 void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
   const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
-  char where[96];
-  std::snprintf(where, sizeof where, "write of %zu B at 0x%llx", len, (unsigned long long)addr);
+  // Messages are built only for a violation: this runs for every DMA write.
+  const auto where = [&] {
+    char b[96];
+    std::snprintf(b, sizeof b, "write of %zu B at 0x%llx", len, (unsigned long long)addr);
+    return std::string(b);
+  };
   if (!tag || tag->kind != hw::DmaTag::Kind::Placement) {
     if (inside(rx_, addr, len)) return;
-    if (!inside(cq_, addr, len)) return violation(std::string(where) + " outside every ring");
+    if (!inside(cq_, addr, len)) return violation(where() + " outside every ring");
     // A TeardownDone entry landing ends its registration: no write may follow it.
     if (len == abi::kCqeSize && gp.get_data_ptr()) {
       const abi::Cqe c = abi::Cqe::decode(gp.get_data_ptr());
@@ -34,14 +40,15 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     }
     return;
   }
-  const std::string who = std::string(where) + " placed for flow " + std::to_string(tag->flow) +
-                          " cid " + std::to_string(tag->cid) + " (frame " +
-                          std::to_string(tag->packet) + ")";
+  const auto who = [&] {
+    return where() + " placed for flow " + std::to_string(tag->flow) + " cid " +
+           std::to_string(tag->cid) + " (frame " + std::to_string(tag->packet) + ")";
+  };
   auto it = live_.find({tag->flow, tag->cid});
-  if (it == live_.end()) return violation(who + ": no live registration");
+  if (it == live_.end()) return violation(who() + ": no live registration");
   for (const hw::SgEntry& e : it->second)
     if (inside({e.addr, e.len}, addr, len)) return;
-  violation(who + ": outside every SG element of its registration");
+  violation(who() + ": outside every SG element of its registration");
 }
 
 }  // namespace nic::tb

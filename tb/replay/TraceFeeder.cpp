@@ -71,10 +71,9 @@ bool TraceFeeder::read_one() {
   ++st_.to_nic;
   st_.bytes_to_nic += scratch_.data.size();
   hw::PacketCtx* p = pool_.get();
-  *p = hw::PacketCtx{};
+  p->reset();
   p->index = scratch_.index;
-  p->frame = std::move(scratch_.data);
-  scratch_ = {};
+  p->frame.swap(scratch_.data);  // the context's old buffer takes the next record
   rx_.push_back(p);
   rx_ts_.push_back(rel_ps);
   read_up_to_ps_ = p_.honour_timestamps ? rel_ps : virtual_ps_;

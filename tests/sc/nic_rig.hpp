@@ -160,7 +160,7 @@ inline std::vector<Bytes> segment(ByteView stream, uint32_t seq, size_t mss) {
 
 // ---- frame source: the front pipeline's output, with random stalls ------------------------
 
-struct FrameSource : sc_core::sc_module {
+struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
   ClockDomain& clk;
   StreamChannel<Beat>& out;
   PacketPool& pool;
@@ -172,13 +172,10 @@ struct FrameSource : sc_core::sc_module {
   std::deque<Bytes> pending;
   uint64_t frames_sent = 0;
 
-  SC_HAS_PROCESS(FrameSource);
   FrameSource(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& o, PacketPool& p,
               const FlowTable& t, FlowContexts& f, uint32_t beat)
       : sc_module(n), clk(c), out(o), pool(p), table(t), flows(f), beat_bytes(beat) {
-    SC_METHOD(tick);
-    sensitive << clk.edge();
-    dont_initialize();
+    clk.attach(*this);
   }
 
   void add(Bytes f) {
@@ -187,7 +184,7 @@ struct FrameSource : sc_core::sc_module {
   }
   bool idle() const { return pending.empty() && !cur_; }
 
-  void tick() {
+  void tick() override {
     if (!cur_ && !pending.empty()) start_frame();
     if (!cur_) return;
     clk.request_next();

@@ -31,7 +31,7 @@ Bytes frame(const net::FiveTuple& t, uint32_t seq, ByteView payload) {
 }
 
 // Consumes beats at the end of the pipeline, stalling at random, and records each frame.
-struct Sink : sc_core::sc_module {
+struct Sink : sc_core::sc_module, ClockDomain::Clocked {
   ClockDomain& clk;
   StreamChannel<Beat>& in;
   std::mt19937 rng;
@@ -39,14 +39,11 @@ struct Sink : sc_core::sc_module {
   std::vector<PacketCtx*> frames;
   std::vector<uint64_t> sop_cycles;
   uint64_t beats = 0;
-  SC_HAS_PROCESS(Sink);
   Sink(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& i, double stall_p)
       : sc_module(n), clk(c), in(i), rng(7), stall(stall_p) {
-    SC_METHOD(tick);
-    sensitive << clk.edge();
-    dont_initialize();
+    clk.attach(*this);
   }
-  void tick() {
+  void tick() override {
     if (!in.can_pop()) return;
     if (std::uniform_real_distribution<>(0, 1)(rng) < stall) {
       clk.request_next();

@@ -328,6 +328,13 @@ TEST_CASE("HostMemory release zeroes a freed buffer and drops pages nothing else
   mem.release(0x9000, 16);  // never written: nothing to do
   CHECK(mem.stats().pages_allocated == 0);
   CHECK_THROWS_AS(mem.release(kTop, 2), std::out_of_range);
+  // A write into released memory gets a zeroed page (from the spares): only its bytes show.
+  const Bytes c = pattern(10, 5);
+  mem.write(0x2000 + 7, c.data(), c.size());
+  Bytes want(4096, 0);
+  std::copy(c.begin(), c.end(), want.begin() + 7);
+  CHECK(mem.read(0x2000, 4096) == want);
+  CHECK(mem.stats().pages_allocated == 1);
 }
 
 TEST_CASE("HostMemory TLM access with latency byte enables streaming debug and observer",

@@ -181,4 +181,17 @@ TEST_CASE("sgl: DDP table rejects out-of-range CIDs and bad SGLs", "[sgl][ddp]")
   t.reset(16, 4);  // sk_add again: everything free
   CHECK(t.lookup(2) == nullptr);
   CHECK(t.registered() == 0);
+
+  // A full 16-bit CID space: every slot is there, free, whether touched before or not.
+  t.reset(65536, 4);
+  CHECK(t.capacity() == 65536);
+  CHECK(t.slot(60000)->state == hw::DdpState::Free);
+  CHECK(t.teardown(60000) == hw::DdpError::NotRegistered);
+  CHECK(t.finish_teardown(65535) == hw::DdpError::NotRegistered);
+  REQUIRE(t.setup(65535, one, 8).err == hw::DdpError::None);
+  CHECK(t.lookup(65535)->io_len == 8);
+  CHECK(t.slot(2)->state == hw::DdpState::Free);
+  t.reset(8, 4);  // a smaller queue: CIDs beyond it are gone
+  CHECK(t.slot(65535) == nullptr);
+  CHECK(t.setup(8, one, 8).err == hw::DdpError::CidOutOfRange);
 }
