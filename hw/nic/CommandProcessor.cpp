@@ -102,7 +102,7 @@ void CommandProcessor::finish_teardowns() {
       ++it;
       continue;
     }
-    flows_[size_t(it->slot)].ddp.finish_teardown(it->cid);
+    flows_.get(it->slot)->ddp.finish_teardown(it->cid);
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
     c.flow = it->handle;
@@ -175,7 +175,7 @@ bool CommandProcessor::execute() {
     case CmdOp::DdpTeardown: s = ddp_teardown(c); break;
     case CmdOp::Resync:
       // Invalid when no candidate was asked about at that sequence (stale or wrong).
-      if (Flow* f = find(c.flow); f && flows_[size_t(f->slot)].tracker.confirm(c.seq))
+      if (Flow* f = find(c.flow); f && flows_.get(f->slot)->tracker.confirm(c.seq))
         s = CmdStatus::Ok;
       break;
   }
@@ -209,7 +209,7 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   const int32_t slot = table_.insert(t);
   if (slot == FlowTable::kMiss) return CmdStatus::Full;
 
-  FlowContext& f = flows_[size_t(slot)];
+  FlowContext& f = flows_.open(slot);
   TrackerConfig tc;
   tc.cp.hdgst = c.flags & 1;
   tc.cp.ddgst = c.flags & 2;
@@ -223,7 +223,6 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   f.crc.start(tc.cp.ddgst, cfg_.crc.max_open_pdus);
   f.ddp.reset(c.queue_size, cfg_.placement.max_sg_entries);
   f.handle = c.flow;
-  f.active = true;
   flows_by_handle_[c.flow] = Flow{slot, t};
   return CmdStatus::Ok;
 }
@@ -235,9 +234,9 @@ CmdStatus CommandProcessor::sk_del(const abi::Cmd& c) {
   // The driver tears down every buffer first: placement must never outlive its flow.
   const bool tearing = std::any_of(teardowns_.begin(), teardowns_.end(),
                                    [slot](const Teardown& t) { return t.slot == slot; });
-  if (tearing || flows_[size_t(slot)].ddp.registered()) return CmdStatus::Busy;
+  if (tearing || flows_.get(slot)->ddp.registered()) return CmdStatus::Busy;
   table_.remove(f->tuple);
-  flows_[size_t(slot)].active = false;
+  flows_.close(slot);
   flows_by_handle_.erase(c.flow);
   return CmdStatus::Ok;
 }
@@ -248,12 +247,12 @@ CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
-  return setup_status(flows_[size_t(f->slot)].ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
+  return setup_status(flows_.get(f->slot)->ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {
   const Flow* f = find(c.flow);
-  if (!f || flows_[size_t(f->slot)].ddp.teardown(c.cid) != DdpError::None)
+  if (!f || flows_.get(f->slot)->ddp.teardown(c.cid) != DdpError::None)
     return CmdStatus::Invalid;
   stats_.teardowns_waited += placement_.writes_in_flight(f->slot, c.cid) > 0;
   teardowns_.push_back({f->slot, c.cid, c.flow, c.tag});

@@ -45,11 +45,7 @@ void PlacementEngine::tick() {
   in_.take();
 }
 
-FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) {
-  if (p.flow < 0 || size_t(p.flow) >= flows_.size()) return nullptr;
-  FlowContext& f = flows_[size_t(p.flow)];
-  return f.active ? &f : nullptr;
-}
+FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) { return flows_.get(p.flow); }
 
 bool PlacementEngine::finish_frame(PacketCtx& p) {
   FlowContext* fc = offloaded_flow(p);
@@ -152,11 +148,12 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   uint32_t* count = &inflight_[inflight_key(slot, r.run.cid)];
   DmaTag tag;
   tag.kind = DmaTag::Kind::Placement;
-  tag.flow = flows_[size_t(slot)].handle;
+  FlowContext& fc = *flows_.get(slot);
+  tag.flow = fc.handle;
   tag.cid = r.run.cid;
   tag.packet = p.index;
   // One write per SG entry: translate emits each entry's part separately.
-  r.ddp->sgl.translate(r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
+  fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
     ++*count;
     dma_.write(addr, src, n, [count](ByteView, bool) { --*count; }, tag);
     src += n;

@@ -1,5 +1,7 @@
 #include "hw/placement/ddp_table.hpp"
 
+#include "hw/nic/nic_abi.hpp"
+
 namespace nic::hw {
 
 const char* to_string(DdpState s) {
@@ -14,7 +16,6 @@ const char* to_string(DdpState s) {
 const char* to_string(DdpError e) {
   switch (e) {
     case DdpError::None: return "None";
-    case DdpError::CidOutOfRange: return "CidOutOfRange";
     case DdpError::Busy: return "Busy";
     case DdpError::NotRegistered: return "NotRegistered";
     case DdpError::BadSgl: return "BadSgl";
@@ -23,13 +24,13 @@ const char* to_string(DdpError e) {
 }
 
 void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
-  slots_.resize(queue_size);
-  for (DdpContext& c : slots_) {
-    c.state = DdpState::Free;
-    c.completion_seen = false;
-  }
+  const uint32_t n = abi::ddp_slots(queue_size);
+  slots_ = std::vector<DdpContext>(n);  // exactly n: a smaller queue gives memory back
+  mask_ = n - 1;
   max_sg_entries_ = max_sg_entries;
   registered_ = 0;
+  pool_ = {};
+  pool_free_ = {};
 }
 
 namespace {
@@ -38,14 +39,26 @@ bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 
 DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len,
                                uint32_t valid_from) {
-  if (cid >= slots_.size()) return {DdpError::CidOutOfRange, SglError::None};
-  DdpContext& c = slots_[cid];
+  DdpContext& c = slot_of(cid);
   if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
-  // Checked before copying, so an oversized list costs no allocation.
+  // An oversized list is refused on its count alone, whatever else is wrong with it.
   if (n > max_sg_entries_) return {DdpError::BadSgl, SglError::TooManyEntries};
-  c.sgl.assign(entries, n);
-  if (SglError e = c.sgl.validate(max_sg_entries_, io_len); e != SglError::None)
+  if (SglError e = Sgl::check(entries, n, max_sg_entries_, io_len); e != SglError::None)
     return {DdpError::BadSgl, e};
+  c.pooled = n > 1;
+  if (c.pooled) {
+    if (pool_free_.empty()) {
+      c.where = pool_.size();
+      pool_.emplace_back();
+    } else {
+      c.where = pool_free_.back();
+      pool_free_.pop_back();
+    }
+    pool_[c.where].assign(entries, n);
+  } else {
+    c.where = entries[0].addr;  // its length is io_len
+  }
+  c.cid = cid;
   c.io_len = io_len;
   c.valid_from = valid_from;
   c.closed = c.completion_seen && seq_before(valid_from, c.completion_end);
@@ -55,39 +68,48 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
 }
 
 bool DdpTable::note_completion(uint16_t cid, uint32_t end) {
-  if (cid >= slots_.size()) return false;
-  DdpContext& c = slots_[cid];
+  DdpContext& c = slot_of(cid);
   c.completion_seen = true;
   c.completion_end = end;
-  if (c.state != DdpState::Registered || c.closed || !seq_before(c.valid_from, end)) return false;
+  if (c.state != DdpState::Registered || c.cid != cid || c.closed ||
+      !seq_before(c.valid_from, end))
+    return false;
   c.closed = true;
   return true;
 }
 
 DdpError DdpTable::teardown(uint16_t cid) {
-  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
-  DdpContext& c = slots_[cid];
-  if (c.state != DdpState::Registered) return DdpError::NotRegistered;
+  DdpContext& c = slot_of(cid);
+  if (c.state != DdpState::Registered || c.cid != cid) return DdpError::NotRegistered;
   c.state = DdpState::TeardownPending;
   --registered_;
   return DdpError::None;
 }
 
 DdpError DdpTable::finish_teardown(uint16_t cid) {
-  if (cid >= slots_.size()) return DdpError::CidOutOfRange;
-  DdpContext& c = slots_[cid];
-  if (c.state != DdpState::TeardownPending) return DdpError::NotRegistered;
+  DdpContext& c = slot_of(cid);
+  if (c.state != DdpState::TeardownPending || c.cid != cid) return DdpError::NotRegistered;
   c.state = DdpState::Free;
+  if (c.pooled) pool_free_.push_back(uint32_t(c.where));
+  c.pooled = false;
   return DdpError::None;
 }
 
 DdpContext* DdpTable::lookup(uint16_t cid) {
-  if (cid >= slots_.size() || slots_[cid].state != DdpState::Registered) return nullptr;
-  return &slots_[cid];
+  DdpContext& c = slot_of(cid);
+  return c.state == DdpState::Registered && c.cid == cid ? &c : nullptr;
 }
 
-const DdpContext* DdpTable::slot(uint16_t cid) const {
-  return cid < slots_.size() ? &slots_[cid] : nullptr;
+DdpState DdpTable::state(uint16_t cid) const {
+  const DdpContext& c = slot_of(cid);
+  return c.cid == cid ? c.state : DdpState::Free;
+}
+
+size_t DdpTable::heap_bytes() const {
+  size_t n = slots_.capacity() * sizeof(DdpContext) + pool_.capacity() * sizeof(Sgl) +
+             pool_free_.capacity() * sizeof(uint32_t);
+  for (const Sgl& s : pool_) n += s.heap_bytes();
+  return n;
 }
 
 }  // namespace nic::hw

@@ -27,14 +27,16 @@ void Sgl::assign(const SgEntry* entries, size_t n) {
   cursor_ = 0;
 }
 
-SglError Sgl::validate(size_t max_entries, uint64_t io_len) const {
-  if (entries_.empty() || io_len == 0) return SglError::Empty;
-  if (entries_.size() > max_entries) return SglError::TooManyEntries;
-  for (const SgEntry& e : entries_) {
-    if (e.len == 0) return SglError::ZeroLength;
-    if (e.addr > UINT64_MAX - (e.len - 1)) return SglError::AddressWrap;
+SglError Sgl::check(const SgEntry* entries, size_t n, size_t max_entries, uint64_t io_len) {
+  if (n == 0 || io_len == 0) return SglError::Empty;
+  if (n > max_entries) return SglError::TooManyEntries;
+  uint64_t total = 0;
+  for (const SgEntry* e = entries; e != entries + n; ++e) {
+    if (e->len == 0) return SglError::ZeroLength;
+    if (e->addr > UINT64_MAX - (e->len - 1)) return SglError::AddressWrap;
+    total += e->len;
   }
-  return total() == io_len ? SglError::None : SglError::LengthMismatch;
+  return total == io_len ? SglError::None : SglError::LengthMismatch;
 }
 
 size_t Sgl::find(uint64_t buf_off) {

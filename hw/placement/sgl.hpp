@@ -34,11 +34,18 @@ class Sgl {
 
   // Checks the list against the NIC's entry limit and the IO length. Entries may have any
   // address alignment and any length >= 1.
-  SglError validate(size_t max_entries, uint64_t io_len) const;
+  SglError validate(size_t max_entries, uint64_t io_len) const {
+    return check(entries_.data(), entries_.size(), max_entries, io_len);
+  }
+  // The same check on a list not (yet) held in an Sgl.
+  static SglError check(const SgEntry* entries, size_t n, size_t max_entries, uint64_t io_len);
 
   size_t size() const { return entries_.size(); }
   const SgEntry& operator[](size_t i) const { return entries_[i]; }
   uint64_t total() const { return starts_.empty() ? 0 : starts_.back(); }
+  size_t heap_bytes() const {
+    return entries_.capacity() * sizeof(SgEntry) + starts_.capacity() * sizeof(uint64_t);
+  }
 
   // Calls emit(addr, len) for each host memory run holding command-buffer bytes
   // [buf_off, buf_off + len), in order, one run per entry touched (entries are not merged even

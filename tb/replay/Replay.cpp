@@ -319,8 +319,9 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
-  // Per-flow tracker and digest-engine figures, summed over every flow-table slot.
-  for (const hw::FlowContext& f : top.nic.flows) {
+  // Per-flow tracker and digest-engine figures, summed over the offloaded flows (the driver
+  // never removes one during a replay).
+  const auto add_flow = [&](const hw::FlowContext& f) {
     const hw::TrackerStats& s = f.tracker.stats();
     c["tracker_holes"] += s.holes;
     c["tracker_holes_in_data"] += s.holes_in_data;
@@ -336,7 +337,9 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     c["crc_pdus_digest_error"] += f.crc.pdus_digest_error();
     c["crc_pdus_hole_filled"] += f.crc.pdus_hole_filled();
     c["crc_pdus_abandoned"] += f.crc.pdus_abandoned();
-  }
+  };
+  add_flow(hw::FlowContext{});  // every key present (zero) even when no flow was offloaded
+  top.nic.flows.for_each(add_flow);
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;

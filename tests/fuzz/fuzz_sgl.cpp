@@ -12,9 +12,10 @@
 // Input byte 0 odd: DDP table mode.
 //   [queue size u8][max entries u8] then ops [op u8][cid u8][...] (setup, teardown,
 //   finish_teardown, note_completion, translate through lookup).
-//   Invariants: lookup(cid) is non-null exactly for slots a shadow model says are
-//   Registered; registered() counts them; a looked-up context's SGL validates and describes
-//   io_len bytes, so placement through it stays inside the registered buffer.
+//   Invariants: lookup(cid) is non-null exactly for CIDs a shadow model of the slots (CIDs
+//   sharing one by their low bits) says are Registered; registered() counts them; translation
+//   through a looked-up context matches the SGL registered for it, which describes io_len
+//   bytes, so placement through it stays inside the registered buffer.
 #include <cstdint>
 #include <vector>
 
@@ -77,10 +78,12 @@ bool reference(const std::vector<SgEntry>& es, uint64_t off, uint32_t len, std::
   return true;
 }
 
-void check_translate(hw::Sgl& sgl, const std::vector<SgEntry>& es, bool valid, uint64_t off,
+// `tr(off, len, emit)` translates like Sgl::translate.
+template <class Translate>
+void check_translate(Translate&& tr, const std::vector<SgEntry>& es, bool valid, uint64_t off,
                      uint32_t len) {
   std::vector<Run> got, want;
-  const SglError e = sgl.translate(off, len, [&](uint64_t a, uint32_t n) { got.push_back({a, n}); });
+  const SglError e = tr(off, len, [&](uint64_t a, uint32_t n) { got.push_back({a, n}); });
   const bool in_range = reference(es, off, len, want);
   if (!in_range) {
     FUZZ_CHECK(e == SglError::OutOfRange);
@@ -136,7 +139,8 @@ void sgl_mode(fuzz::Input& in) {
     const uint8_t qk = in.u8();
     const uint64_t off = read_off(in, qk, sgl.total());
     const uint32_t len = (qk & 0x10) ? in.u32() : in.u16();
-    check_translate(sgl, es, valid, off, len);
+    check_translate([&](uint64_t o, uint32_t n, auto&& emit) { return sgl.translate(o, n, emit); },
+                    es, valid, off, len);
   }
 }
 
@@ -147,12 +151,19 @@ void ddp_mode(fuzz::Input& in) {
   const uint32_t max_sg = in.u8() % 9;
   hw::DdpTable t;
   t.reset(queue, max_sg);
-  std::vector<Shadow> sh(queue, Shadow::Free);
-  std::vector<std::vector<SgEntry>> lists(queue);
+  const uint32_t slots = t.capacity();
+  FUZZ_CHECK(slots >= queue && (slots & (slots - 1)) == 0);
+  struct Slot {
+    Shadow state = Shadow::Free;
+    uint16_t cid = 0;
+    std::vector<SgEntry> list;
+  };
+  std::vector<Slot> sh(slots);
   for (int step = 0; step < 4096 && !in.done(); ++step) {
     const uint8_t op = in.u8();
     const uint16_t cid = in.u8();
-    const bool in_range = cid < queue;
+    Slot& s = sh[cid % slots];
+    const bool held = s.state != Shadow::Free && s.cid == cid;
     switch (op % 6) {
       case 0: {  // setup
         std::vector<SgEntry> es;
@@ -160,25 +171,23 @@ void ddp_mode(fuzz::Input& in) {
         for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
         const uint32_t io_len = (op & 0x40) ? in.u32() : uint32_t(total_of(es));
         const hw::DdpSetupResult r = t.setup(cid, es, io_len, in.u32());
-        if (!in_range) FUZZ_CHECK(r.err == hw::DdpError::CidOutOfRange);
-        else if (sh[cid] != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
+        if (s.state != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
         if (r.err == hw::DdpError::None) {
-          FUZZ_CHECK(in_range && sh[cid] == Shadow::Free);
-          sh[cid] = Shadow::Registered;
-          lists[cid] = es;
+          FUZZ_CHECK(s.state == Shadow::Free);
+          s = {Shadow::Registered, cid, es};
         }
         break;
       }
       case 1: {
         const hw::DdpError e = t.teardown(cid);
-        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Registered));
-        if (e == hw::DdpError::None) sh[cid] = Shadow::Pending;
+        FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Registered));
+        if (e == hw::DdpError::None) s.state = Shadow::Pending;
         break;
       }
       case 2: {
         const hw::DdpError e = t.finish_teardown(cid);
-        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Pending));
-        if (e == hw::DdpError::None) sh[cid] = Shadow::Free;
+        FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Pending));
+        if (e == hw::DdpError::None) s.state = Shadow::Free;
         break;
       }
       case 3:
@@ -190,20 +199,22 @@ void ddp_mode(fuzz::Input& in) {
         if (!c) break;
         const uint64_t off = read_off(in, op, c->io_len);
         const uint32_t len = in.u16();
-        check_translate(c->sgl, lists[cid], true, off, len);
+        const auto tr = [&](uint64_t o, uint32_t n, auto&& emit) { return t.translate(*c, o, n, emit); };
+        check_translate(tr, s.list, true, off, len);
+        check_translate(tr, s.list, true, 0, c->io_len);  // the whole buffer is the list
         break;
       }
     }
     uint32_t registered = 0;
-    for (uint32_t i = 0; i < queue + 2; ++i) {
+    for (uint32_t i = 0; i < 256; ++i) {
+      const Slot& x = sh[i % slots];
       hw::DdpContext* c = t.lookup(uint16_t(i));
-      const bool reg = i < queue && sh[i] == Shadow::Registered;
+      const bool reg = x.state == Shadow::Registered && x.cid == i;
       FUZZ_CHECK((c != nullptr) == reg);
       registered += reg;
       if (c) {
-        FUZZ_CHECK(c->state == hw::DdpState::Registered);
-        FUZZ_CHECK(c->sgl.validate(max_sg, c->io_len) == SglError::None);
-        FUZZ_CHECK(c->sgl.total() == c->io_len);
+        FUZZ_CHECK(c->state == hw::DdpState::Registered && c->cid == i);
+        FUZZ_CHECK(hw::Sgl::check(x.list.data(), x.list.size(), max_sg, c->io_len) == SglError::None);
       }
     }
     FUZZ_CHECK(t.registered() == registered);

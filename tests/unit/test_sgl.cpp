@@ -123,6 +123,15 @@ TEST_CASE("sgl: translate never goes past the list", "[sgl]") {
   CHECK(calls == 1);
 }
 
+// The host memory runs a registration's buffer bytes [off, off + len) translate to.
+std::vector<std::pair<uint64_t, uint32_t>> runs_of(hw::DdpTable& t, const hw::DdpContext& c,
+                                                   uint64_t off, uint32_t len) {
+  std::vector<std::pair<uint64_t, uint32_t>> runs;
+  REQUIRE(t.translate(c, off, len, [&](uint64_t a, uint32_t n) { runs.emplace_back(a, n); }) ==
+          SglError::None);
+  return runs;
+}
+
 TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   hw::DdpTable t;
   t.reset(16, 128);
@@ -134,7 +143,8 @@ TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   hw::DdpContext* c = t.lookup(3);
   REQUIRE(c != nullptr);
   CHECK(c->io_len == 4196);
-  CHECK(c->sgl.size() == 2);
+  CHECK(runs_of(t, *c, 4000, 150) ==
+        std::vector<std::pair<uint64_t, uint32_t>>{{0x10000 + 4000, 96}, {0x20010, 54}});
   CHECK(t.registered() == 1);
 
   CHECK(t.setup(3, buf, 4196).err == hw::DdpError::Busy);  // already registered
@@ -142,7 +152,7 @@ TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
 
   REQUIRE(t.teardown(3) == hw::DdpError::None);
   CHECK(t.lookup(3) == nullptr);  // placement stops at once
-  CHECK(t.slot(3)->state == hw::DdpState::TeardownPending);
+  CHECK(t.state(3) == hw::DdpState::TeardownPending);
   CHECK(t.setup(3, buf, 4196).err == hw::DdpError::Busy);  // not before the drain
   CHECK(t.teardown(3) == hw::DdpError::NotRegistered);
   CHECK(t.registered() == 0);
@@ -151,18 +161,74 @@ TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   CHECK(t.finish_teardown(3) == hw::DdpError::NotRegistered);
   const std::vector<SgEntry> other{{0x70000, 512}};
   REQUIRE(t.setup(3, other, 512).err == hw::DdpError::None);  // CID reused
-  CHECK(t.lookup(3)->sgl[0].addr == 0x70000);
+  CHECK(runs_of(t, *t.lookup(3), 0, 512) == std::vector<std::pair<uint64_t, uint32_t>>{{0x70000, 512}});
+  CHECK(t.translate(*t.lookup(3), 500, 13, [](uint64_t, uint32_t) { FAIL("past the buffer"); }) ==
+        SglError::OutOfRange);
 }
 
-TEST_CASE("sgl: DDP table rejects out-of-range CIDs and bad SGLs", "[sgl][ddp]") {
+TEST_CASE("sgl: DDP table slots are shared by CIDs equal in their low bits", "[sgl][ddp]") {
+  hw::DdpTable t;
+  t.reset(12, 4);
+  REQUIRE(t.capacity() == 16);  // the queue size rounded up to a power of two
+  const std::vector<SgEntry> one{{0x1000, 8}};
+  // Linux CIDs: tag 5, generations 1 and 2.
+  const uint16_t gen1 = 5 | 1 << 12, gen2 = 5 | 2 << 12;
+  REQUIRE(t.setup(gen1, one, 8).err == hw::DdpError::None);
+  CHECK(t.setup(gen2, one, 8).err == hw::DdpError::Busy);  // the slot holds gen1
+  CHECK(t.setup(5, one, 8).err == hw::DdpError::Busy);
+  CHECK(t.lookup(gen2) == nullptr);  // data of another CID is never placed into gen1's buffer
+  CHECK(t.lookup(5) == nullptr);
+  CHECK(t.state(gen2) == hw::DdpState::Free);
+  CHECK(t.teardown(gen2) == hw::DdpError::NotRegistered);
+  CHECK(t.setup(6 | 1 << 12, one, 8).err == hw::DdpError::None);  // another tag, another slot
+  CHECK(t.registered() == 2);
+  REQUIRE(t.teardown(gen1) == hw::DdpError::None);
+  CHECK(t.finish_teardown(gen2) == hw::DdpError::NotRegistered);
+  REQUIRE(t.finish_teardown(gen1) == hw::DdpError::None);
+  CHECK(t.setup(gen2, one, 8).err == hw::DdpError::None);
+
+  t.reset(1, 4);  // queue size 1: every CID shares the one slot
+  REQUIRE(t.capacity() == 1);
+  REQUIRE(t.setup(0xFFFF, one, 8).err == hw::DdpError::None);
+  CHECK(t.setup(0, one, 8).err == hw::DdpError::Busy);
+  CHECK(t.lookup(0xFFFF) != nullptr);
+}
+
+TEST_CASE("sgl: DDP table closes registrations whose read already completed", "[sgl][ddp]") {
   hw::DdpTable t;
   t.reset(16, 4);
   const std::vector<SgEntry> one{{0x1000, 8}};
-  CHECK(t.setup(16, one, 8).err == hw::DdpError::CidOutOfRange);
-  CHECK(t.setup(0xFFFF, one, 8).err == hw::DdpError::CidOutOfRange);
-  CHECK(t.lookup(16) == nullptr);
-  CHECK(t.slot(16) == nullptr);
-  CHECK(t.teardown(16) == hw::DdpError::CidOutOfRange);
+  // Completion seen in order before the registration the driver posted behind it.
+  CHECK_FALSE(t.note_completion(3, 5000));
+  REQUIRE(t.setup(3, one, 8, 4000).err == hw::DdpError::None);
+  CHECK(t.lookup(3)->closed);
+  REQUIRE(t.teardown(3) == hw::DdpError::None);
+  REQUIRE(t.finish_teardown(3) == hw::DdpError::None);
+  // Registered after the driver parsed that completion: open, until its own completes.
+  REQUIRE(t.setup(3, one, 8, 5000).err == hw::DdpError::None);
+  CHECK_FALSE(t.lookup(3)->closed);
+  CHECK_FALSE(t.note_completion(3, 4990));  // an older read's completion
+  CHECK_FALSE(t.note_completion(3 | 1 << 12, 6000));  // another CID of the slot
+  CHECK_FALSE(t.lookup(3)->closed);
+  CHECK(t.note_completion(3, 6100));
+  CHECK(t.lookup(3)->closed);
+  CHECK_FALSE(t.note_completion(3, 6200));  // already closed
+  // A CID sharing the slot, registered behind a completion the slot saw: its own completion
+  // may be among those, so it is closed too.
+  REQUIRE(t.teardown(3) == hw::DdpError::None);
+  REQUIRE(t.finish_teardown(3) == hw::DdpError::None);
+  REQUIRE(t.setup(3 | 1 << 12, one, 8, 6150).err == hw::DdpError::None);
+  CHECK(t.lookup(3 | 1 << 12)->closed);
+  // Sequence numbers wrap.
+  CHECK_FALSE(t.note_completion(7, 0x10));
+  REQUIRE(t.setup(7, one, 8, 0xFFFFFFF0u).err == hw::DdpError::None);
+  CHECK(t.lookup(7)->closed);
+}
+
+TEST_CASE("sgl: DDP table rejects bad SGLs and leaves the slot free", "[sgl][ddp]") {
+  hw::DdpTable t;
+  t.reset(16, 4);
+  const std::vector<SgEntry> one{{0x1000, 8}};
   CHECK(t.teardown(2) == hw::DdpError::NotRegistered);
 
   const auto bad = [&](const std::vector<SgEntry>& v, uint32_t io_len, SglError want) {
@@ -170,12 +236,15 @@ TEST_CASE("sgl: DDP table rejects out-of-range CIDs and bad SGLs", "[sgl][ddp]")
     CHECK(r.err == hw::DdpError::BadSgl);
     CHECK(r.sgl_err == want);
     CHECK(t.lookup(2) == nullptr);
-    CHECK(t.slot(2)->state == hw::DdpState::Free);
+    CHECK(t.state(2) == hw::DdpState::Free);
   };
   bad(std::vector<SgEntry>(5, {0x1000, 8}), 40, SglError::TooManyEntries);
+  bad(std::vector<SgEntry>(5, {0x1000, 8}), 0, SglError::TooManyEntries);  // the count first
   bad({{0x1000, 8}}, 9, SglError::LengthMismatch);
   bad({{0x1000, 0}}, 0, SglError::Empty);
+  bad({}, 8, SglError::Empty);
   bad({{0x1000, 0}, {0x2000, 8}}, 8, SglError::ZeroLength);
+  bad({{UINT64_MAX - 6, 8}}, 8, SglError::AddressWrap);
   CHECK(t.setup(2, one, 8).err == hw::DdpError::None);
 
   t.reset(16, 4);  // sk_add again: everything free
