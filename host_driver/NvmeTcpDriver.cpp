@@ -22,7 +22,7 @@ class NvmeTcpDriver::ConnIo : public BufferIo {
   }
   // Bytes the NIC placed for `cid`: they are in the buffer registered at the NIC for it.
   void read_placed(uint16_t cid, uint32_t off, uint8_t* out, size_t n) {
-    read_from(d_.cmd_of(k_.registered, cid), off, out, n);
+    read_from(d_.registered_cmd(k_, cid), off, out, n);
   }
 
  private:
@@ -54,7 +54,7 @@ class NvmeTcpDriver::ConnIo : public BufferIo {
 NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                              uint16_t nvme_port, bool keep_data)
     : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
-      keep_data_(keep_data),
+      slot_mask_(abi::ddp_slots(cfg.driver.queue_depth) - 1), keep_data_(keep_data),
       alloc_([&] {
         AllocatorConfig a;
         a.mode = parse_sg_mode(cfg.driver.allocator);
@@ -202,6 +202,11 @@ NvmeTcpDriver::Cmd* NvmeTcpDriver::cmd_of(const std::unordered_map<uint16_t, uin
   return c == cmds_.end() ? nullptr : &c->second;
 }
 
+NvmeTcpDriver::Cmd* NvmeTcpDriver::registered_cmd(const Conn& k, uint16_t cid) {
+  Cmd* c = cmd_of(k.registered, slot_of(cid));
+  return c && c->cid == cid ? c : nullptr;
+}
+
 void NvmeTcpDriver::on_tx_pdu(Conn& k, const nvme::Pdu& pdu) {
   if (pdu.ch.type == nvme::PduType::ICReq) {
     // The host's own PDUs carry the digests it asked for.
@@ -256,16 +261,25 @@ void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
   if (k.off == Conn::Off::On) try_setup(c);
 }
 
-// Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
-// teardown of that one retries.
+// Registers the buffer unless its NIC slot still holds a buffer (the CID's previous one, or
+// another CID's); the teardown of that one retries.
 void NvmeTcpDriver::try_setup(Cmd& c) {
   if (!c.want_ddp || c.ddp || c.rx_done) return;
   Conn& k = *c.conn;
   // Only the read the parse is now waiting for under this CID: the NIC then knows that every
   // byte of it lies beyond the parse position sent along (an older read's are before).
-  if (k.registered.count(c.cid) || !k.nvme || cmd_of(k.active, c.cid) != &c) return;
+  if (!k.nvme || cmd_of(k.active, c.cid) != &c) return;
+  const uint16_t slot = slot_of(c.cid);
+  if (const Cmd* holder = cmd_of(k.registered, slot)) {
+    std::deque<uint64_t>& w = k.slot_waiters[slot];
+    if (holder->cid != c.cid && std::find(w.begin(), w.end(), c.id) == w.end()) {
+      w.push_back(c.id);
+      ++ctr_.ddp_slot_waits;
+    }
+    return;
+  }
   c.want_ddp = false;
-  k.registered[c.cid] = c.id;
+  k.registered[slot] = c.id;
   post_setup(c);
 }
 
@@ -423,10 +437,9 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
   for (RangeAttr& a : attrs) {
     if (!a.placed) continue;
-    auto reg = k->registered.find(a.cid);
-    a.buffer = reg == k->registered.end() ? 0 : reg->second;
-    auto cmd = reg == k->registered.end() ? cmds_.end() : cmds_.find(reg->second);
-    if (cmd != cmds_.end() && cmd->second.rx_done) ++ctr_.late_placements;
+    const Cmd* reg = registered_cmd(*k, a.cid);
+    a.buffer = reg ? reg->id : 0;
+    if (reg && reg->rx_done) ++ctr_.late_placements;
   }
   const bool trust = k->trust_next_crc;
   if (!trust && (c.flags & abi::cqeflag::CRC_OK)) {
@@ -497,7 +510,7 @@ void NvmeTcpDriver::start_nvme(Conn& k) {
   m.pda = k.cp.hpda;
   m.flow = k.handle = next_handle_++;
   m.seq = start;
-  m.queue_size = 65536;
+  m.queue_size = cfg_.driver.queue_depth;
   const net::FiveTuple c2h = k.h2c.reversed();
   m.ip_version = c2h.src.version;
   std::memcpy(m.src_ip, c2h.src.b.data(), 16);
@@ -581,7 +594,8 @@ void NvmeTcpDriver::on_teardown_done(const abi::Cqe& c) {
 }
 
 void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
-  auto r = k.registered.find(c.cid);
+  const uint16_t slot = slot_of(c.cid);
+  auto r = k.registered.find(slot);
   if (r == k.registered.end() || r->second != c.id) return;
   k.registered.erase(r);
   // The CID's next read in wire order may register now (never a later one: its data would
@@ -589,12 +603,19 @@ void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
   Cmd* a = cmd_of(k.active, c.cid);
   if (a && a != &c && !a->rx_done) {
     try_setup(*a);
-    return;
+  } else if (auto q = k.queued.find(c.cid); q != k.queued.end() && !q->second.empty()) {
+    auto n = cmds_.find(q->second.front());
+    if (n != cmds_.end()) try_setup(n->second);
   }
-  auto q = k.queued.find(c.cid);
-  if (q == k.queued.end() || q->second.empty()) return;
-  auto n = cmds_.find(q->second.front());
-  if (n != cmds_.end()) try_setup(n->second);
+  // Then reads of other CIDs waiting for the slot, oldest first.
+  auto w = k.slot_waiters.find(slot);
+  if (w == k.slot_waiters.end()) return;
+  while (!w->second.empty() && !k.registered.count(slot)) {
+    auto n = cmds_.find(w->second.front());
+    w->second.pop_front();
+    if (n != cmds_.end()) try_setup(n->second);
+  }
+  if (w->second.empty()) k.slot_waiters.erase(w);
 }
 
 void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {

@@ -8,7 +8,9 @@
 // Per connection: sk_add after ICResp (digests, HPDA, the sequence of the next PDU);
 // ddp setup for reads of at least driver.io_threshold bytes whose SGL fits
 // placement.max_sg_entries; teardown when the read completes, which is reported only after
-// TeardownDone; resync requests answered through NvmeRx (yes only).
+// TeardownDone; resync requests answered through NvmeRx (yes only). The NIC keeps one buffer
+// per CID slot (abi::ddp_slots of driver.queue_depth), so a read whose CID shares its slot with
+// a registered one waits for that registration to end.
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -61,6 +63,9 @@ struct DriverCounters {
   uint64_t tx_frames = 0;
   uint64_t irqs = 0, cqes = 0;
   uint64_t ddp_skipped_small = 0, ddp_skipped_sg_limit = 0, ddp_skipped_no_offload = 0;
+  // Reads whose setup waited for another CID's registration in the same NIC slot (Linux CIDs
+  // of one tag, or CIDs beyond driver.queue_depth).
+  uint64_t ddp_slot_waits = 0;
   uint64_t untrusted_crc = 0;    // crc-ok marks masked (first after a resync)
   // Placements into the buffer of a read that had already completed: only a trace whose host
   // reused a CID before the teardown finished can cause them.
@@ -135,12 +140,14 @@ class NvmeTcpDriver : public sc_core::sc_module {
     enum class Off : uint8_t { None, Adding, On, Failed } off = Off::None;
     uint32_t handle = 0;
     std::deque<uint64_t> waiting_setup;          // cmd ids waiting for sk_add
-    // A CID names one read in the software receive path (`active`) and one buffer at the NIC
-    // (`registered`); with the driver seeing commands ahead of the wire, a reused CID's next
-    // read waits in `queued` until the previous one completed.
+    // A CID names one read in the software receive path (`active`); a NIC slot holds one
+    // registered buffer (`registered`, by slot). With the driver seeing commands ahead of the
+    // wire, a reused CID's next read waits in `queued` until the previous one completed, and
+    // a read whose slot another CID holds waits in `slot_waiters`.
     std::unordered_map<uint16_t, uint64_t> active;
     std::unordered_map<uint16_t, uint64_t> registered;
     std::unordered_map<uint16_t, std::deque<uint64_t>> queued;
+    std::unordered_map<uint16_t, std::deque<uint64_t>> slot_waiters;
     bool trust_next_crc = true;  // false right after a resync confirmation
   };
   enum class Pending : uint8_t { SkAdd, Setup, Teardown, Resync };
@@ -173,6 +180,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void mmio_write32(uint64_t off, uint32_t v);
   uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
+  Cmd* registered_cmd(const Conn& k, uint16_t cid);  // the read registered for exactly `cid`
+  uint16_t slot_of(uint16_t cid) const { return uint16_t(cid & slot_mask_); }
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);
 
@@ -180,6 +189,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   HostMemory& mem_;
   const uint16_t port_;
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
+  const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;

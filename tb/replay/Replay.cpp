@@ -297,6 +297,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_ddp_skipped_small"] = d.ddp_skipped_small;
   c["driver_ddp_skipped_sg_limit"] = d.ddp_skipped_sg_limit;
   c["driver_ddp_skipped_no_offload"] = d.ddp_skipped_no_offload;
+  c["driver_ddp_slot_waits"] = d.ddp_slot_waits;
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
