@@ -6,37 +6,63 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "hw/crc/crc_engine.hpp"
+#include "hw/nic/nic_config.hpp"
 #include "hw/parser/pdu_tracker.hpp"
 #include "hw/placement/ddp_table.hpp"
 
 namespace nic::hw {
+
+// What sk_add says about a connection besides its 5-tuple and handle.
+struct FlowStart {
+  uint32_t seq = 0;  // TCP sequence of the next PDU start
+  bool hdgst = false, ddgst = false;
+  uint8_t hpda = 0;
+  uint32_t queue_size = 0;
+};
 
 struct FlowContext {
   uint32_t handle = 0;  // the driver's name for the flow, echoed in completions
   PduTracker tracker;
   CrcEngine crc;
   DdpTable ddp;
+
+  // sk_add: every part starts afresh, sized by the NIC's configuration.
+  void start(const NicConfig& cfg, const FlowStart& s);
 };
 
 class FlowContexts {
  public:
   explicit FlowContexts(uint32_t slots) : flows_(slots) {}
 
+  static constexpr int32_t kNone = -1;
+
   // The context of the flow offloaded in `slot`, or null (no flow, or a miss).
   FlowContext* get(int32_t slot) const {
     return slot >= 0 && size_t(slot) < flows_.size() ? flows_[size_t(slot)].get() : nullptr;
   }
-  // sk_add: a fresh context for `slot`. sk_del: close(slot) frees it.
-  FlowContext& open(int32_t slot) {
+  // The slot of the flow the driver calls `handle`, or kNone.
+  int32_t slot_of(uint32_t handle) const {
+    const auto it = by_handle_.find(handle);
+    return it == by_handle_.end() ? kNone : it->second;
+  }
+  // sk_add: a fresh context for `slot`, named `handle` (not in use). sk_del: close(slot) frees
+  // it.
+  FlowContext& open(int32_t slot, uint32_t handle) {
     auto& p = flows_[size_t(slot)];
     p = std::make_unique<FlowContext>();
+    p->handle = handle;
     p->crc.set_datapath(dp_);
+    by_handle_[handle] = slot;
     return *p;
   }
-  void close(int32_t slot) { flows_[size_t(slot)].reset(); }
+  void close(int32_t slot) {
+    by_handle_.erase(flows_[size_t(slot)]->handle);
+    flows_[size_t(slot)].reset();
+  }
   // Every flow's CRC engine runs its register updates through `dp` (crc.impl=rtl); set before
   // any flow is offloaded.
   void set_crc_datapath(CrcDatapath* dp) { dp_ = dp; }
@@ -50,6 +76,7 @@ class FlowContexts {
 
  private:
   std::vector<std::unique_ptr<FlowContext>> flows_;
+  std::unordered_map<uint32_t, int32_t> by_handle_;  // the driver's names
   CrcDatapath* dp_ = nullptr;
 };
 

@@ -99,7 +99,7 @@ struct Rig {
   void add_flow(const net::FiveTuple& t, uint32_t seq, bool ddgst) {
     const int32_t slot = table.insert(t);
     REQUIRE(slot >= 0);
-    FlowContext& f = flows.open(slot);
+    FlowContext& f = flows.open(slot, uint32_t(slot));
     TrackerConfig tc;
     tc.cp.ddgst = ddgst;
     f.tracker.start(seq, tc);

@@ -434,6 +434,8 @@ TEST_CASE("command processor: every command answers in order with the right stat
     if (g.c.type == CqeType::CmdDone) done_tags.push_back(g.c.tag);
   CHECK(done_tags == tags);
   CHECK(r.cp.stats().teardowns_done == 2);
-  CHECK(r.cp.flow(kHandle) == nullptr);  // deleted
-  CHECK(r.cp.flow(2) != nullptr);
+  CHECK(r.flows.slot_of(kHandle) == FlowContexts::kNone);  // deleted
+  CHECK(r.flows.slot_of(2) != FlowContexts::kNone);
+  CHECK(r.flows.get(r.table.lookup(c2h_tuple())) == nullptr);
+  CHECK(r.table.size() == 1);
 }
