@@ -9,6 +9,30 @@ namespace nic::host {
 
 using namespace sc_core;
 
+namespace {
+
+// Calls f(addr, n, at) for each host memory run of buffer bytes [off, off + len) of a read
+// (nothing for none), `at` counting from 0.
+template <class F>
+void walk(const DriverRead* c, uint32_t off, uint32_t len, F&& f) {
+  if (!c) return;
+  uint32_t at = 0;
+  for (const SgEntry& e : c->buf.sgl) {
+    if (!len) return;
+    if (off >= e.len) {
+      off -= e.len;
+      continue;
+    }
+    const uint32_t n = std::min(len, e.len - off);
+    f(e.addr + off, n, at);
+    at += n;
+    len -= n;
+    off = 0;
+  }
+}
+
+}  // namespace
+
 // Command buffers of one connection, reached through each read's SGL.
 class NvmeTcpDriver::ConnIo : public BufferIo {
  public:
@@ -18,38 +42,18 @@ class NvmeTcpDriver::ConnIo : public BufferIo {
          [&](uint64_t addr, uint32_t n, uint32_t at) { d_.mem_.write(addr, data.data + at, n); });
   }
   void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) override {
-    read_from(d_.cmd_of(k_.active, cid), off, out, n);
-  }
-  // Bytes the NIC placed for `cid`: they are in the buffer registered at the NIC for it.
-  void read_placed(uint16_t cid, uint32_t off, uint8_t* out, size_t n) {
-    read_from(d_.registered_cmd(k_, cid), off, out, n);
+    d_.read_buffer(d_.cmd_of(k_.active, cid), off, out, n);
   }
 
  private:
-  void read_from(Cmd* c, uint32_t off, uint8_t* out, size_t n) {
-    walk(c, off, uint32_t(n),
-         [&](uint64_t addr, uint32_t len, uint32_t at) { d_.mem_.read(addr, out + at, len); });
-  }
-  template <class F>
-  static void walk(Cmd* c, uint32_t off, uint32_t len, F&& f) {
-    if (!c) return;
-    uint32_t at = 0;
-    for (const SgEntry& e : c->buf.sgl) {
-      if (!len) return;
-      if (off >= e.len) {
-        off -= e.len;
-        continue;
-      }
-      const uint32_t n = std::min(len, e.len - off);
-      f(e.addr + off, n, at);
-      at += n;
-      len -= n;
-      off = 0;
-    }
-  }
   NvmeTcpDriver& d_;
   Conn& k_;
 };
+
+void NvmeTcpDriver::read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const {
+  walk(c, off, uint32_t(n),
+       [&](uint64_t addr, uint32_t len, uint32_t at) { mem_.read(addr, out + at, len); });
+}
 
 NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                              uint16_t nvme_port, bool keep_data)
@@ -396,7 +400,11 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
       take_kept(size_t(c.l4_off) + runs[i].payload_off);
       const size_t at = frame.size();
       frame.resize(at + runs[i].len);
-      if (k && k->io) k->io->read_placed(runs[i].cid, runs[i].buf_off, frame.data() + at, runs[i].len);
+      // Bytes the NIC placed for a CID are in the buffer registered at the NIC for it.
+      if (k) {
+        read_buffer(registered_cmd(*k, runs[i].cid), runs[i].buf_off, frame.data() + at,
+                    runs[i].len);
+      }
     }
     take_kept(c.frame_len);
   }

@@ -26,8 +26,7 @@
 #include <vector>
 
 #include "host_driver/buffer_allocator.hpp"
-#include "host_driver/nvme_rx.hpp"
-#include "host_driver/tcp_receiver.hpp"
+#include "host_driver/driver_state.hpp"
 #include "hw/nic/nic_abi.hpp"
 #include "hw/nic/nic_config.hpp"
 #include "hw/pcie/HostMemory.hpp"
@@ -104,52 +103,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   static constexpr uint64_t kSglBase = 0x80000000;
 
  private:
-  struct Conn;
-  struct Cmd {
-    uint64_t id = 0;
-    Conn* conn = nullptr;
-    uint16_t cid = 0;
-    uint32_t order = 0;
-    uint32_t length = 0;
-    Buffer buf;
-    bool want_ddp = false;       // eligible, waiting for the CID's previous registration to end
-    bool ddp = false;            // setup posted
-    bool rx_done = false;
-    bool teardown_posted = false;
-    CmdResult result;
-    uint64_t submit_ps = 0;
-  };
+  using Cmd = DriverRead;
+  using Conn = DriverConn;
   class ConnIo;
-  struct Conn {
-    net::FiveTuple h2c;  // host -> controller
-    std::string name;    // host "IP:port"
-    // Transmit side: the driver's own PDUs, decoded to learn what it asked for.
-    bool tx_anchored = false;
-    uint32_t tx_next = 0;
-    nvme::StreamDecoder tx_dec;
-    uint8_t hpda = 0;
-    uint32_t next_order = 0;
-    // Receive side.
-    std::unique_ptr<TcpReceiver> rx;
-    Bytes icresp;
-    uint32_t icresp_seq = 0;
-    nvme::ConnParams cp;
-    std::unique_ptr<ConnIo> io;
-    std::unique_ptr<NvmeRx> nvme;
-    // Offload.
-    enum class Off : uint8_t { None, Adding, On, Failed } off = Off::None;
-    uint32_t handle = 0;
-    std::deque<uint64_t> waiting_setup;          // cmd ids waiting for sk_add
-    // A CID names one read in the software receive path (`active`); a NIC slot holds one
-    // registered buffer (`registered`, by slot). With the driver seeing commands ahead of the
-    // wire, a reused CID's next read waits in `queued` until the previous one completed, and
-    // a read whose slot another CID holds waits in `slot_waiters`.
-    std::unordered_map<uint16_t, uint64_t> active;
-    std::unordered_map<uint16_t, uint64_t> registered;
-    std::unordered_map<uint16_t, std::deque<uint64_t>> queued;
-    std::unordered_map<uint16_t, std::deque<uint64_t>> slot_waiters;
-    bool trust_next_crc = true;  // false right after a resync confirmation
-  };
   enum class Pending : uint8_t { SkAdd, Setup, Teardown, Resync };
   struct PendingCmd {
     Pending kind;
@@ -181,6 +137,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
   Cmd* registered_cmd(const Conn& k, uint16_t cid);  // the read registered for exactly `cid`
+  void read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
   uint16_t slot_of(uint16_t cid) const { return uint16_t(cid & slot_mask_); }
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);

@@ -199,7 +199,9 @@ void ddp_mode(fuzz::Input& in) {
         if (!c) break;
         const uint64_t off = read_off(in, op, c->io_len);
         const uint32_t len = in.u16();
-        const auto tr = [&](uint64_t o, uint32_t n, auto&& emit) { return t.translate(*c, o, n, emit); };
+        const auto tr = [&](uint64_t o, uint32_t n, auto&& emit) {
+          return t.translate(*c, o, n, emit);
+        };
         check_translate(tr, s.list, true, off, len);
         check_translate(tr, s.list, true, 0, c->io_len);  // the whole buffer is the list
         break;
@@ -214,7 +216,8 @@ void ddp_mode(fuzz::Input& in) {
       registered += reg;
       if (c) {
         FUZZ_CHECK(c->state == hw::DdpState::Registered && c->cid == i);
-        FUZZ_CHECK(hw::Sgl::check(x.list.data(), x.list.size(), max_sg, c->io_len) == SglError::None);
+        FUZZ_CHECK(hw::Sgl::check(x.list.data(), x.list.size(), max_sg, c->io_len) ==
+                   SglError::None);
       }
     }
     FUZZ_CHECK(t.registered() == registered);

@@ -161,7 +161,8 @@ TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   CHECK(t.finish_teardown(3) == hw::DdpError::NotRegistered);
   const std::vector<SgEntry> other{{0x70000, 512}};
   REQUIRE(t.setup(3, other, 512).err == hw::DdpError::None);  // CID reused
-  CHECK(runs_of(t, *t.lookup(3), 0, 512) == std::vector<std::pair<uint64_t, uint32_t>>{{0x70000, 512}});
+  CHECK(runs_of(t, *t.lookup(3), 0, 512) ==
+        std::vector<std::pair<uint64_t, uint32_t>>{{0x70000, 512}});
   CHECK(t.translate(*t.lookup(3), 500, 13, [](uint64_t, uint32_t) { FAIL("past the buffer"); }) ==
         SglError::OutOfRange);
 }
