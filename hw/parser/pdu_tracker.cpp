@@ -272,7 +272,7 @@ bool PduTracker::recover(uint32_t seq, ByteView bytes) {
 // verified (Tracking until the next PDU).
 void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
   cands_.clear();
-  tail_len_ = 0;
+  end_search();
   state_ = TrackerState::Tracking;
   begin_pdu(pdu_seq);
   state_ = TrackerState::Tracking;
@@ -328,6 +328,7 @@ bool PduTracker::confirm(uint32_t seq) {
     region_ = Region::Unframed;
     region_end_ = ch_.plen;
     if (pos_ == ch_.plen) begin_pdu(chain.next);
+    end_search();
     return true;
   }
   // The next header began in the kept tail: parse it from its first byte.
@@ -336,7 +337,13 @@ bool PduTracker::confirm(uint32_t seq) {
   state_ = TrackerState::Tracking;
   PacketPlan scratch;
   frame(ByteView(window_.data() + from, kept - from), scratch);
+  end_search();
   return true;
+}
+
+void PduTracker::end_search() {
+  tail_len_ = 0;
+  Bytes().swap(window_);  // a packet's worth per flow, needed only while searching
 }
 
 // Walks the payload region by region; bytes of Pad, Data and DataDigest are only counted.

@@ -168,6 +168,7 @@ class PduTracker {
   bool recover(uint32_t seq, ByteView bytes);  // header bytes from a packet behind us
   void resume_at(uint32_t pdu_seq, const uint8_t* hdr);  // framing regained mid-PDU
   void scan(ByteView payload, PacketPlan& out);
+  void end_search();  // framing is known again: the scan window goes
   // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
   bool plausible(const uint8_t* h, uint32_t& plen) const;
   uint32_t scan_header_len() const { return 24 + (cfg_.cp.hdgst ? 4 : 0); }

@@ -145,7 +145,7 @@ void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   const uint8_t* src = p.frame.data() + p.pf.payload_offset + r.run.payload_off;
-  uint32_t* count = &inflight_[inflight_key(slot, r.run.cid)];
+  const uint64_t key = inflight_key(slot, r.run.cid);
   DmaTag tag;
   tag.kind = DmaTag::Kind::Placement;
   FlowContext& fc = *flows_.get(slot);
@@ -154,8 +154,11 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   tag.packet = p.index;
   // One write per SG entry: translate emits each entry's part separately.
   fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
-    ++*count;
-    dma_.write(addr, src, n, [count](ByteView, bool) { --*count; }, tag);
+    ++inflight_[key];
+    dma_.write(addr, src, n, [this, key](ByteView, bool) {
+      const auto it = inflight_.find(key);
+      if (--it->second == 0) inflight_.erase(it);
+    }, tag);
     src += n;
     ++stats_.placement_writes;
   });
