@@ -153,8 +153,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   bool irq_pending_ = false;
   std::deque<pcap::Packet> tx_q_;
 
-  std::map<net::FiveTuple, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<uint64_t, Cmd> cmds_;  // id -> live command
+  DriverConns conns_;
+  DriverReads cmds_;  // id -> live command
   uint64_t next_cmd_id_ = 1;
   uint32_t next_handle_ = 1;
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -65,5 +66,6 @@ struct DriverConn {
   std::unordered_map<uint16_t, std::deque<uint64_t>> slot_waiters;
   bool trust_next_crc = true;  // false right after a resync confirmation
 };
+using DriverConns = std::map<net::FiveTuple, std::unique_ptr<DriverConn>>;  // by h2c tuple
 
 }  // namespace nic::host

@@ -1,5 +1,7 @@
 #include "hw/nic/nic_config.hpp"
 
+#include "hw/placement/sgl.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -210,7 +212,8 @@ void validate(const NicConfig& c) {
         std::to_string(NICRTL_CRC_LATENCY) + " cycles (core.datapath_bytes, crc.latency_cycles); " +
         "set CRC_RTL_BYTES/CRC_RTL_LATENCY in hw/crc/rtl/crc32c_pipe.cmake to rebuild it");
   need(c.ooo.max_candidates >= 1, "ooo.max_candidates must be >= 1");
-  need(c.placement.max_sg_entries >= 1, "placement.max_sg_entries must be >= 1");
+  need(c.placement.max_sg_entries >= 1 && c.placement.max_sg_entries <= hw::SglPool::kMaxEntries,
+       "placement.max_sg_entries must be 1..65535");
   need(c.placement.max_outstanding_dma >= 1, "placement.max_outstanding_dma must be >= 1");
   need(c.placement.cq_entries >= 2, "placement.cq_entries must be >= 2");
   need(c.placement.cmd_window >= 1, "placement.cmd_window must be >= 1");

@@ -1,5 +1,7 @@
 #include "hw/placement/ddp_table.hpp"
 
+#include <algorithm>
+
 #include "hw/nic/nic_abi.hpp"
 
 namespace nic::hw {
@@ -27,10 +29,9 @@ void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
   const uint32_t n = abi::ddp_slots(queue_size);
   slots_ = std::vector<DdpContext>(n);  // exactly n: a smaller queue gives memory back
   mask_ = n - 1;
-  max_sg_entries_ = max_sg_entries;
+  max_sg_entries_ = uint32_t(std::min<size_t>(max_sg_entries, SglPool::kMaxEntries));
   registered_ = 0;
   pool_ = {};
-  pool_free_ = {};
 }
 
 namespace {
@@ -43,21 +44,13 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
   // An oversized list is refused on its count alone, whatever else is wrong with it.
   if (n > max_sg_entries_) return {DdpError::BadSgl, SglError::TooManyEntries};
-  if (SglError e = Sgl::check(entries, n, max_sg_entries_, io_len); e != SglError::None)
+  if (SglError e = check_sgl(entries, n, max_sg_entries_, io_len); e != SglError::None)
     return {DdpError::BadSgl, e};
   c.pooled = n > 1;
-  if (c.pooled) {
-    if (pool_free_.empty()) {
-      c.where = pool_.size();
-      pool_.emplace_back();
-    } else {
-      c.where = pool_free_.back();
-      pool_free_.pop_back();
-    }
-    pool_[c.where].assign(entries, n);
-  } else {
-    c.where = entries[0].addr;  // its length is io_len
-  }
+  if (c.pooled)
+    c.list = pool_.add(entries, n);
+  else
+    c.addr = entries[0].addr;
   c.cid = cid;
   c.io_len = io_len;
   c.valid_from = valid_from;
@@ -90,7 +83,7 @@ DdpError DdpTable::finish_teardown(uint16_t cid) {
   DdpContext& c = slot_of(cid);
   if (c.state != DdpState::TeardownPending || c.cid != cid) return DdpError::NotRegistered;
   c.state = DdpState::Free;
-  if (c.pooled) pool_free_.push_back(uint32_t(c.where));
+  if (c.pooled) pool_.remove(c.list);
   c.pooled = false;
   return DdpError::None;
 }
@@ -103,13 +96,6 @@ DdpContext* DdpTable::lookup(uint16_t cid) {
 DdpState DdpTable::state(uint16_t cid) const {
   const DdpContext& c = slot_of(cid);
   return c.cid == cid ? c.state : DdpState::Free;
-}
-
-size_t DdpTable::heap_bytes() const {
-  size_t n = slots_.capacity() * sizeof(DdpContext) + pool_.capacity() * sizeof(Sgl) +
-             pool_free_.capacity() * sizeof(uint32_t);
-  for (const Sgl& s : pool_) n += s.heap_bytes();
-  return n;
 }
 
 }  // namespace nic::hw

@@ -4,7 +4,8 @@
 // slot c % slots (hw/nic/nic_abi.hpp). Any 16-bit CID may be registered; a slot holds one
 // registration at a time and remembers its CID, so a CID sharing the slot is never matched.
 // Memory: one 24-byte slot per CID slot; a one-entry SGL lives in its slot, a longer one in
-// the table's pool of lists, which keep their storage, so steady-state setup does not allocate.
+// the table's SglPool (16 bytes per entry), whose freed runs are reused, so steady-state setup
+// does not allocate.
 // Plain C++ (no SystemC).
 #pragma once
 #include <cstdint>
@@ -23,7 +24,10 @@ const char* to_string(DdpState s);
 
 // One slot.
 struct DdpContext {
-  uint64_t where = 0;  // one SG entry: its host address; more: index of the list in the pool
+  union {
+    uint64_t addr = 0;   // a one-entry SGL: its host address (its length is io_len)
+    SglPool::List list;  // a longer one, in the table's pool (pooled)
+  };
   uint32_t io_len = 0;
   // TCP sequence from which this registration's read can have bytes on the wire (the driver's
   // parse position when it registered): earlier bytes of the CID belong to an older read.
@@ -39,7 +43,7 @@ struct DdpContext {
   // later read that reuses the CID cannot land in it.
   bool closed : 1;
   bool completion_seen : 1;
-  bool pooled : 1;  // the SGL has more than one entry: `where` indexes the pool
+  bool pooled : 1;  // the SGL has more than one entry: `list`
 
   DdpContext() : closed(false), completion_seen(false), pooled(false) {}
 };
@@ -87,15 +91,16 @@ class DdpTable {
   DdpState state(uint16_t cid) const;
 
   // Calls emit(addr, len) for each host memory run of buffer bytes [buf_off, buf_off + len)
-  // of a registration, one run per SG entry touched (Sgl::translate).
+  // of a registration, one run per SG entry touched (SglPool::translate).
   template <class Emit>
-  SglError translate(const DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit);
+  SglError translate(DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit) const;
 
   uint32_t capacity() const { return uint32_t(slots_.size()); }
   uint32_t registered() const { return registered_; }  // slots in state Registered
-  // Heap bytes the table holds (slots, pooled lists and their entries), for the memory
-  // benchmark.
-  size_t heap_bytes() const;
+  // Heap bytes the table holds (slots and pool).
+  size_t heap_bytes() const {
+    return slots_.capacity() * sizeof(DdpContext) + pool_.heap_bytes();
+  }
 
  private:
   DdpContext& slot_of(uint16_t cid) { return slots_[cid & mask_]; }
@@ -105,15 +110,14 @@ class DdpTable {
   uint32_t mask_ = 0;
   uint32_t max_sg_entries_ = 0;
   uint32_t registered_ = 0;
-  std::vector<Sgl> pool_;             // lists of more than one entry
-  std::vector<uint32_t> pool_free_;   // pool entries no slot uses
+  SglPool pool_;  // SGLs of more than one entry
 };
 
 template <class Emit>
-SglError DdpTable::translate(const DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit) {
-  if (c.pooled) return pool_[c.where].translate(buf_off, len, emit);
+SglError DdpTable::translate(DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit) const {
+  if (c.pooled) return pool_.translate(c.list, buf_off, len, emit);
   if (buf_off > c.io_len || len > c.io_len - buf_off) return SglError::OutOfRange;
-  if (len) emit(c.where + buf_off, len);
+  if (len) emit(c.addr + buf_off, len);
   return SglError::None;
 }
 

@@ -15,19 +15,7 @@ const char* to_string(SglError e) {
   return "?";
 }
 
-void Sgl::assign(const SgEntry* entries, size_t n) {
-  entries_.assign(entries, entries + n);
-  starts_.resize(n + 1);
-  uint64_t at = 0;
-  for (size_t i = 0; i < n; ++i) {
-    starts_[i] = at;
-    at += entries[i].len;
-  }
-  starts_[n] = at;
-  cursor_ = 0;
-}
-
-SglError Sgl::check(const SgEntry* entries, size_t n, size_t max_entries, uint64_t io_len) {
+SglError check_sgl(const SgEntry* entries, size_t n, size_t max_entries, uint64_t io_len) {
   if (n == 0 || io_len == 0) return SglError::Empty;
   if (n > max_entries) return SglError::TooManyEntries;
   uint64_t total = 0;
@@ -39,13 +27,45 @@ SglError Sgl::check(const SgEntry* entries, size_t n, size_t max_entries, uint64
   return total == io_len ? SglError::None : SglError::LengthMismatch;
 }
 
-size_t Sgl::find(uint64_t buf_off) {
-  if (buf_off >= starts_[cursor_] && buf_off < starts_[cursor_ + 1]) return cursor_;
-  // First start beyond buf_off, minus one; zero-length entries (invalid anyway) are skipped
-  // because upper_bound lands past equal starts.
-  cursor_ = size_t(std::upper_bound(starts_.begin(), starts_.end() - 1, buf_off) -
-                   starts_.begin()) - 1;
-  return cursor_;
+uint32_t SglPool::size_class(size_t n) {
+  uint32_t c = 0;
+  while ((size_t(1) << c) < n) ++c;
+  return c;
+}
+
+SglPool::List SglPool::add(const SgEntry* entries, size_t n) {
+  std::vector<uint32_t>& free = free_[size_class(n)];
+  List l;
+  if (free.empty()) {
+    l.first = uint32_t(entries_.size());
+    entries_.resize(entries_.size() + (size_t(1) << size_class(n)));
+  } else {
+    l.first = free.back();
+    free.pop_back();
+  }
+  l.size = uint16_t(n);
+  uint32_t at = 0;
+  for (size_t i = 0; i < n; ++i) {
+    entries_[l.first + i] = {entries[i].addr, entries[i].len, at};
+    at += entries[i].len;
+  }
+  return l;
+}
+
+size_t SglPool::heap_bytes() const {
+  size_t n = entries_.capacity() * sizeof(Entry);
+  for (const auto& f : free_) n += f.capacity() * sizeof(uint32_t);
+  return n;
+}
+
+size_t SglPool::find(const List& l, uint64_t buf_off) const {
+  const Entry* e = entries_.data() + l.first;
+  if (buf_off >= e[l.cursor].start && buf_off - e[l.cursor].start < e[l.cursor].len)
+    return l.cursor;
+  // The last entry starting at or before buf_off (entries are never empty).
+  const Entry* it = std::upper_bound(e, e + l.size, buf_off,
+                                     [](uint64_t off, const Entry& x) { return off < x.start; });
+  return size_t(it - e) - 1;
 }
 
 }  // namespace nic::hw

@@ -34,10 +34,10 @@ std::vector<uint64_t> byte_addresses(const std::vector<SgEntry>& v) {
 }
 
 // translate() expanded to one address per byte, checking every run lies inside one entry.
-void check_range(hw::Sgl& sgl, const std::vector<SgEntry>& v, const std::vector<uint64_t>& ref,
-                 uint64_t off, uint32_t len) {
+void check_range(hw::SglPool& pool, hw::SglPool::List& l, const std::vector<SgEntry>& v,
+                 const std::vector<uint64_t>& ref, uint64_t off, uint32_t len) {
   std::vector<uint64_t> got;
-  const SglError e = sgl.translate(off, len, [&](uint64_t addr, uint32_t n) {
+  const SglError e = pool.translate(l, off, len, [&](uint64_t addr, uint32_t n) {
     bool inside = false;
     for (const SgEntry& s : v) inside |= addr >= s.addr && addr - s.addr + n <= s.len;
     REQUIRE(inside);
@@ -48,55 +48,89 @@ void check_range(hw::Sgl& sgl, const std::vector<SgEntry>& v, const std::vector<
   REQUIRE(std::equal(got.begin(), got.end(), ref.begin() + off, ref.begin() + off + len));
 }
 
+hw::SglPool::List add(hw::SglPool& pool, const std::vector<SgEntry>& v) {
+  return pool.add(v.data(), v.size());
+}
+
 }  // namespace
 
 TEST_CASE("sgl: translate matches a per-byte walk on random unaligned lists", "[sgl]") {
   std::mt19937_64 rng(21);
+  hw::SglPool pool;  // one pool for every list: they must not disturb one another
+  struct Held {
+    std::vector<SgEntry> v;
+    hw::SglPool::List l;
+  };
+  std::vector<Held> held;
   for (int iter = 0; iter < 60; ++iter) {
     const std::vector<SgEntry> v = random_sgl(rng, 1 + rng() % 128);
     const std::vector<uint64_t> ref = byte_addresses(v);
     const uint64_t total = ref.size();
-    hw::Sgl sgl;
-    sgl.assign(v);
-    REQUIRE(sgl.validate(128, total) == SglError::None);
-    REQUIRE(sgl.total() == total);
+    REQUIRE(hw::check_sgl(v.data(), v.size(), 128, total) == SglError::None);
+    hw::SglPool::List l = add(pool, v);
+    REQUIRE(pool.total(l) == total);
     CAPTURE(iter, v.size(), total);
 
     // Sequential, like placement of consecutive packets (the cursor's case).
     for (uint64_t off = 0; off < total;) {
       const uint32_t len = uint32_t(std::min<uint64_t>(total - off, 1 + rng() % 3000));
-      check_range(sgl, v, ref, off, len);
+      check_range(pool, l, v, ref, off, len);
       off += len;
     }
     // Random access, including single bytes at entry edges.
     for (int k = 0; k < 40; ++k) {
       const uint64_t off = rng() % total;
-      check_range(sgl, v, ref, off, uint32_t(1 + rng() % (total - off)));
+      check_range(pool, l, v, ref, off, uint32_t(1 + rng() % (total - off)));
     }
     uint64_t edge = 0;
     for (const SgEntry& e : v) {
-      check_range(sgl, v, ref, edge, 1);
-      check_range(sgl, v, ref, edge + e.len - 1, 1);
+      check_range(pool, l, v, ref, edge, 1);
+      check_range(pool, l, v, ref, edge + e.len - 1, 1);
       edge += e.len;
     }
+    // Keep some lists, free others: freed runs are reused by later lists.
+    held.push_back({v, l});
+    if (rng() % 2) {
+      const size_t k = rng() % held.size();
+      pool.remove(held[k].l);
+      held.erase(held.begin() + long(k));
+    }
+  }
+  for (Held& h : held) {  // the lists still held are intact
+    const std::vector<uint64_t> ref = byte_addresses(h.v);
+    check_range(pool, h.l, h.v, ref, 0, uint32_t(ref.size()));
   }
 }
 
+TEST_CASE("sgl: a freed run is reused by a list of its size class", "[sgl]") {
+  hw::SglPool pool;
+  const std::vector<SgEntry> three{{0x1000, 1}, {0x3000, 2}, {0x5000, 3}};
+  const hw::SglPool::List a = add(pool, three);
+  pool.remove(a);
+  const size_t bytes = pool.heap_bytes();
+  const std::vector<SgEntry> four{{0x7000, 1}, {0x8000, 1}, {0x9000, 1}, {0xA000, 1}};
+  const hw::SglPool::List b = add(pool, four);  // 3 and 4 entries both take a 4-entry run
+  CHECK(b.first == a.first);
+  CHECK(pool.heap_bytes() == bytes);  // no allocation
+  const hw::SglPool::List c = add(pool, three);  // a new run
+  CHECK(c.first != b.first);
+  CHECK(pool.total(b) == 4);
+  CHECK(pool.total(c) == 6);
+}
+
 TEST_CASE("sgl: one run per entry touched", "[sgl]") {
-  hw::Sgl sgl;
-  sgl.assign({{0x1000, 100}, {0x1064, 50}, {0x9000, 1}, {0x5003, 4000}});
+  hw::SglPool pool;
+  hw::SglPool::List l = add(pool, {{0x1000, 100}, {0x1064, 50}, {0x9000, 1}, {0x5003, 4000}});
   std::vector<std::pair<uint64_t, uint32_t>> runs;
   const auto collect = [&](uint64_t a, uint32_t n) { runs.emplace_back(a, n); };
-  REQUIRE(sgl.translate(90, 70, collect) == SglError::None);
+  REQUIRE(pool.translate(l, 90, 70, collect) == SglError::None);
   CHECK(runs == std::vector<std::pair<uint64_t, uint32_t>>{{0x1000 + 90, 10}, {0x1064, 50},
                                                            {0x9000, 1}, {0x5003, 9}});
 }
 
 TEST_CASE("sgl: validation limits and errors", "[sgl]") {
-  hw::Sgl sgl;
   const auto check = [&](std::vector<SgEntry> v, uint64_t io_len, SglError want) {
-    sgl.assign(v);
-    CHECK(sgl.validate(128, io_len) == want);
+    CHECK(hw::check_sgl(v.data(), v.size(), 128, io_len) == want);
   };
   check(std::vector<SgEntry>(128, {0x2000, 4096}), 128 * 4096, SglError::None);
   check(std::vector<SgEntry>(129, {0x2000, 1}), 129, SglError::TooManyEntries);
@@ -109,28 +143,30 @@ TEST_CASE("sgl: validation limits and errors", "[sgl]") {
 }
 
 TEST_CASE("sgl: translate never goes past the list", "[sgl]") {
-  hw::Sgl sgl;
-  sgl.assign({{0x1000, 10}, {0x3000, 10}});
+  hw::SglPool pool;
+  hw::SglPool::List l = add(pool, {{0x1000, 10}, {0x3000, 10}});
   int calls = 0;
   const auto count = [&](uint64_t, uint32_t) { ++calls; };
-  CHECK(sgl.translate(15, 6, count) == SglError::OutOfRange);
-  CHECK(sgl.translate(21, 1, count) == SglError::OutOfRange);
-  CHECK(sgl.translate(UINT64_MAX, 2, count) == SglError::OutOfRange);
+  CHECK(pool.translate(l, 15, 6, count) == SglError::OutOfRange);
+  CHECK(pool.translate(l, 21, 1, count) == SglError::OutOfRange);
+  CHECK(pool.translate(l, UINT64_MAX, 2, count) == SglError::OutOfRange);
   CHECK(calls == 0);  // nothing emitted before the error
-  CHECK(sgl.translate(20, 0, count) == SglError::None);
+  CHECK(pool.translate(l, 20, 0, count) == SglError::None);
   CHECK(calls == 0);
-  CHECK(sgl.translate(15, 5, count) == SglError::None);
+  CHECK(pool.translate(l, 15, 5, count) == SglError::None);
   CHECK(calls == 1);
 }
 
+namespace {
 // The host memory runs a registration's buffer bytes [off, off + len) translate to.
-std::vector<std::pair<uint64_t, uint32_t>> runs_of(hw::DdpTable& t, const hw::DdpContext& c,
+std::vector<std::pair<uint64_t, uint32_t>> runs_of(hw::DdpTable& t, hw::DdpContext& c,
                                                    uint64_t off, uint32_t len) {
   std::vector<std::pair<uint64_t, uint32_t>> runs;
   REQUIRE(t.translate(c, off, len, [&](uint64_t a, uint32_t n) { runs.emplace_back(a, n); }) ==
           SglError::None);
   return runs;
 }
+}  // namespace
 
 TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   hw::DdpTable t;
