@@ -674,7 +674,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   rec.sha256 = tb::sha256_hex(data);
   if (keep_data_) rec.data = std::move(data);
   done_.push_back(std::move(rec));
-  if (c.buf.handle) alloc_.free(c.buf.handle);
+  if (!c.buf.sgl.empty()) alloc_.free(c.buf);
   Conn& k = *c.conn;
   auto a = k.active.find(c.cid);
   if (a != k.active.end() && a->second == c.id) k.active.erase(a);

@@ -34,14 +34,14 @@ uint32_t SglPool::size_class(size_t n) {
 }
 
 SglPool::List SglPool::add(const SgEntry* entries, size_t n) {
-  std::vector<uint32_t>& free = free_[size_class(n)];
+  const uint32_t c = size_class(n);
   List l;
-  if (free.empty()) {
+  if (c >= free_.size() || free_[c].empty()) {
     l.first = uint32_t(entries_.size());
-    entries_.resize(entries_.size() + (size_t(1) << size_class(n)));
+    entries_.resize(entries_.size() + (size_t(1) << c));
   } else {
-    l.first = free.back();
-    free.pop_back();
+    l.first = free_[c].back();
+    free_[c].pop_back();
   }
   l.size = uint16_t(n);
   uint32_t at = 0;
@@ -52,8 +52,14 @@ SglPool::List SglPool::add(const SgEntry* entries, size_t n) {
   return l;
 }
 
+void SglPool::remove(const List& l) {
+  const uint32_t c = size_class(l.size);
+  if (c >= free_.size()) free_.resize(c + 1);
+  free_[c].push_back(l.first);
+}
+
 size_t SglPool::heap_bytes() const {
-  size_t n = entries_.capacity() * sizeof(Entry);
+  size_t n = entries_.capacity() * sizeof(Entry) + free_.capacity() * sizeof(free_[0]);
   for (const auto& f : free_) n += f.capacity() * sizeof(uint32_t);
   return n;
 }

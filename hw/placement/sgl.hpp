@@ -49,7 +49,7 @@ class SglPool {
   // IO length, below 2^32).
   List add(const SgEntry* entries, size_t n);
   // Frees a list add returned.
-  void remove(const List& l) { free_[size_class(l.size)].push_back(l.first); }
+  void remove(const List& l);
 
   uint64_t total(const List& l) const {
     const Entry& last = entries_[l.first + l.size - 1u];
@@ -74,7 +74,7 @@ class SglPool {
   size_t find(const List& l, uint64_t buf_off) const;  // entry holding buf_off < total
 
   std::vector<Entry> entries_;
-  std::vector<uint32_t> free_[17];  // first entries of free runs, by size class
+  std::vector<std::vector<uint32_t>> free_;  // first entries of free runs, by size class
 };
 
 template <class Emit>
