@@ -1,13 +1,13 @@
 #include "hw/nic/nic_config.hpp"
 
-#include "hw/placement/sgl.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "hw/placement/sgl.hpp"
 
 namespace nic {
 
