@@ -30,6 +30,7 @@ bench: build
 	@bash bench/line-rate $(BUILD) $(BUILD)/bench
 	@bash bench/crc-rtl $(BUILD)
 	@bash bench/memory $(BUILD) $(BUILD)/bench
+	@bash bench/soak $(BUILD) $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD)

@@ -73,23 +73,20 @@ NvmeTcpDriver::~NvmeTcpDriver() = default;
 
 const NvmeRxStats NvmeTcpDriver::sw_stats() const {
   NvmeRxStats s = retired_sw_;
-  for (const auto& [key, k] : conns_) {
-    if (!k->nvme) continue;
-    const NvmeRxStats& c = k->nvme->stats();
-    s.pdus += c.pdus;
-    s.data_pdus += c.data_pdus;
-    s.hw_crc_pdus += c.hw_crc_pdus;
-    s.sw_crc_pdus += c.sw_crc_pdus;
-    s.sw_crc_bytes += c.sw_crc_bytes;
-    s.digest_errors += c.digest_errors;
-    s.placed_bytes += c.placed_bytes;
-    s.copied_bytes += c.copied_bytes;
-    s.misplaced_bytes += c.misplaced_bytes;
-    s.unknown_cid_pdus += c.unknown_cid_pdus;
-    s.resync_requests += c.resync_requests;
-    s.resync_confirmed += c.resync_confirmed;
-  }
+  for (const auto& [key, k] : conns_)
+    if (k->nvme) s += k->nvme->stats();
   return s;
+}
+
+std::vector<std::string> NvmeTcpDriver::failed_connections() const {
+  std::vector<std::string> out;
+  for (const auto& [key, k] : conns_) {
+    if (!k->nvme || !k->nvme->failed()) continue;
+    const nvme::PduError e = k->nvme->failure_error();
+    out.push_back(k->name + ": " + (e == nvme::PduError::None ? std::string("C2HTermReq from the controller")
+                                                              : std::string("framing lost: ") + nvme::to_string(e)));
+  }
+  return out;
 }
 
 void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
@@ -238,6 +235,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
   if (rc.length) c.buf = alloc_.alloc(rc.length);
   const uint64_t id = c.id;
   Cmd& cmd = cmds_.emplace(id, std::move(c)).first->second;
+  if (k.nvme && k.nvme->failed()) return fail_now(k, cmd);
   Cmd* prev = cmd_of(k.active, rc.cid);
   if (prev && !prev->rx_done)
     k.queued[rc.cid].push_back(id);
@@ -260,9 +258,34 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
 }
 
 void NvmeTcpDriver::activate(Conn& k, Cmd& c) {
+  if (k.nvme && k.nvme->failed()) return fail_now(k, c);
   k.active[c.cid] = c.id;
   if (k.nvme) k.nvme->add_command(c.cid, c.length, c.id);
   if (k.off == Conn::Off::On) try_setup(c);
+}
+
+// The connection lost its framing or was terminated: Linux fails a command issued on it (the
+// block layer retries it on the next connection); nothing is registered for it.
+void NvmeTcpDriver::fail_now(Conn& k, Cmd& c) {
+  ++ctr_.failed_dead_connection;
+  k.active[c.cid] = c.id;
+  CmdResult r;
+  r.cid = c.cid;
+  r.length = c.length;
+  r.status = k.nvme->failure();
+  read_done(k, r);
+}
+
+// A dead connection gives up its offload once the NIC holds no buffer of it any more (SkDel
+// is refused while any is registered): its later frames reach the stack as a flow the NIC
+// does not know.
+void NvmeTcpDriver::maybe_remove(Conn& k) {
+  if (k.off != Conn::Off::On || !k.nvme || !k.nvme->failed() || !k.registered.empty()) return;
+  abi::Cmd m;
+  m.op = abi::CmdOp::SkDel;
+  m.flow = k.handle;
+  k.off = Conn::Off::Removing;
+  post(m, Pending::SkDel, &k, 0);
 }
 
 // Registers the buffer unless its NIC slot still holds a buffer (the CID's previous one, or
@@ -299,7 +322,7 @@ void NvmeTcpDriver::post_setup(Cmd& c) {
     m.flags = abi::kSetupInlineSgl;
     m.sgl_addr = c.buf.sgl[0].addr;
   } else {
-    m.sgl_addr = kSglBase + (c.id % 65536) * uint64_t(nic_max_sg_) * abi::kSgEntrySize;
+    m.sgl_addr = sgl_slot(c.id);
     Bytes sgl(c.buf.sgl.size() * abi::kSgEntrySize, 0);
     for (size_t i = 0; i < c.buf.sgl.size(); ++i) {
       st_le64(&sgl[i * abi::kSgEntrySize], c.buf.sgl[i].addr);
@@ -479,9 +502,10 @@ void NvmeTcpDriver::rx_deliver(Conn& k, uint32_t seq, ByteView data, const Range
       rest.push_back(a);
     }
     k.nvme->on_data(seq + uint32_t(n), data.sub(n), rest);
-    return;
+  } else {
+    k.nvme->on_data(seq, data, attrs);
   }
-  k.nvme->on_data(seq, data, attrs);
+  maybe_remove(k);
 }
 
 void NvmeTcpDriver::start_nvme(Conn& k) {
@@ -559,6 +583,7 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
       }
       break;
     case Pending::Setup: {
+      mem_.release(sgl_slot(pc.cmd_id), sgl_slot_bytes());  // the NIC has read the SGL
       auto w = cmds_.find(pc.cmd_id);
       if (ok) {
         ++ctr_.ddp_setup;
@@ -584,6 +609,14 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
       }
       break;
     }
+    case Pending::SkDel:
+      if (ok) {
+        ++ctr_.sk_del;
+        k.off = Conn::Off::Removed;
+      } else {
+        k.off = Conn::Off::On;  // a registration still drains: the next teardown retries
+      }
+      break;
     case Pending::Resync:
       break;
   }
@@ -606,6 +639,7 @@ void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
   auto r = k.registered.find(slot);
   if (r == k.registered.end() || r->second != c.id) return;
   k.registered.erase(r);
+  maybe_remove(k);
   // The CID's next read in wire order may register now (never a later one: its data would
   // arrive after the next one's and land in the wrong buffer).
   Cmd* a = cmd_of(k.active, c.cid);
@@ -673,7 +707,8 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   }
   rec.sha256 = tb::sha256_hex(data);
   if (keep_data_) rec.data = std::move(data);
-  done_.push_back(std::move(rec));
+  if (done_hook_) done_hook_(rec);
+  for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);
   if (!c.buf.sgl.empty()) alloc_.free(c.buf);
   Conn& k = *c.conn;
   auto a = k.active.find(c.cid);

@@ -47,7 +47,7 @@ struct CommandRecord {
   std::string crc;     // "hw", "sw", "none"
   bool ddp = false;    // the buffer was registered with the NIC
   uint64_t submit_ps = 0, complete_ps = 0;
-  Bytes data;          // final buffer contents (kept only when asked)
+  Bytes data;          // final buffer contents (only when the driver was asked to keep them)
 };
 
 // The names Linux exposes for the offload (rx_nvmeotcp_*), plus the driver's own.
@@ -69,6 +69,8 @@ struct DriverCounters {
   // Placements into the buffer of a read that had already completed: only a trace whose host
   // reused a CID before the teardown finished can cause them.
   uint64_t late_placements = 0;
+  // Reads issued on a connection that had already lost its framing or been terminated.
+  uint64_t failed_dead_connection = 0;
 };
 
 class NvmeTcpDriver : public sc_core::sc_module {
@@ -89,11 +91,14 @@ class NvmeTcpDriver : public sc_core::sc_module {
       std::function<void(uint32_t flow, uint16_t cid, const std::vector<SgEntry>* sgl)>;
   void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
-  // Commands completed so far, in completion order.
-  const std::vector<CommandRecord>& results() const { return done_; }
+  // Told about every read as it completes; the driver keeps no record of it afterwards.
+  using CompletionHook = std::function<void(const CommandRecord&)>;
+  void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   const NvmeRxStats sw_stats() const;
+  // "host IP:port: why" for every connection whose NVMe/TCP stream failed.
+  std::vector<std::string> failed_connections() const;
 
   // Host memory layout of the rings (fixed, far from read buffers).
   static constexpr uint64_t kCmdRingBase = 0x10000000;
@@ -106,7 +111,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   using Cmd = DriverRead;
   using Conn = DriverConn;
   class ConnIo;
-  enum class Pending : uint8_t { SkAdd, Setup, Teardown, Resync };
+  enum class Pending : uint8_t { SkAdd, SkDel, Setup, Teardown, Resync };
   struct PendingCmd {
     Pending kind;
     Conn* conn;
@@ -123,6 +128,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void on_tx_pdu(Conn& k, const nvme::Pdu& pdu);
   void new_read(Conn& k, const nvme::ReadCmd& rc);
   void activate(Conn& k, Cmd& c);
+  void fail_now(Conn& k, Cmd& c);
+  void maybe_remove(Conn& k);
   void try_setup(Cmd& c);
   void rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs);
   void start_nvme(Conn& k);
@@ -139,6 +146,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   Cmd* registered_cmd(const Conn& k, uint16_t cid);  // the read registered for exactly `cid`
   void read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
   uint16_t slot_of(uint16_t cid) const { return uint16_t(cid & slot_mask_); }
+  // Where a command's SGL goes when it does not fit in the setup command itself.
+  uint64_t sgl_slot_bytes() const { return uint64_t(nic_max_sg_) * abi::kSgEntrySize; }
+  uint64_t sgl_slot(uint64_t cmd_id) const { return kSglBase + (cmd_id % 65536) * sgl_slot_bytes(); }
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);
 
@@ -169,7 +179,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t rx_freed_ = 0;
 
   RegistrationHook reg_hook_;
-  std::vector<CommandRecord> done_;
+  CompletionHook done_hook_;
   DriverCounters ctr_;
   NvmeRxStats retired_sw_;  // stats of connections that went away
 };

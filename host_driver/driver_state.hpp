@@ -53,7 +53,8 @@ struct DriverConn {
   std::unique_ptr<BufferIo> io;  // the reads' buffers, as NvmeRx reaches them
   std::unique_ptr<NvmeRx> nvme;
   // Offload.
-  enum class Off : uint8_t { None, Adding, On, Failed } off = Off::None;
+  // Failed: sk_add refused; Removing/Removed: SkDel after the connection died.
+  enum class Off : uint8_t { None, Adding, On, Failed, Removing, Removed } off = Off::None;
   uint32_t handle = 0;
   std::deque<uint64_t> waiting_setup;  // read ids waiting for sk_add
   // A CID names one read in the software receive path (`active`); a NIC slot holds one

@@ -62,6 +62,20 @@ const char* to_string(CrcMode m) {
   return "?";
 }
 
+NvmeRxStats& NvmeRxStats::operator+=(const NvmeRxStats& o) {
+  for (auto [mine, theirs] : {
+           std::pair{&pdus, o.pdus}, {&data_pdus, o.data_pdus}, {&hw_crc_pdus, o.hw_crc_pdus},
+           {&sw_crc_pdus, o.sw_crc_pdus}, {&sw_crc_bytes, o.sw_crc_bytes},
+           {&digest_errors, o.digest_errors}, {&placed_bytes, o.placed_bytes},
+           {&copied_bytes, o.copied_bytes}, {&misplaced_bytes, o.misplaced_bytes},
+           {&unknown_cid_pdus, o.unknown_cid_pdus}, {&overrun_pdus, o.overrun_pdus},
+           {&framing_failures, o.framing_failures}, {&terminated, o.terminated},
+           {&ignored_pdus, o.ignored_pdus}, {&resync_requests, o.resync_requests},
+           {&resync_confirmed, o.resync_confirmed}, {&resync_dropped, o.resync_dropped}})
+    *mine += theirs;
+  return *this;
+}
+
 NvmeRx::NvmeRx(const nvme::ConnParams& cp, BufferIo& io, uint32_t start_seq, OnComplete on_complete,
                OnResyncConfirm on_resync)
     : cp_(cp),
@@ -158,9 +172,9 @@ void NvmeRx::header_complete() {
   if (have_ == nvme::kCommonHeaderLen) {
     ch_ = nvme::CommonHeader::decode(hdr_);
     // Checked before the rest arrives so a garbage PLEN is never waited for.
-    if (nvme::validate_header(ch_, cp_) != nvme::PduError::None ||
-        !nvme::sent_by_controller(ch_.type))
-      return fail_all(CmdStatus::BadPdu);
+    nvme::PduError e = nvme::validate_header(ch_, cp_);
+    if (e == nvme::PduError::None && !nvme::sent_by_controller(ch_.type)) e = nvme::PduError::UnknownType;
+    if (e != nvme::PduError::None) return fail_all(CmdStatus::BadPdu, e);
     plen_known_ = ch_.plen;
     // Data PDUs: collect up to PDO and stream the data; others are small: collect whole.
     need_ = ch_.type == PduType::C2HData ? ch_.pdo : ch_.plen;
@@ -175,11 +189,12 @@ void NvmeRx::header_complete() {
 
 void NvmeRx::data_header() {
   if (ch_.hdgst() && crc32c::compute(hdr_, ch_.hlen) != ld_le32(hdr_ + ch_.hlen))
-    return fail_all(CmdStatus::BadPdu);
+    return fail_all(CmdStatus::BadPdu, nvme::PduError::BadHeaderDigest);
   cid_ = ld_le16(hdr_ + 8);
   datao_ = ld_le32(hdr_ + 12);
   datal_ = ld_le32(hdr_ + 16);
-  if (datal_ != nvme::layout_of(ch_).data_len) return fail_all(CmdStatus::BadPdu);
+  if (datal_ != nvme::layout_of(ch_).data_len)
+    return fail_all(CmdStatus::BadPdu, nvme::PduError::DataLengthMismatch);
   ++stats_.data_pdus;
   auto it = cmds_.find(cid_);
   cmd_ = it == cmds_.end() ? nullptr : &it->second;
@@ -187,6 +202,7 @@ void NvmeRx::data_header() {
     ++stats_.unknown_cid_pdus;
   } else if (uint64_t(datao_) + datal_ > cmd_->length) {
     // Skipped whole: nothing may land outside the buffer.
+    ++stats_.overrun_pdus;
     if (cmd_->status == CmdStatus::Ok) cmd_->status = CmdStatus::BadPdu;
     cmd_ = nullptr;
   }
@@ -256,8 +272,8 @@ bool NvmeRx::data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t e
 
 void NvmeRx::control_pdu() {
   nvme::Pdu pdu;
-  if (nvme::decode_pdu(ByteView(hdr_, have_), cp_, pdu) != nvme::PduError::None)
-    return fail_all(CmdStatus::BadPdu);
+  if (const nvme::PduError e = nvme::decode_pdu(ByteView(hdr_, have_), cp_, pdu); e != nvme::PduError::None)
+    return fail_all(CmdStatus::BadPdu, e);
   next_pdu();
   switch (pdu.ch.type) {
     case PduType::CapsuleResp: {
@@ -268,7 +284,7 @@ void NvmeRx::control_pdu() {
         ++stats_.unknown_cid_pdus;
       break;
     }
-    case PduType::C2HTermReq: fail_all(CmdStatus::Terminated); break;
+    case PduType::C2HTermReq: fail_all(CmdStatus::Terminated, nvme::PduError::None); break;
     default:  // ICResp (parameters were set up front), R2T (this host only reads)
       ++stats_.ignored_pdus;
       break;
@@ -295,8 +311,11 @@ void NvmeRx::complete(uint16_t cid, uint16_t nvme_status) {
   on_complete_(r);
 }
 
-void NvmeRx::fail_all(CmdStatus s) {
+void NvmeRx::fail_all(CmdStatus s, nvme::PduError why) {
   dead_ = true;
+  failure_ = s;
+  failure_error_ = why;
+  ++(s == CmdStatus::Terminated ? stats_.terminated : stats_.framing_failures);
   resync_.reset();
   cmd_ = nullptr;
   std::vector<uint16_t> cids;

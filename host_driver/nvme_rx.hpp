@@ -71,10 +71,14 @@ struct NvmeRxStats {
   uint64_t copied_bytes = 0;
   uint64_t misplaced_bytes = 0;   // marked placed but not data where the parse puts it
   uint64_t unknown_cid_pdus = 0;  // data or responses for no outstanding command: skipped
+  uint64_t overrun_pdus = 0;      // C2HData past its command's length: skipped, command fails
+  uint64_t framing_failures = 0;  // connections lost to a malformed PDU
+  uint64_t terminated = 0;        // connections the controller ended with C2HTermReq
   uint64_t ignored_pdus = 0;      // R2T, ICResp: nothing for a reading host to do
   uint64_t resync_requests = 0;
   uint64_t resync_confirmed = 0;
   uint64_t resync_dropped = 0;  // passed or not a header start: never confirmed
+  NvmeRxStats& operator+=(const NvmeRxStats& o);
 };
 
 class NvmeRx {
@@ -107,6 +111,8 @@ class NvmeRx {
   uint32_t next_seq() const { return seq_; }  // sequence of the next byte expected
   bool at_pdu_boundary() const { return phase_ == Phase::Header && have_ == 0; }
   bool failed() const { return dead_; }  // framing lost or controller terminated
+  CmdStatus failure() const { return failure_; }  // BadPdu or Terminated once failed()
+  nvme::PduError failure_error() const { return failure_error_; }  // None for a TermReq
   const NvmeRxStats& stats() const { return stats_; }
 
  private:
@@ -134,7 +140,8 @@ class NvmeRx {
   void data_pdu_done();
   bool data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect);
   void complete(uint16_t cid, uint16_t nvme_status);
-  void fail_all(CmdStatus s);  // the connection is gone: every command fails
+  // The connection is gone: every command fails; `why` is the header error, None for TermReq.
+  void fail_all(CmdStatus s, nvme::PduError why);
   void next_pdu();
 
   const nvme::ConnParams cp_;
@@ -160,6 +167,8 @@ class NvmeRx {
 
   std::optional<uint32_t> resync_;
   bool dead_ = false;
+  CmdStatus failure_ = CmdStatus::Ok;
+  nvme::PduError failure_error_ = nvme::PduError::None;
   Bytes crc_scratch_;
   NvmeRxStats stats_;
 };

@@ -104,6 +104,7 @@ enum class ParseError {
   BadTcpHeaderLen,    // data offset < 5 or past the IP payload
   BadTcpOptions,      // malformed option list
 };
+constexpr size_t kParseErrorCount = size_t(ParseError::BadTcpOptions) + 1;  // keep in step
 const char* to_string(ParseError e);
 
 struct ParsedFrame {

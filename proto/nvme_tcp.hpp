@@ -93,6 +93,7 @@ enum class PduError {
   BadHeaderDigest,
   BadDataDigest,
 };
+constexpr size_t kPduErrorCount = size_t(PduError::BadDataDigest) + 1;  // keep in step
 const char* to_string(PduError e);
 
 // Checks a common header against the type table and the connection's negotiated parameters.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "apps/nicsim/commands.hpp"
 #include "tb/gen/generator.hpp"
@@ -24,6 +25,8 @@ struct GenArgs {
   std::string success_flag, mss, link_gbps, seed, ctrl_latency, host_latency, queue_start;
   std::string loss, retransmit_delay, reorder, reorder_window, dup, corrupt_ddgst, bad_tcp_csum,
       plant_lookalike;
+  std::vector<std::string> adv;  // by Adversary::knobs() index
+  std::string adv_stale_delay, adv_faults;
   bool ipv6 = false, qinq = false, hdgst = false, ddgst = false, tcp_timestamps = false,
        reseg_retransmit = false, cid_genctr = false;
   CLI::App* app = nullptr;
@@ -93,6 +96,11 @@ GenConfig to_config(const GenArgs& a) {
   set_double("--corrupt-ddgst", a.corrupt_ddgst, c.imp.corrupt_ddgst);
   set_double("--bad-tcp-csum", a.bad_tcp_csum, c.imp.bad_tcp_csum);
   set_double("--plant-lookalike", a.plant_lookalike, c.imp.plant_lookalike);
+  const auto& knobs = nic::gen::Adversary::knobs();
+  for (size_t k = 0; k < knobs.size(); ++k)
+    set_double(std::string("--adv-") + knobs[k].name, a.adv[k], c.adv.*knobs[k].p);
+  set_uint("--adv-stale-delay", a.adv_stale_delay, c.adv.stale_delay, UINT32_MAX);
+  if (!a.adv_faults.empty()) c.adv.faults = nic::gen::parse_header_faults(a.adv_faults);
   if (const std::string err = c.validate(); !err.empty()) throw std::invalid_argument(err);
   return c;
 }
@@ -113,8 +121,10 @@ int run_gen(const GenArgs& a) {
   try {
     const nic::gen::Truth truth = nic::gen::generate_pcap(cfg, a.out);
     if (!a.truth.empty()) nic::gen::write_truth(truth, a.truth);
-    std::cout << "wrote " << a.out << (a.truth.empty() ? "" : " and " + a.truth) << "\n"
-              << nic::gen::summary(truth);
+    // With the trace on standard output, the summary goes beside it.
+    std::ostream& out = a.out == "-" ? std::cerr : std::cout;
+    out << "wrote " << a.out << (a.truth.empty() ? "" : " and " + a.truth) << "\n"
+        << nic::gen::summary(truth);
   } catch (const std::exception& e) {
     std::cerr << "nicsim gen: " << e.what() << "\n";
     return 1;
@@ -134,7 +144,7 @@ void add_gen_command(CLI::App& app) {
   auto value = [sub](const std::string& names, std::string& dst, const std::string& help,
                      const std::string& type) { sub->add_option(names, dst, help)->type_name(type); };
 
-  value("-o,--output", a.out, "Output pcap (nanosecond timestamps); required", "FILE");
+  value("-o,--output", a.out, "Output pcap (nanosecond timestamps), - for standard output; required", "FILE");
   value("--truth", a.truth, "Write the ground-truth JSON here", "FILE");
   value("--seed", a.seed, "Random seed; same seed, same bytes (default 1)", "N");
   value("--flows", a.flows, "Connections (I/O queues) (default 1)", "N");
@@ -167,6 +177,14 @@ void add_gen_command(CLI::App& app) {
   value("--corrupt-ddgst", a.corrupt_ddgst, "Probability a read has one C2HData with a wrong data digest (needs --ddgst)", "P");
   value("--bad-tcp-csum", a.bad_tcp_csum, "Ctrl->host: probability a segment has a bad TCP checksum (then retransmitted)", "P");
   value("--plant-lookalike", a.plant_lookalike, "Probability a read's data contains a C2HData-header lookalike", "P");
+  // The Adversary: a misbehaving controller and hostile frames (docs/robustness.md).
+  const auto& knobs = nic::gen::Adversary::knobs();
+  a.adv.resize(knobs.size());
+  for (size_t k = 0; k < knobs.size(); ++k)
+    value(std::string("--adv-") + knobs[k].name, a.adv[k], knobs[k].help, "P");
+  value("--adv-stale-delay", a.adv_stale_delay, "Fresh segments before a --adv-stale-dup copy goes (default 64)", "N");
+  value("--adv-faults", a.adv_faults, "Header faults --adv-bad-header picks from: all (default) or a list of plen_small, "
+        "plen_zero, plen_huge, hlen, pdo_inside, pdo_misaligned, unknown_type, digest_flags, success_no_last", "LIST");
   sub->callback([args] { set_exit_status(run_gen(*args)); });
 }
 

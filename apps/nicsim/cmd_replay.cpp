@@ -5,6 +5,7 @@
 #include <systemc>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,7 +17,6 @@
 
 #include "apps/nicsim/commands.hpp"
 #include "hw/nic/nic_config.hpp"
-#include "tb/check/trace_reference.hpp"
 #include "tb/pcap/pcap_io.hpp"
 #include "tb/replay/Replay.hpp"
 
@@ -27,7 +27,7 @@ namespace {
 struct ReplayArgs {
   std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
   std::vector<std::string> sets;
-  bool line_rate = false;
+  bool line_rate = false, progress = false;
   uint16_t port = 4420;
 };
 
@@ -43,8 +43,79 @@ std::string pct(uint64_t part, uint64_t whole) {
   return whole ? fmt("%.1f%%", 100.0 * double(part) / double(whole)) : "n/a";
 }
 
-nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r,
-                                   const nic::tb::Verdict& v) {
+// Text of a value dumped at nesting depth `depth` of a report indented by 2.
+std::string nested(const nlohmann::ordered_json& v, int depth) {
+  std::string out;
+  for (char ch : v.dump(2)) {
+    out += ch;
+    if (ch == '\n') out.append(size_t(2 * depth), ' ');
+  }
+  return out;
+}
+
+// The reads as they complete: a count per status for the summary and, when a report is
+// written, the report's "commands" array spooled to a temporary file, so a long trace's list
+// never sits in memory.
+class CommandList {
+ public:
+  explicit CommandList(bool spool) : tmp_(spool ? std::tmpfile() : nullptr) {
+    if (spool && !tmp_) throw std::runtime_error("cannot create a temporary file for the report");
+  }
+  ~CommandList() {
+    if (tmp_) std::fclose(tmp_);
+  }
+  void add(const nic::host::CommandRecord& c) {
+    ++by_status_[c.status];
+    if (!tmp_) return;
+    const nlohmann::ordered_json e = {
+        {"flow", c.flow}, {"cid", c.cid}, {"order", c.order}, {"length", c.length},
+        {"sha256", c.sha256}, {"status", c.status}, {"placed_bytes", c.placed_bytes},
+        {"copied_bytes", c.copied_bytes}, {"crc", c.crc}, {"ddp", c.ddp},
+        {"latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0}};
+    const std::string text = (count() > 1 ? ",\n    " : "    ") + nested(e, 2);
+    std::fwrite(text.data(), 1, text.size(), tmp_);
+  }
+  size_t count() const {
+    size_t n = 0;
+    for (const auto& [st, k] : by_status_) n += k;
+    return n;
+  }
+  const std::map<std::string, size_t>& by_status() const { return by_status_; }
+  // The array as the report's member at depth 1.
+  void write_array(std::ostream& out) {
+    if (!count()) {
+      out << "[]";
+      return;
+    }
+    out << "[\n";
+    std::rewind(tmp_);
+    char buf[1 << 16];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, tmp_)) > 0;) out.write(buf, std::streamsize(n));
+    out << "\n  ]";
+  }
+
+ private:
+  std::FILE* tmp_;
+  std::map<std::string, size_t> by_status_;
+};
+
+// The same text as rep.dump(2), with the commands array taken from the list.
+void write_report(std::ostream& out, const nlohmann::ordered_json& rep, CommandList& cmds) {
+  out << "{\n";
+  size_t i = 0;
+  for (auto it = rep.begin(); it != rep.end(); ++it) {
+    out << "  " << nlohmann::json(it.key()).dump() << ": ";
+    if (it.key() == "commands")
+      cmds.write_array(out);
+    else
+      out << nested(it.value(), 1);
+    out << (++i < rep.size() ? ",\n" : "\n");
+  }
+  out << "}\n";
+}
+
+nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r) {
+  const nic::tb::Verdict& v = r.verdict;
   nlohmann::ordered_json j;
   j["trace"] = g_args.trace;
   j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
@@ -94,20 +165,16 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
     blocks.push_back({{"name", b.name}, {"busy_cycles", b.busy}, {"stalled_cycles", b.stalled},
                       {"busy_fraction", r.active_cycles ? double(b.busy) / double(r.active_cycles) : 0.0}});
   j["blocks"] = blocks;
-  nlohmann::ordered_json cmds = nlohmann::ordered_json::array();
-  for (const auto& c : r.commands)
-    cmds.push_back({{"flow", c.flow}, {"cid", c.cid}, {"order", c.order}, {"length", c.length},
-                    {"sha256", c.sha256}, {"status", c.status}, {"placed_bytes", c.placed_bytes},
-                    {"copied_bytes", c.copied_bytes}, {"crc", c.crc}, {"ddp", c.ddp},
-                    {"latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0}});
-  j["commands"] = cmds;
-  j["verdict"] = {{"checked", v.checked}, {"incomplete_in_trace", v.incomplete},
+  j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
+  j["failed_connections"] = r.failed_connections;
+  j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
                   {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
   return j;
 }
 
-void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const nic::tb::Verdict& v) {
+void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
   auto& o = std::cout;
+  const nic::tb::Verdict& v = r.verdict;
   const auto& c = r.counters;
   auto at = [&](const char* k) { auto it = c.find(k); return it == c.end() ? uint64_t(0) : it->second; };
   const double span_s = double(r.wire_last_ps - r.wire_first_ps) * 1e-12;
@@ -128,10 +195,8 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     << pct(r.sw.placed_bytes, data) << "), copied by software " << r.sw.copied_bytes << "\n";
   o << "  data PDUs  " << r.sw.data_pdus << ": CRC by NIC " << r.sw.hw_crc_pdus << " ("
     << pct(r.sw.hw_crc_pdus, r.sw.data_pdus) << "), by software " << r.sw.sw_crc_pdus << "\n";
-  std::map<std::string, size_t> by_status;
-  for (const auto& cmd : r.commands) ++by_status[cmd.status];
-  o << "  commands   " << r.commands.size();
-  for (const auto& [st, n] : by_status) o << ", " << st << " " << n;
+  o << "  commands   " << cmds.count();
+  for (const auto& [st, n] : cmds.by_status()) o << ", " << st << " " << n;
   o << "\n  offload    sk_add " << at("rx_nvmeotcp_sk_add") << ", ddp_setup "
     << at("rx_nvmeotcp_ddp_setup") << " (fail " << at("rx_nvmeotcp_ddp_setup_fail")
     << "), teardown " << at("rx_nvmeotcp_ddp_teardown") << ", resync " << at("rx_nvmeotcp_resync")
@@ -147,6 +212,17 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
     << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
+  // The reasons behind those totals, non-zero ones only.
+  for (const auto& [prefix, title] : {std::pair{"bypass_not_tcp_", "not_tcp   "}, {"parser_header_error_", "bad header"}}) {
+    std::string why;
+    for (const auto& [k, n] : c)
+      if (n && k.rfind(prefix, 0) == 0) why += (why.empty() ? "" : ", ") + k.substr(std::strlen(prefix)) + " " + std::to_string(n);
+    if (!why.empty()) o << "  " << title << " " << why << "\n";
+  }
+  if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("driver_failed_dead_connection"))
+    o << "  software   PDUs for unknown CIDs " << at("sw_unknown_cid_pdus") << ", past their read "
+      << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
+  for (const std::string& f : r.failed_connections) o << "  failed     " << f << "\n";
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
@@ -177,7 +253,9 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     << ", " << fmt("%.3g", r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0)
     << " active cycles/s\n";
   if (v.mismatches.empty())
-    o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact\n";
+    o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact"
+      << (v.broken ? ", all " + std::to_string(v.broken) + " reads the trace breaks failed" : std::string())
+      << "\n";
   else
     o << "  verdict    MISMATCH in " << v.mismatches.size() << " of " << v.checked
       << " reads; first: " << v.mismatches.front() << "\n";
@@ -200,15 +278,12 @@ bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
   return bool(out);
 }
 
-void dump_buffers(const std::string& dir, const nic::tb::ReplayResult& r) {
-  std::filesystem::create_directories(dir);
-  for (const auto& c : r.commands) {
-    std::string name = c.flow + "_" + std::to_string(c.order) + "_cid" + std::to_string(c.cid) + ".bin";
-    for (char& ch : name)
-      if (ch == ':' || ch == '[' || ch == ']' || ch == '/') ch = '_';
-    std::ofstream(std::filesystem::path(dir) / name, std::ios::binary)
-        .write(reinterpret_cast<const char*>(c.data.data()), std::streamsize(c.data.size()));
-  }
+void dump_buffer(const std::string& dir, const nic::host::CommandRecord& c) {
+  std::string name = c.flow + "_" + std::to_string(c.order) + "_cid" + std::to_string(c.cid) + ".bin";
+  for (char& ch : name)
+    if (ch == ':' || ch == '[' || ch == ']' || ch == '/') ch = '_';
+  std::ofstream(std::filesystem::path(dir) / name, std::ios::binary)
+      .write(reinterpret_cast<const char*>(c.data.data()), std::streamsize(c.data.size()));
 }
 
 // "120us", "3.5ms", "800ns", "2000ps", "1s", or "5000c" (core clock cycles) -> picoseconds.
@@ -242,14 +317,6 @@ void run() {
     g_status = 2;
     return;
   }
-  nic::check::TraceReference ref;
-  try {
-    ref = nic::check::decode_trace(g_args.trace, g_args.port);
-  } catch (const nic::pcap::PcapError& e) {
-    std::cerr << "nicsim replay: " << e.what() << "\n";
-    g_status = 2;
-    return;
-  }
   nic::tb::ReplayOptions opt;
   opt.trace = g_args.trace;
   opt.cfg = cfg;
@@ -273,15 +340,42 @@ void run() {
     g_status = 2;
     return;
   }
-  opt.progress = isatty(2);  // quiet when stderr is not a terminal
-  const nic::tb::ReplayResult r = nic::tb::run_replay(opt);
-  const nic::tb::Verdict v = nic::tb::verify(ref, r);
-  print_summary(cfg, r, v);
+  const bool tty = isatty(2);
+  if (tty || g_args.progress)  // quiet when stderr is not a terminal, unless asked
+    opt.progress = [tty](const nic::tb::ReplayProgress& p) {
+      struct rusage ru {};
+      getrusage(RUSAGE_SELF, &ru);
+      std::fprintf(stderr, "%s  %llu packets, %.1f us simulated, %.2f s wall, %.0f packets/s, peak RSS %ld KB%s",
+                   tty ? "\r" : "", (unsigned long long)p.records, p.simulated_us, p.wall_seconds,
+                   p.wall_seconds > 0 ? double(p.records) / p.wall_seconds : 0.0, ru.ru_maxrss,
+                   tty ? "   " : "\n");
+    };
+  CommandList cmds(!g_args.report.empty());
+  if (!g_args.dump_dir.empty()) std::filesystem::create_directories(g_args.dump_dir);
+  opt.on_command = [&cmds](const nic::host::CommandRecord& c) {
+    cmds.add(c);
+    if (!g_args.dump_dir.empty()) dump_buffer(g_args.dump_dir, c);
+  };
+  nic::tb::ReplayResult r;
+  try {
+    r = nic::tb::run_replay(opt);
+  } catch (const nic::pcap::PcapError& e) {
+    std::cerr << "nicsim replay: " << e.what() << "\n";
+    g_status = 2;
+    return;
+  }
+  if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
+  if (!r.input_error.empty()) {  // a broken trace gets no summary or report
+    std::cerr << "nicsim replay: " << r.input_error << "\n";
+    g_status = 2;
+    return;
+  }
+  print_summary(cfg, r, cmds);
   if (!g_args.report.empty() || !g_args.csv.empty()) {
-    const nlohmann::ordered_json rep = report_json(cfg, r, v);
+    const nlohmann::ordered_json rep = report_json(cfg, r);
     if (!g_args.report.empty()) {
       std::ofstream out(g_args.report);
-      out << rep.dump(2) << "\n";
+      write_report(out, rep, cmds);
       if (!out) {
         std::cerr << "nicsim replay: cannot write " << g_args.report << "\n";
         g_status = 1;
@@ -294,9 +388,8 @@ void run() {
       return;
     }
   }
-  if (!g_args.dump_dir.empty()) dump_buffers(g_args.dump_dir, r);
-  if (!v.mismatches.empty()) {
-    std::cerr << "nicsim replay: " << v.mismatches.front() << "\n";
+  if (!r.verdict.ok()) {
+    std::cerr << "nicsim replay: " << r.verdict.mismatches.front() << "\n";
     g_status = 1;
   }
 }
@@ -305,7 +398,9 @@ void run() {
 
 void add_replay_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("replay", "Replay a pcap through the modelled NIC and host driver");
-  sub->add_option("trace", g_args.trace, "pcap or pcapng trace")->required()->check(CLI::ExistingFile);
+  sub->add_option("trace", g_args.trace, "pcap or pcapng trace, - for standard input")
+      ->required()
+      ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
   sub->add_option("--config", g_args.config, "JSON config file (see `nicsim config --dump`)")
       ->check(CLI::ExistingFile);
   sub->add_option("--set", g_args.sets, "override a config key: --set mac.rx_fifo_bytes=32768");
@@ -320,6 +415,8 @@ void add_replay_command(CLI::App& app) {
       ->check(CLI::IsMember({"drop", "resync", "framing_lost"}));
   sub->add_option("--trace-for", g_args.trace_for, "with --trace-on: how long to record (default 100us)");
   sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
+  sub->add_flag("--progress", g_args.progress,
+                "a progress line (with peak RSS) on stderr twice a second, also when it is not a terminal");
   sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();
   sub->callback([] {
     // SystemC wants to be entered through sc_main.

@@ -12,6 +12,7 @@ uint32_t HeaderParser::accept(Beat& b) {
   if (p.perr != net::ParseError::None) {
     p.bypass = Bypass::NotTcp;
     ++gate_.not_tcp;
+    ++gate_.not_tcp_by[size_t(p.perr)];
   } else if (!p.csum_ok) {
     p.bypass = Bypass::BadChecksum;
     ++gate_.bad_checksum;

@@ -4,12 +4,16 @@
 // offload contract validates the TCP checksum first), everything else is marked to bypass.
 // Latency: `latency` cycles. Throughput: one beat per cycle.
 #pragma once
+#include <array>
+
 #include "hw/common/PipelineStage.hpp"
+#include "proto/net.hpp"
 
 namespace nic::hw {
 
 struct HeaderParserStats {
   uint64_t not_tcp = 0, bad_checksum = 0;
+  std::array<uint64_t, net::kParseErrorCount> not_tcp_by{};  // not_tcp by net::ParseError
 };
 
 class HeaderParser : public PipelineStage {

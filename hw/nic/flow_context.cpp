@@ -17,4 +17,12 @@ void FlowContext::start(const NicConfig& cfg, const FlowStart& s) {
   ddp.reset(s.queue_size, cfg.placement.max_sg_entries);
 }
 
+void FlowFigures::add(const FlowContext& f) {
+  tracker += f.tracker.stats();
+  crc_verified_ok += f.crc.pdus_verified_ok();
+  crc_digest_error += f.crc.pdus_digest_error();
+  crc_hole_filled += f.crc.pdus_hole_filled();
+  crc_abandoned += f.crc.pdus_abandoned();
+}
+
 }  // namespace nic::hw

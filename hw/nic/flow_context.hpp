@@ -34,6 +34,13 @@ struct FlowContext {
   void start(const NicConfig& cfg, const FlowStart& s);
 };
 
+// What flows' trackers and digest engines counted, summed.
+struct FlowFigures {
+  TrackerStats tracker;
+  uint64_t crc_verified_ok = 0, crc_digest_error = 0, crc_hole_filled = 0, crc_abandoned = 0;
+  void add(const FlowContext& f);
+};
+
 class FlowContexts {
  public:
   explicit FlowContexts(uint32_t slots) : flows_(slots) {}
@@ -60,6 +67,7 @@ class FlowContexts {
     return *p;
   }
   void close(int32_t slot) {
+    closed_.add(*flows_[size_t(slot)]);
     by_handle_.erase(flows_[size_t(slot)]->handle);
     flows_[size_t(slot)].reset();
   }
@@ -73,11 +81,18 @@ class FlowContexts {
     for (const auto& p : flows_)
       if (p) f(*p);
   }
+  // The figures of every flow offloaded so far: the open ones and those sk_del closed.
+  FlowFigures figures() const {
+    FlowFigures t = closed_;
+    for_each([&](const FlowContext& f) { t.add(f); });
+    return t;
+  }
 
  private:
   std::vector<std::unique_ptr<FlowContext>> flows_;
   std::unordered_map<uint32_t, int32_t> by_handle_;  // the driver's names
   CrcDatapath* dp_ = nullptr;
+  FlowFigures closed_;  // of the flows closed so far
 };
 
 }  // namespace nic::hw

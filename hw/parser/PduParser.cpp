@@ -41,7 +41,10 @@ uint32_t PduParser::accept(Beat& b) {
     }
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();
-    for (const PduInfo& h : p.plan.headers) st_.header_errors += h.err != nvme::PduError::None;
+    for (const PduInfo& h : p.plan.headers) {
+      st_.header_errors += h.err != nvme::PduError::None;
+      ++st_.header_errors_by[size_t(h.err)];
+    }
   }
   if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;
   uint32_t starts = 0;

@@ -4,6 +4,7 @@
 // Latency: `latency` cycles. Throughput: one beat per cycle, plus
 // parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
 #pragma once
+#include <array>
 #include <functional>
 
 #include "hw/common/PipelineStage.hpp"
@@ -14,6 +15,7 @@ namespace nic::hw {
 struct PduParserStats {
   uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
+  std::array<uint64_t, nvme::kPduErrorCount> header_errors_by{};  // by nvme::PduError
 };
 
 class PduParser : public PipelineStage {

@@ -2,10 +2,23 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "proto/crc32c.hpp"
 
 namespace nic::hw {
+
+TrackerStats& TrackerStats::operator+=(const TrackerStats& o) {
+  for (auto [mine, theirs] : {
+           std::pair{&holes, o.holes}, {&holes_in_data, o.holes_in_data},
+           {&framing_lost, o.framing_lost}, {&stale, o.stale}, {&candidates, o.candidates},
+           {&candidates_dropped, o.candidates_dropped}, {&resync_requests, o.resync_requests},
+           {&resyncs_confirmed, o.resyncs_confirmed}, {&resyncs_ignored, o.resyncs_ignored},
+           {&headers_recovered, o.headers_recovered}})
+    *mine += theirs;
+  return *this;
+}
 
 using nvme::PduError;
 using nvme::PduType;

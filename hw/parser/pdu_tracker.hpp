@@ -127,6 +127,7 @@ struct TrackerStats {
   uint64_t resyncs_confirmed = 0;
   uint64_t resyncs_ignored = 0;   // confirmations for no live candidate
   uint64_t headers_recovered = 0; // framing regained from a retransmitted header
+  TrackerStats& operator+=(const TrackerStats& o);
 };
 
 class PduTracker {

@@ -45,6 +45,18 @@ void HostMemory::read(uint64_t addr, uint8_t* p, size_t n) const {
   copy_out(addr, p, n, nullptr, 0);
 }
 
+void HostMemory::release(uint64_t addr, size_t n) {
+  if (!fits(addr, n)) throw std::out_of_range("HostMemory::release past 2^64");
+  for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t, size_t len) {
+    auto it = pages_.find(pn);
+    if (it == pages_.end()) return;
+    uint8_t* page = it->second.get();
+    std::memset(page + off, 0, len);
+    if (len == kPageSize || std::all_of(page, page + kPageSize, [](uint8_t b) { return b == 0; }))
+      pages_.erase(it);
+  });
+}
+
 Bytes HostMemory::read(uint64_t addr, size_t n) const {
   Bytes b(n);
   read(addr, b.data(), n);

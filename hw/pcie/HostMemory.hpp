@@ -42,6 +42,10 @@ class HostMemory : public sc_core::sc_module {
   void write(uint64_t addr, const uint8_t* p, size_t n);
   void read(uint64_t addr, uint8_t* p, size_t n) const;
   Bytes read(uint64_t addr, size_t n) const;
+  // Host software freed [addr, addr + n): it reads as zero again, and pages left holding
+  // nothing but zeros are dropped, so the model's memory follows the live buffers, not every
+  // buffer ever used.
+  void release(uint64_t addr, size_t n);
 
   void set_write_observer(WriteObserver f) { observer_ = std::move(f); }
   Stats stats() const;

@@ -1,30 +1,27 @@
 #include "tb/check/trace_reference.hpp"
 
 #include <algorithm>
-
+#include <deque>
+#include <set>
 #include <unordered_map>
 
-#include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "tb/common/sha256.hpp"
-#include "tb/pcap/pcap_io.hpp"
 
 namespace nic::check {
 
 std::string ReferenceCommand::sha256() const { return tb::sha256_hex(data); }
 
-const ReferenceCommand* TraceReference::find(const std::string& flow, uint32_t order) const {
-  auto it = index_.find({flow, order});
-  return it == index_.end() ? nullptr : &commands[it->second];
-}
-
 namespace {
 
-// One direction of a TCP connection, reassembled the way a receiver would: the first copy of
-// each byte wins, segments with bad checksums are dropped, sequence numbers are unwrapped.
-class Direction {
+// One direction of a TCP connection, reassembled as a receiver would: sequence numbers are
+// unwrapped, the first copy of a byte to arrive wins, and bytes are handed on once every byte
+// before them has arrived. Segments with bad checksums never get here.
+class Reassembly {
  public:
-  void add(uint32_t seq, uint8_t flags, ByteView payload) {
+  // Calls out(ByteView) for the bytes this segment made in-order.
+  template <class Out>
+  void add(uint32_t seq, uint8_t flags, ByteView payload, Out&& out) {
     if (flags & net::tcpflag::SYN) {
       last_seq_ = seq + 1;
       last_off_ = 0;
@@ -40,159 +37,255 @@ class Direction {
     const int64_t off = last_off_ + int32_t(seq - last_seq_);
     last_seq_ = seq;
     last_off_ = off;
-    if (off >= 0) segs_.emplace(off, Bytes(payload.begin(), payload.end()));
-  }
-  // The longest in-order prefix, first arrival winning for every byte.
-  Bytes stream() const {
-    Bytes out;
-    for (const auto& [off, bytes] : segs_) {
-      const uint64_t end = uint64_t(off) + bytes.size();
-      if (uint64_t(off) > out.size()) break;  // hole
-      if (end <= out.size()) continue;
-      out.insert(out.end(), bytes.begin() + (out.size() - uint64_t(off)), bytes.end());
+    const int64_t end = off + int64_t(payload.size);
+    int64_t at = std::max(off, next_);
+    // Only the gaps between pieces already held are new: earlier arrivals keep their bytes.
+    auto it = ahead_.upper_bound(at);
+    if (it != ahead_.begin()) at = std::max(at, end_of(*std::prev(it)));
+    while (at < end) {
+      it = ahead_.lower_bound(at);
+      const int64_t stop = it == ahead_.end() ? end : std::min(end, it->first);
+      if (stop > at) {
+        ahead_.emplace_hint(it, at, Bytes(payload.begin() + (at - off), payload.begin() + (stop - off)));
+        held_ += size_t(stop - at);
+      }
+      if (it == ahead_.end()) break;
+      at = end_of(*it);
     }
-    return out;
+    while (!ahead_.empty() && ahead_.begin()->first == next_) {
+      const auto piece = ahead_.extract(ahead_.begin());
+      held_ -= piece.mapped().size();
+      next_ += int64_t(piece.mapped().size());
+      out(ByteView(piece.mapped()));
+    }
   }
+  size_t held() const { return held_; }
 
  private:
+  static int64_t end_of(const std::pair<const int64_t, Bytes>& p) {
+    return p.first + int64_t(p.second.size());
+  }
   bool anchored_ = false;
   uint32_t last_seq_ = 0;
   int64_t last_off_ = 0;  // stream offset of last_seq_
-  std::multimap<int64_t, Bytes> segs_;  // multimap keeps arrival order for equal offsets
+  int64_t next_ = 0;      // stream offset of the first byte not yet handed on
+  std::map<int64_t, Bytes> ahead_;  // pieces past a hole, never overlapping
+  size_t held_ = 0;
 };
-
-struct Connection {
-  net::FiveTuple host_to_ctrl;
-  Direction h2c, c2h;
-};
-
-// Decodes the first PDU of a direction (an IC PDU, never digested) and returns it.
-bool first_pdu(const Bytes& s, nvme::Pdu& out) {
-  return s.size() >= nvme::kIcPduLen &&
-         nvme::decode_pdu(ByteView(s).sub(0, nvme::kIcPduLen), nvme::ConnParams{}, out) ==
-             nvme::PduError::None;
-}
-
-void decode_connection(const Connection& c, TraceReference& ref,
-                       std::vector<ReferenceCommand>& out) {
-  const std::string flow = net::endpoint_str(c.host_to_ctrl.src, c.host_to_ctrl.sport);
-  const Bytes h2c = c.h2c.stream(), c2h = c.c2h.stream();
-  nvme::Pdu icreq, icresp;
-  if (!first_pdu(h2c, icreq) || icreq.ch.type != nvme::PduType::ICReq) return;
-  if (!first_pdu(c2h, icresp) || icresp.ch.type != nvme::PduType::ICResp) return;
-  ++ref.connections;
-  nvme::ConnParams cp;
-  const auto& resp = std::get<nvme::IcResp>(icresp.body);
-  cp.hdgst = resp.dgst & 1;
-  cp.ddgst = resp.dgst & 2;
-  cp.hpda = std::get<nvme::IcReq>(icreq.body).hpda;
-  cp.cpda = resp.cpda;
-
-  // Host->controller: the read commands, in wire order.
-  const size_t first = out.size();
-  std::unordered_map<uint16_t, std::vector<size_t>> by_cid;  // CID -> commands, oldest first
-  nvme::StreamDecoder hd(cp);
-  hd.feed(ByteView(h2c).sub(nvme::kIcPduLen));
-  nvme::Pdu pdu;
-  nvme::PduError err;
-  uint32_t order = 0;
-  while (hd.next(pdu, err)) {
-    if (err != nvme::PduError::None && err != nvme::PduError::BadDataDigest) break;
-    if (pdu.ch.type != nvme::PduType::CapsuleCmd) continue;
-    nvme::ReadCmd rc;
-    if (!nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) continue;
-    ReferenceCommand cmd;
-    cmd.flow = flow;
-    cmd.cid = rc.cid;
-    cmd.order = order++;
-    cmd.length = rc.length;
-    cmd.data.assign(rc.length, 0);
-    cmd.got.assign(rc.length, 0);
-    by_cid[rc.cid].push_back(out.size());
-    out.push_back(std::move(cmd));
-  }
-
-  // Controller->host: data and completions. A CID names the oldest of its commands that has
-  // not completed (CIDs are reused only after completion).
-  auto current = [&](uint16_t cid) -> ReferenceCommand* {
-    auto it = by_cid.find(cid);
-    if (it == by_cid.end()) return nullptr;
-    for (size_t i : it->second)
-      if (!out[i].completed) return &out[i];
-    return nullptr;
-  };
-  nvme::StreamDecoder cd(cp);
-  cd.feed(ByteView(c2h).sub(nvme::kIcPduLen));
-  while (cd.next(pdu, err)) {
-    const bool digest_bad = err == nvme::PduError::BadDataDigest;
-    if (err != nvme::PduError::None && !digest_bad) {
-      for (size_t i = first; i < out.size(); ++i)
-        if (!out[i].completed) out[i].problem = std::string("framing: ") + nvme::to_string(err);
-      break;
-    }
-    if (pdu.ch.type == nvme::PduType::C2HData) {
-      const auto& h = std::get<nvme::DataHdr>(pdu.body);
-      ReferenceCommand* cmd = current(h.cccid);
-      if (!cmd) continue;
-      if (uint64_t(h.datao) + pdu.data.size() > cmd->length) {
-        cmd->problem = "C2HData past the command's length";
-        continue;
-      }
-      std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
-      cmd->bytes_received += pdu.data.size();
-      const auto from = cmd->got.begin() + h.datao, to = from + long(pdu.data.size());
-      cmd->bytes_covered += uint64_t(std::count(from, to, uint8_t(0)));
-      std::fill(from, to, uint8_t(1));
-      cmd->digest_error |= digest_bad;
-      if (pdu.ch.flags & nvme::pduflag::SUCCESS) cmd->completed = true;
-    } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
-      const auto& cqe = std::get<nvme::Cqe>(pdu.body);
-      if (ReferenceCommand* cmd = current(cqe.cid)) {
-        cmd->completed = true;
-        cmd->status = uint16_t(cqe.status >> 1);
-      }
-    } else if (pdu.ch.type == nvme::PduType::C2HTermReq) {
-      for (size_t i = first; i < out.size(); ++i)
-        if (!out[i].completed) out[i].problem = "controller terminated the connection";
-      break;
-    }
-  }
-}
 
 }  // namespace
 
-TraceReference decode_trace(const std::string& path, uint16_t nvme_port) {
-  TraceReference ref;
-  std::map<net::FiveTuple, Connection> conns;  // keyed by the host->controller tuple
-  pcap::Reader reader(path);
-  pcap::Packet pkt;
-  net::ParsedFrame pf;
-  while (reader.next(pkt)) {
-    ++ref.packets;
-    if (net::parse_frame(pkt.data, pf) != net::ParseError::None) {
-      ++ref.other_packets;
-      continue;
+class ReferenceDecoder::Connection {
+ public:
+  Connection(std::string flow, const Done& done) : flow_(std::move(flow)), done_(done) {}
+
+  void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload) {
+    if (state_ == State::Ignored) return;
+    Side& s = c2h ? c2h_ : h2c_;
+    s.tcp.add(seq, flags, payload, [&](ByteView b) { take(s, b); });
+    if (held() > kMaxHeldBytes) {
+      give_up("reassembly: more than " + std::to_string(kMaxHeldBytes >> 20) +
+              " MiB held behind a hole");
+      ignore();
+      return;
     }
-    const bool c2h = pf.tuple.sport == nvme_port;
-    const bool h2c = pf.tuple.dport == nvme_port;
-    if (!c2h && !h2c) {
-      ++ref.other_packets;
-      continue;
-    }
-    if (!pf.tcp_checksum_ok || !pf.ip_checksum_ok) {
-      ++ref.bad_checksum_packets;
-      continue;
-    }
-    Connection& c = conns[c2h ? pf.tuple.reversed() : pf.tuple];
-    c.host_to_ctrl = c2h ? pf.tuple.reversed() : pf.tuple;
-    const ByteView payload = ByteView(pkt.data).sub(pf.payload_offset, pf.payload_len);
-    (c2h ? c.c2h : c.h2c).add(pf.seq, pf.tcp_flags, payload);
-    ++(c2h ? ref.c2h_packets : ref.h2c_packets);
+    if (state_ == State::Opening && !start()) return;
+    decode_commands();
+    decode_responses();
   }
-  for (const auto& [key, c] : conns) decode_connection(c, ref, ref.commands);
-  for (size_t i = 0; i < ref.commands.size(); ++i)
-    ref.index_[{ref.commands[i].flow, ref.commands[i].order}] = i;
-  return ref;
+
+  void finish() {
+    for (auto& [order, cmd] : open_) done_(cmd);
+    open_.clear();
+    by_cid_.clear();
+  }
+
+  size_t open() const { return open_.size(); }
+  size_t held() const {
+    return h2c_.tcp.held() + c2h_.tcp.held() + h2c_.pdus.buffered() + c2h_.pdus.buffered();
+  }
+
+ private:
+  struct Side {
+    Reassembly tcp;
+    Bytes ic;                  // the IC PDU, the stream's first kIcPduLen bytes
+    nvme::StreamDecoder pdus;  // everything after it
+    bool stopped = false;      // no more PDUs are decoded from this side
+  };
+  enum class State : uint8_t { Opening, Open, Ignored };
+
+  void take(Side& s, ByteView b) {
+    const size_t n = std::min(b.size, nvme::kIcPduLen - s.ic.size());
+    s.ic.insert(s.ic.end(), b.begin(), b.begin() + n);
+    if (!s.stopped) s.pdus.feed(b.sub(n));
+  }
+
+  // Both IC PDUs are in: the connection's digests and alignment. False until then, or when
+  // this is not NVMe/TCP (the connection is then ignored).
+  bool start() {
+    if (h2c_.ic.size() < nvme::kIcPduLen || c2h_.ic.size() < nvme::kIcPduLen) return false;
+    nvme::Pdu req, resp;
+    if (nvme::decode_pdu(h2c_.ic, nvme::ConnParams{}, req) != nvme::PduError::None ||
+        req.ch.type != nvme::PduType::ICReq ||
+        nvme::decode_pdu(c2h_.ic, nvme::ConnParams{}, resp) != nvme::PduError::None ||
+        resp.ch.type != nvme::PduType::ICResp) {
+      ignore();
+      return false;
+    }
+    nvme::ConnParams cp;
+    const auto& r = std::get<nvme::IcResp>(resp.body);
+    cp.hdgst = r.dgst & 1;
+    cp.ddgst = r.dgst & 2;
+    cp.hpda = std::get<nvme::IcReq>(req.body).hpda;
+    cp.cpda = r.cpda;
+    h2c_.pdus.set_params(cp);
+    c2h_.pdus.set_params(cp);
+    state_ = State::Open;
+    return true;
+  }
+
+  void ignore() {
+    state_ = State::Ignored;
+    h2c_ = Side();
+    c2h_ = Side();
+  }
+
+  // Host->controller: the read commands, in wire order.
+  void decode_commands() {
+    nvme::Pdu pdu;
+    nvme::PduError err;
+    while (!h2c_.stopped && h2c_.pdus.next(pdu, err)) {
+      if (err != nvme::PduError::None && err != nvme::PduError::BadDataDigest) {
+        h2c_.stopped = true;
+        break;
+      }
+      if (pdu.ch.type != nvme::PduType::CapsuleCmd) continue;
+      nvme::ReadCmd rc;
+      if (!nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) continue;
+      ReferenceCommand cmd;
+      cmd.flow = flow_;
+      cmd.cid = rc.cid;
+      cmd.order = next_order_++;
+      cmd.length = rc.length;
+      cmd.after_late_data = late_cids_.erase(rc.cid) > 0;
+      if (!broken_.empty()) {  // nothing from the controller will ever complete it
+        cmd.problem = broken_;
+        done_(cmd);
+        continue;
+      }
+      cmd.data.assign(rc.length, 0);
+      cmd.got.assign(rc.length, 0);
+      by_cid_[rc.cid].push_back(cmd.order);
+      open_.emplace(cmd.order, std::move(cmd));
+    }
+  }
+
+  // Controller->host: data and completions. A CID names the oldest of its open commands
+  // (CIDs are reused only after completion).
+  void decode_responses() {
+    nvme::Pdu pdu;
+    nvme::PduError err;
+    while (!c2h_.stopped && c2h_.pdus.next(pdu, err)) {
+      const bool digest_bad = err == nvme::PduError::BadDataDigest;
+      if (err != nvme::PduError::None && !digest_bad) {
+        give_up(std::string("framing: ") + nvme::to_string(err));
+        return;
+      }
+      if (pdu.ch.type == nvme::PduType::C2HData) {
+        const auto& h = std::get<nvme::DataHdr>(pdu.body);
+        ReferenceCommand* cmd = current(h.cccid);
+        if (!cmd) {
+          late_cids_.insert(h.cccid);
+          continue;
+        }
+        if (uint64_t(h.datao) + pdu.data.size() > cmd->length) {
+          cmd->problem = "C2HData past the command's length";
+          continue;
+        }
+        std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
+        cmd->bytes_received += pdu.data.size();
+        const auto from = cmd->got.begin() + h.datao, to = from + long(pdu.data.size());
+        cmd->bytes_covered += uint64_t(std::count(from, to, uint8_t(0)));
+        std::fill(from, to, uint8_t(1));
+        cmd->digest_error |= digest_bad;
+        if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
+      } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
+        const auto& cqe = std::get<nvme::Cqe>(pdu.body);
+        if (ReferenceCommand* cmd = current(cqe.cid)) {
+          cmd->status = uint16_t(cqe.status >> 1);
+          complete(*cmd);
+        }
+      } else if (pdu.ch.type == nvme::PduType::C2HTermReq) {
+        give_up("controller terminated the connection");
+        return;
+      }
+    }
+  }
+
+  ReferenceCommand* current(uint16_t cid) {
+    auto it = by_cid_.find(cid);
+    return it == by_cid_.end() ? nullptr : &open_.at(it->second.front());
+  }
+
+  void complete(ReferenceCommand& cmd) {
+    cmd.completed = true;
+    done_(cmd);
+    const uint32_t order = cmd.order;
+    auto it = by_cid_.find(cmd.cid);
+    it->second.pop_front();  // `cmd` was current(cid), the front
+    if (it->second.empty()) by_cid_.erase(it);
+    open_.erase(order);
+  }
+
+  // The controller stream can no longer be followed: every open read ends unjudged, and so
+  // will every read the host sends from now on.
+  void give_up(const std::string& why) {
+    broken_ = why;
+    c2h_.stopped = true;
+    for (auto& [order, cmd] : open_) cmd.problem = why;
+    finish();
+  }
+
+  const std::string flow_;
+  const Done& done_;
+  Side h2c_, c2h_;
+  State state_ = State::Opening;
+  std::string broken_;  // why the controller stream stopped, empty while it runs
+  uint32_t next_order_ = 0;
+  std::map<uint32_t, ReferenceCommand> open_;  // by order
+  std::set<uint16_t> late_cids_;  // CIDs with data for no open read, until a read reuses them
+  std::unordered_map<uint16_t, std::deque<uint32_t>> by_cid_;  // open orders, oldest first
+};
+
+ReferenceDecoder::ReferenceDecoder(Done done, uint16_t nvme_port)
+    : done_(std::move(done)), port_(nvme_port) {}
+
+ReferenceDecoder::~ReferenceDecoder() = default;
+
+void ReferenceDecoder::add(ByteView frame) {
+  net::ParsedFrame pf;
+  if (net::parse_frame(frame, pf) != net::ParseError::None) return;
+  const bool c2h = pf.tuple.sport == port_;
+  if (!c2h && pf.tuple.dport != port_) return;
+  if (!pf.tcp_checksum_ok || !pf.ip_checksum_ok) return;  // a receiver drops it
+  const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
+  auto& conn = conns_[key];
+  if (!conn) conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_);
+  const size_t before = conn->open();  // only this connection's reads can change
+  conn->segment(c2h, pf.seq, pf.tcp_flags, frame.sub(pf.payload_offset, pf.payload_len));
+  open_ = open_ - before + conn->open();
+  open_max_ = std::max(open_max_, open_);
+}
+
+void ReferenceDecoder::finish() {
+  for (auto& [key, conn] : conns_) conn->finish();
+  open_ = 0;
+}
+
+size_t ReferenceDecoder::held_bytes() const {
+  size_t n = 0;
+  for (const auto& [key, conn] : conns_) n += conn->held();
+  return n;
 }
 
 }  // namespace nic::check

@@ -1,14 +1,23 @@
 // An independent software decode of an NVMe/TCP trace: what every read command's buffer must
-// hold at the end, worked out from the pcap alone (TCP reassembly of both directions, PDU
-// decode, data placed by DATAO). `nicsim replay` compares the modelled NIC + driver against it,
-// so it shares no code with the NIC or driver models beyond the wire-format library.
+// hold at the end, worked out from the captured frames alone (TCP reassembly of both
+// directions, PDU decode, data placed by DATAO). `nicsim replay` compares the modelled NIC +
+// driver against it, so it shares no code with the NIC or driver models beyond the
+// wire-format library.
+//
+// It decodes as the frames come, one pass, and keeps only what is still open: the reassembly
+// of each direction up to its first hole and the buffers of reads the trace has not finished.
+// Each read is handed on once, as soon as its outcome is known, and then forgotten, so memory
+// does not grow with the length of the trace.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "proto/bytes.hpp"
+#include "proto/net.hpp"
 
 namespace nic::check {
 
@@ -25,22 +34,43 @@ struct ReferenceCommand {
   bool completed = false;     // CapsuleResp or SUCCESS seen
   uint16_t status = 0;        // NVMe status from the CapsuleResp (0 = success)
   std::string problem;        // framing or protocol trouble, empty when none
+  // Data for an earlier, finished read with this CID arrived before this read was sent: a
+  // host that had already issued it (submission precedes the wire) takes that data for this
+  // read, and may fail it when the data does not fit.
+  bool after_late_data = false;
   std::string sha256() const;
 };
 
-struct TraceReference {
-  std::vector<ReferenceCommand> commands;  // in (flow, order) order
-  uint64_t packets = 0, c2h_packets = 0, h2c_packets = 0, other_packets = 0;
-  uint64_t bad_checksum_packets = 0;
-  uint32_t connections = 0;
-  const ReferenceCommand* find(const std::string& flow, uint32_t order) const;
+class ReferenceDecoder {
+ public:
+  // Gets every read command exactly once: when the trace completes it, when it can no longer
+  // complete (its connection's controller stream broke), or from finish().
+  using Done = std::function<void(const ReferenceCommand&)>;
+  // Out-of-order bytes one direction may hold above its first hole (a hole the capture never
+  // fills would otherwise hold everything after it); past that the connection's reads are
+  // given up as unjudgeable.
+  static constexpr size_t kMaxHeldBytes = 64u << 20;
+
+  explicit ReferenceDecoder(Done done, uint16_t nvme_port = 4420);
+  ~ReferenceDecoder();
+  ReferenceDecoder(const ReferenceDecoder&) = delete;
+  ReferenceDecoder& operator=(const ReferenceDecoder&) = delete;
+
+  // The next captured frame (Ethernet), in capture order.
+  void add(ByteView frame);
+  // End of the trace: hands on every read still open, in (connection, order) order.
+  void finish();
+
+  size_t open_commands() const { return open_; }  // reads started and not yet handed on
+  size_t open_commands_max() const { return open_max_; }
+  size_t held_bytes() const;  // out-of-order and not yet decodable bytes, all connections
 
  private:
-  std::map<std::pair<std::string, uint32_t>, size_t> index_;
-  friend TraceReference decode_trace(const std::string& path, uint16_t nvme_port);
+  class Connection;
+  Done done_;
+  uint16_t port_;
+  size_t open_ = 0, open_max_ = 0;
+  std::map<net::FiveTuple, std::unique_ptr<Connection>> conns_;  // by host->controller tuple
 };
-
-// Throws nic::pcap::PcapError for unreadable files.
-TraceReference decode_trace(const std::string& pcap_path, uint16_t nvme_port = 4420);
 
 }  // namespace nic::check

@@ -110,6 +110,64 @@ std::string IoSizeDist::str() const {
   return s;
 }
 
+const char* to_string(HeaderFault f) {
+  switch (f) {
+    case HeaderFault::PlenSmall: return "plen_small";
+    case HeaderFault::PlenZero: return "plen_zero";
+    case HeaderFault::PlenHuge: return "plen_huge";
+    case HeaderFault::Hlen: return "hlen";
+    case HeaderFault::PdoInside: return "pdo_inside";
+    case HeaderFault::PdoMisaligned: return "pdo_misaligned";
+    case HeaderFault::UnknownType: return "unknown_type";
+    case HeaderFault::DigestFlags: return "digest_flags";
+    case HeaderFault::SuccessNoLast: return "success_no_last";
+    case HeaderFault::Count: break;
+  }
+  return "?";
+}
+
+uint32_t parse_header_faults(const std::string& text) {
+  if (trim(text) == "all") return kAllHeaderFaults;
+  uint32_t set = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string name = trim(text.substr(start, comma - start));
+    uint32_t k = 0;
+    while (k < uint32_t(HeaderFault::Count) && name != to_string(HeaderFault(k))) ++k;
+    if (k == uint32_t(HeaderFault::Count))
+      throw std::invalid_argument("unknown header fault '" + name + "' (try: all, plen_small, plen_zero, "
+                                  "plen_huge, hlen, pdo_inside, pdo_misaligned, unknown_type, "
+                                  "digest_flags, success_no_last)");
+    set |= 1u << k;
+    start = comma + 1;
+  }
+  return set;
+}
+
+std::string header_faults_str(uint32_t set) {
+  if (set == kAllHeaderFaults) return "all";
+  std::string s;
+  for (uint32_t k = 0; k < uint32_t(HeaderFault::Count); ++k)
+    if (set & (1u << k)) s += (s.empty() ? "" : ",") + std::string(to_string(HeaderFault(k)));
+  return s;
+}
+
+const std::vector<Adversary::Knob>& Adversary::knobs() {
+  static const std::vector<Knob> k = {
+      {"overrun", &Adversary::overrun, "Per read: an extra C2HData running past the read's length"},
+      {"unknown-cid", &Adversary::unknown_cid, "Per read: C2HData + CapsuleResp for a CID never issued"},
+      {"early-resp", &Adversary::early_resp, "Per read: CapsuleResp ahead of the last data PDU"},
+      {"bad-header", &Adversary::bad_header, "Per read: one data PDU header breaks a rule (fatal)"},
+      {"term-req", &Adversary::term_req, "Per read: C2HTermReq in place of a data PDU (fatal)"},
+      {"stale-dup", &Adversary::stale_dup, "Per data segment: resent --adv-stale-delay segments later"},
+      {"truncate", &Adversary::truncate, "Per data segment: a cut-short copy, retransmitted later"},
+      {"noise", &Adversary::noise, "Per data segment: a foreign frame first (ARP, LLDP, other flows)"},
+      {"ip-options", &Adversary::ip_options, "Per data segment: IPv4 options in the header"},
+  };
+  return k;
+}
+
 std::vector<uint16_t> GenConfig::vlan_tags() const {
   std::vector<uint16_t> v;
   if (vlan < 0) return v;
@@ -141,6 +199,12 @@ std::string GenConfig::validate() const {
       {"--plant-lookalike", imp.plant_lookalike}};
   for (const auto& [name, p] : probs)
     if (!is_prob(p)) return std::string(name) + " is a probability, within [0, 1]";
+  for (const Adversary::Knob& k : Adversary::knobs())
+    if (!is_prob(adv.*k.p)) return std::string("--adv-") + k.name + " is a probability, within [0, 1]";
+  if (adv.unknown_cid > 0 && queue_depth >= 4096) return "--adv-unknown-cid needs a tag above the queue depth (< 4096)";
+  if (adv.ip_options > 0 && ipv6) return "--adv-ip-options needs IPv4";
+  if (adv.stale_delay < 1 || adv.stale_delay > 100000) return "--adv-stale-delay must be 1..100000";
+  if (adv.bad_header > 0 && (adv.faults & kAllHeaderFaults) == 0) return "--adv-faults is empty";
   if (imp.corrupt_ddgst > 0 && !ddgst) return "--corrupt-ddgst needs --ddgst";
   if (imp.reorder_window < 1 || imp.reorder_window > 64) return "--reorder-window must be 1..64";
   if (imp.retransmit_delay > 1000) return "--retransmit-delay must be 0..1000";

@@ -37,6 +37,54 @@ struct Impairments {
   }
 };
 
+// Header faults `Adversary::bad_header` can plant; each breaks one rule of the PDU header.
+enum class HeaderFault : uint8_t {
+  PlenSmall,      // PLEN below the header length
+  PlenZero,
+  PlenHuge,       // PLEN near 4 GiB
+  Hlen,           // HLEN not the one for C2HData
+  PdoInside,      // PDO inside the header
+  PdoMisaligned,  // PDO off the negotiated alignment
+  UnknownType,
+  DigestFlags,    // HDGSTF/DDGSTF contradicting the negotiated digests
+  SuccessNoLast,  // SUCCESS without LAST_PDU
+  Count
+};
+const char* to_string(HeaderFault f);
+constexpr uint32_t kAllHeaderFaults = (1u << uint32_t(HeaderFault::Count)) - 1;
+// "plen_small,unknown_type" or "all" -> bit set; throws std::invalid_argument on unknown names.
+uint32_t parse_header_faults(const std::string& text);
+std::string header_faults_str(uint32_t set);
+
+// A misbehaving controller and hostile frames, for robustness tests. Probabilities are per read
+// unless noted. bad_header and term_req are fatal for the connection: from there on the host
+// cannot frame its stream and must fail every command on it.
+struct Adversary {
+  double overrun = 0;      // an extra C2HData whose DATAO + DATAL run past the read's length
+  double unknown_cid = 0;  // C2HData and CapsuleResp for a CID the host never issued
+  double early_resp = 0;   // the CapsuleResp goes ahead of the read's last data PDU
+  double bad_header = 0;   // one data PDU's header breaks a rule (a kind from `faults`)
+  double term_req = 0;     // a C2HTermReq goes in place of one data PDU
+  double stale_dup = 0;    // per data segment: sent again stale_delay segments later
+  double truncate = 0;     // per data segment: a cut-short copy first, retransmitted later
+  double noise = 0;        // per data segment: a foreign frame first (ARP, LLDP, other flows)
+  double ip_options = 0;   // per data segment: IPv4 options in the header
+  uint32_t stale_delay = 64;
+  uint32_t faults = kAllHeaderFaults;
+  // Probability knobs with their option names, for the command line and the truth file.
+  struct Knob {
+    const char* name;  // "overrun" -> --adv-overrun
+    double Adversary::*p;
+    const char* help;
+  };
+  static const std::vector<Knob>& knobs();
+  bool any() const {
+    for (const Knob& k : knobs())
+      if (this->*k.p > 0) return true;
+    return false;
+  }
+};
+
 struct GenConfig {
   uint64_t seed = 1;
   uint32_t flows = 1;
@@ -66,6 +114,7 @@ struct GenConfig {
   double host_latency_us = 1;    // completion to the next submission
   double queue_start_us = 20;    // ICResp arrival to the first read
   Impairments imp;
+  Adversary adv;
 
   std::vector<uint16_t> vlan_tags() const;  // VLAN IDs, outermost first
   uint32_t effective_mss() const { return mss ? mss : (ipv6 ? 1440 : 1460); }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proto/crc32c.hpp"
+
 namespace nic::gen {
 
 namespace {
@@ -24,7 +26,7 @@ Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
             uint16_t(rng_.next())),
       ctrl_(cfg, setup.controller, setup.host, uint32_t(rng_.next()), uint32_t(rng_.next()),
             uint16_t(rng_.next())),
-      imp_(cfg.imp, Rng(rng_.next()), totals.imp),
+      imp_(cfg.imp, cfg.adv, Rng(rng_.next()), totals.imp, totals.adv),
       totals_(totals),
       reads_(std::move(reads)) {
   truth_.host = net::endpoint_str(setup.host.ip, setup.host.port);
@@ -53,14 +55,25 @@ std::optional<uint64_t> Connection::ready(Dir d) {
 
 std::vector<Emission> Connection::take(Dir d, uint64_t now_ps) {
   if (d == Dir::H2C) return {Emission{host_.take(now_ps)}};
-  if (imp_.pending(!ctrl_.has_unsent_data())) return imp_.release();
+  const bool starved = !ctrl_.has_unsent_data();
+  if (imp_.pending(starved)) return imp_.release(starved);
   Segment s = ctrl_.take(now_ps);
   if (s.payload.empty()) return {Emission{std::move(s)}};  // SYN-ACK and pure ACKs pass
-  return imp_.fresh(std::move(s));
+  std::vector<Emission> out = imp_.fresh(std::move(s));
+  if (rng_.chance(cfg_.adv.noise)) {
+    ++totals_.adv.noise;
+    Emission e;
+    e.raw = foreign_frame();
+    out.insert(out.begin(), std::move(e));
+  }
+  return out;
 }
 
 Bytes Connection::frame(Dir d, const Emission& e, uint64_t now_ps) {
-  return sender(d).frame(e.seg, now_ps, e.bad_checksum);
+  if (!e.raw.empty()) return e.raw;
+  Bytes f = sender(d).frame(e.seg, now_ps, e.bad_checksum, e.ip_options);
+  if (e.cut) f.resize(std::min<size_t>(e.cut, f.size() - 1));
+  return f;
 }
 
 void Connection::deliver(Dir d, const Segment& seg, uint64_t start_ps, uint64_t end_ps) {
@@ -142,7 +155,44 @@ void Connection::start_read(uint32_t order, uint64_t at_ps) {
   if (p.corrupt_ddgst) t.corrupt_pdu = int32_t(rng_.below(t.pdus));
   totals_.lookalikes += t.lookalike_offsets.size();
   totals_.ddgst_corrupted += p.corrupt_ddgst;
+  plan_adversity(a, t);
   active_.push_back(std::move(a));
+}
+
+// Draws nothing when the Adversary is off, so ordinary traces stay as they were.
+void Connection::plan_adversity(Active& a, CommandTruth& t) {
+  const Adversary& adv = cfg_.adv;
+  auto note = [&t](const std::string& what) { t.adversity += (t.adversity.empty() ? "" : ",") + what; };
+  if (rng_.chance(adv.early_resp) && t.length >= 2) {
+    a.early_resp = true;
+    t.success_flag = false;  // the response went first
+    t.pdus = std::max<uint32_t>(t.pdus, 2);
+    ++totals_.adv.early_resp;
+    note("early_resp");
+  }
+  if (rng_.chance(adv.overrun)) {
+    a.overrun = true;
+    ++totals_.adv.overrun;
+    note("overrun");
+  }
+  if (rng_.chance(adv.unknown_cid)) {
+    a.unknown_cid = true;
+    ++totals_.adv.unknown_cid;
+  }
+  if (rng_.chance(adv.bad_header)) {
+    std::vector<HeaderFault> kinds;
+    for (uint32_t k = 0; k < uint32_t(HeaderFault::Count); ++k)
+      if (adv.faults & (1u << k)) kinds.push_back(HeaderFault(k));
+    a.fault = kinds[rng_.below(kinds.size())];
+    a.bad_pdu = int32_t(rng_.below(t.pdus));
+    ++totals_.adv.bad_header;
+    note(std::string("bad_header:") + to_string(a.fault));
+  }
+  if (rng_.chance(adv.term_req)) {
+    a.term_pdu = int32_t(rng_.below(t.pdus));
+    ++totals_.adv.term_req;
+    note("term_req");
+  }
 }
 
 // Keeps a segment's worth of PDUs queued, serving in-flight reads in random order so that
@@ -155,11 +205,43 @@ void Connection::refill() {
   }
 }
 
+namespace {
+
+// Breaks one rule of a C2HData header (HLEN 24 at the start of `pdu`), keeping a header
+// digest right so that the broken field, not the digest, is what a receiver trips over.
+void break_header(Bytes& pdu, HeaderFault f, const nvme::ConnParams& cp) {
+  constexpr size_t kHlen = 24;
+  switch (f) {
+    case HeaderFault::PlenSmall: st_le32(&pdu[4], 8); break;
+    case HeaderFault::PlenZero: st_le32(&pdu[4], 0); break;
+    case HeaderFault::PlenHuge: st_le32(&pdu[4], 0xFFFFFF00u); break;
+    case HeaderFault::Hlen: pdu[2] = kHlen + 8; break;
+    case HeaderFault::PdoInside: pdu[3] = 8; break;
+    case HeaderFault::PdoMisaligned: pdu[3] = uint8_t(pdu[3] + 1); break;
+    case HeaderFault::UnknownType: pdu[0] = 0x0F; break;
+    case HeaderFault::DigestFlags: pdu[1] ^= nvme::pduflag::HDGSTF; break;
+    case HeaderFault::SuccessNoLast:
+      pdu[1] = uint8_t((pdu[1] | nvme::pduflag::SUCCESS) & ~nvme::pduflag::LAST_PDU);
+      break;
+    case HeaderFault::Count: break;
+  }
+  if (cp.hdgst) st_le32(&pdu[kHlen], crc32c::compute(pdu.data(), kHlen));
+}
+
+}  // namespace
+
 void Connection::send_pdu(Active& a) {
-  const CommandTruth& t = cmds_[a.order];
+  CommandTruth& t = cmds_[a.order];
   const uint32_t len = uint32_t(a.data.bytes.size());
-  const uint32_t n = cfg_.max_pdu_data ? std::min(cfg_.max_pdu_data, len - a.sent) : len - a.sent;
+  uint32_t n = cfg_.max_pdu_data ? std::min(cfg_.max_pdu_data, len - a.sent) : len - a.sent;
+  if (a.early_resp && a.pdus == 0 && n == len) n = len / 2;  // a last PDU to send late
   const bool last = a.sent + n == len;
+  if (a.unknown_cid && a.pdus == 0) send_unknown_cid(a);
+  if (last && a.overrun) send_overrun(a);
+  if (last && a.early_resp) {
+    send_resp(a);
+    c2h_marks_.push_back({ctrl_.written(), a.order});  // the host completes the read here
+  }
   uint8_t flags = 0;
   if (last) flags = nvme::pduflag::LAST_PDU | (t.success_flag ? nvme::pduflag::SUCCESS : 0);
   nvme::DataHdr h;
@@ -168,20 +250,105 @@ void Connection::send_pdu(Active& a) {
   Bytes pdu = nvme::encode_data(nvme::PduType::C2HData, h, flags,
                                 ByteView(a.data.bytes.data() + a.sent, n), cp_);
   if (int32_t(a.pdus) == t.corrupt_pdu) pdu.back() ^= 0xFF;  // DDGST is the last 4 bytes
+  if (int32_t(a.pdus) == a.bad_pdu) break_header(pdu, a.fault, cp_);
+  if (int32_t(a.pdus) == a.term_pdu) {
+    nvme::TermReq tr;
+    tr.fes = 1;  // invalid PDU header field
+    tr.error_data.assign(pdu.begin(), pdu.begin() + 24);
+    pdu = nvme::encode_term_req(nvme::PduType::C2HTermReq, tr);
+  }
   ctrl_.write(pdu, a.ready_ps);
   a.sent += n;
   ++a.pdus;
   ++totals_.c2h_data_pdus;
-  if (!last) return;
-  if (!t.success_flag) {
-    nvme::Cqe cqe;
-    cqe.sqhd = a.sqhd;
-    cqe.sqid = truth_.sqid;
-    cqe.cid = t.cid;
-    ctrl_.write(nvme::encode_capsule_resp(cqe, cp_), a.ready_ps);
-    ++totals_.capsule_resps;
-  }
+  if (!last || a.early_resp) return;
+  if (!t.success_flag) send_resp(a);
   c2h_marks_.push_back({ctrl_.written(), a.order});
+}
+
+void Connection::send_resp(const Active& a) {
+  nvme::Cqe cqe;
+  cqe.sqhd = a.sqhd;
+  cqe.sqid = truth_.sqid;
+  cqe.cid = cmds_[a.order].cid;
+  ctrl_.write(nvme::encode_capsule_resp(cqe, cp_), a.ready_ps);
+  ++totals_.capsule_resps;
+}
+
+// DATAO inside the read, DATAO + DATAL past its end.
+void Connection::send_overrun(const Active& a) {
+  const uint32_t len = uint32_t(a.data.bytes.size());
+  const uint32_t k = std::max<uint32_t>(1, std::min<uint32_t>(len, 1024) / 2);
+  nvme::DataHdr h;
+  h.cccid = cmds_[a.order].cid;
+  h.datao = len - k;
+  const Bytes junk(2 * k, 0xEE);
+  ctrl_.write(nvme::encode_data(nvme::PduType::C2HData, h, 0, junk, cp_), a.ready_ps);
+  ++totals_.c2h_data_pdus;
+}
+
+// A tag at or above the queue depth was never handed out.
+void Connection::send_unknown_cid(const Active& a) {
+  const uint32_t tag = cfg_.queue_depth + uint32_t(rng_.below(std::min<uint32_t>(64, 4096 - cfg_.queue_depth)));
+  nvme::DataHdr h;
+  h.cccid = uint16_t(tag | (cfg_.cid_genctr ? rng_.below(16) << 12 : 0));
+  const Bytes junk(std::min<size_t>(a.data.bytes.size(), 4096), 0xCD);
+  ctrl_.write(nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, junk, cp_),
+              a.ready_ps);
+  nvme::Cqe cqe;
+  cqe.sqid = truth_.sqid;
+  cqe.cid = h.cccid;
+  ctrl_.write(nvme::encode_capsule_resp(cqe, cp_), a.ready_ps);
+  ++totals_.c2h_data_pdus;
+  ++totals_.capsule_resps;
+}
+
+// A frame for the host that belongs to no connection of the trace: ARP, LLDP, a TCP segment
+// from the NVMe port to a host port nobody opened (carrying a plausible C2HData PDU), the same
+// under three VLAN tags, or a segment from another port.
+Bytes Connection::foreign_frame() {
+  const net::FrameSpec& spec = ctrl_.spec();
+  Bytes f;
+  auto l2 = [&](const net::MacAddr& dst, uint16_t type) {
+    f.assign(dst.begin(), dst.end());
+    f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+    f.push_back(uint8_t(type >> 8));
+    f.push_back(uint8_t(type));
+  };
+  switch (rng_.below(5)) {
+    case 0: {  // ARP request for the host's neighbour
+      l2({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0806);
+      const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+      f.insert(f.end(), arp, arp + 8);
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {192, 168, 100, 2, 0, 0, 0, 0, 0, 0, 192, 168, 100, 9});
+      break;
+    }
+    case 1: {  // LLDP: chassis, port, TTL, end
+      l2({0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}, 0x88CC);
+      f.insert(f.end(), {0x02, 0x07, 0x04});
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {0x04, 0x02, 0x07, '1', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00});
+      break;
+    }
+    default: {
+      net::FrameSpec s = spec;
+      const uint64_t kind = rng_.below(3);
+      s.tuple.dport = uint16_t(20000 + rng_.below(10000));  // below the ephemeral range
+      if (kind == 2) s.tuple.sport = 80;
+      s.seq = uint32_t(rng_.next());
+      s.flags = net::tcpflag::ACK | net::tcpflag::PSH;
+      nvme::DataHdr h;
+      h.cccid = uint16_t(rng_.below(cfg_.queue_depth));
+      const Bytes data(512, 0xA5);
+      f = net::build_frame(s, nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, data, cp_));
+      if (kind == 1)  // three more tags: more than any parser here accepts
+        f.insert(f.begin() + 12, {0x88, 0xa8, 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03});
+      break;
+    }
+  }
+  if (f.size() < 60) f.resize(60, 0);
+  return f;
 }
 
 // A free tag at random, as a block layer hands them out; the generation (Linux: nvme_cid())

@@ -57,6 +57,10 @@ class Connection {
     uint32_t pdus = 0;
     uint16_t sqhd = 0;
     uint64_t ready_ps = 0;
+    // Adversary's plan for this read (GenConfig::adv).
+    bool overrun = false, unknown_cid = false, early_resp = false;
+    int32_t bad_pdu = -1, term_pdu = -1;  // which data PDU, -1 for none
+    HeaderFault fault = HeaderFault::PlenZero;
   };
   static constexpr int64_t kIcPdu = -1;
 
@@ -64,7 +68,12 @@ class Connection {
   void issue_reads(uint64_t at_ps);
   void start_read(uint32_t order, uint64_t at_ps);
   void refill();
+  void plan_adversity(Active& a, CommandTruth& t);
   void send_pdu(Active& a);
+  void send_resp(const Active& a);
+  void send_overrun(const Active& a);
+  void send_unknown_cid(const Active& a);
+  Bytes foreign_frame();  // a frame of no connection of this trace (Adversary::noise)
   uint16_t next_cid();
   void complete_read(uint32_t order);
   void on_host_data(uint64_t at_ps);

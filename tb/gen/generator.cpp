@@ -135,7 +135,7 @@ void transmit(const Pick& p, Wire& wire) {
   for (const Emission& e : p.conn->take(p.dir, t)) {
     const Bytes frame = p.conn->frame(p.dir, e, t);
     const uint64_t end = wire.send(p.dir, t, frame);
-    if (!e.bad_checksum) p.conn->deliver(p.dir, e.seg, t, end);
+    if (e.reaches_host()) p.conn->deliver(p.dir, e.seg, t, end);
     t = end;
   }
 }

@@ -6,8 +6,34 @@
 
 namespace nic::gen {
 
+namespace {
+// Longest Ethernet + IP + TCP header a generated frame can have.
+constexpr uint32_t kMaxHeaders = 14 + 8 + 60 + 60;
+}  // namespace
+
 std::vector<Emission> Impairer::fresh(Segment seg) {
   ++fresh_;
+  if (rng_.chance(adv_.stale_dup)) {
+    ++adv_counts_.stale_dup;
+    held_.push_back({fresh_ + adv_.stale_delay, seg, Kind::Stale});
+  }
+  std::vector<Emission> out = impair(std::move(seg));
+  for (Emission& e : out)
+    if (rng_.chance(adv_.ip_options)) {
+      e.ip_options = true;
+      ++adv_counts_.ip_options;
+    }
+  return out;
+}
+
+std::vector<Emission> Impairer::impair(Segment seg) {
+  if (rng_.chance(adv_.truncate)) {
+    ++adv_counts_.truncated;
+    Emission e{seg};
+    e.cut = uint32_t(rng_.range(1, kMaxHeaders + seg.payload.size()));
+    hold_retransmit(std::move(seg));
+    return {std::move(e)};
+  }
   if (rng_.chance(cfg_.loss)) {
     ++counts_.lost;
     hold_retransmit(std::move(seg));
@@ -20,7 +46,7 @@ std::vector<Emission> Impairer::fresh(Segment seg) {
   }
   if (rng_.chance(cfg_.reorder)) {
     ++counts_.reordered;
-    held_.push_back({fresh_ + rng_.range(1, cfg_.reorder_window), std::move(seg), false});
+    held_.push_back({fresh_ + rng_.range(1, cfg_.reorder_window), std::move(seg), Kind::Reorder});
     return {};
   }
   if (rng_.chance(cfg_.dup)) {
@@ -31,18 +57,17 @@ std::vector<Emission> Impairer::fresh(Segment seg) {
 }
 
 bool Impairer::pending(bool starved) const {
-  if (held_.empty()) return false;
-  if (starved) return true;
-  return std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return h.due <= fresh_; });
+  return std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return eligible(h, starved); });
 }
 
-std::vector<Emission> Impairer::release() {
-  // Earliest due first; among equals the one held first (min_element keeps the first).
-  auto it = std::min_element(held_.begin(), held_.end(),
-                             [](const Held& a, const Held& b) { return a.due < b.due; });
+std::vector<Emission> Impairer::release(bool starved) {
+  // Earliest due first; among equals the one held first.
+  auto it = held_.end();
+  for (auto h = held_.begin(); h != held_.end(); ++h)
+    if (eligible(*h, starved) && (it == held_.end() || h->due < it->due)) it = h;
   Held h = std::move(*it);
   held_.erase(it);
-  if (!h.retransmit) return {Emission{std::move(h.seg)}};
+  if (h.kind != Kind::Retransmit) return {Emission{std::move(h.seg)}};
   std::vector<Emission> out = cfg_.reseg_retransmit ? resegment(std::move(h.seg))
                                                     : std::vector<Emission>{Emission{std::move(h.seg)}};
   counts_.retransmitted += out.size();
@@ -50,7 +75,7 @@ std::vector<Emission> Impairer::release() {
 }
 
 void Impairer::hold_retransmit(Segment seg) {
-  held_.push_back({fresh_ + cfg_.retransmit_delay, std::move(seg), true});
+  held_.push_back({fresh_ + cfg_.retransmit_delay, std::move(seg), Kind::Retransmit});
 }
 
 // The retransmission cut at a boundary the original did not have.

@@ -61,8 +61,10 @@ Segment TcpEndpoint::take(uint64_t now_ps) {
   return s;
 }
 
-Bytes TcpEndpoint::frame(const Segment& seg, uint64_t now_ps, bool bad_checksum) {
+Bytes TcpEndpoint::frame(const Segment& seg, uint64_t now_ps, bool bad_checksum, bool ip_options) {
   net::FrameSpec s = spec_;
+  // Router Alert, then NOPs and end of list: options a receiver has to step over.
+  if (ip_options) s.ipv4_options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00};
   s.seq = seg.seq;
   s.flags = seg.flags;
   if (peer_syn_) {

@@ -35,7 +35,7 @@ class TcpEndpoint {
   Segment take(uint64_t now_ps);
   // Ethernet frame for `seg` sent at `now_ps`, carrying the current ACK; a frame with a bad
   // checksum still updates sender state (it did leave this host).
-  Bytes frame(const Segment& seg, uint64_t now_ps, bool bad_checksum);
+  Bytes frame(const Segment& seg, uint64_t now_ps, bool bad_checksum, bool ip_options = false);
   // The peer's segment, sent with timestamp value `peer_tsval`, fully arrived at `end_ps`.
   void receive(const Segment& seg, uint32_t peer_tsval, uint64_t end_ps);
 
@@ -44,6 +44,7 @@ class TcpEndpoint {
   bool established() const { return peer_syn_; }
   uint32_t isn() const { return isn_; }
   const net::FiveTuple& tuple() const { return spec_.tuple; }
+  const net::FrameSpec& spec() const { return spec_; }
 
  private:
   void ack_by(uint64_t at_ps);

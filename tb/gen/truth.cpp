@@ -50,6 +50,14 @@ ordered_json config_json(const GenConfig& c) {
   j["corrupt_ddgst"] = i.corrupt_ddgst;
   j["bad_tcp_csum"] = i.bad_tcp_csum;
   j["plant_lookalike"] = i.plant_lookalike;
+  // Only when used, so that ordinary truth files keep their shape.
+  if (c.adv.any()) {
+    ordered_json a;
+    for (const Adversary::Knob& k : Adversary::knobs()) a[k.name] = c.adv.*k.p;
+    a["stale_delay"] = c.adv.stale_delay;
+    a["faults"] = header_faults_str(c.adv.faults);
+    j["adversary"] = a;
+  }
   return j;
 }
 
@@ -82,6 +90,7 @@ ordered_json command_json(const CommandTruth& c) {
   j["pdus"] = c.pdus;
   j["success_flag"] = c.success_flag;
   j["lookalike_offsets"] = c.lookalike_offsets;
+  if (!c.adversity.empty()) j["adversity"] = c.adversity;
   return j;
 }
 
@@ -108,6 +117,15 @@ ordered_json totals_json(const Totals& t) {
   j["c2h_busy_ns"] = t.c2h_busy_ns;
   j["offered_gbps"] = t.offered_gbps;
   j["read_gbps"] = t.read_gbps;
+  const AdvCounts& a = t.adv;
+  if (a.overrun + a.unknown_cid + a.early_resp + a.bad_header + a.term_req + a.stale_dup +
+      a.truncated + a.noise + a.ip_options) {
+    j["adversary"] = {{"overrun", a.overrun},       {"unknown_cid", a.unknown_cid},
+                      {"early_resp", a.early_resp}, {"bad_header", a.bad_header},
+                      {"term_req", a.term_req},     {"stale_dup", a.stale_dup},
+                      {"truncated", a.truncated},   {"noise", a.noise},
+                      {"ip_options", a.ip_options}};
+  }
   return j;
 }
 
@@ -184,6 +202,14 @@ GenConfig config_from_truth_json(const std::string& json_text) {
     take(j, "corrupt_ddgst", i.corrupt_ddgst);
     take(j, "bad_tcp_csum", i.bad_tcp_csum);
     take(j, "plant_lookalike", i.plant_lookalike);
+    if (j.contains("adversary")) {
+      const ordered_json& a = j.at("adversary");
+      for (const Adversary::Knob& k : Adversary::knobs()) take(a, k.name, c.adv.*k.p);
+      take(a, "stale_delay", c.adv.stale_delay);
+      std::string faults;
+      take(a, "faults", faults);
+      c.adv.faults = parse_header_faults(faults);
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("truth file: ") + e.what());
   }
@@ -203,6 +229,12 @@ std::string summary(const Truth& t) {
     << ", reordered " << s.imp.reordered << ", duplicated " << s.imp.duplicated
     << ", bad TCP checksum " << s.imp.bad_tcp_csum << ", corrupt DDGST " << s.ddgst_corrupted
     << ", lookalikes " << s.lookalikes << "\n";
+  const AdvCounts& a = s.adv;
+  if (t.config.adv.any())
+    o << "adversary: overrun " << a.overrun << ", unknown CID " << a.unknown_cid << ", early response "
+      << a.early_resp << ", bad header " << a.bad_header << ", TermReq " << a.term_req
+      << ", stale duplicate " << a.stale_dup << ", truncated " << a.truncated << ", foreign frames "
+      << a.noise << ", IP options " << a.ip_options << "\n";
   o << "simulated " << fmt("%.3f", double(s.duration_ns) / 1000.0) << " us, ctrl->host offered "
     << fmt("%.2f", s.offered_gbps) << " Gb/s on a " << fmt("%g", t.config.link_gbps)
     << " Gb/s link (read data " << fmt("%.2f", s.read_gbps) << " Gb/s)\n";

@@ -36,6 +36,7 @@ struct CommandTruth {
   uint32_t pdus = 0;           // C2HData PDUs
   bool success_flag = false;   // completed by SUCCESS on the last C2HData, no CapsuleResp
   std::vector<uint32_t> lookalike_offsets;  // planted header lookalikes, offsets in the data
+  std::string adversity;       // what the Adversary did to it ("overrun,bad_header:hlen"), if anything
   // Status the host must report: "success", or "data_digest_error" when digest_corrupted.
   const char* expected_status() const { return digest_corrupted ? "data_digest_error" : "success"; }
 };
@@ -46,6 +47,7 @@ struct Totals {
   uint64_t c2h_wire_bytes = 0;     // controller->host bytes including FCS, preamble, IFG
   uint64_t commands = 0, read_bytes = 0, c2h_data_pdus = 0, capsule_resps = 0;
   ImpairCounts imp;
+  AdvCounts adv;
   uint64_t ddgst_corrupted = 0, lookalikes = 0;
   uint64_t first_ts_ns = 0, last_ts_ns = 0;
   uint64_t duration_ns = 0;        // first frame start to last frame end

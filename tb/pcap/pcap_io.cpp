@@ -3,10 +3,14 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 
 namespace nic::pcap {
 
@@ -20,16 +24,79 @@ constexpr uint32_t kPcapngByteOrder = 0x1a2b3c4d;
 constexpr long kPcapRecordHeaderLen = 16;
 constexpr uint32_t kMaxSnaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
 
+// Bytes at a given offset of the input, before libpcap takes it over.
+using PeekAt = std::function<bool(long off, uint8_t* buf, size_t n)>;
+
 bool read_at(FILE* f, long off, uint8_t* buf, size_t n) {
   return std::fseek(f, off, SEEK_SET) == 0 && std::fread(buf, 1, n, f) == n;
 }
 
+// Standard input cannot seek, so what is looked at before libpcap opens it is kept in `head`
+// and served again ahead of the rest: a stdio stream over (head, then fd 0).
+class StdinReplay {
+ public:
+  // Reads up to off + n bytes into the head; false if the input ends first.
+  bool peek(long off, uint8_t* buf, size_t n) {
+    const size_t want = size_t(off) + n;
+    while (head_.size() < want) {
+      uint8_t chunk[4096];
+      const ssize_t got = ::read(0, chunk, std::min(sizeof chunk, want - head_.size()));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      head_.insert(head_.end(), chunk, chunk + got);
+    }
+    std::memcpy(buf, head_.data() + off, n);
+    return true;
+  }
+  size_t peeked() const { return head_.size(); }
+  // The stream owns `s` from here on (deleted when it is closed); nullptr on failure.
+  static FILE* open(std::unique_ptr<StdinReplay> s) {
+    cookie_io_functions_t io{};
+    io.read = [](void* c, char* buf, size_t n) -> ssize_t {
+      auto* s = static_cast<StdinReplay*>(c);
+      ssize_t got;
+      if (s->pos_ < s->head_.size()) {
+        got = ssize_t(std::min(n, s->head_.size() - s->pos_));
+        std::memcpy(buf, s->head_.data() + s->pos_, size_t(got));
+        s->pos_ += size_t(got);
+      } else {
+        do got = ::read(0, buf, n);
+        while (got < 0 && errno == EINTR);
+        if (got < 0) return -1;
+      }
+      s->offset_ += got;
+      return got;
+    };
+    // Only "where am I" (ftell), which the record checks in Reader::next use.
+    io.seek = [](void* c, off64_t* off, int whence) -> int {
+      if (whence != SEEK_CUR || *off != 0) {
+        errno = ESPIPE;
+        return -1;
+      }
+      *off = static_cast<StdinReplay*>(c)->offset_;
+      return 0;
+    };
+    io.close = [](void* c) -> int {
+      delete static_cast<StdinReplay*>(c);
+      return 0;
+    };
+    FILE* f = fopencookie(s.get(), "rb", io);
+    if (f) s.release();
+    return f;
+  }
+
+ private:
+  Bytes head_;
+  size_t pos_ = 0;     // next head byte to serve
+  off64_t offset_ = 0;  // bytes served so far
+};
+
 // libpcap always converts to the precision we ask for and does not say what the file holds,
 // so look at the first Interface Description Block's if_tsresol option ourselves.
 // Default (no option) is microseconds. Anything odd is left for libpcap to reject.
-bool pcapng_first_if_is_nano(FILE* f) {
+bool pcapng_first_if_is_nano(const PeekAt& read_at) {
   uint8_t h[12];
-  if (!read_at(f, 0, h, sizeof h)) return false;
+  if (!read_at(0, h, sizeof h)) return false;
   const bool le = ld_le32(h + 8) == kPcapngByteOrder;
   auto u32 = [le](const uint8_t* p) { return le ? ld_le32(p) : ld_be32(p); };
   auto u16 = [le](const uint8_t* p) { return le ? ld_le16(p) : ld_be16(p); };
@@ -38,13 +105,13 @@ bool pcapng_first_if_is_nano(FILE* f) {
   for (int blocks = 0; blocks < 64; ++blocks) {  // libpcap skips unknown blocks before the IDB
     if (len < 12 || len % 4) return false;
     off += len;
-    if (!read_at(f, off, h, 8)) return false;
+    if (!read_at(off, h, 8)) return false;
     const uint32_t type = u32(h);
     len = u32(h + 4);
     if (type != 1) continue;
     if (len < 20 || len > (1u << 20)) return false;
     Bytes idb(len);
-    if (!read_at(f, off, idb.data(), len)) return false;
+    if (!read_at(off, idb.data(), len)) return false;
     for (size_t o = 16; o + 4 <= len - 4;) {
       const uint16_t code = u16(&idb[o]), olen = u16(&idb[o + 2]);
       if (code == 0) break;  // opt_endofopt
@@ -70,41 +137,54 @@ std::string describe_libpcap_error(const std::string& msg) {
 
 // ---- Reader ----
 
-Reader::Reader(const std::string& path) : path_(path) {
+Reader::Reader(const std::string& path) : path_(path == "-" ? "stdin" : path) {
   // Opened here rather than by libpcap so the magic can be inspected and errors name the file
   // once; pcap_fopen_offline takes ownership of the stream on success.
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw PcapError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  uint8_t m[4];
-  const bool have_magic = read_at(f, 0, m, 4);
-  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-    std::fclose(f);
-    throw PcapError(path + ": empty file, not a pcap or pcapng capture");
+  FILE* f = nullptr;
+  std::unique_ptr<StdinReplay> in;
+  PeekAt peek;
+  bool empty = false;
+  if (path == "-") {
+    in = std::make_unique<StdinReplay>();
+    peek = [&in](long off, uint8_t* buf, size_t n) { return in->peek(off, buf, n); };
+  } else {
+    f = std::fopen(path.c_str(), "rb");
+    if (!f) throw PcapError(path + ": cannot open: " + std::strerror(errno));
+    peek = [f](long off, uint8_t* buf, size_t n) { return read_at(f, off, buf, n); };
+    struct stat st {};
+    empty = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
   }
+  uint8_t m[4];
+  const bool have_magic = peek(0, m, 4);
+  if (in) empty = in->peeked() == 0;  // a pipe has no size to ask
+  const auto fail = [&](const std::string& what) {
+    if (f) std::fclose(f);
+    return PcapError(path_ + ": " + what);
+  };
+  if (empty) throw fail("empty file, not a pcap or pcapng capture");
   const uint32_t magic = have_magic ? ld_le32(m) : 0;
   const uint32_t magic_be = have_magic ? ld_be32(m) : 0;
-  if (magic == kMagicKuznetzov || magic_be == kMagicKuznetzov) {
-    std::fclose(f);
-    throw PcapError(path + ": modified (Kuznetzov) pcap format is not supported");
-  }
+  if (magic == kMagicKuznetzov || magic_be == kMagicKuznetzov)
+    throw fail("modified (Kuznetzov) pcap format is not supported");
   nano_ = magic == kMagicNsec || magic_be == kMagicNsec;
   pcapng_ = magic == kPcapngShb;
-  if (pcapng_) nano_ = pcapng_first_if_is_nano(f);
-  std::rewind(f);
+  if (pcapng_) nano_ = pcapng_first_if_is_nano(peek);
+  if (in) {
+    f = StdinReplay::open(std::move(in));
+    if (!f) throw PcapError(path_ + ": cannot read: " + std::strerror(errno));
+  } else {
+    std::rewind(f);
+  }
 
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   p_ = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (!p_) {
-    std::fclose(f);
-    throw PcapError(path + ": not a readable pcap or pcapng capture (" + errbuf + ")");
-  }
+  if (!p_) throw fail(std::string("not a readable pcap or pcapng capture (") + errbuf + ")");
   if (pcap_datalink(p_) != DLT_EN10MB) {
     const int dlt = pcap_datalink(p_);
     const char* name = pcap_datalink_val_to_name(dlt);
     pcap_close(p_);
     p_ = nullptr;
-    throw PcapError(path + ": link type " + std::to_string(dlt) + " (" +
+    throw PcapError(path_ + ": link type " + std::to_string(dlt) + " (" +
                     (name ? name : "unknown") + ") is not Ethernet");
   }
   snaplen_ = uint32_t(pcap_snapshot(p_));
@@ -160,15 +240,17 @@ bool Reader::next(Packet& out) {
 
 // ---- Writer ----
 
-Writer::Writer(const std::string& path, uint32_t snaplen) : path_(path), snaplen_(snaplen) {
+Writer::Writer(const std::string& path, uint32_t snaplen)
+    : path_(path == "-" ? "stdout" : path), snaplen_(snaplen) {
   if (snaplen == 0 || snaplen > kMaxSnaplen)
     throw PcapError(path + ": snap length " + std::to_string(snaplen) + " outside 1.." +
                     std::to_string(kMaxSnaplen));
   dead_ = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, int(snaplen),
                                                PCAP_TSTAMP_PRECISION_NANO);
   if (!dead_) throw PcapError(path + ": pcap_open_dead failed");
-  // Opened here so "-" is a file name, not stdout, and the error text is ours.
-  FILE* f = std::fopen(path.c_str(), "wb");
+  // Opened here so the error text is ours; "-" is standard output (for a pipe).
+  FILE* f = path == "-" ? stdout : std::fopen(path.c_str(), "wb");
+  if (f == stdout) std::setvbuf(f, nullptr, _IOFBF, 1 << 16);  // before any output
   if (!f) {
     const int err = errno;
     pcap_close(dead_);

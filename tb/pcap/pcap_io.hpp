@@ -27,8 +27,8 @@ struct Packet {
 
 class Reader {
  public:
-  // Opens pcap or pcapng; throws PcapError for a missing/unreadable file, garbage, or a link
-  // type other than Ethernet.
+  // Opens pcap or pcapng, "-" for standard input (a pipe: read once, front to back); throws
+  // PcapError for a missing/unreadable file, garbage, or a link type other than Ethernet.
   explicit Reader(const std::string& path);
   ~Reader();
   Reader(const Reader&) = delete;
@@ -36,7 +36,7 @@ class Reader {
   // Next record; false at a clean end of file. Throws PcapError for a truncated record or one
   // whose captured length exceeds the snap length.
   bool next(Packet& out);
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  // "stdin" for "-"
   uint32_t snaplen() const { return snaplen_; }
   bool nanosecond_file() const { return nano_; }  // the file itself stores nanoseconds
 
@@ -51,7 +51,8 @@ class Reader {
 
 class Writer {
  public:
-  // Writes a classic pcap with the nanosecond magic, Ethernet link type.
+  // Writes a classic pcap with the nanosecond magic, Ethernet link type; "-" is standard
+  // output.
   explicit Writer(const std::string& path, uint32_t snaplen = 262144);
   ~Writer();
   Writer(const Writer&) = delete;

@@ -1,6 +1,7 @@
 #include "tb/replay/Replay.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 
@@ -15,6 +16,24 @@ namespace nic::tb {
 using namespace sc_core;
 
 namespace {
+
+// "too many VLAN tags" -> too_many_vlan_tags, "PlenTooSmall" -> plen_too_small.
+std::string counter_key(const char* text) {
+  std::string k;
+  bool prev_lower = false;
+  for (const char* p = text; *p; ++p) {
+    const unsigned char ch = static_cast<unsigned char>(*p);
+    if (!std::isalnum(ch)) {
+      if (!k.empty() && k.back() != '_') k += '_';
+      prev_lower = false;
+      continue;
+    }
+    if (std::isupper(ch) && prev_lower) k += '_';
+    k += char(std::tolower(ch));
+    prev_lower = std::islower(ch) || std::isdigit(ch);
+  }
+  return k;
+}
 
 std::string strip_suffix(std::string s, const std::string& suffix) {
   if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -64,17 +83,24 @@ struct ReplayTop : sc_module {
   HostMemory mem;
   PcieLink link;
   host::NvmeTcpDriver driver;
+  // The verdict: the reference decode reads every record as the feeder does and the judge
+  // matches its reads with the driver's as both finish them.
+  Judge judge;
+  check::ReferenceDecoder reference;
   TraceFeeder feeder;
   hw::Nic nic;
   IsolationChecker isolation;
 
-  ReplayTop(sc_module_name n, const ReplayOptions& o)
+  ReplayTop(sc_module_name n, const ReplayOptions& o, pcap::Reader& trace)
       : sc_module(n),
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        feeder("feeder", o.trace, pool, feeder_params(o),
-               [this](const pcap::Packet& f) { driver.transmit(f); }),
+        judge(o.keep_data),
+        reference([this](const check::ReferenceCommand& e) { judge.reference(e); }, o.nvme_port),
+        feeder("feeder", trace, pool, feeder_params(o),
+               [this](const pcap::Packet& f) { driver.transmit(f); },
+               [this](const pcap::Packet& f) { reference.add(f.data); }),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
         isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
@@ -204,13 +230,22 @@ FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
 
 ReplayResult run_replay(const ReplayOptions& opt) {
   validate(opt.cfg);
+  pcap::Reader trace(opt.trace);  // a trace that cannot be opened stops us before elaboration
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
-  ReplayTop top("top", opt);
+  ReplayResult r;
+  ReplayTop top("top", opt, trace);
+  top.driver.set_completion_hook([&](const host::CommandRecord& c) {
+    top.judge.driver(c);
+    if (opt.on_command)
+      opt.on_command(c);
+    else
+      r.commands.push_back(c);
+  });
   const auto t0 = std::chrono::steady_clock::now();
   if (!opt.progress) {
     sc_start();
   } else {
-    // Run in slices of simulated time and redraw one status line at most twice a second.
+    // Run in slices of simulated time and report at most twice a second.
     auto last = t0;
     sc_start(SC_ZERO_TIME);  // elaboration and initialisation: activity is known after it
     while (sc_pending_activity()) {
@@ -218,21 +253,18 @@ ReplayResult run_replay(const ReplayOptions& opt) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last < std::chrono::milliseconds(500)) continue;
       last = now;
-      const double wall = std::chrono::duration<double>(now - t0).count();
-      const uint64_t pkts = top.feeder.stats().records;
-      std::fprintf(stderr, "\r  %llu packets, %.1f us simulated, %.2f s wall, %.0f packets/s   ",
-                   (unsigned long long)pkts, sc_time_stamp().to_seconds() * 1e6, wall,
-                   wall > 0 ? double(pkts) / wall : 0.0);
+      opt.progress({top.feeder.stats().records, sc_time_stamp().to_seconds() * 1e6,
+                    std::chrono::duration<double>(now - t0).count()});
     }
-    std::fprintf(stderr, "\r%*s\r", 80, "");
   }
   const auto t1 = std::chrono::steady_clock::now();
   top.finish_waves();
   top.nic.finish_stats();
+  top.reference.finish();
+  r.verdict = top.judge.finish(top.isolation.reports());
+  r.input_error = top.feeder.error();
 
-  ReplayResult r;
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
-  r.commands = top.driver.results();
   r.driver = top.driver.counters();
   r.sw = top.driver.sw_stats();
   r.sim_ps = sc_time_stamp().value();
@@ -301,7 +333,6 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
-  r.isolation_reports = top.isolation.reports();
   c["driver_irqs"] = d.irqs;
   c["sw_data_pdus"] = r.sw.data_pdus;
   c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
@@ -310,6 +341,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["c2h_data_bytes_placed"] = r.sw.placed_bytes;
   c["c2h_data_bytes_copied"] = r.sw.copied_bytes;
   c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
+  c["sw_unknown_cid_pdus"] = r.sw.unknown_cid_pdus;
+  c["sw_overrun_pdus"] = r.sw.overrun_pdus;
+  c["sw_connections_framing_lost"] = r.sw.framing_failures;
+  c["sw_connections_terminated"] = r.sw.terminated;
+  c["driver_failed_dead_connection"] = d.failed_dead_connection;
+  r.failed_connections = top.driver.failed_connections();
   c["mac_frames_in"] = ms.frames_in;
   c["mac_bytes_in"] = ms.bytes_in;
   c["drop_mac_fifo_full"] = ms.drop_fifo_full;
@@ -317,30 +354,34 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["drop_mac_runt"] = ms.drop_runt;
   c["bypass_not_tcp"] = top.nic.header_parser.gate_stats().not_tcp;
   c["bypass_bad_checksum"] = top.nic.header_parser.gate_stats().bad_checksum;
+  // Why: one counter per reason (the parse error of the frame, the header rule broken).
+  for (size_t e = 1; e < net::kParseErrorCount; ++e)
+    c["bypass_not_tcp_" + counter_key(net::to_string(net::ParseError(e)))] =
+        top.nic.header_parser.gate_stats().not_tcp_by[e];
+  for (size_t e = 1; e < nvme::kPduErrorCount; ++e)
+    c["parser_header_error_" + counter_key(nvme::to_string(nvme::PduError(e)))] =
+        top.nic.pdu_parser.parser_stats().header_errors_by[e];
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
-  // Per-flow tracker and digest-engine figures, summed over the offloaded flows (the driver
-  // never removes one during a replay).
-  const auto add_flow = [&](const hw::FlowContext& f) {
-    const hw::TrackerStats& s = f.tracker.stats();
-    c["tracker_holes"] += s.holes;
-    c["tracker_holes_in_data"] += s.holes_in_data;
-    c["tracker_framing_lost"] += s.framing_lost;
-    c["tracker_stale"] += s.stale;
-    c["tracker_candidates"] += s.candidates;
-    c["tracker_candidates_dropped"] += s.candidates_dropped;
-    c["tracker_resync_requests"] += s.resync_requests;
-    c["tracker_resyncs_confirmed"] += s.resyncs_confirmed;
-    c["tracker_resyncs_ignored"] += s.resyncs_ignored;
-    c["tracker_headers_recovered"] += s.headers_recovered;
-    c["crc_pdus_verified_ok"] += f.crc.pdus_verified_ok();
-    c["crc_pdus_digest_error"] += f.crc.pdus_digest_error();
-    c["crc_pdus_hole_filled"] += f.crc.pdus_hole_filled();
-    c["crc_pdus_abandoned"] += f.crc.pdus_abandoned();
-  };
-  add_flow(hw::FlowContext{});  // every key present (zero) even when no flow was offloaded
-  top.nic.flows.for_each(add_flow);
+  // Per-flow tracker and digest-engine figures, summed over every flow offloaded during the
+  // replay (also those the driver removed after their connection died).
+  const hw::FlowFigures ff = top.nic.flows.figures();
+  const hw::TrackerStats& s = ff.tracker;
+  c["tracker_holes"] = s.holes;
+  c["tracker_holes_in_data"] = s.holes_in_data;
+  c["tracker_framing_lost"] = s.framing_lost;
+  c["tracker_stale"] = s.stale;
+  c["tracker_candidates"] = s.candidates;
+  c["tracker_candidates_dropped"] = s.candidates_dropped;
+  c["tracker_resync_requests"] = s.resync_requests;
+  c["tracker_resyncs_confirmed"] = s.resyncs_confirmed;
+  c["tracker_resyncs_ignored"] = s.resyncs_ignored;
+  c["tracker_headers_recovered"] = s.headers_recovered;
+  c["crc_pdus_verified_ok"] = ff.crc_verified_ok;
+  c["crc_pdus_digest_error"] = ff.crc_digest_error;
+  c["crc_pdus_hole_filled"] = ff.crc_hole_filled;
+  c["crc_pdus_abandoned"] = ff.crc_abandoned;
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;
@@ -371,59 +412,13 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["commands_failed"] = top.nic.commands.stats().failed;
   c["feeder_records"] = top.feeder.stats().records;
   c["feeder_to_driver"] = top.feeder.stats().to_driver;
+  // What memory holds at most or at the end, per read or page: flat however long the trace.
+  c["reference_open_reads_max"] = top.reference.open_commands_max();
+  c["verdict_waiting_reads_max"] = top.judge.waiting_max();
+  c["host_memory_pages_at_end"] = top.mem.stats().pages_allocated;
   c["cycles"] = r.cycles;
   c["active_cycles"] = r.active_cycles;
   return r;
-}
-
-Verdict verify(const check::TraceReference& ref, const ReplayResult& r) {
-  Verdict v;
-  // A DMA write outside a registered buffer fails the run, whatever the buffers hold.
-  for (const std::string& s : r.isolation_reports) v.mismatches.push_back("isolation violation: " + s);
-  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
-  for (const auto& c : r.commands) got[{c.flow, c.order}] = &c;
-  for (const auto& e : ref.commands) {
-    if (!e.completed || !e.problem.empty()) {
-      ++v.incomplete;
-      continue;
-    }
-    ++v.checked;
-    const std::string who = e.flow + " read #" + std::to_string(e.order) + " (cid " +
-                            std::to_string(e.cid) + ")";
-    auto it = got.find({e.flow, e.order});
-    if (it == got.end()) {
-      v.mismatches.push_back(who + ": never completed by the driver");
-      continue;
-    }
-    const host::CommandRecord& c = *it->second;
-    // A read completed with bytes never sent: what its buffer holds there is undefined, so
-    // only the status is judged.
-    const bool short_data = !e.status && !e.digest_error && e.bytes_covered < e.length;
-    const std::string want = e.digest_error ? "digest_error"
-                             : e.status     ? "nvme_error"
-                             : short_data   ? "short_data"
-                                            : "ok";
-    if (short_data) {
-      if (c.status != want) v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
-      continue;
-    }
-    if (c.sha256 != e.sha256()) {
-      std::string where;
-      if (c.data.size() == e.data.size()) {  // buffers kept: name the first wrong byte
-        const auto d = std::mismatch(c.data.begin(), c.data.end(), e.data.begin());
-        const size_t at = size_t(d.first - c.data.begin());
-        size_t n = 0;
-        for (size_t i = at; i < c.data.size(); ++i) n += c.data[i] != e.data[i];
-        where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
-                " wrong bytes)";
-      }
-      v.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " +
-                             e.sha256() + where);
-    }
-    else if (c.status != want)
-      v.mismatches.push_back(who + ": status " + c.status + ", trace says " + want);
-  }
-  return v;
 }
 
 }  // namespace nic::tb

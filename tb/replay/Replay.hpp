@@ -1,24 +1,36 @@
 // One replay of a trace through the modelled NIC and host: builds host memory, the PCIe link,
-// the NIC, the driver and the trace feeder, runs the simulation to the end, and gathers what
-// the report needs. SystemC elaborates once per process, so this runs once per process.
+// the NIC, the driver and the trace feeder, runs the simulation to the end, gathers what the
+// report needs, and judges the result against an independent decode of the same records
+// (tb/check), fed from the same single pass over the trace. Nothing is kept per packet or per
+// read beyond what is still in flight, so memory does not grow with the trace. SystemC
+// elaborates once per process, so this runs once per process.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "host_driver/NvmeTcpDriver.hpp"
-#include "tb/check/trace_reference.hpp"
 #include "hw/nic/nic_config.hpp"
+#include "tb/replay/Judge.hpp"
 
 namespace nic::tb {
 
+struct ReplayProgress {
+  uint64_t records = 0;  // trace records read so far
+  double simulated_us = 0, wall_seconds = 0;
+};
+
 struct ReplayOptions {
-  std::string trace;
+  std::string trace;       // pcap or pcapng file, "-" for standard input
   NicConfig cfg;
   bool honour_timestamps = true;
   uint16_t nvme_port = 4420;
-  bool keep_data = false;  // keep every buffer's bytes in the result (--dump-buffers)
+  bool keep_data = false;  // every read's record carries its final buffer (--dump-buffers)
+  // Every read as the driver completes it (completion order). When set, the result's
+  // `commands` stays empty; otherwise the records are collected there.
+  std::function<void(const host::CommandRecord&)> on_command;
   std::string vcd;         // waveform file, empty for none
   std::string fst;         // waveform as FST (through GTKWave's vcd2fst), empty for none
   // Waveform only for simulated time [trace_from_ps, trace_to_ps): nothing is recorded, and
@@ -27,7 +39,8 @@ struct ReplayOptions {
   uint64_t trace_from_ps = 0, trace_to_ps = UINT64_MAX;
   std::string trace_on;
   uint64_t trace_for_ps = 100'000'000;
-  bool progress = false;   // a progress line on stderr (for terminals)
+  // Called about twice a second of wall time while the simulation runs; may be empty.
+  std::function<void(const ReplayProgress&)> progress;
 };
 
 // A FIFO's statistics for the report.
@@ -54,7 +67,10 @@ struct BlockReport {
 };
 
 struct ReplayResult {
-  std::vector<host::CommandRecord> commands;
+  std::vector<host::CommandRecord> commands;  // unless ReplayOptions::on_command took them
+  Verdict verdict;
+  std::vector<std::string> failed_connections;  // "host: why" per NVMe/TCP stream that failed
+  std::string input_error;  // the trace broke off here (truncated record...); empty if it ended cleanly
   host::DriverCounters driver;
   host::NvmeRxStats sw;
   std::map<std::string, uint64_t> counters;  // flat counters for the JSON report
@@ -72,20 +88,10 @@ struct ReplayResult {
   uint64_t last_completion_ps = 0;  // the last frame's completion entry landed
   uint64_t rx_frames_delivered = 0;
   double wall_seconds = 0;
-  std::vector<std::string> isolation_reports;  // the first few violations, if any
 };
 
+// Throws pcap::PcapError when the trace cannot be opened; a trace that breaks off later is
+// played up to the break and reported in `input_error`.
 ReplayResult run_replay(const ReplayOptions& opt);
-
-// The replay judged against an independent decode of the trace: every read the trace
-// completes must end byte-exact, with the status the trace implies (digest_error for a
-// corrupted digest).
-struct Verdict {
-  size_t checked = 0;     // reads the trace completes
-  size_t incomplete = 0;  // reads the trace leaves unfinished or garbled: not judged
-  std::vector<std::string> mismatches;
-  bool ok() const { return mismatches.empty(); }
-};
-Verdict verify(const check::TraceReference& ref, const ReplayResult& r);
 
 }  // namespace nic::tb

@@ -29,20 +29,28 @@ bool host_sent(const Bytes& f, uint16_t port) {
 }
 }  // namespace
 
-TraceFeeder::TraceFeeder(sc_module_name name, const std::string& path, hw::PacketPool& pool,
-                         const FeederParams& params, TxSink to_driver)
-    : sc_module(name), reader_(path), pool_(pool), p_(params), to_driver_(std::move(to_driver)) {
+TraceFeeder::TraceFeeder(sc_module_name name, pcap::Reader& reader, hw::PacketPool& pool,
+                         const FeederParams& params, PacketSink to_driver, PacketSink on_record)
+    : sc_module(name), reader_(reader), pool_(pool), p_(params), to_driver_(std::move(to_driver)),
+      on_record_(std::move(on_record)) {
   SC_HAS_PROCESS(TraceFeeder);
   SC_METHOD(pump);
   sensitive << pump_ev_;
 }
 
 bool TraceFeeder::read_one() {
-  if (eof_ || !reader_.next(scratch_)) {
+  if (eof_) return false;
+  try {
+    eof_ = !reader_.next(scratch_);
+  } catch (const pcap::PcapError& e) {
+    // Thrown inside a SystemC process it would end the run with SystemC's own report; the
+    // caller decides what a broken trace means.
+    error_ = e.what();
     eof_ = true;
-    return false;
   }
+  if (eof_) return false;
   ++st_.records;
+  on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
     first_ns_ = scratch_.ts_ns;

@@ -37,15 +37,20 @@ struct FeederStats {
 
 class TraceFeeder : public sc_core::sc_module {
  public:
-  using TxSink = std::function<void(const pcap::Packet& frame)>;
+  using PacketSink = std::function<void(const pcap::Packet& frame)>;
 
-  TraceFeeder(sc_core::sc_module_name name, const std::string& path, hw::PacketPool& pool,
-              const FeederParams& params, TxSink to_driver);
+  // `on_record` sees every record as it is read, before it goes anywhere (one pass over the
+  // trace serves the simulation and whoever else needs it, e.g. the reference decode).
+  TraceFeeder(sc_core::sc_module_name name, pcap::Reader& reader, hw::PacketPool& pool,
+              const FeederParams& params, PacketSink to_driver, PacketSink on_record);
 
   // The MAC's frame source: the next frame for the NIC, nullptr at the end of the trace.
   hw::PacketCtx* next_rx(uint64_t& ts_ps);
   bool finished() const { return eof_ && rx_.empty() && tx_.empty(); }
   const FeederStats& stats() const { return st_; }
+  // Why the trace ended early (a truncated or corrupt record), empty after a clean end. The
+  // records before it are played out.
+  const std::string& error() const { return error_; }
 
  private:
   struct Tx {
@@ -59,10 +64,11 @@ class TraceFeeder : public sc_core::sc_module {
   uint64_t lead_ps() const { return uint64_t(p_.tx_lead_ns * 1000.0); }
   uint64_t start_ps() const { return uint64_t(p_.start_ns * 1000.0); }
 
-  pcap::Reader reader_;
+  pcap::Reader& reader_;
   hw::PacketPool& pool_;
   const FeederParams p_;
-  TxSink to_driver_;
+  PacketSink to_driver_, on_record_;
+  std::string error_;
   std::deque<hw::PacketCtx*> rx_;
   std::deque<uint64_t> rx_ts_;
   std::deque<Tx> tx_;

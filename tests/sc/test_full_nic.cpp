@@ -9,80 +9,15 @@
 #include <map>
 #include <random>
 
-#include "tb/check/trace_reference.hpp"
 #include "tb/gen/generator.hpp"
 #include "tb/pcap/pcap_io.hpp"
 #include "proto/net.hpp"
 #include "tb/replay/Replay.hpp"
+#include "tests/sc/full_nic_run.hpp"
 
 using namespace nic;
 
 namespace {
-
-struct Run {
-  gen::Truth truth;
-  tb::ReplayResult result;
-  tb::Verdict verdict;
-};
-
-Run replay(const gen::GenConfig& g, const NicConfig& cfg, const std::string& name) {
-  const std::string path = (std::filesystem::temp_directory_path() / ("nicsim_" + name + ".pcap")).string();
-  Run r;
-  r.truth = gen::generate_pcap(g, path);
-  tb::ReplayOptions opt;
-  opt.trace = path;
-  opt.cfg = cfg;
-  r.result = tb::run_replay(opt);
-  r.verdict = tb::verify(check::decode_trace(path), r.result);
-  // To reproduce a failure with `nicsim replay`: NICSIM_KEEP_TRACES=dir keeps the trace and
-  // the config it ran with.
-  if (const char* keep = std::getenv("NICSIM_KEEP_TRACES"); keep && !r.verdict.ok()) {
-    std::filesystem::create_directories(keep);
-    std::filesystem::copy_file(path, std::filesystem::path(keep) / (name + ".pcap"),
-                               std::filesystem::copy_options::overwrite_existing);
-    std::ofstream(std::filesystem::path(keep) / (name + ".json")) << config_to_json(cfg);
-  }
-  std::filesystem::remove(path);
-  return r;
-}
-
-// Byte-exact everywhere; every read the truth lists completed with the truth's SHA-256 and
-// the status its digest implies.
-void check_exact(const Run& r) {
-  INFO((r.verdict.mismatches.empty() ? "" : r.verdict.mismatches.front()));
-  CHECK(r.verdict.ok());
-  CHECK(r.verdict.checked == r.truth.commands.size());
-  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
-  for (const auto& c : r.result.commands) got[{c.flow, c.order}] = &c;
-  for (const auto& t : r.truth.commands) {
-    auto it = got.find({t.flow, t.order});
-    REQUIRE(it != got.end());
-    CHECK(it->second->sha256 == t.sha256);
-    CHECK(it->second->status == (t.digest_corrupted ? "digest_error" : "ok"));
-  }
-}
-
-// In order: every offloaded read is placed whole by the NIC, and CRC-verified by it when
-// data digests are on; reads below the threshold are copied by software.
-void check_full_offload(const Run& r, const NicConfig& cfg, bool ddgst) {
-  size_t offloaded = 0;
-  for (const auto& c : r.result.commands) {
-    INFO(c.flow << " order " << c.order << " len " << c.length);
-    if (c.length >= cfg.driver.io_threshold) {
-      ++offloaded;
-      CHECK(c.ddp);
-      CHECK(c.placed_bytes == c.length);
-      CHECK(c.copied_bytes == 0);
-      CHECK(c.crc == (ddgst ? "hw" : "none"));
-    } else {
-      CHECK_FALSE(c.ddp);
-      CHECK(c.placed_bytes == 0);
-    }
-  }
-  CHECK(r.result.counters.at("bypass_out_of_seq") == 0);
-  CHECK(r.result.counters.at("rx_nvmeotcp_ddp_setup") == offloaded);
-  CHECK(r.result.counters.at("rx_nvmeotcp_ddp_teardown") == offloaded);
-}
 
 gen::GenConfig base(uint64_t seed) {
   gen::GenConfig g;
@@ -429,8 +364,8 @@ TEST_CASE("full NIC: randomly damaged PDUs never cause a stray DMA write", "[ful
   g.ios = 24;
   g.queue_depth = 4;
   g.max_pdu_data = rng() % 2 ? 0 : 16384;
-  const std::string clean = (std::filesystem::temp_directory_path() / ("nicsim_dmg_clean" + std::to_string(seed) + ".pcap")).string();
-  const std::string bad = (std::filesystem::temp_directory_path() / ("nicsim_dmg" + std::to_string(seed) + ".pcap")).string();
+  const std::string clean = scratch_path("dmg_clean" + std::to_string(seed));
+  const std::string bad = scratch_path("dmg" + std::to_string(seed));
   gen::generate_pcap(g, clean);
   {
     pcap::Reader in(clean);
@@ -457,7 +392,7 @@ TEST_CASE("full NIC: randomly damaged PDUs never cause a stray DMA write", "[ful
   opt.trace = bad;
   opt.cfg = cfg;
   const tb::ReplayResult res = tb::run_replay(opt);
-  const tb::Verdict v = tb::verify(check::decode_trace(bad), res);
+  const tb::Verdict& v = res.verdict;
   std::filesystem::remove(clean);
   std::filesystem::remove(bad);
   INFO("seed " << seed << (v.mismatches.empty() ? "" : ": " + v.mismatches.front()));

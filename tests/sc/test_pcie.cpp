@@ -309,6 +309,27 @@ TEST_CASE("HostMemory direct access is sparse zero-filled and 64-bit wide", "[pc
   CHECK(mem.stats().tlm_bytes_written == 0);  // direct access is not DMA
 }
 
+TEST_CASE("HostMemory release zeroes a freed buffer and drops pages nothing else uses", "[pcie][hostmem]") {
+  HostMemory mem("mem");
+  // Two buffers sharing the page at 0x3000: a = [0x1800, 0x3800), b = [0x3900, 0x4100).
+  const Bytes a = pattern(0x2000, 3), b = pattern(0x800, 4);
+  mem.write(0x1800, a.data(), a.size());
+  mem.write(0x3900, b.data(), b.size());
+  CHECK(mem.stats().pages_allocated == 4);  // 0x1000, 0x2000, 0x3000, 0x4000
+
+  mem.release(0x1800, a.size());
+  CHECK(mem.read(0x1800, a.size()) == Bytes(a.size(), 0));
+  CHECK(mem.read(0x3900, b.size()) == b);   // the neighbour in the shared page is untouched
+  CHECK(mem.stats().pages_allocated == 2);  // 0x3000 (b's head) and 0x4000 stay
+
+  mem.release(0x3900, b.size());
+  CHECK(mem.read(0x3900, b.size()) == Bytes(b.size(), 0));
+  CHECK(mem.stats().pages_allocated == 0);
+  mem.release(0x9000, 16);  // never written: nothing to do
+  CHECK(mem.stats().pages_allocated == 0);
+  CHECK_THROWS_AS(mem.release(kTop, 2), std::out_of_range);
+}
+
 TEST_CASE("HostMemory TLM access with latency byte enables streaming debug and observer",
           "[pcie][hostmem]") {
   HostMemory mem("mem", sc_time(40, SC_NS));

@@ -20,9 +20,11 @@
 #include "tb/gen/link.hpp"
 #include "tb/gen/workload.hpp"
 #include "tb/pcap/pcap_io.hpp"
+#include "tests/unit/impaired_gen.hpp"
 
 using namespace nic;
 using gen::GenConfig;
+using nic::testing::impaired_config;
 
 namespace {
 
@@ -50,26 +52,6 @@ Captured capture(const GenConfig& cfg, gen::Truth* truth = nullptr) {
   return c;
 }
 
-GenConfig impaired_config() {
-  GenConfig c;
-  c.seed = 7;
-  c.flows = 3;
-  c.hdgst = c.ddgst = true;
-  c.queue_depth = 8;
-  c.io_size = gen::parse_io_size("4K,16K,64K");
-  c.ios = 60;
-  c.max_pdu_data = 8192;
-  c.success_flag = 0.3;
-  c.tcp_timestamps = true;
-  c.imp.loss = 0.04;
-  c.imp.reseg_retransmit = true;
-  c.imp.reorder = 0.04;
-  c.imp.dup = 0.03;
-  c.imp.bad_tcp_csum = 0.03;
-  c.imp.corrupt_ddgst = 0.2;
-  c.imp.plant_lookalike = 0.5;
-  return c;
-}
 
 // ---- Independent decode -------------------------------------------------------------------
 
@@ -591,7 +573,8 @@ TEST_CASE("gen: bundled traces match their truth and are reproducible from it", 
     }
     CHECK(on_disk == regenerated);
     CHECK(fs::file_size(pcap_path) < (1u << 20));
-    check_against_truth(decode_pcap(pcap_path, cfg), t);
+    // A hostile trace breaks the protocol on purpose; the full-NIC adversarial tests judge it.
+    if (!cfg.adv.any()) check_against_truth(decode_pcap(pcap_path, cfg), t);
     ++checked;
   }
   CHECK(checked >= 3);

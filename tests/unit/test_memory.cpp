@@ -71,3 +71,21 @@ TEST_CASE("memory: per-flow NIC state exists only while the flow is offloaded", 
   CHECK(flows.get(7) == nullptr);
   CHECK(flows.slot_of(42) == hw::FlowContexts::kNone);
 }
+
+TEST_CASE("memory: a closed flow's tracker figures still count in the totals", "[memory][flow]") {
+  hw::FlowContexts flows(16);
+  hw::FlowStart st;
+  st.queue_size = 8;
+  st.seq = 1000;
+  const Bytes payload(100, 0);
+  hw::PacketPlan plan;
+  for (int32_t slot : {3, 4}) {
+    flows.open(slot, uint32_t(slot)).start(NicConfig{}, st);
+    flows.get(slot)->tracker.plan(5000, ByteView(payload), plan);  // after a gap: a hole
+  }
+  REQUIRE(flows.figures().tracker.holes == 2);
+  flows.close(3);  // sk_del frees the context, not what it counted
+  CHECK(flows.figures().tracker.holes == 2);
+  flows.open(3, 9).start(NicConfig{}, st);
+  CHECK(flows.figures().tracker.holes == 2);
+}

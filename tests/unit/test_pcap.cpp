@@ -436,6 +436,59 @@ TEST_CASE("truncation messages say where the file ends", "[pcap]") {
   CHECK(starts_with(error_of(path), path + ": record 2: truncated (file ends inside the record header)"));
 }
 
+// Runs f() with standard input a pipe holding `bytes` (small enough for the pipe buffer), so
+// nothing can be seeked or read twice.
+template <class F>
+void with_stdin_pipe(const Bytes& bytes, F&& f) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  REQUIRE(write(fds[1], bytes.data(), bytes.size()) == ssize_t(bytes.size()));
+  close(fds[1]);
+  const int saved = dup(0);
+  dup2(fds[0], 0);
+  close(fds[0]);
+  f();
+  dup2(saved, 0);
+  close(saved);
+}
+
+TEST_CASE("standard input (\"-\") reads as its file would, pcap and pcapng", "[pcap]") {
+  TempDir d;
+  Bytes ng = small_pcapng();
+  ng_isb(ng);
+  Bytes classic = pcap_header(kNsecMagic, 65535, kLinkEthernet, true);
+  pcap_record(classic, 7, 999'999'999, 60, 60, frame(60, 9), true);
+  pcap_record(classic, 8, 5, 70, 1500, frame(70, 8), true);
+  for (const Bytes* f : {&ng, &classic}) {
+    const std::string path = d.file("in.cap");
+    write_file(path, *f);
+    const std::vector<Packet> want = read_all(path);
+    REQUIRE(want.size() == 2);
+    with_stdin_pipe(*f, [&] {
+      Reader r("-");
+      CHECK(r.path() == "stdin");
+      CHECK(r.nanosecond_file() == Reader(path).nanosecond_file());
+      Packet p;
+      for (const Packet& w : want) {
+        REQUIRE(r.next(p));
+        CHECK(p.index == w.index);
+        CHECK(p.ts_ns == w.ts_ns);
+        CHECK(p.orig_len == w.orig_len);
+        CHECK(p.data == w.data);
+      }
+      CHECK_FALSE(r.next(p));
+    });
+  }
+  // Cut inside the second record: the same message as for a file, naming stdin.
+  with_stdin_pipe(Bytes(classic.begin(), classic.end() - 10), [&] {
+    Reader r("-");
+    Packet p;
+    REQUIRE(r.next(p));
+    CHECK_THROWS_WITH(r.next(p), Catch::StartsWith("stdin: record 2: truncated (file ends inside the packet data)"));
+  });
+  with_stdin_pipe(Bytes{}, [] { CHECK_THROWS_WITH(Reader("-"), Catch::Contains("stdin: empty")); });
+}
+
 TEST_CASE("a captured length beyond the snap length is an error", "[pcap]") {
   TempDir d;
   SECTION("pcap, slightly over (libpcap would silently cut it)") {

@@ -1,0 +1,96 @@
+#include "tb/replay/Judge.hpp"
+
+#include <algorithm>
+
+namespace nic::tb {
+
+namespace {
+std::string read_name(const std::string& flow, uint32_t order, uint16_t cid) {
+  return flow + " read #" + std::to_string(order) + " (cid " + std::to_string(cid) + ")";
+}
+}  // namespace
+
+void Judge::reference(const check::ReferenceCommand& e) {
+  const Key k{e.flow, e.order};
+  Expect x;
+  x.cid = e.cid;
+  x.may_fail = e.after_late_data;
+  if (!e.problem.empty()) {
+    ++v_.broken;
+    x.problem = e.problem;
+  } else if (!e.completed) {
+    ++v_.incomplete;
+    reported_.erase(k);
+    return;
+  } else {
+    ++v_.checked;
+    // A read completed with bytes never sent: what its buffer holds there is undefined, so
+    // only the status is judged.
+    const bool short_data = !e.status && !e.digest_error && e.bytes_covered < e.length;
+    x.status = e.digest_error ? "digest_error" : e.status ? "nvme_error" : short_data ? "short_data" : "ok";
+    if (!short_data) x.sha256 = e.sha256();
+    if (keep_data_ && !short_data) x.data = e.data;
+  }
+  auto r = reported_.find(k);
+  if (r == reported_.end()) {
+    expected_.emplace(k, std::move(x));
+    note_waiting();
+    return;
+  }
+  judge(k, x, r->second);
+  reported_.erase(r);
+}
+
+void Judge::driver(const host::CommandRecord& c) {
+  const Key k{c.flow, c.order};
+  auto x = expected_.find(k);
+  if (x == expected_.end()) {
+    reported_.emplace(k, c);
+    note_waiting();
+    return;
+  }
+  judge(k, x->second, c);
+  expected_.erase(x);
+}
+
+void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c) {
+  const std::string who = read_name(k.first, k.second, e.cid);
+  if (!e.problem.empty()) {
+    if (c.status == "ok") v_.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
+    return;
+  }
+  if (e.may_fail && c.status == "bad_pdu") return;
+  if (!e.sha256.empty() && c.sha256 != e.sha256) {
+    std::string where;
+    if (!e.data.empty() && c.data.size() == e.data.size()) {  // buffers kept: the first wrong byte
+      const auto d = std::mismatch(c.data.begin(), c.data.end(), e.data.begin());
+      const size_t at = size_t(d.first - c.data.begin());
+      size_t n = 0;
+      for (size_t i = at; i < c.data.size(); ++i) n += c.data[i] != e.data[i];
+      where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
+              " wrong bytes)";
+    }
+    v_.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256 +
+                            where);
+  } else if (c.status != e.status) {
+    v_.mismatches.push_back(who + ": status " + c.status + ", trace says " + e.status);
+  }
+}
+
+Verdict Judge::finish(const std::vector<std::string>& isolation_reports) {
+  Verdict v = std::move(v_);
+  v_ = Verdict{};
+  std::vector<std::string> all;
+  for (const std::string& s : isolation_reports) all.push_back("isolation violation: " + s);
+  all.insert(all.end(), v.mismatches.begin(), v.mismatches.end());
+  for (const auto& [k, e] : expected_)
+    all.push_back(read_name(k.first, k.second, e.cid) +
+                  (e.problem.empty() ? ": never completed by the driver"
+                                     : ": never failed by the driver (trace: " + e.problem + ")"));
+  expected_.clear();
+  reported_.clear();
+  v.mismatches = std::move(all);
+  return v;
+}
+
+}  // namespace nic::tb

@@ -1,0 +1,66 @@
+// The replay judged against the independent decode of the trace (tb/check): every read the
+// trace completes must end byte-exact, with the status the trace implies (digest_error for a
+// corrupted digest), and every read the trace breaks must have failed in the driver. Reads are matched as each side finishes them, in either order, and
+// forgotten once judged, so only reads one side has finished and the other not yet are kept.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host_driver/NvmeTcpDriver.hpp"
+#include "tb/check/trace_reference.hpp"
+
+namespace nic::tb {
+
+struct Verdict {
+  size_t checked = 0;     // reads the trace completes
+  // Reads the trace breaks (framing lost, TermReq, data past the read): each must have failed
+  // (any status but ok); the buffer is not judged.
+  size_t broken = 0;
+  size_t incomplete = 0;  // reads the trace leaves unfinished: not judged
+  std::vector<std::string> mismatches;
+  bool ok() const { return mismatches.empty(); }
+};
+
+class Judge {
+ public:
+  // keep_data: the driver's records carry their buffers, so the reference's are kept too
+  // until judged, to name the first wrong byte of a mismatch.
+  explicit Judge(bool keep_data) : keep_data_(keep_data) {}
+
+  void reference(const check::ReferenceCommand& e);  // a read the reference decode finished
+  void driver(const host::CommandRecord& c);          // a read the driver completed
+  // After both sides are done: isolation violations first, then every mismatch in the order
+  // found, then reads the trace completes that the driver never did.
+  Verdict finish(const std::vector<std::string>& isolation_reports);
+  size_t waiting() const { return expected_.size() + reported_.size(); }
+  size_t waiting_max() const { return waiting_max_; }
+
+ private:
+  using Key = std::pair<std::string, uint32_t>;  // (flow, order)
+  struct Expect {
+    uint16_t cid = 0;
+    std::string status;  // "ok", "digest_error", "nvme_error" or "short_data"
+    std::string problem;  // set for a read the trace breaks: any status but ok will do
+    bool may_fail = false;  // after_late_data: bad_pdu is as right as the expected outcome
+    std::string sha256;  // empty for short_data: what the buffer holds there is undefined
+    Bytes data;          // only with keep_data
+  };
+  void judge(const Key& k, const Expect& e, const host::CommandRecord& c);
+
+  void note_waiting() { waiting_max_ = std::max(waiting_max_, waiting()); }
+
+  const bool keep_data_;
+  Verdict v_;
+  size_t waiting_max_ = 0;
+  std::map<Key, Expect> expected_;  // the reference finished them, the driver not yet
+  // The driver finished them, the reference has not judged them. The reference sees every
+  // completion before the driver can, so what stays here (until the end) are reads it left
+  // unjudged: rare, and only in garbled traces.
+  std::map<Key, host::CommandRecord> reported_;
+};
+
+}  // namespace nic::tb

@@ -1,0 +1,299 @@
+// Hostile traffic through the whole model (generator's Adversary knobs, tb/gen/config.hpp):
+// a controller that breaks the protocol and frames no parser expects. For each case: no crash
+// or hang (every read the host issued ends), no DMA write outside a live registration, the
+// independent decode's verdict holds (reads it completes are byte-exact, reads it breaks have
+// failed), a read reported ok holds the truth's bytes, and the counter that names the cause
+// moved.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+#include "tests/sc/full_nic_run.hpp"
+
+using namespace nic;
+
+namespace {
+
+gen::GenConfig adv_base(uint64_t seed) {
+  gen::GenConfig g;
+  g.seed = seed;
+  g.flows = 2;
+  g.ddgst = true;
+  g.hdgst = true;
+  g.io_size = gen::parse_io_size("8K:64K");
+  g.ios = 32;
+  g.queue_depth = 4;
+  g.max_pdu_data = 16384;
+  return g;
+}
+
+NicConfig adv_cfg() {
+  NicConfig cfg;
+  cfg.driver.io_threshold = 4096;
+  return cfg;
+}
+
+uint64_t ctr(const Run& r, const std::string& key) { return r.result.counters.at(key); }
+
+std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> by_read(const Run& r) {
+  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
+  for (const auto& c : r.result.commands) got[{c.flow, c.order}] = &c;
+  return got;
+}
+
+void check_robust(const Run& r) {
+  INFO((r.verdict.mismatches.empty() ? "" : r.verdict.mismatches.front()));
+  CHECK(ctr(r, "isolation_violations") == 0);
+  CHECK(r.verdict.ok());
+  CHECK(r.result.commands.size() == r.truth.commands.size());
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands) {
+    auto it = got.find({t.flow, t.order});
+    INFO(t.flow << " read #" << t.order << " " << t.adversity);
+    REQUIRE(it != got.end());
+    if (it->second->status == "ok") CHECK(it->second->sha256 == t.sha256);
+  }
+}
+
+// Reads the Adversary left alone end ok and exact (for the non-fatal cases).
+void check_untouched_exact(const Run& r) {
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands) {
+    if (!t.adversity.empty()) continue;
+    auto it = got.find({t.flow, t.order});
+    REQUIRE(it != got.end());
+    INFO(t.flow << " read #" << t.order);
+    CHECK(it->second->status == "ok");
+    CHECK(it->second->sha256 == t.sha256);
+  }
+}
+
+// A fatal header fault on some reads: each connection that got one is reported failed for that
+// rule by the driver (and removed from the offload), and the NIC's parser counted the rule.
+void header_fault(gen::HeaderFault f, const char* nic_reason, const char* driver_reason, uint64_t seed) {
+  auto g = adv_base(seed);
+  g.adv.bad_header = 0.15;
+  g.adv.faults = 1u << uint32_t(f);
+  const Run r = replay(g, adv_cfg(), std::string("fault_") + gen::to_string(f));
+  REQUIRE(r.truth.totals.adv.bad_header > 0);
+  check_robust(r);
+  std::set<std::string> hit;
+  for (const auto& t : r.truth.commands)
+    if (t.adversity.find("bad_header") != std::string::npos) hit.insert(t.flow);
+  CHECK(r.result.failed_connections.size() == hit.size());
+  for (const std::string& why : r.result.failed_connections) {
+    INFO(why);
+    CHECK(hit.count(why.substr(0, why.find(": "))) == 1);
+    CHECK(why.find(driver_reason) != std::string::npos);
+  }
+  CHECK(ctr(r, std::string("parser_header_error_") + nic_reason) >= 1);
+  CHECK(ctr(r, "sw_connections_framing_lost") == hit.size());
+  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
+  // Reads after the fault fail without being registered, so none is left hanging.
+  for (const auto& c : r.result.commands)
+    if (c.status != "ok") CHECK(c.status == "bad_pdu");
+}
+
+}  // namespace
+
+TEST_CASE("adversarial: C2HData running past the registered length", "[adversarial]") {
+  auto g = adv_base(31);
+  g.adv.overrun = 0.3;
+  const Run r = replay(g, adv_cfg(), "overrun");
+  REQUIRE(r.truth.totals.adv.overrun > 0);
+  check_robust(r);
+  check_untouched_exact(r);
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands)
+    if (t.adversity == "overrun") CHECK(got.at({t.flow, t.order})->status == "bad_pdu");
+  CHECK(ctr(r, "sw_overrun_pdus") == r.truth.totals.adv.overrun);
+  CHECK(ctr(r, "placement_out_of_range") >= 1);  // the NIC refused, it did not clip
+}
+
+TEST_CASE("adversarial: data and a response for a CID that was never registered", "[adversarial]") {
+  auto g = adv_base(32);
+  g.adv.unknown_cid = 0.3;
+  g.cid_genctr = true;
+  const Run r = replay(g, adv_cfg(), "unknown_cid");
+  REQUIRE(r.truth.totals.adv.unknown_cid > 0);
+  check_robust(r);
+  check_untouched_exact(r);
+  check_exact(r);  // nothing else is disturbed: every read ok
+  // One C2HData and one CapsuleResp each; the NIC passes the data unplaced.
+  CHECK(ctr(r, "sw_unknown_cid_pdus") == 2 * r.truth.totals.adv.unknown_cid);
+  CHECK(ctr(r, "placement_unregistered") >= 1);
+}
+
+TEST_CASE("adversarial: the response overtakes the data, the buffer is torn down while data still arrives", "[adversarial]") {
+  auto g = adv_base(33);
+  g.adv.early_resp = 0.3;
+  g.host_latency_us = 0;  // the CID comes back at once
+  g.cid_genctr = false;
+  const Run r = replay(g, adv_cfg(), "early_resp");
+  REQUIRE(r.truth.totals.adv.early_resp > 0);
+  check_robust(r);
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands)
+    if (t.adversity == "early_resp") CHECK(got.at({t.flow, t.order})->status != "ok");
+  CHECK(ctr(r, "rx_nvmeotcp_ddp_teardown") == ctr(r, "rx_nvmeotcp_ddp_setup"));
+}
+
+TEST_CASE("adversarial: stale copies of old segments arrive after their CID was reused", "[adversarial]") {
+  auto g = adv_base(34);
+  g.queue_depth = 1;  // every read reuses CID 0
+  g.ios = 24;
+  g.io_size = gen::parse_io_size("8K:32K");
+  g.adv.stale_dup = 0.2;
+  g.adv.stale_delay = 24;
+  const Run r = replay(g, adv_cfg(), "stale_dup");
+  REQUIRE(r.truth.totals.adv.stale_dup > 0);
+  check_robust(r);
+  check_exact(r);
+  CHECK(ctr(r, "bypass_out_of_seq") >= 1);
+  CHECK(ctr(r, "driver_late_placements") == 0);
+}
+
+TEST_CASE("adversarial: C2HTermReq in the middle of the stream", "[adversarial]") {
+  auto g = adv_base(35);
+  g.adv.term_req = 0.1;
+  const Run r = replay(g, adv_cfg(), "term_req");
+  REQUIRE(r.truth.totals.adv.term_req > 0);
+  check_robust(r);
+  std::set<std::string> hit;
+  for (const auto& t : r.truth.commands)
+    if (t.adversity.find("term_req") != std::string::npos) hit.insert(t.flow);
+  CHECK(r.result.failed_connections.size() == hit.size());
+  for (const std::string& why : r.result.failed_connections) CHECK(why.find("C2HTermReq") != std::string::npos);
+  CHECK(ctr(r, "sw_connections_terminated") == hit.size());
+  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
+  for (const auto& c : r.result.commands)
+    if (c.status != "ok") CHECK(c.status == "terminated");
+}
+
+TEST_CASE("adversarial: header fault plen_small", "[adversarial]") {
+  header_fault(gen::HeaderFault::PlenSmall, "plen_too_small", "PlenTooSmall", 41);
+}
+TEST_CASE("adversarial: header fault plen_zero", "[adversarial]") {
+  header_fault(gen::HeaderFault::PlenZero, "plen_too_small", "PlenTooSmall", 42);
+}
+// The NIC refuses a PLEN above its largest PDU; the host, which has no such limit, sees DATAL
+// disagree with PLEN.
+TEST_CASE("adversarial: header fault plen_huge", "[adversarial]") {
+  header_fault(gen::HeaderFault::PlenHuge, "plen_too_large", "DataLengthMismatch", 43);
+}
+TEST_CASE("adversarial: header fault hlen", "[adversarial]") {
+  header_fault(gen::HeaderFault::Hlen, "bad_hlen", "BadHlen", 44);
+}
+TEST_CASE("adversarial: header fault pdo_inside", "[adversarial]") {
+  header_fault(gen::HeaderFault::PdoInside, "pdo_inside_header", "PdoInsideHeader", 45);
+}
+TEST_CASE("adversarial: header fault pdo_misaligned", "[adversarial]") {
+  header_fault(gen::HeaderFault::PdoMisaligned, "pdo_misaligned", "PdoMisaligned", 46);
+}
+TEST_CASE("adversarial: header fault unknown_type", "[adversarial]") {
+  header_fault(gen::HeaderFault::UnknownType, "unknown_type", "UnknownType", 47);
+}
+TEST_CASE("adversarial: header fault digest_flags", "[adversarial]") {
+  header_fault(gen::HeaderFault::DigestFlags, "digest_flag_mismatch", "DigestFlagMismatch", 48);
+}
+TEST_CASE("adversarial: header fault success_no_last", "[adversarial]") {
+  header_fault(gen::HeaderFault::SuccessNoLast, "success_without_last", "SuccessWithoutLast", 49);
+}
+
+TEST_CASE("adversarial: segments with a bad TCP checksum carrying valid-looking headers", "[adversarial]") {
+  auto g = adv_base(50);
+  g.imp.bad_tcp_csum = 0.05;
+  const Run r = replay(g, adv_cfg(), "bad_csum");
+  REQUIRE(r.truth.totals.imp.bad_tcp_csum > 0);
+  check_robust(r);
+  check_exact(r);
+  CHECK(ctr(r, "bypass_bad_checksum") == r.truth.totals.imp.bad_tcp_csum);
+}
+
+TEST_CASE("adversarial: truncated frames and frames shorter than their IP length", "[adversarial]") {
+  auto g = adv_base(51);
+  g.adv.truncate = 0.05;
+  const Run r = replay(g, adv_cfg(), "truncate");
+  REQUIRE(r.truth.totals.adv.truncated > 0);
+  check_robust(r);
+  check_exact(r);
+  // Cut in a header or in the payload: named either way, together one per truncated frame.
+  CHECK(ctr(r, "bypass_not_tcp_truncated") + ctr(r, "bypass_not_tcp_ip_length_mismatch") +
+            ctr(r, "drop_mac_runt") ==
+        r.truth.totals.adv.truncated);
+}
+
+TEST_CASE("adversarial: non-IP frames, too many VLAN tags and flows that were never added", "[adversarial]") {
+  auto g = adv_base(52);
+  g.adv.noise = 0.2;
+  const Run r = replay(g, adv_cfg(), "noise");
+  REQUIRE(r.truth.totals.adv.noise > 0);
+  check_robust(r);
+  check_exact(r);
+  CHECK(ctr(r, "bypass_not_tcp_not_ip") >= 1);
+  CHECK(ctr(r, "bypass_not_tcp_too_many_vlan_tags") >= 1);
+  CHECK(ctr(r, "bypass_flow_miss") >= 1);
+  CHECK(ctr(r, "bypass_not_tcp") + ctr(r, "bypass_flow_miss") >= r.truth.totals.adv.noise);
+}
+
+TEST_CASE("adversarial: IPv4 options and QinQ tags are offloaded like any frame", "[adversarial]") {
+  auto g = adv_base(53);
+  g.adv.ip_options = 0.5;
+  g.vlan = 10;
+  g.qinq = true;
+  g.tcp_timestamps = true;
+  const NicConfig cfg = adv_cfg();
+  const Run r = replay(g, cfg, "ip_options");
+  REQUIRE(r.truth.totals.adv.ip_options > 0);
+  check_robust(r);
+  check_exact(r);
+  check_full_offload(r, cfg, true);
+}
+
+TEST_CASE("adversarial: flows the NIC has no room for stay in software", "[adversarial]") {
+  auto g = adv_base(54);
+  g.flows = 4;
+  NicConfig cfg = adv_cfg();
+  cfg.flow.entries = 2;
+  cfg.flow.ways = 2;
+  const Run r = replay(g, cfg, "table_full");
+  check_robust(r);
+  check_exact(r);
+  CHECK(ctr(r, "rx_nvmeotcp_sk_add") == 2);
+  CHECK(ctr(r, "rx_nvmeotcp_sk_add_fail") == 2);
+  CHECK(ctr(r, "bypass_flow_miss") >= 1);
+  CHECK(ctr(r, "driver_ddp_skipped_no_offload") >= 1);
+}
+
+// Everything at once, plus ordinary impairments; CI runs it under several seeds.
+TEST_CASE("adversarial: random mix", "[adversarial][random]") {
+  const uint32_t seed = Catch::rngSeed();
+  std::mt19937 rng(seed);
+  auto uni = [&](double hi) { return std::uniform_real_distribution<double>(0, hi)(rng); };
+  auto g = adv_base(seed);
+  g.flows = 3;
+  g.cid_genctr = rng() % 2;
+  g.hdgst = rng() % 2;
+  g.queue_depth = 1 + rng() % 6;
+  g.max_pdu_data = rng() % 2 ? 0 : 8192;
+  g.imp.loss = uni(0.02);
+  g.imp.reorder = uni(0.02);
+  g.imp.dup = uni(0.02);
+  g.imp.bad_tcp_csum = uni(0.02);
+  g.adv.overrun = uni(0.1);
+  g.adv.unknown_cid = uni(0.1);
+  g.adv.early_resp = uni(0.1);
+  g.adv.bad_header = uni(0.03);
+  g.adv.term_req = uni(0.02);
+  g.adv.stale_dup = uni(0.05);
+  g.adv.truncate = uni(0.03);
+  g.adv.noise = uni(0.1);
+  g.adv.ip_options = uni(0.3);
+  NicConfig cfg = adv_cfg();
+  cfg.driver.allocator = rng() % 2 ? "pages" : "fragments";
+  cfg.placement.max_sg_entries = 64;
+  INFO("seed " << seed);
+  const Run r = replay(g, cfg, "adv_mix" + std::to_string(seed));
+  check_robust(r);
+}
