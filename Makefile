@@ -29,6 +29,7 @@ bench: build
 	@bash bench/ooo-coverage $(BUILD) $(BUILD)/bench
 	@bash bench/line-rate $(BUILD) $(BUILD)/bench
 	@bash bench/crc-rtl $(BUILD)
+	@bash bench/memory $(BUILD) $(BUILD)/bench
 	@bash bench/soak $(BUILD) $(BUILD)/bench
 
 clean:

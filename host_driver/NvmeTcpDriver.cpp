@@ -9,6 +9,30 @@ namespace nic::host {
 
 using namespace sc_core;
 
+namespace {
+
+// Calls f(addr, n, at) for each host memory run of buffer bytes [off, off + len) of a read
+// (nothing for none), `at` counting from 0.
+template <class F>
+void walk(const DriverRead* c, uint32_t off, uint32_t len, F&& f) {
+  if (!c) return;
+  uint32_t at = 0;
+  for (const SgEntry& e : c->buf.sgl) {
+    if (!len) return;
+    if (off >= e.len) {
+      off -= e.len;
+      continue;
+    }
+    const uint32_t n = std::min(len, e.len - off);
+    f(e.addr + off, n, at);
+    at += n;
+    len -= n;
+    off = 0;
+  }
+}
+
+}  // namespace
+
 // Command buffers of one connection, reached through each read's SGL.
 class NvmeTcpDriver::ConnIo : public BufferIo {
  public:
@@ -18,43 +42,23 @@ class NvmeTcpDriver::ConnIo : public BufferIo {
          [&](uint64_t addr, uint32_t n, uint32_t at) { d_.mem_.write(addr, data.data + at, n); });
   }
   void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) override {
-    read_from(d_.cmd_of(k_.active, cid), off, out, n);
-  }
-  // Bytes the NIC placed for `cid`: they are in the buffer registered at the NIC for it.
-  void read_placed(uint16_t cid, uint32_t off, uint8_t* out, size_t n) {
-    read_from(d_.cmd_of(k_.registered, cid), off, out, n);
+    d_.read_buffer(d_.cmd_of(k_.active, cid), off, out, n);
   }
 
  private:
-  void read_from(Cmd* c, uint32_t off, uint8_t* out, size_t n) {
-    walk(c, off, uint32_t(n),
-         [&](uint64_t addr, uint32_t len, uint32_t at) { d_.mem_.read(addr, out + at, len); });
-  }
-  template <class F>
-  static void walk(Cmd* c, uint32_t off, uint32_t len, F&& f) {
-    if (!c) return;
-    uint32_t at = 0;
-    for (const SgEntry& e : c->buf.sgl) {
-      if (!len) return;
-      if (off >= e.len) {
-        off -= e.len;
-        continue;
-      }
-      const uint32_t n = std::min(len, e.len - off);
-      f(e.addr + off, n, at);
-      at += n;
-      len -= n;
-      off = 0;
-    }
-  }
   NvmeTcpDriver& d_;
   Conn& k_;
 };
 
+void NvmeTcpDriver::read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const {
+  walk(c, off, uint32_t(n),
+       [&](uint64_t addr, uint32_t len, uint32_t at) { mem_.read(addr, out + at, len); });
+}
+
 NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                              uint16_t nvme_port, bool keep_data)
     : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
-      keep_data_(keep_data),
+      slot_mask_(abi::ddp_slots(cfg.driver.queue_depth) - 1), keep_data_(keep_data),
       alloc_([&] {
         AllocatorConfig a;
         a.mode = parse_sg_mode(cfg.driver.allocator);
@@ -201,6 +205,11 @@ NvmeTcpDriver::Cmd* NvmeTcpDriver::cmd_of(const std::unordered_map<uint16_t, uin
   return c == cmds_.end() ? nullptr : &c->second;
 }
 
+NvmeTcpDriver::Cmd* NvmeTcpDriver::registered_cmd(const Conn& k, uint16_t cid) {
+  Cmd* c = cmd_of(k.registered, slot_of(cid));
+  return c && c->cid == cid ? c : nullptr;
+}
+
 void NvmeTcpDriver::on_tx_pdu(Conn& k, const nvme::Pdu& pdu) {
   if (pdu.ch.type == nvme::PduType::ICReq) {
     // The host's own PDUs carry the digests it asked for.
@@ -281,16 +290,25 @@ void NvmeTcpDriver::maybe_remove(Conn& k) {
   post(m, Pending::SkDel, &k, 0);
 }
 
-// Registers the buffer unless the CID's previous buffer is still registered at the NIC; the
-// teardown of that one retries.
+// Registers the buffer unless its NIC slot still holds a buffer (the CID's previous one, or
+// another CID's); the teardown of that one retries.
 void NvmeTcpDriver::try_setup(Cmd& c) {
   if (!c.want_ddp || c.ddp || c.rx_done) return;
   Conn& k = *c.conn;
   // Only the read the parse is now waiting for under this CID: the NIC then knows that every
   // byte of it lies beyond the parse position sent along (an older read's are before).
-  if (k.registered.count(c.cid) || !k.nvme || cmd_of(k.active, c.cid) != &c) return;
+  if (!k.nvme || cmd_of(k.active, c.cid) != &c) return;
+  const uint16_t slot = slot_of(c.cid);
+  if (const Cmd* holder = cmd_of(k.registered, slot)) {
+    std::deque<uint64_t>& w = k.slot_waiters[slot];
+    if (holder->cid != c.cid && std::find(w.begin(), w.end(), c.id) == w.end()) {
+      w.push_back(c.id);
+      ++ctr_.ddp_slot_waits;
+    }
+    return;
+  }
   c.want_ddp = false;
-  k.registered[c.cid] = c.id;
+  k.registered[slot] = c.id;
   post_setup(c);
 }
 
@@ -407,7 +425,11 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
       take_kept(size_t(c.l4_off) + runs[i].payload_off);
       const size_t at = frame.size();
       frame.resize(at + runs[i].len);
-      if (k && k->io) k->io->read_placed(runs[i].cid, runs[i].buf_off, frame.data() + at, runs[i].len);
+      // Bytes the NIC placed for a CID are in the buffer registered at the NIC for it.
+      if (k) {
+        read_buffer(registered_cmd(*k, runs[i].cid), runs[i].buf_off, frame.data() + at,
+                    runs[i].len);
+      }
     }
     take_kept(c.frame_len);
   }
@@ -448,10 +470,9 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
   for (RangeAttr& a : attrs) {
     if (!a.placed) continue;
-    auto reg = k->registered.find(a.cid);
-    a.buffer = reg == k->registered.end() ? 0 : reg->second;
-    auto cmd = reg == k->registered.end() ? cmds_.end() : cmds_.find(reg->second);
-    if (cmd != cmds_.end() && cmd->second.rx_done) ++ctr_.late_placements;
+    const Cmd* reg = registered_cmd(*k, a.cid);
+    a.buffer = reg ? reg->id : 0;
+    if (reg && reg->rx_done) ++ctr_.late_placements;
   }
   const bool trust = k->trust_next_crc;
   if (!trust && (c.flags & abi::cqeflag::CRC_OK)) {
@@ -523,7 +544,7 @@ void NvmeTcpDriver::start_nvme(Conn& k) {
   m.pda = k.cp.hpda;
   m.flow = k.handle = next_handle_++;
   m.seq = start;
-  m.queue_size = 65536;
+  m.queue_size = cfg_.driver.queue_depth;
   const net::FiveTuple c2h = k.h2c.reversed();
   m.ip_version = c2h.src.version;
   std::memcpy(m.src_ip, c2h.src.b.data(), 16);
@@ -616,7 +637,8 @@ void NvmeTcpDriver::on_teardown_done(const abi::Cqe& c) {
 }
 
 void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
-  auto r = k.registered.find(c.cid);
+  const uint16_t slot = slot_of(c.cid);
+  auto r = k.registered.find(slot);
   if (r == k.registered.end() || r->second != c.id) return;
   k.registered.erase(r);
   maybe_remove(k);
@@ -625,12 +647,19 @@ void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {
   Cmd* a = cmd_of(k.active, c.cid);
   if (a && a != &c && !a->rx_done) {
     try_setup(*a);
-    return;
+  } else if (auto q = k.queued.find(c.cid); q != k.queued.end() && !q->second.empty()) {
+    auto n = cmds_.find(q->second.front());
+    if (n != cmds_.end()) try_setup(n->second);
   }
-  auto q = k.queued.find(c.cid);
-  if (q == k.queued.end() || q->second.empty()) return;
-  auto n = cmds_.find(q->second.front());
-  if (n != cmds_.end()) try_setup(n->second);
+  // Then reads of other CIDs waiting for the slot, oldest first.
+  auto w = k.slot_waiters.find(slot);
+  if (w == k.slot_waiters.end()) return;
+  while (!w->second.empty() && !k.registered.count(slot)) {
+    auto n = cmds_.find(w->second.front());
+    w->second.pop_front();
+    if (n != cmds_.end()) try_setup(n->second);
+  }
+  if (w->second.empty()) k.slot_waiters.erase(w);
 }
 
 void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {
@@ -684,7 +713,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);
-  if (c.buf.handle) alloc_.free(c.buf.handle);
+  if (!c.buf.sgl.empty()) alloc_.free(c.buf);
   Conn& k = *c.conn;
   auto a = k.active.find(c.cid);
   if (a != k.active.end() && a->second == c.id) k.active.erase(a);

@@ -8,7 +8,9 @@
 // Per connection: sk_add after ICResp (digests, HPDA, the sequence of the next PDU);
 // ddp setup for reads of at least driver.io_threshold bytes whose SGL fits
 // placement.max_sg_entries; teardown when the read completes, which is reported only after
-// TeardownDone; resync requests answered through NvmeRx (yes only).
+// TeardownDone; resync requests answered through NvmeRx (yes only). The NIC keeps one buffer
+// per CID slot (abi::ddp_slots of driver.queue_depth), so a read whose CID shares its slot with
+// a registered one waits for that registration to end.
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -24,8 +26,7 @@
 #include <vector>
 
 #include "host_driver/buffer_allocator.hpp"
-#include "host_driver/nvme_rx.hpp"
-#include "host_driver/tcp_receiver.hpp"
+#include "host_driver/driver_state.hpp"
 #include "hw/nic/nic_abi.hpp"
 #include "hw/nic/nic_config.hpp"
 #include "hw/pcie/HostMemory.hpp"
@@ -61,6 +62,9 @@ struct DriverCounters {
   uint64_t tx_frames = 0;
   uint64_t irqs = 0, cqes = 0;
   uint64_t ddp_skipped_small = 0, ddp_skipped_sg_limit = 0, ddp_skipped_no_offload = 0;
+  // Reads whose setup waited for another CID's registration in the same NIC slot (Linux CIDs
+  // of one tag, or CIDs beyond driver.queue_depth).
+  uint64_t ddp_slot_waits = 0;
   uint64_t untrusted_crc = 0;    // crc-ok marks masked (first after a resync)
   // Placements into the buffer of a read that had already completed: only a trace whose host
   // reused a CID before the teardown finished can cause them.
@@ -104,51 +108,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   static constexpr uint64_t kSglBase = 0x80000000;
 
  private:
-  struct Conn;
-  struct Cmd {
-    uint64_t id = 0;
-    Conn* conn = nullptr;
-    uint16_t cid = 0;
-    uint32_t order = 0;
-    uint32_t length = 0;
-    Buffer buf;
-    bool want_ddp = false;       // eligible, waiting for the CID's previous registration to end
-    bool ddp = false;            // setup posted
-    bool rx_done = false;
-    bool teardown_posted = false;
-    CmdResult result;
-    uint64_t submit_ps = 0;
-  };
+  using Cmd = DriverRead;
+  using Conn = DriverConn;
   class ConnIo;
-  struct Conn {
-    net::FiveTuple h2c;  // host -> controller
-    std::string name;    // host "IP:port"
-    // Transmit side: the driver's own PDUs, decoded to learn what it asked for.
-    bool tx_anchored = false;
-    uint32_t tx_next = 0;
-    nvme::StreamDecoder tx_dec;
-    uint8_t hpda = 0;
-    uint32_t next_order = 0;
-    // Receive side.
-    std::unique_ptr<TcpReceiver> rx;
-    Bytes icresp;
-    uint32_t icresp_seq = 0;
-    nvme::ConnParams cp;
-    std::unique_ptr<ConnIo> io;
-    std::unique_ptr<NvmeRx> nvme;
-    // Offload.
-    // Failed: sk_add refused; Removing/Removed: SkDel after the connection died.
-    enum class Off : uint8_t { None, Adding, On, Failed, Removing, Removed } off = Off::None;
-    uint32_t handle = 0;
-    std::deque<uint64_t> waiting_setup;          // cmd ids waiting for sk_add
-    // A CID names one read in the software receive path (`active`) and one buffer at the NIC
-    // (`registered`); with the driver seeing commands ahead of the wire, a reused CID's next
-    // read waits in `queued` until the previous one completed.
-    std::unordered_map<uint16_t, uint64_t> active;
-    std::unordered_map<uint16_t, uint64_t> registered;
-    std::unordered_map<uint16_t, std::deque<uint64_t>> queued;
-    bool trust_next_crc = true;  // false right after a resync confirmation
-  };
   enum class Pending : uint8_t { SkAdd, SkDel, Setup, Teardown, Resync };
   struct PendingCmd {
     Pending kind;
@@ -181,6 +143,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void mmio_write32(uint64_t off, uint32_t v);
   uint32_t mmio_read32(uint64_t off);
   Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
+  Cmd* registered_cmd(const Conn& k, uint16_t cid);  // the read registered for exactly `cid`
+  void read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
+  uint16_t slot_of(uint16_t cid) const { return uint16_t(cid & slot_mask_); }
   // Where a command's SGL goes when it does not fit in the setup command itself.
   uint64_t sgl_slot_bytes() const { return uint64_t(nic_max_sg_) * abi::kSgEntrySize; }
   uint64_t sgl_slot(uint64_t cmd_id) const { return kSglBase + (cmd_id % 65536) * sgl_slot_bytes(); }
@@ -191,6 +156,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   HostMemory& mem_;
   const uint16_t port_;
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
+  const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   BufferAllocator alloc_;
@@ -201,8 +167,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   bool irq_pending_ = false;
   std::deque<pcap::Packet> tx_q_;
 
-  std::map<net::FiveTuple, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<uint64_t, Cmd> cmds_;  // id -> live command
+  DriverConns conns_;
+  DriverReads cmds_;  // id -> live command
   uint64_t next_cmd_id_ = 1;
   uint32_t next_handle_ = 1;
 

@@ -63,7 +63,6 @@ Buffer BufferAllocator::alloc(uint32_t len) { return alloc(len, cfg_.mode); }
 Buffer BufferAllocator::alloc(uint32_t len, SgMode mode) {
   if (len == 0) throw std::invalid_argument("BufferAllocator: zero-length buffer");
   Buffer b;
-  b.handle = next_handle_++;
   try {
     switch (mode) {
       case SgMode::Contiguous: b.sgl.push_back({reserve_random(len, 1, 0, 0), len}); break;
@@ -91,18 +90,24 @@ Buffer BufferAllocator::alloc(uint32_t len, SgMode mode) {
     throw;
   }
   live_bytes_ += len;
-  buffers_.emplace(b.handle, b.sgl);
+  ++live_buffers_;
   return b;
 }
 
-void BufferAllocator::free(uint64_t handle) {
-  auto it = buffers_.find(handle);
-  if (it == buffers_.end()) throw std::invalid_argument("BufferAllocator: unknown handle");
-  for (const SgEntry& e : it->second) {
+void BufferAllocator::free(const Buffer& b) {
+  // Every entry must be a reserved extent as alloc made it; live extents never overlap, so
+  // only a live buffer passes.
+  const auto reserved = [&](const SgEntry& e) {
+    const auto it = used_.find(e.addr);
+    return it != used_.end() && it->second == e.addr + e.len;
+  };
+  if (b.sgl.empty() || !std::all_of(b.sgl.begin(), b.sgl.end(), reserved))
+    throw std::invalid_argument("BufferAllocator: not a live buffer");
+  for (const SgEntry& e : b.sgl) {
     used_.erase(e.addr);
     live_bytes_ -= e.len;
   }
-  buffers_.erase(it);
+  --live_buffers_;
 }
 
 }  // namespace nic::host

@@ -16,7 +16,6 @@
 #include <map>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "hw/placement/sgl.hpp"
@@ -38,8 +37,7 @@ struct AllocatorConfig {
 };
 
 struct Buffer {
-  uint64_t handle = 0;  // for free(); never 0 for a live buffer
-  std::vector<SgEntry> sgl;
+  std::vector<SgEntry> sgl;  // empty: no buffer
   uint64_t length() const;
 };
 
@@ -59,10 +57,11 @@ class BufferAllocator {
   Buffer alloc(uint32_t len);
   // Same, with a mode chosen per call.
   Buffer alloc(uint32_t len, SgMode mode);
-  // Releases a live buffer; unknown handles throw std::invalid_argument.
-  void free(uint64_t handle);
+  // Releases a live buffer; anything else (a buffer already freed, or not from alloc) throws
+  // std::invalid_argument and changes nothing.
+  void free(const Buffer& b);
 
-  size_t live_buffers() const { return buffers_.size(); }
+  size_t live_buffers() const { return live_buffers_; }
   uint64_t live_bytes() const { return live_bytes_; }
 
  private:
@@ -75,8 +74,7 @@ class BufferAllocator {
   AllocatorConfig cfg_;
   std::mt19937_64 rng_;  // fixed algorithm: the same seed gives the same layout everywhere
   std::map<uint64_t, uint64_t> used_;  // start -> end of every reserved extent
-  std::unordered_map<uint64_t, std::vector<SgEntry>> buffers_;
-  uint64_t next_handle_ = 1;
+  size_t live_buffers_ = 0;
   uint64_t live_bytes_ = 0;
 };
 

@@ -14,8 +14,9 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
   const bool framed = p.bypass == Bypass::None && p.plan.in_seq;
   // A retransmission may fill a hole of a PDU the engine still holds open.
   const bool stale = p.bypass == Bypass::OutOfSeq && p.plan.stale;
-  if (!framed && !stale) return 1;
-  CrcEngine& crc = flows_[size_t(p.flow)].crc;
+  FlowContext* fc = flows_.get(p.flow);  // null: the flow left (sk_del) since it was framed
+  if ((!framed && !stale) || !fc) return 1;
+  CrcEngine& crc = fc->crc;
   if (b.sop) {
     cursor_ = 0;
     crc.begin_packet();

@@ -25,10 +25,9 @@ int32_t FlowTable::insert(const net::FiveTuple& t) {
   return kMiss;
 }
 
-bool FlowTable::remove(const net::FiveTuple& t) {
-  const int32_t i = lookup(t);
-  if (i == kMiss) return false;
-  slots_[size_t(i)].valid = false;
+bool FlowTable::remove(int32_t slot) {
+  if (slot < 0 || size_t(slot) >= slots_.size() || !slots_[size_t(slot)].valid) return false;
+  slots_[size_t(slot)].valid = false;
   --used_;
   return true;
 }

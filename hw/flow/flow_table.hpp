@@ -17,7 +17,8 @@ class FlowTable {
 
   // Returns the slot index, or kMiss when the tuple's set is full or it is already present.
   int32_t insert(const net::FiveTuple& t);
-  bool remove(const net::FiveTuple& t);
+  // Frees a slot insert or lookup returned; false when it holds no flow (or is kMiss).
+  bool remove(int32_t slot);
   int32_t lookup(const net::FiveTuple& t) const;
 
   uint32_t capacity() const { return uint32_t(slots_.size()); }

@@ -47,16 +47,6 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   clk.attach(*this);
 }
 
-const CommandProcessor::Flow* CommandProcessor::flow(uint32_t handle) const {
-  const auto it = flows_by_handle_.find(handle);
-  return it == flows_by_handle_.end() ? nullptr : &it->second;
-}
-
-CommandProcessor::Flow* CommandProcessor::find(uint32_t handle) {
-  const auto it = flows_by_handle_.find(handle);
-  return it == flows_by_handle_.end() ? nullptr : &it->second;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Per-cycle behaviour
 
@@ -104,7 +94,7 @@ void CommandProcessor::finish_teardowns() {
       ++it;
       continue;
     }
-    flows_[size_t(it->slot)].ddp.finish_teardown(it->cid);
+    flows_.get(it->slot)->ddp.finish_teardown(it->cid);
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
     c.flow = it->handle;
@@ -177,7 +167,7 @@ bool CommandProcessor::execute() {
     case CmdOp::DdpTeardown: s = ddp_teardown(c); break;
     case CmdOp::Resync:
       // Invalid when no candidate was asked about at that sequence (stale or wrong).
-      if (Flow* f = find(c.flow); f && flows_[size_t(f->slot)].tracker.confirm(c.seq))
+      if (FlowContext* f = flows_.get(flows_.slot_of(c.flow)); f && f->tracker.confirm(c.seq))
         s = CmdStatus::Ok;
       break;
   }
@@ -203,7 +193,7 @@ void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {
 
 CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   if ((c.ip_version != 4 && c.ip_version != 6) || c.queue_size == 0 || c.queue_size > 65536 ||
-      find(c.flow))
+      flows_.slot_of(c.flow) != FlowContexts::kNone)
     return CmdStatus::Invalid;
   net::FiveTuple t{ip_from(c.ip_version, c.src_ip), ip_from(c.ip_version, c.dst_ip), c.sport,
                    c.dport};
@@ -211,54 +201,43 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   const int32_t slot = table_.insert(t);
   if (slot == FlowTable::kMiss) return CmdStatus::Full;
 
-  FlowContext& f = flows_[size_t(slot)];
-  TrackerConfig tc;
-  tc.cp.hdgst = c.flags & 1;
-  tc.cp.ddgst = c.flags & 2;
-  tc.cp.hpda = c.pda;
-  tc.header_digest_check = cfg_.parser.header_digest_check;
-  tc.search = cfg_.ooo.search;
-  tc.search_delay_bytes = cfg_.ooo.search_delay_bytes;
-  tc.max_candidates = cfg_.ooo.max_candidates;
-  tc.recover_headers = cfg_.ooo.recover_headers;
-  f.tracker.start(c.seq, tc);
-  f.crc.start(tc.cp.ddgst, cfg_.crc.max_open_pdus);
-  f.ddp.reset(c.queue_size, cfg_.placement.max_sg_entries);
-  f.handle = c.flow;
-  f.active = true;
-  flows_by_handle_[c.flow] = Flow{slot, t};
+  FlowStart st;
+  st.seq = c.seq;
+  st.hdgst = c.flags & 1;
+  st.ddgst = c.flags & 2;
+  st.hpda = c.pda;
+  st.queue_size = c.queue_size;
+  flows_.open(slot, c.flow).start(cfg_, st);
   return CmdStatus::Ok;
 }
 
 CmdStatus CommandProcessor::sk_del(const abi::Cmd& c) {
-  Flow* f = find(c.flow);
-  if (!f) return CmdStatus::Invalid;
-  const int32_t slot = f->slot;
+  const int32_t slot = flows_.slot_of(c.flow);
+  if (slot == FlowContexts::kNone) return CmdStatus::Invalid;
   // The driver tears down every buffer first: placement must never outlive its flow.
   const bool tearing = std::any_of(teardowns_.begin(), teardowns_.end(),
                                    [slot](const Teardown& t) { return t.slot == slot; });
-  if (tearing || flows_[size_t(slot)].ddp.registered()) return CmdStatus::Busy;
-  table_.remove(f->tuple);
-  flows_[size_t(slot)].active = false;
-  flows_by_handle_.erase(c.flow);
+  if (tearing || flows_.get(slot)->ddp.registered()) return CmdStatus::Busy;
+  table_.remove(slot);
+  flows_.close(slot);
   return CmdStatus::Ok;
 }
 
 CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   const abi::Cmd& c = p.cmd;
-  const Flow* f = find(c.flow);
+  FlowContext* f = flows_.get(flows_.slot_of(c.flow));
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
-  return setup_status(flows_[size_t(f->slot)].ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
+  return setup_status(f->ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {
-  const Flow* f = find(c.flow);
-  if (!f || flows_[size_t(f->slot)].ddp.teardown(c.cid) != DdpError::None)
-    return CmdStatus::Invalid;
-  stats_.teardowns_waited += placement_.writes_in_flight(f->slot, c.cid) > 0;
-  teardowns_.push_back({f->slot, c.cid, c.flow, c.tag});
+  const int32_t slot = flows_.slot_of(c.flow);
+  FlowContext* f = flows_.get(slot);
+  if (!f || f->ddp.teardown(c.cid) != DdpError::None) return CmdStatus::Invalid;
+  stats_.teardowns_waited += placement_.writes_in_flight(slot, c.cid) > 0;
+  teardowns_.push_back({slot, c.cid, c.flow, c.tag});
   return CmdStatus::Ok;
 }
 

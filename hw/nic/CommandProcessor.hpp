@@ -34,7 +34,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
 #include <vector>
 
 #include "hw/common/ClockDomain.hpp"
@@ -65,12 +64,6 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
                    DmaEngine& dma, CompletionRing& cq, PlacementEngine& placement,
                    FlowTable& table, FlowContexts& flows);
 
-  // An offloaded connection as the driver named it.
-  struct Flow {
-    int32_t slot = FlowTable::kMiss;
-    net::FiveTuple tuple;
-  };
-  const Flow* flow(uint32_t handle) const;
   const CommandStats& stats() const { return stats_; }
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
@@ -103,7 +96,6 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   abi::CmdStatus ddp_setup(const Pending& p);
   abi::CmdStatus ddp_teardown(const abi::Cmd& c);
   void post_done(const abi::Cmd& c, abi::CmdStatus s);
-  Flow* find(uint32_t handle);
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   void reg_written(uint64_t off);
@@ -131,7 +123,6 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   std::deque<Pending> window_;
   uint32_t sgl_reads_ = 0;  // SGL fetches in flight
 
-  std::unordered_map<uint32_t, Flow> flows_by_handle_;
   std::vector<Teardown> teardowns_;  // waiting for their placement writes to land
   CommandStats stats_;
 };

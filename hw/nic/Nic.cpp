@@ -49,7 +49,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       commands("commands", clk, cfg, dma, cq, placement, flow_table, flows) {
   if (cfg.crc.impl == "rtl") {
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
-    for (FlowContext& f : flows) f.crc.set_datapath(crc_rtl.get());
+    flows.set_crc_datapath(crc_rtl.get());
   }
 }
 

@@ -1,24 +1,98 @@
-// Per-connection state of the offload engine, one per flow-table slot. Each block owns the
+// Per-connection state of the offload engine, one per offloaded flow. Each block owns the
 // part of it that its hardware would hold (tracker: parser, engine: CRC, DDP table:
-// placement); they share one array indexed by the slot the flow lookup returned.
+// placement); they share one set indexed by the slot the flow lookup returned. A context
+// exists only while its slot's flow is offloaded (sk_add to sk_del), so a flow table sized for
+// many flows costs one pointer per unused slot.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "hw/crc/crc_engine.hpp"
+#include "hw/nic/nic_config.hpp"
 #include "hw/parser/pdu_tracker.hpp"
 #include "hw/placement/ddp_table.hpp"
 
 namespace nic::hw {
 
+// What sk_add says about a connection besides its 5-tuple and handle.
+struct FlowStart {
+  uint32_t seq = 0;  // TCP sequence of the next PDU start
+  bool hdgst = false, ddgst = false;
+  uint8_t hpda = 0;
+  uint32_t queue_size = 0;
+};
+
 struct FlowContext {
-  bool active = false;
   uint32_t handle = 0;  // the driver's name for the flow, echoed in completions
   PduTracker tracker;
   CrcEngine crc;
   DdpTable ddp;
+
+  // sk_add: every part starts afresh, sized by the NIC's configuration.
+  void start(const NicConfig& cfg, const FlowStart& s);
 };
 
-using FlowContexts = std::vector<FlowContext>;
+// What flows' trackers and digest engines counted, summed.
+struct FlowFigures {
+  TrackerStats tracker;
+  uint64_t crc_verified_ok = 0, crc_digest_error = 0, crc_hole_filled = 0, crc_abandoned = 0;
+  void add(const FlowContext& f);
+};
+
+class FlowContexts {
+ public:
+  explicit FlowContexts(uint32_t slots) : flows_(slots) {}
+
+  static constexpr int32_t kNone = -1;
+
+  // The context of the flow offloaded in `slot`, or null (no flow, or a miss).
+  FlowContext* get(int32_t slot) const {
+    return slot >= 0 && size_t(slot) < flows_.size() ? flows_[size_t(slot)].get() : nullptr;
+  }
+  // The slot of the flow the driver calls `handle`, or kNone.
+  int32_t slot_of(uint32_t handle) const {
+    const auto it = by_handle_.find(handle);
+    return it == by_handle_.end() ? kNone : it->second;
+  }
+  // sk_add: a fresh context for `slot`, named `handle` (not in use). sk_del: close(slot) frees
+  // it.
+  FlowContext& open(int32_t slot, uint32_t handle) {
+    auto& p = flows_[size_t(slot)];
+    p = std::make_unique<FlowContext>();
+    p->handle = handle;
+    p->crc.set_datapath(dp_);
+    by_handle_[handle] = slot;
+    return *p;
+  }
+  void close(int32_t slot) {
+    closed_.add(*flows_[size_t(slot)]);
+    by_handle_.erase(flows_[size_t(slot)]->handle);
+    flows_[size_t(slot)].reset();
+  }
+  // Every flow's CRC engine runs its register updates through `dp` (crc.impl=rtl); set before
+  // any flow is offloaded.
+  void set_crc_datapath(CrcDatapath* dp) { dp_ = dp; }
+
+  // Calls f(const FlowContext&) for every offloaded flow, in slot order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& p : flows_)
+      if (p) f(*p);
+  }
+  // The figures of every flow offloaded so far: the open ones and those sk_del closed.
+  FlowFigures figures() const {
+    FlowFigures t = closed_;
+    for_each([&](const FlowContext& f) { t.add(f); });
+    return t;
+  }
+
+ private:
+  std::vector<std::unique_ptr<FlowContext>> flows_;
+  std::unordered_map<uint32_t, int32_t> by_handle_;  // the driver's names
+  CrcDatapath* dp_ = nullptr;
+  FlowFigures closed_;  // of the flows closed so far
+};
 
 }  // namespace nic::hw

@@ -63,6 +63,16 @@ constexpr size_t kSgEntrySize = 16;
 // io_len = its length), so the NIC needs no SGL read.
 constexpr uint8_t kSetupInlineSgl = 0x01;
 
+// Buffer slots of a flow added with queue size Q: Q rounded up to a power of two. CID c uses
+// slot c % ddp_slots(Q), so CIDs below Q, and Linux's tag | generation << 12 CIDs with a tag
+// below Q (Q <= 4096), each have a slot of their own; two CIDs sharing a slot cannot be
+// registered at the same time (the second setup is Busy).
+constexpr uint32_t ddp_slots(uint32_t queue_size) {
+  uint32_t n = 1;
+  while (n < queue_size) n <<= 1;
+  return n;
+}
+
 // --- Completions (64-byte entries in the completion ring) ---------------------------------
 enum class CqeType : uint8_t {
   RxPacket = 1,      // a received frame: kept bytes are in the receive ring

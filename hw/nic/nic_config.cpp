@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "hw/placement/sgl.hpp"
+
 namespace nic {
 
 namespace {
@@ -66,6 +68,8 @@ void visit(Cfg& c, Fn&& p) {
     "DMA transactions in flight on the link (tags)");
   p("host.mem_latency_ns", c.host.mem_latency_ns, "ns", "host memory access latency");
   p("driver.io_threshold", c.driver.io_threshold, "B", "smallest read the driver offloads");
+  p("driver.queue_depth", c.driver.queue_depth, "commands",
+    "I/O queue depth the host negotiated, given to the NIC at sk_add: sizes its DDP table");
   p("driver.allocator", c.driver.allocator, "contiguous|pages|fragments",
     "how the driver lays out read buffers in host memory");
   p("driver.irq_moderation_ns", c.driver.irq_moderation_ns, "ns",
@@ -208,13 +212,16 @@ void validate(const NicConfig& c) {
         std::to_string(NICRTL_CRC_LATENCY) + " cycles (core.datapath_bytes, crc.latency_cycles); " +
         "set CRC_RTL_BYTES/CRC_RTL_LATENCY in hw/crc/rtl/crc32c_pipe.cmake to rebuild it");
   need(c.ooo.max_candidates >= 1, "ooo.max_candidates must be >= 1");
-  need(c.placement.max_sg_entries >= 1, "placement.max_sg_entries must be >= 1");
+  need(c.placement.max_sg_entries >= 1 && c.placement.max_sg_entries <= hw::SglPool::kMaxEntries,
+       "placement.max_sg_entries must be 1..65535");
   need(c.placement.max_outstanding_dma >= 1, "placement.max_outstanding_dma must be >= 1");
   need(c.placement.cq_entries >= 2, "placement.cq_entries must be >= 2");
   need(c.placement.cmd_window >= 1, "placement.cmd_window must be >= 1");
   need(c.placement.cmd_fetch_entries >= 2, "placement.cmd_fetch_entries must be >= 2 (SkAdd takes two)");
   need(c.pcie.gbps_per_direction > 0 && c.pcie.max_payload >= 64 && c.pcie.max_outstanding >= 1,
        "pcie bandwidth, max_payload (>= 64) and max_outstanding must be positive");
+  need(c.driver.queue_depth >= 1 && c.driver.queue_depth <= 65536,
+       "driver.queue_depth must be 1..65536");
   need(c.driver.allocator == "contiguous" || c.driver.allocator == "pages" ||
            c.driver.allocator == "fragments",
        "driver.allocator must be contiguous, pages or fragments");

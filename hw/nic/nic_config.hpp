@@ -64,6 +64,7 @@ struct NicConfig {
   } host;
   struct Driver {
     uint32_t io_threshold = 32768;
+    uint32_t queue_depth = 128;  // Linux nvme-tcp's default queue size
     std::string allocator = "contiguous";  // contiguous | pages | fragments
     double irq_moderation_ns = 0.0;
     uint32_t seed = 1;

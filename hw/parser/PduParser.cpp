@@ -15,11 +15,12 @@ uint32_t PduParser::accept(Beat& b) {
     p.plan.segs.clear();
     p.plan.headers.clear();
     if (p.bypass != Bypass::None) return 1;
-    FlowContext& f = flows_[size_t(p.flow)];
-    if (!f.active) {
+    FlowContext* fc = flows_.get(p.flow);
+    if (!fc) {
       p.bypass = Bypass::FlowMiss;
       return 1;
     }
+    FlowContext& f = *fc;
     const uint64_t lost_before = f.tracker.stats().framing_lost;
     f.tracker.plan(p.pf.seq, ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len), p.plan);
     if (hook_) {

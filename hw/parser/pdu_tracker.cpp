@@ -2,10 +2,23 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "proto/crc32c.hpp"
 
 namespace nic::hw {
+
+TrackerStats& TrackerStats::operator+=(const TrackerStats& o) {
+  for (auto [mine, theirs] : {
+           std::pair{&holes, o.holes}, {&holes_in_data, o.holes_in_data},
+           {&framing_lost, o.framing_lost}, {&stale, o.stale}, {&candidates, o.candidates},
+           {&candidates_dropped, o.candidates_dropped}, {&resync_requests, o.resync_requests},
+           {&resyncs_confirmed, o.resyncs_confirmed}, {&resyncs_ignored, o.resyncs_ignored},
+           {&headers_recovered, o.headers_recovered}})
+    *mine += theirs;
+  return *this;
+}
 
 using nvme::PduError;
 using nvme::PduType;
@@ -262,7 +275,7 @@ bool PduTracker::recover(uint32_t seq, ByteView bytes) {
 // verified (Tracking until the next PDU).
 void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
   cands_.clear();
-  tail_len_ = 0;
+  end_search();
   state_ = TrackerState::Tracking;
   begin_pdu(pdu_seq);
   state_ = TrackerState::Tracking;
@@ -318,6 +331,7 @@ bool PduTracker::confirm(uint32_t seq) {
     region_ = Region::Unframed;
     region_end_ = ch_.plen;
     if (pos_ == ch_.plen) begin_pdu(chain.next);
+    end_search();
     return true;
   }
   // The next header began in the kept tail: parse it from its first byte.
@@ -326,7 +340,13 @@ bool PduTracker::confirm(uint32_t seq) {
   state_ = TrackerState::Tracking;
   PacketPlan scratch;
   frame(ByteView(window_.data() + from, kept - from), scratch);
+  end_search();
   return true;
+}
+
+void PduTracker::end_search() {
+  tail_len_ = 0;
+  Bytes().swap(window_);  // a packet's worth per flow, needed only while searching
 }
 
 // Walks the payload region by region; bytes of Pad, Data and DataDigest are only counted.

@@ -135,6 +135,7 @@ struct TrackerStats {
   uint64_t resyncs_confirmed = 0;
   uint64_t resyncs_ignored = 0;   // confirmations for no live candidate
   uint64_t headers_recovered = 0; // framing regained from a retransmitted header
+  TrackerStats& operator+=(const TrackerStats& o);
 };
 
 class PduTracker {
@@ -176,6 +177,7 @@ class PduTracker {
   bool recover(uint32_t seq, ByteView bytes);  // header bytes from a packet behind us
   void resume_at(uint32_t pdu_seq, const uint8_t* hdr);  // framing regained mid-PDU
   void scan(ByteView payload, PacketPlan& out);
+  void end_search();  // framing is known again: the scan window goes
   // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
   bool plausible(const uint8_t* h, uint32_t& plen) const;
   uint32_t scan_header_len() const { return 24 + (cfg_.cp.hdgst ? 4 : 0); }

@@ -42,11 +42,7 @@ void PlacementEngine::tick() {
   in_.take();
 }
 
-FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) {
-  if (p.flow < 0 || size_t(p.flow) >= flows_.size()) return nullptr;
-  FlowContext& f = flows_[size_t(p.flow)];
-  return f.active ? &f : nullptr;
-}
+FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) { return flows_.get(p.flow); }
 
 bool PlacementEngine::finish_frame(PacketCtx& p) {
   FlowContext* fc = offloaded_flow(p);
@@ -146,16 +142,20 @@ void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   const uint8_t* src = p.frame.data() + p.pf.payload_offset + r.run.payload_off;
-  uint32_t* count = &inflight_[inflight_key(slot, r.run.cid)];
+  const uint64_t key = inflight_key(slot, r.run.cid);
   DmaTag tag;
   tag.kind = DmaTag::Kind::Placement;
-  tag.flow = flows_[size_t(slot)].handle;
+  FlowContext& fc = *flows_.get(slot);
+  tag.flow = fc.handle;
   tag.cid = r.run.cid;
   tag.packet = p.index;
   // One write per SG entry: translate emits each entry's part separately.
-  r.ddp->sgl.translate(r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
-    ++*count;
-    dma_.write(addr, src, n, [count](ByteView, bool) { --*count; }, tag);
+  fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
+    ++inflight_[key];
+    dma_.write(addr, src, n, [this, key](ByteView, bool) {
+      const auto it = inflight_.find(key);
+      if (--it->second == 0) inflight_.erase(it);
+    }, tag);
     src += n;
     ++stats_.placement_writes;
   });

@@ -116,8 +116,8 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
 
   Plan plan_;
   Bytes kept_;  // gather buffer for the receive-ring write
-  // Entries stay once created (one per CID ever placed into), so counting does not allocate
-  // in steady state; the callbacks hold pointers to the counters, which never move.
+  // Placement writes in flight by (slot, CID). An entry lives while its count is not zero, so
+  // the map is as small as the DMA queue however many flows and CIDs there are.
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;

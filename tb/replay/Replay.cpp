@@ -329,6 +329,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_ddp_skipped_small"] = d.ddp_skipped_small;
   c["driver_ddp_skipped_sg_limit"] = d.ddp_skipped_sg_limit;
   c["driver_ddp_skipped_no_offload"] = d.ddp_skipped_no_offload;
+  c["driver_ddp_slot_waits"] = d.ddp_slot_waits;
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
@@ -363,24 +364,24 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
-  // Per-flow tracker and digest-engine figures, summed over every flow-table slot.
-  for (const hw::FlowContext& f : top.nic.flows) {
-    const hw::TrackerStats& s = f.tracker.stats();
-    c["tracker_holes"] += s.holes;
-    c["tracker_holes_in_data"] += s.holes_in_data;
-    c["tracker_framing_lost"] += s.framing_lost;
-    c["tracker_stale"] += s.stale;
-    c["tracker_candidates"] += s.candidates;
-    c["tracker_candidates_dropped"] += s.candidates_dropped;
-    c["tracker_resync_requests"] += s.resync_requests;
-    c["tracker_resyncs_confirmed"] += s.resyncs_confirmed;
-    c["tracker_resyncs_ignored"] += s.resyncs_ignored;
-    c["tracker_headers_recovered"] += s.headers_recovered;
-    c["crc_pdus_verified_ok"] += f.crc.pdus_verified_ok();
-    c["crc_pdus_digest_error"] += f.crc.pdus_digest_error();
-    c["crc_pdus_hole_filled"] += f.crc.pdus_hole_filled();
-    c["crc_pdus_abandoned"] += f.crc.pdus_abandoned();
-  }
+  // Per-flow tracker and digest-engine figures, summed over every flow offloaded during the
+  // replay (also those the driver removed after their connection died).
+  const hw::FlowFigures ff = top.nic.flows.figures();
+  const hw::TrackerStats& s = ff.tracker;
+  c["tracker_holes"] = s.holes;
+  c["tracker_holes_in_data"] = s.holes_in_data;
+  c["tracker_framing_lost"] = s.framing_lost;
+  c["tracker_stale"] = s.stale;
+  c["tracker_candidates"] = s.candidates;
+  c["tracker_candidates_dropped"] = s.candidates_dropped;
+  c["tracker_resync_requests"] = s.resync_requests;
+  c["tracker_resyncs_confirmed"] = s.resyncs_confirmed;
+  c["tracker_resyncs_ignored"] = s.resyncs_ignored;
+  c["tracker_headers_recovered"] = s.headers_recovered;
+  c["crc_pdus_verified_ok"] = ff.crc_verified_ok;
+  c["crc_pdus_digest_error"] = ff.crc_digest_error;
+  c["crc_pdus_hole_filled"] = ff.crc_hole_filled;
+  c["crc_pdus_abandoned"] = ff.crc_abandoned;
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;

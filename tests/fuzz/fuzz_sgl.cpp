@@ -5,16 +5,18 @@
 //   [max entries u8][n u8] then n entries [kind u8][addr][len] (kind picks small, 16-bit,
 //   32-bit or zero lengths and addresses near 0, near 2^64 or anywhere), [io_len kind u8]
 //   [io_len u32], then queries [kind u8][buf_off][len u32] until the end.
-//   Invariants: translate either returns OutOfRange and emits nothing (exactly when the
-//   range passes the list's end), or emits runs that match a linear reference walk: one run
-//   per entry touched, in order, each inside its entry, contiguous in buffer space, summing
-//   to len, never of length 0; on a list that validates, no run wraps past 2^64.
+//   Invariants: check_sgl gives the documented verdict. A list that passes goes into an
+//   SglPool; translate then either returns OutOfRange and emits nothing (exactly when the range
+//   passes the list's end), or emits runs that match a linear reference walk: one run per
+//   entry touched, in order, each inside its entry, contiguous in buffer space, summing to
+//   len, never of length 0, never wrapping past 2^64; another list in the pool is untouched.
 // Input byte 0 odd: DDP table mode.
 //   [queue size u8][max entries u8] then ops [op u8][cid u8][...] (setup, teardown,
 //   finish_teardown, note_completion, translate through lookup).
-//   Invariants: lookup(cid) is non-null exactly for slots a shadow model says are
-//   Registered; registered() counts them; a looked-up context's SGL validates and describes
-//   io_len bytes, so placement through it stays inside the registered buffer.
+//   Invariants: lookup(cid) is non-null exactly for CIDs a shadow model of the slots (CIDs
+//   sharing one by their low bits) says are Registered; registered() counts them; translation
+//   through a looked-up context matches the SGL registered for it, which describes io_len
+//   bytes, so placement through it stays inside the registered buffer.
 #include <cstdint>
 #include <vector>
 
@@ -77,10 +79,11 @@ bool reference(const std::vector<SgEntry>& es, uint64_t off, uint32_t len, std::
   return true;
 }
 
-void check_translate(hw::Sgl& sgl, const std::vector<SgEntry>& es, bool valid, uint64_t off,
-                     uint32_t len) {
+// `tr(off, len, emit)` translates like SglPool::translate.
+template <class Translate>
+void check_translate(Translate&& tr, const std::vector<SgEntry>& es, uint64_t off, uint32_t len) {
   std::vector<Run> got, want;
-  const SglError e = sgl.translate(off, len, [&](uint64_t a, uint32_t n) { got.push_back({a, n}); });
+  const SglError e = tr(off, len, [&](uint64_t a, uint32_t n) { got.push_back({a, n}); });
   const bool in_range = reference(es, off, len, want);
   if (!in_range) {
     FUZZ_CHECK(e == SglError::OutOfRange);
@@ -93,7 +96,7 @@ void check_translate(hw::Sgl& sgl, const std::vector<SgEntry>& es, bool valid, u
   for (size_t i = 0; i < got.size(); ++i) {
     FUZZ_CHECK(got[i].addr == want[i].addr && got[i].len == want[i].len);
     FUZZ_CHECK(got[i].len > 0);
-    if (valid) FUZZ_CHECK(got[i].addr <= UINT64_MAX - (got[i].len - 1));
+    FUZZ_CHECK(got[i].addr <= UINT64_MAX - (got[i].len - 1));
     sum += got[i].len;
   }
   FUZZ_CHECK(sum == len);
@@ -113,14 +116,10 @@ void sgl_mode(fuzz::Input& in) {
   const size_t n = in.u8() % 64;
   std::vector<SgEntry> es;
   for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
-  hw::Sgl sgl;
-  sgl.assign(es);
-  FUZZ_CHECK(sgl.size() == n);
-  FUZZ_CHECK(sgl.total() == total_of(es));
   const uint8_t k = in.u8();
   const uint64_t io_len = (k & 1) ? total_of(es) : in.u32();
-  const SglError v = sgl.validate(max_entries, io_len);
-  // validate's verdict against the rules it documents.
+  const SglError v = hw::check_sgl(es.data(), es.size(), max_entries, io_len);
+  // check_sgl's verdict against the rules it documents.
   SglError entry_err = SglError::None;  // the first bad entry decides
   for (const SgEntry& e : es) {
     if (e.len == 0) entry_err = SglError::ZeroLength;
@@ -131,13 +130,26 @@ void sgl_mode(fuzz::Input& in) {
   else if (es.size() > max_entries) FUZZ_CHECK(v == SglError::TooManyEntries);
   else if (entry_err != SglError::None) FUZZ_CHECK(v == entry_err);
   else FUZZ_CHECK(v == (total_of(es) == io_len ? SglError::None : SglError::LengthMismatch));
-  const bool valid = v == SglError::None;
+  if (v != SglError::None || io_len > UINT32_MAX) return;  // never registered, never pooled
+
+  // The list goes into a pool after a list that was freed (its run may be reused) and next to
+  // one that is kept (which it must not disturb).
+  hw::SglPool pool;
+  const std::vector<SgEntry> other{{0x1000, 3}, {0x9000, 5}};
+  pool.remove(pool.add(other.data(), other.size()));
+  hw::SglPool::List kept = pool.add(other.data(), other.size());
+  hw::SglPool::List l = pool.add(es.data(), es.size());
+  FUZZ_CHECK(pool.total(l) == io_len);
+  const auto tr = [&](hw::SglPool::List& list) {
+    return [&](uint64_t o, uint32_t len, auto&& emit) { return pool.translate(list, o, len, emit); };
+  };
   for (int q = 0; q < 4096 && !in.done(); ++q) {
     const uint8_t qk = in.u8();
-    const uint64_t off = read_off(in, qk, sgl.total());
+    const uint64_t off = read_off(in, qk, io_len);
     const uint32_t len = (qk & 0x10) ? in.u32() : in.u16();
-    check_translate(sgl, es, valid, off, len);
+    check_translate(tr(l), es, off, len);
   }
+  check_translate(tr(kept), other, 0, 8);
 }
 
 enum class Shadow : uint8_t { Free, Registered, Pending };
@@ -147,12 +159,19 @@ void ddp_mode(fuzz::Input& in) {
   const uint32_t max_sg = in.u8() % 9;
   hw::DdpTable t;
   t.reset(queue, max_sg);
-  std::vector<Shadow> sh(queue, Shadow::Free);
-  std::vector<std::vector<SgEntry>> lists(queue);
+  const uint32_t slots = t.capacity();
+  FUZZ_CHECK(slots >= queue && (slots & (slots - 1)) == 0);
+  struct Slot {
+    Shadow state = Shadow::Free;
+    uint16_t cid = 0;
+    std::vector<SgEntry> list;
+  };
+  std::vector<Slot> sh(slots);
   for (int step = 0; step < 4096 && !in.done(); ++step) {
     const uint8_t op = in.u8();
     const uint16_t cid = in.u8();
-    const bool in_range = cid < queue;
+    Slot& s = sh[cid % slots];
+    const bool held = s.state != Shadow::Free && s.cid == cid;
     switch (op % 6) {
       case 0: {  // setup
         std::vector<SgEntry> es;
@@ -160,25 +179,23 @@ void ddp_mode(fuzz::Input& in) {
         for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
         const uint32_t io_len = (op & 0x40) ? in.u32() : uint32_t(total_of(es));
         const hw::DdpSetupResult r = t.setup(cid, es, io_len, in.u32());
-        if (!in_range) FUZZ_CHECK(r.err == hw::DdpError::CidOutOfRange);
-        else if (sh[cid] != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
+        if (s.state != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
         if (r.err == hw::DdpError::None) {
-          FUZZ_CHECK(in_range && sh[cid] == Shadow::Free);
-          sh[cid] = Shadow::Registered;
-          lists[cid] = es;
+          FUZZ_CHECK(s.state == Shadow::Free);
+          s = {Shadow::Registered, cid, es};
         }
         break;
       }
       case 1: {
         const hw::DdpError e = t.teardown(cid);
-        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Registered));
-        if (e == hw::DdpError::None) sh[cid] = Shadow::Pending;
+        FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Registered));
+        if (e == hw::DdpError::None) s.state = Shadow::Pending;
         break;
       }
       case 2: {
         const hw::DdpError e = t.finish_teardown(cid);
-        FUZZ_CHECK((e == hw::DdpError::None) == (in_range && sh[cid] == Shadow::Pending));
-        if (e == hw::DdpError::None) sh[cid] = Shadow::Free;
+        FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Pending));
+        if (e == hw::DdpError::None) s.state = Shadow::Free;
         break;
       }
       case 3:
@@ -190,20 +207,25 @@ void ddp_mode(fuzz::Input& in) {
         if (!c) break;
         const uint64_t off = read_off(in, op, c->io_len);
         const uint32_t len = in.u16();
-        check_translate(c->sgl, lists[cid], true, off, len);
+        const auto tr = [&](uint64_t o, uint32_t n, auto&& emit) {
+          return t.translate(*c, o, n, emit);
+        };
+        check_translate(tr, s.list, off, len);
+        check_translate(tr, s.list, 0, c->io_len);  // the whole buffer is the list
         break;
       }
     }
     uint32_t registered = 0;
-    for (uint32_t i = 0; i < queue + 2; ++i) {
+    for (uint32_t i = 0; i < 256; ++i) {
+      const Slot& x = sh[i % slots];
       hw::DdpContext* c = t.lookup(uint16_t(i));
-      const bool reg = i < queue && sh[i] == Shadow::Registered;
+      const bool reg = x.state == Shadow::Registered && x.cid == i;
       FUZZ_CHECK((c != nullptr) == reg);
       registered += reg;
       if (c) {
-        FUZZ_CHECK(c->state == hw::DdpState::Registered);
-        FUZZ_CHECK(c->sgl.validate(max_sg, c->io_len) == SglError::None);
-        FUZZ_CHECK(c->sgl.total() == c->io_len);
+        FUZZ_CHECK(c->state == hw::DdpState::Registered && c->cid == i);
+        FUZZ_CHECK(hw::check_sgl(x.list.data(), x.list.size(), max_sg, c->io_len) ==
+                   SglError::None);
       }
     }
     FUZZ_CHECK(t.registered() == registered);

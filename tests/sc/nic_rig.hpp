@@ -228,7 +228,7 @@ struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
     } else if ((p.flow = table.lookup(p.pf.tuple)) == FlowTable::kMiss) {
       p.bypass = Bypass::FlowMiss;
     } else {
-      FlowContext& f = flows[size_t(p.flow)];
+      FlowContext& f = *flows.get(p.flow);  // a table hit: the flow was added
       const ByteView payload = ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len);
       f.tracker.plan(p.pf.seq, payload, p.plan);
       p.bypass = p.plan.in_seq ? Bypass::None : Bypass::OutOfSeq;

@@ -96,8 +96,7 @@ struct Rig {
   void add_flow(const net::FiveTuple& t, uint32_t seq, bool ddgst) {
     const int32_t slot = table.insert(t);
     REQUIRE(slot >= 0);
-    FlowContext& f = flows[size_t(slot)];
-    f.active = true;
+    FlowContext& f = flows.open(slot, uint32_t(slot));
     TrackerConfig tc;
     tc.cp.ddgst = ddgst;
     f.tracker.start(seq, tc);
@@ -145,7 +144,7 @@ TEST_CASE("front pipeline: frames of an offloaded flow are planned and CRC-verif
     CHECK(p->crc_ok);
   }
   CHECK(r.pp.parser_stats().headers == 6);
-  CHECK(r.flows[size_t(r.table.lookup(t))].crc.pdus_verified_ok() == 6);
+  CHECK(r.flows.get(r.table.lookup(t))->crc.pdus_verified_ok() == 6);
 }
 
 TEST_CASE("front pipeline: a corrupted digest clears crc-ok only on the frame that completes it", "[front]") {
@@ -187,7 +186,7 @@ TEST_CASE("front pipeline: bad checksum and unknown flow and stale frames bypass
   CHECK(r.sink.frames[4]->bypass == Bypass::None);  // framing kept: still placed
   CHECK(r.sink.frames[4]->plan.in_seq);
   CHECK(r.sink.frames[4]->crc_ok);  // accounted; the PDU's verdict waits for the hole
-  const CrcEngine& crc = r.flows[size_t(r.table.lookup(t))].crc;
+  const CrcEngine& crc = r.flows.get(r.table.lookup(t))->crc;
   CHECK(crc.pdus_verified_ok() == 0);
 }
 

@@ -398,10 +398,10 @@ TEST_CASE("command processor: every command answers in order with the right stat
     expect("setup too many sg", d.ddp_setup(1, {{0x5000'0000, 1}, {0x5000'1000, 1}, {0x5000'2000, 1},
                                                 {0x5000'3000, 1}, {0x5000'4000, 1}},
                                             kHandle, false));
-    expect("setup cid out of range", d.ddp_setup(8, one_entry(8, 100), kHandle, false));
     expect("setup zero-length entry", d.ddp_setup(1, {{0x5000'0000, 0}}, kHandle, false));
     expect("setup", d.ddp_setup(1, one_entry(1, 100)));
     expect("setup busy", d.ddp_setup(1, one_entry(1, 100), kHandle, false));
+    expect("setup of a CID sharing the slot", d.ddp_setup(9, one_entry(9, 100), kHandle, false));
     expect("teardown unregistered", d.simple(CmdOp::DdpTeardown, 2));
     expect("sk_del while registered", d.simple(CmdOp::SkDel));
     expect("teardown", td = d.simple(CmdOp::DdpTeardown, 1));
@@ -420,7 +420,7 @@ TEST_CASE("command processor: every command answers in order with the right stat
   const std::vector<uint8_t> want = {
       S(CmdStatus::Ok),      S(CmdStatus::Invalid), S(CmdStatus::Invalid),   S(CmdStatus::Ok),
       S(CmdStatus::Full),    S(CmdStatus::Invalid), S(CmdStatus::TooManySg), S(CmdStatus::Invalid),
-      S(CmdStatus::Invalid), S(CmdStatus::Ok),      S(CmdStatus::Busy),      S(CmdStatus::Invalid),
+      S(CmdStatus::Ok),      S(CmdStatus::Busy),    S(CmdStatus::Busy),      S(CmdStatus::Invalid),
       S(CmdStatus::Busy),    S(CmdStatus::Ok),      S(CmdStatus::Ok),        S(CmdStatus::Ok),
       S(CmdStatus::Invalid), S(CmdStatus::Ok),      S(CmdStatus::Invalid),   S(CmdStatus::Invalid)};
   REQUIRE(st.size() == want.size());
@@ -434,6 +434,8 @@ TEST_CASE("command processor: every command answers in order with the right stat
     if (g.c.type == CqeType::CmdDone) done_tags.push_back(g.c.tag);
   CHECK(done_tags == tags);
   CHECK(r.cp.stats().teardowns_done == 2);
-  CHECK(r.cp.flow(kHandle) == nullptr);  // deleted
-  CHECK(r.cp.flow(2) != nullptr);
+  CHECK(r.flows.slot_of(kHandle) == FlowContexts::kNone);  // deleted
+  CHECK(r.flows.slot_of(2) != FlowContexts::kNone);
+  CHECK(r.flows.get(r.table.lookup(c2h_tuple())) == nullptr);
+  CHECK(r.table.size() == 1);
 }

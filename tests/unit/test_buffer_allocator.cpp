@@ -68,7 +68,8 @@ TEST_CASE("allocator: every mode gives an SGL of the right shape summing to the 
       const uint32_t len = 1 + uint32_t(rng() % (i < 20 ? 16 : 600000));
       const Buffer b = a.alloc(len);
       check_shape(b, len, mode, cfg);
-      a.free(b.handle);
+      REQUIRE(a.live_buffers() == 1);
+      a.free(b);
     }
     REQUIRE(a.live_buffers() == 0);
     REQUIRE(a.live_bytes() == 0);
@@ -82,7 +83,7 @@ TEST_CASE("allocator: pages of an aligned page-multiple buffer are all whole", "
   // Some seed draws a first-page offset of 0 quickly; whole pages then follow.
   for (int i = 0; i < 100000; ++i) {
     const Buffer b = a.alloc(8 * kPage);
-    a.free(b.handle);
+    a.free(b);
     if (b.sgl.size() != 8) continue;
     for (const SgEntry& e : b.sgl) REQUIRE((e.addr % kPage == 0 && e.len == kPage));
     return;
@@ -104,14 +105,14 @@ TEST_CASE("allocator: live buffers never overlap, under churn in a crowded span"
       if (!live.empty() && (live_bytes > (1u << 20) || rng() % 3 == 0)) {
         auto it = std::next(live.begin(), long(rng() % live.size()));
         live_bytes -= it->second.length();
-        a.free(it->first);
+        a.free(it->second);
         live.erase(it);
       } else {
         const uint32_t len = 1 + uint32_t(rng() % 40000);
         Buffer b = a.alloc(len);
         check_shape(b, len, mode, cfg);
         live_bytes += len;
-        live.emplace(b.handle, std::move(b));
+        live.emplace(b.sgl[0].addr, std::move(b));  // live buffers never share an address
       }
       REQUIRE(a.live_bytes() == live_bytes);
       // Fragments never touch anything; other modes may land next to each other by chance.
@@ -154,9 +155,16 @@ TEST_CASE("allocator: SG limit, mode names, misuse", "[alloc]") {
     REQUIRE(parse_sg_mode(to_string(m)) == m);
   REQUIRE_THROWS_AS(parse_sg_mode("scattered"), std::invalid_argument);
   REQUIRE_THROWS_AS(a.alloc(0), std::invalid_argument);
-  REQUIRE_THROWS_AS(a.free(b.handle + 1000), std::invalid_argument);
-  a.free(b.handle);
-  REQUIRE_THROWS_AS(a.free(b.handle), std::invalid_argument);
+  Buffer part = b;
+  part.sgl.pop_back();
+  part.sgl.back().len -= 1;  // an extent cut short
+  REQUIRE_THROWS_AS(a.free(part), std::invalid_argument);
+  REQUIRE_THROWS_AS(a.free(Buffer{}), std::invalid_argument);
+  REQUIRE(a.live_buffers() == 1);  // nothing freed by the failed calls
+  a.free(b);
+  REQUIRE_THROWS_AS(a.free(b), std::invalid_argument);
+  REQUIRE(a.live_buffers() == 0);
+  REQUIRE(a.live_bytes() == 0);
 }
 
 TEST_CASE("allocator: a full span throws and leaks nothing", "[alloc]") {
@@ -164,20 +172,20 @@ TEST_CASE("allocator: a full span throws and leaks nothing", "[alloc]") {
   cfg.span = 1u << 20;
   cfg.mode = SgMode::Pages;
   BufferAllocator a(cfg);
-  std::vector<uint64_t> handles;
+  std::vector<Buffer> bufs;
   bool threw = false;
   for (int i = 0; i < 1000 && !threw; ++i) {
     try {
-      handles.push_back(a.alloc(64 * 1024).handle);
+      bufs.push_back(a.alloc(64 * 1024));
     } catch (const std::runtime_error&) {
       threw = true;
     }
   }
   REQUIRE(threw);
   const uint64_t before = a.live_bytes();
-  REQUIRE(before == handles.size() * 64 * 1024);
-  for (uint64_t h : handles) a.free(h);
+  REQUIRE(before == bufs.size() * 64 * 1024);
+  for (const Buffer& b : bufs) a.free(b);
   REQUIRE(a.live_bytes() == 0);
   // Everything released, including the pages of the failed attempt: the whole span is free.
-  a.free(a.alloc(uint32_t(cfg.span), SgMode::Contiguous).handle);
+  a.free(a.alloc(uint32_t(cfg.span), SgMode::Contiguous));
 }

@@ -41,6 +41,14 @@ TEST_CASE("config: set by dotted key and reject bad keys and values", "[config]"
   c.flow.entries = 100;
   c.flow.ways = 8;
   CHECK_THROWS_WITH(validate(c), Catch::Contains("flow.entries"));
+  c.flow.ways = 4;
+  apply_assignment(c, "driver.queue_depth=65537");  // more CIDs than there are
+  CHECK_THROWS_WITH(validate(c), Catch::Contains("driver.queue_depth"));
+  apply_assignment(c, "driver.queue_depth=1024");
+  apply_assignment(c, "placement.max_sg_entries=65536");  // an SG list holds up to 65535
+  CHECK_THROWS_WITH(validate(c), Catch::Contains("placement.max_sg_entries"));
+  apply_assignment(c, "placement.max_sg_entries=65535");
+  CHECK_NOTHROW(validate(c));
 }
 
 TEST_CASE("config: files may use comments and nested or dotted keys", "[config]") {

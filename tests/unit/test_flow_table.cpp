@@ -30,9 +30,12 @@ TEST_CASE("flow table: exact match, no false hits, remove frees the slot", "[flo
   const int32_t s = t.lookup(tuple(3));
   REQUIRE(s != hw::FlowTable::kMiss);
   CHECK(t.insert(tuple(3)) == hw::FlowTable::kMiss);  // already present
-  CHECK(t.remove(tuple(3)));
+  CHECK(t.remove(s));
   CHECK(t.lookup(tuple(3)) == hw::FlowTable::kMiss);
-  CHECK_FALSE(t.remove(tuple(3)));
+  CHECK(t.size() == slots.size() - 1);
+  CHECK_FALSE(t.remove(s));
+  CHECK_FALSE(t.remove(hw::FlowTable::kMiss));
+  CHECK(t.insert(tuple(3)) == s);  // the freed way is taken again
 }
 
 TEST_CASE("flow table: a full set refuses the insert", "[flow]") {
