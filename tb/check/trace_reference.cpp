@@ -14,6 +14,22 @@ std::string ReferenceCommand::sha256() const { return tb::sha256_hex(data); }
 
 namespace {
 
+// Adds [lo, hi) to disjoint, non-adjacent ranges (start -> end); returns the bytes it added.
+uint64_t cover(std::map<uint32_t, uint32_t>& ranges, uint32_t lo, uint32_t hi) {
+  if (lo >= hi) return 0;
+  uint64_t before = 0;
+  auto it = ranges.upper_bound(lo);
+  if (it != ranges.begin() && std::prev(it)->second >= lo) --it;
+  while (it != ranges.end() && it->first <= hi) {  // overlapping or touching: absorb it
+    before += it->second - it->first;
+    lo = std::min(lo, it->first);
+    hi = std::max(hi, it->second);
+    it = ranges.erase(it);
+  }
+  ranges.emplace(lo, hi);
+  return (hi - lo) - before;
+}
+
 // One direction of a TCP connection, reassembled as a receiver would: sequence numbers are
 // unwrapped, the first copy of a byte to arrive wins, and bytes are handed on once every byte
 // before them has arrived. Segments with bad checksums never get here.
@@ -174,7 +190,6 @@ class ReferenceDecoder::Connection {
         continue;
       }
       cmd.data.assign(rc.length, 0);
-      cmd.got.assign(rc.length, 0);
       by_cid_[rc.cid].push_back(cmd.order);
       open_.emplace(cmd.order, std::move(cmd));
     }
@@ -204,9 +219,7 @@ class ReferenceDecoder::Connection {
         }
         std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
         cmd->bytes_received += pdu.data.size();
-        const auto from = cmd->got.begin() + h.datao, to = from + long(pdu.data.size());
-        cmd->bytes_covered += uint64_t(std::count(from, to, uint8_t(0)));
-        std::fill(from, to, uint8_t(1));
+        cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + uint32_t(pdu.data.size()));
         cmd->digest_error |= digest_bad;
         if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
       } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {

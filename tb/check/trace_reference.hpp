@@ -29,7 +29,7 @@ struct ReferenceCommand {
   Bytes data;             // what the buffer must hold (bytes never received stay zero)
   uint64_t bytes_received = 0;
   uint64_t bytes_covered = 0;  // distinct buffer bytes some C2HData wrote
-  std::vector<uint8_t> got;    // per buffer byte: 1 once some C2HData wrote it
+  std::map<uint32_t, uint32_t> got;  // buffer ranges some C2HData wrote: start -> end
   bool digest_error = false;  // a C2HData PDU of this command had a wrong data digest
   bool completed = false;     // CapsuleResp or SUCCESS seen
   uint16_t status = 0;        // NVMe status from the CapsuleResp (0 = success)
