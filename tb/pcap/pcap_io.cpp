@@ -200,9 +200,17 @@ Reader::~Reader() {
 }
 
 bool Reader::next(Packet& out) {
+  std::string error;
+  if (try_next(out, error)) return true;
+  if (!error.empty()) throw PcapError(error);
+  return false;
+}
+
+bool Reader::try_next(Packet& out, std::string& error) {
   const uint64_t rec = count_ + 1;
   auto fail = [&](const std::string& what) {
-    return PcapError(path_ + ": record " + std::to_string(rec) + ": " + what);
+    error = path_ + ": record " + std::to_string(rec) + ": " + what;
+    return false;
   };
   FILE* f = pcap_file(p_);
   const long before = std::ftell(f);
@@ -215,23 +223,23 @@ bool Reader::next(Packet& out) {
     // are consumed in the same call.
     struct stat st {};
     if (!pcapng_ && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && before != st.st_size)
-      throw fail("truncated (file ends inside the record header)");
+      return fail("truncated (file ends inside the record header)");
     return false;
   }
-  if (rc != 1) throw fail(describe_libpcap_error(pcap_geterr(p_)));
+  if (rc != 1) return fail(describe_libpcap_error(pcap_geterr(p_)));
   if (!pcapng_) {
     // libpcap silently cuts a record longer than the snap length down to it and skips the
     // rest, so the bytes it consumed are the only evidence of the length in the file.
     const long in_file = std::ftell(f) - before - kPcapRecordHeaderLen;
     if (before >= 0 && in_file != long(h->caplen))
-      throw fail("captured length " + std::to_string(in_file) + " exceeds snap length " +
+      return fail("captured length " + std::to_string(in_file) + " exceeds snap length " +
                  std::to_string(snaplen_));
   }
   if (h->caplen > snaplen_)
-    throw fail("captured length " + std::to_string(h->caplen) + " exceeds snap length " +
+    return fail("captured length " + std::to_string(h->caplen) + " exceeds snap length " +
                std::to_string(snaplen_));
   if (h->caplen > h->len)
-    throw fail("captured length " + std::to_string(h->caplen) + " exceeds original length " +
+    return fail("captured length " + std::to_string(h->caplen) + " exceeds original length " +
                std::to_string(h->len));
   // Classic pcap seconds are an unsigned 32-bit field that libpcap sign-extends.
   const uint64_t sec = pcapng_ ? uint64_t(h->ts.tv_sec) : uint32_t(h->ts.tv_sec);

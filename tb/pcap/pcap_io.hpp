@@ -36,6 +36,9 @@ class Reader {
   // Next record; false at a clean end of file. Throws PcapError for a truncated record or one
   // whose captured length exceeds the snap length.
   bool next(Packet& out);
+  // The same without exceptions (for callers running on a SystemC coroutine stack, where a
+  // throw confuses AddressSanitizer): false at the end, with `error` set if the record is bad.
+  bool try_next(Packet& out, std::string& error);
   const std::string& path() const { return path_; }  // "stdin" for "-"
   uint32_t snaplen() const { return snaplen_; }
   bool nanosecond_file() const { return nano_; }  // the file itself stores nanoseconds
