@@ -711,7 +711,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
   }
   rec.sha256 = tb::sha256_hex(read_buf_);
   if (keep_data_) rec.data = read_buf_;
-  if (done_hook_) done_hook_(rec);
+  if (done_hook_) done_hook_(rec, read_buf_);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);
   if (!c.buf.sgl.empty()) alloc_.free(c.buf);
   Conn& k = *c.conn;

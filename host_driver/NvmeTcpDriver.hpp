@@ -91,8 +91,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
       std::function<void(uint32_t flow, uint16_t cid, const std::vector<SgEntry>* sgl)>;
   void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
-  // Told about every read as it completes; the driver keeps no record of it afterwards.
-  using CompletionHook = std::function<void(const CommandRecord&)>;
+  // Told about every read as it completes, with its buffer's final bytes (valid during the
+  // call only); the driver keeps no record of it afterwards.
+  using CompletionHook = std::function<void(const CommandRecord&, ByteView buffer)>;
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tb/common/sha256.hpp"
+
 namespace nic::tb {
 
 namespace {
@@ -28,20 +30,25 @@ void Judge::reference(const check::ReferenceCommand& e) {
     // only the status is judged.
     const bool short_data = !e.status && !e.digest_error && e.bytes_covered < e.length;
     x.status = e.digest_error ? "digest_error" : e.status ? "nvme_error" : short_data ? "short_data" : "ok";
-    if (!short_data) x.sha256 = e.sha256();
-    if (keep_data_ && !short_data) x.data = e.data;
+    x.judge_bytes = !short_data;
   }
   auto r = reported_.find(k);
   if (r == reported_.end()) {
+    // The usual order: the driver finishes the read later and hands over its bytes, compared
+    // as they are (no digest of either side needed).
+    if (x.judge_bytes) x.data = e.data;
     expected_.emplace(k, std::move(x));
     note_waiting();
     return;
   }
-  judge(k, x, r->second);
+  // The driver finished first: only its record's digest (or kept bytes) is left to compare.
+  if (x.judge_bytes) x.sha256 = e.sha256();
+  if (x.judge_bytes && !r->second.data.empty()) x.data = e.data;
+  judge(k, x, r->second, r->second.data);
   reported_.erase(r);
 }
 
-void Judge::driver(const host::CommandRecord& c) {
+void Judge::driver(const host::CommandRecord& c, ByteView buffer) {
   const Key k{c.flow, c.order};
   auto x = expected_.find(k);
   if (x == expected_.end()) {
@@ -49,29 +56,33 @@ void Judge::driver(const host::CommandRecord& c) {
     note_waiting();
     return;
   }
-  judge(k, x->second, c);
+  judge(k, x->second, c, buffer);
   expected_.erase(x);
 }
 
-void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c) {
+void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, ByteView got) {
   const std::string who = read_name(k.first, k.second, e.cid);
   if (!e.problem.empty()) {
     if (c.status == "ok") v_.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
     return;
   }
   if (e.may_fail && c.status == "bad_pdu") return;
-  if (!e.sha256.empty() && c.sha256 != e.sha256) {
+  const bool have_bytes = !e.data.empty() && got.size == e.data.size();
+  const bool same = !e.judge_bytes ? true
+                    : have_bytes   ? std::equal(e.data.begin(), e.data.end(), got.data)
+                                   : c.sha256 == e.sha256;
+  if (!same) {
     std::string where;
-    if (!e.data.empty() && c.data.size() == e.data.size()) {  // buffers kept: the first wrong byte
-      const auto d = std::mismatch(c.data.begin(), c.data.end(), e.data.begin());
-      const size_t at = size_t(d.first - c.data.begin());
+    if (have_bytes) {  // name the first wrong byte
+      const auto d = std::mismatch(e.data.begin(), e.data.end(), got.data);
+      const size_t at = size_t(d.first - e.data.begin());
       size_t n = 0;
-      for (size_t i = at; i < c.data.size(); ++i) n += c.data[i] != e.data[i];
+      for (size_t i = at; i < e.data.size(); ++i) n += got.data[i] != e.data[i];
       where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
               " wrong bytes)";
     }
-    v_.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " + e.sha256 +
-                            where);
+    v_.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " +
+                            (e.sha256.empty() ? sha256_hex(e.data) : e.sha256) + where);
   } else if (c.status != e.status) {
     v_.mismatches.push_back(who + ": status " + c.status + ", trace says " + e.status);
   }

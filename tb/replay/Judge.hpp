@@ -27,12 +27,11 @@ struct Verdict {
 
 class Judge {
  public:
-  // keep_data: the driver's records carry their buffers, so the reference's are kept too
-  // until judged, to name the first wrong byte of a mismatch.
-  explicit Judge(bool keep_data) : keep_data_(keep_data) {}
+  Judge() = default;
 
   void reference(const check::ReferenceCommand& e);  // a read the reference decode finished
-  void driver(const host::CommandRecord& c);          // a read the driver completed
+  // A read the driver completed, with its buffer's final bytes.
+  void driver(const host::CommandRecord& c, ByteView buffer);
   // After both sides are done: isolation violations first, then every mismatch in the order
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);
@@ -46,14 +45,14 @@ class Judge {
     std::string status;  // "ok", "digest_error", "nvme_error" or "short_data"
     std::string problem;  // set for a read the trace breaks: any status but ok will do
     bool may_fail = false;  // after_late_data: bad_pdu is as right as the expected outcome
-    std::string sha256;  // empty for short_data: what the buffer holds there is undefined
-    Bytes data;          // only with keep_data
+    bool judge_bytes = false;  // false for short_data: what the buffer holds there is undefined
+    Bytes data;          // the bytes the buffer must hold, while the driver has not finished
+    std::string sha256;  // their digest, when the driver finished first
   };
-  void judge(const Key& k, const Expect& e, const host::CommandRecord& c);
+  void judge(const Key& k, const Expect& e, const host::CommandRecord& c, ByteView got);
 
   void note_waiting() { waiting_max_ = std::max(waiting_max_, waiting()); }
 
-  const bool keep_data_;
   Verdict v_;
   size_t waiting_max_ = 0;
   std::map<Key, Expect> expected_;  // the reference finished them, the driver not yet

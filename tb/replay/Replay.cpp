@@ -96,7 +96,6 @@ struct ReplayTop : sc_module {
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        judge(o.keep_data),
         reference([this](const check::ReferenceCommand& e) { judge.reference(e); }, o.nvme_port),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f); },
@@ -234,8 +233,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
   ReplayResult r;
   ReplayTop top("top", opt, trace);
-  top.driver.set_completion_hook([&](const host::CommandRecord& c) {
-    top.judge.driver(c);
+  top.driver.set_completion_hook([&](const host::CommandRecord& c, ByteView buffer) {
+    top.judge.driver(c, buffer);
     if (opt.on_command)
       opt.on_command(c);
     else
