@@ -41,10 +41,11 @@ uint32_t PduParser::accept(Beat& b) {
     }
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();
-    for (const PduInfo& h : p.plan.headers) {
-      st_.header_errors += h.err != nvme::PduError::None;
-      ++st_.header_errors_by[size_t(h.err)];
-    }
+    for (const PduInfo& h : p.plan.headers)
+      if (h.err != nvme::PduError::None) {
+        ++st_.header_errors;
+        ++st_.header_errors_by[size_t(h.err)];
+      }
   }
   if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;
   uint32_t starts = 0;
