@@ -392,7 +392,8 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
   ++ctr_.rx_frames;
   // The frame as the stack sees it: kept bytes from the receive ring with the placed runs
   // read back from the buffers they went to.
-  Bytes kept(c.kept_len);
+  Bytes& kept = rx_kept_;  // both buffers live on for the next frame
+  kept.resize(c.kept_len);
   const uint64_t ring = cfg_.placement.rx_ring_bytes;
   for (uint32_t done = 0; done < c.kept_len;) {
     const uint64_t off = (c.rx_off + done) % ring;
@@ -401,15 +402,15 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     done += n;
   }
   rx_freed_ += c.kept_len;
-  Bytes frame;
-  frame.reserve(c.frame_len);
+  Bytes& frame = rx_frame_;
+  frame.clear();
   if (c.nruns == 0) {
-    frame = std::move(kept);
+    frame.swap(kept);
   } else {
+    frame.reserve(c.frame_len);
     // Placed runs are payload ranges; kept bytes fill everything else in order.
-    Conn* k = nullptr;
-    for (auto& [key, kk] : conns_)
-      if (kk->handle == c.flow && kk->off == Conn::Off::On) k = kk.get();
+    Conn* k = conn_of_handle(c.flow);
+    if (k && k->off != Conn::Off::On) k = nullptr;
     abi::PlacedRun runs[abi::kMaxRunsPerCqe];
     std::copy(c.runs, c.runs + c.nruns, runs);
     for (size_t i = 1; i < c.nruns; ++i)  // at most three: insertion sort by payload offset
@@ -435,11 +436,12 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
   }
 
   net::ParsedFrame pf;
-  if (net::parse_frame(frame, pf) != net::ParseError::None) {
+  const bool nic_checked = c.flags & abi::cqeflag::CSUM_OK;
+  if (net::parse_frame(frame, pf, !nic_checked) != net::ParseError::None) {
     ++ctr_.drop;
     return;
   }
-  if (!(c.flags & abi::cqeflag::CSUM_OK) && !(pf.ip_checksum_ok && pf.tcp_checksum_ok)) {
+  if (!nic_checked && !(pf.ip_checksum_ok && pf.tcp_checksum_ok)) {
     ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
     return;
   }
@@ -543,6 +545,7 @@ void NvmeTcpDriver::start_nvme(Conn& k) {
   m.flags = uint8_t((k.cp.hdgst ? 1 : 0) | (k.cp.ddgst ? 2 : 0));
   m.pda = k.cp.hpda;
   m.flow = k.handle = next_handle_++;
+  by_handle_[k.handle] = &k;
   m.seq = start;
   m.queue_size = cfg_.driver.queue_depth;
   const net::FiveTuple c2h = k.h2c.reversed();
@@ -626,14 +629,19 @@ void NvmeTcpDriver::on_cmd_done(const abi::Cqe& c) {
 
 void NvmeTcpDriver::on_teardown_done(const abi::Cqe& c) {
   ++ctr_.ddp_teardown;
-  for (auto& [id, cmd] : cmds_) {
-    if (cmd.teardown_posted && cmd.ddp && cmd.conn->handle == c.flow && cmd.cid == c.cid) {
-      cmd.ddp = false;
-      unregister(*cmd.conn, cmd);
-      finalize(cmd);
-      return;
-    }
+  // A read with its setup posted holds its slot (`registered`) until it is unregistered.
+  Conn* k = conn_of_handle(c.flow);
+  Cmd* cmd = k ? cmd_of(k->registered, slot_of(c.cid)) : nullptr;
+  if (cmd && cmd->teardown_posted && cmd->ddp && cmd->cid == c.cid) {
+    cmd->ddp = false;
+    unregister(*k, *cmd);
+    finalize(*cmd);
   }
+}
+
+NvmeTcpDriver::Conn* NvmeTcpDriver::conn_of_handle(uint32_t handle) const {
+  const auto it = by_handle_.find(handle);
+  return it == by_handle_.end() ? nullptr : it->second;
 }
 
 void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {

@@ -152,6 +152,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint64_t sgl_slot(uint64_t cmd_id) const { return kSglBase + (cmd_id % 65536) * sgl_slot_bytes(); }
   Conn& conn_for(const net::FiveTuple& h2c);
   Conn* find_conn(const net::FiveTuple& h2c);
+  Conn* conn_of_handle(uint32_t handle) const;
 
   const NicConfig cfg_;
   HostMemory& mem_;
@@ -160,6 +161,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
+  Bytes rx_kept_, rx_frame_;  // a received frame as the ring held it, and as rebuilt
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;
   // irq_ev_ | tx_ev_ and the MMIO payload, built once: per use, each would allocate.
@@ -169,6 +171,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   std::deque<pcap::Packet> tx_q_;
 
   DriverConns conns_;
+  std::unordered_map<uint32_t, Conn*> by_handle_;  // the NIC's flow handle -> connection
   DriverReads cmds_;  // id -> live command
   uint64_t next_cmd_id_ = 1;
   uint32_t next_handle_ = 1;

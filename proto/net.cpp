@@ -317,7 +317,7 @@ const char* to_string(ParseError e) {
   return "unknown";
 }
 
-ParseError parse_frame(ByteView f, ParsedFrame& out) {
+ParseError parse_frame(ByteView f, ParsedFrame& out, bool verify_checksums) {
   out = ParsedFrame{};
   if (f.size < kEthHeaderLen) return ParseError::Truncated;
   std::copy(f.data, f.data + 6, out.dst_mac.begin());
@@ -346,7 +346,7 @@ ParseError parse_frame(ByteView f, ParsedFrame& out) {
     out.ip_proto = ip[9];
     out.tuple.src = IpAddr::v4(ip[12], ip[13], ip[14], ip[15]);
     out.tuple.dst = IpAddr::v4(ip[16], ip[17], ip[18], ip[19]);
-    out.ip_checksum_ok = inet_checksum(ip, ihl) == 0;
+    if (verify_checksums) out.ip_checksum_ok = inet_checksum(ip, ihl) == 0;
     const size_t total = ld_be16(ip + 2);
     if (total < ihl || off + total > f.size) return ParseError::IpLengthMismatch;
     if (ld_be16(ip + 6) & 0x3FFF) return ParseError::Fragment;  // MF flag or fragment offset
@@ -381,7 +381,8 @@ ParseError parse_frame(ByteView f, ParsedFrame& out) {
   out.ack = ld_be32(tcp + 8);
   out.tcp_flags = tcp[13];
   out.window = ld_be16(tcp + 14);
-  out.tcp_checksum_ok = tcp_checksum(out.tuple.src, out.tuple.dst, tcp, l4_len) == 0;
+  if (verify_checksums)
+    out.tcp_checksum_ok = tcp_checksum(out.tuple.src, out.tuple.dst, tcp, l4_len) == 0;
   const size_t doff = size_t(tcp[12] >> 4) * 4;
   if (doff < kTcpHeaderLen || doff > l4_len) return ParseError::BadTcpHeaderLen;
   if (!parse_options(tcp + kTcpHeaderLen, doff - kTcpHeaderLen, out.opts))

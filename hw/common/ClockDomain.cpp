@@ -54,28 +54,56 @@ void ClockDomain::arm(uint64_t c) {
     edge_.notify(sc_time::from_value(at - now));
 }
 
+bool ClockDomain::may_run_ahead(uint64_t c) {
+  if (!run_ahead_) return false;
+  // Asking the kernel costs about as much as a small block's tick, so the answer is kept
+  // until a tick schedules something (lead()) or a new activation starts.
+  if (!ahead_ || !horizon_) {
+    const uint64_t now = ctx_->time_stamp().value();
+    const uint64_t to_next = sc_time_to_pending_activity().value();
+    if (ahead_ && now + to_next < now_ps())
+      SC_REPORT_ERROR(name(), "a tick run ahead scheduled work before its cycle: add lead() to the delay");
+    horizon_ = now + to_next;
+  }
+  // Strictly before: at the edge's own time another process could run first, which only the
+  // kernel orders.
+  return c * period_.value() < horizon_;
+}
+
 void ClockDomain::on_edge() {
-  for (Clocked* b : ticks_) b->tick();
-  const uint64_t now = cycle();
-  last_fired_ = now;
-  armed_ = kNone;
-  ++active_cycles_;
-  while (!later_.empty() && later_.top() <= now) later_.pop();
-  if (next_ == now + 1) {
-    arm(next_);  // nothing in `later_` can come earlier
-  } else if (!later_.empty()) {
+  uint64_t now = cycle();
+  for (;;) {
+    for (Clocked* b : ticks_) b->tick();
+    last_fired_ = now;
+    ++active_cycles_;
+    // As SystemC's update phase followed every process. The edge being evaluated still
+    // counts as armed, so a channel holding items asks for the following cycle through
+    // next_ like a block does.
+    for (Committable* c : committables_)
+      if (c->dirty_) {
+        c->dirty_ = false;
+        c->commit(now);
+      }
+    armed_ = kNone;
+    while (!later_.empty() && later_.top() <= now) later_.pop();
+    if (next_ != now + 1) break;
+    if (!may_run_ahead(now + 1)) {
+      arm(next_);  // nothing in `later_` can come earlier
+      ahead_ = false;
+      return;
+    }
+    ahead_ = true;
+    ahead_cycle_ = ++now;
+    armed_ = now;
+  }
+  if (!later_.empty()) {
     const uint64_t c = later_.top();
     later_.pop();
     arm(c);
+  } else if (ahead_) {
+    idle_.notify(lead());  // the kernel's time still reaches the last cycle evaluated
   }
-  // Last, as SystemC's update phase followed every process: a channel holding items asks
-  // for the next cycle after the next edge was armed, which keeps the kernel's event
-  // queue, and so the order of simultaneous events, what it was with one process per block.
-  for (Committable* c : committables_)
-    if (c->dirty_) {
-      c->dirty_ = false;
-      c->commit(now);
-    }
+  ahead_ = false;
 }
 
 }  // namespace nic::hw

@@ -4,6 +4,15 @@
 // Blocks attach() themselves; one process ticks them all at each edge. During a tick a block
 // (or a channel as it commits) calls request_next() when it needs the following cycle too; an
 // external source (the MAC's arrival schedule) calls wake_at() for a future time.
+//
+// Running ahead: when the following cycle is wanted and no other process has anything to do
+// up to and including that cycle's edge, the domain evaluates it in the same activation
+// instead of asking the kernel for another time step (the kernel's timed notification and
+// scheduling cost more per cycle than most blocks' work). The blocks then see the domain's
+// time (cycle(), now_ps()) ahead of the kernel's by lead(): whatever a tick hands to another
+// process (a TLM call's delay, an event notification) adds lead(), so it happens at the same
+// simulated time as without running ahead. Waveforms sample at kernel time steps, so a
+// replay turns running ahead off while a trace file is open (set_run_ahead).
 #pragma once
 #include <systemc>
 
@@ -63,6 +72,7 @@ class ClockDomain : public sc_core::sc_module {
   // times per cycle, so the simulation context is looked up once and the quotient is kept for
   // the current time.
   uint64_t cycle() const {
+    if (ahead_) return ahead_cycle_;
     const uint64_t t = ctx_->time_stamp().value();
     if (t != memo_time_) {
       memo_time_ = t;
@@ -70,6 +80,19 @@ class ClockDomain : public sc_core::sc_module {
     }
     return memo_cycle_;
   }
+  // The domain's current time in ps: the kernel's, or the cycle being run ahead.
+  uint64_t now_ps() const {
+    return ahead_ ? ahead_cycle_ * period_.value() : ctx_->time_stamp().value();
+  }
+  // How far the domain's time is ahead of the kernel's (zero unless running ahead): the
+  // delay a tick adds to what it schedules for "now" in another process.
+  sc_core::sc_time lead() const {
+    if (!ahead_) return sc_core::SC_ZERO_TIME;
+    horizon_ = 0;  // the caller is about to schedule something: ask the kernel again
+    return sc_core::sc_time::from_value(now_ps() - ctx_->time_stamp().value());
+  }
+  // Off: every cycle is its own kernel time step (waveforms need that).
+  void set_run_ahead(bool on) { run_ahead_ = on; }
   uint64_t cycle_at(const sc_core::sc_time& t) const {
     return uint64_t(t.value() / period_.value());
   }
@@ -86,11 +109,13 @@ class ClockDomain : public sc_core::sc_module {
   void want(uint64_t c);
   void arm(uint64_t c);
   void on_edge();
+  bool may_run_ahead(uint64_t c);
 
   sc_core::sc_time period_;
   sc_core::sc_simcontext* const ctx_ = sc_core::sc_get_curr_simcontext();
   mutable uint64_t memo_time_ = 0, memo_cycle_ = 0;  // cycle() at time memo_time_
   sc_core::sc_event edge_;
+  sc_core::sc_event idle_;  // no process waits on it: it only carries time to a run-ahead end
   // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are
   // armed one at a time as edges fire.
   uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
@@ -101,6 +126,12 @@ class ClockDomain : public sc_core::sc_module {
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0;
+  bool run_ahead_ = true;
+  bool ahead_ = false;        // on_edge is evaluating ahead_cycle_ ahead of kernel time
+  uint64_t ahead_cycle_ = 0;
+  // Kernel time (ps) of the next activity of another process, as last asked; 0 when it must
+  // be asked again (a tick scheduled something through lead()).
+  mutable uint64_t horizon_ = 0;
   std::vector<Clocked*> ticks_;
   std::vector<Committable*> committables_;
 };

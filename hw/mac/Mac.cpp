@@ -74,7 +74,7 @@ void Mac::admit_arrivals(uint64_t now_ps) {
 }
 
 void Mac::tick() {
-  admit_arrivals(sc_time_stamp().value());
+  admit_arrivals(clk_.now_ps());
   if (!fifo_.empty()) {
     if (out_.can_push()) {
       PacketCtx* p = fifo_.front();

@@ -103,7 +103,7 @@ void DmaEngine::issue(Job& j) {
   stats_.max_in_flight = std::max(stats_.max_in_flight, ++in_flight_);
   j.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   tlm::tlm_phase phase = tlm::BEGIN_REQ;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time delay = clk_.lead();  // the request leaves in the domain's cycle
   const tlm::tlm_sync_enum r = socket->nb_transport_fw(j, phase, delay);
   if (r == tlm::TLM_ACCEPTED)
     req_open_ = &j;  // END_REQ follows on the backward path

@@ -47,16 +47,28 @@ void HostMemory::read(uint64_t addr, uint8_t* p, size_t n) const {
 
 void HostMemory::release(uint64_t addr, size_t n) {
   if (!fits(addr, n)) throw std::out_of_range("HostMemory::release past 2^64");
+  static const uint8_t kZeros[kPageSize] = {};
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t, size_t len) {
     auto it = pages_.find(pn);
     if (it == pages_.end()) return;
     uint8_t* page = it->second.get();
     std::memset(page + off, 0, len);
-    if (len == kPageSize || std::all_of(page, page + kPageSize, [](uint8_t b) { return b == 0; })) {
+    if (len == kPageSize || std::memcmp(page, kZeros, kPageSize) == 0) {
       spare_.push_back(std::move(it->second));
       pages_.erase(it);
+      if (pn == last_pn_) last_pn_ = UINT64_MAX;
     }
   });
+}
+
+uint8_t* HostMemory::find_page(uint64_t pn) const {
+  if (pn != last_pn_) {
+    const auto it = pages_.find(pn);
+    if (it == pages_.end()) return nullptr;
+    last_pn_ = pn;
+    last_page_ = it->second.get();
+  }
+  return last_page_;
 }
 
 Bytes HostMemory::read(uint64_t addr, size_t n) const {
@@ -127,10 +139,14 @@ unsigned int HostMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
 void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be,
                          size_t be_len) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
-    auto& page = pages_[pn];
-    if (!page) page = zero_page();
+    uint8_t* page = find_page(pn);
+    if (!page) {
+      auto& fresh = pages_[pn];
+      fresh = zero_page();
+      page = fresh.get();
+    }
     if (!be) {
-      std::memcpy(page.get() + off, src + pos, len);
+      std::memcpy(page + off, src + pos, len);
       return;
     }
     for (size_t i = 0; i < len; ++i)
@@ -141,8 +157,7 @@ void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint
 void HostMemory::copy_out(uint64_t addr, uint8_t* dst, size_t n, const uint8_t* be,
                           size_t be_len) const {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
-    const auto it = pages_.find(pn);
-    const uint8_t* page = it == pages_.end() ? nullptr : it->second.get();
+    const uint8_t* page = find_page(pn);
     if (!be) {
       if (page)
         std::memcpy(dst + pos, page + off, len);

@@ -56,6 +56,10 @@ class HostMemory : public sc_core::sc_module {
   const sc_core::sc_time latency_;
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // key: addr / kPageSize
   std::vector<std::unique_ptr<uint8_t[]>> spare_;                    // released, for reuse
+  // The page last looked up: accesses mostly walk a buffer page by page, or stay in one.
+  mutable uint64_t last_pn_ = UINT64_MAX;
+  mutable uint8_t* last_page_ = nullptr;
+  uint8_t* find_page(uint64_t pn) const;  // nullptr: never written since released
   WriteObserver observer_;
   Stats stats_;
 

@@ -90,7 +90,7 @@ tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::
       return tlm::TLM_UPDATED;
     }
     stalled_ = &gp;
-    stalled_since_ = sc_time_stamp();
+    stalled_since_ = sc_time_stamp() + delay;
     ++stats_.stalled_requests;
     return tlm::TLM_ACCEPTED;
   }

@@ -84,7 +84,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   c.seq = p.pf.seq;
   // Latency: first bit on the wire to the completion entry in host memory.
   cq_.post(c, [this, start = p.wire_start_ps](ByteView, bool) {
-    last_completion_ps_ = sc_core::sc_time_stamp().value();
+    last_completion_ps_ = clk_.now_ps();
     latency_ns_.add((last_completion_ps_ - start) / 1000);
   });
 

@@ -121,6 +121,7 @@ struct ReplayTop : sc_module {
       sensitive << close_ev;
       dont_initialize();
     }
+    feeder.serve(nic.clk);
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port.bind(link.mmio_target);
@@ -147,7 +148,7 @@ struct ReplayTop : sc_module {
     if (wave_base.empty()) return;
     if (!opt.trace_on.empty()) {
       nic.set_event_hook([this](const char* ev) {
-        if (!tf && !waves_done && opt.trace_on == ev) open_ev.notify(SC_ZERO_TIME);
+        if (!tf && !waves_done && opt.trace_on == ev) open_ev.notify(nic.clk.lead());
       });
       return;
     }
@@ -156,6 +157,7 @@ struct ReplayTop : sc_module {
   void open_waves() {
     if (tf || waves_done) return;
     tf = sc_create_vcd_trace_file(wave_base.c_str());
+    nic.clk.set_run_ahead(false);  // the file samples at kernel time steps: one per cycle
     tf->set_time_unit(1, SC_PS);
     nic.trace(tf);
     const uint64_t now = sc_time_stamp().value();
@@ -166,6 +168,7 @@ struct ReplayTop : sc_module {
     if (!tf) return;
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
+    nic.clk.set_run_ahead(true);
     waves_done = true;
   }
   // After the run: close the file, write the GTKWave save file, convert to FST if asked.

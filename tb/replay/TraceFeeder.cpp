@@ -61,7 +61,7 @@ bool TraceFeeder::read_one() {
     read_up_to_ps_ = at;
     tx_.push_back({at > lead_ps() ? at - lead_ps() : 0, std::move(scratch_)});
     scratch_ = {};
-    pump_ev_.notify(SC_ZERO_TIME);
+    pump_ev_.notify(clk_ ? clk_->lead() : SC_ZERO_TIME);
     return true;
   }
   ++st_.to_nic;

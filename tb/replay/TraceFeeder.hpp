@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 
+#include "hw/common/ClockDomain.hpp"
 #include "hw/common/packet.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
@@ -46,6 +47,8 @@ class TraceFeeder : public sc_core::sc_module {
 
   // The MAC's frame source: the next frame for the NIC, nullptr at the end of the trace.
   hw::PacketCtx* next_rx(uint64_t& ts_ps);
+  // The clock domain whose ticks call next_rx: reading ahead for it happens at its time.
+  void serve(const hw::ClockDomain& clk) { clk_ = &clk; }
   bool finished() const { return eof_ && rx_.empty() && tx_.empty(); }
   const FeederStats& stats() const { return st_; }
   // Why the trace ended early (a truncated or corrupt record), empty after a clean end. The
@@ -73,6 +76,7 @@ class TraceFeeder : public sc_core::sc_module {
   std::deque<uint64_t> rx_ts_;
   std::deque<Tx> tx_;
   sc_core::sc_event pump_ev_;
+  const hw::ClockDomain* clk_ = nullptr;
   bool eof_ = false;
   bool have_first_ = false;
   uint64_t first_ns_ = 0;
