@@ -27,7 +27,7 @@ namespace {
 struct ReplayArgs {
   std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
   std::vector<std::string> sets;
-  bool line_rate = false, progress = false;
+  bool line_rate = false, progress = false, no_run_ahead = false;
   uint16_t port = 4420;
 };
 
@@ -321,6 +321,7 @@ void run() {
   opt.trace = g_args.trace;
   opt.cfg = cfg;
   opt.honour_timestamps = !g_args.line_rate;
+  opt.run_ahead = !g_args.no_run_ahead;
   opt.nvme_port = g_args.port;
   opt.keep_data = !g_args.dump_dir.empty();
   opt.vcd = g_args.vcd;
@@ -415,6 +416,8 @@ void add_replay_command(CLI::App& app) {
       ->check(CLI::IsMember({"drop", "resync", "framing_lost"}));
   sub->add_option("--trace-for", g_args.trace_for, "with --trace-on: how long to record (default 100us)");
   sub->add_flag("--line-rate", g_args.line_rate, "ignore timestamps: frames back to back at line rate");
+  sub->add_flag("--no-run-ahead", g_args.no_run_ahead,
+                "one kernel time step per clock cycle (slower; for checking that results match)");
   sub->add_flag("--progress", g_args.progress,
                 "a progress line (with peak RSS) on stderr twice a second, also when it is not a terminal");
   sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();

@@ -122,6 +122,7 @@ struct ReplayTop : sc_module {
       dont_initialize();
     }
     feeder.serve(nic.clk);
+    nic.clk.set_run_ahead(o.run_ahead);
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port.bind(link.mmio_target);
@@ -168,7 +169,7 @@ struct ReplayTop : sc_module {
     if (!tf) return;
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
-    nic.clk.set_run_ahead(true);
+    nic.clk.set_run_ahead(opt.run_ahead);
     waves_done = true;
   }
   // After the run: close the file, write the GTKWave save file, convert to FST if asked.

@@ -28,6 +28,9 @@ struct ReplayOptions {
   bool honour_timestamps = true;
   uint16_t nvme_port = 4420;
   bool keep_data = false;  // every read's record carries its final buffer (--dump-buffers)
+  // The clock domain evaluates consecutive busy cycles in one activation when nothing else is
+  // due (hw/common/ClockDomain.hpp); off, every cycle is a kernel time step. Same results.
+  bool run_ahead = true;
   // Every read as the driver completes it (completion order). When set, the result's
   // `commands` stays empty; otherwise the records are collected there.
   std::function<void(const host::CommandRecord&)> on_command;
