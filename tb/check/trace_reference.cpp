@@ -96,6 +96,19 @@ class Reassembly {
   size_t held_ = 0;
 };
 
+// Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
+class Lend {
+ public:
+  Lend(tb::BytePool& pool, Bytes& b) : pool_(pool), b_(b) { b_ = pool_.take(); }
+  ~Lend() { pool_.give(std::move(b_)); }
+  Lend(const Lend&) = delete;
+  Lend& operator=(const Lend&) = delete;
+
+ private:
+  tb::BytePool& pool_;
+  Bytes& b_;
+};
+
 }  // namespace
 
 class ReferenceDecoder::Connection {
@@ -134,7 +147,6 @@ class ReferenceDecoder::Connection {
     Reassembly tcp;
     Bytes ic;                  // the IC PDU, the stream's first kIcPduLen bytes
     nvme::StreamDecoder pdus;  // everything after it
-    nvme::Pdu pdu;             // the last PDU decoded (its data buffer is reused)
     bool stopped = false;      // no more PDUs are decoded from this side
   };
   enum class State : uint8_t { Opening, Open, Ignored };
@@ -177,7 +189,7 @@ class ReferenceDecoder::Connection {
 
   // Host->controller: the read commands, in wire order.
   void decode_commands() {
-    nvme::Pdu& pdu = h2c_.pdu;
+    nvme::Pdu pdu;
     nvme::PduError err;
     while (!h2c_.stopped && h2c_.pdus.next(pdu, err)) {
       if (err != nvme::PduError::None && err != nvme::PduError::BadDataDigest) {
@@ -206,7 +218,9 @@ class ReferenceDecoder::Connection {
   // Controller->host: data and completions. A CID names the oldest of its open commands
   // (CIDs are reused only after completion).
   void decode_responses() {
-    nvme::Pdu& pdu = c2h_.pdu;
+    nvme::Pdu pdu;
+    // Data PDUs are decoded into a spare buffer, given back after: a connection keeps none.
+    const Lend lend(spare_, pdu.data);
     nvme::PduError err;
     while (!c2h_.stopped && c2h_.pdus.next(pdu, err)) {
       const bool digest_bad = err == nvme::PduError::BadDataDigest;
