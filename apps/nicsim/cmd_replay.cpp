@@ -17,6 +17,7 @@
 
 #include "apps/nicsim/commands.hpp"
 #include "hw/nic/nic_config.hpp"
+#include "tb/common/json_text.hpp"
 #include "tb/pcap/pcap_io.hpp"
 #include "tb/replay/Replay.hpp"
 
@@ -64,16 +65,19 @@ class CommandList {
   ~CommandList() {
     if (tmp_) std::fclose(tmp_);
   }
+  // Written straight as text, the same as nested(json, 2) of the entry would give: a json
+  // object per read cost 5 % of a replay of 4 KiB reads.
   void add(const nic::host::CommandRecord& c) {
     ++by_status_[c.status];
     if (!tmp_) return;
-    const nlohmann::ordered_json e = {
-        {"flow", c.flow}, {"cid", c.cid}, {"order", c.order}, {"length", c.length},
-        {"sha256", c.sha256}, {"status", c.status}, {"placed_bytes", c.placed_bytes},
-        {"copied_bytes", c.copied_bytes}, {"crc", c.crc}, {"ddp", c.ddp},
-        {"latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0}};
-    const std::string text = (count() > 1 ? ",\n    " : "    ") + nested(e, 2);
-    std::fwrite(text.data(), 1, text.size(), tmp_);
+    text_.assign(written_++ ? ",\n    " : "    ");
+    nic::tb::JsonObjectText(text_, 2)
+        .str("flow", c.flow).num("cid", c.cid).num("order", c.order).num("length", c.length)
+        .str("sha256", c.sha256).str("status", c.status).num("placed_bytes", c.placed_bytes)
+        .num("copied_bytes", c.copied_bytes).str("crc", c.crc).boolean("ddp", c.ddp)
+        .real("latency_ns", double(c.complete_ps - c.submit_ps) / 1000.0)
+        .close();
+    std::fwrite(text_.data(), 1, text_.size(), tmp_);
   }
   size_t count() const {
     size_t n = 0;
@@ -83,7 +87,7 @@ class CommandList {
   const std::map<std::string, size_t>& by_status() const { return by_status_; }
   // The array as the report's member at depth 1.
   void write_array(std::ostream& out) {
-    if (!count()) {
+    if (!written_) {
       out << "[]";
       return;
     }
@@ -97,6 +101,8 @@ class CommandList {
  private:
   std::FILE* tmp_;
   std::map<std::string, size_t> by_status_;
+  size_t written_ = 0;  // entries in the spool file
+  std::string text_;    // one entry's text, reused
 };
 
 // The same text as rep.dump(2), with the commands array taken from the list.

@@ -1,6 +1,7 @@
 #include "tb/check/trace_reference.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <set>
 #include <unordered_map>
@@ -55,6 +56,12 @@ class Reassembly {
     last_off_ = off;
     const int64_t end = off + int64_t(payload.size);
     int64_t at = std::max(off, next_);
+    if (at == next_ && at < end) {  // in order: straight on, up to the first piece held ahead
+      const int64_t stop = ahead_.empty() ? end : std::min(end, ahead_.begin()->first);
+      next_ = stop;
+      out(payload.sub(size_t(at - off), size_t(stop - at)));
+      at = stop;
+    }
     // Only the gaps between pieces already held are new: earlier arrivals keep their bytes.
     auto it = ahead_.upper_bound(at);
     if (it != ahead_.begin()) at = std::max(at, end_of(*std::prev(it)));
@@ -89,11 +96,25 @@ class Reassembly {
   size_t held_ = 0;
 };
 
+// Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
+class Lend {
+ public:
+  Lend(tb::BytePool& pool, Bytes& b) : pool_(pool), b_(b) { b_ = pool_.take(); }
+  ~Lend() { pool_.give(std::move(b_)); }
+  Lend(const Lend&) = delete;
+  Lend& operator=(const Lend&) = delete;
+
+ private:
+  tb::BytePool& pool_;
+  Bytes& b_;
+};
+
 }  // namespace
 
 class ReferenceDecoder::Connection {
  public:
-  Connection(std::string flow, const Done& done) : flow_(std::move(flow)), done_(done) {}
+  Connection(std::string flow, const Done& done, tb::BytePool& spare)
+      : flow_(std::move(flow)), done_(done), spare_(spare) {}
 
   void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload) {
     if (state_ == State::Ignored) return;
@@ -111,7 +132,7 @@ class ReferenceDecoder::Connection {
   }
 
   void finish() {
-    for (auto& [order, cmd] : open_) done_(cmd);
+    for (auto& [order, cmd] : open_) hand_on(cmd);
     open_.clear();
     by_cid_.clear();
   }
@@ -189,7 +210,6 @@ class ReferenceDecoder::Connection {
         done_(cmd);
         continue;
       }
-      cmd.data.assign(rc.length, 0);
       by_cid_[rc.cid].push_back(cmd.order);
       open_.emplace(cmd.order, std::move(cmd));
     }
@@ -199,6 +219,8 @@ class ReferenceDecoder::Connection {
   // (CIDs are reused only after completion).
   void decode_responses() {
     nvme::Pdu pdu;
+    // Data PDUs are decoded into a spare buffer, given back after: a connection keeps none.
+    const Lend lend(spare_, pdu.data);
     nvme::PduError err;
     while (!c2h_.stopped && c2h_.pdus.next(pdu, err)) {
       const bool digest_bad = err == nvme::PduError::BadDataDigest;
@@ -213,13 +235,21 @@ class ReferenceDecoder::Connection {
           late_cids_.insert(h.cccid);
           continue;
         }
-        if (uint64_t(h.datao) + pdu.data.size() > cmd->length) {
+        const uint32_t n = uint32_t(pdu.data.size());
+        if (uint64_t(h.datao) + n > cmd->length) {
           cmd->problem = "C2HData past the command's length";
           continue;
         }
-        std::copy(pdu.data.begin(), pdu.data.end(), cmd->data.begin() + h.datao);
-        cmd->bytes_received += pdu.data.size();
-        cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + uint32_t(pdu.data.size()));
+        if (h.datao == 0 && n == cmd->length && n) {
+          // The PDU is the whole read: its buffer becomes the read's (no copy), and the
+          // next PDU is decoded into the read's old buffer or a spare.
+          std::swap(cmd->data, pdu.data);
+          if (!pdu.data.capacity()) pdu.data = spare_.take();
+        } else {
+          std::copy(pdu.data.begin(), pdu.data.end(), buffer(*cmd) + h.datao);
+        }
+        cmd->bytes_received += n;
+        cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + n);
         cmd->digest_error |= digest_bad;
         if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
       } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
@@ -242,12 +272,39 @@ class ReferenceDecoder::Connection {
 
   void complete(ReferenceCommand& cmd) {
     cmd.completed = true;
-    done_(cmd);
     const uint32_t order = cmd.order;
-    auto it = by_cid_.find(cmd.cid);
+    const uint16_t cid = cmd.cid;
+    hand_on(cmd);
+    auto it = by_cid_.find(cid);
     it->second.pop_front();  // `cmd` was current(cid), the front
     if (it->second.empty()) by_cid_.erase(it);
     open_.erase(order);
+  }
+
+  // The buffer sized to the read. Its bytes are the read's only where some C2HData wrote
+  // them (a spare keeps its old bytes, a grown buffer is zero) until hand_on() zeroes the rest.
+  uint8_t* buffer(ReferenceCommand& cmd) {
+    if (cmd.data.size() != cmd.length) {
+      if (!cmd.data.capacity()) cmd.data = spare_.take();
+      cmd.data.resize(cmd.length);
+    }
+    return cmd.data.data();
+  }
+
+  // Hands the read on with what the buffer must hold: the bytes received, zero where none
+  // came. Whatever buffer the receiver leaves behind is kept for later reads.
+  void hand_on(ReferenceCommand& cmd) {
+    uint8_t* d = buffer(cmd);
+    if (cmd.bytes_covered < cmd.length) {
+      uint32_t at = 0;
+      for (const auto& [lo, hi] : cmd.got) {
+        std::fill(d + at, d + lo, uint8_t(0));
+        at = hi;
+      }
+      std::fill(d + at, d + cmd.length, uint8_t(0));
+    }
+    done_(cmd);
+    spare_.give(std::move(cmd.data));
   }
 
   // The controller stream can no longer be followed: every open read ends unjudged, and so
@@ -261,6 +318,7 @@ class ReferenceDecoder::Connection {
 
   const std::string flow_;
   const Done& done_;
+  tb::BytePool& spare_;
   Side h2c_, c2h_;
   State state_ = State::Opening;
   std::string broken_;  // why the controller stream stopped, empty while it runs
@@ -275,23 +333,47 @@ ReferenceDecoder::ReferenceDecoder(Done done, uint16_t nvme_port)
 
 ReferenceDecoder::~ReferenceDecoder() = default;
 
+size_t ReferenceDecoder::TupleHash::operator()(const net::FiveTuple& t) const {
+  uint64_t w[4];
+  std::memcpy(w, t.src.b.data(), 16);
+  std::memcpy(w + 2, t.dst.b.data(), 16);
+  uint64_t h = uint64_t(t.src.version) << 32 | uint64_t(t.sport) << 16 | t.dport;
+  for (const uint64_t x : w) {
+    h = (h ^ x) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+  }
+  return size_t(h);
+}
+
+ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple& key) {
+  if (last_ && key == last_key_) return *last_;
+  auto& conn = conns_[key];
+  if (!conn)
+    conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_, spare_);
+  last_key_ = key;
+  last_ = conn.get();
+  return *conn;
+}
+
 void ReferenceDecoder::add(ByteView frame) {
   net::ParsedFrame pf;
   if (net::parse_frame(frame, pf) != net::ParseError::None) return;
   const bool c2h = pf.tuple.sport == port_;
   if (!c2h && pf.tuple.dport != port_) return;
   if (!pf.tcp_checksum_ok || !pf.ip_checksum_ok) return;  // a receiver drops it
-  const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
-  auto& conn = conns_[key];
-  if (!conn) conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_);
-  const size_t before = conn->open();  // only this connection's reads can change
-  conn->segment(c2h, pf.seq, pf.tcp_flags, frame.sub(pf.payload_offset, pf.payload_len));
-  open_ = open_ - before + conn->open();
+  Connection& conn = connection(c2h ? pf.tuple.reversed() : pf.tuple);
+  const size_t before = conn.open();  // only this connection's reads can change
+  conn.segment(c2h, pf.seq, pf.tcp_flags, frame.sub(pf.payload_offset, pf.payload_len));
+  open_ = open_ - before + conn.open();
   open_max_ = std::max(open_max_, open_);
 }
 
 void ReferenceDecoder::finish() {
-  for (auto& [key, conn] : conns_) conn->finish();
+  std::vector<std::pair<const net::FiveTuple*, Connection*>> by_tuple;
+  for (auto& [key, conn] : conns_) by_tuple.emplace_back(&key, conn.get());
+  std::sort(by_tuple.begin(), by_tuple.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (const auto& [key, conn] : by_tuple) conn->finish();
   open_ = 0;
 }
 

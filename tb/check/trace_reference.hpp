@@ -14,10 +14,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "proto/bytes.hpp"
 #include "proto/net.hpp"
+#include "tb/common/byte_pool.hpp"
 
 namespace nic::check {
 
@@ -44,8 +46,10 @@ struct ReferenceCommand {
 class ReferenceDecoder {
  public:
   // Gets every read command exactly once: when the trace completes it, when it can no longer
-  // complete (its connection's controller stream broke), or from finish().
-  using Done = std::function<void(const ReferenceCommand&)>;
+  // complete (its connection's controller stream broke), or from finish(). The command is
+  // the decoder's no more once handed on: the callee may move its members out (the judge
+  // takes `data` without copying it), and a buffer it leaves in `data` serves a later read.
+  using Done = std::function<void(ReferenceCommand&)>;
   // Out-of-order bytes one direction may hold above its first hole (a hole the capture never
   // fills would otherwise hold everything after it); past that the connection's reads are
   // given up as unjudgeable.
@@ -67,10 +71,20 @@ class ReferenceDecoder {
 
  private:
   class Connection;
+  struct TupleHash {
+    size_t operator()(const net::FiveTuple& t) const;
+  };
+  Connection& connection(const net::FiveTuple& key);
+
   Done done_;
   uint16_t port_;
   size_t open_ = 0, open_max_ = 0;
-  std::map<net::FiveTuple, std::unique_ptr<Connection>> conns_;  // by host->controller tuple
+  tb::BytePool spare_;  // read buffers handed back, for the next reads
+  // By host->controller tuple; finish() hands on in tuple order.
+  std::unordered_map<net::FiveTuple, std::unique_ptr<Connection>, TupleHash> conns_;
+  // The connection of the previous frame: most frames continue the same connection's burst.
+  net::FiveTuple last_key_;
+  Connection* last_ = nullptr;
 };
 
 }  // namespace nic::check

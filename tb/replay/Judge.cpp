@@ -13,7 +13,12 @@ std::string read_name(const std::string& flow, uint32_t order, uint16_t cid) {
 }  // namespace
 
 void Judge::reference(const check::ReferenceCommand& e) {
-  const Key k{e.flow, e.order};
+  check::ReferenceCommand copy = e;
+  reference(std::move(copy));
+}
+
+void Judge::reference(check::ReferenceCommand&& e) {
+  const Key k{std::move(e.flow), e.order};
   Expect x;
   x.cid = e.cid;
   x.may_fail = e.after_late_data;
@@ -36,14 +41,17 @@ void Judge::reference(const check::ReferenceCommand& e) {
   if (r == reported_.end()) {
     // The usual order: the driver finishes the read later and hands over its bytes, compared
     // as they are (no digest of either side needed).
-    if (x.judge_bytes) x.data = e.data;
+    if (x.judge_bytes) {
+      x.data = std::move(e.data);
+      e.data = spare_.take();
+    }
     expected_.emplace(k, std::move(x));
     note_waiting();
     return;
   }
   // The driver finished first: only its record's digest (or kept bytes) is left to compare.
   if (x.judge_bytes) x.sha256 = e.sha256();
-  if (x.judge_bytes && !r->second.data.empty()) x.data = e.data;
+  if (x.judge_bytes && !r->second.data.empty()) x.data = std::move(e.data);
   judge(k, x, r->second, r->second.data);
   reported_.erase(r);
 }
@@ -57,6 +65,7 @@ void Judge::driver(const host::CommandRecord& c, ByteView buffer) {
     return;
   }
   judge(k, x->second, c, buffer);
+  spare_.give(std::move(x->second.data));
   expected_.erase(x);
 }
 

@@ -12,6 +12,7 @@
 
 #include "host_driver/NvmeTcpDriver.hpp"
 #include "tb/check/trace_reference.hpp"
+#include "tb/common/byte_pool.hpp"
 
 namespace nic::tb {
 
@@ -29,7 +30,11 @@ class Judge {
  public:
   Judge() = default;
 
-  void reference(const check::ReferenceCommand& e);  // a read the reference decode finished
+  // A read the reference decode finished. The rvalue form takes its bytes without copying
+  // them and leaves a spare buffer (of a read judged earlier) in `e.data` for the decoder's
+  // next reads.
+  void reference(check::ReferenceCommand&& e);
+  void reference(const check::ReferenceCommand& e);
   // A read the driver completed, with its buffer's final bytes.
   void driver(const host::CommandRecord& c, ByteView buffer);
   // After both sides are done: isolation violations first, then every mismatch in the order
@@ -55,6 +60,7 @@ class Judge {
 
   Verdict v_;
   size_t waiting_max_ = 0;
+  BytePool spare_;  // buffers of judged reads, handed back to the decoder
   std::map<Key, Expect> expected_;  // the reference finished them, the driver not yet
   // The driver finished them, the reference has not judged them. The reference sees every
   // completion before the driver can, so what stays here (until the end) are reads it left

@@ -96,7 +96,7 @@ struct ReplayTop : sc_module {
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        reference([this](const check::ReferenceCommand& e) { judge.reference(e); }, o.nvme_port),
+        reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_port),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f); },
                [this](const pcap::Packet& f) { reference.add(f.data); }),

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "proto/net.hpp"
 #include "tb/check/trace_reference.hpp"
@@ -86,6 +87,78 @@ TEST_CASE("reference: an impaired multi-flow trace decodes to the truth, each re
   // Everything arrived in the end: nothing left open or held.
   CHECK(r.open_before_finish == 0);
   CHECK(r.held_before_finish == 0);
+}
+
+TEST_CASE("reference: a receiver that takes each read's buffer and leaves a dirty one changes nothing", "[reference]") {
+  // The judge moves `data` out and hands back the buffer of a read judged earlier; the decoder
+  // reuses such buffers (old bytes, any size) for later reads and for decoding PDUs.
+  const gen::GenConfig g = impaired(240);
+  Run r;
+  size_t handed_back = 0;
+  check::ReferenceDecoder ref([&](check::ReferenceCommand& c) {
+    ++r.handed;
+    Outcome o{c.completed, c.digest_error, c.problem, c.completed ? c.sha256() : ""};
+    r.twice += !r.reads.emplace(std::make_pair(c.flow, c.order), o).second;
+    const Bytes taken = std::move(c.data);
+    // Garbage of a size that varies: larger than, as large as and smaller than reads.
+    c.data.assign(size_t(4096) << (r.handed % 6), uint8_t(0xA5 + r.handed));
+    handed_back += !taken.empty();
+  });
+  r.truth = gen::generate(g, [&](uint64_t, ByteView frame) { ref.add(frame); });
+  ref.finish();
+  CHECK(handed_back > 0);
+  CHECK(r.twice == 0);
+  REQUIRE(r.handed == r.truth.commands.size());
+  for (const auto& t : r.truth.commands) {
+    INFO(t.flow << " read #" << t.order);
+    const Outcome& o = r.reads.at({t.flow, t.order});
+    CHECK(o.completed);
+    CHECK(o.sha256 == t.sha256);
+  }
+}
+
+TEST_CASE("reference: bytes no C2HData carried read as zero, also in a reused buffer", "[reference]") {
+  // Two reads one after the other, 16 KiB each in 4 KiB PDUs. The receiver leaves the first
+  // read's buffer dirty, so the decoder reuses it for the second; the capture then ends a few
+  // segments into the second read's data, which finish() hands on: received bytes as sent,
+  // every other byte zero (not the first read's leftovers).
+  gen::GenConfig g;
+  g.seed = 3;
+  g.flows = 1;
+  g.queue_depth = 1;
+  g.io_size = gen::parse_io_size("16K");
+  g.max_pdu_data = 4096;
+  g.ios = 2;
+  const auto run = [&](size_t keep_c2h_segments) {
+    std::vector<Bytes> got;
+    check::ReferenceDecoder ref([&](check::ReferenceCommand& c) {
+      got.push_back(c.data);
+      std::fill(c.data.begin(), c.data.end(), uint8_t(0xEE));
+    });
+    size_t second = 0;  // data segments of the second read seen
+    gen::generate(g, [&](uint64_t, ByteView frame) {
+      net::ParsedFrame pf;
+      if (!got.empty() && net::parse_frame(frame, pf) == net::ParseError::None &&
+          pf.tuple.sport == 4420 && pf.payload_len > 0 && ++second > keep_c2h_segments)
+        return;
+      ref.add(frame);
+    });
+    ref.finish();
+    return got;
+  };
+  const std::vector<Bytes> full = run(SIZE_MAX), cut = run(3);
+  REQUIRE(full.size() == 2);
+  REQUIRE(cut.size() == 2);
+  CHECK(cut[0] == full[0]);
+  REQUIRE(cut[1].size() == full[1].size());
+  size_t same = 0, zero = 0;
+  for (size_t i = 0; i < cut[1].size(); ++i) {
+    same += cut[1][i] == full[1][i];
+    zero += cut[1][i] == 0 && full[1][i] != 0;
+  }
+  CHECK(same + zero == cut[1].size());  // each byte as sent or zero, never a leftover
+  CHECK(zero >= 8192);                  // most of the read never arrived
+  CHECK(same >= 4096);                  // its first PDU did
 }
 
 TEST_CASE("reference: what it keeps is bounded by what is in flight, not by the trace length", "[reference]") {
