@@ -43,7 +43,7 @@ void Mac::fetch_next() {
   p->wire_start_ps = start;
   p->wire_end_ps = received;
   pending_ = p;
-  clk_.wake_at(sc_time(double(received), SC_PS));
+  clk_.wake_at(sc_time::from_value(received));  // time values are ps (the default resolution)
 }
 
 void Mac::admit_arrivals(uint64_t now_ps) {

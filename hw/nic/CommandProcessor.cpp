@@ -51,16 +51,18 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
 // Per-cycle behaviour
 
 void CommandProcessor::tick() {
-  // Nothing posted, fetched, decoded or tearing down: every step below would do nothing, and
-  // this is most cycles.
-  if (!fetching_ && regs_[abi::kRegCmdProducer / 4] == cmd_fetched_ &&
-      cmdbuf_.size() == cmd_head_ && window_.empty() && teardowns_.empty())
-    return;
-  fetch();
-  decode();
-  prefetch_sgls();
+  // Nothing posted, fetched or decoded: the command steps would do nothing (most cycles; a
+  // teardown waiting for its writes to drain only needs its own step).
+  const bool commands = fetching_ || regs_[abi::kRegCmdProducer / 4] != cmd_fetched_ ||
+                        cmdbuf_.size() != cmd_head_ || !window_.empty();
+  if (!commands && teardowns_.empty()) return;
+  if (commands) {
+    fetch();
+    decode();
+    prefetch_sgls();
+  }
   finish_teardowns();
-  const bool again = execute();
+  const bool again = commands && execute();
   // Pending teardowns poll the placement engine's in-flight counts; an idle processor is woken
   // by a register write or a DMA completion.
   if (again || !teardowns_.empty()) clk_.request_next();

@@ -99,7 +99,7 @@ void TraceFeeder::pump() {
   uint64_t next = UINT64_MAX;
   if (!tx_.empty()) next = tx_.front().due_ps;
   if (!eof_) next = std::min(next, read_up_to_ps_ > lead_ps() ? read_up_to_ps_ - lead_ps() : now);
-  if (next != UINT64_MAX) pump_ev_.notify(sc_time(double(std::max(next, now + 1) - now), SC_PS));
+  if (next != UINT64_MAX) pump_ev_.notify(sc_time::from_value(std::max(next, now + 1) - now));
 }
 
 }  // namespace nic::tb
