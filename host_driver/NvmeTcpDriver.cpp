@@ -717,7 +717,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  rec.sha256 = tb::sha256_hex(read_buf_);
+  if (read_digests_) rec.sha256 = tb::sha256_hex(read_buf_);
   if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec, read_buf_);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);

@@ -41,7 +41,7 @@ struct CommandRecord {
   uint16_t cid = 0;
   uint32_t order = 0;
   uint32_t length = 0;
-  std::string sha256;
+  std::string sha256;  // of the final buffer; empty when read digests are off
   std::string status;  // "ok", "digest_error", ...
   uint32_t placed_bytes = 0, copied_bytes = 0;
   std::string crc;     // "hw", "sw", "none"
@@ -95,6 +95,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   // call only); the driver keeps no record of it afterwards.
   using CompletionHook = std::function<void(const CommandRecord&, ByteView buffer)>;
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
+  // Off: records carry no SHA-256 of the buffer (hashing every read is a tenth of a replay).
+  void set_read_digests(bool on) { read_digests_ = on; }
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   const NvmeRxStats sw_stats() const;
@@ -160,6 +162,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;
+  bool read_digests_ = true;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   Bytes rx_kept_, rx_frame_;  // a received frame as the ring held it, and as rebuilt
   BufferAllocator alloc_;

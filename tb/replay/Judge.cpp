@@ -60,7 +60,9 @@ void Judge::driver(const host::CommandRecord& c, ByteView buffer) {
   const Key k{c.flow, c.order};
   auto x = expected_.find(k);
   if (x == expected_.end()) {
-    reported_.emplace(k, c);
+    auto r = reported_.emplace(k, c).first;
+    // Judged later, when only the record is left: it needs a digest of the buffer.
+    if (r->second.sha256.empty() && r->second.data.empty()) r->second.sha256 = sha256_hex(buffer);
     note_waiting();
     return;
   }
@@ -90,7 +92,8 @@ void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, B
       where = " (first wrong byte at offset " + std::to_string(at) + ", " + std::to_string(n) +
               " wrong bytes)";
     }
-    v_.mismatches.push_back(who + ": buffer sha256 " + c.sha256 + " != trace data " +
+    const std::string got_sha = c.sha256.empty() ? sha256_hex(got) : c.sha256;
+    v_.mismatches.push_back(who + ": buffer sha256 " + got_sha + " != trace data " +
                             (e.sha256.empty() ? sha256_hex(e.data) : e.sha256) + where);
   } else if (c.status != e.status) {
     v_.mismatches.push_back(who + ": status " + c.status + ", trace says " + e.status);

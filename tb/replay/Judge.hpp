@@ -23,6 +23,7 @@ struct Verdict {
   size_t broken = 0;
   size_t incomplete = 0;  // reads the trace leaves unfinished: not judged
   std::vector<std::string> mismatches;
+  bool skipped = false;   // the replay ran without the reference decode (--no-verify)
   bool ok() const { return mismatches.empty(); }
 };
 

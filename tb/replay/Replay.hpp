@@ -31,6 +31,11 @@ struct ReplayOptions {
   // The clock domain evaluates consecutive busy cycles in one activation when nothing else is
   // due (hw/common/ClockDomain.hpp); off, every cycle is a kernel time step. Same results.
   bool run_ahead = true;
+  // Off: no independent decode of the trace and no verdict (the verdict says it was skipped);
+  // the DMA isolation check stays. For runs that want only the figures (sweeps, speed).
+  bool verify = true;
+  // Off: the driver does not hash each finished read (CommandRecord::sha256 stays empty).
+  bool read_digests = true;
   // Every read as the driver completes it (completion order). When set, the result's
   // `commands` stays empty; otherwise the records are collected there.
   std::function<void(const host::CommandRecord&)> on_command;

@@ -46,7 +46,7 @@ bool TraceFeeder::read_one() {
   eof_ = !reader_.try_next(scratch_, error_);
   if (eof_) return false;
   ++st_.records;
-  on_record_(scratch_);
+  if (on_record_) on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
     first_ns_ = scratch_.ts_ns;

@@ -40,8 +40,8 @@ class TraceFeeder : public sc_core::sc_module {
  public:
   using PacketSink = std::function<void(const pcap::Packet& frame)>;
 
-  // `on_record` sees every record as it is read, before it goes anywhere (one pass over the
-  // trace serves the simulation and whoever else needs it, e.g. the reference decode).
+  // `on_record` (if set) sees every record as it is read, before it goes anywhere (one pass
+  // over the trace serves the simulation and whoever else needs it, e.g. the reference decode).
   TraceFeeder(sc_core::sc_module_name name, pcap::Reader& reader, hw::PacketPool& pool,
               const FeederParams& params, PacketSink to_driver, PacketSink on_record);
 

@@ -3,14 +3,16 @@
 # every command's sha256/placed/crc. Only the wall-clock figures (and crc.impl, which names
 # the CRC implementation) may differ.
 #   crc.impl=model vs crc.impl=rtl: every CRC register update out of the Verilated RTL;
-#   run-ahead vs --no-run-ahead: the clock domain's batching of busy cycles.
+#   run-ahead vs --no-run-ahead: the clock domain's batching of busy cycles;
+#   the default vs --no-verify --no-read-digests: only the verdict and the digests go.
 # Usage: replay_identical.sh NICSIM WORK "ARGS A" "ARGS B" TRACE...
-# With EXPECT_B set, run B's report must satisfy that jq expression (that B really ran).
+# With EXPECT_B set, run B's report must satisfy that jq expression (that B really ran);
+# STRIP_MORE (a jq filter, e.g. "del(.verdict)") removes fields B is expected to change.
 set -euo pipefail
 nicsim=$1 work=$2 args_a=$3 args_b=$4; shift 4
 command -v jq >/dev/null || { echo "SKIP: jq not found"; exit 77; }
 mkdir -p "$work"
-strip='del(.config.crc.impl, .summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb)'
+strip="del(.config.crc.impl, .summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb) | ${STRIP_MORE:-.}"
 for trace in "$@"; do
   name=$(basename "$trace" .pcap)
   # shellcheck disable=SC2086

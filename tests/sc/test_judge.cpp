@@ -63,6 +63,31 @@ TEST_CASE("judge: exact buffers pass in either order, a wrong byte is named", "[
   CHECK(j.waiting() == 0);
 }
 
+TEST_CASE("judge: records without a digest (--no-read-digests) are judged in either order", "[judge]") {
+  const Bytes good = pattern(2048);
+  Bytes bad = good;
+  bad[2047] ^= 0x01;
+  const auto undigested = [](uint32_t order, const Bytes& data) {
+    host::CommandRecord c = drv_read(order, data);
+    c.sha256.clear();
+    return c;
+  };
+  tb::Judge j;
+  j.driver(undigested(0, good), good);  // driver first: the judge hashes the buffer itself
+  j.reference(ref_read(0, good));
+  j.driver(undigested(1, bad), bad);
+  j.reference(ref_read(1, good));
+  j.reference(ref_read(2, good));  // reference first: bytes compared
+  j.driver(undigested(2, bad), bad);
+  const tb::Verdict v = j.finish({});
+  CHECK(v.checked == 3);
+  REQUIRE(v.mismatches.size() == 2);
+  CHECK(v.mismatches[0].find("read #1") != std::string::npos);
+  CHECK(v.mismatches[0].find(tb::sha256_hex(bad)) != std::string::npos);  // the buffer's digest
+  CHECK(v.mismatches[1].find("read #2") != std::string::npos);
+  CHECK(v.mismatches[1].find(tb::sha256_hex(bad)) != std::string::npos);
+}
+
 TEST_CASE("judge: broken reads must fail, late data allows bad_pdu, missing reads are named", "[judge]") {
   const Bytes good = pattern(512);
   tb::Judge j;
