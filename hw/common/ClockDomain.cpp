@@ -71,6 +71,7 @@ bool ClockDomain::may_run_ahead(uint64_t c) {
 }
 
 void ClockDomain::on_edge() {
+  ++activations_;
   uint64_t now = cycle();
   for (;;) {
     for (Clocked* b : ticks_) b->tick();

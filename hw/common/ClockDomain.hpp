@@ -99,6 +99,8 @@ class ClockDomain : public sc_core::sc_module {
   sc_core::sc_time time_of(uint64_t cycle) const { return period_ * double(cycle); }
   // Cycles in which an edge actually fired (the ones the blocks were evaluated in).
   uint64_t active_cycles() const { return active_cycles_; }
+  // Kernel activations of the domain's process: fewer than active cycles by the ones run ahead.
+  uint64_t activations() const { return activations_; }
   // Waveform: the count of evaluated cycles steps once per active edge, flat while gated.
   void trace(sc_core::sc_trace_file* tf) const {
     sc_core::sc_trace(tf, active_cycles_, std::string(name()) + ".active_cycles");
@@ -125,7 +127,7 @@ class ClockDomain : public sc_core::sc_module {
   // request costs no heap push.
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
-  uint64_t active_cycles_ = 0;
+  uint64_t active_cycles_ = 0, activations_ = 0;
   bool run_ahead_ = true;
   bool ahead_ = false;        // on_edge is evaluating ahead_cycle_ ahead of kernel time
   uint64_t ahead_cycle_ = 0;

@@ -1,0 +1,115 @@
+// ClockDomain on its own: a gated clock whose process runs consecutive busy cycles ahead of
+// the kernel when no other process is due. Every TEST_CASE elaborates its own design (one
+// process each under ctest).
+#include <catch2/catch.hpp>
+
+#include <systemc>
+
+#include <vector>
+
+#include "hw/common/ClockDomain.hpp"
+
+using namespace nic::hw;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+namespace {
+
+constexpr uint64_t kPeriodPs = 4000;  // 250 MHz
+
+// Busy while it has cycles left; at cycle `poke` it hands another process an event 10 ns
+// after its own time, the way a block hands the PCIe link a request.
+struct Block : ClockDomain::Clocked {
+  struct Tick {
+    uint64_t cycle, now_ps, kernel_ps, lead_ps;
+  };
+  ClockDomain& clk;
+  sc_core::sc_event* poke_ev = nullptr;
+  uint64_t left = 0, poke = UINT64_MAX;
+  bool poke_late = false;  // hand it over without lead(): a bug the domain must catch
+  std::vector<Tick> ticks;
+  explicit Block(ClockDomain& c) : clk(c) { clk.attach(*this); }
+  void tick() override {
+    ticks.push_back({clk.cycle(), clk.now_ps(), uint64_t(sc_core::sc_time_stamp().value()),
+                     uint64_t(clk.lead().value())});
+    if (clk.cycle() == poke)
+      poke_ev->notify(poke_late ? sc_core::SC_ZERO_TIME : clk.lead() + sc_time(10, SC_NS));
+    if (left && --left) clk.request_next();
+  }
+  void add(uint64_t cycles) {
+    left += cycles;
+    clk.request_next();
+  }
+};
+
+// A process of its own, started at time zero or by an event: adds cycles to the block's work
+// and notes when the kernel ran it and how far the block had got by then.
+struct Other : sc_core::sc_module {
+  Block& block;
+  uint64_t cycles;
+  sc_core::sc_event ev;
+  std::vector<uint64_t> ran_ps, block_ticks_then;
+  SC_HAS_PROCESS(Other);
+  Other(sc_core::sc_module_name n, Block& b, uint64_t c, bool at_start)
+      : sc_module(n), block(b), cycles(c) {
+    SC_METHOD(run);
+    sensitive << ev;
+    if (!at_start) dont_initialize();
+  }
+  void run() {
+    ran_ps.push_back(sc_core::sc_time_stamp().value());
+    block_ticks_then.push_back(block.ticks.size());
+    block.add(cycles);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("clock domain: running ahead keeps every cycle, every time and other processes' turns", "[clock]") {
+  ClockDomain clk("clk", 250.0);
+  Block blk(clk);
+  Other kick("kick", blk, 40, true);  // asks at time zero for the next cycle: cycles 1..40
+  Other watcher("watcher", blk, 5, false);
+  blk.poke_ev = &watcher.ev;
+  blk.poke = 20;
+  sc_core::sc_start();
+
+  // The watcher runs at 20 cycles + 10 ns = 90 ns, when the block has ticked cycles 1..22
+  // (cycle 23 is at 92 ns): the domain stopped running ahead for it, and went on after it.
+  REQUIRE(watcher.ran_ps.size() == 1);
+  CHECK(watcher.ran_ps[0] == 20 * kPeriodPs + 10000);
+  CHECK(watcher.block_ticks_then[0] == 22);
+  REQUIRE(blk.ticks.size() == 45);
+  for (size_t i = 0; i < blk.ticks.size(); ++i) {
+    const Block::Tick& t = blk.ticks[i];
+    CHECK(t.cycle == i + 1);                     // every cycle, once, in order
+    CHECK(t.now_ps == t.cycle * kPeriodPs);      // the domain's time is the cycle's edge
+    CHECK(t.kernel_ps + t.lead_ps == t.now_ps);  // ahead of the kernel by exactly lead()
+  }
+  CHECK(clk.active_cycles() == 45);
+  CHECK(clk.activations() <= 4);  // time zero, after the watcher, and little else
+  CHECK(sc_core::sc_time_stamp().value() == 45 * kPeriodPs);  // the kernel caught up at the end
+}
+
+TEST_CASE("clock domain: without running ahead every cycle is a kernel time step", "[clock]") {
+  ClockDomain clk("clk", 250.0);
+  clk.set_run_ahead(false);
+  Block blk(clk);
+  Other kick("kick", blk, 30, true);
+  sc_core::sc_start();
+  REQUIRE(blk.ticks.size() == 30);
+  for (const Block::Tick& t : blk.ticks) CHECK(t.lead_ps == 0);
+  CHECK(clk.activations() == 30);
+}
+
+TEST_CASE("clock domain: a tick that schedules work in its past while running ahead is an error", "[clock]") {
+  ClockDomain clk("clk", 250.0);
+  Block blk(clk);
+  Other kick("kick", blk, 40, true);
+  Other watcher("watcher", blk, 0, false);
+  blk.poke_ev = &watcher.ev;
+  blk.poke = 10;
+  blk.poke_late = true;
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
+  CHECK_THROWS_WITH(sc_core::sc_start(), Catch::Contains("scheduled work before its cycle"));
+}
