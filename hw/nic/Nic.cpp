@@ -36,6 +36,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       mac("mac", clk, mac_to_l3, mac_params(cfg, honour_timestamps), std::move(source),
           [this](PacketCtx* p, const char*) {  // the MAC counts drops by reason itself
             if (hook_) hook_("drop");
+            if (drop_hook_) drop_hook_(*p);
             pool.put(p);
           }),
       header_parser("header_parser", clk, mac_to_l3, l3_to_flow),
@@ -51,6 +52,11 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
     flows.set_crc_datapath(crc_rtl.get());
   }
+}
+
+void Nic::set_drop_hook(std::function<void(const PacketCtx&)> hook) {
+  drop_hook_ = hook;
+  placement.set_drop_hook(std::move(hook));
 }
 
 void Nic::set_event_hook(std::function<void(const char*)> hook) {

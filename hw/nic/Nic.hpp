@@ -59,6 +59,9 @@ class Nic : public sc_core::sc_module {
   // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
   // resync request went out), "framing_lost" (a flow lost PDU framing).
   void set_event_hook(std::function<void(const char*)> hook);
+  // Every frame the NIC drops (MAC FIFO full, oversize, runt; receive ring full), before its
+  // context goes back to the pool.
+  void set_drop_hook(std::function<void(const PacketCtx&)> hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
   // Adds the clock, the MAC FIFO and every channel to a waveform, in pipeline order.
@@ -66,6 +69,7 @@ class Nic : public sc_core::sc_module {
 
  private:
   std::function<void(const char*)> hook_;
+  std::function<void(const PacketCtx&)> drop_hook_;
 };
 
 }  // namespace nic::hw

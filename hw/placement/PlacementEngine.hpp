@@ -28,6 +28,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 
 #include "hw/common/ClockDomain.hpp"
@@ -67,6 +68,8 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   // ring restarts it empty. Until set, every frame is dropped.
   void set_rx_ring(uint64_t base, uint32_t bytes);
   void set_rx_consumer(uint32_t freed) { rx_freed_ = freed; }
+  // Sees every frame dropped for a full receive ring, before its context is released.
+  void set_drop_hook(std::function<void(const PacketCtx&)> hook) { drop_hook_ = std::move(hook); }
 
   // Placement writes queued or in flight for `cid` of flow-table slot `slot`: a teardown is
   // done only when this is 0.
@@ -121,6 +124,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;
+  std::function<void(const PacketCtx&)> drop_hook_;
   uint64_t last_completion_ps_ = 0;
 };
 

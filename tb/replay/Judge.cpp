@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proto/net.hpp"
 #include "tb/common/sha256.hpp"
 
 namespace nic::tb {
@@ -100,16 +101,27 @@ void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, B
   }
 }
 
+void Judge::nic_dropped(ByteView frame, uint16_t nvme_port) {
+  net::ParsedFrame pf;
+  if (net::parse_frame(frame, pf, false) != net::ParseError::None) return;
+  if (pf.tuple.sport == nvme_port) ++dropped_[net::endpoint_str(pf.tuple.dst, pf.tuple.dport)];
+}
+
 Verdict Judge::finish(const std::vector<std::string>& isolation_reports) {
   Verdict v = std::move(v_);
   v_ = Verdict{};
   std::vector<std::string> all;
   for (const std::string& s : isolation_reports) all.push_back("isolation violation: " + s);
   all.insert(all.end(), v.mismatches.begin(), v.mismatches.end());
-  for (const auto& [k, e] : expected_)
-    all.push_back(read_name(k.first, k.second, e.cid) +
-                  (e.problem.empty() ? ": never completed by the driver"
-                                     : ": never failed by the driver (trace: " + e.problem + ")"));
+  for (const auto& [k, e] : expected_) {
+    std::string why = e.problem.empty() ? ": never completed by the driver"
+                                        : ": never failed by the driver (trace: " + e.problem + ")";
+    if (auto d = dropped_.find(k.first); d != dropped_.end())
+      why += " (the NIC dropped " + std::to_string(d->second) +
+             " of the controller's frames on this connection, and a replayed trace never "
+             "retransmits them)";
+    all.push_back(read_name(k.first, k.second, e.cid) + why);
+  }
   expected_.clear();
   reported_.clear();
   v.mismatches = std::move(all);

@@ -38,6 +38,9 @@ class Judge {
   void reference(const check::ReferenceCommand& e);
   // A read the driver completed, with its buffer's final bytes.
   void driver(const host::CommandRecord& c, ByteView buffer);
+  // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its
+  // connection behind it cannot complete; the verdict says so next to each of them.
+  void nic_dropped(ByteView frame, uint16_t nvme_port);
   // After both sides are done: isolation violations first, then every mismatch in the order
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);
@@ -67,6 +70,7 @@ class Judge {
   // completion before the driver can, so what stays here (until the end) are reads it left
   // unjudged: rare, and only in garbled traces.
   std::map<Key, host::CommandRecord> reported_;
+  std::map<std::string, uint64_t> dropped_;  // controller frames the NIC dropped, by host flow
 };
 
 }  // namespace nic::tb

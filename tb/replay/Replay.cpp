@@ -125,6 +125,8 @@ struct ReplayTop : sc_module {
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
     driver.set_read_digests(o.read_digests);
+    if (o.verify)
+      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_port); });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port.bind(link.mmio_target);
