@@ -53,7 +53,9 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
   SC_METHOD(accept_method);
   sensitive << accept_ev_;
   dont_initialize();
-  SC_THREAD(posted_thread);
+  SC_METHOD(posted_method);
+  sensitive << posted_ev_;
+  dont_initialize();
 }
 
 uint64_t PcieLink::tlp_count(uint64_t addr, uint64_t len, uint64_t max) {
@@ -219,17 +221,10 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   wait(send(up_free_, stats_.up, sc_time_stamp() + d, tlps, cpl) - sc_time_stamp());
 }
 
-void PcieLink::posted_thread() {
-  for (;;) {
-    if (posted_.empty()) {
-      wait(posted_ev_);
-      continue;
-    }
+void PcieLink::posted_method() {
+  const sc_time now = sc_time_stamp();
+  while (!posted_.empty() && posted_.front().at <= now) {
     PostedWrite& w = posted_.front();
-    if (w.at > sc_time_stamp()) {
-      wait(w.at - sc_time_stamp());
-      continue;
-    }
     posted_gp_.set_command(tlm::TLM_WRITE_COMMAND);
     posted_gp_.set_address(w.addr);
     posted_gp_.set_data_ptr(w.data.data());
@@ -247,6 +242,7 @@ void PcieLink::posted_thread() {
                                  posted_gp_.get_response_string()).c_str());
     posted_.pop_front();
   }
+  if (!posted_.empty()) posted_ev_.notify(posted_.front().at - now);
 }
 
 }  // namespace nic

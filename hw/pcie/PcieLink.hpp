@@ -123,7 +123,7 @@ class PcieLink : public sc_core::sc_module {
   void land_method();     // DMA requests reach host memory
   void resp_method();     // BEGIN_RESP in time order, one open at a time
   void accept_method();   // a stalled BEGIN_REQ gets its slot
-  void posted_thread();   // posted MMIO writes reach the NIC's registers
+  void posted_method();   // posted MMIO writes reach the NIC's registers
 };
 
 }  // namespace nic
