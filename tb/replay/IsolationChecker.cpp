@@ -11,10 +11,14 @@ namespace nic::tb {
 
 void IsolationChecker::registered(uint32_t flow, uint16_t cid,
                                   const std::vector<hw::SgEntry>& sgl) {
-  live_[{flow, cid}] = sgl;
+  std::vector<hw::SgEntry>& s = live_[key(flow, cid)];
+  s.assign(sgl.begin(), sgl.end());  // reuses the storage of the CID's previous registration
 }
 
-void IsolationChecker::released(uint32_t flow, uint16_t cid) { live_.erase({flow, cid}); }
+// Kept as an empty list: the next registration of the CID reuses its storage.
+void IsolationChecker::released(uint32_t flow, uint16_t cid) {
+  if (auto it = live_.find(key(flow, cid)); it != live_.end()) it->second.clear();
+}
 
 void IsolationChecker::violation(const std::string& what) {
   ++count_;
@@ -44,8 +48,8 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     return where() + " placed for flow " + std::to_string(tag->flow) + " cid " +
            std::to_string(tag->cid) + " (frame " + std::to_string(tag->packet) + ")";
   };
-  auto it = live_.find({tag->flow, tag->cid});
-  if (it == live_.end()) return violation(who() + ": no live registration");
+  auto it = live_.find(key(tag->flow, tag->cid));
+  if (it == live_.end() || it->second.empty()) return violation(who() + ": no live registration");
   for (const hw::SgEntry& e : it->second)
     if (inside({e.addr, e.len}, addr, len)) return;
   violation(who() + ": outside every SG element of its registration");

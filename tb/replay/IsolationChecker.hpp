@@ -7,8 +7,8 @@
 #include <tlm>
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hw/placement/sgl.hpp"
@@ -39,7 +39,8 @@ class IsolationChecker {
   }
 
   Range cq_, rx_;
-  std::map<std::pair<uint32_t, uint16_t>, std::vector<hw::SgEntry>> live_;
+  static uint64_t key(uint32_t flow, uint16_t cid) { return uint64_t(flow) << 16 | cid; }
+  std::unordered_map<uint64_t, std::vector<hw::SgEntry>> live_;  // by key(flow, cid)
   uint64_t count_ = 0;
   std::vector<std::string> reports_;
 };
