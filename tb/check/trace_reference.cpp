@@ -333,18 +333,6 @@ ReferenceDecoder::ReferenceDecoder(Done done, uint16_t nvme_port)
 
 ReferenceDecoder::~ReferenceDecoder() = default;
 
-size_t ReferenceDecoder::TupleHash::operator()(const net::FiveTuple& t) const {
-  uint64_t w[4];
-  std::memcpy(w, t.src.b.data(), 16);
-  std::memcpy(w + 2, t.dst.b.data(), 16);
-  uint64_t h = uint64_t(t.src.version) << 32 | uint64_t(t.sport) << 16 | t.dport;
-  for (const uint64_t x : w) {
-    h = (h ^ x) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 32;
-  }
-  return size_t(h);
-}
-
 ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple& key) {
   if (last_ && key == last_key_) return *last_;
   auto& conn = conns_[key];

@@ -71,9 +71,6 @@ class ReferenceDecoder {
 
  private:
   class Connection;
-  struct TupleHash {
-    size_t operator()(const net::FiveTuple& t) const;
-  };
   Connection& connection(const net::FiveTuple& key);
 
   Done done_;
@@ -81,7 +78,7 @@ class ReferenceDecoder {
   size_t open_ = 0, open_max_ = 0;
   tb::BytePool spare_;  // read buffers handed back, for the next reads
   // By host->controller tuple; finish() hands on in tuple order.
-  std::unordered_map<net::FiveTuple, std::unique_ptr<Connection>, TupleHash> conns_;
+  std::unordered_map<net::FiveTuple, std::unique_ptr<Connection>> conns_;
   // The connection of the previous frame: most frames continue the same connection's burst.
   net::FiveTuple last_key_;
   Connection* last_ = nullptr;

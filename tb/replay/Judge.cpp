@@ -13,11 +13,6 @@ std::string read_name(const std::string& flow, uint32_t order, uint16_t cid) {
 }
 }  // namespace
 
-void Judge::reference(const check::ReferenceCommand& e) {
-  check::ReferenceCommand copy = e;
-  reference(std::move(copy));
-}
-
 void Judge::reference(check::ReferenceCommand&& e) {
   const Key k{std::move(e.flow), e.order};
   Expect x;

@@ -31,11 +31,9 @@ class Judge {
  public:
   Judge() = default;
 
-  // A read the reference decode finished. The rvalue form takes its bytes without copying
-  // them and leaves a spare buffer (of a read judged earlier) in `e.data` for the decoder's
-  // next reads.
+  // A read the reference decode finished. Its bytes are taken without copying, and a spare
+  // buffer (of a read judged earlier) is left in `e.data` for the decoder's next reads.
   void reference(check::ReferenceCommand&& e);
-  void reference(const check::ReferenceCommand& e);
   // A read the driver completed, with its buffer's final bytes.
   void driver(const host::CommandRecord& c, ByteView buffer);
   // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its

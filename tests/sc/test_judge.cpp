@@ -93,14 +93,14 @@ TEST_CASE("judge: broken reads must fail, late data allows bad_pdu, missing read
   tb::Judge j;
   auto broken = ref_read(0, good);
   broken.problem = "framing: PlenTooSmall";
-  j.reference(broken);
+  j.reference(check::ReferenceCommand(broken));
   j.driver(drv_read(0, good, "ok"), good);  // must have failed
   broken.order = 1;
-  j.reference(broken);
+  j.reference(check::ReferenceCommand(broken));
   j.driver(drv_read(1, good, "bad_pdu"), good);
   auto late = ref_read(2, good);
   late.after_late_data = true;
-  j.reference(late);
+  j.reference(std::move(late));
   j.driver(drv_read(2, Bytes(512, 0), "bad_pdu"), Bytes(512, 0));
   j.reference(ref_read(3, good));  // the driver never finishes it
   j.driver(drv_read(4, good, "digest_error"), good);  // status differs from the trace's
