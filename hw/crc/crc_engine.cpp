@@ -22,8 +22,13 @@ void CrcEngine::start(bool ddgst, uint32_t max_open_pdus) {
 void CrcEngine::begin_packet() { pkt_ = {}; }
 
 CrcEngine::Pdu* CrcEngine::find(uint32_t pdu_seq) {
-  for (Pdu& p : pdus_)
-    if (p.seq == pdu_seq) return &p;
+  // Consecutive beats mostly belong to the PDU found last.
+  if (last_ < pdus_.size() && pdus_[last_].seq == pdu_seq) return &pdus_[last_];
+  for (size_t i = 0; i < pdus_.size(); ++i)
+    if (pdus_[i].seq == pdu_seq) {
+      last_ = i;
+      return &pdus_[i];
+    }
   return nullptr;
 }
 
@@ -116,6 +121,15 @@ void CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint3
 }
 
 void CrcEngine::add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n) {
+  // In-order data (nearly every beat): the bytes extend the last piece and touch no other.
+  if (p.npieces) {
+    Piece& last = p.pieces[p.npieces - 1];
+    if (last.off + last.len == off) {
+      last.reg = update(last.reg, b, n);
+      last.len += n;
+      return;
+    }
+  }
   // Walk the gaps between existing pieces inside [off, off + n) and fill them.
   const uint32_t end = off + n;
   uint32_t at = off;

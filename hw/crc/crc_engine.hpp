@@ -106,6 +106,7 @@ class CrcEngine {
   bool ddgst_ = false;
   uint32_t max_open_ = 4;
   std::vector<Pdu> pdus_;
+  size_t last_ = 0;  // index of the PDU find() returned last (a hint; checked before use)
   uint64_t clock_ = 0;
   CrcPacketResult pkt_;
   uint64_t verified_ok_ = 0, digest_error_ = 0, hole_filled_ = 0, abandoned_ = 0;
