@@ -58,8 +58,9 @@ void CommandProcessor::tick() {
   if (!commands && teardowns_.empty()) return;
   if (commands) {
     fetch();
-    decode();
-    prefetch_sgls();
+    // Each step first checks, cheaply, whether it has anything to do: most cycles it has not.
+    if (cmdbuf_.size() - cmd_head_ >= abi::kCmdSize) decode();
+    if (sgl_unasked_) prefetch_sgls();
   }
   finish_teardowns();
   const bool again = commands && execute();
@@ -128,6 +129,7 @@ void CommandProcessor::decode() {
     }
     p.sgl_wanted = p.cmd.op == CmdOp::DdpSetup && !inline_sgl && p.cmd.sg_count > 0 &&
                    p.cmd.sg_count <= cfg_.placement.max_sg_entries;
+    sgl_unasked_ += p.sgl_wanted;
     window_.push_back(std::move(p));
   }
 }
@@ -137,6 +139,7 @@ void CommandProcessor::prefetch_sgls() {
     if (sgl_reads_ >= cfg_.placement.cmd_window) return;
     if (!p.sgl_wanted || p.sgl_asked) continue;
     p.sgl_asked = true;
+    --sgl_unasked_;
     ++sgl_reads_;
     Pending* slot = &p;  // deque elements stay put while others are added or retired
     dma_.read(p.cmd.sgl_addr, p.cmd.sg_count * uint32_t(abi::kSgEntrySize),

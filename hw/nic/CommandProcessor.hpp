@@ -122,6 +122,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   // Decoded commands, oldest first (placement.cmd_window of them at most).
   std::deque<Pending> window_;
   uint32_t sgl_reads_ = 0;  // SGL fetches in flight
+  uint32_t sgl_unasked_ = 0;  // window entries whose SGL read has not been issued
 
   std::vector<Teardown> teardowns_;  // waiting for their placement writes to land
   CommandStats stats_;
