@@ -48,15 +48,18 @@ void HostMemory::read(uint64_t addr, uint8_t* p, size_t n) const {
 void HostMemory::release(uint64_t addr, size_t n) {
   if (!fits(addr, n)) throw std::out_of_range("HostMemory::release past 2^64");
   static const uint8_t kZeros[kPageSize] = {};
+  const auto zero = [](const uint8_t* p, size_t len) {
+    return len == 0 || std::memcmp(p, kZeros, len) == 0;
+  };
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t, size_t len) {
     auto it = pages_.find(pn);
     if (it == pages_.end()) return;
     uint8_t* page = it->second.get();
     std::memset(page + off, 0, len);
-    if (len == kPageSize || std::memcmp(page, kZeros, kPageSize) == 0) {
-      spare_.push_back(std::move(it->second));
-      pages_.erase(it);
+    // Only the bytes around the released ones can still hold data.
+    if (zero(page, off) && zero(page + off + len, kPageSize - off - len)) {
       if (pn == last_pn_) last_pn_ = UINT64_MAX;
+      spare_.push_back(pages_.extract(it));
     }
   });
 }
@@ -77,12 +80,13 @@ Bytes HostMemory::read(uint64_t addr, size_t n) const {
   return b;
 }
 
-std::unique_ptr<uint8_t[]> HostMemory::zero_page() {
-  if (spare_.empty()) return std::make_unique<uint8_t[]>(kPageSize);  // value-initialised
-  std::unique_ptr<uint8_t[]> p = std::move(spare_.back());
+uint8_t* HostMemory::new_page(uint64_t pn) {
+  if (spare_.empty())  // value-initialised
+    return pages_.emplace(pn, std::make_unique<uint8_t[]>(kPageSize)).first->second.get();
+  PageMap::node_type node = std::move(spare_.back());
   spare_.pop_back();
-  std::memset(p.get(), 0, kPageSize);
-  return p;
+  node.key() = pn;
+  return pages_.insert(std::move(node)).position->second.get();
 }
 
 HostMemory::Stats HostMemory::stats() const {
@@ -140,11 +144,7 @@ void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint
                          size_t be_len) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
     uint8_t* page = find_page(pn);
-    if (!page) {
-      auto& fresh = pages_[pn];
-      fresh = zero_page();
-      page = fresh.get();
-    }
+    if (!page) page = new_page(pn);
     if (!be) {
       std::memcpy(page + off, src + pos, len);
       return;
