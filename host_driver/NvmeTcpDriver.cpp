@@ -467,7 +467,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     k->nvme->resync_request(c.resync_seq);
   }
   if (!k->rx || !pf.payload_len) return;
-  RangeAttrs attrs;
+  RangeAttrs& attrs = rx_attrs_;  // filled afresh, its storage kept for the next frame
   attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
   for (RangeAttr& a : attrs) {
@@ -697,7 +697,7 @@ void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {
 }
 
 void NvmeTcpDriver::finalize(Cmd& c) {
-  CommandRecord rec;
+  CommandRecord& rec = rec_;  // every field set below; its strings keep their storage
   rec.flow = c.conn->name;
   rec.cid = c.cid;
   rec.order = c.order;
@@ -717,7 +717,10 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  if (read_digests_) rec.sha256 = tb::sha256_hex(read_buf_);
+  if (read_digests_)
+    rec.sha256 = tb::sha256_hex(read_buf_);
+  else
+    rec.sha256.clear();
   if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec, read_buf_);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);

@@ -164,7 +164,9 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const bool keep_data_;
   bool read_digests_ = true;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
+  CommandRecord rec_;  // the finished read's record, as the completion hook sees it
   Bytes rx_kept_, rx_frame_;  // a received frame as the ring held it, and as rebuilt
+  RangeAttrs rx_attrs_;       // that frame's payload attributes
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;
   // irq_ev_ | tx_ev_ and the MMIO payload, built once: per use, each would allocate.
