@@ -300,8 +300,10 @@ void NvmeTcpDriver::try_setup(Cmd& c) {
   if (!k.nvme || cmd_of(k.active, c.cid) != &c) return;
   const uint16_t slot = slot_of(c.cid);
   if (const Cmd* holder = cmd_of(k.registered, slot)) {
+    // The CID's own previous read: its teardown retries this one, no waiter entry needed.
+    if (holder->cid == c.cid) return;
     std::deque<uint64_t>& w = k.slot_waiters[slot];
-    if (holder->cid != c.cid && std::find(w.begin(), w.end(), c.id) == w.end()) {
+    if (std::find(w.begin(), w.end(), c.id) == w.end()) {
       w.push_back(c.id);
       ++ctr_.ddp_slot_waits;
     }
@@ -445,7 +447,13 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
     return;
   }
-  Conn* k = pf.tuple.sport == port_ ? find_conn(pf.tuple.reversed()) : nullptr;
+  Conn* k = nullptr;
+  if (pf.tuple.sport == port_) {
+    // The flow handle names an offloaded connection in one hash lookup; the tuple decides.
+    const net::FiveTuple h2c = pf.tuple.reversed();
+    k = conn_of_handle(c.flow);
+    if (!k || k->h2c != h2c) k = find_conn(h2c);
+  }
   if (!k) {
     ++ctr_.drop;  // not a connection of ours: the normal stack's business
     return;
