@@ -92,7 +92,9 @@ std::vector<std::string> NvmeTcpDriver::failed_connections() const {
 }
 
 void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
-  tx_q_.push_back(frame);
+  Bytes b = tx_spare_.take();
+  b.assign(frame.data.begin(), frame.data.end());
+  tx_q_.push_back(std::move(b));
   tx_ev_.notify(SC_ZERO_TIME);
 }
 
@@ -150,24 +152,10 @@ void NvmeTcpDriver::run() {
   for (;;) {
     wait(wake_);
     while (!tx_q_.empty()) {
-      pcap::Packet f = std::move(tx_q_.front());
+      Bytes f = std::move(tx_q_.front());
       tx_q_.pop_front();
-      net::ParsedFrame pf;
-      ++ctr_.tx_frames;
-      if (net::parse_frame(f.data, pf) != net::ParseError::None) continue;
-      Conn& k = conn_for(pf.tuple);
-      if (pf.tcp_flags & net::tcpflag::SYN) {
-        k.tx_next = pf.seq + 1;
-        k.tx_anchored = true;
-        continue;
-      }
-      if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) continue;  // resends
-      k.tx_next += uint32_t(pf.payload_len);
-      k.tx_dec.feed(ByteView(f.data).sub(pf.payload_offset, pf.payload_len));
-      nvme::Pdu pdu;
-      nvme::PduError err;
-      while (k.tx_dec.next(pdu, err, false))
-        if (err == nvme::PduError::None) on_tx_pdu(k, pdu);
+      on_tx_frame(f);
+      tx_spare_.give(std::move(f));  // its storage takes a later frame
     }
     if (irq_pending_) {
       irq_pending_ = false;
@@ -180,6 +168,25 @@ void NvmeTcpDriver::run() {
       mmio_write32(abi::kRegCmdProducer, cmd_posted_);
     }
   }
+}
+
+void NvmeTcpDriver::on_tx_frame(const Bytes& f) {
+  net::ParsedFrame pf;
+  ++ctr_.tx_frames;
+  if (net::parse_frame(f, pf) != net::ParseError::None) return;
+  Conn& k = conn_for(pf.tuple);
+  if (pf.tcp_flags & net::tcpflag::SYN) {
+    k.tx_next = pf.seq + 1;
+    k.tx_anchored = true;
+    return;
+  }
+  if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) return;  // resends
+  k.tx_next += uint32_t(pf.payload_len);
+  k.tx_dec.feed(ByteView(f).sub(pf.payload_offset, pf.payload_len));
+  nvme::Pdu pdu;
+  nvme::PduError err;
+  while (k.tx_dec.next(pdu, err, false))
+    if (err == nvme::PduError::None) on_tx_pdu(k, pdu);
 }
 
 NvmeTcpDriver::Conn& NvmeTcpDriver::conn_for(const net::FiveTuple& h2c) {
