@@ -92,7 +92,9 @@ std::vector<std::string> NvmeTcpDriver::failed_connections() const {
 }
 
 void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
-  tx_q_.push_back(frame);
+  Bytes b = tx_spare_.take();
+  b.assign(frame.data.begin(), frame.data.end());
+  tx_q_.push_back(std::move(b));
   tx_ev_.notify(SC_ZERO_TIME);
 }
 
@@ -150,24 +152,10 @@ void NvmeTcpDriver::run() {
   for (;;) {
     wait(wake_);
     while (!tx_q_.empty()) {
-      pcap::Packet f = std::move(tx_q_.front());
+      Bytes f = std::move(tx_q_.front());
       tx_q_.pop_front();
-      net::ParsedFrame pf;
-      ++ctr_.tx_frames;
-      if (net::parse_frame(f.data, pf) != net::ParseError::None) continue;
-      Conn& k = conn_for(pf.tuple);
-      if (pf.tcp_flags & net::tcpflag::SYN) {
-        k.tx_next = pf.seq + 1;
-        k.tx_anchored = true;
-        continue;
-      }
-      if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) continue;  // resends
-      k.tx_next += uint32_t(pf.payload_len);
-      k.tx_dec.feed(ByteView(f.data).sub(pf.payload_offset, pf.payload_len));
-      nvme::Pdu pdu;
-      nvme::PduError err;
-      while (k.tx_dec.next(pdu, err, false))
-        if (err == nvme::PduError::None) on_tx_pdu(k, pdu);
+      on_tx_frame(f);
+      tx_spare_.give(std::move(f));  // its storage takes a later frame
     }
     if (irq_pending_) {
       irq_pending_ = false;
@@ -180,6 +168,25 @@ void NvmeTcpDriver::run() {
       mmio_write32(abi::kRegCmdProducer, cmd_posted_);
     }
   }
+}
+
+void NvmeTcpDriver::on_tx_frame(const Bytes& f) {
+  net::ParsedFrame pf;
+  ++ctr_.tx_frames;
+  if (net::parse_frame(f, pf) != net::ParseError::None) return;
+  Conn& k = conn_for(pf.tuple);
+  if (pf.tcp_flags & net::tcpflag::SYN) {
+    k.tx_next = pf.seq + 1;
+    k.tx_anchored = true;
+    return;
+  }
+  if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) return;  // resends
+  k.tx_next += uint32_t(pf.payload_len);
+  k.tx_dec.feed(ByteView(f).sub(pf.payload_offset, pf.payload_len));
+  nvme::Pdu pdu;
+  nvme::PduError err;
+  while (k.tx_dec.next(pdu, err, false))
+    if (err == nvme::PduError::None) on_tx_pdu(k, pdu);
 }
 
 NvmeTcpDriver::Conn& NvmeTcpDriver::conn_for(const net::FiveTuple& h2c) {
@@ -300,8 +307,10 @@ void NvmeTcpDriver::try_setup(Cmd& c) {
   if (!k.nvme || cmd_of(k.active, c.cid) != &c) return;
   const uint16_t slot = slot_of(c.cid);
   if (const Cmd* holder = cmd_of(k.registered, slot)) {
+    // The CID's own previous read: its teardown retries this one, no waiter entry needed.
+    if (holder->cid == c.cid) return;
     std::deque<uint64_t>& w = k.slot_waiters[slot];
-    if (holder->cid != c.cid && std::find(w.begin(), w.end(), c.id) == w.end()) {
+    if (std::find(w.begin(), w.end(), c.id) == w.end()) {
       w.push_back(c.id);
       ++ctr_.ddp_slot_waits;
     }
@@ -445,7 +454,13 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
     return;
   }
-  Conn* k = pf.tuple.sport == port_ ? find_conn(pf.tuple.reversed()) : nullptr;
+  Conn* k = nullptr;
+  if (pf.tuple.sport == port_) {
+    // The flow handle names an offloaded connection in one hash lookup; the tuple decides.
+    const net::FiveTuple h2c = pf.tuple.reversed();
+    k = conn_of_handle(c.flow);
+    if (!k || k->h2c != h2c) k = find_conn(h2c);
+  }
   if (!k) {
     ++ctr_.drop;  // not a connection of ours: the normal stack's business
     return;
@@ -467,7 +482,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     k->nvme->resync_request(c.resync_seq);
   }
   if (!k->rx || !pf.payload_len) return;
-  RangeAttrs attrs;
+  RangeAttrs& attrs = rx_attrs_;  // filled afresh, its storage kept for the next frame
   attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
   for (RangeAttr& a : attrs) {
@@ -697,7 +712,7 @@ void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {
 }
 
 void NvmeTcpDriver::finalize(Cmd& c) {
-  CommandRecord rec;
+  CommandRecord& rec = rec_;  // every field set below; its strings keep their storage
   rec.flow = c.conn->name;
   rec.cid = c.cid;
   rec.order = c.order;
@@ -717,7 +732,10 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  if (read_digests_) rec.sha256 = tb::sha256_hex(read_buf_);
+  if (read_digests_)
+    rec.sha256 = tb::sha256_hex(read_buf_);
+  else
+    rec.sha256.clear();
   if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec, read_buf_);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);

@@ -31,6 +31,7 @@
 #include "hw/nic/nic_config.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "proto/net.hpp"
+#include "tb/common/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::host {
@@ -124,6 +125,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
 
   void run();
   void init_nic();
+  void on_tx_frame(const Bytes& f);  // one of the host's own frames
   void handle_completions();
   void on_rx_packet(const abi::Cqe& c);
   void on_cmd_done(const abi::Cqe& c);
@@ -164,14 +166,17 @@ class NvmeTcpDriver : public sc_core::sc_module {
   const bool keep_data_;
   bool read_digests_ = true;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
+  CommandRecord rec_;  // the finished read's record, as the completion hook sees it
   Bytes rx_kept_, rx_frame_;  // a received frame as the ring held it, and as rebuilt
+  RangeAttrs rx_attrs_;       // that frame's payload attributes
   BufferAllocator alloc_;
   sc_core::sc_event irq_ev_, tx_ev_;
   // irq_ev_ | tx_ev_ and the MMIO payload, built once: per use, each would allocate.
   sc_core::sc_event_or_list wake_;
   tlm::tlm_generic_payload mmio_gp_;
   bool irq_pending_ = false;
-  std::deque<pcap::Packet> tx_q_;
+  std::deque<Bytes> tx_q_;      // the host's frames, to be looked at
+  tb::BytePool tx_spare_;        // buffers of frames looked at, for reuse
 
   DriverConns conns_;
   std::unordered_map<uint32_t, Conn*> by_handle_;  // the NIC's flow handle -> connection

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <tuple>
 
 namespace nic::net {
 
@@ -177,12 +176,21 @@ std::string IpAddr::str() const {
   return buf;
 }
 
-bool IpAddr::operator<(const IpAddr& o) const {
-  return std::tie(version, b) < std::tie(o.version, o.b);
+namespace {
+// Three-way, lexicographic over (version, bytes): memcmp orders bytes as unsigned, as
+// std::array does, one call per address (connection maps compare on every lookup).
+int compare(const IpAddr& a, const IpAddr& b) {
+  if (a.version != b.version) return a.version < b.version ? -1 : 1;
+  return std::memcmp(a.b.data(), b.b.data(), a.b.size());
 }
+}  // namespace
+
+bool IpAddr::operator<(const IpAddr& o) const { return compare(*this, o) < 0; }
 
 bool FiveTuple::operator<(const FiveTuple& o) const {
-  return std::tie(src, dst, sport, dport) < std::tie(o.src, o.dst, o.sport, o.dport);
+  if (const int c = compare(src, o.src)) return c < 0;
+  if (const int c = compare(dst, o.dst)) return c < 0;
+  return sport != o.sport ? sport < o.sport : dport < o.dport;
 }
 
 // FNV-1a over a fixed serialization (version, addresses, ports big-endian), then the

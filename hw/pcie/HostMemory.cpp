@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace nic {
 
@@ -51,24 +52,30 @@ void HostMemory::release(uint64_t addr, size_t n) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t, size_t len) {
     auto it = pages_.find(pn);
     if (it == pages_.end()) return;
-    uint8_t* page = it->second.get();
-    std::memset(page + off, 0, len);
-    if (len == kPageSize || std::memcmp(page, kZeros, kPageSize) == 0) {
-      spare_.push_back(std::move(it->second));
-      pages_.erase(it);
-      if (pn == last_pn_) last_pn_ = UINT64_MAX;
-    }
+    Page& pg = it->second;
+    std::memset(pg.bytes.get() + off, 0, len);
+    // Released bytes at either end of [lo, hi) leave it; what remains is scanned.
+    const auto end = uint32_t(off + len);
+    if (off <= pg.lo) pg.lo = std::max(pg.lo, end);
+    if (end >= pg.hi) pg.hi = std::min(pg.hi, uint32_t(off));
+    if (pg.lo < pg.hi && std::memcmp(pg.bytes.get() + pg.lo, kZeros, pg.hi - pg.lo) != 0) return;
+    if (pn == last_pn_) last_pn_ = UINT64_MAX;
+    spare_.push_back(pages_.extract(it));
   });
 }
 
-uint8_t* HostMemory::find_page(uint64_t pn) const {
+const HostMemory::Page* HostMemory::find_page(uint64_t pn) const {
   if (pn != last_pn_) {
     const auto it = pages_.find(pn);
     if (it == pages_.end()) return nullptr;
     last_pn_ = pn;
-    last_page_ = it->second.get();
+    last_page_ = &it->second;
   }
   return last_page_;
+}
+
+HostMemory::Page* HostMemory::find_page(uint64_t pn) {
+  return const_cast<Page*>(std::as_const(*this).find_page(pn));
 }
 
 Bytes HostMemory::read(uint64_t addr, size_t n) const {
@@ -77,12 +84,15 @@ Bytes HostMemory::read(uint64_t addr, size_t n) const {
   return b;
 }
 
-std::unique_ptr<uint8_t[]> HostMemory::zero_page() {
-  if (spare_.empty()) return std::make_unique<uint8_t[]>(kPageSize);  // value-initialised
-  std::unique_ptr<uint8_t[]> p = std::move(spare_.back());
+HostMemory::Page& HostMemory::new_page(uint64_t pn) {
+  if (spare_.empty())  // value-initialised
+    return pages_.emplace(pn, Page{std::make_unique<uint8_t[]>(kPageSize)}).first->second;
+  PageMap::node_type node = std::move(spare_.back());
   spare_.pop_back();
-  std::memset(p.get(), 0, kPageSize);
-  return p;
+  node.key() = pn;
+  node.mapped().lo = kPageSize;
+  node.mapped().hi = 0;
+  return pages_.insert(std::move(node)).position->second;
 }
 
 HostMemory::Stats HostMemory::stats() const {
@@ -139,12 +149,11 @@ unsigned int HostMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
 void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be,
                          size_t be_len) {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
-    uint8_t* page = find_page(pn);
-    if (!page) {
-      auto& fresh = pages_[pn];
-      fresh = zero_page();
-      page = fresh.get();
-    }
+    Page* pg = find_page(pn);
+    if (!pg) pg = &new_page(pn);
+    pg->lo = std::min(pg->lo, uint32_t(off));
+    pg->hi = std::max(pg->hi, uint32_t(off + len));
+    uint8_t* page = pg->bytes.get();
     if (!be) {
       std::memcpy(page + off, src + pos, len);
       return;
@@ -157,7 +166,8 @@ void HostMemory::copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint
 void HostMemory::copy_out(uint64_t addr, uint8_t* dst, size_t n, const uint8_t* be,
                           size_t be_len) const {
   for_each_page(addr, n, [&](uint64_t pn, size_t off, size_t pos, size_t len) {
-    const uint8_t* page = find_page(pn);
+    const Page* pg = find_page(pn);
+    const uint8_t* page = pg ? pg->bytes.get() : nullptr;
     if (!be) {
       if (page)
         std::memcpy(dst + pos, page + off, len);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -54,12 +55,20 @@ class HostMemory : public sc_core::sc_module {
 
  private:
   const sc_core::sc_time latency_;
-  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // key: addr / kPageSize
-  std::vector<std::unique_ptr<uint8_t[]>> spare_;                    // released, for reuse
+  struct Page {
+    std::unique_ptr<uint8_t[]> bytes;
+    // Every byte outside [lo, hi) is zero: release() tells an emptied page without scanning it.
+    uint32_t lo = kPageSize, hi = 0;
+  };
+  using PageMap = std::unordered_map<uint64_t, Page>;
+  PageMap pages_;  // key: addr / kPageSize
+  // Released pages, all zero, with their map nodes: reusing one allocates nothing.
+  std::vector<PageMap::node_type> spare_;
   // The page last looked up: accesses mostly walk a buffer page by page, or stay in one.
   mutable uint64_t last_pn_ = UINT64_MAX;
-  mutable uint8_t* last_page_ = nullptr;
-  uint8_t* find_page(uint64_t pn) const;  // nullptr: never written since released
+  mutable const Page* last_page_ = nullptr;
+  const Page* find_page(uint64_t pn) const;  // nullptr: never written since released
+  Page* find_page(uint64_t pn);
   WriteObserver observer_;
   Stats stats_;
 
@@ -68,7 +77,7 @@ class HostMemory : public sc_core::sc_module {
   // Sets the response status from the payload attributes; true when the access may proceed.
   bool check(tlm::tlm_generic_payload& gp) const;
   void apply(tlm::tlm_generic_payload& gp);
-  std::unique_ptr<uint8_t[]> zero_page();
+  Page& new_page(uint64_t pn);  // a zero page for `pn`, which has none
 
   // be == nullptr: all bytes enabled; otherwise byte i uses be[i % be_len].
   void copy_in(uint64_t addr, const uint8_t* src, size_t n, const uint8_t* be, size_t be_len);

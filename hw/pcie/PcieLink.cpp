@@ -67,10 +67,12 @@ uint64_t PcieLink::tlp_count(uint64_t addr, uint64_t len, uint64_t max) {
   return ceil_div(first, max) + rest / kPage * ceil_div(kPage, max) + ceil_div(rest % kPage, max);
 }
 
-sc_time PcieLink::send(sc_time& wire_free, DirStats& d, const sc_time& start, uint64_t tlps,
-                       uint64_t payload) {
+sc_time PcieLink::send(sc_time& wire_free, DirStats& d, WireTime& wt, const sc_time& start,
+                       uint64_t tlps, uint64_t payload) {
   const uint64_t bytes = payload + tlps * p_.tlp_overhead;
-  const sc_time t(double(bytes) * 8.0 / p_.gbps_per_direction, sc_core::SC_NS);
+  if (bytes != wt.bytes)
+    wt = {bytes, sc_time(double(bytes) * 8.0 / p_.gbps_per_direction, sc_core::SC_NS)};
+  const sc_time& t = wt.t;
   wire_free = std::max(wire_free, start) + t;
   d.tlps += tlps;
   d.payload_bytes += payload;
@@ -114,10 +116,10 @@ void PcieLink::accept(tlm::tlm_generic_payload& gp, const sc_time& start) {
   sc_time at;
   if (gp.is_write()) {
     ++stats_.dma_writes;
-    at = send(up_free_, stats_.up, start, tlp_count(addr, len, p_.max_payload), len);
+    at = send_up(start, tlp_count(addr, len, p_.max_payload), len);
   } else {
     ++stats_.dma_reads;
-    at = send(up_free_, stats_.up, start, tlp_count(addr, len, p_.max_read_request), 0);
+    at = send_up(start, tlp_count(addr, len, p_.max_read_request), 0);
   }
   landing_[(landing_head_ + landing_count_) % landing_.size()] = {at, &gp};
   if (landing_count_++ == 0) land_ev_.notify(at - sc_time_stamp());
@@ -139,7 +141,7 @@ void PcieLink::land_method() {
     const bool ok = gp.is_response_ok();
     const uint64_t len = ok ? gp.get_data_length() : 0;
     const uint64_t tlps = ok ? tlp_count(gp.get_address(), len, p_.max_payload) : 1;
-    push_response(send(down_free_, stats_.down, now + d, tlps, len), gp);
+    push_response(send_down(now + d, tlps, len), gp);
   }
   if (landing_count_) land_ev_.notify(landing_[landing_head_].at - now);
 }
@@ -199,32 +201,42 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const uint64_t addr = gp.get_address(), len = gp.get_data_length();
   if (gp.is_write()) {
     ++stats_.mmio_writes;
-    const sc_time at = send(down_free_, stats_.down, sc_time_stamp(),
-                            tlp_count(addr, len, p_.max_payload), len);
+    const sc_time at = send_down(sc_time_stamp(), tlp_count(addr, len, p_.max_payload), len);
+    if (posted_count_ == posted_.size()) {  // full: straighten the ring and add a slot
+      std::rotate(posted_.begin(), posted_.begin() + long(posted_head_), posted_.end());
+      posted_head_ = 0;
+      posted_.emplace_back();
+    }
+    PostedWrite& w = posted_[(posted_head_ + posted_count_++) % posted_.size()];
     const uint8_t* data = gp.get_data_ptr();
     const uint8_t* be = gp.get_byte_enable_ptr();
-    posted_.push_back({at, addr, Bytes(data, data + len),
-                       be ? Bytes(be, be + gp.get_byte_enable_length()) : Bytes{},
-                       gp.get_streaming_width()});
-    if (posted_.size() == 1) posted_ev_.notify(at - sc_time_stamp());
+    w.at = at;
+    w.addr = addr;
+    w.data.assign(data, data + len);
+    if (be)
+      w.byte_enable.assign(be, be + gp.get_byte_enable_length());
+    else
+      w.byte_enable.clear();
+    w.streaming_width = gp.get_streaming_width();
+    if (posted_count_ == 1) posted_ev_.notify(at - sc_time_stamp());
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
   ++stats_.mmio_reads;
   const uint64_t req_tlps = tlp_count(addr, len, p_.max_read_request);
-  wait(send(down_free_, stats_.down, sc_time_stamp(), req_tlps, 0) - sc_time_stamp());
+  wait(send_down(sc_time_stamp(), req_tlps, 0) - sc_time_stamp());
   sc_time d = SC_ZERO_TIME;
   mmio_init->b_transport(gp, d);
   const bool ok = gp.is_response_ok();
   const uint64_t cpl = ok ? len : 0;
   const uint64_t tlps = ok ? tlp_count(addr, len, p_.max_payload) : 1;
-  wait(send(up_free_, stats_.up, sc_time_stamp() + d, tlps, cpl) - sc_time_stamp());
+  wait(send_up(sc_time_stamp() + d, tlps, cpl) - sc_time_stamp());
 }
 
 void PcieLink::posted_method() {
   const sc_time now = sc_time_stamp();
-  while (!posted_.empty() && posted_.front().at <= now) {
-    PostedWrite& w = posted_.front();
+  while (posted_count_ && posted_[posted_head_].at <= now) {
+    PostedWrite& w = posted_[posted_head_];
     posted_gp_.set_command(tlm::TLM_WRITE_COMMAND);
     posted_gp_.set_address(w.addr);
     posted_gp_.set_data_ptr(w.data.data());
@@ -240,9 +252,10 @@ void PcieLink::posted_method() {
     if (!posted_gp_.is_response_ok())
       SC_REPORT_WARNING(name(), ("posted MMIO write failed: " +
                                  posted_gp_.get_response_string()).c_str());
-    posted_.pop_front();
+    posted_head_ = (posted_head_ + 1) % posted_.size();
+    --posted_count_;
   }
-  if (!posted_.empty()) posted_ev_.notify(posted_.front().at - now);
+  if (posted_count_) posted_ev_.notify(posted_[posted_head_].at - now);
 }
 
 }  // namespace nic

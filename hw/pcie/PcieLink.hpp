@@ -21,7 +21,6 @@
 // for request, register access and completion.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <queue>
 #include <vector>
@@ -85,6 +84,12 @@ class PcieLink : public sc_core::sc_module {
     Bytes data, byte_enable;
     unsigned streaming_width;
   };
+  // A wire's last transfer size and its serialisation time: consecutive transfers are mostly
+  // the same size, and building an sc_time from a double is not cheap.
+  struct WireTime {
+    uint64_t bytes = UINT64_MAX;
+    sc_core::sc_time t;
+  };
 
   const PcieParams p_;
   const sc_core::sc_time latency_;
@@ -101,11 +106,15 @@ class PcieLink : public sc_core::sc_module {
   size_t landing_head_ = 0, landing_count_ = 0;
   std::priority_queue<Response, std::vector<Response>, std::greater<Response>> responses_;
   uint64_t resp_seq_ = 0;
-  std::deque<PostedWrite> posted_;
+  // Posted writes in flight, a ring whose slots keep their buffers: a write allocates nothing
+  // once the ring has grown to the most writes ever in flight.
+  std::vector<PostedWrite> posted_;
+  size_t posted_head_ = 0, posted_count_ = 0;
   tlm::tlm_generic_payload posted_gp_;
 
   sc_core::sc_event land_ev_, resp_ev_, accept_ev_, posted_ev_;
   Stats stats_;
+  WireTime up_time_, down_time_;
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
@@ -116,8 +125,14 @@ class PcieLink : public sc_core::sc_module {
   void accept(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start);
   void finish_response();
   // Queues `bytes` in `tlps` TLPs on a wire no earlier than `start`; returns the landing time.
-  sc_core::sc_time send(sc_core::sc_time& wire_free, DirStats& d, const sc_core::sc_time& start,
-                        uint64_t tlps, uint64_t payload);
+  sc_core::sc_time send(sc_core::sc_time& wire_free, DirStats& d, WireTime& wt,
+                        const sc_core::sc_time& start, uint64_t tlps, uint64_t payload);
+  sc_core::sc_time send_up(const sc_core::sc_time& start, uint64_t tlps, uint64_t payload) {
+    return send(up_free_, stats_.up, up_time_, start, tlps, payload);
+  }
+  sc_core::sc_time send_down(const sc_core::sc_time& start, uint64_t tlps, uint64_t payload) {
+    return send(down_free_, stats_.down, down_time_, start, tlps, payload);
+  }
   void push_response(const sc_core::sc_time& at, tlm::tlm_generic_payload& gp);
 
   void land_method();     // DMA requests reach host memory

@@ -213,7 +213,10 @@ bool Reader::try_next(Packet& out, std::string& error) {
     return false;
   };
   FILE* f = pcap_file(p_);
-  const long before = std::ftell(f);
+  // Where the previous record ended, unless it failed (libpcap alone reads the stream); asking
+  // the stream costs a call per record.
+  const long before = next_pos_ >= 0 ? next_pos_ : std::ftell(f);
+  next_pos_ = -1;
   pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
   const int rc = pcap_next_ex(p_, &h, &data);
@@ -230,10 +233,12 @@ bool Reader::try_next(Packet& out, std::string& error) {
   if (!pcapng_) {
     // libpcap silently cuts a record longer than the snap length down to it and skips the
     // rest, so the bytes it consumed are the only evidence of the length in the file.
-    const long in_file = std::ftell(f) - before - kPcapRecordHeaderLen;
+    const long after = std::ftell(f);
+    const long in_file = after - before - kPcapRecordHeaderLen;
     if (before >= 0 && in_file != long(h->caplen))
       return fail("captured length " + std::to_string(in_file) + " exceeds snap length " +
                  std::to_string(snaplen_));
+    next_pos_ = after;
   }
   if (h->caplen > snaplen_)
     return fail("captured length " + std::to_string(h->caplen) + " exceeds snap length " +

@@ -53,6 +53,7 @@ class Reader {
   bool nano_ = false;
   bool pcapng_ = false;  // classic pcap records get extra framing checks in next()
   uint64_t count_ = 0;
+  long next_pos_ = -1;  // classic pcap: where the next record starts, -1 if not known
 };
 
 class Writer {

@@ -61,6 +61,7 @@ bool TraceFeeder::read_one() {
     read_up_to_ps_ = at;
     tx_.push_back({at > lead_ps() ? at - lead_ps() : 0, std::move(scratch_)});
     scratch_ = {};
+    scratch_.data = spare_.take();  // the next record goes into a buffer with room already
     pump_ev_.notify(clk_ ? clk_->lead() : SC_ZERO_TIME);
     return true;
   }
@@ -94,6 +95,7 @@ void TraceFeeder::pump() {
   while (!eof_ && read_up_to_ps_ <= now + lead_ps()) read_one();
   while (!tx_.empty() && tx_.front().due_ps <= now) {
     to_driver_(tx_.front().pkt);
+    spare_.give(std::move(tx_.front().pkt.data));
     tx_.pop_front();
   }
   uint64_t next = UINT64_MAX;

@@ -17,6 +17,7 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/packet.hpp"
+#include "tb/common/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::tb {
@@ -83,6 +84,7 @@ class TraceFeeder : public sc_core::sc_module {
   uint64_t virtual_ps_ = start_ps();  // back-to-back timeline of controller frames
   uint64_t read_up_to_ps_ = 0;  // timeline position of the last record read
   pcap::Packet scratch_;
+  BytePool spare_;  // buffers of host frames handed to the driver, for reuse
   FeederStats st_;
 };
 

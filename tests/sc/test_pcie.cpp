@@ -337,6 +337,38 @@ TEST_CASE("HostMemory release zeroes a freed buffer and drops pages nothing else
   CHECK(mem.stats().pages_allocated == 1);
 }
 
+TEST_CASE("HostMemory drops a page exactly when its bytes are all zero", "[pcie][hostmem]") {
+  HostMemory mem("mem");
+  // Written bytes that happen to be zero hold nothing: releasing any part drops the page.
+  const Bytes zeros(300, 0);
+  mem.write(0x5100, zeros.data(), zeros.size());
+  CHECK(mem.stats().pages_allocated == 1);
+  mem.release(0x5200, 1);
+  CHECK(mem.stats().pages_allocated == 0);
+  // Data at both ends of the page: releasing either end, or the middle, keeps the rest.
+  const Bytes d = pattern(4096, 6);
+  mem.write(0x6000, d.data(), d.size());
+  mem.release(0x6000, 16);
+  mem.release(0x6ff0, 16);
+  mem.release(0x6800, 16);
+  CHECK(mem.stats().pages_allocated == 1);
+  Bytes want = d;
+  for (size_t off : {0x0, 0xff0, 0x800}) std::fill_n(want.begin() + long(off), 16, 0);
+  CHECK(mem.read(0x6000, 4096) == want);
+  // The rest, released in pieces from the middle outwards, empties it at the last piece.
+  mem.release(0x6010, 0x7f0);
+  mem.release(0x6810, 0x7e0);
+  CHECK(mem.stats().pages_allocated == 0);
+  CHECK(mem.read(0x6000, 4096) == Bytes(4096, 0));
+  // A page reused from the spares starts empty again: releasing beside its data keeps it.
+  mem.write(0x7400, d.data(), 8);
+  mem.release(0x7000, 0x400);
+  mem.release(0x7408, 0x10);
+  CHECK(mem.stats().pages_allocated == 1);
+  mem.release(0x7400, 8);
+  CHECK(mem.stats().pages_allocated == 0);
+}
+
 TEST_CASE("HostMemory TLM access with latency byte enables streaming debug and observer",
           "[pcie][hostmem]") {
   HostMemory mem("mem", sc_time(40, SC_NS));

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 
 #include "proto/net.hpp"
@@ -629,6 +630,24 @@ TEST_CASE("FiveTuple ordering, reversal and stable hash", "[net]") {
   CHECK(r.reversed() == t);
   CHECK(r != t);
   CHECK((t < r) != (r < t));
+
+  // The order is lexicographic over (src, dst, sport, dport), addresses by (version, bytes).
+  std::mt19937 rng(7);
+  const auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+  const auto addr = [&] {  // few values, so that equal fields are common
+    return pick(2) ? IpAddr::v4(uint8_t(pick(3)), 0, 0, uint8_t(pick(3) * 0x7f))
+                   : IpAddr::v6({uint8_t(pick(3)), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 uint8_t(pick(3) * 0x7f)});
+  };
+  const auto key = [](const FiveTuple& x) {
+    return std::tie(x.src.version, x.src.b, x.dst.version, x.dst.b, x.sport, x.dport);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const FiveTuple a{addr(), addr(), uint16_t(pick(3) * 0x7f80), uint16_t(pick(3))};
+    const FiveTuple b{addr(), addr(), uint16_t(pick(3) * 0x7f80), uint16_t(pick(3))};
+    CHECK((a < b) == (key(a) < key(b)));
+    CHECK((a.src < b.src) == (std::tie(a.src.version, a.src.b) < std::tie(b.src.version, b.src.b)));
+  }
 
   // Golden values from an independent Python implementation of the documented scheme
   // (FNV-1a 64 over version|src|dst|sport_be|dport_be, then MurmurHash3 fmix64).
