@@ -35,11 +35,14 @@ bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nr
     return false;
   };
   if (nruns > abi::kMaxRunsPerCqe) return unusable();
+  // At most kMaxRunsPerCqe runs: an insertion sort (std::sort's inlined introsort also draws
+  // a false -Warray-bounds from GCC 12 once profile-guided optimisation inlines it).
   abi::PlacedRun sorted[abi::kMaxRunsPerCqe];
-  std::copy(runs, runs + nruns, sorted);
-  std::sort(sorted, sorted + nruns, [](const abi::PlacedRun& a, const abi::PlacedRun& b) {
-    return a.payload_off < b.payload_off;
-  });
+  for (size_t i = 0; i < nruns; ++i) {
+    size_t j = i;
+    for (; j > 0 && sorted[j - 1].payload_off > runs[i].payload_off; --j) sorted[j] = sorted[j - 1];
+    sorted[j] = runs[i];
+  }
   uint32_t at = 0;
   for (size_t i = 0; i < nruns; ++i) {
     const abi::PlacedRun& r = sorted[i];
