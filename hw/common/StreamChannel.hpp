@@ -68,6 +68,8 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
     sc_core::sc_trace(tf, head_tag_, std::string(name()) + "_head");
     traced_ = true;
   }
+  // The trace file closed: the head tag is no longer kept up (it costs a load per commit).
+  void end_trace() const { traced_ = false; }
 
  private:
   void commit(uint64_t cycle) override {

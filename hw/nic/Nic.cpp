@@ -69,14 +69,16 @@ void Nic::trace(sc_core::sc_trace_file* tf) const {
   mac.trace(tf);
   pdu_parser.trace(tf);
   if (crc_rtl) crc_rtl->trace(tf);
-  for (const auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
-    c->trace(tf);
+  for (const auto* c : channels()) c->trace(tf);
+}
+
+void Nic::end_trace() const {
+  for (const auto* c : channels()) c->end_trace();
 }
 
 void Nic::finish_stats() {
   mac.finish_stats();
-  for (auto* c : {&mac_to_l3, &l3_to_flow, &flow_to_parser, &parser_to_crc, &crc_to_placement})
-    c->finish_stats();
+  for (auto* c : channels()) c->finish_stats();
 }
 
 }  // namespace nic::hw

@@ -10,6 +10,7 @@
 #pragma once
 #include <systemc>
 
+#include <array>
 #include <functional>
 #include <string>
 
@@ -66,8 +67,18 @@ class Nic : public sc_core::sc_module {
   void finish_stats();
   // Adds the clock, the MAC FIFO and every channel to a waveform, in pipeline order.
   void trace(sc_core::sc_trace_file* tf) const;
+  void end_trace() const;  // the trace file closed: stop the upkeep only waveforms need
 
  private:
+  // The beat channels in pipeline order (const for a const Nic).
+  template <class Self>
+  static auto channels_of(Self& n) {
+    return std::array{&n.mac_to_l3, &n.l3_to_flow, &n.flow_to_parser, &n.parser_to_crc,
+                      &n.crc_to_placement};
+  }
+  auto channels() { return channels_of(*this); }
+  auto channels() const { return channels_of(*this); }
+
   std::function<void(const char*)> hook_;
   std::function<void(const PacketCtx&)> drop_hook_;
 };

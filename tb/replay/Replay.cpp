@@ -173,6 +173,7 @@ struct ReplayTop : sc_module {
     if (!tf) return;
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
+    nic.end_trace();
     nic.clk.set_run_ahead(opt.run_ahead);
     waves_done = true;
   }
