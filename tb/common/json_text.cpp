@@ -1,5 +1,6 @@
 #include "tb/common/json_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -53,11 +54,32 @@ void append_json_number(std::string& out, uint64_t v) {
 }
 
 void JsonObjectText::key(std::string_view k) {
-  out_ += any_ ? ",\n" : "\n";
+  const size_t indent = size_t(2 * (depth_ + 1));
+  const bool plain = std::all_of(k.begin(), k.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c != '"' && c != '\\';
+  });
+  // Keys are short names needing no escape: the whole prefix goes in as one append (each
+  // std::string append costs about as much as the characters it copies, for a key).
+  char buf[128];
+  if (plain && indent + k.size() + 6 <= sizeof buf) {
+    char* p = buf;
+    if (any_) *p++ = ',';
+    *p++ = '\n';
+    p = std::fill_n(p, indent, ' ');
+    *p++ = '"';
+    p = std::copy(k.begin(), k.end(), p);
+    *p++ = '"';
+    *p++ = ':';
+    *p++ = ' ';
+    out_.append(buf, size_t(p - buf));
+  } else {
+    out_ += any_ ? ",\n" : "\n";
+    out_.append(indent, ' ');
+    append_json_string(out_, k);
+    out_ += ": ";
+  }
   any_ = true;
-  out_.append(size_t(2 * (depth_ + 1)), ' ');
-  append_json_string(out_, k);
-  out_ += ": ";
 }
 
 JsonObjectText& JsonObjectText::str(std::string_view k, std::string_view v) {

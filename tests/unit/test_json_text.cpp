@@ -67,12 +67,16 @@ TEST_CASE("json text: integers and strings as dump() writes them", "[json]") {
 TEST_CASE("json text: an object as dump(2) lays it out at any depth", "[json]") {
   for (int depth : {0, 1, 2}) {
     INFO("depth " << depth);
+    // Keys that need escaping and one longer than any report key take the general path.
+    const std::string escaped = "a\"b\\c\nd", long_key(200, 'k');
     nlohmann::ordered_json j = {{"flow", "10.0.0.1:5000"}, {"cid", 27}, {"ddp", true},
-                                {"off", false}, {"latency_ns", 23487.078}, {"whole", 2.0}};
+                                {"off", false}, {"latency_ns", 23487.078}, {"whole", 2.0},
+                                {escaped, 1}, {long_key, 2}, {"", 3}};
     std::string t;
     tb::JsonObjectText(t, depth)
         .str("flow", "10.0.0.1:5000").num("cid", 27).boolean("ddp", true).boolean("off", false)
         .real("latency_ns", 23487.078).real("whole", 2.0)
+        .num(escaped, 1).num(long_key, 2).num("", 3)
         .close();
     std::string want;
     for (const char ch : j.dump(2)) {
