@@ -16,7 +16,6 @@ namespace nic::pcap {
 
 namespace {
 
-constexpr uint32_t kMagicUsec = 0xa1b2c3d4;
 constexpr uint32_t kMagicNsec = 0xa1b23c4d;
 constexpr uint32_t kMagicKuznetzov = 0xa1b2cd34;  // patched format with 24-byte record headers
 constexpr uint32_t kPcapngShb = 0x0a0d0d0a;
