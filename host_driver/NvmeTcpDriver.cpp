@@ -421,10 +421,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     Conn* k = conn_of_handle(c.flow);
     if (k && k->off != Conn::Off::On) k = nullptr;
     abi::PlacedRun runs[abi::kMaxRunsPerCqe];
-    std::copy(c.runs, c.runs + c.nruns, runs);
-    for (size_t i = 1; i < c.nruns; ++i)  // at most three: insertion sort by payload offset
-      for (size_t j = i; j > 0 && runs[j].payload_off < runs[j - 1].payload_off; --j)
-        std::swap(runs[j], runs[j - 1]);
+    sort_runs(c.runs, c.nruns, runs);
     size_t kpos = 0;
     auto take_kept = [&](size_t upto) {
       const size_t n = std::min(upto - frame.size(), kept.size() - kpos);
@@ -655,8 +652,9 @@ void NvmeTcpDriver::on_teardown_done(const abi::Cqe& c) {
 }
 
 NvmeTcpDriver::Conn* NvmeTcpDriver::conn_of_handle(uint32_t handle) const {
+  // Only the connection's current handle names it (as `conn->handle == flow` did).
   const auto it = by_handle_.find(handle);
-  return it == by_handle_.end() ? nullptr : it->second;
+  return it == by_handle_.end() || it->second->handle != handle ? nullptr : it->second;
 }
 
 void NvmeTcpDriver::unregister(Conn& k, Cmd& c) {

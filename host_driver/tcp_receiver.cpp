@@ -27,6 +27,14 @@ void slice_attrs(const RangeAttrs& in, size_t off, size_t n, bool trust_crc, Ran
 
 }  // namespace
 
+void sort_runs(const abi::PlacedRun* runs, size_t n, abi::PlacedRun* out) {
+  for (size_t i = 0; i < n; ++i) {
+    size_t j = i;
+    for (; j > 0 && out[j - 1].payload_off > runs[i].payload_off; --j) out[j] = out[j - 1];
+    out[j] = runs[i];
+  }
+}
+
 bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nruns, bool crc_ok,
                      RangeAttrs& out) {
   out.clear();
@@ -35,14 +43,8 @@ bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nr
     return false;
   };
   if (nruns > abi::kMaxRunsPerCqe) return unusable();
-  // At most kMaxRunsPerCqe runs: an insertion sort (std::sort's inlined introsort also draws
-  // a false -Warray-bounds from GCC 12 once profile-guided optimisation inlines it).
   abi::PlacedRun sorted[abi::kMaxRunsPerCqe];
-  for (size_t i = 0; i < nruns; ++i) {
-    size_t j = i;
-    for (; j > 0 && sorted[j - 1].payload_off > runs[i].payload_off; --j) sorted[j] = sorted[j - 1];
-    sorted[j] = runs[i];
-  }
+  sort_runs(runs, nruns, sorted);
   uint32_t at = 0;
   for (size_t i = 0; i < nruns; ++i) {
     const abi::PlacedRun& r = sorted[i];

@@ -37,6 +37,11 @@ struct RangeAttr {
 };
 using RangeAttrs = std::vector<RangeAttr>;
 
+// Copies a completion's placed runs (n <= abi::kMaxRunsPerCqe) into `out` ordered by payload
+// offset: an insertion sort, as there are at most three (std::sort's inlined introsort also
+// draws a false -Warray-bounds from GCC 12 under profile-guided optimisation).
+void sort_runs(const abi::PlacedRun* runs, size_t n, abi::PlacedRun* out);
+
 // Attributes tiling a packet's TCP payload of `payload_len` bytes from the NIC's placed runs
 // (in any order). Returns false, leaving one unplaced range, when runs overlap or exceed the
 // payload: a completion the driver cannot make sense of.
