@@ -71,6 +71,14 @@ bool ClockDomain::may_run_ahead(uint64_t c) {
 }
 
 void ClockDomain::on_edge() {
+  // Inbound items due at this very time land first: let their processes run, then come back
+  // in the next delta cycle.
+  const uint64_t t = ctx_->time_stamp().value();
+  for (const Inbound* in : inbound_)
+    if (in->next_due_ps() <= t) {
+      edge_.notify(SC_ZERO_TIME);
+      return;
+    }
   ++activations_;
   uint64_t now = cycle();
   for (;;) {

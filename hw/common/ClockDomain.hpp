@@ -57,6 +57,21 @@ class ClockDomain : public sc_core::sc_module {
     bool dirty_ = false;
   };
 
+  // A source outside the domain whose items land in it at arbitrary times (the PCIe link's
+  // DMA responses and posted register writes). The model's rule: an item landing exactly at
+  // an edge's time is seen by that edge's ticks, whatever order the kernel would run the two
+  // processes in.
+  class Inbound {
+   public:
+    static constexpr uint64_t kNoneDue = UINT64_MAX;
+    // Time (ps) of the earliest item still to land; kNoneDue if there is none.
+    virtual uint64_t next_due_ps() const = 0;
+
+   protected:
+    ~Inbound() = default;
+  };
+  void add_inbound(Inbound& in) { inbound_.push_back(&in); }
+
   const sc_core::sc_time& period() const { return period_; }
 
   // Keep the clock running for the cycle after the current one (the hot path: cheap when the
@@ -136,6 +151,7 @@ class ClockDomain : public sc_core::sc_module {
   mutable uint64_t horizon_ = 0;
   std::vector<Clocked*> ticks_;
   std::vector<Committable*> committables_;
+  std::vector<Inbound*> inbound_;
 };
 
 }  // namespace nic::hw

@@ -178,6 +178,15 @@ void PcieLink::finish_response() {
   if (stalled_) accept_ev_.notify(SC_ZERO_TIME);
 }
 
+uint64_t PcieLink::next_due_ps() const {
+  uint64_t due = kNoneDue;
+  if (stalled_ && inflight_ < p_.max_outstanding) return 0;  // accept_method is pending now
+  if (posted_count_) due = posted_[posted_head_].at.value();
+  if (!resp_open_ && !responses_.empty())
+    due = std::min<uint64_t>(due, std::max(responses_.top().at, resp_free_).value());
+  return due;
+}
+
 void PcieLink::accept_method() {
   if (!stalled_ || inflight_ >= p_.max_outstanding) return;
   tlm::tlm_generic_payload& gp = *stalled_;

@@ -30,12 +30,13 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/common/ClockDomain.hpp"
 #include "hw/pcie/pcie_params.hpp"
 #include "proto/bytes.hpp"
 
 namespace nic {
 
-class PcieLink : public sc_core::sc_module {
+class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
  public:
   struct DirStats {
     uint64_t tlps = 0;
@@ -58,6 +59,12 @@ class PcieLink : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<PcieLink> mmio_init; // to the NIC's registers
 
   PcieLink(sc_core::sc_module_name name, const PcieParams& params = {});
+
+  // The device's clock domain: what the link delivers to the device (DMA responses, posted
+  // register writes, END_REQ of a stalled request) is ordered against its edges by the
+  // domain's rule for inbound items.
+  void deliver_into(hw::ClockDomain& clk) { clk.add_inbound(*this); }
+  uint64_t next_due_ps() const override;
 
   const PcieParams& params() const { return p_; }
   const Stats& stats() const { return stats_; }

@@ -131,6 +131,7 @@ struct ReplayTop : sc_module {
     link.mem_init.bind(mem.socket);
     driver.mmio_port.bind(link.mmio_target);
     link.mmio_init.bind(nic.commands.regs);
+    link.deliver_into(nic.clk);
     const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
     // The interrupt: a completion entry landing in host memory.

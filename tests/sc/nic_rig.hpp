@@ -513,6 +513,7 @@ struct Rig {
     link.mem_init.bind(mem.socket);
     drv.mmio.bind(link.mmio_target);
     link.mmio_init.bind(cp.regs);
+    link.deliver_into(clk);
     drv.quiet = [this] { return src.idle() && dma.idle(); };
     mem.set_write_observer(
         [this](uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp) {
