@@ -70,18 +70,36 @@ bool ClockDomain::may_run_ahead(uint64_t c) {
   return c * period_.value() < horizon_;
 }
 
-void ClockDomain::on_edge() {
-  // Inbound items due at this very time land first: let their processes run, then come back
-  // in the next delta cycle.
-  const uint64_t t = ctx_->time_stamp().value();
-  for (const Inbound* in : inbound_)
-    if (in->next_due_ps() <= t) {
-      edge_.notify(SC_ZERO_TIME);
-      return;
+void ClockDomain::land_due(uint64_t t_ps) {
+  for (;;) {
+    Inbound* first = nullptr;
+    uint64_t at = t_ps;
+    for (Inbound* in : inbound_) {
+      const uint64_t due = in->next_due_ps();
+      if (due <= at) {
+        at = due;
+        first = in;
+      }
     }
+    if (!first) return;
+    const bool ahead = ahead_;
+    const uint64_t cycle = ahead_cycle_, ps = ahead_ps_;
+    ahead_ = true;
+    ahead_ps_ = at;
+    ahead_cycle_ = at / period_.value();
+    first->land_next();
+    ahead_ = ahead;
+    ahead_cycle_ = cycle;
+    ahead_ps_ = ps;
+    horizon_ = 0;  // landing may have scheduled work for other processes
+  }
+}
+
+void ClockDomain::on_edge() {
   ++activations_;
   uint64_t now = cycle();
   for (;;) {
+    if (!inbound_.empty()) land_due(now * period_.value());
     for (Clocked* b : ticks_) b->tick();
     last_fired_ = now;
     ++active_cycles_;
@@ -103,6 +121,7 @@ void ClockDomain::on_edge() {
     }
     ahead_ = true;
     ahead_cycle_ = ++now;
+    ahead_ps_ = now * period_.value();
     armed_ = now;
   }
   if (!later_.empty()) {

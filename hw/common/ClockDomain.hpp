@@ -58,19 +58,28 @@ class ClockDomain : public sc_core::sc_module {
   };
 
   // A source outside the domain whose items land in it at arbitrary times (the PCIe link's
-  // DMA responses and posted register writes). The model's rule: an item landing exactly at
-  // an edge's time is seen by that edge's ticks, whatever order the kernel would run the two
-  // processes in.
+  // DMA responses and posted register writes). The domain lands them itself, in time order,
+  // just before the ticks of the first edge at or after each item's time, so they cost no
+  // process activation and do not stop it running ahead. The model's rule follows: an item
+  // landing exactly at an edge's time is seen by that edge's ticks.
   class Inbound {
    public:
     static constexpr uint64_t kNoneDue = UINT64_MAX;
     // Time (ps) of the earliest item still to land; kNoneDue if there is none.
     virtual uint64_t next_due_ps() const = 0;
+    // Lands that item. Meanwhile the domain's time (now_ps, cycle) is the item's.
+    virtual void land_next() = 0;
 
    protected:
     ~Inbound() = default;
   };
   void add_inbound(Inbound& in) { inbound_.push_back(&in); }
+  // An inbound item was queued for time `t_ps` (by another process): make sure an edge fires
+  // for it, the first one after `t_ps` (as request_next() at that time would).
+  void wake_after(uint64_t t_ps) { want(t_ps / period_.value() + 1); }
+  // Lands every inbound item due at or before `t_ps` now, e.g. before a register read that
+  // must see the writes ahead of it on the link.
+  void land_due(uint64_t t_ps);
 
   const sc_core::sc_time& period() const { return period_; }
 
@@ -96,15 +105,14 @@ class ClockDomain : public sc_core::sc_module {
     return memo_cycle_;
   }
   // The domain's current time in ps: the kernel's, or the cycle being run ahead.
-  uint64_t now_ps() const {
-    return ahead_ ? ahead_cycle_ * period_.value() : ctx_->time_stamp().value();
-  }
+  uint64_t now_ps() const { return ahead_ ? ahead_ps_ : ctx_->time_stamp().value(); }
   // How far the domain's time is ahead of the kernel's (zero unless running ahead): the
   // delay a tick adds to what it schedules for "now" in another process.
   sc_core::sc_time lead() const {
     if (!ahead_) return sc_core::SC_ZERO_TIME;
     horizon_ = 0;  // the caller is about to schedule something: ask the kernel again
-    return sc_core::sc_time::from_value(now_ps() - ctx_->time_stamp().value());
+    const uint64_t k = ctx_->time_stamp().value();
+    return sc_core::sc_time::from_value(ahead_ps_ > k ? ahead_ps_ - k : 0);
   }
   // Off: every cycle is its own kernel time step (waveforms need that).
   void set_run_ahead(bool on) { run_ahead_ = on; }
@@ -144,8 +152,10 @@ class ClockDomain : public sc_core::sc_module {
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0, activations_ = 0;
   bool run_ahead_ = true;
-  bool ahead_ = false;        // on_edge is evaluating ahead_cycle_ ahead of kernel time
-  uint64_t ahead_cycle_ = 0;
+  // The domain's time is not the kernel's: on_edge is evaluating a cycle ahead of it, or an
+  // inbound item is landing (at its own time).
+  bool ahead_ = false;
+  uint64_t ahead_cycle_ = 0, ahead_ps_ = 0;
   // Kernel time (ps) of the next activity of another process, as last asked; 0 when it must
   // be asked again (a tick scheduled something through lead()).
   mutable uint64_t horizon_ = 0;

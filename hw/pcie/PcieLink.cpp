@@ -102,8 +102,11 @@ tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::
     if (&gp != resp_open_) SC_REPORT_ERROR(name(), "END_RESP for a response not sent");
     resp_open_ = nullptr;
     resp_free_ = sc_time_stamp() + delay;
-    finish_response();
-    resp_ev_.notify(delay);
+    finish_response(resp_free_);
+    if (!clk_)
+      resp_ev_.notify(delay);
+    else if (response_due_ps() != kNoneDue)
+      clk_->wake_after(response_due_ps());
     return tlm::TLM_COMPLETED;
   }
   SC_REPORT_ERROR(name(), "dma_target accepts only BEGIN_REQ and END_RESP");
@@ -148,56 +151,80 @@ void PcieLink::land_method() {
 
 void PcieLink::push_response(const sc_time& at, tlm::tlm_generic_payload& gp) {
   responses_.push({at, resp_seq_++, &gp});
-  resp_ev_.notify(at - sc_time_stamp());
+  if (!clk_)
+    resp_ev_.notify(at - sc_time_stamp());
+  else if (!resp_open_)
+    clk_->wake_after(std::max(at, resp_free_).value());
+}
+
+uint64_t PcieLink::response_due_ps() const {
+  if (resp_open_ || responses_.empty()) return kNoneDue;
+  return std::max(responses_.top().at, resp_free_).value();
+}
+
+void PcieLink::deliver_response(const sc_time& now) {
+  tlm::tlm_generic_payload& gp = *responses_.top().gp;
+  responses_.pop();
+  tlm::tlm_phase phase = tlm::BEGIN_RESP;
+  sc_time d = SC_ZERO_TIME;
+  const tlm::tlm_sync_enum r = dma_target->nb_transport_bw(gp, phase, d);
+  if (r == tlm::TLM_ACCEPTED) {
+    resp_open_ = &gp;
+    return;
+  }
+  if (r == tlm::TLM_UPDATED && phase != tlm::END_RESP)
+    SC_REPORT_ERROR(name(), "BEGIN_RESP answered with a phase other than END_RESP");
+  resp_free_ = now + d;
+  finish_response(now);
 }
 
 void PcieLink::resp_method() {
   const sc_time now = sc_time_stamp();
-  while (!resp_open_ && resp_free_ <= now && !responses_.empty() &&
-         responses_.top().at <= now) {
-    tlm::tlm_generic_payload& gp = *responses_.top().gp;
-    responses_.pop();
-    tlm::tlm_phase phase = tlm::BEGIN_RESP;
-    sc_time d = SC_ZERO_TIME;
-    const tlm::tlm_sync_enum r = dma_target->nb_transport_bw(gp, phase, d);
-    if (r == tlm::TLM_ACCEPTED) {
-      resp_open_ = &gp;
-    } else {
-      if (r == tlm::TLM_UPDATED && phase != tlm::END_RESP)
-        SC_REPORT_ERROR(name(), "BEGIN_RESP answered with a phase other than END_RESP");
-      resp_free_ = now + d;
-      finish_response();
-    }
-  }
-  if (!resp_open_ && !responses_.empty())
-    resp_ev_.notify(std::max(responses_.top().at, resp_free_) - now);
+  while (response_due_ps() <= now.value()) deliver_response(now);
+  if (response_due_ps() != kNoneDue)
+    resp_ev_.notify(sc_time::from_value(response_due_ps()) - now);
 }
 
-void PcieLink::finish_response() {
+void PcieLink::finish_response(const sc_time& now) {
   --inflight_;
-  if (stalled_) accept_ev_.notify(SC_ZERO_TIME);
+  if (!stalled_) return;
+  if (clk_)
+    accept_stalled(now);
+  else
+    accept_ev_.notify(SC_ZERO_TIME);
 }
 
-uint64_t PcieLink::next_due_ps() const {
-  uint64_t due = kNoneDue;
-  if (stalled_ && inflight_ < p_.max_outstanding) return 0;  // accept_method is pending now
-  if (posted_count_) due = posted_[posted_head_].at.value();
-  if (!resp_open_ && !responses_.empty())
-    due = std::min<uint64_t>(due, std::max(responses_.top().at, resp_free_).value());
-  return due;
-}
+void PcieLink::accept_method() { accept_stalled(sc_time_stamp()); }
 
-void PcieLink::accept_method() {
+void PcieLink::accept_stalled(const sc_time& now) {
   if (!stalled_ || inflight_ >= p_.max_outstanding) return;
   tlm::tlm_generic_payload& gp = *stalled_;
   stalled_ = nullptr;
-  stats_.stall_time += sc_time_stamp() - stalled_since_;
-  accept(gp, sc_time_stamp());
+  stats_.stall_time += now - stalled_since_;
+  accept(gp, now);
   tlm::tlm_phase phase = tlm::END_REQ;
   sc_time d = SC_ZERO_TIME;
   // The payload is queued here, so the initiator may not complete it early.
   if (dma_target->nb_transport_bw(gp, phase, d) != tlm::TLM_ACCEPTED)
     SC_REPORT_ERROR(name(), "END_REQ must be answered with TLM_ACCEPTED");
+}
+
+void PcieLink::deliver_into(hw::ClockDomain& clk) {
+  clk_ = &clk;
+  clk.add_inbound(*this);
+}
+
+uint64_t PcieLink::next_due_ps() const {
+  const uint64_t posted = posted_count_ ? posted_[posted_head_].at.value() : kNoneDue;
+  return std::min(posted, response_due_ps());
+}
+
+void PcieLink::land_next() {
+  const uint64_t posted = posted_count_ ? posted_[posted_head_].at.value() : kNoneDue;
+  if (posted <= response_due_ps())
+    deliver_posted();
+  else
+    deliver_response(sc_time::from_value(clk_->now_ps()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,13 +254,17 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     else
       w.byte_enable.clear();
     w.streaming_width = gp.get_streaming_width();
-    if (posted_count_ == 1) posted_ev_.notify(at - sc_time_stamp());
+    if (clk_)
+      clk_->wake_after(at.value());
+    else if (posted_count_ == 1)
+      posted_ev_.notify(at - sc_time_stamp());
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
   ++stats_.mmio_reads;
   const uint64_t req_tlps = tlp_count(addr, len, p_.max_read_request);
   wait(send_down(sc_time_stamp(), req_tlps, 0) - sc_time_stamp());
+  if (clk_) clk_->land_due(sc_time_stamp().value());  // the writes ahead of it on the wire
   sc_time d = SC_ZERO_TIME;
   mmio_init->b_transport(gp, d);
   const bool ok = gp.is_response_ok();
@@ -244,27 +275,29 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
 
 void PcieLink::posted_method() {
   const sc_time now = sc_time_stamp();
-  while (posted_count_ && posted_[posted_head_].at <= now) {
-    PostedWrite& w = posted_[posted_head_];
-    posted_gp_.set_command(tlm::TLM_WRITE_COMMAND);
-    posted_gp_.set_address(w.addr);
-    posted_gp_.set_data_ptr(w.data.data());
-    posted_gp_.set_data_length(unsigned(w.data.size()));
-    posted_gp_.set_byte_enable_ptr(w.byte_enable.empty() ? nullptr : w.byte_enable.data());
-    posted_gp_.set_byte_enable_length(unsigned(w.byte_enable.size()));
-    posted_gp_.set_streaming_width(w.streaming_width);
-    posted_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    // The target's annotated delay does not hold the link: posted writes pipeline.
-    sc_time d = SC_ZERO_TIME;
-    mmio_init->b_transport(posted_gp_, d);
-    // Like a real posted write, a failure cannot reach the driver; make it visible here.
-    if (!posted_gp_.is_response_ok())
-      SC_REPORT_WARNING(name(), ("posted MMIO write failed: " +
-                                 posted_gp_.get_response_string()).c_str());
-    posted_head_ = (posted_head_ + 1) % posted_.size();
-    --posted_count_;
-  }
+  while (posted_count_ && posted_[posted_head_].at <= now) deliver_posted();
   if (posted_count_) posted_ev_.notify(posted_[posted_head_].at - now);
+}
+
+void PcieLink::deliver_posted() {
+  PostedWrite& w = posted_[posted_head_];
+  posted_gp_.set_command(tlm::TLM_WRITE_COMMAND);
+  posted_gp_.set_address(w.addr);
+  posted_gp_.set_data_ptr(w.data.data());
+  posted_gp_.set_data_length(unsigned(w.data.size()));
+  posted_gp_.set_byte_enable_ptr(w.byte_enable.empty() ? nullptr : w.byte_enable.data());
+  posted_gp_.set_byte_enable_length(unsigned(w.byte_enable.size()));
+  posted_gp_.set_streaming_width(w.streaming_width);
+  posted_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  // The target's annotated delay does not hold the link: posted writes pipeline.
+  sc_time d = SC_ZERO_TIME;
+  mmio_init->b_transport(posted_gp_, d);
+  // Like a real posted write, a failure cannot reach the driver; make it visible here.
+  if (!posted_gp_.is_response_ok())
+    SC_REPORT_WARNING(name(), ("posted MMIO write failed: " +
+                               posted_gp_.get_response_string()).c_str());
+  posted_head_ = (posted_head_ + 1) % posted_.size();
+  --posted_count_;
 }
 
 }  // namespace nic

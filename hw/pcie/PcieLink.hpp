@@ -60,11 +60,14 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
 
   PcieLink(sc_core::sc_module_name name, const PcieParams& params = {});
 
-  // The device's clock domain: what the link delivers to the device (DMA responses, posted
-  // register writes, END_REQ of a stalled request) is ordered against its edges by the
-  // domain's rule for inbound items.
-  void deliver_into(hw::ClockDomain& clk) { clk.add_inbound(*this); }
+  // The device's clock domain. From then on the domain lands what the link delivers to the
+  // device (BEGIN_RESP, posted register writes, and the END_REQ of a request that waited for
+  // a slot) just before the edge that sees it, instead of a process of the link at its time:
+  // the device sees it at the same edge, and the domain need not stop running ahead for it.
+  // Without a domain (a device that is not clocked) the link's own processes deliver.
+  void deliver_into(hw::ClockDomain& clk);
   uint64_t next_due_ps() const override;
+  void land_next() override;
 
   const PcieParams& params() const { return p_; }
   const Stats& stats() const { return stats_; }
@@ -120,6 +123,7 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   tlm::tlm_generic_payload posted_gp_;
 
   sc_core::sc_event land_ev_, resp_ev_, accept_ev_, posted_ev_;
+  hw::ClockDomain* clk_ = nullptr;  // deliver_into()
   Stats stats_;
   WireTime up_time_, down_time_;
 
@@ -130,7 +134,11 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   unsigned int mmio_dbg(tlm::tlm_generic_payload& gp) { return mmio_init->transport_dbg(gp); }
 
   void accept(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start);
-  void finish_response();
+  void finish_response(const sc_core::sc_time& now);
+  void accept_stalled(const sc_core::sc_time& now);
+  uint64_t response_due_ps() const;  // kNoneDue if none can begin
+  void deliver_response(const sc_core::sc_time& now);
+  void deliver_posted();
   // Queues `bytes` in `tlps` TLPs on a wire no earlier than `start`; returns the landing time.
   sc_core::sc_time send(sc_core::sc_time& wire_free, DirStats& d, WireTime& wt,
                         const sc_core::sc_time& start, uint64_t tlps, uint64_t payload);
