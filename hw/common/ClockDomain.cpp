@@ -73,15 +73,16 @@ bool ClockDomain::may_run_ahead(uint64_t c) {
 void ClockDomain::land_due(uint64_t t_ps) {
   for (;;) {
     Inbound* first = nullptr;
-    uint64_t at = t_ps;
+    uint64_t at = Inbound::kNoneDue;
     for (Inbound* in : inbound_) {
       const uint64_t due = in->next_due_ps();
-      if (due <= at) {
+      if (due < at) {
         at = due;
         first = in;
       }
     }
-    if (!first) return;
+    inbound_ps_ = at;
+    if (at > t_ps) return;
     const bool ahead = ahead_;
     const uint64_t cycle = ahead_cycle_, ps = ahead_ps_;
     ahead_ = true;
@@ -99,7 +100,7 @@ void ClockDomain::on_edge() {
   ++activations_;
   uint64_t now = cycle();
   for (;;) {
-    if (!inbound_.empty()) land_due(now * period_.value());
+    if (inbound_ps_ <= now * period_.value()) land_due(now * period_.value());
     for (Clocked* b : ticks_) b->tick();
     last_fired_ = now;
     ++active_cycles_;

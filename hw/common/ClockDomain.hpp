@@ -74,9 +74,13 @@ class ClockDomain : public sc_core::sc_module {
     ~Inbound() = default;
   };
   void add_inbound(Inbound& in) { inbound_.push_back(&in); }
-  // An inbound item was queued for time `t_ps` (by another process): make sure an edge fires
-  // for it, the first one after `t_ps` (as request_next() at that time would).
-  void wake_after(uint64_t t_ps) { want(t_ps / period_.value() + 1); }
+  // An inbound item was queued for time `t_ps`, or an item's time moved earlier: make sure an
+  // edge fires for it, the first one after `t_ps` (as request_next() at that time would).
+  // An Inbound must call it whenever its next_due_ps() becomes earlier.
+  void wake_after(uint64_t t_ps) {
+    if (t_ps < inbound_ps_) inbound_ps_ = t_ps;
+    want(t_ps / period_.value() + 1);
+  }
   // Lands every inbound item due at or before `t_ps` now, e.g. before a register read that
   // must see the writes ahead of it on the link.
   void land_due(uint64_t t_ps);
@@ -162,6 +166,8 @@ class ClockDomain : public sc_core::sc_module {
   std::vector<Clocked*> ticks_;
   std::vector<Committable*> committables_;
   std::vector<Inbound*> inbound_;
+  // No inbound item is due before this time (ps): the edges need not ask them every cycle.
+  uint64_t inbound_ps_ = kNone;
 };
 
 }  // namespace nic::hw
