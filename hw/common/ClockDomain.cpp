@@ -114,9 +114,9 @@ void ClockDomain::on_edge() {
       }
     armed_ = kNone;
     while (!later_.empty() && later_.top() <= now) later_.pop();
-    if (next_ != now + 1) break;
+    if (next_ != now + 1 && inbound_cycle(now) != now + 1) break;
     if (!may_run_ahead(now + 1)) {
-      arm(next_);  // nothing in `later_` can come earlier
+      arm(now + 1);  // nothing in `later_` can come earlier
       ahead_ = false;
       return;
     }
@@ -125,9 +125,13 @@ void ClockDomain::on_edge() {
     ahead_ps_ = now * period_.value();
     armed_ = now;
   }
-  if (!later_.empty()) {
-    const uint64_t c = later_.top();
+  // The next edge: the earliest wish in `later_`, or the next inbound item's.
+  uint64_t c = inbound_cycle(now);
+  if (!later_.empty() && later_.top() <= c) {
+    c = later_.top();
     later_.pop();
+  }
+  if (c != kNone) {
     arm(c);
   } else if (ahead_) {
     idle_.notify(lead());  // the kernel's time still reaches the last cycle evaluated

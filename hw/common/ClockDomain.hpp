@@ -78,7 +78,9 @@ class ClockDomain : public sc_core::sc_module {
   // edge fires for it, the first one after `t_ps` (as request_next() at that time would).
   // An Inbound must call it whenever its next_due_ps() becomes earlier.
   void wake_after(uint64_t t_ps) {
-    if (t_ps < inbound_ps_) inbound_ps_ = t_ps;
+    // Only the earliest item needs an edge now: the edges arm the next item's as items land.
+    if (t_ps >= inbound_ps_) return;
+    inbound_ps_ = t_ps;
     want(t_ps / period_.value() + 1);
   }
   // Lands every inbound item due at or before `t_ps` now, e.g. before a register read that
@@ -139,6 +141,13 @@ class ClockDomain : public sc_core::sc_module {
   void arm(uint64_t c);
   void on_edge();
   bool may_run_ahead(uint64_t c);
+  // The edge the next inbound item needs, never before the one after cycle `now`; kNone if
+  // no item waits.
+  uint64_t inbound_cycle(uint64_t now) const {
+    if (inbound_ps_ == kNone) return kNone;
+    const uint64_t c = inbound_ps_ / period_.value() + 1;
+    return c > now ? c : now + 1;
+  }
 
   sc_core::sc_time period_;
   sc_core::sc_simcontext* const ctx_ = sc_core::sc_get_curr_simcontext();
