@@ -110,7 +110,8 @@ class ClockDomain : public sc_core::sc_module {
     }
     return memo_cycle_;
   }
-  // The domain's current time in ps: the kernel's, or the cycle being run ahead.
+  // The domain's current time in ps: the kernel's, the cycle being run ahead, or the time of
+  // the inbound item landing.
   uint64_t now_ps() const { return ahead_ ? ahead_ps_ : ctx_->time_stamp().value(); }
   // How far the domain's time is ahead of the kernel's (zero unless running ahead): the
   // delay a tick adds to what it schedules for "now" in another process.

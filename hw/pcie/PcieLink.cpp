@@ -214,14 +214,14 @@ void PcieLink::deliver_into(hw::ClockDomain& clk) {
   clk.add_inbound(*this);
 }
 
-uint64_t PcieLink::next_due_ps() const {
-  const uint64_t posted = posted_count_ ? posted_[posted_head_].at.value() : kNoneDue;
-  return std::min(posted, response_due_ps());
+uint64_t PcieLink::posted_due_ps() const {
+  return posted_count_ ? posted_[posted_head_].at.value() : kNoneDue;
 }
 
+uint64_t PcieLink::next_due_ps() const { return std::min(posted_due_ps(), response_due_ps()); }
+
 void PcieLink::land_next() {
-  const uint64_t posted = posted_count_ ? posted_[posted_head_].at.value() : kNoneDue;
-  if (posted <= response_due_ps())
+  if (posted_due_ps() <= response_due_ps())
     deliver_posted();
   else
     deliver_response(sc_time::from_value(clk_->now_ps()));

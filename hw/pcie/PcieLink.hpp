@@ -17,8 +17,12 @@
 // response status back. mem_init's target must not wait(): it is called from a method.
 //
 // MMIO (mmio_target, b_transport from an SC_THREAD): writes are posted (the caller returns at
-// once; the write reaches mmio_init when it lands, from a thread of this module); reads wait
-// for request, register access and completion.
+// once; the write reaches mmio_init when it lands); reads wait for request, register access
+// and completion.
+//
+// What reaches the device (BEGIN_RESP, posted writes, END_REQ after a stall) is delivered by
+// the device's clock domain once deliver_into() names it, otherwise by this module's methods;
+// either way at the item's time, before any edge after it.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -137,6 +141,7 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   void finish_response(const sc_core::sc_time& now);
   void accept_stalled(const sc_core::sc_time& now);
   uint64_t response_due_ps() const;  // kNoneDue if none can begin
+  uint64_t posted_due_ps() const;    // kNoneDue if no posted write is in flight
   void deliver_response(const sc_core::sc_time& now);
   void deliver_posted();
   // Queues `bytes` in `tlps` TLPs on a wire no earlier than `start`; returns the landing time.
