@@ -92,7 +92,6 @@ void ClockDomain::land_due(uint64_t t_ps) {
     ahead_ = ahead;
     ahead_cycle_ = cycle;
     ahead_ps_ = ps;
-    horizon_ = 0;  // landing may have scheduled work for other processes
   }
 }
 

@@ -67,7 +67,8 @@ class ClockDomain : public sc_core::sc_module {
     static constexpr uint64_t kNoneDue = UINT64_MAX;
     // Time (ps) of the earliest item still to land; kNoneDue if there is none.
     virtual uint64_t next_due_ps() const = 0;
-    // Lands that item. Meanwhile the domain's time (now_ps, cycle) is the item's.
+    // Lands that item. Meanwhile the domain's time (now_ps, cycle) is the item's; whatever
+    // the landing schedules for another process must be followed by handed_off().
     virtual void land_next() = 0;
 
    protected:
@@ -117,10 +118,13 @@ class ClockDomain : public sc_core::sc_module {
   // delay a tick adds to what it schedules for "now" in another process.
   sc_core::sc_time lead() const {
     if (!ahead_) return sc_core::SC_ZERO_TIME;
-    horizon_ = 0;  // the caller is about to schedule something: ask the kernel again
+    handed_off();
     const uint64_t k = ctx_->time_stamp().value();
     return sc_core::sc_time::from_value(ahead_ps_ > k ? ahead_ps_ - k : 0);
   }
+  // Something was scheduled for another process (lead() says so itself): the domain asks the
+  // kernel again before it runs further ahead.
+  void handed_off() const { horizon_ = 0; }
   // Off: every cycle is its own kernel time step (waveforms need that).
   void set_run_ahead(bool on) { run_ahead_ = on; }
   uint64_t cycle_at(const sc_core::sc_time& t) const {

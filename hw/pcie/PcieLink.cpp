@@ -125,7 +125,10 @@ void PcieLink::accept(tlm::tlm_generic_payload& gp, const sc_time& start) {
     at = send_up(start, tlp_count(addr, len, p_.max_read_request), 0);
   }
   landing_[(landing_head_ + landing_count_) % landing_.size()] = {at, &gp};
-  if (landing_count_++ == 0) land_ev_.notify(at - sc_time_stamp());
+  if (landing_count_++ == 0) {
+    land_ev_.notify(at - sc_time_stamp());
+    if (clk_) clk_->handed_off();  // also when a landing accepts a request that waited
+  }
 }
 
 void PcieLink::land_method() {
