@@ -43,6 +43,7 @@ struct DmaBench {
     link.mem_init.bind(mem.socket);
     script.mmio.bind(link.mmio_target);
     link.mmio_init.bind(script.regs);
+    link.deliver_into(clk);  // as the NIC has it: its clock domain lands what the link delivers
     mem.set_write_observer([this](uint64_t a, size_t, const tlm::tlm_generic_payload&) {
       landed.push_back(a);
     });
