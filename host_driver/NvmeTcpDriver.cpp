@@ -482,11 +482,18 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
   RangeAttrs& attrs = rx_attrs_;  // filled afresh, its storage kept for the next frame
   attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
+  uint32_t at = 0;  // payload offset of the range
   for (RangeAttr& a : attrs) {
+    at += a.len;
     if (!a.placed) continue;
-    const Cmd* reg = registered_cmd(*k, a.cid);
+    Cmd* reg = registered_cmd(*k, a.cid);
     a.buffer = reg ? reg->id : 0;
-    if (reg && reg->rx_done) ++ctr_.late_placements;
+    // Tell the parse where the NIC wrote, before it reaches these bytes: a read whose buffer
+    // took bytes from beyond its completion must not end ok.
+    if (reg && k->nvme && !k->nvme->placed(a.cid, reg->id, pf.seq + at) && reg->rx_done) {
+      ++ctr_.late_placements;
+      if (reg->result.status == CmdStatus::Ok) reg->result.status = CmdStatus::LatePlacement;
+    }
   }
   const bool trust = k->trust_next_crc;
   if (!trust && (c.flags & abi::cqeflag::CRC_OK)) {

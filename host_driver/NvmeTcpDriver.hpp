@@ -67,8 +67,8 @@ struct DriverCounters {
   // of one tag, or CIDs beyond driver.queue_depth).
   uint64_t ddp_slot_waits = 0;
   uint64_t untrusted_crc = 0;    // crc-ok marks masked (first after a resync)
-  // Placements into the buffer of a read that had already completed: only a trace whose host
-  // reused a CID before the teardown finished can cause them.
+  // Placements into the buffer of a read whose completion the parse had already passed,
+  // before its teardown finished: the read fails (late_placement).
   uint64_t late_placements = 0;
   // Reads issued on a connection that had already lost its framing or been terminated.
   uint64_t failed_dead_connection = 0;

@@ -49,6 +49,9 @@ const char* to_string(CmdStatus s) {
     case CmdStatus::NvmeError: return "nvme_error";
     case CmdStatus::ShortData: return "short_data";
     case CmdStatus::Terminated: return "terminated";
+    case CmdStatus::Overlap: return "overlapping_data";
+    case CmdStatus::Misplaced: return "misplaced_data";
+    case CmdStatus::LatePlacement: return "late_placement";
   }
   return "?";
 }
@@ -69,6 +72,8 @@ NvmeRxStats& NvmeRxStats::operator+=(const NvmeRxStats& o) {
            {&digest_errors, o.digest_errors}, {&placed_bytes, o.placed_bytes},
            {&copied_bytes, o.copied_bytes}, {&misplaced_bytes, o.misplaced_bytes},
            {&unknown_cid_pdus, o.unknown_cid_pdus}, {&overrun_pdus, o.overrun_pdus},
+           {&overlap_pdus, o.overlap_pdus}, {&misplaced_reads, o.misplaced_reads},
+           {&late_reads, o.late_reads},
            {&framing_failures, o.framing_failures}, {&terminated, o.terminated},
            {&ignored_pdus, o.ignored_pdus}, {&resync_requests, o.resync_requests},
            {&resync_confirmed, o.resync_confirmed}, {&resync_dropped, o.resync_dropped}})
@@ -90,6 +95,15 @@ bool NvmeRx::add_command(uint16_t cid, uint32_t length, uint64_t buffer) {
   c.length = length;
   c.buffer = buffer;
   return cmds_.emplace(cid, std::move(c)).second;
+}
+
+bool NvmeRx::placed(uint16_t cid, uint64_t buffer, uint32_t end_seq) {
+  auto it = cmds_.find(cid);
+  if (it == cmds_.end() || it->second.buffer != buffer) return false;
+  Cmd& c = it->second;
+  if (!c.any_placed || int32_t(end_seq - c.placed_seq_end) > 0) c.placed_seq_end = end_seq;
+  c.any_placed = true;
+  return true;
 }
 
 void NvmeRx::on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs) {
@@ -142,7 +156,7 @@ void NvmeRx::consume(ByteView b, RangeAttr a) {
         break;
     }
     // Header or digest bytes the NIC claims it placed: it misframed the stream.
-    if (a.placed && !in_data) stats_.misplaced_bytes += n;
+    if (a.placed && !in_data) misplaced(a.buffer, n);
     b = b.sub(n);
     seq_ += uint32_t(n);
     if (a.placed) a.buf_off += uint32_t(n);
@@ -203,7 +217,7 @@ void NvmeRx::data_header() {
   } else if (uint64_t(datao_) + datal_ > cmd_->length) {
     // Skipped whole: nothing may land outside the buffer.
     ++stats_.overrun_pdus;
-    if (cmd_->status == CmdStatus::Ok) cmd_->status = CmdStatus::BadPdu;
+    cmd_->fail(CmdStatus::BadPdu);
     cmd_ = nullptr;
   }
   data_done_ = 0;
@@ -218,12 +232,26 @@ void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
   // Placed bytes are already in the buffer only if the NIC put them where they belong.
   const bool placed =
       cmd_ && a.placed && a.cid == cid_ && a.buf_off == off && a.buffer == cmd_->buffer;
-  if (a.placed && !placed) stats_.misplaced_bytes += b.size;
+  if (a.placed && !placed) misplaced(a.buffer, b.size);
   if (!cmd_) return;
-  if (!placed) io_.write(cid_, off, b);
   const uint32_t fresh = cover(cmd_->covered, off, off + uint32_t(b.size));
+  if (fresh != b.size) {
+    // Which copy is right is not for the host to guess: the read fails.
+    if (cmd_->status != CmdStatus::Overlap) ++stats_.overlap_pdus;
+    cmd_->fail(CmdStatus::Overlap);
+  }
+  if (!placed) io_.write(cid_, off, b);
   (placed ? cmd_->placed : cmd_->copied) += fresh;
   (placed ? stats_.placed_bytes : stats_.copied_bytes) += fresh;
+}
+
+void NvmeRx::misplaced(uint64_t buffer, size_t n) {
+  stats_.misplaced_bytes += n;
+  for (auto& [cid, c] : cmds_)
+    if (c.buffer == buffer && c.status == CmdStatus::Ok) {
+      c.status = CmdStatus::Misplaced;
+      ++stats_.misplaced_reads;
+    }
 }
 
 void NvmeRx::data_end() {
@@ -302,6 +330,11 @@ void NvmeRx::complete(uint16_t cid, uint16_t nvme_status) {
   r.placed_bytes = c.placed;
   r.copied_bytes = c.copied;
   r.nvme_status = nvme_status;
+  // Placed from beyond this completion (seq_ is just past the completing PDU).
+  if (c.any_placed && int32_t(c.placed_seq_end - seq_) > 0 && c.status == CmdStatus::Ok) {
+    c.status = CmdStatus::LatePlacement;
+    ++stats_.late_reads;
+  }
   if (c.status != CmdStatus::Ok)
     r.status = c.status;
   else if (nvme_status)

@@ -12,6 +12,14 @@
 //     otherwise recomputed in software over the command buffer, i.e. over what the user gets.
 // A read completes on its CapsuleResp or on a C2HData with SUCCESS; errors found on the way
 // stick to the command and are reported at completion.
+//
+// Integrity rule: a read ends ok only if every byte of its buffer is the byte the controller
+// sent for it, at its offset, before its completion in TCP sequence order. The parse checks
+// what only it can see: data for buffer bytes already received (Overlap), and bytes the NIC
+// placed that the parse does not take as this read's data at that offset (Misplaced: header,
+// digest or skipped bytes, another read's data, a PDU the parse rejects). The driver tells it
+// where the NIC placed bytes as completions arrive (placed()), which may be before the parse
+// reaches them: bytes placed from beyond the read's completion fail it (LatePlacement).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +41,9 @@ enum class CmdStatus : uint8_t {
   NvmeError,    // the controller completed the command with an error status
   ShortData,    // completed successfully but some buffer bytes never arrived
   Terminated,   // the controller sent C2HTermReq
+  Overlap,      // C2HData for buffer bytes the read had already received
+  Misplaced,    // the NIC placed bytes into the buffer that are not its data at that offset
+  LatePlacement,  // the NIC placed bytes from beyond the read's completion into the buffer
 };
 const char* to_string(CmdStatus s);  // "ok", "digest_error", "bad_pdu", ...
 
@@ -72,6 +83,9 @@ struct NvmeRxStats {
   uint64_t misplaced_bytes = 0;   // marked placed but not data where the parse puts it
   uint64_t unknown_cid_pdus = 0;  // data or responses for no outstanding command: skipped
   uint64_t overrun_pdus = 0;      // C2HData past its command's length: skipped, command fails
+  uint64_t overlap_pdus = 0;      // C2HData for bytes its command already received: command fails
+  uint64_t misplaced_reads = 0;   // commands failed for bytes the NIC placed where they do not belong
+  uint64_t late_reads = 0;        // commands failed for bytes placed from beyond their completion
   uint64_t framing_failures = 0;  // connections lost to a malformed PDU
   uint64_t terminated = 0;        // connections the controller ended with C2HTermReq
   uint64_t ignored_pdus = 0;      // R2T, ICResp: nothing for a reading host to do
@@ -97,6 +111,11 @@ class NvmeRx {
   // counts as placed only if the NIC placed it into this very buffer.
   bool add_command(uint16_t cid, uint32_t length, uint64_t buffer = 0);
   size_t outstanding() const { return cmds_.size(); }
+  // The NIC placed bytes ending just before TCP sequence `end_seq` into `buffer`, registered
+  // for `cid` (called for every placed run as its completion arrives, before its bytes are
+  // given to on_data). False if no outstanding command of `cid` owns that buffer: the read
+  // it belongs to has completed already, so the placement came from beyond its completion.
+  bool placed(uint16_t cid, uint64_t buffer, uint32_t end_seq);
 
   // The next in-order bytes: `seq` must be next_seq(); `attrs` tile `data`.
   void on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs);
@@ -127,6 +146,11 @@ class NvmeRx {
     CrcMode crc = CrcMode::None;
     uint32_t placed = 0, copied = 0;
     std::vector<Interval> covered;  // buffer bytes received so far, merged
+    bool any_placed = false;
+    uint32_t placed_seq_end = 0;    // furthest TCP sequence the NIC placed bytes from
+    void fail(CmdStatus s) {
+      if (status == CmdStatus::Ok) status = s;
+    }
   };
 
   // Bytes of one attribute range (split across phases as the PDU structure dictates).
@@ -140,6 +164,8 @@ class NvmeRx {
   void data_pdu_done();
   bool data_digest_ok(uint16_t cid, uint32_t off, uint32_t len, uint32_t expect);
   void complete(uint16_t cid, uint16_t nvme_status);
+  // Bytes the NIC placed into `buffer` that this parse does not take as placed data.
+  void misplaced(uint64_t buffer, size_t n);
   // The connection is gone: every command fails; `why` is the header error, None for TermReq.
   void fail_all(CmdStatus s, nvme::PduError why);
   void next_pdu();

@@ -16,15 +16,12 @@ const char* to_string(Bypass b) {
 
 void PacketCtx::reset() {
   Bytes f = std::move(frame);
-  std::vector<Segment> segs = std::move(plan.segs);
-  std::vector<PduInfo> headers = std::move(plan.headers);
+  PacketPlan kept = std::move(plan);
   *this = PacketCtx{};
   f.clear();
-  segs.clear();
-  headers.clear();
+  kept.clear();
   frame = std::move(f);
-  plan.segs = std::move(segs);
-  plan.headers = std::move(headers);
+  plan = std::move(kept);
 }
 
 }  // namespace nic::hw

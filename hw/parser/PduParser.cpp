@@ -11,9 +11,7 @@ uint32_t PduParser::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
   if (b.sop) {
     cursor_ = 0;
-    p.plan.in_seq = false;
-    p.plan.segs.clear();
-    p.plan.headers.clear();
+    p.plan.clear();
     if (p.bypass != Bypass::None) return 1;
     FlowContext* fc = flows_.get(p.flow);
     if (!fc) {

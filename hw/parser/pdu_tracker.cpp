@@ -69,6 +69,7 @@ void PduTracker::begin_pdu(uint32_t seq) {
   region_ = Region::Header;
   region_end_ = nvme::kCommonHeaderLen;  // first step: learn HLEN/PLEN
   ch_known_ = false;
+  hdr_ok_ = false;
   ch_ = {};
   lay_ = {};
   cid_ = 0;
@@ -78,12 +79,7 @@ void PduTracker::begin_pdu(uint32_t seq) {
 }
 
 void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
-  out.segs.clear();
-  out.headers.clear();
-  out.resync_request = false;
-  out.stale = false;
-  out.recovered = false;
-  out.header_len = 0;
+  out.clear();
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
   out.in_seq = framed && seq == expected_;
   if (payload.empty() || state_ == TrackerState::Disabled) return;
@@ -94,7 +90,7 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
       out.header_seq = rec_.at;
       out.header_len = scan_header_len();
     }
-    if (rec_.active && recover(seq, payload)) {
+    if (rec_.active && recover(seq, payload, out)) {
       out.recovered = true;
       out.recovered_seq = pdu_seq_;
       out.recovered_data_off = lay_.data_offset;
@@ -104,11 +100,11 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
   }
   if (seq != expected_) {
     ++st_.holes;
-    if (framed && keep_framing(seq)) {
+    if (framed && keep_framing(seq, out)) {
       ++st_.holes_in_data;
     } else {
       if (framed) ++st_.framing_lost;
-      lose_framing(seq, payload);
+      lose_framing(seq, payload, out);
       if (state_ == TrackerState::Disabled) return;
     }
   }
@@ -124,12 +120,13 @@ void PduTracker::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
 // A gap that ends inside the current PDU (or exactly at its end) leaves framing intact: PLEN
 // says where the next header starts. The PDU's remaining data is still placed if its header
 // was seen whole; its digest cannot be verified.
-bool PduTracker::keep_framing(uint32_t seq) {
+bool PduTracker::keep_framing(uint32_t seq, PacketPlan& out) {
   if (!ch_known_) return false;  // PLEN itself was missed
   const uint64_t at = uint64_t(pos_) + uint32_t(seq - expected_);
   if (at > ch_.plen) return false;
   expected_ = seq;
   if (at == ch_.plen) {  // the next packet starts with the next header
+    pdu_ended(out);
     state_ = TrackerState::Offloading;
     begin_pdu(pdu_seq_ + ch_.plen);
     return true;
@@ -146,10 +143,11 @@ bool PduTracker::keep_framing(uint32_t seq) {
   return true;
 }
 
-void PduTracker::lose_framing(uint32_t seq, ByteView payload) {
+void PduTracker::lose_framing(uint32_t seq, ByteView payload, PacketPlan& out) {
   // The next header's position is known when the current PDU's PLEN is: remember it, and
   // take any of its bytes this packet already carries.
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
+  if (framed && ch_known_) pdu_ended(out);  // the gap runs past the current PDU's end
   if (framed && ch_known_ && cfg_.recover_headers) {
     rec_ = {};
     rec_.active = true;
@@ -175,7 +173,7 @@ void PduTracker::lose_framing(uint32_t seq, ByteView payload) {
   tail_len_ = 0;
   scan_from_ = seq + cfg_.search_delay_bytes;
   region_ = Region::Unframed;
-  if (rec_.active) recover(seq, payload);
+  if (rec_.active) recover(seq, payload, out);
 }
 
 // Looks for PDU headers in an in-order packet while framing is lost. Every position is a
@@ -238,7 +236,7 @@ void PduTracker::scan(ByteView payload, PacketPlan& out) {
   if (!asked) state_ = TrackerState::Searching;
 }
 
-bool PduTracker::recover(uint32_t seq, ByteView bytes) {
+bool PduTracker::recover(uint32_t seq, ByteView bytes, PacketPlan& out) {
   const uint32_t hl = scan_header_len();
   const uint32_t lo = seq_before(seq, rec_.at) ? rec_.at : seq;
   const uint32_t end = seq + uint32_t(bytes.size);
@@ -258,22 +256,28 @@ bool PduTracker::recover(uint32_t seq, ByteView bytes) {
   }
   const uint32_t at = rec_.at;
   if (seq_before(at + plen, expected_)) {
+    // A whole PDU that was passed: its completion, if it is one, still closes its read.
+    const uint8_t* h = rec_.bytes;
+    if (h[0] == uint8_t(PduType::CapsuleResp))
+      out.ended.push_back({ld_le16(h + 20), at + plen});
+    else if (h[0] == uint8_t(PduType::C2HData) && (h[1] & nvme::pduflag::SUCCESS))
+      out.ended.push_back({ld_le16(h + 8), at + plen});
     // The next header was passed too: recover it from a later retransmission.
     rec_ = {};
     rec_.active = true;
     rec_.at = at + plen;
-    return recover(seq, bytes);
+    return recover(seq, bytes, out);
   }
   rec_.active = false;
   ++st_.headers_recovered;
-  resume_at(at, rec_.bytes);
+  resume_at(at, rec_.bytes, out);
   return true;
 }
 
 // Framing is known again: the PDU whose header (and HDGST) is `hdr` started at `pdu_seq`, and
 // the stream has been seen up to expected_. Its remaining data is placed; its digest cannot be
 // verified (Tracking until the next PDU).
-void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
+void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr, PacketPlan& out) {
   cands_.clear();
   end_search();
   state_ = TrackerState::Tracking;
@@ -284,8 +288,10 @@ void PduTracker::resume_at(uint32_t pdu_seq, const uint8_t* hdr) {
   ch_known_ = true;
   lay_ = nvme::layout_of(ch_);
   load_fields();
+  hdr_ok_ = true;
   pos_ = expected_ - pdu_seq;
   if (pos_ == ch_.plen) {
+    pdu_ended(out);
     begin_pdu(pdu_seq + ch_.plen);
     state_ = TrackerState::Offloading;
     return;
@@ -338,6 +344,8 @@ bool PduTracker::confirm(uint32_t seq) {
   const uint32_t from = kept - (expected_ - chain.next);
   begin_pdu(chain.next);
   state_ = TrackerState::Tracking;
+  // Shorter than any header a host receives, the tail completes no PDU: nothing in it ends
+  // a read.
   PacketPlan scratch;
   frame(ByteView(window_.data() + from, kept - from), scratch);
   end_search();
@@ -412,7 +420,8 @@ void PduTracker::region_done(PacketPlan& out) {
   if (e == PduError::None && ch_.type == PduType::C2HData && datal_ != lay_.data_len)
     e = PduError::DataLengthMismatch;
   report(out, e, hdgst_ok);
-  if (e == PduError::None) enter_region(out);
+  hdr_ok_ = e == PduError::None;
+  if (hdr_ok_) enter_region(out);
 }
 
 // Every header is reported once: when it completes, or when it fails. A failed header makes
@@ -436,7 +445,15 @@ void PduTracker::enter_region(PacketPlan& out) {
   if (pos_ < ch_.plen && region_ != Region::Unframed) return set_region();
   if (pos_ < ch_.plen) return;
   if (!out.segs.empty()) out.segs.back().completes_pdu = true;  // the PDU's last byte
+  pdu_ended(out);
   begin_pdu(pdu_seq_ + ch_.plen);
+}
+
+void PduTracker::pdu_ended(PacketPlan& out) const {
+  if (!hdr_ok_) return;
+  if (ch_.type == PduType::CapsuleResp ||
+      (ch_.type == PduType::C2HData && (ch_.flags & nvme::pduflag::SUCCESS)))
+    out.ended.push_back({cid_, pdu_seq_ + ch_.plen});
 }
 
 void PduTracker::set_region() {

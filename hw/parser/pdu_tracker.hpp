@@ -103,6 +103,12 @@ struct PduInfo {
   bool hdgst_ok = false;      // HDGST present, checked and matching
 };
 
+// A read the stream completed: a CapsuleResp, or the last byte of a C2HData with SUCCESS.
+struct ReadEnd {
+  uint16_t cid = 0;
+  uint32_t end_seq = 0;  // TCP sequence just past the completing PDU
+};
+
 struct PacketPlan {
   // The packet was processed: it carried the expected sequence with framing known
   // (Offloading or Tracking). When false the packet passes untouched and `segs`/`headers`
@@ -122,6 +128,22 @@ struct PacketPlan {
   uint32_t header_seq = 0, header_len = 0;
   std::vector<Segment> segs;     // in payload order, tiling the payload exactly when in_seq
   std::vector<PduInfo> headers;  // in stream order
+  // Completions the tracker passed with this packet, in stream order: those framed in it, and
+  // those it learnt of without framing their bytes (a hole that ended at or past the end of a
+  // PDU whose header it had seen, or headers read from a retransmission during recovery).
+  // Placement closes the read's registration on each, so nothing after a read's completion is
+  // placed into its buffer even when the completion itself was lost.
+  std::vector<ReadEnd> ended;
+
+  // Empty, keeping the vectors' storage.
+  void clear() {
+    in_seq = resync_request = stale = recovered = false;
+    resync_seq = recovered_seq = recovered_data_off = recovered_data_len = 0;
+    header_seq = header_len = 0;
+    segs.clear();
+    headers.clear();
+    ended.clear();
+  }
 };
 
 struct TrackerStats {
@@ -172,10 +194,15 @@ class PduTracker {
   void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
   void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_
-  bool keep_framing(uint32_t seq);  // a gap up to seq: true if framing survives it
-  void lose_framing(uint32_t seq, ByteView payload);
-  bool recover(uint32_t seq, ByteView bytes);  // header bytes from a packet behind us
-  void resume_at(uint32_t pdu_seq, const uint8_t* hdr);  // framing regained mid-PDU
+  // A gap up to seq: true if framing survives it.
+  bool keep_framing(uint32_t seq, PacketPlan& out);
+  void lose_framing(uint32_t seq, ByteView payload, PacketPlan& out);
+  // Header bytes from a packet behind us.
+  bool recover(uint32_t seq, ByteView bytes, PacketPlan& out);
+  // Framing regained mid-PDU.
+  void resume_at(uint32_t pdu_seq, const uint8_t* hdr, PacketPlan& out);
+  // The current PDU ends here: a completion if its header was seen and it completes a read.
+  void pdu_ended(PacketPlan& out) const;
   void scan(ByteView payload, PacketPlan& out);
   void end_search();  // framing is known again: the scan window goes
   // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
@@ -203,6 +230,7 @@ class PduTracker {
   Region region_ = Region::Header;
   uint32_t region_end_ = 0;   // pos_ where the current region (or header step) ends
   bool ch_known_ = false;     // common header decoded
+  bool hdr_ok_ = false;       // the whole header was seen and passed: CID and flags known
   nvme::CommonHeader ch_;
   nvme::PduLayout lay_;
   uint16_t cid_ = 0;

@@ -69,7 +69,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
     c.runs[i] = plan_.runs[i].run;
   }
   c.nruns = plan_.nruns;
-  if (in_seq) close_completed(p, *fc);
+  if (fc) close_completed(p, *fc);
   gather_kept(p, plan_);
   c.rx_off = write_rx_ring();
   namespace f = abi::cqeflag;
@@ -98,6 +98,8 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   stats_.bytes_kept += kept;
   stats_.unregistered += plan_.unregistered;
   stats_.ddp_out_of_range += plan_.out_of_range;
+  stats_.ddp_overlap += plan_.overlap;
+  stats_.after_completion += plan_.after_completion;
   stats_.runs_over_limit += plan_.over_limit;
   pool_.put(&p);
   return true;
@@ -118,6 +120,17 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
       ++out.out_of_range;
       continue;
     }
+    const uint32_t at = p.pf.seq + s.off;
+    if (std::any_of(p.plan.ended.begin(), p.plan.ended.end(), [&](const ReadEnd& e) {
+          return e.cid == s.cid && int32_t(e.end_seq - at) <= 0;
+        })) {
+      ++out.after_completion;
+      continue;
+    }
+    if (s.buf_off < high_water(out, d)) {
+      ++out.overlap;
+      continue;
+    }
     Run* last = out.nruns ? &out.runs[out.nruns - 1] : nullptr;
     if (last && last->ddp == d && last->run.payload_off + last->run.len == s.off &&
         last->run.buf_off + last->run.len == s.buf_off) {
@@ -133,12 +146,15 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
 }
 
 void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
-  for (const PduInfo& h : p.plan.headers)
-    if (h.err == nvme::PduError::None && h.ch.type == nvme::PduType::CapsuleResp)
-      stats_.closed_by_completion += fc.ddp.note_completion(h.cid, h.seq + h.ch.plen);
-  for (const Segment& s : p.plan.segs)
-    if (s.completes_pdu && s.type == nvme::PduType::C2HData && (s.flags & nvme::pduflag::SUCCESS))
-      stats_.closed_by_completion += fc.ddp.note_completion(s.cid, s.pdu_seq + s.pdu_off + s.len);
+  for (const ReadEnd& e : p.plan.ended)
+    stats_.closed_by_completion += fc.ddp.note_completion(e.cid, e.end_seq);
+}
+
+uint32_t PlacementEngine::high_water(const Plan& plan, const DdpContext* d) {
+  uint32_t hw = d->placed_end;
+  for (uint8_t i = 0; i < plan.nruns; ++i)
+    if (plan.runs[i].ddp == d) hw = std::max(hw, plan.runs[i].run.buf_off + plan.runs[i].run.len);
+  return hw;
 }
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
@@ -150,6 +166,7 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   tag.flow = fc.handle;
   tag.cid = r.run.cid;
   tag.packet = p.index;
+  r.ddp->placed_end = std::max(r.ddp->placed_end, r.run.buf_off + r.run.len);
   // One write per SG entry: translate emits each entry's part separately.
   fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
     ++inflight_[key];

@@ -7,7 +7,12 @@
 //      SG entry touched. Payload-adjacent segments of one CID with adjacent buffer offsets form
 //      one run. At most kMaxRunsPerCqe runs per packet (1 with single_run_per_packet, the
 //      ConnectX-7 rule); later eligible data is counted, not placed. A segment reaching past
-//      the registered length is not placed at all (ddp_out_of_range).
+//      the registered length is not placed at all (ddp_out_of_range), nor one that starts
+//      below the registration's placed high-water mark (ddp_overlap: a controller sends a
+//      read's data once, in offset order, so such bytes repeat or contradict bytes already
+//      placed), nor one behind its read's completion in the same packet.
+//      Registrations close on every completion the parser passed (PacketPlan::ended), also
+//      those of stale packets (a completion read from a retransmission).
 //   2. kept bytes: the frame without its placed bytes, in order, go to the host receive ring
 //      (a byte ring; a write that reaches its end wraps to its start). A frame that does not
 //      fit is dropped whole: nothing placed, no completion.
@@ -51,6 +56,8 @@ struct PlacementStats {
   uint64_t bytes_kept = 0;
   uint64_t unregistered = 0;      // C2HData data segments whose CID has no registered buffer
   uint64_t ddp_out_of_range = 0;  // ... reaching past the registered buffer
+  uint64_t ddp_overlap = 0;       // ... starting below the bytes already placed for the read
+  uint64_t after_completion = 0;  // ... behind their read's completion in the same packet
   uint64_t runs_over_limit = 0;   // placeable runs beyond the per-packet limit, not placed
   uint64_t drop_rx_ring_full = 0;
   uint64_t stall_dma = 0;         // cycles a beat waited for room in the DMA queue
@@ -89,7 +96,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
     Run runs[abi::kMaxRunsPerCqe];
     uint8_t nruns = 0;
     uint32_t placed = 0;
-    uint32_t unregistered = 0, out_of_range = 0, over_limit = 0;
+    uint32_t unregistered = 0, out_of_range = 0, over_limit = 0, overlap = 0, after_completion = 0;
   };
 
   void tick() override;
@@ -99,6 +106,8 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
   // Stops placement for reads this frame completes (after its own data was planned).
   void close_completed(const PacketCtx& p, FlowContext& fc);
+  // Where a run for `d` may start: past what is placed or planned for it.
+  static uint32_t high_water(const Plan& plan, const DdpContext* d);
   void place(const PacketCtx& p, int32_t slot, const Run& r);
   void gather_kept(const PacketCtx& p, const Plan& plan);
   uint64_t write_rx_ring();

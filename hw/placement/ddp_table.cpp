@@ -50,9 +50,10 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   if (c.pooled)
     c.list = pool_.add(entries, n);
   else
-    c.addr = entries[0].addr;
+    c.set_addr(entries[0].addr);
   c.cid = cid;
   c.io_len = io_len;
+  c.placed_end = 0;
   c.valid_from = valid_from;
   c.closed = c.completion_seen && seq_before(valid_from, c.completion_end);
   c.state = DdpState::Registered;

@@ -3,7 +3,7 @@
 // Capacity follows the queue size given at sk_add: abi::ddp_slots(queue size) slots, CID c in
 // slot c % slots (hw/nic/nic_abi.hpp). Any 16-bit CID may be registered; a slot holds one
 // registration at a time and remembers its CID, so a CID sharing the slot is never matched.
-// Memory: one 24-byte slot per CID slot; a one-entry SGL lives in its slot, a longer one in
+// Memory: one 28-byte slot per CID slot; a one-entry SGL lives in its slot, a longer one in
 // the table's SglPool (16 bytes per entry), whose freed runs are reused, so steady-state setup
 // does not allocate.
 // Plain C++ (no SystemC).
@@ -22,13 +22,18 @@ enum class DdpState : uint8_t {
 };
 const char* to_string(DdpState s);
 
-// One slot.
+// One slot. Every field is 32 bits or less (the one-entry address is kept as two halves), so
+// the slot packs into 28 bytes.
 struct DdpContext {
   union {
-    uint64_t addr = 0;   // a one-entry SGL: its host address (its length is io_len)
-    SglPool::List list;  // a longer one, in the table's pool (pooled)
+    uint32_t addr_half[2] = {0, 0};  // a one-entry SGL: its host address (its length is io_len)
+    SglPool::List list;              // a longer one, in the table's pool (pooled)
   };
   uint32_t io_len = 0;
+  // Buffer bytes below this were placed: placement never starts below it, so the NIC writes
+  // each byte of a registration at most once, in offset order (a controller sends a read's
+  // data once, in offset order; anything else is for software to judge).
+  uint32_t placed_end = 0;
   // TCP sequence from which this registration's read can have bytes on the wire (the driver's
   // parse position when it registered): earlier bytes of the CID belong to an older read.
   uint32_t valid_from = 0;
@@ -46,7 +51,13 @@ struct DdpContext {
   bool pooled : 1;  // the SGL has more than one entry: `list`
 
   DdpContext() : closed(false), completion_seen(false), pooled(false) {}
+  uint64_t addr() const { return uint64_t(addr_half[1]) << 32 | addr_half[0]; }
+  void set_addr(uint64_t a) {
+    addr_half[0] = uint32_t(a);
+    addr_half[1] = uint32_t(a >> 32);
+  }
 };
+static_assert(sizeof(DdpContext) == 28, "a DDP slot is 28 bytes");
 
 enum class DdpError : uint8_t {
   None,
@@ -117,7 +128,7 @@ template <class Emit>
 SglError DdpTable::translate(DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit) const {
   if (c.pooled) return pool_.translate(c.list, buf_off, len, emit);
   if (buf_off > c.io_len || len > c.io_len - buf_off) return SglError::OutOfRange;
-  if (len) emit(c.addr + buf_off, len);
+  if (len) emit(c.addr() + buf_off, len);
   return SglError::None;
 }
 

@@ -31,6 +31,13 @@ uint64_t cover(std::map<uint32_t, uint32_t>& ranges, uint32_t lo, uint32_t hi) {
   return (hi - lo) - before;
 }
 
+// Whether [lo, hi) shares a byte with the ranges.
+bool overlaps(const std::map<uint32_t, uint32_t>& ranges, uint32_t lo, uint32_t hi) {
+  auto it = ranges.upper_bound(lo);
+  if (it != ranges.begin() && std::prev(it)->second > lo) return true;
+  return it != ranges.end() && it->first < hi;
+}
+
 // One direction of a TCP connection, reassembled as a receiver would: sequence numbers are
 // unwrapped, the first copy of a byte to arrive wins, and bytes are handed on once every byte
 // before them has arrived. Segments with bad checksums never get here.
@@ -113,8 +120,8 @@ class Lend {
 
 class ReferenceDecoder::Connection {
  public:
-  Connection(std::string flow, const Done& done, tb::BytePool& spare)
-      : flow_(std::move(flow)), done_(done), spare_(spare) {}
+  Connection(std::string flow, const Done& done, const LateData& late, tb::BytePool& spare)
+      : flow_(std::move(flow)), done_(done), late_(late), spare_(spare) {}
 
   void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload) {
     if (state_ == State::Ignored) return;
@@ -233,24 +240,30 @@ class ReferenceDecoder::Connection {
         ReferenceCommand* cmd = current(h.cccid);
         if (!cmd) {
           late_cids_.insert(h.cccid);
+          late_data(h.cccid);
           continue;
         }
         const uint32_t n = uint32_t(pdu.data.size());
         if (uint64_t(h.datao) + n > cmd->length) {
           cmd->problem = "C2HData past the command's length";
-          continue;
-        }
-        if (h.datao == 0 && n == cmd->length && n) {
-          // The PDU is the whole read: its buffer becomes the read's (no copy), and the
-          // next PDU is decoded into the read's old buffer or a spare.
-          std::swap(cmd->data, pdu.data);
-          if (!pdu.data.capacity()) pdu.data = spare_.take();
+        } else if (overlaps(cmd->got, h.datao, h.datao + n)) {
+          // A read's data comes once: which copy is right is not the host's to guess.
+          cmd->problem = "C2HData repeating bytes the read already had";
+          late_data(h.cccid);
         } else {
-          std::copy(pdu.data.begin(), pdu.data.end(), buffer(*cmd) + h.datao);
+          if (h.datao == 0 && n == cmd->length && n) {
+            // The PDU is the whole read: its buffer becomes the read's (no copy), and the
+            // next PDU is decoded into the read's old buffer or a spare.
+            std::swap(cmd->data, pdu.data);
+            if (!pdu.data.capacity()) pdu.data = spare_.take();
+          } else {
+            std::copy(pdu.data.begin(), pdu.data.end(), buffer(*cmd) + h.datao);
+          }
+          cmd->bytes_received += n;
+          cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + n);
+          cmd->digest_error |= digest_bad;
         }
-        cmd->bytes_received += n;
-        cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + n);
-        cmd->digest_error |= digest_bad;
+        // A PDU refused for the buffer still ends the read when it says so.
         if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
       } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
         const auto& cqe = std::get<nvme::Cqe>(pdu.body);
@@ -265,6 +278,12 @@ class ReferenceDecoder::Connection {
     }
   }
 
+  // C2HData for `cid` that is no open read's own data: news for the read it last completed.
+  void late_data(uint16_t cid) {
+    auto it = last_done_.find(cid);
+    if (it != last_done_.end() && late_) late_(flow_, it->second);
+  }
+
   ReferenceCommand* current(uint16_t cid) {
     auto it = by_cid_.find(cid);
     return it == by_cid_.end() ? nullptr : &open_.at(it->second.front());
@@ -274,6 +293,7 @@ class ReferenceDecoder::Connection {
     cmd.completed = true;
     const uint32_t order = cmd.order;
     const uint16_t cid = cmd.cid;
+    last_done_[cid] = order;
     hand_on(cmd);
     auto it = by_cid_.find(cid);
     it->second.pop_front();  // `cmd` was current(cid), the front
@@ -318,6 +338,7 @@ class ReferenceDecoder::Connection {
 
   const std::string flow_;
   const Done& done_;
+  const LateData& late_;
   tb::BytePool& spare_;
   Side h2c_, c2h_;
   State state_ = State::Opening;
@@ -325,6 +346,7 @@ class ReferenceDecoder::Connection {
   uint32_t next_order_ = 0;
   std::map<uint32_t, ReferenceCommand> open_;  // by order
   std::set<uint16_t> late_cids_;  // CIDs with data for no open read, until a read reuses them
+  std::unordered_map<uint16_t, uint32_t> last_done_;  // CID -> order of its last completed read
   std::unordered_map<uint16_t, std::deque<uint32_t>> by_cid_;  // open orders, oldest first
 };
 
@@ -337,7 +359,7 @@ ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple&
   if (last_ && key == last_key_) return *last_;
   auto& conn = conns_[key];
   if (!conn)
-    conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_, spare_);
+    conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_, late_, spare_);
   last_key_ = key;
   last_ = conn.get();
   return *conn;

@@ -56,6 +56,13 @@ class ReferenceDecoder {
   static constexpr size_t kMaxHeldBytes = 64u << 20;
 
   explicit ReferenceDecoder(Done done, uint16_t nvme_port = 4420);
+  // Told of C2HData for a CID that followed the completion of that CID's read `order` (flow
+  // and order as in ReferenceCommand) and is not that CID's next read's own data: no read is
+  // open for the CID, or the bytes repeat ones its open read already has. A NIC that did not
+  // see the completion in time may place such bytes into the completed read's buffer, so
+  // failing that read is as right as completing it.
+  using LateData = std::function<void(const std::string& flow, uint32_t order)>;
+  void set_late_data_hook(LateData hook) { late_ = std::move(hook); }
   ~ReferenceDecoder();
   ReferenceDecoder(const ReferenceDecoder&) = delete;
   ReferenceDecoder& operator=(const ReferenceDecoder&) = delete;
@@ -74,6 +81,7 @@ class ReferenceDecoder {
   Connection& connection(const net::FiveTuple& key);
 
   Done done_;
+  LateData late_;
   uint16_t port_;
   size_t open_ = 0, open_max_ = 0;
   tb::BytePool spare_;  // read buffers handed back, for the next reads

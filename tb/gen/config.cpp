@@ -164,6 +164,9 @@ const std::vector<Adversary::Knob>& Adversary::knobs() {
       {"truncate", &Adversary::truncate, "Per data segment: a cut-short copy, retransmitted later"},
       {"noise", &Adversary::noise, "Per data segment: a foreign frame first (ARP, LLDP, other flows)"},
       {"ip-options", &Adversary::ip_options, "Per data segment: IPv4 options in the header"},
+      {"stale-pdu", &Adversary::stale_pdu, "Per read: after its completion, a C2HData for its CID again (other bytes)"},
+      {"dup-pdu", &Adversary::dup_pdu, "Per read: one data PDU sent twice, the second copy with other bytes"},
+      {"resp-hole", &Adversary::resp_hole, "Per completion: its segment (and maybe the next) lost, reordered or duplicated"},
   };
   return k;
 }

@@ -69,6 +69,15 @@ struct Adversary {
   double truncate = 0;     // per data segment: a cut-short copy first, retransmitted later
   double noise = 0;        // per data segment: a foreign frame first (ARP, LLDP, other flows)
   double ip_options = 0;   // per data segment: IPv4 options in the header
+  // Per read: after its completion, one more C2HData for its CID (DATAO inside the read,
+  // other bytes) at a new stream position: data for a command that already completed.
+  double stale_pdu = 0;
+  // Per read: one of its data PDUs sent a second time, with other bytes, before its completion.
+  double dup_pdu = 0;
+  // Per completion (CapsuleResp, or the last C2HData with SUCCESS): the segment that carries
+  // its end is lost, reordered or duplicated, and so, with probability 1/2 each, the segment
+  // after it; aims ordinary impairments at where offload and driver hand a read over.
+  double resp_hole = 0;
   uint32_t stale_delay = 64;
   uint32_t faults = kAllHeaderFaults;
   // Probability knobs with their option names, for the command line and the truth file.

@@ -59,7 +59,8 @@ std::vector<Emission> Connection::take(Dir d, uint64_t now_ps) {
   if (imp_.pending(starved)) return imp_.release(starved);
   Segment s = ctrl_.take(now_ps);
   if (s.payload.empty()) return {Emission{std::move(s)}};  // SYN-ACK and pure ACKs pass
-  std::vector<Emission> out = imp_.fresh(std::move(s));
+  const bool completes = completes_read(s);
+  std::vector<Emission> out = imp_.fresh(std::move(s), completes);
   if (rng_.chance(cfg_.adv.noise)) {
     ++totals_.adv.noise;
     Emission e;
@@ -193,6 +194,23 @@ void Connection::plan_adversity(Active& a, CommandTruth& t) {
     ++totals_.adv.term_req;
     note("term_req");
   }
+  if (rng_.chance(adv.stale_pdu)) {
+    a.stale_pdu = true;
+    ++totals_.adv.stale_pdu;
+    note("stale_pdu");
+  }
+  if (rng_.chance(adv.dup_pdu)) {
+    a.dup_pdu = int32_t(rng_.below(t.pdus));
+    ++totals_.adv.dup_pdu;
+    note("dup_pdu");
+  }
+}
+
+bool Connection::completes_read(const Segment& s) const {
+  const uint64_t end = s.offset + s.payload.size();
+  return std::any_of(c2h_marks_.begin(), c2h_marks_.end(), [&](const Marker& m) {
+    return m.order != kIcPdu && m.end > s.offset && m.end <= end;
+  });
 }
 
 // Keeps a segment's worth of PDUs queued, serving in-flight reads in random order so that
@@ -258,12 +276,32 @@ void Connection::send_pdu(Active& a) {
     pdu = nvme::encode_term_req(nvme::PduType::C2HTermReq, tr);
   }
   ctrl_.write(pdu, a.ready_ps);
+  if (int32_t(a.pdus) == a.dup_pdu) {  // the same range again, other bytes, ending nothing
+    Bytes other(a.data.bytes.begin() + a.sent, a.data.bytes.begin() + a.sent + n);
+    for (uint8_t& b : other) b ^= 0x5A;
+    send_data(a, a.sent, 0, other);
+  }
   a.sent += n;
   ++a.pdus;
   ++totals_.c2h_data_pdus;
-  if (!last || a.early_resp) return;
-  if (!t.success_flag) send_resp(a);
-  c2h_marks_.push_back({ctrl_.written(), a.order});
+  if (!last) return;
+  if (!a.early_resp) {
+    if (!t.success_flag) send_resp(a);
+    c2h_marks_.push_back({ctrl_.written(), a.order});
+  }
+  if (a.stale_pdu) {  // the read is complete: data for its CID now is stale
+    const uint32_t datao = uint32_t(rng_.below(len));
+    const Bytes junk(std::min<uint32_t>(len - datao, uint32_t(rng_.range(1, 4096))), 0x77);
+    send_data(a, datao, 0, junk);
+  }
+}
+
+void Connection::send_data(const Active& a, uint32_t datao, uint8_t flags, ByteView data) {
+  nvme::DataHdr h;
+  h.cccid = cmds_[a.order].cid;
+  h.datao = datao;
+  ctrl_.write(nvme::encode_data(nvme::PduType::C2HData, h, flags, data, cp_), a.ready_ps);
+  ++totals_.c2h_data_pdus;
 }
 
 void Connection::send_resp(const Active& a) {
@@ -279,12 +317,7 @@ void Connection::send_resp(const Active& a) {
 void Connection::send_overrun(const Active& a) {
   const uint32_t len = uint32_t(a.data.bytes.size());
   const uint32_t k = std::max<uint32_t>(1, std::min<uint32_t>(len, 1024) / 2);
-  nvme::DataHdr h;
-  h.cccid = cmds_[a.order].cid;
-  h.datao = len - k;
-  const Bytes junk(2 * k, 0xEE);
-  ctrl_.write(nvme::encode_data(nvme::PduType::C2HData, h, 0, junk, cp_), a.ready_ps);
-  ++totals_.c2h_data_pdus;
+  send_data(a, len - k, 0, Bytes(2 * k, 0xEE));
 }
 
 // A tag at or above the queue depth was never handed out.

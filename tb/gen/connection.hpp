@@ -58,8 +58,8 @@ class Connection {
     uint16_t sqhd = 0;
     uint64_t ready_ps = 0;
     // Adversary's plan for this read (GenConfig::adv).
-    bool overrun = false, unknown_cid = false, early_resp = false;
-    int32_t bad_pdu = -1, term_pdu = -1;  // which data PDU, -1 for none
+    bool overrun = false, unknown_cid = false, early_resp = false, stale_pdu = false;
+    int32_t bad_pdu = -1, term_pdu = -1, dup_pdu = -1;  // which data PDU, -1 for none
     HeaderFault fault = HeaderFault::PlenZero;
   };
   static constexpr int64_t kIcPdu = -1;
@@ -73,6 +73,8 @@ class Connection {
   void send_resp(const Active& a);
   void send_overrun(const Active& a);
   void send_unknown_cid(const Active& a);
+  void send_data(const Active& a, uint32_t datao, uint8_t flags, ByteView data);
+  bool completes_read(const Segment& s) const;  // carries the end of a read's completion
   Bytes foreign_frame();  // a frame of no connection of this trace (Adversary::noise)
   uint16_t next_cid();
   void complete_read(uint32_t order);

@@ -11,13 +11,20 @@ namespace {
 constexpr uint32_t kMaxHeaders = 14 + 8 + 60 + 60;
 }  // namespace
 
-std::vector<Emission> Impairer::fresh(Segment seg) {
+std::vector<Emission> Impairer::fresh(Segment seg, bool completes) {
   ++fresh_;
   if (rng_.chance(adv_.stale_dup)) {
     ++adv_counts_.stale_dup;
     held_.push_back({fresh_ + adv_.stale_delay, seg, Kind::Stale});
   }
-  std::vector<Emission> out = impair(std::move(seg));
+  bool aimed = hit_next_;
+  hit_next_ = false;
+  if (completes && rng_.chance(adv_.resp_hole)) {
+    ++adv_counts_.resp_hole;
+    aimed = true;
+    hit_next_ = rng_.chance(0.5);
+  }
+  std::vector<Emission> out = aimed ? hit(std::move(seg)) : impair(std::move(seg));
   for (Emission& e : out)
     if (rng_.chance(adv_.ip_options)) {
       e.ip_options = true;
@@ -34,26 +41,40 @@ std::vector<Emission> Impairer::impair(Segment seg) {
     hold_retransmit(std::move(seg));
     return {std::move(e)};
   }
-  if (rng_.chance(cfg_.loss)) {
-    ++counts_.lost;
-    hold_retransmit(std::move(seg));
-    return {};
-  }
+  if (rng_.chance(cfg_.loss)) return lose(std::move(seg));
   if (rng_.chance(cfg_.bad_tcp_csum)) {
     ++counts_.bad_tcp_csum;
     hold_retransmit(seg);
     return {Emission{std::move(seg), true}};
   }
-  if (rng_.chance(cfg_.reorder)) {
-    ++counts_.reordered;
-    held_.push_back({fresh_ + rng_.range(1, cfg_.reorder_window), std::move(seg), Kind::Reorder});
-    return {};
-  }
-  if (rng_.chance(cfg_.dup)) {
-    ++counts_.duplicated;
-    return {Emission{seg}, Emission{seg}};
-  }
+  if (rng_.chance(cfg_.reorder)) return delay(std::move(seg));
+  if (rng_.chance(cfg_.dup)) return twice(std::move(seg));
   return {Emission{std::move(seg)}};
+}
+
+std::vector<Emission> Impairer::hit(Segment seg) {
+  switch (rng_.below(3)) {
+    case 0: return lose(std::move(seg));
+    case 1: return delay(std::move(seg));
+    default: return twice(std::move(seg));
+  }
+}
+
+std::vector<Emission> Impairer::lose(Segment seg) {
+  ++counts_.lost;
+  hold_retransmit(std::move(seg));
+  return {};
+}
+
+std::vector<Emission> Impairer::delay(Segment seg) {
+  ++counts_.reordered;
+  held_.push_back({fresh_ + rng_.range(1, cfg_.reorder_window), std::move(seg), Kind::Reorder});
+  return {};
+}
+
+std::vector<Emission> Impairer::twice(Segment seg) {
+  ++counts_.duplicated;
+  return {Emission{seg}, Emission{seg}};
 }
 
 bool Impairer::pending(bool starved) const {

@@ -36,6 +36,7 @@ struct ImpairCounts {
 struct AdvCounts {
   uint64_t overrun = 0, unknown_cid = 0, early_resp = 0, bad_header = 0, term_req = 0;
   uint64_t stale_dup = 0, truncated = 0, noise = 0, ip_options = 0;
+  uint64_t stale_pdu = 0, dup_pdu = 0, resp_hole = 0;
 };
 
 class Impairer {
@@ -44,8 +45,9 @@ class Impairer {
            AdvCounts& adv_counts)
       : cfg_(cfg), adv_(adv), rng_(rng), counts_(counts), adv_counts_(adv_counts) {}
 
-  // Frames for a fresh data segment: none when it is lost or held back.
-  std::vector<Emission> fresh(Segment seg);
+  // Frames for a fresh data segment: none when it is lost or held back. `completes` says the
+  // segment carries the end of a read's completion (Adversary::resp_hole aims at it).
+  std::vector<Emission> fresh(Segment seg, bool completes = false);
   // Whether a held segment should go next; `starved` means the sender has no fresh data, so
   // held segments go regardless of their delay.
   bool pending(bool starved) const;
@@ -64,6 +66,10 @@ class Impairer {
     return h.due <= fresh_ || (starved && h.kind != Kind::Stale);
   }
   std::vector<Emission> impair(Segment seg);  // loss, bad checksum, reorder, dup, truncation
+  std::vector<Emission> hit(Segment seg);     // lost, reordered or duplicated, for certain
+  std::vector<Emission> lose(Segment seg);    // retransmitted later
+  std::vector<Emission> delay(Segment seg);   // behind 1..reorder_window later segments
+  std::vector<Emission> twice(Segment seg);
   void hold_retransmit(Segment seg);
   std::vector<Emission> resegment(Segment seg);
 
@@ -73,6 +79,7 @@ class Impairer {
   ImpairCounts& counts_;
   AdvCounts& adv_counts_;
   uint64_t fresh_ = 0;
+  bool hit_next_ = false;  // resp_hole also strikes the next fresh segment
   std::vector<Held> held_;
 };
 

@@ -119,12 +119,13 @@ ordered_json totals_json(const Totals& t) {
   j["read_gbps"] = t.read_gbps;
   const AdvCounts& a = t.adv;
   if (a.overrun + a.unknown_cid + a.early_resp + a.bad_header + a.term_req + a.stale_dup +
-      a.truncated + a.noise + a.ip_options) {
+      a.truncated + a.noise + a.ip_options + a.stale_pdu + a.dup_pdu + a.resp_hole) {
     j["adversary"] = {{"overrun", a.overrun},       {"unknown_cid", a.unknown_cid},
                       {"early_resp", a.early_resp}, {"bad_header", a.bad_header},
                       {"term_req", a.term_req},     {"stale_dup", a.stale_dup},
                       {"truncated", a.truncated},   {"noise", a.noise},
-                      {"ip_options", a.ip_options}};
+                      {"ip_options", a.ip_options}, {"stale_pdu", a.stale_pdu},
+                      {"dup_pdu", a.dup_pdu},       {"resp_hole", a.resp_hole}};
   }
   return j;
 }
@@ -204,7 +205,9 @@ GenConfig config_from_truth_json(const std::string& json_text) {
     take(j, "plant_lookalike", i.plant_lookalike);
     if (j.contains("adversary")) {
       const ordered_json& a = j.at("adversary");
-      for (const Adversary::Knob& k : Adversary::knobs()) take(a, k.name, c.adv.*k.p);
+      // A knob newer than the file is absent: it was off.
+      for (const Adversary::Knob& k : Adversary::knobs())
+        if (a.contains(k.name)) take(a, k.name, c.adv.*k.p);
       take(a, "stale_delay", c.adv.stale_delay);
       std::string faults;
       take(a, "faults", faults);
@@ -234,7 +237,8 @@ std::string summary(const Truth& t) {
     o << "adversary: overrun " << a.overrun << ", unknown CID " << a.unknown_cid << ", early response "
       << a.early_resp << ", bad header " << a.bad_header << ", TermReq " << a.term_req
       << ", stale duplicate " << a.stale_dup << ", truncated " << a.truncated << ", foreign frames "
-      << a.noise << ", IP options " << a.ip_options << "\n";
+      << a.noise << ", IP options " << a.ip_options << ", stale PDUs " << a.stale_pdu
+      << ", duplicate PDUs " << a.dup_pdu << ", completions hit " << a.resp_hole << "\n";
   o << "simulated " << fmt("%.3f", double(s.duration_ns) / 1000.0) << " us, ctrl->host offered "
     << fmt("%.2f", s.offered_gbps) << " Gb/s on a " << fmt("%g", t.config.link_gbps)
     << " Gb/s link (read data " << fmt("%.2f", s.read_gbps) << " Gb/s)\n";

@@ -73,7 +73,12 @@ void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, B
     if (c.status == "ok") v_.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
     return;
   }
-  if (e.may_fail && c.status == "bad_pdu") return;
+  if (e.may_fail && c.status != "ok") return;
+  if (c.status == "late_placement" && e.status == "ok") {
+    if (!late_.erase(k)) late_pending_.insert(k);
+    else ++v_.failed_safe;
+    return;
+  }
   const bool have_bytes = !e.data.empty() && got.size == e.data.size();
   const bool same = !e.judge_bytes ? true
                     : have_bytes   ? std::equal(e.data.begin(), e.data.end(), got.data)
@@ -94,6 +99,14 @@ void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, B
   } else if (c.status != e.status) {
     v_.mismatches.push_back(who + ": status " + c.status + ", trace says " + e.status);
   }
+}
+
+void Judge::late_data(const std::string& flow, uint32_t order) {
+  const Key k{flow, order};
+  if (late_pending_.erase(k))
+    ++v_.failed_safe;
+  else
+    late_.insert(k);
 }
 
 void Judge::nic_dropped(ByteView frame, uint16_t nvme_port) {
@@ -117,8 +130,13 @@ Verdict Judge::finish(const std::vector<std::string>& isolation_reports) {
              "retransmits them)";
     all.push_back(read_name(k.first, k.second, e.cid) + why);
   }
+  for (const Key& k : late_pending_)
+    all.push_back(read_name(k.first, k.second, 0) +
+                  ": status late_placement, but the trace has no stray data for its CID after it");
   expected_.clear();
   reported_.clear();
+  late_.clear();
+  late_pending_.clear();
   v.mismatches = std::move(all);
   return v;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,9 @@ struct Verdict {
   // (any status but ok); the buffer is not judged.
   size_t broken = 0;
   size_t incomplete = 0;  // reads the trace leaves unfinished: not judged
+  // Reads the trace completes that the driver failed with late_placement, where the trace
+  // has data for their CID after their completion: a safe outcome, not a wrong one.
+  size_t failed_safe = 0;
   std::vector<std::string> mismatches;
   bool skipped = false;   // the replay ran without the reference decode (--no-verify)
   bool ok() const { return mismatches.empty(); }
@@ -36,6 +40,9 @@ class Judge {
   void reference(check::ReferenceCommand&& e);
   // A read the driver completed, with its buffer's final bytes.
   void driver(const host::CommandRecord& c, ByteView buffer);
+  // The trace has C2HData for the CID of read `order` after its completion that is no later
+  // read's own data (check::ReferenceDecoder::set_late_data_hook).
+  void late_data(const std::string& flow, uint32_t order);
   // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its
   // connection behind it cannot complete; the verdict says so next to each of them.
   void nic_dropped(ByteView frame, uint16_t nvme_port);
@@ -51,7 +58,7 @@ class Judge {
     uint16_t cid = 0;
     std::string status;  // "ok", "digest_error", "nvme_error" or "short_data"
     std::string problem;  // set for a read the trace breaks: any status but ok will do
-    bool may_fail = false;  // after_late_data: bad_pdu is as right as the expected outcome
+    bool may_fail = false;  // after_late_data: failing is as right as the expected outcome
     bool judge_bytes = false;  // false for short_data: what the buffer holds there is undefined
     Bytes data;          // the bytes the buffer must hold, while the driver has not finished
     std::string sha256;  // their digest, when the driver finished first
@@ -69,6 +76,10 @@ class Judge {
   // unjudged: rare, and only in garbled traces.
   std::map<Key, host::CommandRecord> reported_;
   std::map<std::string, uint64_t> dropped_;  // controller frames the NIC dropped, by host flow
+  std::set<Key> late_;  // reads with data for their CID after their completion (rare)
+  // Reads failed with late_placement before the decode reached the data that explains it
+  // (behind a hole): settled by late_data(), or a mismatch at the end.
+  std::set<Key> late_pending_;
 };
 
 }  // namespace nic::tb

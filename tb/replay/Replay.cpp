@@ -122,6 +122,8 @@ struct ReplayTop : sc_module {
       sensitive << close_ev;
       dont_initialize();
     }
+    reference.set_late_data_hook(
+        [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
     driver.set_read_digests(o.read_digests);
@@ -353,6 +355,9 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
   c["sw_unknown_cid_pdus"] = r.sw.unknown_cid_pdus;
   c["sw_overrun_pdus"] = r.sw.overrun_pdus;
+  c["sw_overlap_pdus"] = r.sw.overlap_pdus;
+  c["sw_misplaced_reads"] = r.sw.misplaced_reads;
+  c["sw_late_reads"] = r.sw.late_reads;
   c["sw_connections_framing_lost"] = r.sw.framing_failures;
   c["sw_connections_terminated"] = r.sw.terminated;
   c["driver_failed_dead_connection"] = d.failed_dead_connection;
@@ -404,6 +409,9 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["placement_bytes_kept"] = ps.bytes_kept;
   c["placement_unregistered"] = ps.unregistered;
   c["placement_out_of_range"] = ps.ddp_out_of_range;
+  c["placement_overlap"] = ps.ddp_overlap;
+  c["placement_after_completion"] = ps.after_completion;
+  c["placement_closed_by_completion"] = ps.closed_by_completion;
   c["placement_runs_over_limit"] = ps.runs_over_limit;
   c["drop_rx_ring_full"] = ps.drop_rx_ring_full;
   c["placement_stall_dma"] = ps.stall_dma;

@@ -10,9 +10,9 @@
 using namespace nic;
 using hw::SgEntry;
 
-TEST_CASE("memory: a one-entry DDP registration costs its 24-byte slot and nothing more",
+TEST_CASE("memory: a one-entry DDP registration costs its 28-byte slot and nothing more",
           "[memory][ddp]") {
-  CHECK(sizeof(hw::DdpContext) == 24);
+  CHECK(sizeof(hw::DdpContext) == 28);
   hw::DdpTable t;
   t.reset(1024, 128);
   REQUIRE(t.capacity() == 1024);
