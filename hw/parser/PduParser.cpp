@@ -14,6 +14,9 @@ uint32_t PduParser::accept(Beat& b) {
     p.plan.in_seq = false;
     p.plan.segs.clear();
     p.plan.headers.clear();
+    trace_flow_valid_ = false;  // until the frame turns out to be offloaded
+    trace_flow_ = 0;
+    trace_state_ = uint8_t(TrackerState::Disabled);
     if (p.bypass != Bypass::None) return 1;
     FlowContext* fc = flows_.get(p.flow);
     if (!fc) {
@@ -27,7 +30,8 @@ uint32_t PduParser::accept(Beat& b) {
       if (p.plan.resync_request) hook_("resync");
       if (f.tracker.stats().framing_lost != lost_before) hook_("framing_lost");
     }
-    trace_flow_ = p.flow;
+    trace_flow_valid_ = true;
+    trace_flow_ = uint32_t(p.flow);
     trace_state_ = f.tracker.state_byte();
     trace_resyncs_ += p.plan.resync_request;
     if (!p.plan.in_seq) {
