@@ -91,7 +91,7 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   uint32_t staged_ = 0;            // pushed this cycle, not yet visible
   uint32_t visible_ = 0;           // poppable by the consumer
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
-  bool valid_ = false, ready_ = true;         // traced: the handshake at the cycle start
+  bool valid_ = false, ready_ = true;        // traced: the handshake at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
   mutable bool traced_ = false;              // trace() was called
   Occupancy occ_;
