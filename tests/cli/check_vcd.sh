@@ -67,7 +67,7 @@ state=SystemC.top.nic.pdu_parser.tracker_state
 filter=$(awk -v s="$state" '/^\^1 / {f = substr($0, 4)} index($0, s) == 1 {print f; exit}' "$gtkw")
 [ -s "$filter" ] || fail "translate file '$filter' named by the .gtkw is missing"
 [ "$(dirname "$filter")" -ef "$work" ] || fail "translate file $filter is not beside the .gtkw"
-enums=$(awk '/enum class TrackerState/ {on = 1} on {printf "%s", $0} on && /};/ {exit}' "$enum_src" |
+enums=$(awk '/enum class TrackerState/ {on = 1} on {sub(/\/\/.*/, ""); printf "%s", $0} on && /};/ {exit}' "$enum_src" |
   sed 's/.*{\(.*\)}.*/\1/')
 [[ -n $enums && $enums != *=* ]] || fail "cannot read TrackerState from $enum_src: '$enums'"
 value=0
