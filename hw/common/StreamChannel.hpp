@@ -58,13 +58,13 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   uint64_t blocked_cycles() const { return blocked_cycles_; }
   // Closes the occupancy histogram at the end of a run.
   void finish_stats() { occ_.record(clk_.cycle(), count_); }
-  // Waveform: items held (level), items the consumer may take (valid when > 0), free slots
-  // the producer sees (ready when > 0), and a tag of the head item (trace_tag(T), e.g. the
+  // Waveform: items held (level), valid (the consumer may take an item this cycle), ready
+  // (the producer may push this cycle), and a tag of the head item (trace_tag(T), e.g. the
   // frame number of a beat) so a frame can be followed from channel to channel.
   void trace(sc_core::sc_trace_file* tf) const {
     sc_core::sc_trace(tf, count_, std::string(name()) + "_level");
-    sc_core::sc_trace(tf, visible_, std::string(name()) + "_valid");
-    sc_core::sc_trace(tf, space_, std::string(name()) + "_ready");
+    sc_core::sc_trace(tf, valid_, std::string(name()) + "_valid");
+    sc_core::sc_trace(tf, ready_, std::string(name()) + "_ready");
     sc_core::sc_trace(tf, head_tag_, std::string(name()) + "_head");
     traced_ = true;
   }
@@ -76,7 +76,8 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
     visible_ += staged_;
     staged_ = 0;
     occ_at_start_ = count_;
-    space_ = depth_ - count_;
+    valid_ = visible_ > 0;
+    ready_ = count_ < depth_;
     // Only waveforms show the head tag, which costs a load through the head item per commit.
     if (traced_) head_tag_ = visible_ ? trace_tag(ring_[head_]) : 0;
     if (count_ != occ_.level()) occ_.record(cycle, count_);  // a push and a pop cancel out
@@ -90,7 +91,7 @@ class StreamChannel : public sc_core::sc_object, public ClockDomain::Committable
   uint32_t staged_ = 0;            // pushed this cycle, not yet visible
   uint32_t visible_ = 0;           // poppable by the consumer
   uint32_t occ_at_start_ = 0;      // occupancy the producer sees this cycle
-  uint32_t space_ = depth_;                  // traced: free slots at the cycle start
+  bool valid_ = false, ready_ = true;        // traced: the handshake at the cycle start
   uint64_t head_tag_ = 0;                    // traced: tag of the item at the head
   mutable bool traced_ = false;              // trace() was called
   Occupancy occ_;

@@ -70,6 +70,7 @@ void Nic::trace(sc_core::sc_trace_file* tf) const {
   pdu_parser.trace(tf);
   if (crc_rtl) crc_rtl->trace(tf);
   for (const auto* c : channels()) c->trace(tf);
+  dma.trace(tf);
 }
 
 void Nic::end_trace() const {

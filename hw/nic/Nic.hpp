@@ -65,7 +65,7 @@ class Nic : public sc_core::sc_module {
   void set_drop_hook(std::function<void(const PacketCtx&)> hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
-  // Adds the clock, the MAC FIFO and every channel to a waveform, in pipeline order.
+  // Adds the clock, the MAC FIFO, every channel and the DMA queue to a waveform.
   void trace(sc_core::sc_trace_file* tf) const;
   void end_trace() const;  // the trace file closed: stop the upkeep only waveforms need
 

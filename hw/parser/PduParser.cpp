@@ -12,6 +12,9 @@ uint32_t PduParser::accept(Beat& b) {
   if (b.sop) {
     cursor_ = 0;
     p.plan.clear();
+    trace_flow_valid_ = false;  // until the frame turns out to be offloaded
+    trace_flow_ = 0;
+    trace_state_ = uint8_t(TrackerState::Disabled);
     if (p.bypass != Bypass::None) return 1;
     FlowContext* fc = flows_.get(p.flow);
     if (!fc) {
@@ -25,7 +28,8 @@ uint32_t PduParser::accept(Beat& b) {
       if (p.plan.resync_request) hook_("resync");
       if (f.tracker.stats().framing_lost != lost_before) hook_("framing_lost");
     }
-    trace_flow_ = p.flow;
+    trace_flow_valid_ = true;
+    trace_flow_ = uint32_t(p.flow);
     trace_state_ = f.tracker.state_byte();
     trace_resyncs_ += p.plan.resync_request;
     if (!p.plan.in_seq) {

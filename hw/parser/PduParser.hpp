@@ -27,10 +27,11 @@ class PduParser : public PipelineStage {
   // Called with "resync" when a resync request goes out and "framing_lost" when a flow
   // loses framing.
   void set_event_hook(std::function<void(const char*)> hook) { hook_ = std::move(hook); }
-  // Waveform: the flow slot of the frame entering the parser, that flow's tracker state after
-  // the frame (0 Offloading, 1 Tracking, 2 Searching, 3 ResyncPending, 4 Disabled), and the
-  // count of resync requests so far.
+  // Waveform, for the last frame that entered the parser: flow_valid (it belongs to an
+  // offloaded flow), its flow-table slot (0 when not valid), that flow's tracker state after
+  // the frame (a TrackerState; Disabled when not valid); and the count of resync requests.
   void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, trace_flow_valid_, std::string(name()) + ".flow_valid");
     sc_core::sc_trace(tf, trace_flow_, std::string(name()) + ".flow");
     sc_core::sc_trace(tf, trace_state_, std::string(name()) + ".tracker_state");
     sc_core::sc_trace(tf, trace_resyncs_, std::string(name()) + ".resync_requests");
@@ -45,8 +46,9 @@ class PduParser : public PipelineStage {
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;
   std::function<void(const char*)> hook_;
-  int32_t trace_flow_ = -1;
-  uint8_t trace_state_ = 0;
+  bool trace_flow_valid_ = false;
+  uint32_t trace_flow_ = 0;
+  uint8_t trace_state_ = uint8_t(TrackerState::Disabled);
   uint64_t trace_resyncs_ = 0;
 };
 

@@ -66,6 +66,11 @@ class DmaEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   bool idle() const { return queued_ == 0 && in_flight_ == 0; }
   const DmaStats& stats() const { return stats_; }
   size_t slots_allocated() const { return slots_.size(); }  // pooled jobs ever needed at once
+  // Waveform: jobs waiting to issue, and jobs issued whose completion has not been delivered.
+  void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, queued_, std::string(name()) + ".queued");
+    sc_core::sc_trace(tf, in_flight_, std::string(name()) + ".in_flight");
+  }
 
  private:
   // The payload is the job's base, so the backward path finds the job from it.

@@ -84,9 +84,10 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   c.kept_len = kept;
   c.seq = p.pf.seq;
   // Latency: first bit on the wire to the completion entry in host memory.
-  cq_.post(c, [this, start = p.wire_start_ps](ByteView, bool) {
+  cq_.post(c, [this, start = p.wire_start_ps](ByteView entry, bool) {
     last_completion_ps_ = clk_.now_ps();
     latency_ns_.add((last_completion_ps_ - start) / 1000);
+    if (landed_hook_) landed_hook_(start, abi::Cqe::decode(entry.data));
   });
 
   p.placed_bytes = plan_.placed;

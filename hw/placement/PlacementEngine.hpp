@@ -77,6 +77,10 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   void set_rx_consumer(uint32_t freed) { rx_freed_ = freed; }
   // Sees every frame dropped for a full receive ring, before its context is released.
   void set_drop_hook(std::function<void(const PacketCtx&)> hook) { drop_hook_ = std::move(hook); }
+  // Sees every frame's completion entry when it has landed in host memory, with the time the
+  // frame's first bit reached the wire (waveforms zoom onto a frame with it).
+  using LandedHook = std::function<void(uint64_t wire_start_ps, const abi::Cqe&)>;
+  void set_landed_hook(LandedHook hook) { landed_hook_ = std::move(hook); }
 
   // Placement writes queued or in flight for `cid` of flow-table slot `slot`: a teardown is
   // done only when this is 0.
@@ -134,6 +138,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   PlacementStats stats_;
   LatencyHistogram latency_ns_;
   std::function<void(const PacketCtx&)> drop_hook_;
+  LandedHook landed_hook_;
   uint64_t last_completion_ps_ = 0;
 };
 

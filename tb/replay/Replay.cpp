@@ -8,6 +8,7 @@
 #include "hw/nic/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "hw/pcie/PcieLink.hpp"
+#include "tb/replay/GtkwSave.hpp"
 #include "tb/replay/IsolationChecker.hpp"
 #include "tb/replay/TraceFeeder.hpp"
 
@@ -39,43 +40,6 @@ std::string strip_suffix(std::string s, const std::string& suffix) {
   if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
     s.resize(s.size() - suffix.size());
   return s;
-}
-
-// A GTKWave save file that opens the waveform grouped by block in pipeline order.
-void write_gtkw(const std::string& base, const std::string& dumpfile, bool rtl) {
-  struct Sig {
-    const char* name;
-    int bits;
-  };
-  struct Group {
-    const char* title;
-    std::vector<Sig> sigs;
-  };
-  std::vector<Group> groups = {
-      {"clock", {{"clk.active_cycles", 64}}},
-      {"MAC", {{"mac.fifo_bytes", 32}, {"mac.frames_in", 64}, {"mac.drops", 64}}},
-      {"MAC -> L2-L4", {{"mac_to_l3_valid", 32}, {"mac_to_l3_ready", 32}, {"mac_to_l3_level", 32}, {"mac_to_l3_head", 64}}},
-      {"L2-L4 -> flow", {{"l3_to_flow_valid", 32}, {"l3_to_flow_ready", 32}, {"l3_to_flow_level", 32}, {"l3_to_flow_head", 64}}},
-      {"flow -> parser", {{"flow_to_parser_valid", 32}, {"flow_to_parser_ready", 32}, {"flow_to_parser_level", 32}, {"flow_to_parser_head", 64}}},
-      {"PDU parser",
-       {{"pdu_parser.flow", 32}, {"pdu_parser.tracker_state", 8}, {"pdu_parser.resync_requests", 64}}},
-      {"parser -> CRC", {{"parser_to_crc_valid", 32}, {"parser_to_crc_ready", 32}, {"parser_to_crc_level", 32}, {"parser_to_crc_head", 64}}},
-      {"CRC -> placement", {{"crc_to_placement_valid", 32}, {"crc_to_placement_ready", 32}, {"crc_to_placement_level", 32}, {"crc_to_placement_head", 64}}},
-  };
-  if (rtl)  // the Verilated CRC32C pipeline (crc.impl=rtl), after the model's CRC stage
-    groups.push_back({"CRC32C RTL",
-                      {{"crc_rtl.in_state", 32}, {"crc_rtl.in_keep", 64}, {"crc_rtl.out_state", 32},
-                       {"crc_rtl.beats", 64}, {"crc_rtl.crc32c_pipe.v_q", 2}}});
-  std::ofstream g(base + ".gtkw");
-  const auto slash = dumpfile.find_last_of('/');
-  g << "[dumpfile] \"" << (slash == std::string::npos ? dumpfile : dumpfile.substr(slash + 1)) << "\"\n";
-  g << "[sst_expanded] 1\n[signals_width] 260\n";
-  for (const Group& gr : groups) {
-    g << "@800200\n-" << gr.title << "\n@24\n";  // group start; values in decimal
-    for (const Sig& s : gr.sigs)
-      g << "SystemC.top.nic." << s.name << "[" << s.bits - 1 << ":0]\n";
-    g << "@1000200\n-" << gr.title << "\n";
-  }
 }
 
 struct ReplayTop : sc_module {
@@ -151,6 +115,12 @@ struct ReplayTop : sc_module {
   sc_trace_file* tf = nullptr;
   bool waves_done = false;
   sc_event open_ev, close_ev;
+  uint64_t waves_from_ps = 0;  // when recording started
+  // What the .gtkw opens on: the first frame to land while recording whose data the NIC
+  // placed (the offload at work), else the first frame to land at all; from its first bit on
+  // the wire (or the start of recording) to its completion entry in host memory.
+  GtkwView view;
+  bool view_placed = false;
 
   void start_of_simulation() override {
     if (wave_base.empty()) return;
@@ -169,6 +139,13 @@ struct ReplayTop : sc_module {
     tf->set_time_unit(1, SC_PS);
     nic.trace(tf);
     const uint64_t now = sc_time_stamp().value();
+    waves_from_ps = now;
+    nic.placement.set_landed_hook([this](uint64_t wire_start_ps, const abi::Cqe& c) {
+      const bool placed = c.flags & abi::cqeflag::PLACED;
+      if (view_placed || (view.to_ps && !placed)) return;
+      view = {std::max(wire_start_ps, waves_from_ps), nic.clk.now_ps()};
+      view_placed = placed;
+    });
     const uint64_t end = opt.trace_on.empty() ? opt.trace_to_ps : now + opt.trace_for_ps;
     if (end != UINT64_MAX) close_ev.notify(sc_time(double(end > now ? end - now : 0), SC_PS));
   }
@@ -177,6 +154,8 @@ struct ReplayTop : sc_module {
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
     nic.end_trace();
+    nic.placement.set_landed_hook({});
+    if (!view.to_ps) view = {waves_from_ps, sc_time_stamp().value()};  // no frame landed
     nic.clk.set_run_ahead(opt.run_ahead);
     waves_done = true;
   }
@@ -189,15 +168,15 @@ struct ReplayTop : sc_module {
       std::ofstream(vcd) << "$timescale 1 ps $end\n$enddefinitions $end\n";
     }
     if (opt.fst.empty()) {
-      write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl");
+      write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl", view);
       return;
     }
     const std::string cmd = "vcd2fst '" + vcd + "' '" + opt.fst + "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0)
       throw std::runtime_error("cannot write " + opt.fst + ": vcd2fst (package gtkwave) failed");
-    write_gtkw(strip_suffix(opt.fst, ".fst"), opt.fst, opt.cfg.crc.impl == "rtl");
+    write_gtkw(strip_suffix(opt.fst, ".fst"), opt.fst, opt.cfg.crc.impl == "rtl", view);
     if (opt.vcd.empty()) std::remove(vcd.c_str());
-    else write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl");
+    else write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl", view);
   }
 
   static FeederParams feeder_params(const ReplayOptions& o) {

@@ -5,6 +5,7 @@
 #   crc.impl=model vs crc.impl=rtl: every CRC register update out of the Verilated RTL;
 #   run-ahead vs --no-run-ahead: the clock domain's batching of busy cycles;
 #   the default vs --no-verify --no-read-digests: only the verdict and the digests go.
+#   no waveform vs --vcd: recording one changes nothing.
 # Usage: replay_identical.sh NICSIM WORK "ARGS A" "ARGS B" TRACE...
 # With EXPECT_B set, run B's report must satisfy that jq expression (that B really ran);
 # STRIP_MORE (a jq filter, e.g. "del(.verdict)") removes fields B is expected to change.

@@ -15,4 +15,8 @@ fst2vcd "$work/trig.fst" > "$work/trig.vcd" 2>/dev/null
 t0=$(grep -m1 '^#' "$work/trig.vcd" | tr -d '#'); t1=$(grep '^#' "$work/trig.vcd" | tail -1 | tr -d '#')
 [ $((t1 - t0)) -le 5000000 ] || { echo "triggered waveform spans $t0..$t1 ps, more than 5 us"; exit 1; }
 [ ! -e "$work/trig.fst.tmp.vcd" ] || { echo "temporary VCD left behind"; exit 1; }
+# The FST's save file opens the FST, and its translate file lies beside it.
+grep -qxF "[dumpfile] \"$(realpath "$work/trig.fst")\"" "$work/trig.gtkw" || { echo "trig.gtkw does not open trig.fst"; exit 1; }
+grep -qxF "^1 $(realpath "$work")/trig.tracker_state.txt" "$work/trig.gtkw" && [ -s "$work/trig.tracker_state.txt" ] \
+  || { echo "trig.gtkw's translate file is not beside it"; exit 1; }
 echo "window $first..$last ps, trigger $t0..$t1 ps"
