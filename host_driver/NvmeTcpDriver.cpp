@@ -492,7 +492,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     // took bytes from beyond its completion must not end ok.
     if (reg && k->nvme && !k->nvme->placed(a.cid, reg->id, pf.seq + at) && reg->rx_done) {
       ++ctr_.late_placements;
-      if (reg->result.status == CmdStatus::Ok) reg->result.status = CmdStatus::LatePlacement;
+      if (vouches_for_buffer(reg->result.status)) reg->result.status = CmdStatus::LatePlacement;
     }
   }
   const bool trust = k->trust_next_crc;

@@ -235,11 +235,8 @@ void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
   if (a.placed && !placed) misplaced(a.buffer, b.size);
   if (!cmd_) return;
   const uint32_t fresh = cover(cmd_->covered, off, off + uint32_t(b.size));
-  if (fresh != b.size) {
-    // Which copy is right is not for the host to guess: the read fails.
-    if (cmd_->status != CmdStatus::Overlap) ++stats_.overlap_pdus;
-    cmd_->fail(CmdStatus::Overlap);
-  }
+  // Which copy is right is not for the host to guess: the read fails.
+  if (fresh != b.size && cmd_->fail(CmdStatus::Overlap)) ++stats_.overlap_pdus;
   if (!placed) io_.write(cid_, off, b);
   (placed ? cmd_->placed : cmd_->copied) += fresh;
   (placed ? stats_.placed_bytes : stats_.copied_bytes) += fresh;
@@ -248,10 +245,7 @@ void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
 void NvmeRx::misplaced(uint64_t buffer, size_t n) {
   stats_.misplaced_bytes += n;
   for (auto& [cid, c] : cmds_)
-    if (c.buffer == buffer && c.status == CmdStatus::Ok) {
-      c.status = CmdStatus::Misplaced;
-      ++stats_.misplaced_reads;
-    }
+    if (c.buffer == buffer && c.fail(CmdStatus::Misplaced)) ++stats_.misplaced_reads;
 }
 
 void NvmeRx::data_end() {
@@ -273,7 +267,7 @@ void NvmeRx::data_pdu_done() {
       cmd->crc = CrcMode::Sw;
       if (!data_digest_ok(cid_, datao_, datal_, ld_le32(ddgst_))) {
         ++stats_.digest_errors;
-        if (cmd->status == CmdStatus::Ok) cmd->status = CmdStatus::DigestError;
+        cmd->fail(CmdStatus::DigestError);
       }
     }
   }
@@ -331,10 +325,8 @@ void NvmeRx::complete(uint16_t cid, uint16_t nvme_status) {
   r.copied_bytes = c.copied;
   r.nvme_status = nvme_status;
   // Placed from beyond this completion (seq_ is just past the completing PDU).
-  if (c.any_placed && int32_t(c.placed_seq_end - seq_) > 0 && c.status == CmdStatus::Ok) {
-    c.status = CmdStatus::LatePlacement;
+  if (c.any_placed && int32_t(c.placed_seq_end - seq_) > 0 && c.fail(CmdStatus::LatePlacement))
     ++stats_.late_reads;
-  }
   if (c.status != CmdStatus::Ok)
     r.status = c.status;
   else if (nvme_status)
@@ -356,7 +348,7 @@ void NvmeRx::fail_all(CmdStatus s, nvme::PduError why) {
   std::sort(cids.begin(), cids.end());  // a reproducible order for the callbacks
   for (uint16_t cid : cids) {
     Cmd& c = cmds_.at(cid);
-    c.status = s;
+    if (!is_integrity(c.status)) c.status = s;
     complete(cid, 0);
   }
 }

@@ -46,6 +46,16 @@ enum class CmdStatus : uint8_t {
   LatePlacement,  // the NIC placed bytes from beyond the read's completion into the buffer
 };
 const char* to_string(CmdStatus s);  // "ok", "digest_error", "bad_pdu", ...
+// Overlap, Misplaced, LatePlacement: the buffer may hold bytes that are not the read's.
+inline bool is_integrity(CmdStatus s) {
+  return s == CmdStatus::Overlap || s == CmdStatus::Misplaced || s == CmdStatus::LatePlacement;
+}
+// A status under which the buffer still holds what the controller sent (ok, digest_error,
+// nvme_error, short_data): an integrity failure found later replaces it.
+inline bool vouches_for_buffer(CmdStatus s) {
+  return s == CmdStatus::Ok || s == CmdStatus::DigestError || s == CmdStatus::NvmeError ||
+         s == CmdStatus::ShortData;
+}
 
 enum class CrcMode : uint8_t {
   None,  // no data digests on the connection (or no data PDU verified)
@@ -148,8 +158,13 @@ class NvmeRx {
     std::vector<Interval> covered;  // buffer bytes received so far, merged
     bool any_placed = false;
     uint32_t placed_seq_end = 0;    // furthest TCP sequence the NIC placed bytes from
-    void fail(CmdStatus s) {
-      if (status == CmdStatus::Ok) status = s;
+    // The first error sticks, except that an integrity failure replaces a status that still
+    // vouches for the buffer (a digest error): the buffer holds bytes the controller did not
+    // send there.
+    bool fail(CmdStatus s) {
+      if (status != CmdStatus::Ok && !(is_integrity(s) && vouches_for_buffer(status))) return false;
+      status = s;
+      return true;
     }
   };
 

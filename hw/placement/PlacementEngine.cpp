@@ -116,8 +116,10 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
       ++out.unregistered;
       continue;
     }
-    // Never write outside the registered buffer: such a segment is left to software whole.
-    if (uint64_t(s.buf_off) + s.len > d->io_len) {
+    // Never write outside the registered buffer: a PDU whose data runs past it is left to
+    // software whole, also the parts of it that would fit.
+    const uint32_t datao = s.buf_off - (s.pdu_off - s.data_off);
+    if (uint64_t(datao) + s.data_len > d->io_len) {
       ++out.out_of_range;
       continue;
     }

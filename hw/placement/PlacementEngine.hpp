@@ -6,8 +6,9 @@
 //      the flow's DDP table goes to its SGL position (DATAO-relative buf_off), one DMA write per
 //      SG entry touched. Payload-adjacent segments of one CID with adjacent buffer offsets form
 //      one run. At most kMaxRunsPerCqe runs per packet (1 with single_run_per_packet, the
-//      ConnectX-7 rule); later eligible data is counted, not placed. A segment reaching past
-//      the registered length is not placed at all (ddp_out_of_range), nor one that starts
+//      ConnectX-7 rule); later eligible data is counted, not placed. No part of a PDU whose
+//      DATAO + DATAL reaches past the registered length is placed (ddp_out_of_range), nor a
+//      segment that starts
 //      below the registration's placed high-water mark (ddp_overlap: a controller sends a
 //      read's data once, in offset order, so such bytes repeat or contradict bytes already
 //      placed), nor one behind its read's completion in the same packet.
