@@ -19,6 +19,7 @@
 
 #include "proto/bytes.hpp"
 #include "proto/net.hpp"
+#include "proto/nvme_tcp.hpp"
 #include "tb/common/byte_pool.hpp"
 
 namespace nic::check {
@@ -43,6 +44,23 @@ struct ReferenceCommand {
   std::string sha256() const;
 };
 
+// A connection carrying NVMe/TCP whose reads the decode could not follow, or not all of them.
+struct NotFollowed {
+  enum class Why : uint8_t {
+    Port,       // its controller port is not among the ports followed
+    MidStream,  // the capture holds neither its handshake nor its ICReq/ICResp
+    Checksum,   // segments the receiver drops for bad checksums
+    Snaplen,    // records cut short by the capture's snap length
+    Other,      // the stream could not be followed (see the read problems)
+  } why = Why::Other;
+  std::string flow;         // host side "IP:port"
+  uint16_t port = 0;        // controller port
+  uint64_t reads = 0;       // the trace's reads on it that were not followed
+  bool reads_known = true;  // false for MidStream: without framing its reads cannot be counted
+  uint64_t frames = 0, bad_checksum = 0, cut = 0;  // its frames, and those failing / cut
+};
+const char* to_string(NotFollowed::Why w);
+
 class ReferenceDecoder {
  public:
   // Gets every read command exactly once: when the trace completes it, when it can no longer
@@ -55,15 +73,22 @@ class ReferenceDecoder {
   // given up as unjudgeable.
   static constexpr size_t kMaxHeldBytes = 64u << 20;
 
-  explicit ReferenceDecoder(Done done, uint16_t nvme_port = 4420);
+  explicit ReferenceDecoder(Done done, nvme::PortList nvme_ports = {});
   ~ReferenceDecoder();
   ReferenceDecoder(const ReferenceDecoder&) = delete;
   ReferenceDecoder& operator=(const ReferenceDecoder&) = delete;
 
-  // The next captured frame (Ethernet), in capture order.
-  void add(ByteView frame);
+  // The next captured frame (Ethernet), in capture order; `wire_len` its length on the wire
+  // when the record is shorter (snap length), else 0.
+  void add(ByteView frame, size_t wire_len = 0);
   // End of the trace: hands on every read still open, in (connection, order) order.
   void finish();
+  // After finish(): the NVMe/TCP connections (on any port: a host stream that opens with an
+  // ICReq is NVMe/TCP) not followed, or not wholly, in (flow) order; and the connections where
+  // most frames fail their checksum.
+  const std::vector<NotFollowed>& not_followed() const { return not_followed_; }
+  const std::vector<NotFollowed>& checksum_failures() const { return checksum_failures_; }
+  uint64_t cut_records() const { return cut_records_; }  // records shorter than their frame
 
   size_t open_commands() const { return open_; }  // reads started and not yet handed on
   size_t open_commands_max() const { return open_max_; }
@@ -71,10 +96,20 @@ class ReferenceDecoder {
 
  private:
   class Connection;
+  class Census;
   Connection& connection(const net::FiveTuple& key);
+  Census& census(const net::FiveTuple& key, uint16_t port);
+  void judge_census();
 
   Done done_;
-  uint16_t port_;
+  nvme::PortList ports_;
+  uint64_t cut_records_ = 0;
+  // Every NVMe/TCP connection's frames, checksum failures, cuts and read commands, counted
+  // whether or not the decode follows it (by host->controller tuple).
+  std::map<net::FiveTuple, std::unique_ptr<Census>> census_;
+  net::FiveTuple last_census_key_;
+  Census* last_census_ = nullptr;
+  std::vector<NotFollowed> not_followed_, checksum_failures_;
   size_t open_ = 0, open_max_ = 0;
   tb::BytePool spare_;  // read buffers handed back, for the next reads
   // By host->controller tuple; finish() hands on in tuple order.
