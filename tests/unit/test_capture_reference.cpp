@@ -12,17 +12,17 @@
 #include "proto/net.hpp"
 #include "tb/check/trace_reference.hpp"
 #include "tb/gen/generator.hpp"
+#include "tests/unit/impaired_gen.hpp"
 
 using namespace nic;
 
 namespace {
 
+// Both digests, reads split over several PDUs, SUCCESS flags; no impairment: a clean capture.
 gen::GenConfig small_trace() {
-  gen::GenConfig g;
-  g.seed = 9;
+  gen::GenConfig g = testing::impaired_config();
+  g.imp = {};
   g.flows = 2;
-  g.ddgst = true;
-  g.io_size = gen::parse_io_size("16K");
   g.ios = 24;
   return g;
 }
