@@ -138,7 +138,7 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   // Achieved: bytes delivered to host memory over first bit in to last completion out.
   const double end_s = double(r.last_completion_ps - r.wire_first_ps) * 1e-12;
   const auto cnt = [&](const char* k) { auto it = r.counters.find(k); return it == r.counters.end() ? 0.0 : double(it->second); };
-  s["offered_gbps"] = span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0.0;
+  s["offered_gbps"] = span_s > 0 ? double(r.c2h_wire_bytes) * 8 / span_s / 1e9 : 0.0;
   s["achieved_gbps"] = end_s > 0 ? (cnt("placement_bytes_placed") + cnt("placement_bytes_kept")) * 8 / end_s / 1e9 : 0.0;
   s["latency_frames"] = r.latency_count;
   s["latency_ns_p50"] = r.latency_p50;
@@ -176,7 +176,8 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
   j["capture"] = {{"records", r.records}, {"nvme_ports", g_args.ports},
-                  {"cut_records", r.cut_records}, {"snaplen", v.snaplen},
+                  {"cut_records", r.cut_records}, {"cut_records_not_tcp", r.cut_not_tcp},
+                  {"snaplen", v.snaplen},
                   {"checksums_fixed", r.checksums_fixed}};
   if (r.input_truncated) j["capture"]["truncated_bytes_lost"] = r.input_bytes_lost;
   j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
@@ -273,7 +274,9 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  drops      mac_fifo_full " << at("drop_mac_fifo_full") << ", oversize "
     << at("drop_mac_oversize") << ", runt " << at("drop_mac_runt") << ", rx_ring_full "
     << at("drop_rx_ring_full") << ", software " << at("rx_nvmeotcp_drop") << "\n";
-  o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
+  o << "  bypass     not_tcp " << at("bypass_not_tcp");
+  if (r.cut_not_tcp) o << " (" << r.cut_not_tcp << " of them records cut by the snap length)";
+  o << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
     << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
   // The reasons behind those totals, non-zero ones only.

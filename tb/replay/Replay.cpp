@@ -283,6 +283,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   const FeederStats& fs = top.feeder.stats();
   r.records = fs.records;
   r.cut_records = fs.cut_records;
+  r.cut_not_tcp = fs.cut_not_tcp;
   r.checksums_fixed = fs.checksums_fixed;
   r.c2h_wire_bytes = fs.wire_bytes_to_nic;
 

@@ -83,6 +83,7 @@ struct ReplayResult {
   bool input_truncated = false;  // ... because the file ends inside a record
   int64_t input_bytes_lost = -1;  // bytes after the last complete record, -1 if not known
   uint64_t records = 0, cut_records = 0, checksums_fixed = 0;
+  uint64_t cut_not_tcp = 0;  // cut records the NIC could not parse (counted there as not TCP)
   uint64_t c2h_wire_bytes = 0;  // frames offered to the MAC, by their wire lengths
   host::DriverCounters driver;
   host::NvmeRxStats sw;

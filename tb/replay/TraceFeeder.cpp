@@ -62,6 +62,10 @@ bool TraceFeeder::read_one() {
   ++st_.to_nic;
   st_.bytes_to_nic += scratch_.data.size();
   st_.wire_bytes_to_nic += wire_len;
+  net::ParsedFrame pf;
+  if (wire_len > scratch_.data.size() &&
+      net::parse_frame(scratch_.data, pf, false) != net::ParseError::None)
+    ++st_.cut_not_tcp;
   hw::PacketCtx* p = pool_.get();
   p->reset();
   p->index = scratch_.index;

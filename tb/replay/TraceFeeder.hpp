@@ -40,6 +40,7 @@ struct FeederStats {
   uint64_t records = 0, to_nic = 0, to_driver = 0, bytes_to_nic = 0;
   uint64_t wire_bytes_to_nic = 0;  // by the records' wire lengths
   uint64_t cut_records = 0;        // records shorter than their frame (snap length)
+  uint64_t cut_not_tcp = 0;        // those sent to the NIC that lost part of their TCP/IP
   uint64_t checksums_fixed = 0;    // records whose checksums were rewritten
   uint64_t first_ts_ns = 0, last_ts_ns = 0;
 };

@@ -112,6 +112,13 @@ snaplen)
   replay s.pcap r.json
   expect_fail "snap length"
   [ "$(jq .capture.cut_records r.json)" = "$cut" ] || fail "cut_records $(jq .capture.cut_records r.json), tshark $cut"
+  # Cut controller frames reach the NIC short: counted there as not TCP, and said so.
+  cut_c2h=$(tshark -r s.pcap -Y 'frame.cap_len < frame.len && tcp.srcport==4420' 2>/dev/null | wc -l)
+  grep -q "($cut_c2h of them records cut by the snap length)" out.txt || fail "the bypass line does not name $cut_c2h cut records"
+  # Offered throughput counts wire lengths: near the generator's figure, not a seventh of it.
+  jq -e -n --slurpfile r r.json --slurpfile t t.truth.json \
+    '($r[0].summary.offered_gbps / $t[0].totals.offered_gbps - 1) | fabs < 0.03' >/dev/null ||
+    fail "offered $(jq .summary.offered_gbps r.json) Gb/s, the generator says $(jq .totals.offered_gbps t.truth.json)"
   grep -q "$cut cut short by the snap length 200" out.txt || fail "the summary does not count the cut records"
   [ "$(jq '[.verdict.not_followed[] | select(.why == "records cut by the snap length")] | length' r.json)" = 2 ] ||
     fail "the report does not name both connections as cut by the snap length"
