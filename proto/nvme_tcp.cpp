@@ -409,7 +409,9 @@ bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
 }
 
 bool starts_with_ic_pdu(ByteView payload, PduType type) {
-  if (payload.size < kIcPduLen) return false;
+  // Most segments fail on their first bytes; only a likely IC PDU is decoded.
+  if (payload.size < kIcPduLen || payload.data[0] != uint8_t(type) || payload.data[2] != kIcPduLen)
+    return false;
   Pdu pdu;
   return decode_pdu(payload.sub(0, kIcPduLen), ConnParams{}, pdu) == PduError::None &&
          pdu.ch.type == type;

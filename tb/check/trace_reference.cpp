@@ -105,6 +105,16 @@ class Reassembly {
   size_t held_ = 0;
 };
 
+// A map's entries (by host->controller tuple) in tuple order, so what is reported at the end
+// comes in the same order every run.
+template <class Map>
+auto in_tuple_order(Map& m) {
+  std::vector<std::pair<const net::FiveTuple*, typename Map::mapped_type::element_type*>> v;
+  for (auto& [key, p] : m) v.emplace_back(&key, p.get());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  return v;
+}
+
 // Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
 class Lend {
  public:
@@ -543,11 +553,7 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
 }
 
 void ReferenceDecoder::finish() {
-  std::vector<std::pair<const net::FiveTuple*, Connection*>> by_tuple;
-  for (auto& [key, conn] : conns_) by_tuple.emplace_back(&key, conn.get());
-  std::sort(by_tuple.begin(), by_tuple.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  for (const auto& [key, conn] : by_tuple) conn->finish();
+  for (const auto& [key, conn] : in_tuple_order(conns_)) conn->finish();
   open_ = 0;
   judge_census();
 }
@@ -555,7 +561,8 @@ void ReferenceDecoder::finish() {
 void ReferenceDecoder::judge_census() {
   not_followed_.clear();
   checksum_failures_.clear();
-  for (auto& [key, cs] : census_) {
+  for (const auto& [k, cs] : in_tuple_order(census_)) {
+    const net::FiveTuple& key = *k;
     const auto conn = conns_.find(key);
     const bool followed = conn != conns_.end();
     NotFollowed nf;

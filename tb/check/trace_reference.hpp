@@ -106,7 +106,7 @@ class ReferenceDecoder {
   uint64_t cut_records_ = 0;
   // Every NVMe/TCP connection's frames, checksum failures, cuts and read commands, counted
   // whether or not the decode follows it (by host->controller tuple).
-  std::map<net::FiveTuple, std::unique_ptr<Census>> census_;
+  std::unordered_map<net::FiveTuple, std::unique_ptr<Census>> census_;
   net::FiveTuple last_census_key_;
   Census* last_census_ = nullptr;
   std::vector<NotFollowed> not_followed_, checksum_failures_;

@@ -259,7 +259,7 @@ bool Reader::try_next(Packet& out, std::string& error) {
 
 int64_t Reader::bytes_lost() const {
   struct stat st {};
-  if (!truncated_ || pcapng_ || good_end_ < 0 || fstat(fileno(pcap_file(p_)), &st) != 0 ||
+  if (!truncated_ || pcapng_ || fstat(fileno(pcap_file(p_)), &st) != 0 ||
       !S_ISREG(st.st_mode))
     return -1;
   return int64_t(st.st_size) - good_end_;
