@@ -10,6 +10,7 @@
 #include "proto/net.hpp"
 #include "tb/pcap/pcap_io.hpp"
 #include "tests/sc/full_nic_run.hpp"
+#include "tests/unit/impaired_gen.hpp"
 
 using namespace nic;
 
@@ -49,14 +50,10 @@ Run replay_capture(const gen::GenConfig& g, const NicConfig& cfg, bool fix_check
   return r;
 }
 
+// Three flows, both digests, reads split over PDUs, SUCCESS flags; a clean capture.
 gen::GenConfig trace() {
-  gen::GenConfig g;
-  g.seed = 21;
-  g.flows = 3;
-  g.hdgst = g.ddgst = true;
-  g.io_size = gen::parse_io_size("16K,64K");
-  g.max_pdu_data = 16384;
-  g.ios = 36;
+  gen::GenConfig g = testing::impaired_config();
+  g.imp = {};
   return g;
 }
 
