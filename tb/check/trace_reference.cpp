@@ -361,6 +361,8 @@ class ReferenceDecoder::Census {
   void frame(bool c2h, bool checksum_ok, bool cut) {
     ++frames_;
     bad_ += !checksum_ok;
+    host_frames_ += !c2h;
+    host_bad_ += !c2h && !checksum_ok;
     cut_ += cut;
     host_cut_ |= cut && !c2h;
   }
@@ -436,7 +438,7 @@ class ReferenceDecoder::Census {
     // Reads the decode never saw, and reads it saw but could not finish because frames were
     // dropped or cut.
     const uint64_t missed = reads_ > followed ? reads_ - followed : 0;
-    if (bad_ * 2 > frames_ || (bad_ && missed)) {
+    if (mostly_bad() || (bad_ && missed)) {
       out.why = NotFollowed::Why::Checksum;
     } else if (cut_) {
       out.why = NotFollowed::Why::Snaplen;
@@ -450,7 +452,11 @@ class ReferenceDecoder::Census {
     out.reads = missed + unfinished;
     return out.reads > 0;
   }
-  bool mostly_bad() const { return bad_ * 2 > frames_; }
+  // Most frames of either direction fail: a capture on the host has only its own
+  // transmissions unfinished by checksum offload.
+  bool mostly_bad() const {
+    return host_bad_ * 2 > host_frames_ || (bad_ - host_bad_) * 2 > frames_ - host_frames_;
+  }
   void tally(NotFollowed& out) const {
     out.flow = flow_;
     out.port = port_;
@@ -466,6 +472,7 @@ class ReferenceDecoder::Census {
   const std::string flow_;
   const uint16_t port_;
   uint64_t frames_ = 0, bad_ = 0, cut_ = 0, reads_ = 0;
+  uint64_t host_frames_ = 0, host_bad_ = 0;  // of those, the host's
   bool host_cut_ = false;  // a record of the host's stream was cut
   Reassembly tcp_;  // the host's stream
   Bytes ic_;

@@ -124,3 +124,23 @@ TEST_CASE("reference: frames whose checksums fail are counted against their conn
   }
   CHECK(reads == r.truth.commands.size());
 }
+
+TEST_CASE("reference: a capture on the host, whose own frames carry unfinished checksums, is named", "[reference][capture]") {
+  // Only the host's transmissions are spoilt: the controller's arrived over the wire intact.
+  const Result r = decode(small_trace(), {}, [](Bytes& f) {
+    net::ParsedFrame pf;
+    if (net::parse_frame(f, pf) == net::ParseError::None && pf.tuple.dport == 4420)
+      st_be16(&f[pf.l4_offset + 16], 0);
+    return true;
+  });
+  CHECK(r.sha.empty());
+  CHECK(r.checksum_failures.size() == 2);  // a minority of all frames, but all of the host's
+  REQUIRE(r.not_followed.size() == 2);
+  uint64_t reads = 0;
+  for (const check::NotFollowed& n : r.not_followed) {
+    CHECK(n.why == check::NotFollowed::Why::Checksum);
+    CHECK(n.bad_checksum * 2 < n.frames);
+    reads += n.reads;
+  }
+  CHECK(reads == r.truth.commands.size());
+}
