@@ -210,6 +210,16 @@ std::string checksum_warning(const nic::check::NotFollowed& n) {
          "with checksum offload or on loopback? replay with --fix-checksums";
 }
 
+// "12 reads", with the connections whose reads could not be counted (joined mid-stream).
+std::string unfollowed_reads(const nic::tb::Verdict& v) {
+  size_t uncounted = 0;
+  for (const auto& n : v.not_followed) uncounted += !n.reads_known;
+  std::string s = std::to_string(v.reads_not_followed()) + " reads";
+  if (uncounted)
+    s += " (and the uncounted reads of " + std::to_string(uncounted) + " connections)";
+  return s;
+}
+
 // The one-line error of a replay that passed nothing it could check.
 std::string unfollowed_error(const nic::tb::Verdict& v) {
   std::string s;
@@ -219,7 +229,7 @@ std::string unfollowed_error(const nic::tb::Verdict& v) {
       s += "; " + std::to_string(v.cut_records) + " records cut short by the snap length " +
            std::to_string(v.snaplen) + " (recapture with tcpdump -s 0)";
   } else {
-    s = std::to_string(v.reads_not_followed()) + " reads of the trace were not followed";
+    s = unfollowed_reads(v) + " of the trace were not followed";
   }
   if (!v.not_followed.empty()) s += "; " + nic::tb::describe(v.not_followed.front());
   if (v.not_followed.size() > 1) s += " (and " + std::to_string(v.not_followed.size() - 1) + " more connections)";
@@ -328,7 +338,7 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     o << "  verdict    NOTHING CHECKED: no NVMe/TCP read of the trace was followed\n";
   else if (v.mismatches.empty() && !v.followed_all())
     o << "  verdict    " << v.checked << " completed reads match the trace byte-exact, but "
-      << v.reads_not_followed() << " reads of the trace were not followed"
+      << unfollowed_reads(v) << " of the trace were not followed"
       << (v.not_followed.size() ? " (" + std::to_string(v.not_followed.size()) + " connections listed above)" : std::string())
       << "\n";
   else if (v.mismatches.empty())
