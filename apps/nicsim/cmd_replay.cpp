@@ -214,10 +214,11 @@ std::string checksum_warning(const nic::check::NotFollowed& n) {
 std::string unfollowed_reads(const nic::tb::Verdict& v) {
   size_t uncounted = 0;
   for (const auto& n : v.not_followed) uncounted += !n.reads_known;
-  std::string s = std::to_string(v.reads_not_followed()) + " reads";
-  if (uncounted)
-    s += " (and the uncounted reads of " + std::to_string(uncounted) + " connections)";
-  return s;
+  const std::string n = std::to_string(v.reads_not_followed()) + " reads";
+  if (!uncounted) return n;
+  const std::string of = "the uncounted reads of " + std::to_string(uncounted) +
+                         (uncounted == 1 ? " connection" : " connections");
+  return v.reads_not_followed() ? n + " and " + of : of;
 }
 
 // The one-line error of a replay that passed nothing it could check.
@@ -339,8 +340,7 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   else if (v.mismatches.empty() && !v.followed_all())
     o << "  verdict    " << v.checked << " completed reads match the trace byte-exact, but "
       << unfollowed_reads(v) << " of the trace were not followed"
-      << (v.not_followed.size() ? " (" + std::to_string(v.not_followed.size()) + " connections listed above)" : std::string())
-      << "\n";
+      << (v.not_followed.empty() ? "" : " (see \"not followed\" above)") << "\n";
   else if (v.mismatches.empty())
     o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact"
       << (v.broken ? ", all " + std::to_string(v.broken) + " reads the trace breaks failed" : std::string())

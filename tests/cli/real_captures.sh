@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Captures as a real host's tcpdump gives them, made from a generated trace: no handshake,
-# unfinished checksums, a mid-stream join, another port, a short snap length, a file cut off.
+# unfinished checksums, a mid-stream join (alone, or beside a connection that is followed),
+# another port, a short snap length, a file cut off.
 # Expectations come from the generator's truth file and from tshark/editcap, never from the
 # replay itself.
 # Usage: real_captures.sh NICSIM PCAP_REWRITE WORK CASE
@@ -12,10 +13,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v tshark >/dev/null && command -v editcap >/dev/null && command -v jq >/dev/null ||
   { echo "SKIP: tshark, editcap or jq missing"; exit 77; }
 
-gen() {  # OUT [extra gen args]
-  local out=$1; shift
-  "$nicsim" gen -o "$out" --truth "${out%.pcap}.truth.json" --flows 2 --ddgst --io-size 64K \
-    --ios 40 --seed 3 "$@" >/dev/null || fail "gen failed"
+gen() {  # OUT [FLOWS [SEED [extra gen args]]]
+  local out=$1 flows=${2:-2} seed=${3:-3}; shift $(( $# < 3 ? $# : 3 ))
+  "$nicsim" gen -o "$out" --truth "${out%.pcap}.truth.json" --flows "$flows" --ddgst --io-size 64K \
+    --ios 40 --seed "$seed" "$@" >/dev/null || fail "gen failed"
 }
 
 # Replays and records exit status, stdout and stderr.
@@ -63,7 +64,7 @@ no_handshake)
   matches_truth r.json t.truth.json
   ;;
 checksums|checksums_ipv6)
-  [ "$case" = checksums ] && gen t.pcap || gen t.pcap --ipv6
+  [ "$case" = checksums ] && gen t.pcap || gen t.pcap 2 3 --ipv6
   "$rewrite" t.pcap zero.pcap --zero-checksums || fail "pcap_rewrite failed"
   bad=$(tshark -r zero.pcap -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status==0' 2>/dev/null | wc -l)
   total=$(tshark -r zero.pcap -Y tcp 2>/dev/null | wc -l)
@@ -88,6 +89,21 @@ mid_stream)
     fail "the report does not name both connections as joined mid-stream"
   replay mid.pcap r.json --allow-empty
   [ "$rc" = 0 ] || fail "--allow-empty: exit $rc"
+  ;;
+partial)
+  # One connection followed from its handshake, another joined after its last command.
+  gen a.pcap 1 3
+  gen b.pcap 1 4
+  last=$(tshark -r b.pcap -d tcp.port==4420,nvme-tcp -Y 'nvme-tcp.type==4' -T fields -e frame.number 2>/dev/null | tail -1)
+  editcap -F pcap b.pcap bmid.pcap "1-$last" 2>/dev/null && mergecap -F pcap -w m.pcap a.pcap bmid.pcap ||
+    fail "editcap or mergecap failed"
+  replay m.pcap r.json
+  expect_fail "joined mid-stream"
+  grep -q "of the trace were not followed" err.txt || fail "the error does not say reads were not followed"
+  matches_truth r.json a.truth.json
+  [ "$(jq '.verdict.not_followed | length' r.json)" = 1 ] || fail "want one connection not followed"
+  [ "$(jq -r '.verdict.not_followed[0].flow' r.json)" = "$(jq -r '.connections[0].host' b.truth.json)" ] ||
+    fail "the connection not followed is not the mid-stream one"
   ;;
 port)
   gen t.pcap
