@@ -379,7 +379,8 @@ class ReferenceDecoder::Census {
     c2h_started_ |= ic || (flags & net::tcpflag::SYN);
     if (!c2h_started_ && payload.size) ++c2h_unanchored_;
     nvme::Pdu pdu;
-    if (!ic || have_resp_ || nvme::decode_pdu(payload, nvme::ConnParams{}, pdu) != nvme::PduError::None)
+    if (!ic || have_resp_ || decoding_ ||
+        nvme::decode_pdu(payload, nvme::ConnParams{}, pdu) != nvme::PduError::None)
       return;
     const auto& r = std::get<nvme::IcResp>(pdu.body);
     resp_.hdgst = r.dgst & 1;
@@ -392,19 +393,22 @@ class ReferenceDecoder::Census {
   // leaves them to the host's own request, decoded at the latest when much is waiting.
   void count(bool last = false) {
     if (ic_.size() < nvme::kIcPduLen || pdus_.failed()) return;
-    if (!have_resp_ && !last && pdus_.buffered() < kWaitForResp) return;
     nvme::Pdu pdu;
-    nvme::ConnParams cp = resp_;
-    if (nvme::decode_pdu(ic_, nvme::ConnParams{}, pdu) == nvme::PduError::None &&
-        pdu.ch.type == nvme::PduType::ICReq) {
-      const auto& q = std::get<nvme::IcReq>(pdu.body);
-      cp.hpda = q.hpda;
-      if (!have_resp_) {
-        cp.hdgst = q.dgst & 1;
-        cp.ddgst = q.dgst & 2;
+    if (!decoding_) {
+      if (!have_resp_ && !last && pdus_.buffered() < kWaitForResp) return;
+      nvme::ConnParams cp = resp_;
+      if (nvme::decode_pdu(ic_, nvme::ConnParams{}, pdu) == nvme::PduError::None &&
+          pdu.ch.type == nvme::PduType::ICReq) {
+        const auto& q = std::get<nvme::IcReq>(pdu.body);
+        cp.hpda = q.hpda;
+        if (!have_resp_) {
+          cp.hdgst = q.dgst & 1;
+          cp.ddgst = q.dgst & 2;
+        }
       }
+      pdus_.set_params(cp);
+      decoding_ = true;
     }
-    pdus_.set_params(cp);
     nvme::PduError err;
     while (pdus_.next(pdu, err, false)) {
       if (err != nvme::PduError::None) break;
@@ -479,6 +483,7 @@ class ReferenceDecoder::Census {
   nvme::StreamDecoder pdus_;
   nvme::ConnParams resp_;
   bool have_resp_ = false;
+  bool decoding_ = false;        // the host's PDUs are being decoded: their digests are set
   bool c2h_started_ = false;     // the controller's SYN or ICResp seen
   uint64_t c2h_unanchored_ = 0;  // controller segments with payload before that
 };
