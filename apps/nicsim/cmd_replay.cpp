@@ -30,7 +30,7 @@ struct ReplayArgs {
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
        no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
-  std::vector<uint16_t> ports{4420};
+  std::vector<uint16_t> ports = nic::nvme::PortList{}.ports;
 };
 
 ReplayArgs g_args;
