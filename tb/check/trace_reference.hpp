@@ -8,6 +8,11 @@
 // of each direction up to its first hole and the buffers of reads the trace has not finished.
 // Each read is handed on once, as soon as its outcome is known, and then forgotten, so memory
 // does not grow with the length of the trace.
+//
+// A connection is followed from its TCP handshake or, in a capture that starts after it, from
+// the segments that open its streams with ICReq and ICResp. What it cannot follow (a
+// mid-stream join, a port not listed, checksums, records cut by the snap length) it names at
+// the end, with the reads the trace holds there, so that a replay never passes unchecked.
 #pragma once
 #include <cstdint>
 #include <functional>

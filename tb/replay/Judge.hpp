@@ -2,6 +2,8 @@
 // trace completes must end byte-exact, with the status the trace implies (digest_error for a
 // corrupted digest), and every read the trace breaks must have failed in the driver. Reads are matched as each side finishes them, in either order, and
 // forgotten once judged, so only reads one side has finished and the other not yet are kept.
+// The verdict also carries what the decode could not follow, since a pass must have checked
+// the trace's reads.
 #pragma once
 #include <algorithm>
 #include <cstdint>
