@@ -56,8 +56,8 @@ void NvmeTcpDriver::read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t
 }
 
 NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
-                             uint16_t nvme_port, bool keep_data)
-    : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), port_(nvme_port),
+                             const nvme::PortList& nvme_ports, bool keep_data)
+    : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), ports_(nvme_ports),
       slot_mask_(abi::ddp_slots(cfg.driver.queue_depth) - 1), keep_data_(keep_data),
       alloc_([&] {
         AllocatorConfig a;
@@ -180,9 +180,15 @@ void NvmeTcpDriver::on_tx_frame(const Bytes& f) {
     k.tx_anchored = true;
     return;
   }
+  const ByteView payload = ByteView(f).sub(pf.payload_offset, pf.payload_len);
+  if (!k.tx_anchored && nvme::starts_with_ic_pdu(payload, nvme::PduType::ICReq)) {
+    // A capture that begins after the handshake: the ICReq is the stream's first byte.
+    k.tx_next = pf.seq;
+    k.tx_anchored = true;
+  }
   if (!pf.payload_len || !k.tx_anchored || pf.seq != k.tx_next) return;  // resends
   k.tx_next += uint32_t(pf.payload_len);
-  k.tx_dec.feed(ByteView(f).sub(pf.payload_offset, pf.payload_len));
+  k.tx_dec.feed(payload);
   nvme::Pdu pdu;
   nvme::PduError err;
   while (k.tx_dec.next(pdu, err, false))
@@ -452,7 +458,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     return;
   }
   Conn* k = nullptr;
-  if (pf.tuple.sport == port_) {
+  if (ports_.has(pf.tuple.sport)) {
     // The flow handle names an offloaded connection in one hash lookup; the tuple decides.
     const net::FiveTuple h2c = pf.tuple.reversed();
     k = conn_of_handle(c.flow);
@@ -466,13 +472,13 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     ++ctr_.packets;
     ctr_.bytes += frame.size();
   }
+  const ByteView payload = ByteView(frame).sub(pf.payload_offset, pf.payload_len);
   if (pf.tcp_flags & net::tcpflag::SYN) {
-    k->rx = std::make_unique<TcpReceiver>(
-        [this, k](uint32_t seq, ByteView d, const RangeAttrs& a) { rx_deliver(*k, seq, d, a); });
-    k->rx->init(pf.seq + 1);
-    k->icresp_seq = pf.seq + 1;
+    start_rx(*k, pf.seq + 1);
     return;
   }
+  // Without the handshake in the capture, the ICResp (the stream's first byte) anchors it.
+  if (!k->rx && nvme::starts_with_ic_pdu(payload, nvme::PduType::ICResp)) start_rx(*k, pf.seq);
   if ((c.flags & abi::cqeflag::RESYNC) && k->nvme) {
     // Asked before this packet's bytes reach the parse, so a header in it can be confirmed.
     ++ctr_.resync;
@@ -500,7 +506,15 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
     ++ctr_.untrusted_crc;
     k->trust_next_crc = true;
   }
-  k->rx->on_segment(pf.seq, ByteView(frame).sub(pf.payload_offset, pf.payload_len), attrs, trust);
+  k->rx->on_segment(pf.seq, payload, attrs, trust);
+}
+
+void NvmeTcpDriver::start_rx(Conn& k, uint32_t first_seq) {
+  Conn* kp = &k;
+  k.rx = std::make_unique<TcpReceiver>(
+      [this, kp](uint32_t seq, ByteView d, const RangeAttrs& a) { rx_deliver(*kp, seq, d, a); });
+  k.rx->init(first_seq);
+  k.icresp_seq = first_seq;
 }
 
 void NvmeTcpDriver::rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs) {

@@ -5,6 +5,8 @@
 // NVMe/TCP receive path (host_driver/nvme_rx) that copies and CRC-checks whatever the NIC did
 // not. Control goes to the NIC through MMIO doorbells and a command ring in host memory.
 //
+// A connection is followed from its handshake or, in a capture that starts after it, from
+// the segments that begin with ICReq (transmit) and ICResp (receive).
 // Per connection: sk_add after ICResp (digests, HPDA, the sequence of the next PDU);
 // ddp setup for reads of at least driver.io_threshold bytes whose SGL fits
 // placement.max_sg_entries; teardown when the read completes, which is reported only after
@@ -79,7 +81,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<NvmeTcpDriver> mmio_port;  // bind to PcieLink::mmio_target
 
   NvmeTcpDriver(sc_core::sc_module_name name, const NicConfig& cfg, HostMemory& mem,
-                uint16_t nvme_port, bool keep_data);
+                const nvme::PortList& nvme_ports, bool keep_data);
   ~NvmeTcpDriver() override;
 
   // A frame the host transmits (host->controller direction of the trace).
@@ -136,6 +138,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void fail_now(Conn& k, Cmd& c);
   void maybe_remove(Conn& k);
   void try_setup(Cmd& c);
+  void start_rx(Conn& k, uint32_t first_seq);  // receive stream starts at first_seq (ICResp)
   void rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs);
   void start_nvme(Conn& k);
   void read_done(Conn& k, const CmdResult& r);
@@ -160,7 +163,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
 
   const NicConfig cfg_;
   HostMemory& mem_;
-  const uint16_t port_;
+  const nvme::PortList ports_;  // controller ports of NVMe/TCP connections
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;

@@ -225,10 +225,15 @@ uint16_t inet_checksum(const uint8_t* p, size_t len, uint32_t initial_sum) {
 
 uint16_t tcp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* segment,
                       size_t len) {
+  return l4_checksum(kIpProtoTcp, src, dst, segment, len);
+}
+
+uint16_t l4_checksum(uint8_t proto, const IpAddr& src, const IpAddr& dst, const uint8_t* segment,
+                     size_t len) {
   // Pseudo-header: RFC 9293 section 3.1 (IPv4), RFC 8200 section 8.1 (IPv6).
   uint64_t sum = sum16(src.b.data(), src.size(), 0);
   sum = sum16(dst.b.data(), dst.size(), sum);
-  sum += kIpProtoTcp;
+  sum += proto;
   sum += uint32_t(len) >> 16;
   sum += uint32_t(len) & 0xFFFF;
   return inet_checksum(segment, len, fold(sum));
@@ -303,6 +308,61 @@ Bytes build_frame(const FrameSpec& spec, ByteView payload) {
   if (payload.size) std::memcpy(tcp + kTcpHeaderLen + tcpopt_len, payload.data, payload.size);
   st_be16(tcp + 16, tcp_checksum(t.src, t.dst, tcp, l4_len));
   return f;
+}
+
+// ---- repairing ----
+
+bool fix_checksums(Bytes& frame) {
+  ParsedFrame pf;
+  const ParseError e = parse_frame(frame, pf, false);
+  // Only the L3 header is needed: a frame that is not TCP may still be IP carrying UDP.
+  if (e == ParseError::Truncated || e == ParseError::NotIp || e == ParseError::TooManyTags ||
+      e == ParseError::BadIpVersion || e == ParseError::BadIpHeaderLen ||
+      e == ParseError::IpLengthMismatch || e == ParseError::Fragment ||
+      e == ParseError::Ipv6ExtHeader)
+    return false;
+  uint8_t* ip = frame.data() + pf.l3_offset;
+  size_t l4_off = 0, l4_len = 0;
+  if (pf.ethertype == kEtherIPv4) {
+    const size_t ihl = size_t(ip[0] & 0x0F) * 4;
+    st_be16(ip + 10, 0);
+    st_be16(ip + 10, inet_checksum(ip, ihl));
+    l4_off = pf.l3_offset + ihl;
+    l4_len = ld_be16(ip + 2) - ihl;
+  } else {
+    l4_off = pf.l3_offset + kIpv6HeaderLen;
+    l4_len = ld_be16(ip + 4);
+  }
+  size_t field = 0;  // offset of the checksum inside the L4 header
+  if (pf.ip_proto == kIpProtoTcp && l4_len >= kTcpHeaderLen) field = 16;
+  else if (pf.ip_proto == kIpProtoUdp && l4_len >= kUdpHeaderLen) field = 6;
+  else return true;
+  uint8_t* l4 = frame.data() + l4_off;
+  st_be16(l4 + field, 0);
+  uint16_t sum = l4_checksum(pf.ip_proto, pf.tuple.src, pf.tuple.dst, l4, l4_len);
+  if (sum == 0 && pf.ip_proto == kIpProtoUdp) sum = 0xFFFF;  // 0 means "no checksum" in UDP
+  st_be16(l4 + field, sum);
+  return true;
+}
+
+bool peek_tcp_ports(ByteView f, uint16_t& sport, uint16_t& dport) {
+  size_t off = 12;
+  while (off + 2 <= f.size && (ld_be16(f.data + off) == kEtherVlan || ld_be16(f.data + off) == kEtherQinQ))
+    off += kVlanTagLen;
+  if (off + 2 > f.size) return false;
+  const uint16_t et = ld_be16(f.data + off);
+  off += 2;
+  size_t l4 = 0;
+  if (et == kEtherIPv4 && off + kIpv4HeaderLen <= f.size && f.data[off + 9] == kIpProtoTcp)
+    l4 = off + size_t(f.data[off] & 0x0F) * 4;
+  else if (et == kEtherIPv6 && off + kIpv6HeaderLen <= f.size && f.data[off + 6] == kIpProtoTcp)
+    l4 = off + kIpv6HeaderLen;
+  else
+    return false;
+  if (l4 + 4 > f.size) return false;
+  sport = ld_be16(f.data + l4);
+  dport = ld_be16(f.data + l4 + 2);
+  return true;
 }
 
 // ---- parsing ----

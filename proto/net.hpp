@@ -18,6 +18,8 @@ constexpr uint16_t kEtherIPv6 = 0x86DD;
 constexpr uint16_t kEtherVlan = 0x8100;  // 802.1Q C-tag
 constexpr uint16_t kEtherQinQ = 0x88A8;  // 802.1ad S-tag
 constexpr uint8_t kIpProtoTcp = 6;
+constexpr uint8_t kIpProtoUdp = 17;
+constexpr size_t kUdpHeaderLen = 8;
 constexpr size_t kEthHeaderLen = 14;
 constexpr size_t kVlanTagLen = 4;
 constexpr size_t kMinFrameLen = 60;  // without FCS; shorter frames are zero-padded
@@ -136,6 +138,18 @@ uint16_t inet_checksum(const uint8_t* p, size_t len, uint32_t initial_sum = 0);
 // Checksum to store in a TCP header whose checksum field is zero; applying it to a segment
 // whose field is already set yields 0 when the segment is intact.
 uint16_t tcp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* segment, size_t len);
+// The same for any protocol over the IPv4/IPv6 pseudo-header (UDP: 17).
+uint16_t l4_checksum(uint8_t proto, const IpAddr& src, const IpAddr& dst, const uint8_t* segment,
+                     size_t len);
+
+// Rewrites the IPv4 header checksum and the TCP or UDP checksum of a whole, unfragmented
+// frame, as tcprewrite --fixcsum does for captures taken before checksum offload filled them
+// in. False (frame untouched) when the frame is not IP or is cut short of its IP length.
+bool fix_checksums(Bytes& frame);
+
+// The TCP ports of a frame read straight from its headers (0-2 VLAN tags, IPv4 or IPv6), also
+// when the record is cut short after them; false when it is not TCP or too short for them.
+bool peek_tcp_ports(ByteView frame, uint16_t& sport, uint16_t& dport);
 
 }  // namespace nic::net
 

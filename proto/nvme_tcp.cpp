@@ -408,4 +408,23 @@ bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   return true;
 }
 
+bool starts_with_ic_pdu(ByteView payload, PduType type) {
+  // Most segments fail on their first bytes; only a likely IC PDU is decoded.
+  if (payload.size < kIcPduLen || payload.data[0] != uint8_t(type) || payload.data[2] != kIcPduLen)
+    return false;
+  Pdu pdu;
+  return decode_pdu(payload.sub(0, kIcPduLen), ConnParams{}, pdu) == PduError::None &&
+         pdu.ch.type == type;
+}
+
+bool PortList::has(uint16_t p) const {
+  return std::find(ports.begin(), ports.end(), p) != ports.end();
+}
+
+std::string PortList::str() const {
+  std::string s;
+  for (uint16_t p : ports) s += (s.empty() ? "" : ",") + std::to_string(p);
+  return s;
+}
+
 }  // namespace nic::nvme

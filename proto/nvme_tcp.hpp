@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "proto/bytes.hpp"
 
@@ -181,6 +182,18 @@ Bytes encode_r2t(const R2t& m, const ConnParams& cp);
 // Decodes one complete PDU (exactly PLEN bytes or more; extra bytes are ignored) and checks
 // it; with `verify_digests` false, digest fields are read but not compared.
 PduError decode_pdu(ByteView bytes, const ConnParams& cp, Pdu& out, bool verify_digests = true);
+
+// Whether a TCP segment's payload begins with a whole, valid IC PDU of `type` (ICReq or
+// ICResp): the first bytes of an NVMe/TCP stream, where a capture that missed the TCP
+// handshake can still start following the connection.
+bool starts_with_ic_pdu(ByteView payload, PduType type);
+
+// The controller TCP ports whose connections are NVMe/TCP (4420 unless told otherwise).
+struct PortList {
+  std::vector<uint16_t> ports{4420};
+  bool has(uint16_t p) const;
+  std::string str() const;  // "4420,4421"
+};
 
 // Splits an in-order byte stream into PDUs, however the bytes were segmented. Used by the
 // software receive path and by tools that need an independent decode of a trace.

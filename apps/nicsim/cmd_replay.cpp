@@ -29,8 +29,8 @@ struct ReplayArgs {
   std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
-       no_read_digests = false;
-  uint16_t port = 4420;
+       no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
+  std::vector<uint16_t> ports = nic::nvme::PortList{}.ports;
 };
 
 ReplayArgs g_args;
@@ -138,7 +138,7 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   // Achieved: bytes delivered to host memory over first bit in to last completion out.
   const double end_s = double(r.last_completion_ps - r.wire_first_ps) * 1e-12;
   const auto cnt = [&](const char* k) { auto it = r.counters.find(k); return it == r.counters.end() ? 0.0 : double(it->second); };
-  s["offered_gbps"] = span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0.0;
+  s["offered_gbps"] = span_s > 0 ? double(r.c2h_wire_bytes) * 8 / span_s / 1e9 : 0.0;
   s["achieved_gbps"] = end_s > 0 ? (cnt("placement_bytes_placed") + cnt("placement_bytes_kept")) * 8 / end_s / 1e9 : 0.0;
   s["latency_frames"] = r.latency_count;
   s["latency_ns_p50"] = r.latency_p50;
@@ -175,10 +175,66 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   j["blocks"] = blocks;
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
+  j["capture"] = {{"records", r.records}, {"nvme_ports", g_args.ports},
+                  {"cut_records", r.cut_records}, {"cut_records_not_tcp", r.cut_not_tcp},
+                  {"snaplen", v.snaplen},
+                  {"checksums_fixed", r.checksums_fixed}};
+  if (r.input_truncated) j["capture"]["truncated_bytes_lost"] = r.input_bytes_lost;
   j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
                   {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
-  if (v.skipped) j["verdict"]["skipped"] = true;  // --no-verify: only isolation was checked
+  if (v.skipped) {
+    j["verdict"]["skipped"] = true;  // --no-verify: only isolation was checked
+  } else {
+    // What the trace holds that was not followed, and why: a pass must have checked something.
+    const auto conns = [](const std::vector<nic::check::NotFollowed>& list) {
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (const auto& n : list)
+        a.push_back({{"flow", n.flow}, {"port", n.port}, {"why", nic::check::to_string(n.why)},
+                     {"reads", n.reads_known ? nlohmann::ordered_json(n.reads) : nlohmann::ordered_json()},
+                     {"frames", n.frames}, {"bad_checksum_frames", n.bad_checksum}, {"cut_records", n.cut}});
+      return a;
+    };
+    j["verdict"]["followed_all"] = v.followed_all();
+    j["verdict"]["reads_not_followed"] = v.reads_not_followed();
+    j["verdict"]["not_followed"] = conns(v.not_followed);
+    j["verdict"]["checksum_failures"] = conns(v.checksum_failures);
+    j["verdict"]["allow_empty"] = g_args.allow_empty;
+  }
   return j;
+}
+
+std::string checksum_warning(const nic::check::NotFollowed& n) {
+  return n.flow + " (port " + std::to_string(n.port) + "): " + std::to_string(n.bad_checksum) +
+         " of " + std::to_string(n.frames) +
+         " frames fail their checksums and are not offloaded or followed; a capture on a host "
+         "with checksum offload or on loopback? replay with --fix-checksums";
+}
+
+// "12 reads", with the connections whose reads could not be counted (joined mid-stream).
+std::string unfollowed_reads(const nic::tb::Verdict& v) {
+  size_t uncounted = 0;
+  for (const auto& n : v.not_followed) uncounted += !n.reads_known;
+  const std::string n = std::to_string(v.reads_not_followed()) + " reads";
+  if (!uncounted) return n;
+  const std::string of = "the uncounted reads of " + std::to_string(uncounted) +
+                         (uncounted == 1 ? " connection" : " connections");
+  return v.reads_not_followed() ? n + " and " + of : of;
+}
+
+// The one-line error of a replay that passed nothing it could check.
+std::string unfollowed_error(const nic::tb::Verdict& v) {
+  std::string s;
+  if (v.checked + v.broken + v.incomplete == 0) {
+    s = "no NVMe/TCP read of the trace was followed on ports " + nic::nvme::PortList{g_args.ports}.str();
+    if (v.not_followed.empty() && v.cut_records)
+      s += "; " + std::to_string(v.cut_records) + " records cut short by the snap length " +
+           std::to_string(v.snaplen) + " (recapture with tcpdump -s 0)";
+  } else {
+    s = unfollowed_reads(v) + " of the trace were not followed";
+  }
+  if (!v.not_followed.empty()) s += "; " + nic::tb::describe(v.not_followed.front());
+  if (v.not_followed.size() > 1) s += " (and " + std::to_string(v.not_followed.size() - 1) + " more connections)";
+  return s + " [--allow-empty accepts this]";
 }
 
 void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
@@ -197,7 +253,18 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     << (cfg.placement.single_run_per_packet ? ", one run/packet" : "") << "\n";
   o << "  packets    " << r.c2h_frames << " to the NIC (" << r.c2h_bytes << " B), "
     << r.driver.tx_frames << " sent by the host\n";
-  o << "  throughput offered " << fmt("%.2f Gb/s", span_s > 0 ? double(r.c2h_bytes) * 8 / span_s / 1e9 : 0)
+  o << "  capture    " << r.records << " records, NVMe/TCP ports followed " << nic::nvme::PortList{g_args.ports}.str();
+  if (r.cut_records)
+    o << ", " << r.cut_records << " cut short by the snap length " << v.snaplen
+      << " (they reach the NIC short, as not TCP; recapture with tcpdump -s 0)";
+  if (g_args.fix_checksums) o << ", checksums rewritten in " << r.checksums_fixed;
+  o << "\n";
+  if (r.input_truncated)
+    o << "  truncated  " << r.input_error << "; "
+      << (r.input_bytes_lost >= 0 ? std::to_string(r.input_bytes_lost) : std::string("an unknown number of"))
+      << " bytes after the last complete record lost (--allow-truncated)\n";
+  // Offered: the frames as they were on the wire, also where the capture cut them.
+  o << "  throughput offered " << fmt("%.2f Gb/s", span_s > 0 ? double(r.c2h_wire_bytes) * 8 / span_s / 1e9 : 0)
     << ", achieved " << fmt("%.2f Gb/s", end_s > 0 ? double(to_host) * 8 / end_s / 1e9 : 0) << "\n";
   const uint64_t data = r.sw.placed_bytes + r.sw.copied_bytes;
   o << "  C2H data   " << data << " B: placed by NIC " << r.sw.placed_bytes << " ("
@@ -218,7 +285,9 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  drops      mac_fifo_full " << at("drop_mac_fifo_full") << ", oversize "
     << at("drop_mac_oversize") << ", runt " << at("drop_mac_runt") << ", rx_ring_full "
     << at("drop_rx_ring_full") << ", software " << at("rx_nvmeotcp_drop") << "\n";
-  o << "  bypass     not_tcp " << at("bypass_not_tcp") << ", bad_checksum "
+  o << "  bypass     not_tcp " << at("bypass_not_tcp");
+  if (r.cut_not_tcp) o << " (" << r.cut_not_tcp << " of them records cut by the snap length)";
+  o << ", bad_checksum "
     << at("bypass_bad_checksum") << ", flow_miss " << at("bypass_flow_miss")
     << ", stale " << at("bypass_out_of_seq") << ", searching " << at("bypass_searching") << "\n";
   // The reasons behind those totals, non-zero ones only.
@@ -232,6 +301,8 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     o << "  software   PDUs for unknown CIDs " << at("sw_unknown_cid_pdus") << ", past their read "
       << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
   for (const std::string& f : r.failed_connections) o << "  failed     " << f << "\n";
+  for (const auto& n : v.not_followed) o << "  not followed " << nic::tb::describe(n) << "\n";
+  for (const auto& n : v.checksum_failures) o << "  WARNING    " << checksum_warning(n) << "\n";
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
@@ -264,6 +335,12 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   if (v.skipped)
     o << "  verdict    skipped (--no-verify); DMA isolation "
       << (v.mismatches.empty() ? "clean" : "VIOLATED: " + v.mismatches.front()) << "\n";
+  else if (v.mismatches.empty() && v.checked + v.broken + v.incomplete == 0)
+    o << "  verdict    NOTHING CHECKED: no NVMe/TCP read of the trace was followed\n";
+  else if (v.mismatches.empty() && !v.followed_all())
+    o << "  verdict    " << v.checked << " completed reads match the trace byte-exact, but "
+      << unfollowed_reads(v) << " of the trace were not followed"
+      << (v.not_followed.empty() ? "" : " (see \"not followed\" above)") << "\n";
   else if (v.mismatches.empty())
     o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact"
       << (v.broken ? ", all " + std::to_string(v.broken) + " reads the trace breaks failed" : std::string())
@@ -336,7 +413,8 @@ void run() {
   opt.run_ahead = !g_args.no_run_ahead;
   opt.verify = !g_args.no_verify;
   opt.read_digests = !g_args.no_read_digests;
-  opt.nvme_port = g_args.port;
+  opt.nvme_ports.ports = g_args.ports;
+  opt.fix_checksums = g_args.fix_checksums;
   opt.keep_data = !g_args.dump_dir.empty();
   opt.vcd = g_args.vcd;
   opt.fst = g_args.fst;
@@ -380,7 +458,8 @@ void run() {
     return;
   }
   if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
-  if (!r.input_error.empty()) {  // a broken trace gets no summary or report
+  if (!r.input_error.empty() && !(g_args.allow_truncated && r.input_truncated)) {
+    // A broken trace gets no summary or report.
     std::cerr << "nicsim replay: " << r.input_error << "\n";
     g_status = 2;
     return;
@@ -403,8 +482,13 @@ void run() {
       return;
     }
   }
+  for (const auto& n : r.verdict.checksum_failures)
+    std::cerr << "nicsim replay: warning: " << checksum_warning(n) << "\n";
   if (!r.verdict.ok()) {
     std::cerr << "nicsim replay: " << r.verdict.mismatches.front() << "\n";
+    g_status = 1;
+  } else if (!r.verdict.skipped && !r.verdict.followed_all() && !g_args.allow_empty) {
+    std::cerr << "nicsim replay: " << unfollowed_error(r.verdict) << "\n";
     g_status = 1;
   }
 }
@@ -439,7 +523,18 @@ void add_replay_command(CLI::App& app) {
                 "one kernel time step per clock cycle (slower; for checking that results match)");
   sub->add_flag("--progress", g_args.progress,
                 "a progress line (with peak RSS) on stderr twice a second, also when it is not a terminal");
-  sub->add_option("--nvme-port", g_args.port, "controller TCP port")->capture_default_str();
+  sub->add_option("--nvme-port", g_args.ports,
+                  "controller TCP ports of NVMe/TCP connections, comma-separated (like tshark's "
+                  "nvme-tcp.subsystem_ports)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_flag("--fix-checksums", g_args.fix_checksums,
+                "rewrite every frame's IPv4, TCP and UDP checksums before the NIC sees it (a "
+                "capture taken with checksum offload, or on loopback; as tcprewrite --fixcsum)");
+  sub->add_flag("--allow-truncated", g_args.allow_truncated,
+                "replay the complete records of a file that ends inside a record");
+  sub->add_flag("--allow-empty", g_args.allow_empty,
+                "exit 0 even when no read, or not every read, of the trace was followed");
   sub->callback([] {
     // SystemC wants to be entered through sc_main.
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);

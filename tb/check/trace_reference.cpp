@@ -44,8 +44,10 @@ bool overlaps(const std::map<uint32_t, uint32_t>& ranges, uint32_t lo, uint32_t 
 class Reassembly {
  public:
   // Calls out(ByteView) for the bytes this segment made in-order.
+  // `ic`: the payload begins with the IC PDU this direction opens with. Without the handshake
+  // in the capture, that segment is the stream's start; bytes before a start are not taken.
   template <class Out>
-  void add(uint32_t seq, uint8_t flags, ByteView payload, Out&& out) {
+  void add(uint32_t seq, uint8_t flags, ByteView payload, bool ic, Out&& out) {
     if (flags & net::tcpflag::SYN) {
       last_seq_ = seq + 1;
       last_off_ = 0;
@@ -53,7 +55,11 @@ class Reassembly {
       return;
     }
     if (payload.empty()) return;
-    if (!anchored_) {  // capture started mid-connection: the first byte seen anchors it
+    if (!anchored_ && !ic) {
+      ++unanchored_;
+      return;
+    }
+    if (!anchored_) {
       last_seq_ = seq;
       anchored_ = true;
     }
@@ -90,18 +96,31 @@ class Reassembly {
     }
   }
   size_t held() const { return held_; }
+  bool anchored() const { return anchored_; }
+  uint64_t unanchored() const { return unanchored_; }  // segments with payload before any start
 
  private:
   static int64_t end_of(const std::pair<const int64_t, Bytes>& p) {
     return p.first + int64_t(p.second.size());
   }
   bool anchored_ = false;
+  uint64_t unanchored_ = 0;
   uint32_t last_seq_ = 0;
   int64_t last_off_ = 0;  // stream offset of last_seq_
   int64_t next_ = 0;      // stream offset of the first byte not yet handed on
   std::map<int64_t, Bytes> ahead_;  // pieces past a hole, never overlapping
   size_t held_ = 0;
 };
+
+// A map's entries (by host->controller tuple) in tuple order, so what is reported at the end
+// comes in the same order every run.
+template <class Map>
+auto in_tuple_order(Map& m) {
+  std::vector<std::pair<const net::FiveTuple*, typename Map::mapped_type::element_type*>> v;
+  for (auto& [key, p] : m) v.emplace_back(&key, p.get());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  return v;
+}
 
 // Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
 class Lend {
@@ -123,10 +142,10 @@ class ReferenceDecoder::Connection {
   Connection(std::string flow, const Done& done, const LateData& late, tb::BytePool& spare)
       : flow_(std::move(flow)), done_(done), late_(late), spare_(spare) {}
 
-  void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload) {
+  void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload, bool ic) {
     if (state_ == State::Ignored) return;
     Side& s = c2h ? c2h_ : h2c_;
-    s.tcp.add(seq, flags, payload, [&](ByteView b) { take(s, b); });
+    s.tcp.add(seq, flags, payload, ic, [&](ByteView b) { take(s, b); });
     if (held() > kMaxHeldBytes) {
       give_up("reassembly: more than " + std::to_string(kMaxHeldBytes >> 20) +
               " MiB held behind a hole");
@@ -145,6 +164,8 @@ class ReferenceDecoder::Connection {
   }
 
   size_t open() const { return open_.size(); }
+  uint32_t reads() const { return next_order_; }  // read commands decoded so far
+  uint32_t unfinished() const { return unfinished_; }  // handed on neither completed nor broken
   size_t held() const {
     return h2c_.tcp.held() + c2h_.tcp.held() + h2c_.pdus.buffered() + c2h_.pdus.buffered();
   }
@@ -323,6 +344,7 @@ class ReferenceDecoder::Connection {
       }
       std::fill(d + at, d + cmd.length, uint8_t(0));
     }
+    unfinished_ += !cmd.completed && cmd.problem.empty();
     done_(cmd);
     spare_.give(std::move(cmd.data));
   }
@@ -344,14 +366,163 @@ class ReferenceDecoder::Connection {
   State state_ = State::Opening;
   std::string broken_;  // why the controller stream stopped, empty while it runs
   uint32_t next_order_ = 0;
+  uint32_t unfinished_ = 0;
   std::map<uint32_t, ReferenceCommand> open_;  // by order
   std::set<uint16_t> late_cids_;  // CIDs with data for no open read, until a read reuses them
   std::unordered_map<uint16_t, uint32_t> last_done_;  // CID -> order of its last completed read
   std::unordered_map<uint16_t, std::deque<uint32_t>> by_cid_;  // open orders, oldest first
 };
 
-ReferenceDecoder::ReferenceDecoder(Done done, uint16_t nvme_port)
-    : done_(std::move(done)), port_(nvme_port) {}
+// What a connection's capture holds, counted apart from the decode that follows it: every
+// frame (bad checksum or cut as well), and the read commands of the host's stream, decoded
+// from every segment that carries it whole, checksum or not, as an analyser would.
+class ReferenceDecoder::Census {
+ public:
+  Census(std::string flow, uint16_t port) : flow_(std::move(flow)), port_(port) {}
+
+  void frame(bool c2h, bool checksum_ok, bool cut) {
+    ++frames_;
+    bad_ += !checksum_ok;
+    host_frames_ += !c2h;
+    host_bad_ += !c2h && !checksum_ok;
+    cut_ += cut;
+    host_cut_ |= cut && !c2h;
+  }
+  void host_segment(uint32_t seq, uint8_t flags, ByteView payload, bool ic) {
+    tcp_.add(seq, flags, payload, ic, [&](ByteView b) {
+      const size_t n = std::min(b.size, nvme::kIcPduLen - ic_.size());
+      ic_.insert(ic_.end(), b.begin(), b.begin() + n);
+      pdus_.feed(b.sub(n));
+    });
+    count();
+  }
+  // The controller's ICResp says which digests the host's PDUs carry.
+  void controller_segment(uint8_t flags, ByteView payload, bool ic) {
+    c2h_started_ |= ic || (flags & net::tcpflag::SYN);
+    if (!c2h_started_ && payload.size) ++c2h_unanchored_;
+    nvme::Pdu pdu;
+    if (!ic || have_resp_ || decoding_ ||
+        nvme::decode_pdu(payload, nvme::ConnParams{}, pdu) != nvme::PduError::None)
+      return;
+    const auto& r = std::get<nvme::IcResp>(pdu.body);
+    resp_.hdgst = r.dgst & 1;
+    resp_.ddgst = r.dgst & 2;
+    resp_.cpda = r.cpda;
+    have_resp_ = true;
+    count();
+  }
+  // The host's commands are decoded once the digests are known; a capture without the ICResp
+  // leaves them to the host's own request, decoded at the latest when much is waiting.
+  void count(bool last = false) {
+    if (ic_.size() < nvme::kIcPduLen || pdus_.failed()) return;
+    nvme::Pdu pdu;
+    if (!decoding_) {
+      if (!have_resp_ && !last && pdus_.buffered() < kWaitForResp) return;
+      nvme::ConnParams cp = resp_;
+      if (nvme::decode_pdu(ic_, nvme::ConnParams{}, pdu) == nvme::PduError::None &&
+          pdu.ch.type == nvme::PduType::ICReq) {
+        const auto& q = std::get<nvme::IcReq>(pdu.body);
+        cp.hpda = q.hpda;
+        if (!have_resp_) {
+          cp.hdgst = q.dgst & 1;
+          cp.ddgst = q.dgst & 2;
+        }
+      }
+      pdus_.set_params(cp);
+      decoding_ = true;
+    }
+    nvme::PduError err;
+    while (pdus_.next(pdu, err, false)) {
+      if (err != nvme::PduError::None) break;
+      nvme::ReadCmd rc;
+      reads_ += pdu.ch.type == nvme::PduType::CapsuleCmd &&
+                nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc);
+    }
+  }
+
+  // What the trace holds that a decode which followed `followed` reads (of which `unfinished`
+  // were left open) did not follow; false when nothing.
+  bool judge(bool listed, uint32_t followed, uint32_t unfinished, NotFollowed& out) {
+    count(true);
+    out = NotFollowed{};
+    out.flow = flow_;
+    out.port = port_;
+    out.frames = frames_;
+    out.bad_checksum = bad_;
+    out.cut = cut_;
+    if (!listed) {
+      out.why = NotFollowed::Why::Port;
+      out.reads = reads_;
+      return true;
+    }
+    // A lone stray segment (noise, a late retransmission) is not a connection joined.
+    if ((tcp_.anchored() ? 0 : tcp_.unanchored()) + c2h_unanchored_ >= 2) {
+      out.why = NotFollowed::Why::MidStream;
+      out.reads_known = false;
+      return true;
+    }
+    // Reads the decode never saw, and reads it saw but could not finish because frames were
+    // dropped or cut.
+    const uint64_t missed = reads_ > followed ? reads_ - followed : 0;
+    if (mostly_bad() || (bad_ && missed)) {
+      out.why = NotFollowed::Why::Checksum;
+    } else if (cut_) {
+      out.why = NotFollowed::Why::Snaplen;
+      // Commands lost to the cut cannot be counted.
+      out.reads_known = !host_cut_;
+      if (host_cut_) return true;
+    } else {
+      out.reads = missed;
+      return missed > 0;
+    }
+    out.reads = missed + unfinished;
+    return out.reads > 0;
+  }
+  // Most frames of either direction fail: a capture on the host has only its own
+  // transmissions unfinished by checksum offload.
+  bool mostly_bad() const {
+    return host_bad_ * 2 > host_frames_ || (bad_ - host_bad_) * 2 > frames_ - host_frames_;
+  }
+  void tally(NotFollowed& out) const {
+    out.flow = flow_;
+    out.port = port_;
+    out.why = NotFollowed::Why::Checksum;
+    out.frames = frames_;
+    out.bad_checksum = bad_;
+    out.cut = cut_;
+    out.reads = reads_;
+  }
+
+ private:
+  static constexpr size_t kWaitForResp = 1u << 20;
+  const std::string flow_;
+  const uint16_t port_;
+  uint64_t frames_ = 0, bad_ = 0, cut_ = 0, reads_ = 0;
+  uint64_t host_frames_ = 0, host_bad_ = 0;  // of those, the host's
+  bool host_cut_ = false;  // a record of the host's stream was cut
+  Reassembly tcp_;  // the host's stream
+  Bytes ic_;
+  nvme::StreamDecoder pdus_;
+  nvme::ConnParams resp_;
+  bool have_resp_ = false;
+  bool decoding_ = false;        // the host's PDUs are being decoded: their digests are set
+  bool c2h_started_ = false;     // the controller's SYN or ICResp seen
+  uint64_t c2h_unanchored_ = 0;  // controller segments with payload before that
+};
+
+const char* to_string(NotFollowed::Why w) {
+  switch (w) {
+    case NotFollowed::Why::Port: return "port not followed";
+    case NotFollowed::Why::MidStream: return "joined mid-stream, not followed";
+    case NotFollowed::Why::Checksum: return "bad checksums";
+    case NotFollowed::Why::Snaplen: return "records cut by the snap length";
+    case NotFollowed::Why::Other: return "not followed";
+  }
+  return "not followed";
+}
+
+ReferenceDecoder::ReferenceDecoder(Done done, nvme::PortList nvme_ports)
+    : done_(std::move(done)), ports_(std::move(nvme_ports)) {}
 
 ReferenceDecoder::~ReferenceDecoder() = default;
 
@@ -365,26 +536,78 @@ ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple&
   return *conn;
 }
 
-void ReferenceDecoder::add(ByteView frame) {
+ReferenceDecoder::Census& ReferenceDecoder::census(const net::FiveTuple& key, uint16_t port) {
+  if (last_census_ && key == last_census_key_) return *last_census_;
+  auto& c = census_[key];
+  if (!c) c = std::make_unique<Census>(net::endpoint_str(key.src, key.sport), port);
+  last_census_key_ = key;
+  last_census_ = c.get();
+  return *c;
+}
+
+void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
+  const bool cut = wire_len > frame.size;
+  cut_records_ += cut;
   net::ParsedFrame pf;
-  if (net::parse_frame(frame, pf) != net::ParseError::None) return;
-  const bool c2h = pf.tuple.sport == port_;
-  if (!c2h && pf.tuple.dport != port_) return;
-  if (!pf.tcp_checksum_ok || !pf.ip_checksum_ok) return;  // a receiver drops it
-  Connection& conn = connection(c2h ? pf.tuple.reversed() : pf.tuple);
+  if (net::parse_frame(frame, pf) != net::ParseError::None) {
+    // A cut record of a known NVMe/TCP connection is counted against it.
+    uint16_t sport = 0, dport = 0;
+    if (!cut || !net::peek_tcp_ports(frame, sport, dport)) return;
+    const net::FiveTuple t{pf.tuple.src, pf.tuple.dst, sport, dport};
+    const bool c2h = ports_.has(sport) || census_.count(t.reversed());
+    if (c2h || ports_.has(dport) || census_.count(t))
+      census(c2h ? t.reversed() : t, c2h ? sport : dport).frame(c2h, true, true);
+    return;
+  }
+  const ByteView payload = frame.sub(pf.payload_offset, pf.payload_len);
+  bool c2h = ports_.has(pf.tuple.sport);
+  const bool listed = c2h || ports_.has(pf.tuple.dport);
+  if (!listed) {
+    // Another port: NVMe/TCP all the same when the host's stream opens with an ICReq.
+    c2h = census_.count(pf.tuple.reversed()) > 0;
+    if (!c2h && !census_.count(pf.tuple) &&
+        !nvme::starts_with_ic_pdu(payload, nvme::PduType::ICReq))
+      return;
+  }
+  const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
+  const bool ic = nvme::starts_with_ic_pdu(payload, c2h ? nvme::PduType::ICResp : nvme::PduType::ICReq);
+  const bool checksum_ok = pf.tcp_checksum_ok && pf.ip_checksum_ok;
+  Census& cs = census(key, c2h ? pf.tuple.sport : pf.tuple.dport);
+  cs.frame(c2h, checksum_ok, false);  // cut only in its padding: nothing is missing
+  if (c2h)
+    cs.controller_segment(pf.tcp_flags, payload, ic);
+  else
+    cs.host_segment(pf.seq, pf.tcp_flags, payload, ic);
+  if (!listed || !checksum_ok) return;  // a receiver drops a bad segment
+  Connection& conn = connection(key);
   const size_t before = conn.open();  // only this connection's reads can change
-  conn.segment(c2h, pf.seq, pf.tcp_flags, frame.sub(pf.payload_offset, pf.payload_len));
+  conn.segment(c2h, pf.seq, pf.tcp_flags, payload, ic);
   open_ = open_ - before + conn.open();
   open_max_ = std::max(open_max_, open_);
 }
 
 void ReferenceDecoder::finish() {
-  std::vector<std::pair<const net::FiveTuple*, Connection*>> by_tuple;
-  for (auto& [key, conn] : conns_) by_tuple.emplace_back(&key, conn.get());
-  std::sort(by_tuple.begin(), by_tuple.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  for (const auto& [key, conn] : by_tuple) conn->finish();
+  for (const auto& [key, conn] : in_tuple_order(conns_)) conn->finish();
   open_ = 0;
+  judge_census();
+}
+
+void ReferenceDecoder::judge_census() {
+  not_followed_.clear();
+  checksum_failures_.clear();
+  for (const auto& [k, cs] : in_tuple_order(census_)) {
+    const net::FiveTuple& key = *k;
+    const auto conn = conns_.find(key);
+    const bool followed = conn != conns_.end();
+    NotFollowed nf;
+    if (cs->judge(ports_.has(key.dport), followed ? conn->second->reads() : 0,
+                  followed ? conn->second->unfinished() : 0, nf))
+      not_followed_.push_back(nf);
+    if (cs->mostly_bad()) {
+      cs->tally(nf);
+      checksum_failures_.push_back(nf);
+    }
+  }
 }
 
 size_t ReferenceDecoder::held_bytes() const {

@@ -8,6 +8,11 @@
 // of each direction up to its first hole and the buffers of reads the trace has not finished.
 // Each read is handed on once, as soon as its outcome is known, and then forgotten, so memory
 // does not grow with the length of the trace.
+//
+// A connection is followed from its TCP handshake or, in a capture that starts after it, from
+// the segments that open its streams with ICReq and ICResp. What it cannot follow (a
+// mid-stream join, a port not listed, checksums, records cut by the snap length) it names at
+// the end, with the reads the trace holds there, so that a replay never passes unchecked.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -19,6 +24,7 @@
 
 #include "proto/bytes.hpp"
 #include "proto/net.hpp"
+#include "proto/nvme_tcp.hpp"
 #include "tb/common/byte_pool.hpp"
 
 namespace nic::check {
@@ -43,6 +49,23 @@ struct ReferenceCommand {
   std::string sha256() const;
 };
 
+// A connection carrying NVMe/TCP whose reads the decode could not follow, or not all of them.
+struct NotFollowed {
+  enum class Why : uint8_t {
+    Port,       // its controller port is not among the ports followed
+    MidStream,  // the capture holds neither its handshake nor its ICReq/ICResp
+    Checksum,   // segments the receiver drops for bad checksums
+    Snaplen,    // records cut short by the capture's snap length
+    Other,      // the stream could not be followed (see the read problems)
+  } why = Why::Other;
+  std::string flow;         // host side "IP:port"
+  uint16_t port = 0;        // controller port
+  uint64_t reads = 0;       // the trace's reads on it that were not followed
+  bool reads_known = true;  // false for MidStream: without framing its reads cannot be counted
+  uint64_t frames = 0, bad_checksum = 0, cut = 0;  // its frames, and those failing / cut
+};
+const char* to_string(NotFollowed::Why w);
+
 class ReferenceDecoder {
  public:
   // Gets every read command exactly once: when the trace completes it, when it can no longer
@@ -55,7 +78,7 @@ class ReferenceDecoder {
   // given up as unjudgeable.
   static constexpr size_t kMaxHeldBytes = 64u << 20;
 
-  explicit ReferenceDecoder(Done done, uint16_t nvme_port = 4420);
+  explicit ReferenceDecoder(Done done, nvme::PortList nvme_ports = {});
   // Told of C2HData for a CID that followed the completion of that CID's read `order` (flow
   // and order as in ReferenceCommand) and is not that CID's next read's own data: no read is
   // open for the CID, or the bytes repeat ones its open read already has. A NIC that did not
@@ -67,10 +90,17 @@ class ReferenceDecoder {
   ReferenceDecoder(const ReferenceDecoder&) = delete;
   ReferenceDecoder& operator=(const ReferenceDecoder&) = delete;
 
-  // The next captured frame (Ethernet), in capture order.
-  void add(ByteView frame);
+  // The next captured frame (Ethernet), in capture order; `wire_len` its length on the wire
+  // when the record is shorter (snap length), else 0.
+  void add(ByteView frame, size_t wire_len = 0);
   // End of the trace: hands on every read still open, in (connection, order) order.
   void finish();
+  // After finish(): the NVMe/TCP connections (on any port: a host stream that opens with an
+  // ICReq is NVMe/TCP) not followed, or not wholly, in (flow) order; and the connections where
+  // most frames fail their checksum.
+  const std::vector<NotFollowed>& not_followed() const { return not_followed_; }
+  const std::vector<NotFollowed>& checksum_failures() const { return checksum_failures_; }
+  uint64_t cut_records() const { return cut_records_; }  // records shorter than their frame
 
   size_t open_commands() const { return open_; }  // reads started and not yet handed on
   size_t open_commands_max() const { return open_max_; }
@@ -78,11 +108,21 @@ class ReferenceDecoder {
 
  private:
   class Connection;
+  class Census;
   Connection& connection(const net::FiveTuple& key);
+  Census& census(const net::FiveTuple& key, uint16_t port);
+  void judge_census();
 
   Done done_;
   LateData late_;
-  uint16_t port_;
+  nvme::PortList ports_;
+  uint64_t cut_records_ = 0;
+  // Every NVMe/TCP connection's frames, checksum failures, cuts and read commands, counted
+  // whether or not the decode follows it (by host->controller tuple).
+  std::unordered_map<net::FiveTuple, std::unique_ptr<Census>> census_;
+  net::FiveTuple last_census_key_;
+  Census* last_census_ = nullptr;
+  std::vector<NotFollowed> not_followed_, checksum_failures_;
   size_t open_ = 0, open_max_ = 0;
   tb::BytePool spare_;  // read buffers handed back, for the next reads
   // By host->controller tuple; finish() hands on in tuple order.

@@ -209,6 +209,7 @@ bool Reader::try_next(Packet& out, std::string& error) {
   const uint64_t rec = count_ + 1;
   auto fail = [&](const std::string& what) {
     error = path_ + ": record " + std::to_string(rec) + ": " + what;
+    truncated_ = what.rfind("truncated", 0) == 0;
     return false;
   };
   FILE* f = pcap_file(p_);
@@ -238,6 +239,7 @@ bool Reader::try_next(Packet& out, std::string& error) {
       return fail("captured length " + std::to_string(in_file) + " exceeds snap length " +
                  std::to_string(snaplen_));
     next_pos_ = after;
+    good_end_ = after;
   }
   if (h->caplen > snaplen_)
     return fail("captured length " + std::to_string(h->caplen) + " exceeds snap length " +
@@ -253,6 +255,14 @@ bool Reader::try_next(Packet& out, std::string& error) {
   out.index = rec;
   count_ = rec;
   return true;
+}
+
+int64_t Reader::bytes_lost() const {
+  struct stat st {};
+  if (!truncated_ || pcapng_ || fstat(fileno(pcap_file(p_)), &st) != 0 ||
+      !S_ISREG(st.st_mode))
+    return -1;
+  return int64_t(st.st_size) - good_end_;
 }
 
 // ---- Writer ----

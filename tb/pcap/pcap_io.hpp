@@ -39,6 +39,11 @@ class Reader {
   // The same without exceptions (for callers running on a SystemC coroutine stack, where a
   // throw confuses AddressSanitizer): false at the end, with `error` set if the record is bad.
   bool try_next(Packet& out, std::string& error);
+  // The last try_next failed because the file ends inside a record (cut off, not garbled).
+  bool truncated() const { return truncated_; }
+  // After that: the bytes of the file past the last complete record; -1 when not known (a
+  // pipe, or pcapng).
+  int64_t bytes_lost() const;
   const std::string& path() const { return path_; }  // "stdin" for "-"
   uint32_t snaplen() const { return snaplen_; }
   bool nanosecond_file() const { return nano_; }  // the file itself stores nanoseconds
@@ -54,6 +59,8 @@ class Reader {
   bool pcapng_ = false;  // classic pcap records get extra framing checks in next()
   uint64_t count_ = 0;
   long next_pos_ = -1;  // classic pcap: where the next record starts, -1 if not known
+  long good_end_ = 24;  // classic pcap: where the last complete record (or the header) ends
+  bool truncated_ = false;
 };
 
 class Writer {

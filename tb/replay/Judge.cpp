@@ -109,10 +109,42 @@ void Judge::late_data(const std::string& flow, uint32_t order) {
     late_.insert(k);
 }
 
-void Judge::nic_dropped(ByteView frame, uint16_t nvme_port) {
+void Judge::nic_dropped(ByteView frame, const nvme::PortList& nvme_ports) {
   net::ParsedFrame pf;
   if (net::parse_frame(frame, pf, false) != net::ParseError::None) return;
-  if (pf.tuple.sport == nvme_port) ++dropped_[net::endpoint_str(pf.tuple.dst, pf.tuple.dport)];
+  if (nvme_ports.has(pf.tuple.sport)) ++dropped_[net::endpoint_str(pf.tuple.dst, pf.tuple.dport)];
+}
+
+uint64_t Verdict::reads_not_followed() const {
+  uint64_t n = 0;
+  for (const check::NotFollowed& f : not_followed) n += f.reads;
+  return n;
+}
+
+std::string describe(const check::NotFollowed& n) {
+  using W = check::NotFollowed::Why;
+  std::string s = n.flow + " (port " + std::to_string(n.port) + "): ";
+  s += n.reads_known ? std::to_string(n.reads) + " reads not followed: " : "reads not counted: ";
+  switch (n.why) {
+    case W::Port:
+      s += "NVMe/TCP on a port not followed (add it to --nvme-port)";
+      break;
+    case W::MidStream:
+      s += "joined mid-stream, not followed (the capture holds neither the TCP handshake nor ICReq/ICResp)";
+      break;
+    case W::Checksum:
+      s += "checksums fail on " + std::to_string(n.bad_checksum) + " of " + std::to_string(n.frames) +
+           " frames, which a receiver drops (a capture on a host with checksum offload, or on "
+           "loopback? replay with --fix-checksums)";
+      break;
+    case W::Snaplen:
+      s += std::to_string(n.cut) + " records cut short by the snap length (recapture with tcpdump -s 0)";
+      break;
+    case W::Other:
+      s += "its stream could not be followed";
+      break;
+  }
+  return s;
 }
 
 Verdict Judge::finish(const std::vector<std::string>& isolation_reports) {

@@ -2,6 +2,8 @@
 // trace completes must end byte-exact, with the status the trace implies (digest_error for a
 // corrupted digest), and every read the trace breaks must have failed in the driver. Reads are matched as each side finishes them, in either order, and
 // forgotten once judged, so only reads one side has finished and the other not yet are kept.
+// The verdict also carries what the decode could not follow, since a pass must have checked
+// the trace's reads.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -28,8 +30,19 @@ struct Verdict {
   size_t failed_safe = 0;
   std::vector<std::string> mismatches;
   bool skipped = false;   // the replay ran without the reference decode (--no-verify)
+  // NVMe/TCP connections of the trace whose reads were not (all) followed, and why; those
+  // where most frames fail their checksums; records cut by the snap length.
+  std::vector<check::NotFollowed> not_followed, checksum_failures;
+  uint64_t cut_records = 0;
+  uint32_t snaplen = 0;
+  uint64_t reads_not_followed() const;  // those counted (a mid-stream join's are not)
+  // Every read of the trace followed, and at least one: a pass means something was checked.
+  bool followed_all() const { return not_followed.empty() && checked + broken + incomplete > 0; }
   bool ok() const { return mismatches.empty(); }
 };
+
+// One line on a connection not followed: who, how many reads, why, and what would help.
+std::string describe(const check::NotFollowed& n);
 
 class Judge {
  public:
@@ -45,7 +58,7 @@ class Judge {
   void late_data(const std::string& flow, uint32_t order);
   // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its
   // connection behind it cannot complete; the verdict says so next to each of them.
-  void nic_dropped(ByteView frame, uint16_t nvme_port);
+  void nic_dropped(ByteView frame, const nvme::PortList& nvme_ports);
   // After both sides are done: isolation violations first, then every mismatch in the order
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);

@@ -59,11 +59,11 @@ struct ReplayTop : sc_module {
       : sc_module(n),
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
-        driver("driver", o.cfg, mem, o.nvme_port, o.keep_data),
-        reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_port),
+        driver("driver", o.cfg, mem, o.nvme_ports, o.keep_data),
+        reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f); },
-               o.verify ? TraceFeeder::PacketSink([this](const pcap::Packet& f) { reference.add(f.data); })
+               o.verify ? TraceFeeder::PacketSink([this](const pcap::Packet& f) { reference.add(f.data, f.orig_len); })
                         : TraceFeeder::PacketSink()),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
@@ -92,7 +92,7 @@ struct ReplayTop : sc_module {
     nic.clk.set_run_ahead(o.run_ahead);
     driver.set_read_digests(o.read_digests);
     if (o.verify)
-      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_port); });
+      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports); });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port.bind(link.mmio_target);
@@ -181,7 +181,8 @@ struct ReplayTop : sc_module {
 
   static FeederParams feeder_params(const ReplayOptions& o) {
     FeederParams f;
-    f.nvme_port = o.nvme_port;
+    f.nvme_ports = o.nvme_ports;
+    f.fix_checksums = o.fix_checksums;
     f.honour_timestamps = o.honour_timestamps;
     f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
     f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
@@ -253,7 +254,19 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   top.reference.finish();
   r.verdict = top.judge.finish(top.isolation.reports());
   r.verdict.skipped = !opt.verify;
+  r.verdict.not_followed = top.reference.not_followed();
+  r.verdict.checksum_failures = top.reference.checksum_failures();
+  r.verdict.cut_records = top.reference.cut_records();
+  r.verdict.snaplen = trace.snaplen();
   r.input_error = top.feeder.error();
+  r.input_truncated = trace.truncated();
+  r.input_bytes_lost = trace.bytes_lost();
+  const FeederStats& fs = top.feeder.stats();
+  r.records = fs.records;
+  r.cut_records = fs.cut_records;
+  r.cut_not_tcp = fs.cut_not_tcp;
+  r.checksums_fixed = fs.checksums_fixed;
+  r.c2h_wire_bytes = fs.wire_bytes_to_nic;
 
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.driver = top.driver.counters();

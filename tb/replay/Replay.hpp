@@ -26,7 +26,8 @@ struct ReplayOptions {
   std::string trace;       // pcap or pcapng file, "-" for standard input
   NicConfig cfg;
   bool honour_timestamps = true;
-  uint16_t nvme_port = 4420;
+  nvme::PortList nvme_ports;  // controller ports of the NVMe/TCP connections to follow
+  bool fix_checksums = false;  // rewrite every record's checksums first (TraceFeeder)
   bool keep_data = false;  // every read's record carries its final buffer (--dump-buffers)
   // The clock domain evaluates consecutive busy cycles in one activation when nothing else is
   // due (hw/common/ClockDomain.hpp); off, every cycle is a kernel time step. Same results.
@@ -79,6 +80,11 @@ struct ReplayResult {
   Verdict verdict;
   std::vector<std::string> failed_connections;  // "host: why" per NVMe/TCP stream that failed
   std::string input_error;  // the trace broke off here (truncated record...); empty if it ended cleanly
+  bool input_truncated = false;  // ... because the file ends inside a record
+  int64_t input_bytes_lost = -1;  // bytes after the last complete record, -1 if not known
+  uint64_t records = 0, cut_records = 0, checksums_fixed = 0;
+  uint64_t cut_not_tcp = 0;  // cut records the NIC could not parse (counted there as not TCP)
+  uint64_t c2h_wire_bytes = 0;  // frames offered to the MAC, by their wire lengths
   host::DriverCounters driver;
   host::NvmeRxStats sw;
   std::map<std::string, uint64_t> counters;  // flat counters for the JSON report

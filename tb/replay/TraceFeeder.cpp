@@ -3,29 +3,18 @@
 #include <algorithm>
 
 #include "proto/bytes.hpp"
+#include "proto/net.hpp"
 
 namespace nic::tb {
 
 using namespace sc_core;
 
 namespace {
-// Whether the frame is TCP to the NVMe port, read straight from the headers (0-2 VLAN tags,
-// IPv4 or IPv6); anything unparsable goes to the NIC, which will count it.
-bool host_sent(const Bytes& f, uint16_t port) {
-  size_t off = 12;
-  while (off + 2 <= f.size() && (ld_be16(&f[off]) == 0x8100 || ld_be16(&f[off]) == 0x88A8))
-    off += 4;
-  if (off + 2 > f.size()) return false;
-  const uint16_t et = ld_be16(&f[off]);
-  off += 2;
-  size_t l4 = 0;
-  if (et == 0x0800 && off + 20 <= f.size() && f[off + 9] == 6)
-    l4 = off + size_t(f[off] & 0x0F) * 4;
-  else if (et == 0x86DD && off + 40 <= f.size() && f[off + 6] == 6)
-    l4 = off + 40;
-  else
-    return false;
-  return l4 + 4 <= f.size() && ld_be16(&f[l4 + 2]) == port;
+// Whether the frame is TCP to an NVMe port; anything unparsable goes to the NIC, which will
+// count it.
+bool host_sent(const Bytes& f, const nvme::PortList& ports) {
+  uint16_t sport = 0, dport = 0;
+  return net::peek_tcp_ports(f, sport, dport) && ports.has(dport);
 }
 }  // namespace
 
@@ -46,6 +35,11 @@ bool TraceFeeder::read_one() {
   eof_ = !reader_.try_next(scratch_, error_);
   if (eof_) return false;
   ++st_.records;
+  // A record shorter than its frame (the capture's snap length) keeps its wire length, for
+  // throughput and the timeline; its missing bytes cannot be replayed.
+  const uint64_t wire_len = std::max<uint64_t>(scratch_.orig_len, scratch_.data.size());
+  if (wire_len > scratch_.data.size()) ++st_.cut_records;
+  if (p_.fix_checksums && net::fix_checksums(scratch_.data)) ++st_.checksums_fixed;
   if (on_record_) on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
@@ -55,7 +49,7 @@ bool TraceFeeder::read_one() {
   st_.last_ts_ns = scratch_.ts_ns;
   const uint64_t rel_ps = (scratch_.ts_ns >= first_ns_ ? scratch_.ts_ns - first_ns_ : 0) * 1000 +
                           start_ps();
-  if (host_sent(scratch_.data, p_.nvme_port)) {
+  if (host_sent(scratch_.data, p_.nvme_ports)) {
     ++st_.to_driver;
     const uint64_t at = p_.honour_timestamps ? rel_ps : virtual_ps_;
     read_up_to_ps_ = at;
@@ -67,6 +61,11 @@ bool TraceFeeder::read_one() {
   }
   ++st_.to_nic;
   st_.bytes_to_nic += scratch_.data.size();
+  st_.wire_bytes_to_nic += wire_len;
+  net::ParsedFrame pf;
+  if (wire_len > scratch_.data.size() &&
+      net::parse_frame(scratch_.data, pf, false) != net::ParseError::None)
+    ++st_.cut_not_tcp;
   hw::PacketCtx* p = pool_.get();
   p->reset();
   p->index = scratch_.index;
@@ -74,7 +73,7 @@ bool TraceFeeder::read_one() {
   rx_.push_back(p);
   rx_ts_.push_back(rel_ps);
   read_up_to_ps_ = p_.honour_timestamps ? rel_ps : virtual_ps_;
-  virtual_ps_ += uint64_t(double(p->frame.size() + p_.wire_overhead_bytes) * 8000.0 /
+  virtual_ps_ += uint64_t(double(wire_len + p_.wire_overhead_bytes) * 8000.0 /
                           p_.line_rate_gbps);
   return true;
 }

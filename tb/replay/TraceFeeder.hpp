@@ -1,6 +1,6 @@
-// Plays a pcap into the simulation. Frames the controller sent (TCP source port = the NVMe
-// port) and every other frame go to the NIC's MAC; frames the host sent (TCP destination port
-// = the NVMe port) are the host's own transmissions and go to the driver model, `tx_lead`
+// Plays a pcap into the simulation. Frames the controller sent (TCP source port one of the
+// NVMe ports) and every other frame go to the NIC's MAC; frames the host sent (TCP destination
+// port one of the NVMe ports) are the host's own transmissions and go to the driver model, `tx_lead`
 // ahead of their timestamp: the driver must register a read's buffer before the command
 // leaves, so it sees each command that much earlier than the wire does.
 //
@@ -17,14 +17,18 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/packet.hpp"
+#include "proto/nvme_tcp.hpp"
 #include "tb/common/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::tb {
 
 struct FeederParams {
-  uint16_t nvme_port = 4420;
+  nvme::PortList nvme_ports;
   bool honour_timestamps = true;
+  // Rewrite every record's IPv4, TCP and UDP checksums before anything sees it (captures
+  // taken on a host with checksum offload, or on loopback, carry unfinished ones).
+  bool fix_checksums = false;
   double tx_lead_ns = 10000.0;
   // The trace's first record plays at this time, after the driver has brought the NIC up.
   double start_ns = 20000.0;
@@ -34,6 +38,10 @@ struct FeederParams {
 
 struct FeederStats {
   uint64_t records = 0, to_nic = 0, to_driver = 0, bytes_to_nic = 0;
+  uint64_t wire_bytes_to_nic = 0;  // by the records' wire lengths
+  uint64_t cut_records = 0;        // records shorter than their frame (snap length)
+  uint64_t cut_not_tcp = 0;        // those sent to the NIC that lost part of their TCP/IP
+  uint64_t checksums_fixed = 0;    // records whose checksums were rewritten
   uint64_t first_ts_ns = 0, last_ts_ns = 0;
 };
 

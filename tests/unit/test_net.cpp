@@ -674,3 +674,38 @@ TEST_CASE("FiveTuple ordering, reversal and stable hash", "[net]") {
   // 1023 degrees of freedom: mean 1023, sd ~45; 1300 is > 6 sd.
   CHECK(chi2 < 1300);
 }
+
+TEST_CASE("fix_checksums restores the tshark-verified checksums of zeroed golden frames", "[net]") {
+  for (const char* hex : {kGoldV4Syn, kGoldV4VlanOpts, kGoldV6QinQ, kGoldV4Padded, kGoldV6Vlan}) {
+    const Bytes golden = from_hex(hex);
+    ParsedFrame pf;
+    REQUIRE(parse_frame(golden, pf) == ParseError::None);
+    Bytes f = golden;
+    if (pf.ethertype == kEtherIPv4) st_be16(&f[pf.l3_offset + 10], 0);
+    st_be16(&f[pf.l4_offset + 16], 0);
+    REQUIRE(f != golden);
+    CHECK(fix_checksums(f));
+    CHECK(f == golden);
+  }
+}
+
+TEST_CASE("fix_checksums fills in a UDP checksum and leaves cut frames alone", "[net]") {
+  // IPv4 10.0.0.1:5000 -> 10.0.0.2:4791, "hello", both checksums 0; tshark 4.0 computes IP
+  // 0x26c3 and UDP 0x81c0 for it.
+  Bytes f = from_hex(
+      "02000000000202000000000108004500002100074000401100000a0000010a000002138812b7000d000068656c6c6f"
+      "00000000000000000000000000");
+  CHECK(fix_checksums(f));
+  CHECK(ld_be16(&f[24]) == 0x26c3);
+  CHECK(ld_be16(&f[40]) == 0x81c0);
+  // A record cut short of its IP length: its checksums cannot be computed.
+  Bytes cut = from_hex(kGoldV4VlanOpts);
+  cut.resize(cut.size() - 3);
+  const Bytes before = cut;
+  CHECK_FALSE(fix_checksums(cut));
+  CHECK(cut == before);
+  uint16_t sport = 0, dport = 0;
+  CHECK(peek_tcp_ports(cut, sport, dport));  // its ports are still readable
+  CHECK(sport == 40000);
+  CHECK(dport == 4420);
+}

@@ -422,6 +422,31 @@ TEST_CASE("nvme: ICReq and ICResp golden", "[nvme]") {
   CHECK(ds.maxh2cdata == 0x20000);
 }
 
+TEST_CASE("nvme: a segment opens a stream only when it starts with a whole valid IC PDU", "[nvme]") {
+  // The golden ICReq head by hand (HPDA 1, DGST 3), then what follows it in a segment.
+  Bytes seg(128, 0);
+  const uint8_t head[] = {0x00, 0x00, 0x80, 0x00, 0x80, 0x00, 0x00, 0x00,
+                          0x00, 0x00, 0x01, 0x03, 0x10, 0x00, 0x00, 0x00};
+  std::copy(std::begin(head), std::end(head), seg.begin());
+  seg.insert(seg.end(), 72, 0x04);  // a capsule behind it in the same segment
+  CHECK(starts_with_ic_pdu(seg, PduType::ICReq));
+  CHECK_FALSE(starts_with_ic_pdu(seg, PduType::ICResp));
+  CHECK_FALSE(starts_with_ic_pdu(ByteView(seg).sub(0, 127), PduType::ICReq));  // not whole
+  Bytes bad = seg;
+  bad[4] = 0x81;  // PLEN 129: no IC PDU
+  CHECK_FALSE(starts_with_ic_pdu(bad, PduType::ICReq));
+  bad = seg;
+  bad[1] = pduflag::HDGSTF;  // IC PDUs carry no flags
+  CHECK_FALSE(starts_with_ic_pdu(bad, PduType::ICReq));
+  CHECK_FALSE(starts_with_ic_pdu(ByteView(seg).sub(1), PduType::ICReq));  // mid-stream bytes
+
+  const PortList ports{{4420, 8009}};
+  CHECK(ports.has(8009));
+  CHECK_FALSE(ports.has(4421));
+  CHECK(ports.str() == "4420,8009");
+  CHECK(PortList{}.str() == "4420");
+}
+
 TEST_CASE("nvme: TermReq golden, error data right after the header", "[nvme]") {
   const Bytes golden = {
       0x03, 0x00, 0x18, 0x00, 0x20, 0x00, 0x00, 0x00,  // C2HTermReq, PDO 0, PLEN 32
