@@ -43,23 +43,9 @@ struct Usage : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-sw::Kind kind_of(const std::string& key) {
-  nic::NicConfig cfg;
-  std::optional<sw::Kind> kind;
-  nic::for_each_param(cfg, [&](const nic::ParamRef& p) {
-    if (p.key != key) return;
-    if (std::holds_alternative<uint32_t*>(p.value)) kind = sw::Kind::integer;
-    else if (std::holds_alternative<double*>(p.value)) kind = sw::Kind::real;
-    else if (std::holds_alternative<bool*>(p.value)) kind = sw::Kind::boolean;
-    else kind = sw::Kind::text;
-  });
-  if (!kind) throw std::invalid_argument("unknown config key '" + key + "'");
-  return *kind;
-}
-
 bool is_config_key(const std::string& key) {
   try {
-    kind_of(key);
+    nic::kind_of(key);
     return true;
   } catch (const std::invalid_argument&) {
     return false;
@@ -338,7 +324,7 @@ sw::Plan prepare(const fs::path& dir) {
   std::vector<sw::Axis> axes;
   sw::Plan plan;
   for (const auto& g : g_args.grid) {
-    axes.push_back(sw::parse_axis(g, kind_of));
+    axes.push_back(sw::parse_axis(g, [](const std::string& k) { return nic::kind_of(k); }));
     if (std::find(plan.grid.begin(), plan.grid.end(), axes.back().key) != plan.grid.end())
       throw std::invalid_argument(axes.back().key + ": swept by two --grid options");
     plan.grid.push_back(axes.back().key);
@@ -434,7 +420,7 @@ std::string default_drop_metric(const std::string& key) {
 
 int find_min() {
   const std::string& key = g_args.find_key;
-  if (kind_of(key) != sw::Kind::integer) throw Usage(key + ": --find-min needs an integer key");
+  if (nic::kind_of(key) != sw::Kind::integer) throw Usage(key + ": --find-min needs an integer key");
   if (g_args.lo.empty() || g_args.hi.empty()) throw Usage("--find-min needs --lo and --hi");
   const std::vector<std::string> traces = all_traces();
   if (traces.size() != 1) throw Usage("--find-min takes exactly one trace");
