@@ -19,6 +19,7 @@
 
 #include "apps/nicsim/commands.hpp"
 #include "hw/nic/nic_config.hpp"
+#include "tb/common/output_path.hpp"
 #include "tb/sweep/sweep.hpp"
 
 namespace nicsim {
@@ -319,8 +320,8 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
-// Checks the command line, writes the plan and the base config into `dir`.
-sw::Plan prepare(const fs::path& dir) {
+// Checks the command line, writes the plan and the base config into `dir` (given by `option`).
+sw::Plan prepare(const fs::path& dir, const char* option) {
   std::vector<sw::Axis> axes;
   sw::Plan plan;
   for (const auto& g : g_args.grid) {
@@ -337,6 +338,7 @@ sw::Plan prepare(const fs::path& dir) {
   plan.metrics = g_args.metrics;
   plan.plots = g_args.plots;
   for (const auto& p : plan.points) check_point(base, p);
+  nic::tb::make_output_dir(option, dir.string());
   fs::create_directories(dir / sw::kPointsDir);
   write_file(dir / sw::kBaseConfigFile, nic::config_to_json(base) + "\n");
   write_file(dir / sw::kPlanFile, sw::plan_to_json(plan).dump(2) + "\n");
@@ -345,7 +347,7 @@ sw::Plan prepare(const fs::path& dir) {
 
 int run_grid() {
   const fs::path dir = fs::absolute(g_args.out);
-  const sw::Plan plan = prepare(dir);
+  const sw::Plan plan = prepare(dir, "--out");
   std::cout << "sweep: " << plan.points.size() << " points, " << g_args.jobs << " at a time, into "
             << dir.string() << "\n";
   const auto outcomes = run_points(plan, dir, g_args.jobs);
@@ -360,7 +362,7 @@ int run_grid() {
 
 int emit_jobs() {
   const fs::path dir = fs::absolute(g_args.emit_dir);
-  const sw::Plan plan = prepare(dir);
+  const sw::Plan plan = prepare(dir, "--emit-jobs");
   write_file(dir / "jobs.txt", sw::jobs_file(plan, dir.string(), self_exe()));
   write_file(dir / "slurm.sh", sw::slurm_script(plan.points.size(), dir.string()));
   fs::permissions(dir / "slurm.sh", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
@@ -409,7 +411,7 @@ int merge() {
   const sw::Table t = sw::merge_tables(tables);
   if (missing) std::cout << "points without a report yet (left out): " << missing << "\n";
   const fs::path out = fs::absolute(g_args.out);
-  fs::create_directories(out);
+  nic::tb::make_output_dir("--out", out.string());
   return write_results(t, out, plots) ? 0 : 1;
 }
 
@@ -436,6 +438,7 @@ int find_min() {
   check_point(base, point(hi));
 
   const fs::path dir = fs::absolute(g_args.out);
+  nic::tb::make_output_dir("--out", dir.string());
   fs::create_directories(dir / sw::kPointsDir);
   write_file(dir / sw::kBaseConfigFile, nic::config_to_json(base) + "\n");
   const std::string exe = self_exe();
