@@ -434,7 +434,9 @@ int find_min() {
   const auto point = [&](uint64_t v) {
     return sw::Point{"min-" + std::to_string(v), traces[0], {{key, std::to_string(v)}}};
   };
-  check_point(base, point(lo));
+  // Every value the bisection may probe (lo + k*step, capped at hi), before the first probe:
+  // a range can hold values that break a rule between parameters (a power of two, a multiple).
+  for (uint64_t v = lo; v < hi; v += step) check_point(base, point(v));
   check_point(base, point(hi));
 
   const fs::path dir = fs::absolute(g_args.out);
@@ -447,7 +449,6 @@ int find_min() {
             << " with " << metric << " <= " << g_args.budget << " on " << traces[0] << "\n";
   const auto measure = [&](uint64_t v) {
     const sw::Point p = point(v);
-    check_point(base, p);
     const fs::path report = dir / sw::kPointsDir / (p.id + ".json");
     fs::remove(report);
     const auto t0 = Clock::now();

@@ -189,18 +189,16 @@ param::Kind kind_of(const std::string& key) {
 std::string range_text(const ParamRef& p) {
   const ParamRange& r = p.range;
   if (r.choices) return r.choices;
-  const bool has_min = std::isfinite(r.min) && !(kind_of(p) == param::Kind::integer && r.min == 0);
-  const bool has_max = std::isfinite(r.max);
-  if (!has_min && !has_max) return kind_of(p) == param::Kind::boolean ? "" : "any";
+  const param::Kind kind = kind_of(p);
+  if (!std::isfinite(r.max)) return kind == param::Kind::boolean ? "" : "any";
   const auto num = [&](double v) {
     // Whole sizes as --set takes them: 64K, 1G.
-    if (kind_of(p) == param::Kind::integer && v >= 1024)
+    if (kind == param::Kind::integer && v >= 1024)
       for (const auto& [shift, suffix] : {std::pair{30, "G"}, {20, "M"}, {10, "K"}})
         if (std::fmod(v, double(1ull << shift)) == 0) return param::format_real(v / double(1ull << shift)) + suffix;
     return param::format_real(v);
   };
-  if (!has_max) return ">= " + num(r.min);
-  return num(has_min ? r.min : 0) + " .. " + num(r.max);
+  return num(r.min) + " .. " + num(r.max);
 }
 
 void set_param(NicConfig& cfg, const std::string& key, const std::string& value) {

@@ -74,7 +74,8 @@ struct NicConfig {
 };
 
 // The values a parameter accepts, declared beside it in nic_config.cpp and checked by
-// validate(): numbers in [min, max], text one of `choices` ("model|rtl"); booleans any.
+// validate(): numbers in [min, max] (unbounded by default), text one of `choices`
+// ("model|rtl"); booleans any.
 struct ParamRange {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
@@ -93,7 +94,7 @@ struct ParamRef {
 // std::invalid_argument for an unknown key.
 param::Kind kind_of(const ParamRef& p);
 param::Kind kind_of(const std::string& key);
-// The range as the parameter table shows it: "1 .. 64K", ">= 0", "model|rtl", "any".
+// The range as the parameter table shows it: "1 .. 64K", "model|rtl", "any".
 std::string range_text(const ParamRef& p);
 
 void for_each_param(NicConfig& cfg, const std::function<void(const ParamRef&)>& fn);
