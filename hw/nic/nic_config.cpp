@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -142,12 +143,12 @@ void set_from_json(const ParamRef& p, const nlohmann::json& j) {
 }
 
 ParamRef find(NicConfig& cfg, const std::string& key) {
-  ParamRef found{"", nullptr, nullptr, static_cast<uint32_t*>(nullptr), {}};
-  each(cfg, [&](const ParamRef& p) {
-    if (p.key == key) found = p;
+  std::optional<ParamRef> found;
+  visit(cfg, [&](const char* name, auto& field, const char* unit, const char* help, ParamRange range) {
+    if (key == name) found = ParamRef{name, unit, help, &field, range};
   });
-  if (found.key.empty()) throw std::invalid_argument("unknown config key '" + key + "'");
-  return found;
+  if (!found) throw std::invalid_argument("unknown config key '" + key + "'");
+  return *found;
 }
 
 void flatten(const nlohmann::json& j, const std::string& prefix, NicConfig& cfg) {
@@ -265,23 +266,23 @@ std::string config_to_json(const NicConfig& cfg, int indent) {
 }
 
 void validate(const NicConfig& c) {
-  for_each_param(c, [](const ParamRef& p) {
-    const ParamRange& r = p.range;
-    std::string value;
+  // Straight on the declarations, without a ParamRef per parameter: a find-min sweep checks
+  // every value it may probe, possibly a million of them.
+  visit(c, [](const char* key, const auto& field, const char* unit, const char* help, ParamRange r) {
+    using F = std::remove_const_t<std::remove_reference_t<decltype(field)>>;
     bool ok = true;
-    if (const auto* text = std::get_if<std::string*>(&p.value)) {
-      value = **text;
-      ok = !r.choices || (std::string("|") + r.choices + "|").find("|" + value + "|") != std::string::npos;
-    } else if (!std::holds_alternative<bool*>(p.value)) {
-      const double v = std::holds_alternative<double*>(p.value) ? *std::get<double*>(p.value)
-                                                                 : double(*std::get<uint32_t*>(p.value));
-      value = param::format_real(v);
-      ok = v >= r.min && v <= r.max;  // false for NaN
-    }
-    if (!ok)
-      throw std::invalid_argument("config: " + p.key + " = " + value +
-                                  (r.choices ? " is not one of " : " is outside its range ") +
-                                  range_text(p) + (*p.unit ? std::string(" ") + p.unit : ""));
+    if constexpr (std::is_same_v<F, std::string>)
+      ok = !r.choices || (std::string("|") + r.choices + "|").find("|" + field + "|") != std::string::npos;
+    else if constexpr (!std::is_same_v<F, bool>)
+      ok = double(field) >= r.min && double(field) <= r.max;  // false for NaN
+    if (ok) return;
+    const ParamRef p{key, unit, help, const_cast<F*>(&field), r};
+    std::string value;
+    if constexpr (std::is_same_v<F, std::string>) value = field;
+    else if constexpr (!std::is_same_v<F, bool>) value = param::format_real(double(field));
+    throw std::invalid_argument("config: " + p.key + " = " + value +
+                                (r.choices ? " is not one of " : " is outside its range ") +
+                                range_text(p) + (*unit ? std::string(" ") + unit : ""));
   });
   // What one parameter's range cannot say.
   auto need = [](bool ok, const char* what) {
