@@ -8,26 +8,40 @@
 
 namespace nic::param {
 
-uint64_t parse_size(const std::string& text) {
-  const auto bad = [&] {
-    return std::invalid_argument("'" + text + "' is not a whole number (digits with an optional K, M or G)");
+uint64_t parse_size(const std::string& raw) {
+  const size_t first = raw.find_first_not_of(" \t"), end = raw.find_last_not_of(" \t") + 1;
+  const std::string text = first == std::string::npos ? "" : raw.substr(first, end - first);
+  const auto bad = [&](const char* why) { return std::invalid_argument("'" + raw + "' " + why); };
+  const auto digits = [&](size_t i) {
+    while (i < text.size() && std::isdigit((unsigned char)text[i])) ++i;
+    return i;
   };
-  if (text.empty() || !std::isdigit((unsigned char)text[0])) throw bad();
-  size_t used = 0;
-  uint64_t v = 0;
-  try {
-    v = std::stoull(text, &used);
-  } catch (const std::out_of_range&) {
-    throw std::invalid_argument("'" + text + "' is too large");
-  }
-  const std::string suffix = text.substr(used);
+  const size_t int_end = digits(0);
+  const size_t frac_end = int_end < text.size() && text[int_end] == '.' ? digits(int_end + 1) : int_end;
+  const std::string suffix = text.substr(frac_end);
   int shift = 0;
-  if (suffix == "K" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "m") shift = 20;
-  else if (suffix == "G" || suffix == "g") shift = 30;
-  else if (!suffix.empty()) throw bad();
-  if (shift && v > (UINT64_MAX >> shift)) throw std::invalid_argument("'" + text + "' is too large");
-  return v << shift;
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") shift = 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") shift = 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") shift = 30;
+  if (int_end == 0 || (shift == 0 && !suffix.empty() && suffix != "B"))
+    throw bad("is not a size (a number with an optional K, M or G: 1500, 64K, 1.5M)");
+  uint64_t whole = 0;
+  try {
+    whole = std::stoull(text.substr(0, int_end));
+  } catch (const std::out_of_range&) {
+    throw bad("is too large");
+  }
+  if (whole > (UINT64_MAX >> shift)) throw bad("is too large");
+  // A fraction must come to whole units: 1.5K is 1536, 0.3K is not a size.
+  const std::string frac = frac_end > int_end ? text.substr(int_end + 1, frac_end - int_end - 1) : "";
+  if (frac.size() > 9) throw bad("has too many decimals");
+  uint64_t part = 0, scale = 1;
+  for (char c : frac) {
+    part = part * 10 + uint64_t(c - '0');
+    scale *= 10;
+  }
+  if ((part << shift) % scale) throw bad("is not a whole number of units");
+  return (whole << shift) + (part << shift) / scale;
 }
 
 std::optional<double> as_number(const std::string& s) {

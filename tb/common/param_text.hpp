@@ -10,7 +10,8 @@ namespace nic::param {
 // What a config key holds; decides which value syntax it accepts.
 enum class Kind { integer, real, boolean, text };
 
-// "64K" -> 65536 (binary K/M/G, either case); throws std::invalid_argument.
+// "64K" -> 65536, "1.5M" -> 1572864 (binary K/M/G, either case, or KiB/MiB/GiB; a plain
+// number may end in B). Throws std::invalid_argument unless it comes to a whole number.
 uint64_t parse_size(const std::string& text);
 // A finite number written in full, or nullopt.
 std::optional<double> as_number(const std::string& text);

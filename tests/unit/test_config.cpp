@@ -129,7 +129,9 @@ TEST_CASE("config: --set takes K/M/G on integer keys, as --grid does", "[config]
   CHECK_THROWS_WITH(apply_assignment(c, "mac.rx_fifo_bytes=64KB"), Catch::Contains("mac.rx_fifo_bytes"));
   CHECK_THROWS_WITH(apply_assignment(c, "mac.rx_fifo_bytes=4G"), Catch::Contains("mac.rx_fifo_bytes"));  // > 32 bits
   CHECK_THROWS_WITH(apply_assignment(c, "pcie.latency_ns=1K"), Catch::Contains("pcie.latency_ns"));  // sizes are integers
-  CHECK_THROWS_AS(apply_assignment(c, "flow.entries=1.5K"), std::invalid_argument);
+  apply_assignment(c, "flow.entries=1.5K");  // the same size syntax as gen's --io-size
+  CHECK(c.flow.entries == 1536);
+  CHECK_THROWS_WITH(apply_assignment(c, "flow.entries=0.3K"), Catch::Contains("whole number"));
   CHECK(c.mac.rx_fifo_bytes == 1u << 30);  // a refused value changes nothing
   CHECK(kind_of("mac.rx_fifo_bytes") == param::Kind::integer);
   CHECK_THROWS_WITH(kind_of("mac.nope"), Catch::Contains("mac.nope"));
