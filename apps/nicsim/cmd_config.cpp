@@ -38,7 +38,7 @@ struct ConfigArgs {
 void add_config_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("config", "Show the NIC configuration");
   sub->add_flag("--dump", g_cfg.dump, "print the configuration as a JSON file replay can load");
-  sub->add_flag("--table", g_cfg.table, "print every parameter with default, unit and meaning (Markdown)");
+  sub->add_flag("--table", g_cfg.table, "print every parameter with default, unit, range and meaning (Markdown)");
   sub->add_option("--config", g_cfg.file, "start from this file")->check(CLI::ExistingFile);
   sub->add_option("--set", g_cfg.sets, "override a key: --set mac.rx_fifo_bytes=32768");
   sub->callback([] {
@@ -53,10 +53,10 @@ void add_config_command(CLI::App& app) {
       return;
     }
     if (g_cfg.table) {
-      std::cout << "| parameter | default | unit | meaning |\n|---|---|---|---|\n";
+      std::cout << "| parameter | default | unit | range | meaning |\n|---|---|---|---|---|\n";
       nic::for_each_param(cfg, [](const nic::ParamRef& p) {
-        std::cout << "| `" << p.key << "` | " << value_text(p) << " | " << p.unit << " | " << p.help
-                  << " |\n";
+        std::cout << "| `" << p.key << "` | " << value_text(p) << " | " << p.unit << " | "
+                  << nic::range_text(p) << " | " << p.help << " |\n";
       });
     } else {
       std::cout << nic::config_to_json(cfg) << "\n";

@@ -115,7 +115,7 @@ int run_gen(const GenArgs& a) {
       throw std::invalid_argument("--ios and --total-bytes exclude each other");
     cfg = to_config(a);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "nicsim gen: " << e.what() << "\nRun 'nicsim gen --help' for the options.\n";
+    std::cerr << "nicsim gen: " << e.what() << " (see --help)\n";
     return 2;
   }
   try {

@@ -19,6 +19,7 @@
 
 #include "apps/nicsim/commands.hpp"
 #include "hw/nic/nic_config.hpp"
+#include "tb/common/output_path.hpp"
 #include "tb/sweep/sweep.hpp"
 
 namespace nicsim {
@@ -43,23 +44,9 @@ struct Usage : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-sw::Kind kind_of(const std::string& key) {
-  nic::NicConfig cfg;
-  std::optional<sw::Kind> kind;
-  nic::for_each_param(cfg, [&](const nic::ParamRef& p) {
-    if (p.key != key) return;
-    if (std::holds_alternative<uint32_t*>(p.value)) kind = sw::Kind::integer;
-    else if (std::holds_alternative<double*>(p.value)) kind = sw::Kind::real;
-    else if (std::holds_alternative<bool*>(p.value)) kind = sw::Kind::boolean;
-    else kind = sw::Kind::text;
-  });
-  if (!kind) throw std::invalid_argument("unknown config key '" + key + "'");
-  return *kind;
-}
-
 bool is_config_key(const std::string& key) {
   try {
-    kind_of(key);
+    nic::kind_of(key);
     return true;
   } catch (const std::invalid_argument&) {
     return false;
@@ -333,12 +320,12 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
-// Checks the command line, writes the plan and the base config into `dir`.
-sw::Plan prepare(const fs::path& dir) {
+// Checks the command line, writes the plan and the base config into `dir` (given by `option`).
+sw::Plan prepare(const fs::path& dir, const char* option) {
   std::vector<sw::Axis> axes;
   sw::Plan plan;
   for (const auto& g : g_args.grid) {
-    axes.push_back(sw::parse_axis(g, kind_of));
+    axes.push_back(sw::parse_axis(g, [](const std::string& k) { return nic::kind_of(k); }));
     if (std::find(plan.grid.begin(), plan.grid.end(), axes.back().key) != plan.grid.end())
       throw std::invalid_argument(axes.back().key + ": swept by two --grid options");
     plan.grid.push_back(axes.back().key);
@@ -351,6 +338,7 @@ sw::Plan prepare(const fs::path& dir) {
   plan.metrics = g_args.metrics;
   plan.plots = g_args.plots;
   for (const auto& p : plan.points) check_point(base, p);
+  nic::tb::make_output_dir(option, dir.string());
   fs::create_directories(dir / sw::kPointsDir);
   write_file(dir / sw::kBaseConfigFile, nic::config_to_json(base) + "\n");
   write_file(dir / sw::kPlanFile, sw::plan_to_json(plan).dump(2) + "\n");
@@ -359,7 +347,7 @@ sw::Plan prepare(const fs::path& dir) {
 
 int run_grid() {
   const fs::path dir = fs::absolute(g_args.out);
-  const sw::Plan plan = prepare(dir);
+  const sw::Plan plan = prepare(dir, "--out");
   std::cout << "sweep: " << plan.points.size() << " points, " << g_args.jobs << " at a time, into "
             << dir.string() << "\n";
   const auto outcomes = run_points(plan, dir, g_args.jobs);
@@ -374,7 +362,7 @@ int run_grid() {
 
 int emit_jobs() {
   const fs::path dir = fs::absolute(g_args.emit_dir);
-  const sw::Plan plan = prepare(dir);
+  const sw::Plan plan = prepare(dir, "--emit-jobs");
   write_file(dir / "jobs.txt", sw::jobs_file(plan, dir.string(), self_exe()));
   write_file(dir / "slurm.sh", sw::slurm_script(plan.points.size(), dir.string()));
   fs::permissions(dir / "slurm.sh", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
@@ -423,7 +411,7 @@ int merge() {
   const sw::Table t = sw::merge_tables(tables);
   if (missing) std::cout << "points without a report yet (left out): " << missing << "\n";
   const fs::path out = fs::absolute(g_args.out);
-  fs::create_directories(out);
+  nic::tb::make_output_dir("--out", out.string());
   return write_results(t, out, plots) ? 0 : 1;
 }
 
@@ -434,7 +422,7 @@ std::string default_drop_metric(const std::string& key) {
 
 int find_min() {
   const std::string& key = g_args.find_key;
-  if (kind_of(key) != sw::Kind::integer) throw Usage(key + ": --find-min needs an integer key");
+  if (nic::kind_of(key) != sw::Kind::integer) throw Usage(key + ": --find-min needs an integer key");
   if (g_args.lo.empty() || g_args.hi.empty()) throw Usage("--find-min needs --lo and --hi");
   const std::vector<std::string> traces = all_traces();
   if (traces.size() != 1) throw Usage("--find-min takes exactly one trace");
@@ -446,10 +434,13 @@ int find_min() {
   const auto point = [&](uint64_t v) {
     return sw::Point{"min-" + std::to_string(v), traces[0], {{key, std::to_string(v)}}};
   };
-  check_point(base, point(lo));
+  // Every value the bisection may probe (lo + k*step, capped at hi), before the first probe:
+  // a range can hold values that break a rule between parameters (a power of two, a multiple).
+  for (uint64_t v = lo; v < hi; v += step) check_point(base, point(v));
   check_point(base, point(hi));
 
   const fs::path dir = fs::absolute(g_args.out);
+  nic::tb::make_output_dir("--out", dir.string());
   fs::create_directories(dir / sw::kPointsDir);
   write_file(dir / sw::kBaseConfigFile, nic::config_to_json(base) + "\n");
   const std::string exe = self_exe();
@@ -458,7 +449,6 @@ int find_min() {
             << " with " << metric << " <= " << g_args.budget << " on " << traces[0] << "\n";
   const auto measure = [&](uint64_t v) {
     const sw::Point p = point(v);
-    check_point(base, p);
     const fs::path report = dir / sw::kPointsDir / (p.id + ".json");
     fs::remove(report);
     const auto t0 = Clock::now();

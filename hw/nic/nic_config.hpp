@@ -4,10 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <variant>
 
 #include "hw/pcie/pcie_params.hpp"
+#include "tb/common/param_text.hpp"
 
 namespace nic {
 
@@ -71,26 +73,46 @@ struct NicConfig {
   } driver;
 };
 
+// The values a parameter accepts, declared beside it in nic_config.cpp and checked by
+// validate(): numbers in [min, max] (unbounded by default), text one of `choices`
+// ("model|rtl"); booleans any.
+struct ParamRange {
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  const char* choices = nullptr;
+};
+
 // One named parameter, pointing into a NicConfig.
 struct ParamRef {
   std::string key;  // dotted name, e.g. "mac.rx_fifo_bytes"
   const char* unit;
   const char* help;
   std::variant<uint32_t*, double*, bool*, std::string*> value;
+  ParamRange range;
 };
+// The value syntax of a parameter (tb/common/param_text.hpp); the second form throws
+// std::invalid_argument for an unknown key.
+param::Kind kind_of(const ParamRef& p);
+param::Kind kind_of(const std::string& key);
+// The range as the parameter table shows it: "1 .. 64K", "model|rtl", "any".
+std::string range_text(const ParamRef& p);
 
 void for_each_param(NicConfig& cfg, const std::function<void(const ParamRef&)>& fn);
 void for_each_param(const NicConfig& cfg, const std::function<void(const ParamRef&)>& fn);
 
-// Sets one parameter from text; throws std::invalid_argument naming the key on a bad key or
-// value. `key=value` form is accepted by apply_assignment.
+// Sets one parameter from text as `--set` and `--grid` write it (integers with K/M/G);
+// throws std::invalid_argument naming the key on a bad key or value. apply_assignment takes
+// the `key=value` form.
 void set_param(NicConfig& cfg, const std::string& key, const std::string& value);
 void apply_assignment(NicConfig& cfg, const std::string& key_eq_value);
-// Loads a JSON file (nested objects or dotted keys, comments allowed) over `cfg`.
+// Loads a JSON file (nested objects or dotted keys, comments allowed) over `cfg`. A parameter
+// given twice (the same key twice, or nested and dotted) is an error.
 void load_config_file(NicConfig& cfg, const std::string& path);
 // The whole config as JSON text, a valid input for load_config_file.
 std::string config_to_json(const NicConfig& cfg, int indent = 2);
-// Throws std::invalid_argument when parameters are inconsistent (zero sizes, odd widths...).
+// Throws std::invalid_argument, naming the parameter, when one is outside its range or
+// parameters disagree (a FIFO smaller than a frame, odd widths...). Replay, config and every
+// sweep point call it before anything runs.
 void validate(const NicConfig& cfg);
 
 }  // namespace nic

@@ -15,7 +15,8 @@ namespace {
 const PcieParams& validated(const PcieParams& p) {
   if (!(p.gbps_per_direction > 0) || !(p.latency_ns >= 0) || p.max_payload == 0 ||
       p.max_read_request == 0 || p.max_outstanding == 0)
-    throw std::invalid_argument("PcieParams: bandwidth, sizes and max_outstanding must be > 0");
+    throw std::invalid_argument(
+        "PcieParams: bandwidth, sizes and max_outstanding must be > 0, latency_ns >= 0");
   return p;
 }
 

@@ -1,7 +1,6 @@
 #include "tb/gen/config.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <utility>
 
@@ -29,27 +28,6 @@ uint32_t parse_io_bytes(const std::string& text) {
 bool is_prob(double p) { return p >= 0 && p <= 1; }
 
 }  // namespace
-
-uint64_t parse_size(const std::string& raw) {
-  const std::string text = trim(raw);
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("not a size: '" + raw + "'");
-  }
-  uint64_t mult = 1;
-  const std::string suffix = text.substr(used);
-  if (suffix == "K" || suffix == "k" || suffix == "KiB") mult = 1ull << 10;
-  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mult = 1ull << 20;
-  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mult = 1ull << 30;
-  else if (!suffix.empty() && suffix != "B") throw std::invalid_argument("bad size suffix in '" + raw + "'");
-  const double bytes = v * double(mult);
-  if (!(bytes >= 0) || bytes > 1e18 || bytes != std::floor(bytes))
-    throw std::invalid_argument("size '" + raw + "' is not a whole number of bytes");
-  return uint64_t(bytes);
-}
 
 std::string size_str(uint64_t n) {
   static const char* const kSuffix[] = {"", "K", "M", "G"};

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tb/common/param_text.hpp"
+
 namespace nic::gen {
 
 class Rng;
@@ -133,8 +135,8 @@ struct GenConfig {
   std::string validate() const;
 };
 
-// "4096", "4K", "1.5M", "2G" (binary multiples). Throws std::invalid_argument on garbage.
-uint64_t parse_size(const std::string& text);
+// "4096", "4K", "1.5M", "2G" (binary multiples), as every option that takes a size.
+using param::parse_size;
 // "128K" (fixed), "4K:64K" (uniform), "4K,64K,512K" (list). Throws std::invalid_argument.
 IoSizeDist parse_io_size(const std::string& text);
 // Compact form: 131072 -> "128K", 1000 -> "1000".

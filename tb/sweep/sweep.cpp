@@ -16,6 +16,8 @@
 namespace nic::sweep {
 
 namespace fs = std::filesystem;
+using param::as_number;
+using param::canonical;
 
 namespace {
 
@@ -40,42 +42,8 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
-std::optional<double> as_number(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (*end != '\0' || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-double parse_real(const std::string& key, const std::string& s) {
-  const auto v = as_number(s);
-  if (!v) throw std::invalid_argument(key + ": '" + s + "' is not a number");
-  return *v;
-}
-
 // Grids beyond this are a typo (a step of 1 over a byte range), not a plan.
 constexpr size_t kMaxAxisValues = 10000;
-
-std::string canonical(const std::string& key, Kind kind, const std::string& v) {
-  switch (kind) {
-    case Kind::integer:
-      try {
-        return std::to_string(parse_size(v));
-      } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(key + ": " + e.what());
-      }
-    case Kind::real:
-      return format_real(parse_real(key, v));
-    case Kind::boolean:
-      if (v != "true" && v != "false") throw std::invalid_argument(key + ": expected true or false, got '" + v + "'");
-      return v;
-    case Kind::text:
-      if (v.empty()) throw std::invalid_argument(key + ": empty value");
-      return v;
-  }
-  return v;
-}
 
 std::vector<std::string> range_values(const std::string& key, Kind kind, const std::string& spec) {
   const auto parts = split(spec, ':');
@@ -89,8 +57,9 @@ std::vector<std::string> range_values(const std::string& key, Kind kind, const s
     if ((hi - lo) / step >= kMaxAxisValues) throw std::invalid_argument(key + ": range has too many values");
     for (uint64_t v = lo; v <= hi; v += step) out.push_back(std::to_string(v));
   } else if (kind == Kind::real) {
-    const double lo = parse_real(key, parts[0]), hi = parse_real(key, parts[1]),
-                 step = parse_real(key, parts[2]);
+    const double lo = std::stod(canonical(key, kind, parts[0]));
+    const double hi = std::stod(canonical(key, kind, parts[1]));
+    const double step = std::stod(canonical(key, kind, parts[2]));
     if (!(step > 0) || lo > hi) throw std::invalid_argument(key + ": range needs lo <= hi and step > 0");
     // The epsilon keeps hi in the range when (hi - lo) / step is an integer up to rounding.
     const double n = std::floor((hi - lo) / step + 1e-9);
@@ -163,33 +132,6 @@ std::string gp_quote(const std::string& s) {
 std::string trace_label(const std::string& trace) { return fs::path(trace).stem().string(); }
 
 }  // namespace
-
-uint64_t parse_size(const std::string& text) {
-  if (text.empty() || !std::isdigit((unsigned char)text[0]))
-    throw std::invalid_argument("'" + text + "' is not a size (digits with an optional K, M or G)");
-  size_t used = 0;
-  uint64_t v = 0;
-  try {
-    v = std::stoull(text, &used);
-  } catch (const std::out_of_range&) {
-    throw std::invalid_argument("'" + text + "' is too large");
-  }
-  const std::string suffix = text.substr(used);
-  int shift = 0;
-  if (suffix == "K" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "m") shift = 20;
-  else if (suffix == "G" || suffix == "g") shift = 30;
-  else if (!suffix.empty())
-    throw std::invalid_argument("'" + text + "' is not a size (digits with an optional K, M or G)");
-  if (shift && v > (UINT64_MAX >> shift)) throw std::invalid_argument("'" + text + "' is too large");
-  return v << shift;
-}
-
-std::string format_real(double v) {
-  char b[40];
-  std::snprintf(b, sizeof b, "%.12g", v);
-  return b;
-}
 
 Axis parse_axis(const std::string& spec, const KindOf& kind_of) {
   const size_t eq = spec.find('=');

@@ -13,18 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "tb/common/param_text.hpp"
+
 namespace nic::sweep {
 
-// What a config key holds; decides which value syntax a grid accepts.
-enum class Kind { integer, real, boolean, text };
+using param::Kind;  // the value syntax of a key: tb/common/param_text.hpp
+using param::format_real;
+using param::parse_size;
 // Returns the kind of a config key; throws std::invalid_argument for an unknown key.
 using KindOf = std::function<Kind(const std::string& key)>;
-
-// "64K" -> 65536 (binary K/M/G, either case); throws std::invalid_argument.
-uint64_t parse_size(const std::string& text);
-// Shortest text that reads back as the same value to 12 significant digits, so that a range
-// 0.1:0.5:0.1 gives 0.3 and not 0.30000000000000004.
-std::string format_real(double v);
 
 // One swept key and its values as canonical text (sizes expanded, numbers normalised).
 struct Axis {

@@ -48,6 +48,9 @@ TEST_CASE("sweep: sizes, lists and ranges expand to canonical values", "[sweep]"
   CHECK(parse_size("2m") == 2u << 20);
   CHECK(parse_size("1G") == 1u << 30);
   CHECK(parse_size("1500") == 1500);
+  CHECK(parse_size("1.25K") == 1280);
+  CHECK(parse_size("64KiB") == 65536);
+  CHECK(parse_size("1500B") == 1500);
   CHECK_THROWS_AS(parse_size("16KB"), std::invalid_argument);
   CHECK_THROWS_AS(parse_size("-1"), std::invalid_argument);
   CHECK_THROWS_AS(parse_size("99999999999999999999"), std::invalid_argument);
@@ -71,7 +74,7 @@ TEST_CASE("sweep: sizes, lists and ranges expand to canonical values", "[sweep]"
   CHECK_THROWS_WITH(parse_axis("no.such=1", fake_kind), Catch::Contains("no.such"));
   CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes", fake_kind), std::invalid_argument);
   CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=", fake_kind), std::invalid_argument);
-  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=1.5K", fake_kind), std::invalid_argument);
+  CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=0.3K", fake_kind), std::invalid_argument);  // 307.2 B
   CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=64K:16K:1K", fake_kind), std::invalid_argument);
   CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=1:2:0", fake_kind), std::invalid_argument);
   CHECK_THROWS_AS(parse_axis("mac.rx_fifo_bytes=0:1G:1", fake_kind), std::invalid_argument);
