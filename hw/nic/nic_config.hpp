@@ -9,7 +9,7 @@
 #include <variant>
 
 #include "hw/pcie/pcie_params.hpp"
-#include "tb/common/param_text.hpp"
+#include "util/param_text.hpp"
 
 namespace nic {
 
@@ -90,7 +90,7 @@ struct ParamRef {
   std::variant<uint32_t*, double*, bool*, std::string*> value;
   ParamRange range;
 };
-// The value syntax of a parameter (tb/common/param_text.hpp); the second form throws
+// The value syntax of a parameter (util/param_text.hpp); the second form throws
 // std::invalid_argument for an unknown key.
 param::Kind kind_of(const ParamRef& p);
 param::Kind kind_of(const std::string& key);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tb/common/param_text.hpp"
+#include "util/param_text.hpp"
 
 namespace nic::gen {
 

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "tb/common/param_text.hpp"
+#include "util/param_text.hpp"
 
 namespace nic::sweep {
 
-using param::Kind;  // the value syntax of a key: tb/common/param_text.hpp
+using param::Kind;  // the value syntax of a key: util/param_text.hpp
 using param::format_real;
 using param::parse_size;
 // Returns the kind of a config key; throws std::invalid_argument for an unknown key.

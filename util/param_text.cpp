@@ -1,4 +1,4 @@
-#include "tb/common/param_text.hpp"
+#include "util/param_text.hpp"
 
 #include <cctype>
 #include <cmath>
