@@ -182,7 +182,7 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
                   {"checksums_fixed", r.checksums_fixed}};
   if (r.input_truncated) j["capture"]["truncated_bytes_lost"] = r.input_bytes_lost;
   j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
-                  {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
+                  {"failed_safe", v.failed_safe}, {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
   if (v.skipped) {
     j["verdict"]["skipped"] = true;  // --no-verify: only isolation was checked
   } else {
@@ -347,6 +347,9 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
       << (v.not_followed.empty() ? "" : " (see \"not followed\" above)") << "\n";
   else if (v.mismatches.empty())
     o << "  verdict    all " << v.checked << " completed reads match the trace byte-exact"
+      << (v.failed_safe ? " or failed safe (" + std::to_string(v.failed_safe) +
+                              " late_placement after stray data for their CID)"
+                        : std::string())
       << (v.broken ? ", all " + std::to_string(v.broken) + " reads the trace breaks failed" : std::string())
       << "\n";
   else
