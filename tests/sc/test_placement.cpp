@@ -438,3 +438,21 @@ TEST_CASE("command processor: every command answers in order with the right stat
   CHECK(r.flows.get(r.table.lookup(c2h_tuple())) == nullptr);
   CHECK(r.table.size() == 1);
 }
+
+// The NIC writes a registration's bytes once, in offset order, and nothing after the read's
+// completion: a repeated range and a PDU behind the CapsuleResp in the same packet go to
+// software, and the buffer keeps the first copy.
+TEST_CASE("placement: nothing placed twice and nothing after the completion", "[placement][integrity]") {
+  Rig r;
+  const Bytes first = data_bytes(1000, 1), again = data_bytes(400, 2), stale = data_bytes(300, 3);
+  const Bytes stream = concat({c2h_data(1, 0, first, false), c2h_data(1, 200, again, false),
+                               capsule_resp(1), c2h_data(1, 0, stale, false)});
+  const auto frames = segment(stream, kSeq0, 9000);  // one packet
+  const std::vector<SgEntry> sg = {{0x5000'0000, 1000}};
+  run_frames(r, {{1, sg}}, frames);
+  r.check_clean();
+  CHECK(r.pe.stats().ddp_overlap == 1);
+  CHECK(r.pe.stats().after_completion == 1);
+  CHECK(r.pe.stats().bytes_placed == 1000);
+  CHECK(r.drv.buffers[0].read(r.mem, 0, 1000) == first);
+}

@@ -663,3 +663,55 @@ TEST_CASE("nvmerx: bytes placed into another buffer of the same CID are copied",
     CHECK(done[0].copied_bytes == (placed_into == 7 ? 0 : data.size()));
   }
 }
+
+// The driver tells the parse where the NIC placed bytes as each completion entry arrives,
+// possibly before the parse reaches them (they follow a hole): a read whose buffer took bytes
+// from beyond its completion fails, whenever that is learnt.
+TEST_CASE("nvmerx: bytes the NIC placed from beyond a read's completion fail it", "[nvmerx][integrity]") {
+  Stream s;
+  s.cp = params(false, false);
+  const Bytes d(800, 0x31), stale(200, 0x99);
+  s.data(4, 0, d, pduflag::LAST_PDU);
+  s.resp(4);
+  s.data(4, 100, stale);  // the same CID again, after its completion
+  const uint32_t resp_end = uint32_t(s.pdus[1].start + s.pdus[1].plen);
+  const uint32_t stale_end = uint32_t(s.bytes.size());
+  SECTION("placed before the parse completes the read") {
+    Host h(s.cp, 0);
+    h.add(4, 800);
+    REQUIRE(h.nv.placed(4, 0, 500));        // inside its data: fine so far
+    REQUIRE(h.nv.placed(4, 0, stale_end));  // the stale PDU's bytes
+    h.send_all(s, 300, false, false);
+    CHECK(h.done.at(4).status == CmdStatus::LatePlacement);
+    CHECK(h.nv.stats().late_reads == 1);
+  }
+  SECTION("placed within the read: ok") {
+    Host h(s.cp, 0);
+    h.add(4, 800);
+    REQUIRE(h.nv.placed(4, 0, resp_end - 24));
+    h.send_all(s, 300, false, false);
+    CHECK(h.done.at(4).status == CmdStatus::Ok);
+  }
+  SECTION("placed after the parse completed the read: the caller learns it") {
+    Host h(s.cp, 0);
+    h.add(4, 800);
+    h.send_all(s, 300, false, false);
+    CHECK(h.done.at(4).status == CmdStatus::Ok);
+    CHECK(!h.nv.placed(4, 0, stale_end));
+  }
+}
+
+// An integrity failure replaces a status that still vouches for the buffer, and only those.
+TEST_CASE("nvmerx: an integrity failure outranks a digest error", "[nvmerx][integrity]") {
+  Stream s;
+  s.cp = params(false, true);
+  const Bytes d(600, 0x42);
+  s.data(2, 0, d, 0);
+  s.bytes[s.bytes.size() - 1] ^= 0xFF;  // this PDU's DDGST is wrong
+  s.data(2, 300, ByteView(d).sub(300), pduflag::LAST_PDU | pduflag::SUCCESS);  // repeats 300 bytes
+  Host h(s.cp, 0);
+  h.add(2, 600);
+  h.send_all(s, 500, false, false);
+  CHECK(h.done.at(2).status == CmdStatus::Overlap);
+  CHECK(h.nv.stats().digest_errors == 1);
+}

@@ -251,3 +251,61 @@ TEST_CASE("resync: a recovered header that is not valid is ignored", "[resync]")
   CHECK_FALSE(plan.recovered);
   CHECK(t.state() == TrackerState::Searching);
 }
+
+// Every completion the tracker passes is reported, so placement can close the read's
+// registration before anything after it arrives: framed ones, and ones it only learns of.
+TEST_CASE("resync: completions are reported however the tracker passes them", "[resync][integrity]") {
+  C2hStream s(conn(false, true));
+  s.data(5, 0, 1500, flag::LAST_PDU | flag::SUCCESS, 1);  // PDU0: read 5 ends with SUCCESS
+  s.data(6, 0, 1500, flag::LAST_PDU, 2);                  // PDU1
+  s.resp(6);                                              // PDU2: read 6 ends
+  s.data(7, 0, 3000, flag::LAST_PDU, 3);                  // PDU3
+  s.data(8, 0, 1500, flag::LAST_PDU, 4);                  // PDU4
+  const auto& p = s.pdus();
+  const auto ends = [&](const hw::PacketPlan& plan) {
+    std::vector<std::pair<uint16_t, uint32_t>> v;
+    for (const hw::ReadEnd& e : plan.ended) v.push_back({e.cid, e.end_seq});
+    return v;
+  };
+  using V = std::vector<std::pair<uint16_t, uint32_t>>;
+  Rig r(s, 1000);
+  SECTION("framed in order: each where its PDU ends") {
+    CHECK(ends(r.pkt(0, p[1].start + 100)) == V{{5, r.seq_of(1)}});
+    CHECK(ends(r.pkt(p[1].start + 100, p[3].start + 10)) == V{{6, r.seq_of(3)}});
+  }
+  SECTION("a data-only hole that swallows the end of a SUCCESS PDU") {
+    r.pkt(0, 200);
+    CHECK(ends(r.pkt(p[1].start, p[1].start + 300)) == V{{5, r.seq_of(1)}});
+    CHECK(r.t.state() == TrackerState::Offloading);
+  }
+  SECTION("a hole past the end of a SUCCESS PDU that loses framing") {
+    r.pkt(0, 200);
+    CHECK(ends(r.pkt(p[1].start + 50, p[1].start + 300)) == V{{5, r.seq_of(1)}});
+    CHECK(r.t.state() == TrackerState::Searching);
+  }
+  SECTION("a CapsuleResp read back from a retransmission while recovering a later header") {
+    r.pkt(0, p[2].start - 10);
+    // Lost: the end of PDU1, the CapsuleResp and PDU3's header.
+    const auto& lost = r.pkt(p[3].start + 100, p[3].start + 1500);
+    CHECK(lost.ended.empty());
+    CHECK(r.t.state() == TrackerState::Searching);
+    const auto& re = r.pkt(p[2].start - 10, p[3].start + 100);  // the retransmission
+    CHECK(re.stale);
+    CHECK(re.recovered);
+    CHECK(ends(re) == V{{6, r.seq_of(3)}});
+  }
+  SECTION("a header that fails names no completion") {
+    hw::TrackerConfig cfg;
+    C2hStream bad(conn(true, true));
+    bad.resp(9);
+    Bytes b = bad.bytes();
+    b[20] ^= 1;  // the CID, under a header digest that no longer matches
+    cfg.cp = bad.cp();
+    hw::PduTracker t;
+    t.start(0, cfg);
+    hw::PacketPlan plan;
+    t.plan(0, b, plan);
+    CHECK(plan.ended.empty());
+    CHECK(t.state() == TrackerState::Disabled);
+  }
+}
