@@ -141,6 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       decl[h.seq] = d;
     }
     if (any_error) FUZZ_CHECK(t.state() == TrackerState::Disabled);
+    // A completion is never reported ahead of the bytes the tracker has passed: it would close
+    // a registration early.
+    for (const hw::ReadEnd& e : plan.ended) FUZZ_CHECK(int32_t(e.end_seq - t.expected_seq()) <= 0);
     if (plan.recovered) {
       Declared d;
       if (header_in(seq, payload, plan.recovered_seq, d)) decl[plan.recovered_seq] = d;
