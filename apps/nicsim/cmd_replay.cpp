@@ -304,6 +304,12 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("driver_failed_dead_connection"))
     o << "  software   PDUs for unknown CIDs " << at("sw_unknown_cid_pdus") << ", past their read "
       << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
+  if (at("sw_overlap_pdus") + at("sw_misplaced_reads") + at("sw_late_reads") + at("placement_overlap") +
+      at("placement_after_completion"))
+    o << "  integrity  reads failed: repeated data " << at("sw_overlap_pdus") << ", misplaced "
+      << at("sw_misplaced_reads") << ", placed after completion " << at("sw_late_reads")
+      << "; NIC refused: below the placed mark " << at("placement_overlap")
+      << ", behind a completion " << at("placement_after_completion") << "\n";
   for (const std::string& f : r.failed_connections) o << "  failed     " << f << "\n";
   for (const auto& n : v.not_followed) o << "  not followed " << nic::tb::describe(n) << "\n";
   for (const auto& n : v.checksum_failures) o << "  WARNING    " << checksum_warning(n) << "\n";
