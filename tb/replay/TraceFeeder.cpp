@@ -71,13 +71,15 @@ bool TraceFeeder::read_one() {
     return true;
   }
   // The pieces go back to back at the line rate, the last ending when the whole frame would
-  // have: the wire time taken by their extra headers comes before the frame's timestamp, but
-  // never before the frame ahead of it.
-  uint64_t at = rel_ps + wire_ps(wire_len);
-  for (size_t i = pieces; i-- > 0;) at -= std::min(at, wire_ps(pieces_[i].size()));
+  // have: the wire time of their extra headers comes before the frame's timestamp, unless
+  // that is before the frame ahead of them or the trace's start.
+  uint64_t total = 0;
+  for (size_t i = 0; i < pieces; ++i) total += wire_ps(pieces_[i].size());
+  const uint64_t end = rel_ps + wire_ps(wire_len);
+  uint64_t at = std::max(end > total ? end - total : 0, last_rx_ps_);
   for (size_t i = 0; i < pieces; ++i) {
     const uint64_t len = pieces_[i].size();
-    to_mac(pieces_[i], std::max(at, last_rx_ps_), len);
+    to_mac(pieces_[i], at, len);
     at += wire_ps(len);
   }
   return true;

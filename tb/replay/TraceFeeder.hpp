@@ -113,7 +113,7 @@ class TraceFeeder : public sc_core::sc_module {
   uint64_t read_up_to_ps_ = 0;  // timeline position of the last record read
   pcap::Packet scratch_;
   std::vector<Bytes> pieces_;  // of the last frame split, buffers reused
-  uint64_t last_rx_ps_ = 0;    // trace time of the last frame queued for the MAC
+  uint64_t last_rx_ps_ = start_ps();  // trace time of the last frame queued for the MAC
   BytePool spare_;  // buffers of host frames handed to the driver, for reuse
   FeederStats st_;
 };
