@@ -569,12 +569,12 @@ void add_replay_command(CLI::App& app) {
                 "rewrite every frame's IPv4, TCP and UDP checksums before the NIC sees it (a "
                 "capture taken with checksum offload, or on loopback; as tcprewrite --fixcsum)");
   sub->add_flag("--split-gso{auto}", g_args.split_gso,
-                "cut TCP frames longer than mac.max_frame_bytes (with =MSS also those with more "
-                "payload) into frames of at most MSS payload bytes, as GSO would, before the NIC "
-                "sees them (a capture above TSO/GRO, or on loopback); default MSS: what fills a "
-                "1500-byte IP packet")
+                "cut TCP frames longer than mac.max_frame_bytes (with =MSS, 1..65535, also those "
+                "with more payload) into frames of at most MSS payload bytes, as GSO would, before "
+                "the NIC sees them (a capture above TSO/GRO, or on loopback); default MSS: what "
+                "fills a 1500-byte IP packet")
       ->type_name("[=MSS]")
-      ->check(CLI::Range(1, 65535) | CLI::IsMember({"auto"}));
+      ->check((CLI::Range(1, 65535) | CLI::IsMember({"auto"})).description(""));
   sub->add_flag("--allow-truncated", g_args.allow_truncated,
                 "replay the complete records of a file that ends inside a record");
   sub->add_flag("--allow-empty", g_args.allow_empty,
