@@ -42,7 +42,8 @@ bool TraceFeeder::read_one() {
   if (p_.fix_checksums && net::fix_checksums(scratch_.data)) ++st_.checksums_fixed;
   const bool to_driver = host_sent(scratch_.data, p_.nvme_ports);
   const size_t pieces = to_driver ? 0 : split(scratch_.data);
-  // The reference decode gets the record as captured: only the MAC sees the pieces.
+  // The reference decode gets the record whole (checksums aside, see split()): only the MAC
+  // sees the pieces.
   if (on_record_) on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
