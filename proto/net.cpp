@@ -345,6 +345,55 @@ bool fix_checksums(Bytes& frame) {
   return true;
 }
 
+// ---- cutting ----
+
+uint32_t gso_default_mss(const ParsedFrame& pf) {
+  constexpr size_t kEthernetMtu = 1500;
+  return uint32_t(kEthernetMtu - (pf.payload_offset - pf.l3_offset));
+}
+
+size_t split_tcp_frame(ByteView frame, uint32_t mss, std::vector<Bytes>& out) {
+  ParsedFrame pf;
+  if (mss == 0 || parse_frame(frame, pf, false) != ParseError::None || pf.payload_len <= mss ||
+      (pf.tcp_flags & (tcpflag::SYN | tcpflag::RST)))
+    return 0;
+  const bool v4 = pf.ethertype == kEtherIPv4;
+  const size_t hdr = pf.payload_offset;  // Ethernet, tags, IP and TCP with their options
+  const size_t ip_hdr = pf.l4_offset - pf.l3_offset;
+  const size_t tcp_hdr = pf.payload_offset - pf.l4_offset;
+  const uint16_t id = v4 ? ld_be16(frame.data + pf.l3_offset + 4) : 0;
+  const size_t n = (pf.payload_len + mss - 1) / mss;
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t off = i * size_t(mss);
+    const size_t len = std::min<size_t>(mss, pf.payload_len - off);
+    Bytes& f = out[i];
+    f.assign(frame.data, frame.data + hdr);
+    f.insert(f.end(), frame.data + hdr + off, frame.data + hdr + off + len);
+    if (f.size() < kMinFrameLen) f.resize(kMinFrameLen, 0);
+    uint8_t* ip = f.data() + pf.l3_offset;
+    uint8_t* tcp = f.data() + pf.l4_offset;
+    const size_t l4_len = tcp_hdr + len;
+    if (v4) {
+      st_be16(ip + 2, uint16_t(ip_hdr + l4_len));
+      st_be16(ip + 4, uint16_t(id + i));  // the kernel numbers GSO pieces on from the first
+      st_be16(ip + 10, 0);
+      st_be16(ip + 10, inet_checksum(ip, ip_hdr));
+    } else {
+      st_be16(ip + 4, uint16_t(l4_len));
+    }
+    st_be32(tcp + 4, pf.seq + uint32_t(off));
+    // As Linux tcp_gso_segment: congestion-window-reduced is said once, push and end once.
+    uint8_t flags = pf.tcp_flags;
+    if (i > 0) flags &= uint8_t(~tcpflag::CWR);
+    if (i + 1 < n) flags &= uint8_t(~(tcpflag::PSH | tcpflag::FIN));
+    tcp[13] = flags;
+    st_be16(tcp + 16, 0);
+    st_be16(tcp + 16, tcp_checksum(pf.tuple.src, pf.tuple.dst, tcp, l4_len));
+  }
+  return n;
+}
+
 bool peek_tcp_ports(ByteView f, uint16_t& sport, uint16_t& dport) {
   size_t off = 12;
   while (off + 2 <= f.size && (ld_be16(f.data + off) == kEtherVlan || ld_be16(f.data + off) == kEtherQinQ))

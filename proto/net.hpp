@@ -59,7 +59,8 @@ struct FiveTuple {
 std::string endpoint_str(const IpAddr& ip, uint16_t port);
 
 namespace tcpflag {
-constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20;
+constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20,
+                  ECE = 0x40, CWR = 0x80;
 }
 
 struct TcpOptions {
@@ -146,6 +147,19 @@ uint16_t l4_checksum(uint8_t proto, const IpAddr& src, const IpAddr& dst, const 
 // frame, as tcprewrite --fixcsum does for captures taken before checksum offload filled them
 // in. False (frame untouched) when the frame is not IP or is cut short of its IP length.
 bool fix_checksums(Bytes& frame);
+
+// GSO/TSO as a kernel does it: a TCP "super-frame" (a capture taken above TSO, GRO or on
+// loopback) becomes the frames that crossed the wire. Every piece keeps the Ethernet/VLAN, IP
+// and TCP headers with their options; its sequence number is advanced, the IPv4 total length
+// or IPv6 payload length set, the IPv4 ID incremented per piece, the IPv4 header and TCP
+// checksums computed; CWR stays on the first piece only, PSH and FIN on the last. Writes the
+// pieces into `out` (resized; its buffers are reused) and returns how many, or 0 (out
+// untouched) when the frame is not cut: not TCP over IP, cut short, SYN or RST, or its payload
+// fits in `mss` bytes (mss >= 1).
+size_t split_tcp_frame(ByteView frame, uint32_t mss, std::vector<Bytes>& out);
+// The MSS that fills a 1500-byte IP packet with this frame's IP and TCP headers (options
+// included), what GSO cuts to on an Ethernet path.
+uint32_t gso_default_mss(const ParsedFrame& pf);
 
 // The TCP ports of a frame read straight from its headers (0-2 VLAN tags, IPv4 or IPv6), also
 // when the record is cut short after them; false when it is not TCP or too short for them.

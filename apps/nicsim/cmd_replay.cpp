@@ -28,6 +28,7 @@ namespace {
 
 struct ReplayArgs {
   std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
+  std::string split_gso;  // "" off, "auto" the default MSS, else the MSS
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
        no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
@@ -179,7 +180,11 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
   j["capture"] = {{"records", r.records}, {"nvme_ports", g_args.ports},
                   {"cut_records", r.cut_records}, {"cut_records_not_tcp", r.cut_not_tcp},
                   {"snaplen", v.snaplen},
-                  {"checksums_fixed", r.checksums_fixed}};
+                  {"checksums_fixed", r.checksums_fixed}, {"oversize_frames", r.oversize_frames}};
+  if (!g_args.split_gso.empty()) {
+    j["capture"]["gso_frames_split"] = r.gso_frames_split;
+    j["capture"]["gso_pieces"] = r.gso_pieces;
+  }
   if (r.input_truncated) j["capture"]["truncated_bytes_lost"] = r.input_bytes_lost;
   j["verdict"] = {{"checked", v.checked}, {"broken_in_trace", v.broken}, {"incomplete_in_trace", v.incomplete},
                   {"failed_safe", v.failed_safe}, {"mismatches", v.mismatches}, {"ok", v.mismatches.empty()}};
@@ -192,7 +197,8 @@ nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::Rep
       for (const auto& n : list)
         a.push_back({{"flow", n.flow}, {"port", n.port}, {"why", nic::check::to_string(n.why)},
                      {"reads", n.reads_known ? nlohmann::ordered_json(n.reads) : nlohmann::ordered_json()},
-                     {"frames", n.frames}, {"bad_checksum_frames", n.bad_checksum}, {"cut_records", n.cut}});
+                     {"frames", n.frames}, {"bad_checksum_frames", n.bad_checksum}, {"cut_records", n.cut},
+                     {"oversize_frames", n.oversize}});
       return a;
     };
     j["verdict"]["followed_all"] = v.followed_all();
@@ -209,6 +215,15 @@ std::string checksum_warning(const nic::check::NotFollowed& n) {
          " of " + std::to_string(n.frames) +
          " frames fail their checksums and are not offloaded or followed; a capture on a host "
          "with checksum offload or on loopback? replay with --fix-checksums";
+}
+
+// Frames the MAC drops for their length: said once, whichever connections they belong to.
+std::string oversize_warning(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r) {
+  return std::to_string(r.oversize_frames) + " NVMe/TCP frames are longer than mac.max_frame_bytes (" +
+         std::to_string(cfg.mac.max_frame_bytes) + " B; the longest " +
+         std::to_string(r.oversize_longest) +
+         " B) and the MAC drops them; a capture on a host with TSO/GSO/GRO, or on loopback? "
+         "replay with --split-gso";
 }
 
 // "12 reads", with the connections whose reads could not be counted (joined mid-stream).
@@ -259,6 +274,8 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
     o << ", " << r.cut_records << " cut short by the snap length " << v.snaplen
       << " (they reach the NIC short, as not TCP; recapture with tcpdump -s 0)";
   if (g_args.fix_checksums) o << ", checksums rewritten in " << r.checksums_fixed;
+  if (!g_args.split_gso.empty())
+    o << ", " << r.gso_frames_split << " frames cut into " << r.gso_pieces << " by --split-gso";
   o << "\n";
   if (r.input_truncated)
     o << "  truncated  " << r.input_error << "; "
@@ -313,6 +330,7 @@ void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, co
   for (const std::string& f : r.failed_connections) o << "  failed     " << f << "\n";
   for (const auto& n : v.not_followed) o << "  not followed " << nic::tb::describe(n) << "\n";
   for (const auto& n : v.checksum_failures) o << "  WARNING    " << checksum_warning(n) << "\n";
+  if (r.oversize_frames && g_args.split_gso.empty()) o << "  WARNING    " << oversize_warning(cfg, r) << "\n";
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
@@ -436,6 +454,8 @@ void run() {
   opt.read_digests = !g_args.no_read_digests;
   opt.nvme_ports.ports = g_args.ports;
   opt.fix_checksums = g_args.fix_checksums;
+  opt.split_gso = !g_args.split_gso.empty();
+  if (opt.split_gso && g_args.split_gso != "auto") opt.gso_mss = uint32_t(std::stoul(g_args.split_gso));
   opt.keep_data = !g_args.dump_dir.empty();
   opt.vcd = g_args.vcd;
   opt.fst = g_args.fst;
@@ -505,6 +525,8 @@ void run() {
   }
   for (const auto& n : r.verdict.checksum_failures)
     std::cerr << "nicsim replay: warning: " << checksum_warning(n) << "\n";
+  if (r.oversize_frames && g_args.split_gso.empty())
+    std::cerr << "nicsim replay: warning: " << oversize_warning(cfg, r) << "\n";
   if (!r.verdict.ok()) {
     std::cerr << "nicsim replay: " << r.verdict.mismatches.front() << "\n";
     g_status = 1;
@@ -552,6 +574,13 @@ void add_replay_command(CLI::App& app) {
   sub->add_flag("--fix-checksums", g_args.fix_checksums,
                 "rewrite every frame's IPv4, TCP and UDP checksums before the NIC sees it (a "
                 "capture taken with checksum offload, or on loopback; as tcprewrite --fixcsum)");
+  sub->add_flag("--split-gso{auto}", g_args.split_gso,
+                "cut TCP frames longer than mac.max_frame_bytes (with =MSS, 1..65535, also those "
+                "with more payload) into frames of at most MSS payload bytes, as GSO would, before "
+                "the NIC sees them (a capture above TSO/GRO, or on loopback); default MSS: what "
+                "fills a 1500-byte IP packet")
+      ->type_name("[=MSS]")
+      ->check((CLI::Range(1, 65535) | CLI::IsMember({"auto"})).description(""));
   sub->add_flag("--allow-truncated", g_args.allow_truncated,
                 "replay the complete records of a file that ends inside a record");
   sub->add_flag("--allow-empty", g_args.allow_empty,

@@ -380,8 +380,9 @@ class ReferenceDecoder::Census {
  public:
   Census(std::string flow, uint16_t port) : flow_(std::move(flow)), port_(port) {}
 
-  void frame(bool c2h, bool checksum_ok, bool cut) {
+  void frame(bool c2h, bool checksum_ok, bool cut, bool oversize) {
     ++frames_;
+    oversize_ += oversize;
     bad_ += !checksum_ok;
     host_frames_ += !c2h;
     host_bad_ += !c2h && !checksum_ok;
@@ -450,6 +451,7 @@ class ReferenceDecoder::Census {
     out.frames = frames_;
     out.bad_checksum = bad_;
     out.cut = cut_;
+    out.oversize = oversize_;
     if (!listed) {
       out.why = NotFollowed::Why::Port;
       out.reads = reads_;
@@ -466,6 +468,8 @@ class ReferenceDecoder::Census {
     const uint64_t missed = reads_ > followed ? reads_ - followed : 0;
     if (mostly_bad() || (bad_ && missed)) {
       out.why = NotFollowed::Why::Checksum;
+    } else if (oversize_) {
+      out.why = NotFollowed::Why::Oversize;
     } else if (cut_) {
       out.why = NotFollowed::Why::Snaplen;
       // Commands lost to the cut cannot be counted.
@@ -497,7 +501,7 @@ class ReferenceDecoder::Census {
   static constexpr size_t kWaitForResp = 1u << 20;
   const std::string flow_;
   const uint16_t port_;
-  uint64_t frames_ = 0, bad_ = 0, cut_ = 0, reads_ = 0;
+  uint64_t frames_ = 0, bad_ = 0, cut_ = 0, reads_ = 0, oversize_ = 0;
   uint64_t host_frames_ = 0, host_bad_ = 0;  // of those, the host's
   bool host_cut_ = false;  // a record of the host's stream was cut
   Reassembly tcp_;  // the host's stream
@@ -516,6 +520,7 @@ const char* to_string(NotFollowed::Why w) {
     case NotFollowed::Why::MidStream: return "joined mid-stream, not followed";
     case NotFollowed::Why::Checksum: return "bad checksums";
     case NotFollowed::Why::Snaplen: return "records cut by the snap length";
+    case NotFollowed::Why::Oversize: return "frames longer than the MAC takes";
     case NotFollowed::Why::Other: return "not followed";
   }
   return "not followed";
@@ -556,7 +561,7 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
     const net::FiveTuple t{pf.tuple.src, pf.tuple.dst, sport, dport};
     const bool c2h = ports_.has(sport) || census_.count(t.reversed());
     if (c2h || ports_.has(dport) || census_.count(t))
-      census(c2h ? t.reversed() : t, c2h ? sport : dport).frame(c2h, true, true);
+      census(c2h ? t.reversed() : t, c2h ? sport : dport).frame(c2h, true, true, false);
     return;
   }
   const ByteView payload = frame.sub(pf.payload_offset, pf.payload_len);
@@ -572,13 +577,14 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
   const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
   const bool ic = nvme::starts_with_ic_pdu(payload, c2h ? nvme::PduType::ICResp : nvme::PduType::ICReq);
   const bool checksum_ok = pf.tcp_checksum_ok && pf.ip_checksum_ok;
+  const bool oversize = c2h && max_frame_ && frame.size > max_frame_;
   Census& cs = census(key, c2h ? pf.tuple.sport : pf.tuple.dport);
-  cs.frame(c2h, checksum_ok, false);  // cut only in its padding: nothing is missing
+  cs.frame(c2h, checksum_ok, false, oversize);  // cut only in its padding: nothing is missing
   if (c2h)
     cs.controller_segment(pf.tcp_flags, payload, ic);
   else
     cs.host_segment(pf.seq, pf.tcp_flags, payload, ic);
-  if (!listed || !checksum_ok) return;  // a receiver drops a bad segment
+  if (!listed || !checksum_ok || oversize) return;  // a receiver drops a bad segment
   Connection& conn = connection(key);
   const size_t before = conn.open();  // only this connection's reads can change
   conn.segment(c2h, pf.seq, pf.tcp_flags, payload, ic);

@@ -11,7 +11,8 @@
 //
 // A connection is followed from its TCP handshake or, in a capture that starts after it, from
 // the segments that open its streams with ICReq and ICResp. What it cannot follow (a
-// mid-stream join, a port not listed, checksums, records cut by the snap length) it names at
+// mid-stream join, a port not listed, checksums, records cut by the snap length, frames too
+// long for the receiver) it names at
 // the end, with the reads the trace holds there, so that a replay never passes unchecked.
 #pragma once
 #include <cstdint>
@@ -56,6 +57,7 @@ struct NotFollowed {
     MidStream,  // the capture holds neither its handshake nor its ICReq/ICResp
     Checksum,   // segments the receiver drops for bad checksums
     Snaplen,    // records cut short by the capture's snap length
+    Oversize,   // controller frames longer than the receiving MAC takes (TSO/GRO super-frames)
     Other,      // the stream could not be followed (see the read problems)
   } why = Why::Other;
   std::string flow;         // host side "IP:port"
@@ -63,6 +65,7 @@ struct NotFollowed {
   uint64_t reads = 0;       // the trace's reads on it that were not followed
   bool reads_known = true;  // false for MidStream: without framing its reads cannot be counted
   uint64_t frames = 0, bad_checksum = 0, cut = 0;  // its frames, and those failing / cut
+  uint64_t oversize = 0;  // its controller frames longer than the receiver's max frame
 };
 const char* to_string(NotFollowed::Why w);
 
@@ -86,6 +89,8 @@ class ReferenceDecoder {
   // failing that read is as right as completing it.
   using LateData = std::function<void(const std::string& flow, uint32_t order)>;
   void set_late_data_hook(LateData hook) { late_ = std::move(hook); }
+  // Controller frames longer than this never reach the host (its MAC drops them); 0: no limit.
+  void set_max_frame(size_t bytes) { max_frame_ = bytes; }
   ~ReferenceDecoder();
   ReferenceDecoder(const ReferenceDecoder&) = delete;
   ReferenceDecoder& operator=(const ReferenceDecoder&) = delete;
@@ -117,6 +122,7 @@ class ReferenceDecoder {
   LateData late_;
   nvme::PortList ports_;
   uint64_t cut_records_ = 0;
+  size_t max_frame_ = 0;
   // Every NVMe/TCP connection's frames, checksum failures, cuts and read commands, counted
   // whether or not the decode follows it (by host->controller tuple).
   std::unordered_map<net::FiveTuple, std::unique_ptr<Census>> census_;

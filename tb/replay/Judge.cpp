@@ -140,6 +140,11 @@ std::string describe(const check::NotFollowed& n) {
     case W::Snaplen:
       s += std::to_string(n.cut) + " records cut short by the snap length (recapture with tcpdump -s 0)";
       break;
+    case W::Oversize:
+      s += std::to_string(n.oversize) + " controller frames longer than mac.max_frame_bytes, "
+           "which the MAC drops (a capture on a host with TSO/GSO/GRO, or on loopback? replay "
+           "with --split-gso)";
+      break;
     case W::Other:
       s += "its stream could not be followed";
       break;

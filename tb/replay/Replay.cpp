@@ -86,6 +86,8 @@ struct ReplayTop : sc_module {
       sensitive << close_ev;
       dont_initialize();
     }
+    // Split, every TCP frame fits the MAC; whole, the reference loses what the MAC drops.
+    reference.set_max_frame(o.split_gso ? 0 : o.cfg.mac.max_frame_bytes);
     reference.set_late_data_hook(
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
@@ -183,6 +185,9 @@ struct ReplayTop : sc_module {
     FeederParams f;
     f.nvme_ports = o.nvme_ports;
     f.fix_checksums = o.fix_checksums;
+    f.max_frame_bytes = o.cfg.mac.max_frame_bytes;
+    f.split_gso = o.split_gso;
+    f.gso_mss = o.gso_mss;
     f.honour_timestamps = o.honour_timestamps;
     f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
     f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
@@ -266,6 +271,10 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.cut_records = fs.cut_records;
   r.cut_not_tcp = fs.cut_not_tcp;
   r.checksums_fixed = fs.checksums_fixed;
+  r.oversize_frames = fs.oversize_frames;
+  r.oversize_longest = fs.oversize_longest;
+  r.gso_frames_split = fs.gso_frames_split;
+  r.gso_pieces = fs.gso_pieces;
   r.c2h_wire_bytes = fs.wire_bytes_to_nic;
 
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();

@@ -28,6 +28,10 @@ struct ReplayOptions {
   bool honour_timestamps = true;
   nvme::PortList nvme_ports;  // controller ports of the NVMe/TCP connections to follow
   bool fix_checksums = false;  // rewrite every record's checksums first (TraceFeeder)
+  // Cut TCP frames too long for the MAC (or with more payload than gso_mss, when set) as GSO
+  // would, before the MAC sees them; the reference decode keeps the records whole (TraceFeeder).
+  bool split_gso = false;
+  uint32_t gso_mss = 0;
   bool keep_data = false;  // every read's record carries its final buffer (--dump-buffers)
   // The clock domain evaluates consecutive busy cycles in one activation when nothing else is
   // due (hw/common/ClockDomain.hpp); off, every cycle is a kernel time step. Same results.
@@ -83,6 +87,9 @@ struct ReplayResult {
   bool input_truncated = false;  // ... because the file ends inside a record
   int64_t input_bytes_lost = -1;  // bytes after the last complete record, -1 if not known
   uint64_t records = 0, cut_records = 0, checksums_fixed = 0;
+  // NVMe/TCP frames longer than mac.max_frame_bytes (the longest), those cut by split_gso
+  // and the pieces made
+  uint64_t oversize_frames = 0, oversize_longest = 0, gso_frames_split = 0, gso_pieces = 0;
   uint64_t cut_not_tcp = 0;  // cut records the NIC could not parse (counted there as not TCP)
   uint64_t c2h_wire_bytes = 0;  // frames offered to the MAC, by their wire lengths
   host::DriverCounters driver;

@@ -40,6 +40,10 @@ bool TraceFeeder::read_one() {
   const uint64_t wire_len = std::max<uint64_t>(scratch_.orig_len, scratch_.data.size());
   if (wire_len > scratch_.data.size()) ++st_.cut_records;
   if (p_.fix_checksums && net::fix_checksums(scratch_.data)) ++st_.checksums_fixed;
+  const bool to_driver = host_sent(scratch_.data, p_.nvme_ports);
+  const size_t pieces = to_driver ? 0 : split(scratch_.data);
+  // The reference decode gets the record whole (checksums aside, see split()): only the MAC
+  // sees the pieces.
   if (on_record_) on_record_(scratch_);
   if (!have_first_) {
     have_first_ = true;
@@ -49,7 +53,7 @@ bool TraceFeeder::read_one() {
   st_.last_ts_ns = scratch_.ts_ns;
   const uint64_t rel_ps = (scratch_.ts_ns >= first_ns_ ? scratch_.ts_ns - first_ns_ : 0) * 1000 +
                           start_ps();
-  if (host_sent(scratch_.data, p_.nvme_ports)) {
+  if (to_driver) {
     ++st_.to_driver;
     const uint64_t at = p_.honour_timestamps ? rel_ps : virtual_ps_;
     read_up_to_ps_ = at;
@@ -59,23 +63,67 @@ bool TraceFeeder::read_one() {
     pump_ev_.notify(clk_ ? clk_->lead() : SC_ZERO_TIME);
     return true;
   }
-  ++st_.to_nic;
-  st_.bytes_to_nic += scratch_.data.size();
-  st_.wire_bytes_to_nic += wire_len;
+  if (!pieces) {
+    net::ParsedFrame pf;
+    if (wire_len > scratch_.data.size() &&
+        net::parse_frame(scratch_.data, pf, false) != net::ParseError::None)
+      ++st_.cut_not_tcp;
+    to_mac(scratch_.data, rel_ps, wire_len);
+    return true;
+  }
+  // The pieces go back to back at the line rate, the last ending when the whole frame would
+  // have: the wire time of their extra headers comes before the frame's timestamp, unless
+  // that is before the frame ahead of them or the trace's start.
+  uint64_t total = 0;
+  for (size_t i = 0; i < pieces; ++i) total += wire_ps(pieces_[i].size());
+  const uint64_t end = rel_ps + wire_ps(wire_len);
+  uint64_t at = std::max(end > total ? end - total : 0, last_rx_ps_);
+  for (size_t i = 0; i < pieces; ++i) {
+    const uint64_t len = pieces_[i].size();
+    to_mac(pieces_[i], at, len);
+    at += wire_ps(len);
+  }
+  return true;
+}
+
+size_t TraceFeeder::split(Bytes& frame) {
+  const bool oversize = frame.size() > p_.max_frame_bytes;
+  uint16_t sport = 0, dport = 0;
+  if (oversize && net::peek_tcp_ports(frame, sport, dport) && p_.nvme_ports.has(sport)) {
+    ++st_.oversize_frames;
+    st_.oversize_longest = std::max<uint64_t>(st_.oversize_longest, frame.size());
+  }
+  if (!p_.split_gso || (!oversize && !p_.gso_mss)) return 0;
   net::ParsedFrame pf;
-  if (wire_len > scratch_.data.size() &&
-      net::parse_frame(scratch_.data, pf, false) != net::ParseError::None)
-    ++st_.cut_not_tcp;
+  if (net::parse_frame(frame, pf, false) != net::ParseError::None ||
+      pf.payload_offset >= p_.max_frame_bytes)
+    return 0;
+  const uint32_t fits = uint32_t(p_.max_frame_bytes - pf.payload_offset);
+  const uint32_t mss = std::min(p_.gso_mss ? p_.gso_mss : net::gso_default_mss(pf), fits);
+  if (!oversize && pf.payload_len <= mss) return 0;
+  const size_t n = net::split_tcp_frame(frame, mss, pieces_);
+  if (!n) return 0;
+  ++st_.gso_frames_split;
+  st_.gso_pieces += n;
+  // A super-frame's checksums never were the wire's (TSO leaves them partial, GRO stale); the
+  // pieces' are computed, and the record the reference decodes gets them right as well.
+  net::fix_checksums(frame);
+  return n;
+}
+
+void TraceFeeder::to_mac(Bytes& frame, uint64_t ts_ps, uint64_t wire_len) {
+  ++st_.to_nic;
+  st_.bytes_to_nic += frame.size();
+  st_.wire_bytes_to_nic += wire_len;
   hw::PacketCtx* p = pool_.get();
   p->reset();
   p->index = scratch_.index;
-  p->frame.swap(scratch_.data);  // the context's old buffer takes the next record
+  p->frame.swap(frame);  // the context's old buffer takes the next record or piece
   rx_.push_back(p);
-  rx_ts_.push_back(rel_ps);
-  read_up_to_ps_ = p_.honour_timestamps ? rel_ps : virtual_ps_;
-  virtual_ps_ += uint64_t(double(wire_len + p_.wire_overhead_bytes) * 8000.0 /
-                          p_.line_rate_gbps);
-  return true;
+  rx_ts_.push_back(ts_ps);
+  last_rx_ps_ = ts_ps;
+  read_up_to_ps_ = p_.honour_timestamps ? ts_ps : virtual_ps_;
+  virtual_ps_ += wire_ps(wire_len);
 }
 
 hw::PacketCtx* TraceFeeder::next_rx(uint64_t& ts_ps) {

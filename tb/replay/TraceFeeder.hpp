@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/packet.hpp"
@@ -29,6 +30,14 @@ struct FeederParams {
   // Rewrite every record's IPv4, TCP and UDP checksums before anything sees it (captures
   // taken on a host with checksum offload, or on loopback, carry unfinished ones).
   bool fix_checksums = false;
+  // The MAC's largest frame: a TCP frame for the NIC above it is counted as oversize and,
+  // with split_gso, cut as GSO would before the MAC sees it (captures above TSO/GRO, or on
+  // loopback, hold frames no wire carried). gso_mss > 0 also cuts frames whose payload exceeds
+  // it; pieces carry at most gso_mss (default: what fills a 1500-byte IP packet) and never
+  // more than fits max_frame_bytes.
+  uint32_t max_frame_bytes = 9216;
+  bool split_gso = false;
+  uint32_t gso_mss = 0;
   double tx_lead_ns = 10000.0;
   // The trace's first record plays at this time, after the driver has brought the NIC up.
   double start_ns = 20000.0;
@@ -42,6 +51,9 @@ struct FeederStats {
   uint64_t cut_records = 0;        // records shorter than their frame (snap length)
   uint64_t cut_not_tcp = 0;        // those sent to the NIC that lost part of their TCP/IP
   uint64_t checksums_fixed = 0;    // records whose checksums were rewritten
+  // TCP frames from an NVMe port longer than the MAC's max frame, and the longest of them
+  uint64_t oversize_frames = 0, oversize_longest = 0;
+  uint64_t gso_frames_split = 0, gso_pieces = 0;  // frames cut by split_gso, pieces made
   uint64_t first_ts_ns = 0, last_ts_ns = 0;
 };
 
@@ -70,6 +82,14 @@ class TraceFeeder : public sc_core::sc_module {
     pcap::Packet pkt;
   };
   bool read_one();  // reads the next record into rx_ or tx_; false at the end
+  // Counts an oversize frame; with split_gso cuts the frame into pieces_ and returns how many
+  // (0: it goes to the MAC whole).
+  size_t split(Bytes& frame);
+  // Queues a frame for the MAC at `ts_ps` (trace time), `wire_len` bytes long on the wire.
+  void to_mac(Bytes& frame, uint64_t ts_ps, uint64_t wire_len);
+  uint64_t wire_ps(uint64_t len) const {
+    return uint64_t(double(len + p_.wire_overhead_bytes) * 8000.0 / p_.line_rate_gbps);
+  }
   // Reads ahead so every record due within the lead window is known, hands due host frames
   // to the driver, and sleeps until the next thing to do.
   void pump();
@@ -92,6 +112,8 @@ class TraceFeeder : public sc_core::sc_module {
   uint64_t virtual_ps_ = start_ps();  // back-to-back timeline of controller frames
   uint64_t read_up_to_ps_ = 0;  // timeline position of the last record read
   pcap::Packet scratch_;
+  std::vector<Bytes> pieces_;  // of the last frame split, buffers reused
+  uint64_t last_rx_ps_ = start_ps();  // trace time of the last frame queued for the MAC
   BytePool spare_;  // buffers of host frames handed to the driver, for reuse
   FeederStats st_;
 };

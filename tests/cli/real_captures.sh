@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures as a real host's tcpdump gives them, made from a generated trace: no handshake,
 # unfinished checksums, a mid-stream join (alone, or beside a connection that is followed),
-# another port, a short snap length, a file cut off.
+# another port, a short snap length, a file cut off, TSO/GRO super-frames.
 # Expectations come from the generator's truth file and from tshark/editcap, never from the
 # replay itself.
 # Usage: real_captures.sh NICSIM PCAP_REWRITE WORK CASE
@@ -156,6 +156,62 @@ truncated)
   [ "$rc" = 0 ] || { cat err.txt; fail "--allow-truncated: exit $rc"; }
   grep -q "; $lost bytes after the last complete record lost" out.txt || fail "the summary does not say $lost bytes were lost"
   [ "$(jq .capture.truncated_bytes_lost r.json)" = "$lost" ] || fail "report: bytes lost is not $lost"
+  ;;
+gso)
+  # Every read's data in one super-frame of up to 64 KiB, as a capture above GRO holds it.
+  gen t.pcap 1 3
+  "$rewrite" t.pcap big.pcap --merge 4420 || fail "pcap_rewrite failed"
+  sel='frame.len > 9216 && tcp.srcport == 4420'
+  big=$(tshark -r big.pcap -Y "$sel" 2>/dev/null | wc -l)
+  [ "$big" -ge 40 ] || fail "merging made $big frames longer than 9216 bytes, want one per read"
+  replay big.pcap r0.json
+  expect_fail "--split-gso"
+  grep -q "nicsim replay: warning: $big NVMe/TCP frames are longer than mac.max_frame_bytes.*--split-gso" err.txt ||
+    fail "no warning naming $big oversize frames and --split-gso"
+  [ "$(jq .capture.oversize_frames r0.json)" = "$big" ] || fail "oversize_frames is not $big"
+  [ "$(jq '[.verdict.not_followed[] | select(.why == "frames longer than the MAC takes")] | length' r0.json)" = 1 ] ||
+    fail "the report does not name the connection's oversize frames"
+  replay big.pcap r.json --split-gso
+  [ "$rc" = 0 ] || { cat err.txt; fail "exit $rc with --split-gso"; }
+  # GSO's default MSS: 1500 less the frame's IP and TCP headers.
+  pieces=$(tshark -r big.pcap -Y "$sel" -T fields -e tcp.len -e ip.hdr_len -e tcp.hdr_len 2>/dev/null |
+    awk '{m = 1500 - $2 - $3; s += int(($1 + m - 1) / m)} END {print s}')
+  [ "$(jq .capture.gso_frames_split r.json)" = "$big" ] || fail "gso_frames_split is not $big"
+  [ "$(jq .capture.gso_pieces r.json)" = "$pieces" ] || fail "gso_pieces $(jq .capture.gso_pieces r.json), want $pieces"
+  [ "$(jq .counters.drop_mac_oversize r.json)" = 0 ] || fail "the MAC still dropped oversize frames"
+  matches_truth r.json t.truth.json
+  ;;
+gso_mss)
+  # IPv6 behind two tags, TCP timestamps, two connections; an MSS of 1000 cuts every frame
+  # with more payload, oversize or not.
+  gen t.pcap 2 3 --ipv6 --vlan 5 --qinq --tcp-timestamps
+  "$rewrite" t.pcap big.pcap --merge 4420 || fail "pcap_rewrite failed"
+  [ "$(tshark -r big.pcap -Y 'frame.len > 9216' 2>/dev/null | wc -l)" -gt 0 ] || fail "merging made no oversize frame"
+  read -r cut pieces < <(tshark -r big.pcap -Y 'tcp.dstport != 4420 && tcp.len > 1000' -T fields -e tcp.len 2>/dev/null |
+    awk '{s += int(($1 + 999) / 1000)} END {print NR, s}')
+  replay big.pcap r.json --split-gso=1000
+  [ "$rc" = 0 ] || { cat err.txt; fail "exit $rc with --split-gso=1000"; }
+  [ "$(jq .capture.gso_frames_split r.json)" = "$cut" ] || fail "gso_frames_split $(jq .capture.gso_frames_split r.json), want $cut"
+  [ "$(jq .capture.gso_pieces r.json)" = "$pieces" ] || fail "gso_pieces $(jq .capture.gso_pieces r.json), want $pieces"
+  grep -q ", $cut frames cut into $pieces by --split-gso" out.txt || fail "the summary does not count the frames cut"
+  matches_truth r.json t.truth.json
+  ;;
+gso_tshark)
+  # tshark recomputes every piece's checksums and reassembles the NVMe/TCP stream from them.
+  for ip in "" --ipv6; do
+    gen t.pcap 1 3 --vlan 7 --tcp-timestamps $ip
+    "$rewrite" t.pcap big.pcap --merge 4420 && "$rewrite" big.pcap split.pcap --split 1000 ||
+      fail "pcap_rewrite failed"
+    tshark -r split.pcap -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -Y tcp -T fields \
+      -e ip.checksum.status -e tcp.checksum.status -e tcp.len 2>/dev/null > st.txt
+    [ -s st.txt ] || fail "tshark read nothing"
+    # Wireshark's checksum status: 1 good, 0 bad, 2 unverified (IPv6 has no header checksum).
+    awk -v v6="$ip" '(v6 == "" && $1 != 1) || $(NF-1) != 1 || $NF > 1000 {bad++} END {exit bad > 0}' st.txt ||
+      fail "${ip:-IPv4}: $(awk -v v6="$ip" '(v6 == "" && $1 != 1) || $(NF-1) != 1 || $NF > 1000' st.txt | wc -l) pieces with bad checksums or over 1000 bytes"
+    pdus() { tshark -r "$1" -d tcp.port==4420,nvme-tcp -Y 'nvme-tcp.type == 7' -T fields -e nvme-tcp.type 2>/dev/null | wc -l; }
+    [ "$(pdus split.pcap)" = "$(pdus t.pcap)" ] && [ "$(pdus t.pcap)" -gt 0 ] ||
+      fail "${ip:-IPv4}: tshark finds $(pdus split.pcap) C2HData PDUs in the pieces, $(pdus t.pcap) in the trace"
+  done
   ;;
 *) fail "unknown case $case" ;;
 esac

@@ -34,8 +34,10 @@ struct Result {
   std::vector<check::NotFollowed> not_followed, checksum_failures;
 };
 
-// Generates the trace, lets `edit` drop (false) or change each frame, and decodes the rest.
-Result decode(const gen::GenConfig& g, nvme::PortList ports, const std::function<bool(Bytes&)>& edit) {
+// Generates the trace, lets `edit` drop (false) or change each frame, and decodes the rest,
+// as a receiver whose MAC takes frames of at most `max_frame` bytes (0: any).
+Result decode(const gen::GenConfig& g, nvme::PortList ports, const std::function<bool(Bytes&)>& edit,
+              size_t max_frame = 0) {
   Result r;
   check::ReferenceDecoder ref(
       [&r](check::ReferenceCommand& c) {
@@ -43,6 +45,7 @@ Result decode(const gen::GenConfig& g, nvme::PortList ports, const std::function
         if (c.completed) r.sha[{c.flow, c.order}] = c.sha256();
       },
       ports);
+  ref.set_max_frame(max_frame);
   r.truth = gen::generate(g, [&](uint64_t, ByteView frame) {
     Bytes f(frame.begin(), frame.end());
     if (edit(f)) ref.add(f);
@@ -143,4 +146,31 @@ TEST_CASE("reference: a capture on the host, whose own frames carry unfinished c
     reads += n.reads;
   }
   CHECK(reads == r.truth.commands.size());
+}
+
+TEST_CASE("reference: controller frames longer than the receiver's MAC takes are lost and named", "[reference][capture]") {
+  // The generator's full segments are 1514 bytes: a 1000-byte MAC loses every one of them.
+  uint64_t long_c2h = 0;
+  const auto count = [&](Bytes& f) {
+    uint16_t sport = 0, dport = 0;
+    long_c2h += f.size() > 1000 && net::peek_tcp_ports(f, sport, dport) && sport == 4420;
+    return true;
+  };
+  const Result r = decode(small_trace(), {}, count, 1000);
+  REQUIRE(long_c2h > 0);
+  CHECK(r.sha.empty());
+  CHECK(r.checksum_failures.empty());
+  REQUIRE(r.not_followed.size() == 2);
+  uint64_t reads = 0, oversize = 0;
+  for (const check::NotFollowed& n : r.not_followed) {
+    CHECK(n.why == check::NotFollowed::Why::Oversize);
+    reads += n.reads;
+    oversize += n.oversize;
+  }
+  CHECK(reads == r.truth.commands.size());
+  CHECK(oversize == long_c2h);
+  // A MAC that takes them loses nothing.
+  const Result whole = decode(small_trace(), {}, [](Bytes&) { return true; }, 1514);
+  CHECK(whole.not_followed.empty());
+  CHECK(whole.sha.size() == whole.truth.commands.size());
 }
