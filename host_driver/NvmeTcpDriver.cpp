@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 
 namespace nic::host {
 
@@ -752,7 +752,7 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     at += e.len;
   }
   if (read_digests_)
-    rec.sha256 = tb::sha256_hex(read_buf_);
+    rec.sha256 = sha256_hex(read_buf_);
   else
     rec.sha256.clear();
   if (keep_data_) rec.data = read_buf_;

@@ -33,7 +33,7 @@
 #include "hw/nic/nic_config.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "proto/net.hpp"
-#include "tb/common/byte_pool.hpp"
+#include "util/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::host {
@@ -179,7 +179,7 @@ class NvmeTcpDriver : public sc_core::sc_module {
   tlm::tlm_generic_payload mmio_gp_;
   bool irq_pending_ = false;
   std::deque<Bytes> tx_q_;      // the host's frames, to be looked at
-  tb::BytePool tx_spare_;        // buffers of frames looked at, for reuse
+  BytePool tx_spare_;        // buffers of frames looked at, for reuse
 
   DriverConns conns_;
   std::unordered_map<uint32_t, Conn*> by_handle_;  // the NIC's flow handle -> connection

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "host_driver/tcp_receiver.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/nvme_tcp.hpp"
 
 namespace nic::host {

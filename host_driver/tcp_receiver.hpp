@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "hw/nic/nic_abi.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::host {
 

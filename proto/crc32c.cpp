@@ -3,7 +3,7 @@
 #include <array>
 #include <cstring>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>

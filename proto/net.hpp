@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::net {
 

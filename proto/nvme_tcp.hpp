@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::nvme {
 

@@ -17,7 +17,7 @@
 
 #include "apps/nicsim/commands.hpp"
 #include "hw/nic/nic_config.hpp"
-#include "tb/common/json_text.hpp"
+#include "util/json_text.hpp"
 #include "tb/common/output_path.hpp"
 #include "tb/pcap/pcap_io.hpp"
 #include "tb/replay/Replay.hpp"
@@ -74,7 +74,7 @@ class CommandList {
     ++by_status_[c.status];
     if (!tmp_) return;
     text_.assign(written_++ ? ",\n    " : "    ");
-    nic::tb::JsonObjectText o(text_, 2);
+    nic::JsonObjectText o(text_, 2);
     o.str("flow", c.flow).num("cid", c.cid).num("order", c.order).num("length", c.length);
     if (!c.sha256.empty()) o.str("sha256", c.sha256);  // absent with --no-read-digests
     o.str("status", c.status).num("placed_bytes", c.placed_bytes)

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "hw/parser/pdu_tracker.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/net.hpp"
 
 namespace nic::hw {

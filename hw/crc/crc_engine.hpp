@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "hw/parser/pdu_tracker.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/crc32c.hpp"
 
 namespace nic::hw {

@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::abi {
 

@@ -31,7 +31,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/nvme_tcp.hpp"
 
 namespace nic::hw {

@@ -24,7 +24,7 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/pcie/DmaTag.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::hw {
 

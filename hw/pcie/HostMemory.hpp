@@ -13,7 +13,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic {
 

@@ -36,7 +36,7 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/pcie/pcie_params.hpp"
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic {
 

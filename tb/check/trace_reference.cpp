@@ -7,11 +7,11 @@
 #include <unordered_map>
 
 #include "proto/nvme_tcp.hpp"
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 
 namespace nic::check {
 
-std::string ReferenceCommand::sha256() const { return tb::sha256_hex(data); }
+std::string ReferenceCommand::sha256() const { return sha256_hex(data); }
 
 namespace {
 
@@ -125,13 +125,13 @@ auto in_tuple_order(Map& m) {
 // Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
 class Lend {
  public:
-  Lend(tb::BytePool& pool, Bytes& b) : pool_(pool), b_(b) { b_ = pool_.take(); }
+  Lend(BytePool& pool, Bytes& b) : pool_(pool), b_(b) { b_ = pool_.take(); }
   ~Lend() { pool_.give(std::move(b_)); }
   Lend(const Lend&) = delete;
   Lend& operator=(const Lend&) = delete;
 
  private:
-  tb::BytePool& pool_;
+  BytePool& pool_;
   Bytes& b_;
 };
 
@@ -139,7 +139,7 @@ class Lend {
 
 class ReferenceDecoder::Connection {
  public:
-  Connection(std::string flow, const Done& done, const LateData& late, tb::BytePool& spare)
+  Connection(std::string flow, const Done& done, const LateData& late, BytePool& spare)
       : flow_(std::move(flow)), done_(done), late_(late), spare_(spare) {}
 
   void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload, bool ic) {
@@ -361,7 +361,7 @@ class ReferenceDecoder::Connection {
   const std::string flow_;
   const Done& done_;
   const LateData& late_;
-  tb::BytePool& spare_;
+  BytePool& spare_;
   Side h2c_, c2h_;
   State state_ = State::Opening;
   std::string broken_;  // why the controller stream stopped, empty while it runs

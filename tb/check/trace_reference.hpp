@@ -23,10 +23,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"
-#include "tb/common/byte_pool.hpp"
+#include "util/byte_pool.hpp"
 
 namespace nic::check {
 
@@ -130,7 +130,7 @@ class ReferenceDecoder {
   Census* last_census_ = nullptr;
   std::vector<NotFollowed> not_followed_, checksum_failures_;
   size_t open_ = 0, open_max_ = 0;
-  tb::BytePool spare_;  // read buffers handed back, for the next reads
+  BytePool spare_;  // read buffers handed back, for the next reads
   // By host->controller tuple; finish() hands on in tuple order.
   std::unordered_map<net::FiveTuple, std::unique_ptr<Connection>> conns_;
   // The connection of the previous frame: most frames continue the same connection's burst.

@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "tb/gen/config.hpp"
 #include "tb/gen/truth.hpp"
 

@@ -6,7 +6,7 @@
 #include <deque>
 #include <map>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::gen {
 

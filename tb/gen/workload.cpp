@@ -1,6 +1,6 @@
 #include "tb/gen/workload.hpp"
 
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 
 
 #include <algorithm>
@@ -104,7 +104,7 @@ ReadData make_read_data(const ReadPlan& plan, const GenConfig& cfg) {
     for (size_t j = 0; j < 8 && i + j < rd.bytes.size(); ++j) rd.bytes[i + j] = uint8_t(w >> (8 * j));
   }
   if (plan.lookalike) plant_lookalike(rd, cfg, rng);
-  rd.sha256 = tb::sha256_hex(rd.bytes);
+  rd.sha256 = sha256_hex(rd.bytes);
   return rd;
 }
 

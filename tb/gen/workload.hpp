@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::gen {
 

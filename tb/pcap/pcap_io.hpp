@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
 typedef struct pcap pcap_t;
 typedef struct pcap_dumper pcap_dumper_t;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "proto/net.hpp"
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 
 namespace nic::tb {
 

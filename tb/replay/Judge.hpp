@@ -15,7 +15,7 @@
 
 #include "host_driver/NvmeTcpDriver.hpp"
 #include "tb/check/trace_reference.hpp"
-#include "tb/common/byte_pool.hpp"
+#include "util/byte_pool.hpp"
 
 namespace nic::tb {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 #include "proto/net.hpp"
 
 namespace nic::tb {

@@ -19,7 +19,7 @@
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/packet.hpp"
 #include "proto/nvme_tcp.hpp"
-#include "tb/common/byte_pool.hpp"
+#include "util/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
 
 namespace nic::tb {

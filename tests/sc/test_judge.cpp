@@ -2,7 +2,7 @@
 // compared as they are when the reference finished first, digests when the driver did.
 #include <catch2/catch.hpp>
 
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 #include "tb/replay/Judge.hpp"
 
 using namespace nic;
@@ -27,7 +27,7 @@ host::CommandRecord drv_read(uint32_t order, const Bytes& data, const char* stat
   c.cid = uint16_t(order);
   c.order = order;
   c.length = uint32_t(data.size());
-  c.sha256 = tb::sha256_hex(data);
+  c.sha256 = sha256_hex(data);
   c.status = status;
   return c;
 }
@@ -58,7 +58,7 @@ TEST_CASE("judge: exact buffers pass in either order, a wrong byte is named", "[
   REQUIRE(v.mismatches.size() == 2);
   CHECK(v.mismatches[0].find("read #1") != std::string::npos);
   CHECK(v.mismatches[0].find("first wrong byte at offset 5, 1 wrong bytes") != std::string::npos);
-  CHECK(v.mismatches[0].find(tb::sha256_hex(good)) != std::string::npos);  // the trace's digest
+  CHECK(v.mismatches[0].find(sha256_hex(good)) != std::string::npos);  // the trace's digest
   CHECK(v.mismatches[1].find("read #3") != std::string::npos);
   CHECK(j.waiting() == 0);
 }
@@ -83,9 +83,9 @@ TEST_CASE("judge: records without a digest (--no-read-digests) are judged in eit
   CHECK(v.checked == 3);
   REQUIRE(v.mismatches.size() == 2);
   CHECK(v.mismatches[0].find("read #1") != std::string::npos);
-  CHECK(v.mismatches[0].find(tb::sha256_hex(bad)) != std::string::npos);  // the buffer's digest
+  CHECK(v.mismatches[0].find(sha256_hex(bad)) != std::string::npos);  // the buffer's digest
   CHECK(v.mismatches[1].find("read #2") != std::string::npos);
-  CHECK(v.mismatches[1].find(tb::sha256_hex(bad)) != std::string::npos);
+  CHECK(v.mismatches[1].find(sha256_hex(bad)) != std::string::npos);
 }
 
 TEST_CASE("judge: broken reads must fail, late data allows bad_pdu, missing reads are named", "[judge]") {

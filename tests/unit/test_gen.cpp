@@ -15,7 +15,7 @@
 #include "proto/crc32c.hpp"
 #include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 #include "tb/gen/generator.hpp"
 #include "tb/gen/link.hpp"
 #include "tb/gen/workload.hpp"
@@ -283,7 +283,7 @@ void check_against_truth(const Decoded& d, const gen::Truth& t) {
     CHECK(s.cid == cmd.cid);
     CHECK(s.length == cmd.length);
     CHECK(s.done);
-    CHECK(tb::sha256_hex(s.data) == cmd.sha256);
+    CHECK(sha256_hex(s.data) == cmd.sha256);
     CHECK(s.pdus == cmd.pdus);
     CHECK(s.success_flag == cmd.success_flag);
     CHECK((s.bad_ddgst_count != 0) == cmd.digest_corrupted);
@@ -499,7 +499,7 @@ TEST_CASE("gen: planted lookalikes are plausible C2HData headers inside the data
     CHECK(ld_le16(h + 8) < c.queue_depth);
     CHECK(ch.plen == ch.pdo + ld_le32(h + 16) + 4);
     CHECK(ld_le32(h + 24) == crc32c::compute(h, 24));
-    CHECK(rd.sha256 == tb::sha256_hex(rd.bytes));
+    CHECK(rd.sha256 == sha256_hex(rd.bytes));
   }
 }
 

@@ -1,4 +1,4 @@
-// The replay report's per-read entries are written as text directly (tb/common/json_text):
+// The replay report's per-read entries are written as text directly (util/json_text):
 // it must be the text nlohmann::json's dump() gives, so reports stay byte-for-byte the same.
 #include <catch2/catch.hpp>
 
@@ -10,14 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tb/common/json_text.hpp"
+#include "util/json_text.hpp"
 
 using namespace nic;
 
 namespace {
 std::string num(double v) {
   std::string s;
-  tb::append_json_number(s, v);
+  append_json_number(s, v);
   return s;
 }
 }  // namespace
@@ -49,7 +49,7 @@ TEST_CASE("json text: integers and strings as dump() writes them", "[json]") {
   for (const uint64_t v : {uint64_t(0), uint64_t(7), uint64_t(65535), uint64_t(4294967295u),
                            std::numeric_limits<uint64_t>::max()}) {
     std::string s;
-    tb::append_json_number(s, v);
+    append_json_number(s, v);
     CHECK(s == nlohmann::json(v).dump());
   }
   std::string all;  // every ASCII byte, control characters, quote and backslash included
@@ -58,7 +58,7 @@ TEST_CASE("json text: integers and strings as dump() writes them", "[json]") {
                                std::string("[fd00::1]:4420"), std::string("a\"b\\c\nd"),
                                std::string("caf\xc3\xa9")}) {
     std::string t;
-    tb::append_json_string(t, s);
+    append_json_string(t, s);
     CHECK(t == nlohmann::json(s).dump());
     CHECK(nlohmann::json::parse(t).get<std::string>() == s);
   }
@@ -73,7 +73,7 @@ TEST_CASE("json text: an object as dump(2) lays it out at any depth", "[json]") 
                                 {"off", false}, {"latency_ns", 23487.078}, {"whole", 2.0},
                                 {escaped, 1}, {long_key, 2}, {"", 3}};
     std::string t;
-    tb::JsonObjectText(t, depth)
+    JsonObjectText(t, depth)
         .str("flow", "10.0.0.1:5000").num("cid", 27).boolean("ddp", true).boolean("off", false)
         .real("latency_ns", 23487.078).real("whole", 2.0)
         .num(escaped, 1).num(long_key, 2).num("", 3)
@@ -85,7 +85,7 @@ TEST_CASE("json text: an object as dump(2) lays it out at any depth", "[json]") 
     }
     CHECK(t == want);
     std::string empty;
-    tb::JsonObjectText(empty, depth).close();
+    JsonObjectText(empty, depth).close();
     CHECK(empty == "{}");
   }
 }

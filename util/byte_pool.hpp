@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
-namespace nic::tb {
+namespace nic {
 
 class BytePool {
  public:
@@ -43,4 +43,4 @@ class BytePool {
   std::vector<Bytes> spares_;
 };
 
-}  // namespace nic::tb
+}  // namespace nic

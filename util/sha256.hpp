@@ -2,10 +2,10 @@
 #pragma once
 #include <string>
 
-#include "proto/bytes.hpp"
+#include "util/bytes.hpp"
 
-namespace nic::tb {
+namespace nic {
 
 std::string sha256_hex(ByteView data);
 
-}  // namespace nic::tb
+}  // namespace nic

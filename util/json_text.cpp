@@ -1,4 +1,4 @@
-#include "tb/common/json_text.hpp"
+#include "util/json_text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nic::tb {
+namespace nic {
 
 void append_json_string(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
@@ -114,4 +114,4 @@ void JsonObjectText::close() {
   out_ += '}';
 }
 
-}  // namespace nic::tb
+}  // namespace nic

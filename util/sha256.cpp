@@ -1,10 +1,10 @@
-#include "tb/common/sha256.hpp"
+#include "util/sha256.hpp"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace nic::tb {
+namespace nic {
 
 std::string sha256_hex(ByteView data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -23,4 +23,4 @@ std::string sha256_hex(ByteView data) {
   return out;
 }
 
-}  // namespace nic::tb
+}  // namespace nic

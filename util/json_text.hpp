@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace nic::tb {
+namespace nic {
 
 // A JSON string literal, quotes included: `"`, `\` and control characters escaped as
 // dump() escapes them; other bytes (UTF-8 included) as they are.
@@ -35,4 +35,4 @@ class JsonObjectText {
   bool any_ = false;
 };
 
-}  // namespace nic::tb
+}  // namespace nic
