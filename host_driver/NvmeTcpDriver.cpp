@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "util/sha256.hpp"
 
 namespace nic::host {
 
@@ -91,9 +90,9 @@ std::vector<std::string> NvmeTcpDriver::failed_connections() const {
   return out;
 }
 
-void NvmeTcpDriver::transmit(const pcap::Packet& frame) {
+void NvmeTcpDriver::transmit(ByteView frame) {
   Bytes b = tx_spare_.take();
-  b.assign(frame.data.begin(), frame.data.end());
+  b.assign(frame.begin(), frame.end());
   tx_q_.push_back(std::move(b));
   tx_ev_.notify(SC_ZERO_TIME);
 }
@@ -731,7 +730,7 @@ void NvmeTcpDriver::read_done(Conn& k, const CmdResult& r) {
 }
 
 void NvmeTcpDriver::finalize(Cmd& c) {
-  CommandRecord& rec = rec_;  // every field set below; its strings keep their storage
+  CommandRecord& rec = rec_;  // every field but sha256 set below; its strings keep storage
   rec.flow = c.conn->name;
   rec.cid = c.cid;
   rec.order = c.order;
@@ -751,10 +750,6 @@ void NvmeTcpDriver::finalize(Cmd& c) {
     mem_.read(e.addr, read_buf_.data() + at, e.len);
     at += e.len;
   }
-  if (read_digests_)
-    rec.sha256 = sha256_hex(read_buf_);
-  else
-    rec.sha256.clear();
   if (keep_data_) rec.data = read_buf_;
   if (done_hook_) done_hook_(rec, read_buf_);
   for (const SgEntry& e : c.buf.sgl) mem_.release(e.addr, e.len);

@@ -34,7 +34,6 @@
 #include "hw/pcie/HostMemory.hpp"
 #include "proto/net.hpp"
 #include "util/byte_pool.hpp"
-#include "tb/pcap/pcap_io.hpp"
 
 namespace nic::host {
 
@@ -44,7 +43,9 @@ struct CommandRecord {
   uint16_t cid = 0;
   uint32_t order = 0;
   uint32_t length = 0;
-  std::string sha256;  // of the final buffer; empty when read digests are off
+  // Of the final buffer, when the completion hook fills it in: hashing reads is the
+  // testbench's job, not the driver's.
+  std::string sha256;
   std::string status;  // "ok", "digest_error", ...
   uint32_t placed_bytes = 0, copied_bytes = 0;
   std::string crc;     // "hw", "sw", "none"
@@ -84,8 +85,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
                 const nvme::PortList& nvme_ports, bool keep_data);
   ~NvmeTcpDriver() override;
 
-  // A frame the host transmits (host->controller direction of the trace).
-  void transmit(const pcap::Packet& frame);
+  // A frame the host transmits now (host->controller direction of the trace).
+  void transmit(ByteView frame);
   // A completion-ring write landed in host memory: raise (or coalesce) the interrupt.
   void completion_landed();
   // Told about every buffer registration the driver posts (sgl set) and every one the NIC
@@ -95,11 +96,10 @@ class NvmeTcpDriver : public sc_core::sc_module {
   void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
   // Told about every read as it completes, with its buffer's final bytes (valid during the
-  // call only); the driver keeps no record of it afterwards.
-  using CompletionHook = std::function<void(const CommandRecord&, ByteView buffer)>;
+  // call only); the driver keeps no record of it afterwards. The hook may complete the record
+  // (its digest) before passing it on.
+  using CompletionHook = std::function<void(CommandRecord&, ByteView buffer)>;
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
-  // Off: records carry no SHA-256 of the buffer (hashing every read is a tenth of a replay).
-  void set_read_digests(bool on) { read_digests_ = on; }
   const DriverCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   const NvmeRxStats sw_stats() const;
@@ -167,7 +167,6 @@ class NvmeTcpDriver : public sc_core::sc_module {
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start
   const uint32_t slot_mask_;  // NIC DDP slots per flow, minus one
   const bool keep_data_;
-  bool read_digests_ = true;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   CommandRecord rec_;  // the finished read's record, as the completion hook sees it
   Bytes rx_kept_, rx_frame_;  // a received frame as the ring held it, and as rebuilt

@@ -39,7 +39,7 @@ struct ReplayOptions {
   // Off: no independent decode of the trace and no verdict (the verdict says it was skipped);
   // the DMA isolation check stays. For runs that want only the figures (sweeps, speed).
   bool verify = true;
-  // Off: the driver does not hash each finished read (CommandRecord::sha256 stays empty).
+  // Off: finished reads are not hashed (CommandRecord::sha256 stays empty).
   bool read_digests = true;
   // Every read as the driver completes it (completion order). When set, the result's
   // `commands` stays empty; otherwise the records are collected there.
