@@ -9,6 +9,8 @@
 # hw/CMakeLists.txt builds by.
 # Rule 2, inside hw/: hw/common/ < the blocks (crc, flow, parser, ...) < hw/nic/, which
 # assembles them.
+# Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/) includes
+# no SystemC or TLM header.
 set -eu
 cd "$1"
 # Known inversions, "file -> included"; only ones issue 16 still lists may stand here.
@@ -37,6 +39,10 @@ function layer(p,   base) {
   if (p ~ /^(apps|bench)\//) return 6
   return -1  # not ours (generated or system headers)
 }
+function plain(p,   base) {
+  base = p; sub(/.*\//, "", base)
+  return layer(p) <= 2 || (p ~ /^host_driver\// && base ~ /^[a-z]/)
+}
 function hw_level(p) {
   if (p ~ /^hw\/common\//) return 0
   if (p ~ /^hw\/nic\//) return 2
@@ -47,6 +53,10 @@ BEGIN {
   n = split(allow, lines, "\n")
   for (i = 1; i <= n; i++) if (lines[i] != "") allowed[lines[i]] = 1
   bad = 0
+}
+/^[ \t]*#[ \t]*include[ \t]*<(systemc|tlm)/ && plain(FILENAME) {
+  printf "%s:%d: %s: plain C++ includes no SystemC\n", FILENAME, FNR, $0
+  bad = 1
 }
 /^[ \t]*#[ \t]*include[ \t]*"/ {
   inc = $0
