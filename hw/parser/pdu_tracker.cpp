@@ -49,6 +49,22 @@ const char* to_string(Region r) {
 namespace {
 // TCP sequence order, modulo 2^32.
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+
+// The command a header names (C2HData and R2T CCCID, CapsuleResp CID), 0 for other types.
+uint16_t header_cid(PduType type, const uint8_t* hdr) {
+  switch (type) {
+    case PduType::C2HData:
+    case PduType::R2T: return ld_le16(hdr + 8);
+    case PduType::CapsuleResp: return ld_le16(hdr + 20);
+    default: return 0;
+  }
+}
+
+// A PDU whose end completes its read: a CapsuleResp, or a C2HData with SUCCESS.
+bool ends_read(const nvme::CommonHeader& ch) {
+  return ch.type == PduType::CapsuleResp ||
+         (ch.type == PduType::C2HData && (ch.flags & nvme::pduflag::SUCCESS));
+}
 }  // namespace
 
 void PduTracker::start(uint32_t next_pdu_seq, const TrackerConfig& cfg) {
@@ -257,11 +273,8 @@ bool PduTracker::recover(uint32_t seq, ByteView bytes, PacketPlan& out) {
   const uint32_t at = rec_.at;
   if (seq_before(at + plen, expected_)) {
     // A whole PDU that was passed: its completion, if it is one, still closes its read.
-    const uint8_t* h = rec_.bytes;
-    if (h[0] == uint8_t(PduType::CapsuleResp))
-      out.ended.push_back({ld_le16(h + 20), at + plen});
-    else if (h[0] == uint8_t(PduType::C2HData) && (h[1] & nvme::pduflag::SUCCESS))
-      out.ended.push_back({ld_le16(h + 8), at + plen});
+    const nvme::CommonHeader passed = nvme::CommonHeader::decode(rec_.bytes);
+    if (ends_read(passed)) out.ended.push_back({header_cid(passed.type, rec_.bytes), at + plen});
     // The next header was passed too: recover it from a later retransmission.
     rec_ = {};
     rec_.active = true;
@@ -450,10 +463,7 @@ void PduTracker::enter_region(PacketPlan& out) {
 }
 
 void PduTracker::pdu_ended(PacketPlan& out) const {
-  if (!hdr_ok_) return;
-  if (ch_.type == PduType::CapsuleResp ||
-      (ch_.type == PduType::C2HData && (ch_.flags & nvme::pduflag::SUCCESS)))
-    out.ended.push_back({cid_, pdu_seq_ + ch_.plen});
+  if (hdr_ok_ && ends_read(ch_)) out.ended.push_back({cid_, pdu_seq_ + ch_.plen});
 }
 
 void PduTracker::set_region() {
@@ -471,15 +481,10 @@ void PduTracker::set_region() {
 }
 
 void PduTracker::load_fields() {
-  switch (ch_.type) {
-    case PduType::C2HData:
-      cid_ = ld_le16(hdr_ + 8);
-      datao_ = ld_le32(hdr_ + 12);
-      datal_ = ld_le32(hdr_ + 16);
-      break;
-    case PduType::R2T: cid_ = ld_le16(hdr_ + 8); break;
-    case PduType::CapsuleResp: cid_ = ld_le16(hdr_ + 20); break;
-    default: break;
+  cid_ = header_cid(ch_.type, hdr_);
+  if (ch_.type == PduType::C2HData) {
+    datao_ = ld_le32(hdr_ + 12);
+    datal_ = ld_le32(hdr_ + 16);
   }
 }
 
