@@ -36,9 +36,9 @@
 
 #include "host_driver/driver_state.hpp"
 #include "hw/flow/flow_table.hpp"
-#include "hw/nic/flow_context.hpp"
-#include "hw/nic/nic_abi.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/abi/nic_abi.hpp"
+#include "tb/config/sim_config.hpp"
 
 using namespace nic;
 
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   driver_flows = std::min(driver_flows, flows);
 
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.flow.entries = (flows + cfg.flow.ways - 1) / cfg.flow.ways * cfg.flow.ways;
   cfg.driver.queue_depth = cmds;
   const auto multi = [&](uint32_t cid) { return multi_every && cid % multi_every == 0; };
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     hw::FlowStart st;
     st.hdgst = st.ddgst = true;
     st.queue_size = cmds;
-    contexts.open(slots[f], f + 1).start(cfg, st);
+    contexts.open(slots[f], f + 1).start(flow_limits(cfg), st);
   }
   measure("NIC flow contexts + DDP slots", flows, 0);
 

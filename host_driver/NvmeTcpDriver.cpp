@@ -54,14 +54,15 @@ void NvmeTcpDriver::read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t
        [&](uint64_t addr, uint32_t len, uint32_t at) { mem_.read(addr, out + at, len); });
 }
 
-NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
+NvmeTcpDriver::NvmeTcpDriver(sc_module_name name, const DriverParams& cfg,
+                             const PlacementParams& rings, HostMemory& mem,
                              const nvme::PortList& nvme_ports, bool keep_data)
-    : sc_module(name), mmio_port("mmio"), cfg_(cfg), mem_(mem), ports_(nvme_ports),
-      slot_mask_(abi::ddp_slots(cfg.driver.queue_depth) - 1), keep_data_(keep_data),
+    : sc_module(name), mmio_port("mmio"), cfg_(cfg), rings_(rings), mem_(mem), ports_(nvme_ports),
+      slot_mask_(abi::ddp_slots(cfg.queue_depth) - 1), keep_data_(keep_data),
       alloc_([&] {
         AllocatorConfig a;
-        a.mode = parse_sg_mode(cfg.driver.allocator);
-        a.seed = cfg.driver.seed;
+        a.mode = parse_sg_mode(cfg.allocator);
+        a.seed = cfg.seed;
         return a;
       }()) {
   wake_ |= irq_ev_;
@@ -101,7 +102,7 @@ void NvmeTcpDriver::completion_landed() {
   if (irq_pending_) return;  // coalesced into the interrupt already on its way
   irq_pending_ = true;
   // The completion's bytes are applied right after the observer call: look a delta later.
-  irq_ev_.notify(sc_time(cfg_.driver.irq_moderation_ns, SC_NS));
+  irq_ev_.notify(sc_time(cfg_.irq_moderation_ns, SC_NS));
 }
 
 // One 32-bit register access through the PCIe link: writes are posted, a read waits for its
@@ -141,9 +142,9 @@ void NvmeTcpDriver::init_nic() {
   w64(abi::kRegCmdRingBase, kCmdRingBase);
   mmio_write32(abi::kRegCmdRingEntries, kCmdRingEntries);
   w64(abi::kRegCqBase, kCqBase);
-  mmio_write32(abi::kRegCqEntries, cfg_.placement.cq_entries);
+  mmio_write32(abi::kRegCqEntries, rings_.cq_entries);
   w64(abi::kRegRxRingBase, kRxRingBase);
-  mmio_write32(abi::kRegRxRingBytes, cfg_.placement.rx_ring_bytes);
+  mmio_write32(abi::kRegRxRingBytes, rings_.rx_ring_bytes);
 }
 
 void NvmeTcpDriver::run() {
@@ -256,7 +257,7 @@ void NvmeTcpDriver::new_read(Conn& k, const nvme::ReadCmd& rc) {
   else
     activate(k, cmd);
 
-  if (rc.length < cfg_.driver.io_threshold) {
+  if (rc.length < cfg_.io_threshold) {
     ++ctr_.ddp_skipped_small;
   } else if (exceeds_sg_limit(cmd.buf.sgl, nic_max_sg_)) {
     ++ctr_.ddp_skipped_sg_limit;
@@ -378,7 +379,7 @@ void NvmeTcpDriver::flush_backlog() {
 }
 
 void NvmeTcpDriver::handle_completions() {
-  const uint32_t n = cfg_.placement.cq_entries;
+  const uint32_t n = rings_.cq_entries;
   uint8_t raw[abi::kCqeSize];
   uint32_t handled = 0;
   for (;;) {
@@ -408,7 +409,7 @@ void NvmeTcpDriver::on_rx_packet(const abi::Cqe& c) {
   // read back from the buffers they went to.
   Bytes& kept = rx_kept_;  // both buffers live on for the next frame
   kept.resize(c.kept_len);
-  const uint64_t ring = cfg_.placement.rx_ring_bytes;
+  const uint64_t ring = rings_.rx_ring_bytes;
   for (uint32_t done = 0; done < c.kept_len;) {
     const uint64_t off = (c.rx_off + done) % ring;
     const uint32_t n = uint32_t(std::min<uint64_t>(c.kept_len - done, ring - off));
@@ -579,7 +580,7 @@ void NvmeTcpDriver::start_nvme(Conn& k) {
   m.flow = k.handle = next_handle_++;
   by_handle_[k.handle] = &k;
   m.seq = start;
-  m.queue_size = cfg_.driver.queue_depth;
+  m.queue_size = cfg_.queue_depth;
   const net::FiveTuple c2h = k.h2c.reversed();
   m.ip_version = c2h.src.version;
   std::memcpy(m.src_ip, c2h.src.b.data(), 16);

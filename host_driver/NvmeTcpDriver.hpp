@@ -29,8 +29,9 @@
 
 #include "host_driver/buffer_allocator.hpp"
 #include "host_driver/driver_state.hpp"
-#include "hw/nic/nic_abi.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "hw/abi/nic_abi.hpp"
+#include "host_driver/driver_params.hpp"
+#include "hw/placement/placement_params.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "proto/net.hpp"
 #include "util/byte_pool.hpp"
@@ -81,7 +82,10 @@ class NvmeTcpDriver : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<NvmeTcpDriver> mmio_port;  // bind to PcieLink::mmio_target
 
-  NvmeTcpDriver(sc_core::sc_module_name name, const NicConfig& cfg, HostMemory& mem,
+  // `rings`: the NIC's ring sizes (placement.cq_entries, placement.rx_ring_bytes), which the
+  // driver programs at start.
+  NvmeTcpDriver(sc_core::sc_module_name name, const DriverParams& cfg,
+                const PlacementParams& rings, HostMemory& mem,
                 const nvme::PortList& nvme_ports, bool keep_data);
   ~NvmeTcpDriver() override;
 
@@ -161,7 +165,8 @@ class NvmeTcpDriver : public sc_core::sc_module {
   Conn* find_conn(const net::FiveTuple& h2c);
   Conn* conn_of_handle(uint32_t handle) const;
 
-  const NicConfig cfg_;
+  const DriverParams cfg_;
+  const PlacementParams rings_;
   HostMemory& mem_;
   const nvme::PortList ports_;  // controller ports of NVMe/TCP connections
   uint32_t nic_max_sg_ = 0;  // limits the NIC reported at start

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/sgl.hpp"
 
 namespace nic::host {
 

@@ -19,7 +19,7 @@
 #include <map>
 #include <vector>
 
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "util/bytes.hpp"
 
 namespace nic::host {

@@ -6,7 +6,7 @@
 #include <variant>
 
 #include "apps/nicsim/commands.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "tb/config/sim_config.hpp"
 
 namespace nicsim {
 
@@ -42,7 +42,7 @@ void add_config_command(CLI::App& app) {
   sub->add_option("--config", g_cfg.file, "start from this file")->check(CLI::ExistingFile);
   sub->add_option("--set", g_cfg.sets, "override a key: --set mac.rx_fifo_bytes=32768");
   sub->callback([] {
-    nic::NicConfig cfg;
+    nic::SimConfig cfg;
     try {
       if (!g_cfg.file.empty()) nic::load_config_file(cfg, g_cfg.file);
       for (const auto& s : g_cfg.sets) nic::apply_assignment(cfg, s);

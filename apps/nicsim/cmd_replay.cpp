@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "apps/nicsim/commands.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "tb/config/sim_config.hpp"
 #include "util/json_text.hpp"
 #include "tb/common/output_path.hpp"
 #include "tb/pcap/pcap_io.hpp"
@@ -124,7 +124,7 @@ void write_report(std::ostream& out, const nlohmann::ordered_json& rep, CommandL
   out << "}\n";
 }
 
-nlohmann::ordered_json report_json(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r) {
+nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r) {
   const nic::tb::Verdict& v = r.verdict;
   nlohmann::ordered_json j;
   j["trace"] = g_args.trace;
@@ -218,7 +218,7 @@ std::string checksum_warning(const nic::check::NotFollowed& n) {
 }
 
 // Frames the MAC drops for their length: said once, whichever connections they belong to.
-std::string oversize_warning(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r) {
+std::string oversize_warning(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r) {
   return std::to_string(r.oversize_frames) + " NVMe/TCP frames are longer than mac.max_frame_bytes (" +
          std::to_string(cfg.mac.max_frame_bytes) + " B; the longest " +
          std::to_string(r.oversize_longest) +
@@ -253,7 +253,7 @@ std::string unfollowed_error(const nic::tb::Verdict& v) {
   return s + " [--allow-empty accepts this]";
 }
 
-void print_summary(const nic::NicConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
+void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
   auto& o = std::cout;
   const nic::tb::Verdict& v = r.verdict;
   const auto& c = r.counters;
@@ -435,7 +435,7 @@ void check_outputs() {
 }
 
 void run() {
-  nic::NicConfig cfg;
+  nic::SimConfig cfg;
   try {
     if (!g_args.config.empty()) nic::load_config_file(cfg, g_args.config);
     for (const auto& s : g_args.sets) nic::apply_assignment(cfg, s);

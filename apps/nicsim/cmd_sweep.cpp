@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "apps/nicsim/commands.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "tb/config/sim_config.hpp"
 #include "tb/common/output_path.hpp"
 #include "tb/sweep/sweep.hpp"
 
@@ -54,8 +54,8 @@ bool is_config_key(const std::string& key) {
 }
 
 // The sweep's --config and --set, checked the way `nicsim config` checks them.
-nic::NicConfig base_config() {
-  nic::NicConfig cfg;
+nic::SimConfig base_config() {
+  nic::SimConfig cfg;
   if (!g_args.config.empty()) nic::load_config_file(cfg, g_args.config);
   for (const auto& s : g_args.sets) nic::apply_assignment(cfg, s);
   nic::validate(cfg);
@@ -63,8 +63,8 @@ nic::NicConfig base_config() {
 }
 
 // Every point must make a valid config before the first replay starts.
-void check_point(const nic::NicConfig& base, const sw::Point& p) {
-  nic::NicConfig cfg = base;
+void check_point(const nic::SimConfig& base, const sw::Point& p) {
+  nic::SimConfig cfg = base;
   try {
     for (const auto& [k, v] : p.set) nic::set_param(cfg, k, v);
     nic::validate(cfg);
@@ -332,7 +332,7 @@ sw::Plan prepare(const fs::path& dir, const char* option) {
   }
   for (const auto& m : g_args.metrics) sw::check_path(m);
   for (const auto& p : g_args.plots) sw::parse_plot(p);
-  const nic::NicConfig base = base_config();
+  const nic::SimConfig base = base_config();
   plan.points = sw::expand(axes, all_traces());
   plan.line_rate = g_args.line_rate;
   plan.metrics = g_args.metrics;
@@ -430,7 +430,7 @@ int find_min() {
   sw::check_path(metric);
   const uint64_t lo = sw::parse_size(g_args.lo), hi = sw::parse_size(g_args.hi), step = sw::parse_size(g_args.step);
   if (step == 0 || lo > hi) throw Usage("--find-min needs --lo <= --hi and --step > 0");
-  const nic::NicConfig base = base_config();
+  const nic::SimConfig base = base_config();
   const auto point = [&](uint64_t v) {
     return sw::Point{"min-" + std::to_string(v), traces[0], {{key, std::to_string(v)}}};
   };

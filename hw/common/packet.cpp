@@ -14,6 +14,18 @@ const char* to_string(Bypass b) {
   return "?";
 }
 
+const char* to_string(Region r) {
+  switch (r) {
+    case Region::Header: return "Header";
+    case Region::HeaderDigest: return "HeaderDigest";
+    case Region::Pad: return "Pad";
+    case Region::Data: return "Data";
+    case Region::DataDigest: return "DataDigest";
+    case Region::Unframed: return "Unframed";
+  }
+  return "?";
+}
+
 void PacketCtx::reset() {
   Bytes f = std::move(frame);
   PacketPlan kept = std::move(plan);

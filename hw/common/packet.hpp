@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/common/packet_plan.hpp"
 #include "util/bytes.hpp"
 #include "proto/net.hpp"
 

@@ -5,7 +5,7 @@
 // Latency: crc.latency_cycles. Throughput: one beat (datapath_bytes) per cycle.
 #pragma once
 #include "hw/common/PipelineStage.hpp"
-#include "hw/nic/flow_context.hpp"
+#include "hw/offload/flow_context.hpp"
 
 namespace nic::hw {
 

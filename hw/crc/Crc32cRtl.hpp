@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "hw/crc/crc_engine.hpp"
+#include "hw/offload/crc_engine.hpp"
 
 class VerilatedContext;
 class Vcrc32c_pipe_cpp;

@@ -12,10 +12,10 @@ constexpr uint32_t kMinFrameBytes = 14;  // an Ethernet header; anything shorter
 }  // namespace
 
 Mac::Mac(sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& out, const MacParams& params,
-         Source source, DropSink drop)
-    : sc_module(name), clk_(clk), out_(out), p_(params), source_(std::move(source)),
+         uint32_t beat_bytes, bool honour_timestamps, Source source, DropSink drop)
+    : sc_module(name), clk_(clk), out_(out), p_(params), beat_bytes_(beat_bytes), honour_timestamps_(honour_timestamps), source_(std::move(source)),
       drop_(std::move(drop)), ps_per_byte_(8000.0 / params.line_rate_gbps),
-      fifo_occ_(params.fifo_bytes) {
+      fifo_occ_(params.rx_fifo_bytes) {
   clk.attach(*this);
   SC_HAS_PROCESS(Mac);
   SC_METHOD(fetch_next);  // runs once at time zero to schedule the first arrival
@@ -33,7 +33,7 @@ void Mac::fetch_next() {
   const uint64_t len = p->frame.size();
   // Back to back at line rate, the first frame still waits for its timestamp: the host has
   // to be up before traffic starts.
-  const bool timed = p_.honour_timestamps || !stats_.frames_in;
+  const bool timed = honour_timestamps_ || !stats_.frames_in;
   uint64_t start = timed ? std::max(ts, wire_free_ps_) : wire_free_ps_;
   if (!stats_.frames_in) stats_.first_start_ps = start;
   // The frame is complete once preamble, frame and FCS are in; the gap only delays the next.
@@ -59,7 +59,7 @@ void Mac::admit_arrivals(uint64_t now_ps) {
     } else if (len < kMinFrameBytes) {
       ++stats_.drop_runt;
       drop_(p, "runt");
-    } else if (fifo_used_ + len > p_.fifo_bytes) {
+    } else if (fifo_used_ + len > p_.rx_fifo_bytes) {
       ++stats_.drop_fifo_full;
       drop_(p, "mac_fifo_full");
     } else {
@@ -82,7 +82,7 @@ void Mac::tick() {
       Beat b;
       b.pkt = p;
       b.off = head_off_;
-      b.len = uint16_t(std::min<uint32_t>(p_.beat_bytes, len - head_off_));
+      b.len = uint16_t(std::min<uint32_t>(beat_bytes_, len - head_off_));
       b.sop = head_off_ == 0;
       head_off_ += b.len;
       b.eop = head_off_ == len;

@@ -17,17 +17,10 @@
 #include "hw/common/Occupancy.hpp"
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/packet.hpp"
+#include "hw/mac/mac_params.hpp"
 
 namespace nic::hw {
 
-struct MacParams {
-  double line_rate_gbps = 100.0;
-  uint32_t wire_overhead_bytes = 24;  // preamble 8 + FCS 4 + IFG 12
-  uint32_t fifo_bytes = 65536;
-  uint32_t max_frame_bytes = 9216;
-  uint32_t beat_bytes = 64;
-  bool honour_timestamps = true;  // false: frames back to back at line rate
-};
 
 struct MacStats {
   uint64_t frames_in = 0, bytes_in = 0;
@@ -47,7 +40,8 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   using DropSink = std::function<void(PacketCtx*, const char* reason)>;
 
   Mac(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& out,
-      const MacParams& params, Source source, DropSink drop);
+      const MacParams& params, uint32_t beat_bytes, bool honour_timestamps, Source source,
+      DropSink drop);
 
   const MacStats& stats() const { return stats_; }
   const Occupancy& fifo_occupancy() const { return fifo_occ_; }
@@ -67,6 +61,8 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   ClockDomain& clk_;
   StreamChannel<Beat>& out_;
   const MacParams p_;
+  const uint32_t beat_bytes_;
+  const bool honour_timestamps_;  // false: frames back to back at line rate
   Source source_;
   DropSink drop_;
   const double ps_per_byte_;

@@ -8,7 +8,8 @@
 #include <functional>
 
 #include "hw/common/PipelineStage.hpp"
-#include "hw/nic/flow_context.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/parser/parser_params.hpp"
 
 namespace nic::hw {
 

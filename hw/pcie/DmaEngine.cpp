@@ -56,7 +56,7 @@ void DmaEngine::write(uint64_t addr, const uint8_t* data, uint32_t len, Done don
   Job& j = submit(true, addr, len, std::move(done));
   j.tag.kind = tag.kind;
   j.tag.flow = tag.flow;
-  j.tag.cid = tag.cid;
+  j.tag.io_tag = tag.io_tag;
   j.tag.packet = tag.packet;
   if (len) std::memcpy(j.buf.data(), data, len);
   ++stats_.write_jobs;

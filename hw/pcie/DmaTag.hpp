@@ -11,7 +11,7 @@ struct DmaTag : tlm::tlm_extension<DmaTag> {
   enum class Kind : uint8_t { Other, Placement };
   Kind kind = Kind::Other;
   uint32_t flow = 0;     // driver's flow handle (placements)
-  uint16_t cid = 0;      // command the data was placed for
+  uint32_t io_tag = 0;   // the I/O the data was placed for (its protocol's tag: NVMe/TCP CID)
   uint64_t packet = 0;   // trace record number of the frame it came from
 
   tlm::tlm_extension_base* clone() const override { return new DmaTag(*this); }

@@ -13,7 +13,7 @@
 #pragma once
 #include <cstdint>
 
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 
 namespace nic::hw {

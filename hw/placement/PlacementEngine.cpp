@@ -7,7 +7,7 @@ namespace nic::hw {
 PlacementEngine::PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk,
                                  StreamChannel<Beat>& in, DmaEngine& dma, CompletionRing& cq,
                                  FlowContexts& flows, PacketPool& pool,
-                                 const NicConfig::Placement& cfg)
+                                 const PlacementParams& cfg)
     : sc_module(name), clk_(clk), in_(in), dma_(dma), cq_(cq), flows_(flows), pool_(pool),
       cfg_(cfg) {
   clk.attach(*this);
@@ -167,7 +167,7 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   tag.kind = DmaTag::Kind::Placement;
   FlowContext& fc = *flows_.get(slot);
   tag.flow = fc.handle;
-  tag.cid = r.run.cid;
+  tag.io_tag = r.run.cid;
   tag.packet = p.index;
   r.ddp->placed_end = std::max(r.ddp->placed_end, r.run.buf_off + r.run.len);
   // One write per SG entry: translate emits each entry's part separately.

@@ -41,11 +41,11 @@
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/latency_histogram.hpp"
 #include "hw/common/packet.hpp"
-#include "hw/nic/flow_context.hpp"
-#include "hw/nic/nic_abi.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/placement_params.hpp"
 
 namespace nic::hw {
 
@@ -70,7 +70,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   PlacementEngine(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                   DmaEngine& dma, CompletionRing& cq, FlowContexts& flows, PacketPool& pool,
-                  const NicConfig::Placement& cfg);
+                  const PlacementParams& cfg);
 
   // Receive-ring registers (the command processor forwards the driver's writes). Setting the
   // ring restarts it empty. Until set, every frame is dropped.
@@ -124,7 +124,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   CompletionRing& cq_;
   FlowContexts& flows_;
   PacketPool& pool_;
-  const NicConfig::Placement cfg_;
+  const PlacementParams cfg_;
 
   uint64_t rx_base_ = 0;
   uint32_t rx_bytes_ = 0;    // 0: ring not set

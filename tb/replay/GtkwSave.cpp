@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 
 namespace nic::tb {
 
@@ -85,7 +85,7 @@ std::vector<Group> groups(bool rtl) {
 // answers "?" for a value the enum does not define).
 void write_tracker_states(const std::string& path) {
   std::ofstream f(path);
-  f << "# pdu_parser.tracker_state: hw::TrackerState (hw/parser/pdu_tracker.hpp)\n";
+  f << "# pdu_parser.tracker_state: hw::TrackerState (hw/offload/pdu_tracker.hpp)\n";
   for (unsigned v = 0; v <= 0xff; ++v) {
     const char* name = hw::to_string(hw::TrackerState(v));
     if (std::strcmp(name, "?") != 0) f << v << ' ' << name << '\n';

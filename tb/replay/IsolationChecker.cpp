@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaTag.hpp"
 
 namespace nic::tb {
@@ -46,9 +46,9 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
   }
   const auto who = [&] {
     return where() + " placed for flow " + std::to_string(tag->flow) + " cid " +
-           std::to_string(tag->cid) + " (frame " + std::to_string(tag->packet) + ")";
+           std::to_string(tag->io_tag) + " (frame " + std::to_string(tag->packet) + ")";
   };
-  auto it = live_.find(key(tag->flow, tag->cid));
+  auto it = live_.find(key(tag->flow, tag->io_tag));
   if (it == live_.end() || it->second.empty()) return violation(who() + ": no live registration");
   for (const hw::SgEntry& e : it->second)
     if (inside({e.addr, e.len}, addr, len)) return;

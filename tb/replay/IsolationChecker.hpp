@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/sgl.hpp"
 
 namespace nic::tb {
 
@@ -39,8 +39,8 @@ class IsolationChecker {
   }
 
   Range cq_, rx_;
-  static uint64_t key(uint32_t flow, uint16_t cid) { return uint64_t(flow) << 16 | cid; }
-  std::unordered_map<uint64_t, std::vector<hw::SgEntry>> live_;  // by key(flow, cid)
+  static uint64_t key(uint32_t flow, uint32_t io_tag) { return uint64_t(flow) << 32 | io_tag; }
+  std::unordered_map<uint64_t, std::vector<hw::SgEntry>> live_;  // by key(flow, I/O tag)
   uint64_t count_ = 0;
   std::vector<std::string> reports_;
 };

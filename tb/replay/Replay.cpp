@@ -5,7 +5,7 @@
 #include <chrono>
 #include <fstream>
 
-#include "hw/nic/Nic.hpp"
+#include "hw/top/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "hw/pcie/PcieLink.hpp"
 #include "tb/replay/GtkwSave.hpp"
@@ -60,7 +60,7 @@ struct ReplayTop : sc_module {
       : sc_module(n),
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
-        driver("driver", o.cfg, mem, o.nvme_ports, o.keep_data),
+        driver("driver", o.cfg.driver, o.cfg.placement, mem, o.nvme_ports, o.keep_data),
         reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f.data); },

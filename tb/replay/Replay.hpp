@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "host_driver/NvmeTcpDriver.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "tb/config/sim_config.hpp"
 #include "tb/replay/Judge.hpp"
 
 namespace nic::tb {
@@ -24,7 +24,7 @@ struct ReplayProgress {
 
 struct ReplayOptions {
   std::string trace;       // pcap or pcapng file, "-" for standard input
-  NicConfig cfg;
+  SimConfig cfg;
   bool honour_timestamps = true;
   nvme::PortList nvme_ports;  // controller ports of the NVMe/TCP connections to follow
   bool fix_checksums = false;  // rewrite every record's checksums first (TraceFeeder)

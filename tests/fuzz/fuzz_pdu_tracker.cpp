@@ -1,5 +1,5 @@
-// Fuzz target: the receive parser's PDU tracker (hw/parser/pdu_tracker.hpp) and the data
-// digest engine behind it (hw/crc/crc_engine.hpp), fed arbitrary segments at arbitrary
+// Fuzz target: the receive parser's PDU tracker (hw/offload/pdu_tracker.hpp) and the data
+// digest engine behind it (hw/offload/crc_engine.hpp), fed arbitrary segments at arbitrary
 // sequence numbers, with occasional driver resync confirmations.
 //
 // Input: [cfg u8][search u8][start seq u32] then records until the end:
@@ -28,8 +28,8 @@
 #include <unordered_map>
 
 #include "fuzz_check.hpp"
-#include "hw/crc/crc_engine.hpp"
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/crc_engine.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 
 using namespace nic;
 using hw::Region;

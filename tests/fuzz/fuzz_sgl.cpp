@@ -1,5 +1,5 @@
-// Fuzz target: SGL validation and offset translation (hw/placement/sgl.hpp), and the DDP
-// context table (hw/placement/ddp_table.hpp).
+// Fuzz target: SGL validation and offset translation (hw/offload/sgl.hpp), and the DDP
+// context table (hw/offload/ddp_table.hpp).
 //
 // Input byte 0 even: SGL mode.
 //   [max entries u8][n u8] then n entries [kind u8][addr][len] (kind picks small, 16-bit,
@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "hw/placement/ddp_table.hpp"
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/ddp_table.hpp"
+#include "hw/offload/sgl.hpp"
 
 using namespace nic;
 using hw::SgEntry;

@@ -28,7 +28,7 @@ inline std::string scratch_path(const std::string& name) {
           ("nicsim_" + std::to_string(::getpid()) + "_" + name + ".pcap")).string();
 }
 
-inline Run replay(const gen::GenConfig& g, const NicConfig& cfg, const std::string& name) {
+inline Run replay(const gen::GenConfig& g, const SimConfig& cfg, const std::string& name) {
   const std::string path = scratch_path(name);
   Run r;
   r.truth = gen::generate_pcap(g, path);
@@ -67,7 +67,7 @@ inline void check_exact(const Run& r) {
 
 // In order: every offloaded read is placed whole by the NIC, and CRC-verified by it when
 // data digests are on; reads below the threshold are copied by software.
-inline void check_full_offload(const Run& r, const NicConfig& cfg, bool ddgst) {
+inline void check_full_offload(const Run& r, const SimConfig& cfg, bool ddgst) {
   size_t offloaded = 0;
   for (const auto& c : r.result.commands) {
     INFO(c.flow << " order " << c.order << " len " << c.length);

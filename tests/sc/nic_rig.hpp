@@ -28,10 +28,10 @@
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/packet.hpp"
 #include "hw/flow/flow_table.hpp"
-#include "hw/nic/CommandProcessor.hpp"
-#include "hw/nic/flow_context.hpp"
-#include "hw/nic/nic_abi.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "hw/cmd/CommandProcessor.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/abi/nic_abi.hpp"
+#include "tb/config/sim_config.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "hw/pcie/PcieLink.hpp"
@@ -457,8 +457,8 @@ struct HostDriver : sc_core::sc_module {
 
 // ---- the whole bench -----------------------------------------------------------------------
 
-inline NicConfig small_config() {
-  NicConfig c;
+inline SimConfig small_config() {
+  SimConfig c;
   c.placement.cq_entries = 64;
   c.placement.rx_ring_bytes = 1 << 20;
   c.flow.entries = 64;
@@ -466,7 +466,7 @@ inline NicConfig small_config() {
 }
 
 struct Rig {
-  NicConfig cfg;
+  SimConfig cfg;
   ClockDomain clk;
   HostMemory mem;
   PcieLink link;
@@ -493,7 +493,7 @@ struct Rig {
   size_t matched_ = 0;          // frames already matched to a completion
   std::vector<std::string> violations;
 
-  explicit Rig(const NicConfig& c = small_config(), uint32_t dma_queue = 64)
+  explicit Rig(const SimConfig& c = small_config(), uint32_t dma_queue = 64)
       : cfg(c),
         clk("clk", c.core.clock_mhz),
         mem("mem", sc_time(c.host.mem_latency_ns, SC_NS)),
@@ -505,7 +505,7 @@ struct Rig {
         flows(c.flow.entries),
         in("in", clk, c.fifo.crc_to_placement),
         pe("pe", clk, in, dma, cq, flows, pool, c.placement),
-        cp("cp", clk, c, dma, cq, pe, table, flows),
+        cp("cp", clk, c.placement, c.flow.entries, flow_limits(c), dma, cq, pe, table, flows),
         src("src", clk, in, pool, table, flows, c.core.datapath_bytes),
         drv("drv", mem, c.placement.cq_entries, c.placement.rx_ring_bytes) {
     dma.socket.bind(checker.tsock);

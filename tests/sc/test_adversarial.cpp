@@ -28,8 +28,8 @@ gen::GenConfig adv_base(uint64_t seed) {
   return g;
 }
 
-NicConfig adv_cfg() {
-  NicConfig cfg;
+SimConfig adv_cfg() {
+  SimConfig cfg;
   cfg.driver.io_threshold = 4096;
   return cfg;
 }
@@ -242,7 +242,7 @@ TEST_CASE("adversarial: IPv4 options and QinQ tags are offloaded like any frame"
   g.vlan = 10;
   g.qinq = true;
   g.tcp_timestamps = true;
-  const NicConfig cfg = adv_cfg();
+  const SimConfig cfg = adv_cfg();
   const Run r = replay(g, cfg, "ip_options");
   REQUIRE(r.truth.totals.adv.ip_options > 0);
   check_robust(r);
@@ -253,7 +253,7 @@ TEST_CASE("adversarial: IPv4 options and QinQ tags are offloaded like any frame"
 TEST_CASE("adversarial: flows the NIC has no room for stay in software", "[adversarial]") {
   auto g = adv_base(54);
   g.flows = 4;
-  NicConfig cfg = adv_cfg();
+  SimConfig cfg = adv_cfg();
   cfg.flow.entries = 2;
   cfg.flow.ways = 2;
   const Run r = replay(g, cfg, "table_full");
@@ -305,7 +305,7 @@ TEST_CASE("adversarial: random mix", "[adversarial][random]") {
   g.adv.stale_pdu = uni(0.3);
   g.adv.dup_pdu = uni(0.1);
   g.adv.resp_hole = uni(0.6);
-  NicConfig cfg = adv_cfg();
+  SimConfig cfg = adv_cfg();
   cfg.driver.allocator = rng() % 2 ? "pages" : "fragments";
   cfg.placement.max_sg_entries = 64;
   const bool cx7 = rng() % 2;

@@ -20,7 +20,7 @@ constexpr uint16_t kPort = 4421;
 
 // The generated trace without its segments that carry no payload (the handshake and ACKs),
 // with the controller moved from 4420 to kPort and every TCP checksum zeroed.
-Run replay_capture(const gen::GenConfig& g, const NicConfig& cfg, bool fix_checksums,
+Run replay_capture(const gen::GenConfig& g, const SimConfig& cfg, bool fix_checksums,
                    const std::string& name) {
   const std::string path = scratch_path(name);
   Run r;
@@ -60,7 +60,7 @@ gen::GenConfig trace() {
 }  // namespace
 
 TEST_CASE("full NIC: a capture without handshake or checksums on port 4421 is offloaded in full", "[full][capture]") {
-  NicConfig cfg;
+  SimConfig cfg;
   const Run r = replay_capture(trace(), cfg, true, "capture_fixed");
   check_exact(r);
   check_full_offload(r, cfg, true);
@@ -70,7 +70,7 @@ TEST_CASE("full NIC: a capture without handshake or checksums on port 4421 is of
 }
 
 TEST_CASE("full NIC: a capture with unfinished checksums follows nothing unless they are fixed and says so", "[full][capture]") {
-  NicConfig cfg;
+  SimConfig cfg;
   const Run r = replay_capture(trace(), cfg, false, "capture_unfixed");
   CHECK(r.verdict.ok());  // nothing judged...
   CHECK(r.verdict.checked == 0);

@@ -69,14 +69,14 @@ struct Rig {
   std::unique_ptr<Mac> mac;
   HeaderParser hp{"hp", clk, c0, c1};
   FlowLookup fl{"fl", clk, c1, c2, table, 4};
-  PduParser pp{"pp", clk, c2, c3, flows, 2, 1};
+  PduParser pp{"pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1};
   Crc32cPipeline crc{"crc", clk, c3, c4, flows, 2};
   Sink sink;
 
   explicit Rig(double stall, MacParams mp = {})
       : sink("sink", clk, c4, stall) {
     mac = std::make_unique<Mac>(
-        "mac", clk, c0, mp,
+        "mac", clk, c0, mp, 64, true,
         [this](uint64_t& ts) -> PacketCtx* {
           if (next == trace.size()) return nullptr;
           PacketCtx* p = pool.get();
@@ -192,7 +192,7 @@ TEST_CASE("front pipeline: bad checksum and unknown flow and stale frames bypass
 
 TEST_CASE("front pipeline: MAC serialises at line rate and drops on a full FIFO", "[front]") {
   MacParams mp;
-  mp.fifo_bytes = 9216;
+  mp.rx_fifo_bytes = 9216;
   mp.line_rate_gbps = 100.0;
   Rig r(0.95, mp);  // a slow sink backs the FIFO up
   const auto t = c2h_tuple(50003);

@@ -34,7 +34,7 @@ gen::GenConfig base(uint64_t seed) {
 }  // namespace
 
 TEST_CASE("full NIC: in-order reads over several flows are placed and verified by the NIC", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   const auto g = base(11);
   const Run r = replay(g, cfg, "inorder");
   check_exact(r);
@@ -42,7 +42,7 @@ TEST_CASE("full NIC: in-order reads over several flows are placed and verified b
 }
 
 TEST_CASE("full NIC: split PDUs with DATAO and the SUCCESS flag", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   auto g = base(12);
   g.max_pdu_data = 16384;
   g.success_flag = 0.5;
@@ -52,7 +52,7 @@ TEST_CASE("full NIC: split PDUs with DATAO and the SUCCESS flag", "[full]") {
 }
 
 TEST_CASE("full NIC: scattered 4 KiB pages", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.allocator = "pages";
   const Run r = replay(base(13), cfg, "pages");
   check_exact(r);
@@ -60,7 +60,7 @@ TEST_CASE("full NIC: scattered 4 KiB pages", "[full]") {
 }
 
 TEST_CASE("full NIC: random sub-page fragments within the SG limit", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.allocator = "fragments";
   cfg.placement.max_sg_entries = 256;
   auto g = base(14);
@@ -71,7 +71,7 @@ TEST_CASE("full NIC: random sub-page fragments within the SG limit", "[full]") {
 }
 
 TEST_CASE("full NIC: an SGL over the limit falls back to software", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.allocator = "fragments";  // ~2 KiB fragments: 64 KiB needs far more than 8
   cfg.placement.max_sg_entries = 8;
   const Run r = replay(base(15), cfg, "sglimit");
@@ -81,7 +81,7 @@ TEST_CASE("full NIC: an SGL over the limit falls back to software", "[full]") {
 }
 
 TEST_CASE("full NIC: digests off", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   auto g = base(16);
   g.hdgst = false;
   g.ddgst = false;
@@ -91,7 +91,7 @@ TEST_CASE("full NIC: digests off", "[full]") {
 }
 
 TEST_CASE("full NIC: HPDA 1 padding with IPv6 and VLAN", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   auto g = base(17);
   g.hpda = 1;
   g.ipv6 = true;
@@ -103,7 +103,7 @@ TEST_CASE("full NIC: HPDA 1 padding with IPv6 and VLAN", "[full]") {
 }
 
 TEST_CASE("full NIC: ConnectX-7 one-run rule still ends byte-exact", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.placement.single_run_per_packet = true;
   auto g = base(18);
   g.max_pdu_data = 8192;  // packets holding the end of one PDU and the start of the next
@@ -115,7 +115,7 @@ TEST_CASE("full NIC: ConnectX-7 one-run rule still ends byte-exact", "[full]") {
 }
 
 TEST_CASE("full NIC: IO sizes from 512 B to 1 MiB with a lowered threshold", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 512;
   cfg.placement.max_sg_entries = 512;
   auto g = base(19);
@@ -128,7 +128,7 @@ TEST_CASE("full NIC: IO sizes from 512 B to 1 MiB with a lowered threshold", "[f
 }
 
 TEST_CASE("full NIC: jumbo frames with many PDUs per packet", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 4096;
   auto g = base(20);
   g.mss = 9000;
@@ -141,7 +141,7 @@ TEST_CASE("full NIC: jumbo frames with many PDUs per packet", "[full]") {
 }
 
 TEST_CASE("full NIC: corrupted data digests are reported and the data is still right", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   auto g = base(21);
   g.imp.corrupt_ddgst = 0.3;
   const Run r = replay(g, cfg, "baddigest");
@@ -153,7 +153,7 @@ TEST_CASE("full NIC: corrupted data digests are reported and the data is still r
 }
 
 TEST_CASE("full NIC: impaired traffic falls back to software and stays byte-exact", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   auto g = base(22);
   g.tcp_timestamps = true;
   g.max_pdu_data = 16384;
@@ -196,7 +196,7 @@ TEST_CASE("full NIC: random impairments", "[full][random]") {
   g.imp.bad_tcp_csum = uni(0, 0.01);
   g.imp.corrupt_ddgst = g.ddgst ? uni(0, 0.2) : 0;
   g.imp.plant_lookalike = uni(0, 0.5);
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 8192;
   cfg.driver.allocator = std::vector<std::string>{"contiguous", "pages", "fragments"}[pick(3)];
   cfg.placement.max_sg_entries = 512;
@@ -211,7 +211,7 @@ TEST_CASE("full NIC: random impairments", "[full][random]") {
 }
 
 TEST_CASE("full NIC: lost headers are resynced through the driver when header recovery is off", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.ooo.recover_headers = false;
   gen::GenConfig g;
   g.seed = 31;
@@ -236,7 +236,7 @@ TEST_CASE("full NIC: lost headers are resynced through the driver when header re
 }
 
 TEST_CASE("full NIC: coverage at 1 percent loss and reorder stays above 90 percent", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   gen::GenConfig g;
   g.seed = 32;
   g.flows = 4;
@@ -276,7 +276,7 @@ gen::GenConfig fast_reuse(uint64_t seed, uint32_t flows, const char* io_size, ui
 
 TEST_CASE("full NIC: fast CID reuse with small reads never lands data in another read's buffer", "[full]") {
   // 4 KiB reads at queue depth 32: setups often arrive late. Late must never mean wrong.
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 4096;
   const Run r = replay(fast_reuse(33, 4, "4K", 600, 32), cfg, "cidreuse");
   check_exact(r);
@@ -304,7 +304,7 @@ void check_shared_slots(const Run& r) {
 TEST_CASE("full NIC: Linux generation CIDs of one tag share its DDP slot", "[full]") {
   // tag | generation << 12 with fast tag reuse: the next generation's command is seen while
   // the previous one is still registered in the tag's slot.
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 4096;
   cfg.driver.queue_depth = 8;
   gen::GenConfig g = fast_reuse(44, 2, "4K,16K", 300, 8);
@@ -316,7 +316,7 @@ TEST_CASE("full NIC: Linux generation CIDs of one tag share its DDP slot", "[ful
 }
 
 TEST_CASE("full NIC: CIDs beyond the negotiated queue depth share slots", "[full]") {
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 4096;
   cfg.driver.queue_depth = 3;  // 4 slots for CIDs 0..15
   gen::GenConfig g = base(45);
@@ -330,7 +330,7 @@ TEST_CASE("full NIC: 400G preset with 1 KiB reads keeps every buffer exact", "[f
   // Tiny reads at 400 Gb/s: a completion's header may straddle the driver's parse position
   // when it registers the next read of the CID; that completion must not count as the new
   // read's (it once left a registration open to a later read's data).
-  NicConfig cfg;
+  SimConfig cfg;
   load_config_file(cfg, NICSIM_SOURCE_DIR "/configs/400g.json");
   cfg.driver.io_threshold = 512;
   gen::GenConfig g;
@@ -386,7 +386,7 @@ TEST_CASE("full NIC: randomly damaged PDUs never cause a stray DMA write", "[ful
     }
     out.close();
   }
-  NicConfig cfg;
+  SimConfig cfg;
   cfg.driver.io_threshold = 8192;
   tb::ReplayOptions opt;
   opt.trace = bad;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <tlm>
 
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaTag.hpp"
 #include "tb/replay/IsolationChecker.hpp"
 
@@ -23,7 +23,7 @@ struct Write {
     if (placement) {
       tag.kind = hw::DmaTag::Kind::Placement;
       tag.flow = flow;
-      tag.cid = cid;
+      tag.io_tag = cid;
       gp.set_extension(&tag);
     }
   }

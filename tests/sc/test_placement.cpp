@@ -153,7 +153,7 @@ namespace {
 
 // Four small PDUs for CIDs 1..4 in one frame (with the CapsuleResp of CID 1 between them).
 void four_pdus_in_one_frame(bool single_run) {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.placement.single_run_per_packet = single_run;
   Rig r(cfg);
   Bytes d[5];
@@ -224,7 +224,7 @@ TEST_CASE("placement: a PDU reaching past the registered length is not placed at
 
 TEST_CASE("placement: one outstanding DMA and a tight queue still complete everything in order",
           "[placement][backpressure]") {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.placement.max_outstanding_dma = 1;
   cfg.pcie.max_outstanding = 1;
   cfg.placement.rx_ring_bytes = 5000;  // not a power of two: kept bytes wrap mid-frame
@@ -250,7 +250,7 @@ TEST_CASE("placement: one outstanding DMA and a tight queue still complete every
 
 TEST_CASE("placement: teardown completes only after the CID's in-flight writes landed",
           "[placement][teardown]") {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.pcie.latency_ns = 2000;  // long flight: writes are in flight when the teardown runs
   Rig r(cfg);
   const uint32_t io = 256 * 1024;
@@ -310,7 +310,7 @@ TEST_CASE("placement: teardown completes only after the CID's in-flight writes l
 
 TEST_CASE("placement: a full receive ring drops whole frames and places nothing for them",
           "[placement][backpressure]") {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.placement.rx_ring_bytes = 8192;
   Rig r(cfg);
   r.drv.free_rx = false;  // the driver never returns ring space
@@ -343,7 +343,7 @@ TEST_CASE("placement: a full receive ring drops whole frames and places nothing 
 
 TEST_CASE("placement: a full completion ring stalls the engine and loses no completion",
           "[placement][backpressure]") {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.placement.cq_entries = 4;
   Rig r(cfg);
   const Bytes data = data_bytes(20000, 12);
@@ -369,7 +369,7 @@ TEST_CASE("placement: a full completion ring stalls the engine and loses no comp
 
 TEST_CASE("command processor: every command answers in order with the right status",
           "[placement][cmd]") {
-  NicConfig cfg = small_config();
+  SimConfig cfg = small_config();
   cfg.flow.entries = 2;  // one set of two ways
   cfg.flow.ways = 2;
   cfg.placement.max_sg_entries = 4;

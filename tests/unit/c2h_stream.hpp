@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 #include "proto/nvme_tcp.hpp"
 
 namespace nic::test {

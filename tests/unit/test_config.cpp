@@ -6,12 +6,12 @@
 #include <map>
 #include <vector>
 
-#include "hw/nic/nic_config.hpp"
+#include "tb/config/sim_config.hpp"
 
 using namespace nic;
 
 TEST_CASE("config: defaults validate and every key round-trips through the JSON dump", "[config]") {
-  NicConfig a;
+  SimConfig a;
   REQUIRE_NOTHROW(validate(a));
   a.mac.rx_fifo_bytes = 12345;
   a.crc.impl = "rtl";
@@ -21,7 +21,7 @@ TEST_CASE("config: defaults validate and every key round-trips through the JSON 
   {
     std::ofstream(path) << config_to_json(a);
   }
-  NicConfig b;
+  SimConfig b;
   load_config_file(b, path);
   std::remove(path.c_str());
   CHECK(config_to_json(b) == config_to_json(a));
@@ -30,7 +30,7 @@ TEST_CASE("config: defaults validate and every key round-trips through the JSON 
 }
 
 TEST_CASE("config: set by dotted key and reject bad keys and values", "[config]") {
-  NicConfig c;
+  SimConfig c;
   apply_assignment(c, "driver.io_threshold=4096");
   CHECK(c.driver.io_threshold == 4096);
   apply_assignment(c, "driver.allocator=fragments");
@@ -60,7 +60,7 @@ TEST_CASE("config: files may use comments and nested or dotted keys", "[config]"
     std::ofstream(path) << "{\n // 400G preset\n \"core\": {\"datapath_bytes\": 128},\n"
                            " \"mac.line_rate_gbps\": 400 /* dotted */\n}\n";
   }
-  NicConfig c;
+  SimConfig c;
   load_config_file(c, path);
   std::remove(path.c_str());
   CHECK(c.core.datapath_bytes == 128);
@@ -69,7 +69,7 @@ TEST_CASE("config: files may use comments and nested or dotted keys", "[config]"
 }
 
 TEST_CASE("config: every numeric parameter is checked against its declared range", "[config]") {
-  const NicConfig defaults;
+  const SimConfig defaults;
   for_each_param(defaults, [&](const ParamRef& declared) {
     if (declared.range.choices || std::holds_alternative<bool*>(declared.value)) return;
     const double lo = declared.range.min, hi = declared.range.max;
@@ -79,7 +79,7 @@ TEST_CASE("config: every numeric parameter is checked against its declared range
     if (std::isfinite(lo) && (!integer || lo >= 1)) outside.push_back(integer ? lo - 1 : lo - std::max(1e-3, lo * 1e-3));
     if (std::isfinite(hi) && (!integer || hi < UINT32_MAX)) outside.push_back(integer ? hi + 1 : hi * 1.001);
     for (double v : outside) {
-      NicConfig c;
+      SimConfig c;
       for_each_param(c, [&](const ParamRef& p) {
         if (p.key != declared.key) return;
         if (integer) *std::get<uint32_t*>(p.value) = uint32_t(v);
@@ -92,32 +92,32 @@ TEST_CASE("config: every numeric parameter is checked against its declared range
 }
 
 TEST_CASE("config: the bad values of issue 15 are refused, naming the parameter", "[config]") {
-  NicConfig c;
+  SimConfig c;
   apply_assignment(c, "pcie.latency_ns=-1");
   CHECK_THROWS_WITH(validate(c), Catch::Contains("pcie.latency_ns") && !Catch::Contains("max_outstanding"));
-  c = NicConfig{};
+  c = SimConfig{};
   apply_assignment(c, "core.clock_mhz=3e6");  // a period under one picosecond
   CHECK_THROWS_WITH(validate(c), Catch::Contains("core.clock_mhz"));
   apply_assignment(c, "core.clock_mhz=2e6");
   CHECK_THROWS_WITH(validate(c), Catch::Contains("core.clock_mhz"));
   apply_assignment(c, "core.clock_mhz=1e6");  // exactly one picosecond
   CHECK_NOTHROW(validate(c));
-  c = NicConfig{};
+  c = SimConfig{};
   apply_assignment(c, "mac.rx_fifo_bytes=8K");  // smaller than a 9216-byte frame
   CHECK_THROWS_WITH(validate(c), Catch::Contains("mac.rx_fifo_bytes"));
-  c = NicConfig{};
+  c = SimConfig{};
   apply_assignment(c, "placement.cq_entries=0");
   CHECK_THROWS_WITH(validate(c), Catch::Contains("placement.cq_entries"));
-  c = NicConfig{};
+  c = SimConfig{};
   apply_assignment(c, "core.datapath_bytes=48");
   CHECK_THROWS_WITH(validate(c), Catch::Contains("power of two"));
-  c = NicConfig{};
+  c = SimConfig{};
   apply_assignment(c, "driver.allocator=buddy");
   CHECK_THROWS_WITH(validate(c), Catch::Contains("driver.allocator") && Catch::Contains("contiguous|pages|fragments"));
 }
 
 TEST_CASE("config: --set takes K/M/G on integer keys, as --grid does", "[config]") {
-  NicConfig c;
+  SimConfig c;
   apply_assignment(c, "mac.rx_fifo_bytes=64K");
   CHECK(c.mac.rx_fifo_bytes == 65536);
   apply_assignment(c, "placement.rx_ring_bytes=4m");
@@ -138,7 +138,7 @@ TEST_CASE("config: --set takes K/M/G on integer keys, as --grid does", "[config]
 }
 
 TEST_CASE("config: the parameter table shows each range as --set writes it", "[config]") {
-  NicConfig c;
+  SimConfig c;
   std::map<std::string, std::string> ranges;
   for_each_param(c, [&](const ParamRef& p) { ranges[p.key] = range_text(p); });
   CHECK(ranges["mac.rx_fifo_bytes"] == "64 .. 16M");
@@ -152,7 +152,7 @@ TEST_CASE("config: a parameter given twice in a file is refused", "[config]") {
   const std::string path = "config_duplicate.json";
   const auto refused = [&](const std::string& text) {
     std::ofstream(path) << text;
-    NicConfig c;
+    SimConfig c;
     std::string error;
     try {
       load_config_file(c, path);

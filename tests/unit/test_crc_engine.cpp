@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "c2h_stream.hpp"
-#include "hw/crc/crc_engine.hpp"
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/crc_engine.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 #include "tests/unit/crc_oracle.hpp"
 
 using namespace nic;

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "hw/nic/flow_context.hpp"
-#include "hw/placement/ddp_table.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/offload/ddp_table.hpp"
 
 using namespace nic;
 using hw::SgEntry;
@@ -63,7 +63,7 @@ TEST_CASE("memory: per-flow NIC state exists only while the flow is offloaded", 
   CHECK(flows.get(7) == nullptr);
   hw::FlowStart st;
   st.queue_size = 128;
-  flows.open(7, 42).start(NicConfig{}, st);
+  flows.open(7, 42).start(hw::FlowLimits{}, st);
   REQUIRE(flows.get(7) != nullptr);
   CHECK(flows.get(7)->ddp.capacity() == 128);
   CHECK(flows.slot_of(42) == 7);
@@ -80,12 +80,12 @@ TEST_CASE("memory: a closed flow's tracker figures still count in the totals", "
   const Bytes payload(100, 0);
   hw::PacketPlan plan;
   for (int32_t slot : {3, 4}) {
-    flows.open(slot, uint32_t(slot)).start(NicConfig{}, st);
+    flows.open(slot, uint32_t(slot)).start(hw::FlowLimits{}, st);
     flows.get(slot)->tracker.plan(5000, ByteView(payload), plan);  // after a gap: a hole
   }
   REQUIRE(flows.figures().tracker.holes == 2);
   flows.close(3);  // sk_del frees the context, not what it counted
   CHECK(flows.figures().tracker.holes == 2);
-  flows.open(3, 9).start(NicConfig{}, st);
+  flows.open(3, 9).start(hw::FlowLimits{}, st);
   CHECK(flows.figures().tracker.holes == 2);
 }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "c2h_stream.hpp"
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 #include "proto/crc32c.hpp"
 
 using namespace nic;

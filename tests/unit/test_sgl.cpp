@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "hw/placement/ddp_table.hpp"
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/ddp_table.hpp"
+#include "hw/offload/sgl.hpp"
 
 using namespace nic;
 using hw::SgEntry;

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "c2h_stream.hpp"
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 #include "proto/nvme_tcp.hpp"
 
 using namespace nic;

@@ -1,7 +1,7 @@
 // Per-flow table of direct data placement (DDP) contexts, as the driver registers them with
 // setup(cid, SGL) before sending each read and releases them with teardown(cid).
 // Capacity follows the queue size given at sk_add: abi::ddp_slots(queue size) slots, CID c in
-// slot c % slots (hw/nic/nic_abi.hpp). Any 16-bit CID may be registered; a slot holds one
+// slot c % slots (hw/abi/nic_abi.hpp). Any 16-bit CID may be registered; a slot holds one
 // registration at a time and remembers its CID, so a CID sharing the slot is never matched.
 // Memory: one 28-byte slot per CID slot; a one-entry SGL lives in its slot, a longer one in
 // the table's SglPool (16 bytes per entry), whose freed runs are reused, so steady-state setup
@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/sgl.hpp"
 
 namespace nic::hw {
 

@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 #include "util/bytes.hpp"
 #include "proto/crc32c.hpp"
 

@@ -1,4 +1,4 @@
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 
 #include <cstring>
 

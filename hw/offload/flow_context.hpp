@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hw/crc/crc_engine.hpp"
-#include "hw/nic/nic_config.hpp"
-#include "hw/parser/pdu_tracker.hpp"
-#include "hw/placement/ddp_table.hpp"
+#include "hw/offload/crc_engine.hpp"
+#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/ddp_table.hpp"
+#include "hw/offload/ooo_params.hpp"
 
 namespace nic::hw {
 
@@ -24,14 +24,23 @@ struct FlowStart {
   uint32_t queue_size = 0;
 };
 
+// What sizes every flow's context, from the NIC's configuration: the framer's header check
+// and recovery, the digest engine's open PDUs, the DDP table's SGL limit.
+struct FlowLimits {
+  bool header_digest_check = true;
+  OooParams ooo;
+  uint32_t max_open_pdus = 4;
+  uint32_t max_sg_entries = 128;
+};
+
 struct FlowContext {
   uint32_t handle = 0;  // the driver's name for the flow, echoed in completions
   PduTracker tracker;
   CrcEngine crc;
   DdpTable ddp;
 
-  // sk_add: every part starts afresh, sized by the NIC's configuration.
-  void start(const NicConfig& cfg, const FlowStart& s);
+  // sk_add: every part starts afresh.
+  void start(const FlowLimits& lim, const FlowStart& s);
 };
 
 // What flows' trackers and digest engines counted, summed.

@@ -38,12 +38,12 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/flow/flow_table.hpp"
-#include "hw/nic/flow_context.hpp"
-#include "hw/nic/nic_abi.hpp"
-#include "hw/nic/nic_config.hpp"
+#include "hw/offload/flow_context.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/placement/CompletionRing.hpp"
 #include "hw/placement/PlacementEngine.hpp"
+#include "hw/placement/placement_params.hpp"
 
 namespace nic::hw {
 
@@ -60,8 +60,10 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
 
   tlm_utils::simple_target_socket<CommandProcessor> regs;  // bind PcieLink::mmio_init here
 
-  CommandProcessor(sc_core::sc_module_name name, ClockDomain& clk, const NicConfig& cfg,
-                   DmaEngine& dma, CompletionRing& cq, PlacementEngine& placement,
+  // `flow_entries`: the flow table's capacity, a register the driver reads; `limits`: what
+  // sk_add sizes a flow's context with.
+  CommandProcessor(sc_core::sc_module_name name, ClockDomain& clk, const PlacementParams& cfg,
+                   uint32_t flow_entries, const FlowLimits& limits, DmaEngine& dma, CompletionRing& cq, PlacementEngine& placement,
                    FlowTable& table, FlowContexts& flows);
 
   const CommandStats& stats() const { return stats_; }
@@ -102,7 +104,8 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   uint64_t reg64(uint64_t off) const { return regs_[off / 4] | uint64_t(regs_[off / 4 + 1]) << 32; }
 
   ClockDomain& clk_;
-  const NicConfig cfg_;
+  const PlacementParams cfg_;
+  const FlowLimits limits_;
   DmaEngine& dma_;
   CompletionRing& cq_;
   PlacementEngine& placement_;

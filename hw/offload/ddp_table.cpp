@@ -1,8 +1,8 @@
-#include "hw/placement/ddp_table.hpp"
+#include "hw/offload/ddp_table.hpp"
 
 #include <algorithm>
 
-#include "hw/nic/nic_abi.hpp"
+#include "hw/abi/nic_abi.hpp"
 
 namespace nic::hw {
 

@@ -1,4 +1,4 @@
-#include "hw/placement/sgl.hpp"
+#include "hw/offload/sgl.hpp"
 
 namespace nic::hw {
 

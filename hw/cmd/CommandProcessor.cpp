@@ -1,4 +1,4 @@
-#include "hw/nic/CommandProcessor.hpp"
+#include "hw/cmd/CommandProcessor.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -32,17 +32,18 @@ CmdStatus setup_status(const DdpSetupResult& r) {
 }  // namespace
 
 CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& clk,
-                                   const NicConfig& cfg, DmaEngine& dma, CompletionRing& cq,
+                                   const PlacementParams& cfg, uint32_t flow_entries,
+                                   const FlowLimits& limits, DmaEngine& dma, CompletionRing& cq,
                                    PlacementEngine& placement, FlowTable& table,
                                    FlowContexts& flows)
-    : sc_module(name), regs("regs"), clk_(clk), cfg_(cfg), dma_(dma), cq_(cq),
+    : sc_module(name), regs("regs"), clk_(clk), cfg_(cfg), limits_(limits), dma_(dma), cq_(cq),
       placement_(placement), table_(table), flows_(flows) {
-  regs_[abi::kRegCqEntries / 4] = cfg.placement.cq_entries;
-  regs_[abi::kRegRxRingBytes / 4] = cfg.placement.rx_ring_bytes;
-  regs_[abi::kRegLimitMaxSg / 4] = cfg.placement.max_sg_entries;
-  regs_[abi::kRegLimitFlows / 4] = cfg.flow.entries;
+  regs_[abi::kRegCqEntries / 4] = cfg.cq_entries;
+  regs_[abi::kRegRxRingBytes / 4] = cfg.rx_ring_bytes;
+  regs_[abi::kRegLimitMaxSg / 4] = cfg.max_sg_entries;
+  regs_[abi::kRegLimitFlows / 4] = flow_entries;
   regs_[abi::kRegLimitFullCid / 4] = 1;
-  cmdbuf_.reserve(size_t(cfg.placement.cmd_fetch_entries) * abi::kCmdSize);
+  cmdbuf_.reserve(size_t(cfg.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
   clk.attach(*this);
 }
@@ -72,7 +73,7 @@ void CommandProcessor::tick() {
 void CommandProcessor::fetch() {
   const uint32_t posted = regs_[abi::kRegCmdProducer / 4] - cmd_fetched_;
   const uint32_t room =
-      cfg_.placement.cmd_fetch_entries - uint32_t((cmdbuf_.size() - cmd_head_) / abi::kCmdSize);
+      cfg_.cmd_fetch_entries - uint32_t((cmdbuf_.size() - cmd_head_) / abi::kCmdSize);
   if (fetching_ || !cmd_entries_ || !posted || !room) return;
   const uint32_t idx = cmd_fetched_ % cmd_entries_;
   const uint32_t n = std::min({posted, room, cmd_entries_ - idx});  // no wrap within a read
@@ -110,7 +111,7 @@ void CommandProcessor::finish_teardowns() {
 }
 
 void CommandProcessor::decode() {
-  while (window_.size() < cfg_.placement.cmd_window) {
+  while (window_.size() < cfg_.cmd_window) {
     const size_t have = (cmdbuf_.size() - cmd_head_) / abi::kCmdSize;
     if (!have) return;
     const uint8_t* e = cmdbuf_.data() + cmd_head_;
@@ -128,7 +129,7 @@ void CommandProcessor::decode() {
       p.sgl_ok = true;
     }
     p.sgl_wanted = p.cmd.op == CmdOp::DdpSetup && !inline_sgl && p.cmd.sg_count > 0 &&
-                   p.cmd.sg_count <= cfg_.placement.max_sg_entries;
+                   p.cmd.sg_count <= cfg_.max_sg_entries;
     sgl_unasked_ += p.sgl_wanted;
     window_.push_back(std::move(p));
   }
@@ -136,7 +137,7 @@ void CommandProcessor::decode() {
 
 void CommandProcessor::prefetch_sgls() {
   for (Pending& p : window_) {
-    if (sgl_reads_ >= cfg_.placement.cmd_window) return;
+    if (sgl_reads_ >= cfg_.cmd_window) return;
     if (!p.sgl_wanted || p.sgl_asked) continue;
     p.sgl_asked = true;
     --sgl_unasked_;
@@ -212,7 +213,7 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   st.ddgst = c.flags & 2;
   st.hpda = c.pda;
   st.queue_size = c.queue_size;
-  flows_.open(slot, c.flow).start(cfg_, st);
+  flows_.open(slot, c.flow).start(limits_, st);
   return CmdStatus::Ok;
 }
 
@@ -232,7 +233,7 @@ CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   const abi::Cmd& c = p.cmd;
   FlowContext* f = flows_.get(flows_.slot_of(c.flow));
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
-  if (c.sg_count > cfg_.placement.max_sg_entries) return CmdStatus::TooManySg;
+  if (c.sg_count > cfg_.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
   return setup_status(f->ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
 }

@@ -1,18 +1,8 @@
-#include "hw/nic/Nic.hpp"
+#include "hw/top/Nic.hpp"
 
 namespace nic::hw {
 
 namespace {
-MacParams mac_params(const NicConfig& c, bool honour_timestamps) {
-  MacParams m;
-  m.line_rate_gbps = c.mac.line_rate_gbps;
-  m.wire_overhead_bytes = c.mac.wire_overhead_bytes;
-  m.fifo_bytes = c.mac.rx_fifo_bytes;
-  m.max_frame_bytes = c.mac.max_frame_bytes;
-  m.beat_bytes = c.core.datapath_bytes;
-  m.honour_timestamps = honour_timestamps;
-  return m;
-}
 DmaParams dma_params(const NicConfig& c) {
   DmaParams d;
   d.max_outstanding = c.placement.max_outstanding_dma;
@@ -33,7 +23,8 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       flow_to_parser("flow_to_parser", clk, cfg.fifo.flow_to_parser),
       parser_to_crc("parser_to_crc", clk, cfg.fifo.parser_to_crc),
       crc_to_placement("crc_to_placement", clk, cfg.fifo.crc_to_placement),
-      mac("mac", clk, mac_to_l3, mac_params(cfg, honour_timestamps), std::move(source),
+      mac("mac", clk, mac_to_l3, cfg.mac, cfg.core.datapath_bytes, honour_timestamps,
+          std::move(source),
           [this](PacketCtx* p, const char*) {  // the MAC counts drops by reason itself
             if (hook_) hook_("drop");
             if (drop_hook_) drop_hook_(*p);
@@ -41,13 +32,15 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
           }),
       header_parser("header_parser", clk, mac_to_l3, l3_to_flow),
       flow_lookup("flow_lookup", clk, l3_to_flow, flow_to_parser, flow_table, cfg.flow.lookup_cycles),
-      pdu_parser("pdu_parser", clk, flow_to_parser, parser_to_crc, flows, 2,
+      pdu_parser("pdu_parser", clk, flow_to_parser, parser_to_crc, flows,
+                 ParserParams::kLatencyCycles,
                  cfg.parser.cycles_per_extra_header),
       crc("crc", clk, parser_to_crc, crc_to_placement, flows, cfg.crc.latency_cycles),
       dma("dma", clk, dma_params(cfg)),
       cq(dma),
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
-      commands("commands", clk, cfg, dma, cq, placement, flow_table, flows) {
+      commands("commands", clk, cfg.placement, cfg.flow.entries, flow_limits(cfg), dma, cq,
+               placement, flow_table, flows) {
   if (cfg.crc.impl == "rtl") {
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
     flows.set_crc_datapath(crc_rtl.get());

@@ -1,4 +1,4 @@
-#include "hw/parser/pdu_tracker.hpp"
+#include "hw/offload/pdu_tracker.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -30,18 +30,6 @@ const char* to_string(TrackerState s) {
     case TrackerState::Searching: return "Searching";
     case TrackerState::ResyncPending: return "ResyncPending";
     case TrackerState::Disabled: return "Disabled";
-  }
-  return "?";
-}
-
-const char* to_string(Region r) {
-  switch (r) {
-    case Region::Header: return "Header";
-    case Region::HeaderDigest: return "HeaderDigest";
-    case Region::Pad: return "Pad";
-    case Region::Data: return "Data";
-    case Region::DataDigest: return "DataDigest";
-    case Region::Unframed: return "Unframed";
   }
   return "?";
 }

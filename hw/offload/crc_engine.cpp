@@ -1,4 +1,4 @@
-#include "hw/crc/crc_engine.hpp"
+#include "hw/offload/crc_engine.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,0 +1,33 @@
+// Parameters of the host driver model, config section "driver". The host's, not the NIC's.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "util/params.hpp"
+
+namespace nic {
+
+struct DriverParams {
+  uint32_t io_threshold = 32768;
+  uint32_t queue_depth = 128;            // Linux nvme-tcp's default queue size
+  std::string allocator = "contiguous";  // contiguous | pages | fragments
+  double irq_moderation_ns = 0.0;
+  uint32_t seed = 1;
+
+  template <class Self, class D>
+  static void describe(Self& p, D&& d) {
+    using namespace param;
+    d("io_threshold", p.io_threshold, "B", "smallest read the driver offloads", any);
+    // NVMe CIDs are 16 bits.
+    d("queue_depth", p.queue_depth, "commands",
+      "I/O queue depth the host negotiated, given to the NIC at sk_add: sizes its DDP table",
+      in(1, 64 * K));
+    d("allocator", p.allocator, "",
+      "how the driver lays out read buffers in host memory", one_of("contiguous|pages|fragments"));
+    d("irq_moderation_ns", p.irq_moderation_ns, "ns", "completion interrupt coalescing delay",
+      in(0, 1e9));
+    d("seed", p.seed, "", "seed of the driver's buffer allocator", any);
+  }
+};
+
+}  // namespace nic

@@ -1,0 +1,36 @@
+#include "hw/top/nic_config.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace nic {
+
+void validate(const NicConfig& c) {
+  NicConfig::sections(c, [](const char* section, const auto& part) { check_ranges(section, part); });
+  // What one parameter's range cannot say.
+  auto need = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(std::string("config: ") + what);
+  };
+  need((c.core.datapath_bytes & (c.core.datapath_bytes - 1)) == 0,
+       "core.datapath_bytes must be a power of two");
+  need(c.mac.rx_fifo_bytes >= c.mac.max_frame_bytes,
+       "mac.rx_fifo_bytes must hold at least one maximum frame (mac.max_frame_bytes)");
+  need(c.flow.entries % c.flow.ways == 0, "flow.entries must be a multiple of flow.ways");
+  if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||
+                              c.crc.latency_cycles != NICRTL_CRC_LATENCY))
+    throw std::invalid_argument(
+        "config: crc.impl=rtl: the RTL is built for " + std::to_string(NICRTL_CRC_BYTES) + " B / " +
+        std::to_string(NICRTL_CRC_LATENCY) + " cycles (core.datapath_bytes, crc.latency_cycles); " +
+        "set CRC_RTL_BYTES/CRC_RTL_LATENCY in hw/crc/rtl/crc32c_pipe.cmake to rebuild it");
+}
+
+hw::FlowLimits flow_limits(const NicConfig& c) {
+  hw::FlowLimits l;
+  l.header_digest_check = c.parser.header_digest_check;
+  l.ooo = c.ooo;
+  l.max_open_pdus = c.crc.max_open_pdus;
+  l.max_sg_entries = c.placement.max_sg_entries;
+  return l;
+}
+
+}  // namespace nic
