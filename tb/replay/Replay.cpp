@@ -47,7 +47,7 @@ struct ReplayTop : sc_module {
   hw::PacketPool pool;
   HostMemory mem;
   PcieLink link;
-  host::NvmeTcpDriver driver;
+  host::HostDriver driver;
   // The verdict: the reference decode reads every record as the feeder does and the judge
   // matches its reads with the driver's as both finish them.
   Judge judge;
@@ -68,8 +68,8 @@ struct ReplayTop : sc_module {
                         : TraceFeeder::PacketSink()),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
-        isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
-                  {host::NvmeTcpDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
+        isolation({host::HostDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
+                  {host::HostDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
         opt(o) {
     driver.set_registration_hook([this](uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>* sgl) {
       if (sgl)
@@ -97,10 +97,10 @@ struct ReplayTop : sc_module {
       nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports); });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
-    driver.mmio_port.bind(link.mmio_target);
+    driver.mmio_port().bind(link.mmio_target);
     link.mmio_init.bind(nic.commands.regs);
     link.deliver_into(nic.clk);
-    const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
+    const uint64_t cq_lo = host::HostDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
     // The interrupt: a completion entry landing in host memory.
     mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t len,
