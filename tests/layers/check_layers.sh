@@ -11,6 +11,8 @@
 # assembles them.
 # Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/) includes
 # no SystemC or TLM header.
+# Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
+# nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
 set -eu
 cd "$1"
 # Known inversions, "file -> included"; only ones issue 16 still lists may stand here.
@@ -43,6 +45,12 @@ function plain(p,   base) {
   base = p; sub(/.*\//, "", base)
   return layer(p) <= 2 || (p ~ /^host_driver\// && base ~ /^[a-z]/)
 }
+function host_level(p) {
+  if (p ~ /^host_driver\/nic\//) return 0
+  if (p ~ /^host_driver\/ulp_ddp\//) return 1
+  if (p ~ /^host_driver\/nvme_tcp\//) return 2
+  return -1  # host_driver/ itself: above the three parts
+}
 function hw_level(p) {
   if (p ~ /^hw\/common\//) return 0
   if (p ~ /^hw\/nic\//) return 2
@@ -68,6 +76,8 @@ BEGIN {
     rule = "layer " name[from + 1] " may not include layer " name[to + 1]
   else if (FILENAME ~ /^hw\// && inc ~ /^hw\// && hw_level(inc) > hw_level(FILENAME))
     rule = "inside hw/, common < blocks < nic"
+  else if (host_level(FILENAME) >= 0 && host_level(inc) > host_level(FILENAME))
+    rule = "inside host_driver/, nic < ulp_ddp < nvme_tcp"
   if (rule == "") next
   key = FILENAME " -> " inc
   if (key in allowed) { used[key] = 1; next }
