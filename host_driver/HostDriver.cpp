@@ -4,25 +4,13 @@ namespace nic::host {
 
 using namespace sc_core;
 
-namespace {
-
-NicRings rings(const NicConfig& cfg) {
-  NicRings r;
-  r.cmd_base = HostDriver::kCmdRingBase;
-  r.cmd_entries = HostDriver::kCmdRingEntries;
-  r.cq_base = HostDriver::kCqBase;
-  r.cq_entries = cfg.placement.cq_entries;
-  r.rx_base = HostDriver::kRxRingBase;
-  r.rx_bytes = cfg.placement.rx_ring_bytes;
-  return r;
-}
-
-}  // namespace
-
 HostDriver::HostDriver(sc_module_name name, const NicConfig& cfg, HostMemory& mem,
                        const nvme::PortList& nvme_ports, bool keep_data)
     : sc_module(name), mem_(mem),
-      nic_("nic", mem, rings(cfg), sc_time(cfg.driver.irq_moderation_ns, SC_NS), *this),
+      nic_("nic", mem,
+           {kCmdRingBase, kCmdRingEntries, kCqBase, cfg.placement.cq_entries, kRxRingBase,
+            cfg.placement.rx_ring_bytes},
+           sc_time(cfg.driver.irq_moderation_ns, SC_NS), *this),
       host_(cfg.driver, *this, ddp_, nvme_ports, keep_data),
       ddp_(nic_, *this, host_, kSglBase) {
   wake_ |= nic_.irq_event();

@@ -302,7 +302,9 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
 
   SC_HAS_PROCESS(ScriptDriver);
   ScriptDriver(sc_core::sc_module_name n, HostMemory& m, uint32_t cq_n, uint32_t rx_n)
-      : sc_module(n), mem(m), nic_("nic", m, rings(cq_n, rx_n), sc_core::SC_ZERO_TIME, *this) {
+      : sc_module(n), mem(m),
+        nic_("nic", m, {kCmdRing, kCmdEntries, kCq, cq_n, kRxRing, rx_n}, sc_core::SC_ZERO_TIME,
+             *this) {
     regs_.register_b_transport(this, &ScriptDriver::filter);
     nic_.mmio_port.bind(regs_);
     SC_THREAD(run);
@@ -387,16 +389,6 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
   }
 
  private:
-  static host::NicRings rings(uint32_t cq_n, uint32_t rx_n) {
-    host::NicRings r;
-    r.cmd_base = kCmdRing;
-    r.cmd_entries = kCmdEntries;
-    r.cq_base = kCq;
-    r.cq_entries = cq_n;
-    r.rx_base = kRxRing;
-    r.rx_bytes = rx_n;
-    return r;
-  }
   void rx(const abi::Cqe& c, ByteView kept) override {
     got.push_back({c, Bytes(kept.begin(), kept.end()), sc_core::sc_time_stamp()});
   }
