@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
-#include <utility>
 
 #include "host_driver/nic/nic_interfaces.hpp"
 #include "hw/pcie/HostMemory.hpp"
