@@ -10,12 +10,13 @@
 //                     slots for the queue size); --cmds DdpTable setups of --io-bytes each,
 //                     every --multi-every-th with a page-per-entry SGL (the table's pool), the
 //                     others one entry (held in the slot).
-//   Driver, the first --driver-flows flows: the connection (DriverConn with its TCP receiver,
-//                     NVMe/TCP receive path and buffer access, in the connection map), and per
-//                     read what the driver keeps once it registered it: the DriverRead,
-//                     active[cid], registered[slot], the NvmeRx command and the buffer's
-//                     reservation in the BufferAllocator (contiguous, or pages for the
-//                     multi-entry reads). Figures for all flows are projected from these.
+//   Driver, the first --driver-flows flows: the connection (DriverConn with its offload
+//                     state, TCP receiver, NVMe/TCP receive path and buffer access, in the
+//                     connection map), and per read what the driver keeps once it registered
+//                     it: the DriverRead, active[cid], registered[slot], the NvmeRx command and
+//                     the buffer's reservation in the BufferAllocator (contiguous, or pages
+//                     for the multi-entry reads). Figures for all flows are projected from
+//                     these.
 //
 // Not included: state whose size does not depend on flows or commands (rings, channels,
 // packet pool, DMA queue, the command window), host memory contents (buffers are reserved,
@@ -34,7 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "host_driver/driver_state.hpp"
+#include "host_driver/nvme_tcp/buffer_allocator.hpp"
+#include "host_driver/nvme_tcp/driver_state.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/abi/nic_abi.hpp"
@@ -59,8 +61,8 @@ net::FiveTuple c2h_tuple(uint32_t i) {
           uint16_t(i)};
 }
 
-// Stands in for the driver's per-connection buffer access (NvmeTcpDriver::ConnIo: a vtable
-// and two references), which only the SystemC driver can build.
+// Stands in for the driver's per-connection buffer access (NvmeTcpHost::ConnIo: a vtable
+// and two references), which only the host itself builds.
 struct ConnIoSizedStub : host::BufferIo {
   void* driver = nullptr;
   void* conn = nullptr;
@@ -168,6 +170,7 @@ int main(int argc, char** argv) {
                                             [](const host::CmdResult&) {}, [](uint32_t) {});
     k.off = host::DriverConn::Off::On;
     k.handle = f + 1;
+    k.slot_mask = slot_mask;
   }
   measure("driver connections", driver_flows, 0);
 
@@ -178,14 +181,14 @@ int main(int argc, char** argv) {
       host::DriverRead r;
       r.id = id++;
       r.conn = &k;
-      r.cid = uint16_t(cid);
+      r.tag = uint16_t(cid);
       r.order = k.next_order++;
       r.length = io_bytes;
       r.buf = alloc.alloc(io_bytes, multi(cid) ? host::SgMode::Pages : host::SgMode::Contiguous);
-      r.ddp = true;
-      k.active[r.cid] = r.id;
-      k.nvme->add_command(r.cid, r.length, r.id);
-      k.registered[uint16_t(cid & slot_mask)] = r.id;
+      r.posted = true;
+      k.active[r.tag] = r.id;
+      k.nvme->add_command(r.tag, r.length, r.id);
+      k.registered[k.slot_of(r.tag)] = r.id;
       reads.emplace(r.id, std::move(r));
     }
   }

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "host_driver/NvmeTcpDriver.hpp"
+#include "host_driver/nvme_tcp/nvme_tcp_host.hpp"
 #include "tb/check/trace_reference.hpp"
 #include "util/byte_pool.hpp"
 

@@ -47,7 +47,7 @@ struct ReplayTop : sc_module {
   hw::PacketPool pool;
   HostMemory mem;
   PcieLink link;
-  host::NvmeTcpDriver driver;
+  host::HostDriver driver;
   // The verdict: the reference decode reads every record as the feeder does and the judge
   // matches its reads with the driver's as both finish them.
   Judge judge;
@@ -60,7 +60,8 @@ struct ReplayTop : sc_module {
       : sc_module(n),
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
-        driver("driver", o.cfg.driver, o.cfg.placement, mem, o.nvme_ports, o.keep_data),
+        driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
+               mem, o.nvme_ports, o.keep_data),
         reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f.data); },
@@ -68,8 +69,8 @@ struct ReplayTop : sc_module {
                         : TraceFeeder::PacketSink()),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
-        isolation({host::NvmeTcpDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
-                  {host::NvmeTcpDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
+        isolation({host::HostDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
+                  {host::HostDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
         opt(o) {
     driver.set_registration_hook([this](uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>* sgl) {
       if (sgl)
@@ -97,10 +98,10 @@ struct ReplayTop : sc_module {
       nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports); });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
-    driver.mmio_port.bind(link.mmio_target);
+    driver.mmio_port().bind(link.mmio_target);
     link.mmio_init.bind(nic.commands.regs);
     link.deliver_into(nic.clk);
-    const uint64_t cq_lo = host::NvmeTcpDriver::kCqBase;
+    const uint64_t cq_lo = host::HostDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
     // The interrupt: a completion entry landing in host memory.
     mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t len,

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "host_driver/NvmeTcpDriver.hpp"
+#include "host_driver/HostDriver.hpp"
 #include "tb/config/sim_config.hpp"
 #include "tb/replay/Judge.hpp"
 

@@ -13,6 +13,8 @@
 # (the DMA engine, the completion ring and the flow table are shared by several blocks).
 # Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/) includes
 # no SystemC or TLM header.
+# Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
+# nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
 set -eu
 cd "$1"
 files=$(find util proto hw host_driver tb apps bench -type f \
@@ -32,6 +34,12 @@ function layer(p,   base) {
 function plain(p,   base) {
   base = p; sub(/.*\//, "", base)
   return layer(p) <= 2 || (p ~ /^host_driver\// && base ~ /^[a-z]/)
+}
+function host_level(p) {
+  if (p ~ /^host_driver\/nic\//) return 0
+  if (p ~ /^host_driver\/ulp_ddp\//) return 1
+  if (p ~ /^host_driver\/nvme_tcp\//) return 2
+  return -1  # host_driver/ itself: above the three parts
 }
 function hw_level(p) {
   if (p ~ /^hw\/(common|abi)\//) return 0
@@ -57,6 +65,8 @@ BEGIN {
     rule = "layer " name[from + 1] " may not include layer " name[to + 1]
   else if (FILENAME ~ /^hw\// && inc ~ /^hw\// && hw_level(inc) > hw_level(FILENAME))
     rule = "inside hw/, common and abi < offload < blocks < top"
+  else if (host_level(FILENAME) >= 0 && host_level(inc) > host_level(FILENAME))
+    rule = "inside host_driver/, nic < ulp_ddp < nvme_tcp"
   if (rule == "") next
   printf "%s:%d: includes \"%s\": %s\n", FILENAME, FNR, inc, rule
   bad = 1

@@ -1,8 +1,8 @@
 // Bench for the NIC's host side: DMA engine, placement engine, completion ring and command
-// processor over a real PcieLink and HostMemory, driven by a small host-driver model (MMIO,
-// command ring, completion and receive rings) and a frame source that stands in for the front
-// pipeline (it parses, looks up and plans each frame with the flow's own tracker and CRC
-// engine, and stalls at random).
+// processor over a real PcieLink and HostMemory, driven by the product's NIC device driver
+// (MMIO, command ring, completion and receive rings) under a test script, and a frame source
+// that stands in for the front pipeline (it parses, looks up and plans each frame with the
+// flow's own tracker and CRC engine, and stalls at random).
 //
 // Checkers, all recording violations for the test to assert after the simulation:
 //   AtChecker   between DmaEngine and PcieLink: BEGIN_REQ only on a clock edge, at most one
@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "host_driver/nic/NicDriver.hpp"
+#include "host_driver/ulp_ddp/ulp_ddp.hpp"
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/StreamChannel.hpp"
 #include "hw/common/packet.hpp"
@@ -244,7 +246,7 @@ struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
   uint32_t off_ = 0;
 };
 
-// ---- host driver model ---------------------------------------------------------------------
+// ---- host driver ---------------------------------------------------------------------------
 
 constexpr uint64_t kCmdRing = 0x1000'0000;
 constexpr uint32_t kCmdEntries = 64;
@@ -283,10 +285,13 @@ struct Buffer {
   }
 };
 
-struct HostDriver : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<HostDriver> mmio{"mmio"};
+// The product's NIC device driver (host_driver/nic/NicDriver) under a script that posts raw
+// commands (the offload core's encodings where they fit) and records every completion, polling
+// instead of taking interrupts. Its register writes pass a filter on their way to the link:
+// with free_rx false the NIC never sees receive-ring space returned.
+struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
+  tlm_utils::simple_initiator_socket<ScriptDriver> mmio{"mmio"};  // bind to the link
   HostMemory& mem;
-  uint32_t cq_entries, rx_bytes;
   std::function<void()> script;
   std::function<bool()> quiet;  // after the script: wait for this before stopping
   bool consume = true;   // false: leave completions in the ring (fills it)
@@ -295,68 +300,44 @@ struct HostDriver : sc_core::sc_module {
   std::vector<Buffer> buffers;
   std::vector<std::string> errors;
 
-  SC_HAS_PROCESS(HostDriver);
-  HostDriver(sc_core::sc_module_name n, HostMemory& m, uint32_t cq_n, uint32_t rx_n)
-      : sc_module(n), mem(m), cq_entries(cq_n), rx_bytes(rx_n) {
+  SC_HAS_PROCESS(ScriptDriver);
+  ScriptDriver(sc_core::sc_module_name n, HostMemory& m, uint32_t cq_n, uint32_t rx_n)
+      : sc_module(n), mem(m),
+        nic_("nic", m, {kCmdRing, kCmdEntries, kCq, cq_n, kRxRing, rx_n}, sc_core::SC_ZERO_TIME,
+             *this) {
+    regs_.register_b_transport(this, &ScriptDriver::filter);
+    nic_.mmio_port.bind(regs_);
     SC_THREAD(run);
   }
 
-  void reg32(uint64_t off, uint32_t v) {
-    uint8_t b[4];
-    st_le32(b, v);
-    access(off, b, 4);
-  }
-  void reg64(uint64_t off, uint64_t v) {
-    uint8_t b[8];
-    st_le64(b, v);
-    access(off, b, 8);
-  }
-
-  // Posts one command; returns its tag.
-  uint64_t command(abi::Cmd c) {
-    c.tag = ++tag_;
-    uint8_t e[2 * abi::kCmdSize];
-    abi::encode_cmd(c, e);
-    for (size_t i = 0; i < abi::cmd_entries(c.op); ++i)
-      mem.write(kCmdRing + (cmd_prod_++ % kCmdEntries) * abi::kCmdSize, e + i * abi::kCmdSize,
-                abi::kCmdSize);
-    reg32(abi::kRegCmdProducer, cmd_prod_);
-    return c.tag;
+  // Posts one command and rings the doorbell; returns its tag.
+  uint64_t command(const abi::Cmd& c) {
+    const uint64_t tag = nic_.post(c);
+    nic_.kick();
+    return tag;
   }
   uint64_t sk_add(uint32_t seq, uint32_t queue_size = 64, const net::FiveTuple& t = c2h_tuple(),
                   uint32_t handle = kHandle) {
-    abi::Cmd c;
-    c.op = abi::CmdOp::SkAdd;
-    c.flags = 2;  // data digest
-    c.flow = handle;
-    c.seq = seq;
-    c.queue_size = queue_size;
-    c.ip_version = 4;
-    std::copy_n(t.src.b.begin(), 4, c.src_ip);
-    std::copy_n(t.dst.b.begin(), 4, c.dst_ip);
-    c.sport = t.sport;
-    c.dport = t.dport;
-    return command(c);
+    host::SkConfig cfg;
+    cfg.c2h = t;
+    cfg.seq = seq;
+    cfg.flags = 2;  // data digest
+    cfg.queue_size = queue_size;
+    return command(host::sk_add_command(cfg, handle));
   }
   // Writes the SGL to host memory and registers it; the buffer counts as live from now on.
   uint64_t ddp_setup(uint16_t cid, const std::vector<SgEntry>& sg, uint32_t handle = kHandle,
                      bool expect_live = true) {
     const uint64_t at = kSglArea + uint64_t(cid) * 0x10000;
-    uint32_t io = 0;
-    for (size_t i = 0; i < sg.size(); ++i) {
-      uint8_t e[abi::kSgEntrySize] = {};
-      st_le64(e, sg[i].addr);
-      st_le32(e + 8, sg[i].len);
-      mem.write(at + i * abi::kSgEntrySize, e, sizeof e);
-      io += sg[i].len;
-    }
+    const Bytes sgl = host::encode_sgl(sg);
+    mem.write(at, sgl.data(), sgl.size());
     abi::Cmd c;
     c.op = abi::CmdOp::DdpSetup;
     c.flow = handle;
     c.cid = cid;
     c.sg_count = uint32_t(sg.size());
     c.sgl_addr = at;
-    c.io_len = io;
+    for (const SgEntry& e : sg) c.io_len += e.len;
     if (expect_live) buffers.push_back({handle, cid, sg});
     return command(c);
   }
@@ -369,31 +350,12 @@ struct HostDriver : sc_core::sc_module {
     return command(c);
   }
 
-  // Reads every completion the NIC has written; true if any arrived.
-  bool poll() {
-    bool any = false;
-    uint8_t e[abi::kCqeSize];
-    for (;;) {
-      if (!consume && cq_seen_ - cq_cons_ == cq_entries) break;
-      mem.read(kCq + (cq_seen_ % cq_entries) * abi::kCqeSize, e, sizeof e);
-      const uint8_t phase = (cq_seen_ / cq_entries) % 2 == 0 ? 1 : 0;
-      if (e[1] != phase) break;
-      Received r{abi::Cqe::decode(e), {}, sc_core::sc_time_stamp()};
-      if (r.c.type == abi::CqeType::RxPacket) {
-        r.kept = ring_read(mem, kRxRing, rx_bytes, r.c.rx_off, r.c.kept_len);
-        if (free_rx) reg32(abi::kRegRxConsumer, rx_freed_ += r.c.kept_len);
-      }
-      got.push_back(std::move(r));
-      ++cq_seen_;
-      any = true;
-      if (consume) reg32(abi::kRegCqConsumer, cq_cons_ = cq_seen_);
-    }
-    return any;
-  }
+  // Takes every completion the NIC has written (none while not consuming); true if any.
+  bool poll() { return consume && nic_.poll() > 0; }
   // Lets the NIC have the held completions.
   void release() {
     consume = true;
-    reg32(abi::kRegCqConsumer, cq_cons_ = cq_seen_);
+    poll();
   }
   // Polls every 20 ns until `done` or the timeout; records a failure on timeout.
   bool wait_until(const std::function<bool()>& done, sc_time timeout = sc_time(1, sc_core::SC_MS)) {
@@ -427,32 +389,26 @@ struct HostDriver : sc_core::sc_module {
   }
 
  private:
+  void rx(const abi::Cqe& c, ByteView kept) override {
+    got.push_back({c, Bytes(kept.begin(), kept.end()), sc_core::sc_time_stamp()});
+  }
+  void cmd_done(const abi::Cqe& c) override { got.push_back({c, {}, sc_core::sc_time_stamp()}); }
+  void teardown_done(const abi::Cqe& c) override { cmd_done(c); }
   void run() {
-    reg64(abi::kRegCmdRingBase, kCmdRing);
-    reg32(abi::kRegCmdRingEntries, kCmdEntries);
-    reg64(abi::kRegCqBase, kCq);
-    reg32(abi::kRegCqEntries, cq_entries);
-    reg64(abi::kRegRxRingBase, kRxRing);
-    reg32(abi::kRegRxRingBytes, rx_bytes);
+    nic_.probe();
     if (script) script();
     if (quiet) wait_until(quiet);
     sc_core::sc_stop();
   }
-  void access(uint64_t off, uint8_t* b, unsigned n) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(off);
-    gp.set_data_ptr(b);
-    gp.set_data_length(n);
-    gp.set_streaming_width(n);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time d = sc_core::SC_ZERO_TIME;
+  void filter(tlm::tlm_generic_payload& gp, sc_time& d) {
+    if (!free_rx && gp.is_write() && gp.get_address() == abi::kRegRxConsumer) {
+      gp.set_response_status(tlm::TLM_OK_RESPONSE);
+      return;
+    }
     mmio->b_transport(gp, d);
   }
-  uint64_t tag_ = 0;
-  uint32_t cmd_prod_ = 0;
-  uint32_t cq_seen_ = 0, cq_cons_ = 0;
-  uint32_t rx_freed_ = 0;
+  tlm_utils::simple_target_socket<ScriptDriver> regs_{"regs"};
+  host::NicDriver nic_;
 };
 
 // ---- the whole bench -----------------------------------------------------------------------
@@ -480,7 +436,7 @@ struct Rig {
   PlacementEngine pe;
   CommandProcessor cp;
   FrameSource src;
-  HostDriver drv;
+  ScriptDriver drv;
   struct Landing {
     uint64_t addr;
     size_t len;

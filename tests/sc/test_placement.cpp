@@ -387,7 +387,7 @@ TEST_CASE("command processor: every command answers in order with the right stat
     st.push_back({what, r.drv.done(tag)});
   };
   r.drv.script = [&] {
-    HostDriver& d = r.drv;
+    ScriptDriver& d = r.drv;
     expect("sk_add", d.sk_add(kSeq0, 8));
     expect("sk_add same handle", d.sk_add(kSeq0, 8, other(1)));
     expect("sk_add same tuple", d.sk_add(kSeq0, 8, c2h_tuple(), 2));

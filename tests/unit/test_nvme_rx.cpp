@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "host_driver/nvme_rx.hpp"
-#include "host_driver/tcp_receiver.hpp"
+#include "host_driver/nvme_tcp/nvme_rx.hpp"
+#include "host_driver/nvme_tcp/tcp_receiver.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "segment_schedule.hpp"
 

@@ -2,7 +2,7 @@
 #include <random>
 #include <vector>
 
-#include "host_driver/tcp_receiver.hpp"
+#include "host_driver/nvme_tcp/tcp_receiver.hpp"
 #include "segment_schedule.hpp"
 
 using namespace nic;
@@ -91,7 +91,7 @@ TEST_CASE("tcprx: placed ranges keep pointing at their buffer bytes when cut", "
   rx.on_segment(0, Bytes(10, 1), attrs);
   REQUIRE(sink.attrs.size() == 3);  // [0,3) old ones, then [3,9) placed, [9,10)
   const RangeAttr& p = sink.attrs[1];
-  REQUIRE((p.placed && p.len == 6 && p.cid == 5 && p.buf_off == 101));
+  REQUIRE((p.placed && p.len == 6 && p.tag == 5 && p.buf_off == 101));
   REQUIRE(!sink.attrs[2].placed);
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("attrs_from_runs: runs tile the payload, nonsense is refused", "[tcprx
     REQUIRE(out[i].placed == placed[i]);
     REQUIRE(out[i].crc_ok);
   }
-  REQUIRE((out[1].buf_off == 100 && out[3].buf_off == 4000 && out[3].cid == 7));
+  REQUIRE((out[1].buf_off == 100 && out[3].buf_off == 4000 && out[3].tag == 7));
 
   runs[1] = {35, 10, 7, 100};  // overlaps the other run
   REQUIRE(!attrs_from_runs(50, runs, 2, true, out));
@@ -182,7 +182,7 @@ TEST_CASE("tcprx: random arrivals deliver the stream, first arrival wins, across
       const Arrival& ar = sched[k];
       Bytes payload(stream.begin() + long(ar.off), stream.begin() + long(ar.off + ar.len));
       for (auto& b : payload) b = uint8_t(b + k);
-      // One range tagged with the arrival number (cid) and its stream offset (buf_off).
+      // One range tagged with the arrival number (tag) and its stream offset (buf_off).
       const RangeAttrs attrs{{ar.len, true, k % 2 == 0, uint16_t(k), uint32_t(ar.off)}};
       for (uint64_t i = ar.off; i < ar.off + ar.len; ++i)
         if (first[i] == UINT32_MAX) first[i] = k;
@@ -195,10 +195,10 @@ TEST_CASE("tcprx: random arrivals deliver the stream, first arrival wins, across
     uint64_t at = 0;
     for (const RangeAttr& a : sink.attrs) {
       REQUIRE(a.buf_off == at);  // cut ranges still name their first byte
-      REQUIRE(a.crc_ok == (a.cid % 2 == 0));
+      REQUIRE(a.crc_ok == (a.tag % 2 == 0));
       for (uint64_t i = at; i < at + a.len; ++i) {
-        REQUIRE(first[i] == a.cid);
-        REQUIRE(sink.data[i] == uint8_t(stream[i] + a.cid));
+        REQUIRE(first[i] == a.tag);
+        REQUIRE(sink.data[i] == uint8_t(stream[i] + a.tag));
       }
       at += a.len;
     }

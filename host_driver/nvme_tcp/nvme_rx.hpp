@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "host_driver/tcp_receiver.hpp"
+#include "host_driver/ulp_ddp/placed_runs.hpp"
 #include "util/bytes.hpp"
 #include "proto/nvme_tcp.hpp"
 

@@ -1,4 +1,4 @@
-#include "host_driver/nvme_rx.hpp"
+#include "host_driver/nvme_tcp/nvme_rx.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -231,7 +231,7 @@ void NvmeRx::data_bytes(ByteView b, const RangeAttr& a) {
   const uint32_t off = datao_ + data_done_;
   // Placed bytes are already in the buffer only if the NIC put them where they belong.
   const bool placed =
-      cmd_ && a.placed && a.cid == cid_ && a.buf_off == off && a.buffer == cmd_->buffer;
+      cmd_ && a.placed && a.tag == cid_ && a.buf_off == off && a.buffer == cmd_->buffer;
   if (a.placed && !placed) misplaced(a.buffer, b.size);
   if (!cmd_) return;
   const uint32_t fresh = cover(cmd_->covered, off, off + uint32_t(b.size));

@@ -1,4 +1,4 @@
-#include "host_driver/buffer_allocator.hpp"
+#include "host_driver/nvme_tcp/buffer_allocator.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -18,12 +18,6 @@ SgMode parse_sg_mode(const std::string& s) {
   for (SgMode m : {SgMode::Contiguous, SgMode::Pages, SgMode::Fragments})
     if (s == to_string(m)) return m;
   throw std::invalid_argument("unknown SG mode '" + s + "' (contiguous, pages, fragments)");
-}
-
-uint64_t Buffer::length() const {
-  uint64_t n = 0;
-  for (const SgEntry& e : sgl) n += e.len;
-  return n;
 }
 
 BufferAllocator::BufferAllocator(const AllocatorConfig& cfg) : cfg_(cfg), rng_(cfg.seed) {

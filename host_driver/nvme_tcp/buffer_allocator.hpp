@@ -18,11 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "hw/offload/sgl.hpp"
+#include "host_driver/ulp_ddp/ddp_io.hpp"
 
 namespace nic::host {
-
-using hw::SgEntry;
 
 enum class SgMode : uint8_t { Contiguous, Pages, Fragments };
 const char* to_string(SgMode m);
@@ -35,16 +33,6 @@ struct AllocatorConfig {
   uint64_t base = 1ull << 32;  // above the first 4 GiB, where rings and small structures live
   uint64_t span = 1ull << 40;  // sparse host memory makes a huge range free
 };
-
-struct Buffer {
-  std::vector<SgEntry> sgl;  // empty: no buffer
-  uint64_t length() const;
-};
-
-// True when the list has more entries than a NIC accepts: the read then goes software-only.
-inline bool exceeds_sg_limit(const std::vector<SgEntry>& sgl, size_t max_entries) {
-  return sgl.size() > max_entries;
-}
 
 class BufferAllocator {
  public:

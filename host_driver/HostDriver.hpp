@@ -1,0 +1,86 @@
+// The host side of the offload running inside the simulation, split the way Linux splits it:
+//   nic/NicDriver          the NIC's device driver (MMIO, command ring, completion ring and
+//                          interrupt, receive ring), knowing no protocol above TCP;
+//   ulp_ddp/UlpDdp         the protocol-neutral offload core (sk_add/sk_del, setup/teardown,
+//                          resync, NIC slots, frames rebuilt from kept and placed bytes);
+//   nvme_tcp/NvmeTcpHost   the NVMe/TCP host (connections, TCP and PDU receive, software copy
+//                          and CRC where the NIC did not, completing reads).
+// This module wires them together and runs them in one host thread: the host's own frames,
+// then the interrupt's completion poll, then the doorbell for whatever they posted.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "host_driver/host_access.hpp"
+#include "host_driver/nic/NicDriver.hpp"
+#include "host_driver/nvme_tcp/nvme_tcp_host.hpp"
+#include "host_driver/ulp_ddp/ulp_ddp.hpp"
+#include "host_driver/driver_params.hpp"
+#include "hw/pcie/HostMemory.hpp"
+#include "util/byte_pool.hpp"
+
+namespace nic::host {
+
+// Every part's counters, under the names the report uses.
+struct DriverCounters : NicDriverCounters, DdpCounters, NvmeTcpCounters {};
+
+class HostDriver : public sc_core::sc_module, private NicDriverClient, private HostAccess {
+ public:
+  // `cq_entries`, `rx_ring_bytes`: the ring sizes the driver programs into the NIC
+  // (placement.cq_entries, placement.rx_ring_bytes).
+  HostDriver(sc_core::sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
+             uint32_t rx_ring_bytes, HostMemory& mem,
+             const nvme::PortList& nvme_ports, bool keep_data);
+
+  // Bind to PcieLink::mmio_target.
+  tlm_utils::simple_initiator_socket<NicDriver>& mmio_port() { return nic_.mmio_port; }
+
+  // A frame the host transmits now (host->controller direction of the trace).
+  void transmit(ByteView frame);
+  // A completion-ring write landed in host memory: the interrupt.
+  void completion_landed() { nic_.completion_landed(); }
+  void set_registration_hook(UlpDdp::RegistrationHook h) { ddp_.set_registration_hook(std::move(h)); }
+  void set_completion_hook(NvmeTcpHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
+
+  DriverCounters counters() const;
+  size_t outstanding() const { return host_.outstanding(); }
+  NvmeRxStats sw_stats() const { return host_.sw_stats(); }
+  std::vector<std::string> failed_connections() const { return host_.failed_connections(); }
+
+  // Host memory layout of the rings and SGLs (fixed, far from read buffers).
+  static constexpr uint64_t kCmdRingBase = 0x10000000;
+  static constexpr uint32_t kCmdRingEntries = 1024;
+  static constexpr uint64_t kCqBase = 0x20000000;
+  static constexpr uint64_t kRxRingBase = 0x40000000;
+  static constexpr uint64_t kSglBase = 0x80000000;
+
+ private:
+  void run();
+
+  // NicDriverClient
+  void rx(const abi::Cqe& c, ByteView kept) override { host_.rx(c, ddp_.rebuild(c, kept)); }
+  void cmd_done(const abi::Cqe& c) override { ddp_.cmd_done(c); }
+  void teardown_done(const abi::Cqe& c) override { ddp_.teardown_done(c); }
+
+  // HostAccess
+  void read(uint64_t addr, uint8_t* out, size_t n) const override { mem_.read(addr, out, n); }
+  void write(uint64_t addr, const uint8_t* p, size_t n) override { mem_.write(addr, p, n); }
+  void release(uint64_t addr, size_t n) override { mem_.release(addr, n); }
+  uint64_t now_ps() const override { return sc_core::sc_time_stamp().value(); }
+
+  HostMemory& mem_;
+  NicDriver nic_;
+  NvmeTcpHost host_;  // before ddp_, which takes it as its UlpOps
+  UlpDdp ddp_;
+  sc_core::sc_event tx_ev_;
+  // The interrupt | tx_ev_, built once: per wait it would allocate.
+  sc_core::sc_event_or_list wake_;
+  std::deque<Bytes> tx_q_;  // the host's frames, to be looked at
+  BytePool tx_spare_;       // buffers of frames looked at, for reuse
+};
+
+}  // namespace nic::host

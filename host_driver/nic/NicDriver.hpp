@@ -1,0 +1,100 @@
+// The NIC's device driver (what mlx5e is to a ConnectX): MMIO register accesses over the PCIe
+// link, the command ring (with a backlog while it is full, one doorbell per batch), the
+// completion ring (owner bit per wrap), the interrupt with its moderation delay, and the
+// receive ring the NIC writes the bytes it did not place to. It knows nothing of NVMe nor of
+// the offload's state: commands are opaque to it, and every completion goes to its client.
+//
+// No process of its own: its methods run in the caller's thread (an MMIO read waits for its
+// completion), so one host thread orders everything the driver stack does.
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+#include "host_driver/nic/nic_interfaces.hpp"
+#include "hw/pcie/HostMemory.hpp"
+
+namespace nic::host {
+
+// Where the rings live in host memory, and their sizes.
+struct NicRings {
+  uint64_t cmd_base = 0;
+  uint32_t cmd_entries = 0;
+  uint64_t cq_base = 0;
+  uint32_t cq_entries = 0;
+  uint64_t rx_base = 0;
+  uint32_t rx_bytes = 0;
+};
+
+struct NicDriverCounters {
+  uint64_t irqs = 0, cqes = 0;
+  uint64_t rx_frames = 0;  // every RxPacket completion
+};
+
+class NicDriver : public sc_core::sc_module, public CommandQueue {
+ public:
+  tlm_utils::simple_initiator_socket<NicDriver> mmio_port;  // bind to PcieLink::mmio_target
+
+  NicDriver(sc_core::sc_module_name name, HostMemory& mem, const NicRings& rings,
+            sc_core::sc_time irq_moderation, NicDriverClient& client);
+
+  // Reads the NIC's limits and gives it the rings; returns the SG entries it accepts per
+  // registered buffer.
+  uint32_t probe();
+
+  uint64_t post(const abi::Cmd& c) override;
+  // Writes what the ring has room for and rings the doorbell if anything new is in it.
+  void kick();
+
+  // A completion-ring write landed in host memory: raise (or coalesce) the interrupt, which
+  // fires irq_event() after the moderation delay.
+  void completion_landed();
+  const sc_core::sc_event& irq_event() const { return irq_ev_; }
+  // The interrupt handler: polls the completion ring if the interrupt fired.
+  void service_irq();
+  // Hands every new completion to the client, then returns the consumed completion-ring
+  // entries and receive-ring bytes to the NIC. Returns how many it handled.
+  uint32_t poll();
+
+  const NicDriverCounters& counters() const { return ctr_; }
+
+ private:
+  struct Queued {
+    abi::Cmd cmd;
+    uint32_t entries;
+  };
+
+  void flush_backlog();
+  void on_rx(const abi::Cqe& c);
+  void on_cmd_done(const abi::Cqe& c);
+  bool mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf);
+  void mmio_write32(uint64_t off, uint32_t v);
+  uint32_t mmio_read32(uint64_t off);
+
+  HostMemory& mem_;
+  const NicRings rings_;
+  const sc_core::sc_time irq_moderation_;
+  NicDriverClient& client_;
+  sc_core::sc_event irq_ev_;
+  bool irq_pending_ = false;
+  tlm::tlm_generic_payload mmio_gp_;  // built once: per access it would allocate
+  Bytes kept_;  // a received frame's kept bytes, its storage kept for the next frame
+
+  // Command ring: entries posted (free-running), entries the NIC has not completed, and the
+  // ring entries each outstanding tag holds.
+  uint32_t cmd_posted_ = 0, cmd_entries_busy_ = 0;
+  uint64_t next_tag_ = 1;
+  std::unordered_map<uint64_t, uint32_t> entries_of_tag_;
+  std::deque<Queued> backlog_;  // waiting for command-ring space
+  bool doorbell_due_ = false;
+  // Completion ring and receive ring consumption.
+  uint32_t cq_consumed_ = 0;
+  uint32_t rx_freed_ = 0;
+  NicDriverCounters ctr_;
+};
+
+}  // namespace nic::host
