@@ -11,6 +11,9 @@
 # assembles them.
 # Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/) includes
 # no SystemC or TLM header.
+# Rule 1 also keeps the installed headers (util/, proto/, hw/: cmake/install.cmake) from
+# including any that are not installed. examples/ is not scanned: a platform outside the tree
+# may include any installed header.
 set -eu
 cd "$1"
 # Known inversions, "file -> included"; only ones issue 16 still lists may stand here.
