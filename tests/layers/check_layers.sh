@@ -15,6 +15,9 @@
 # no SystemC or TLM header.
 # Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
 # nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
+# Rule 1 also keeps the installed headers (util/, proto/, hw/: cmake/install.cmake) from
+# including any that are not installed. examples/ is not scanned: a platform outside the tree
+# may include any installed header.
 set -eu
 cd "$1"
 files=$(find util proto hw host_driver tb apps bench -type f \
