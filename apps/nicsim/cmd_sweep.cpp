@@ -1,6 +1,6 @@
 // `nicsim sweep`: a grid of configs x traces, one `nicsim replay` process per point (SystemC
 // elaborates once per process), results as CSV and gnuplot PNGs; the minimum-size finder; job
-// lists for other machines and the merge of their results. The logic is in tb/sweep.
+// lists for other machines and the merge of their results. The logic is in tools/sweep.
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
@@ -20,7 +20,16 @@
 #include "apps/nicsim/commands.hpp"
 #include "tb/config/sim_config.hpp"
 #include "tb/common/output_path.hpp"
-#include "tb/sweep/sweep.hpp"
+#include "tools/sweep/csv.hpp"
+#include "tools/sweep/find_min.hpp"
+#include "tools/sweep/grid.hpp"
+#include "tools/sweep/jobs.hpp"
+#include "tools/sweep/metric_path.hpp"
+#include "tools/sweep/outcome.hpp"
+#include "tools/sweep/plan.hpp"
+#include "tools/sweep/plot.hpp"
+#include "tools/sweep/results.hpp"
+#include "tools/sweep/sweep_dir.hpp"
 
 namespace nicsim {
 
@@ -428,7 +437,7 @@ int find_min() {
   if (traces.size() != 1) throw Usage("--find-min takes exactly one trace");
   const std::string metric = g_args.drop_metric.empty() ? default_drop_metric(key) : g_args.drop_metric;
   sw::check_path(metric);
-  const uint64_t lo = sw::parse_size(g_args.lo), hi = sw::parse_size(g_args.hi), step = sw::parse_size(g_args.step);
+  const uint64_t lo = nic::param::parse_size(g_args.lo), hi = nic::param::parse_size(g_args.hi), step = nic::param::parse_size(g_args.step);
   if (step == 0 || lo > hi) throw Usage("--find-min needs --lo <= --hi and --step > 0");
   const nic::SimConfig base = base_config();
   const auto point = [&](uint64_t v) {

@@ -7,9 +7,18 @@
 #include <map>
 #include <sstream>
 
-#include "tb/sweep/sweep.hpp"
+#include "tools/sweep/csv.hpp"
+#include "tools/sweep/find_min.hpp"
+#include "tools/sweep/grid.hpp"
+#include "tools/sweep/jobs.hpp"
+#include "tools/sweep/metric_path.hpp"
+#include "tools/sweep/outcome.hpp"
+#include "tools/sweep/plan.hpp"
+#include "tools/sweep/plot.hpp"
+#include "tools/sweep/results.hpp"
 
 using namespace nic::sweep;
+using nic::param::parse_size;
 namespace fs = std::filesystem;
 
 namespace {

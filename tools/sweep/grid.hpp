@@ -1,0 +1,36 @@
+// The grid of a sweep: `--grid` options parsed into axes of canonical values, and their
+// cartesian product over the traces, one point (one replay) each.
+#pragma once
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/param_text.hpp"
+
+namespace nic::sweep {
+
+using param::Kind;  // the value syntax of a key: util/param_text.hpp
+// Returns the kind of a config key; throws std::invalid_argument for an unknown key.
+using KindOf = std::function<Kind(const std::string& key)>;
+
+// One swept key and its values as canonical text (sizes expanded, numbers normalised).
+struct Axis {
+  std::string key;
+  std::vector<std::string> values;
+};
+// "key=v1,v2,..." or "key=lo:hi:step" (numeric keys only); throws std::invalid_argument.
+Axis parse_axis(const std::string& spec, const KindOf& kind_of);
+
+// One replay: a trace and the grid values set on top of the sweep's base config.
+struct Point {
+  std::string id;     // file stem under points/, e.g. "p0007"
+  std::string trace;  // as given
+  std::vector<std::pair<std::string, std::string>> set;  // grid key -> value, axis order
+};
+// Cartesian product, traces outermost and the last axis varying fastest.
+std::vector<Point> expand(const std::vector<Axis>& axes, const std::vector<std::string>& traces);
+// "p0000".."p9999", wider when the sweep has more points.
+std::string point_id(size_t index, size_t total);
+
+}  // namespace nic::sweep
