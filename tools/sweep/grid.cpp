@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
@@ -63,6 +64,17 @@ Axis parse_axis(const std::string& spec, const KindOf& kind_of) {
   return a;
 }
 
+std::vector<Axis> parse_grid(const std::vector<std::string>& specs, const KindOf& kind_of) {
+  std::vector<Axis> axes;
+  for (const auto& spec : specs) {
+    Axis a = parse_axis(spec, kind_of);
+    if (std::any_of(axes.begin(), axes.end(), [&](const Axis& b) { return b.key == a.key; }))
+      throw std::invalid_argument(a.key + ": swept by two --grid options");
+    axes.push_back(std::move(a));
+  }
+  return axes;
+}
+
 std::vector<Point> expand(const std::vector<Axis>& axes, const std::vector<std::string>& traces) {
   size_t per_trace = 1;
   for (const auto& a : axes) per_trace *= a.values.size();
@@ -89,6 +101,16 @@ std::string point_id(size_t index, size_t total) {
   const size_t width = std::max<size_t>(4, std::to_string(total ? total - 1 : 0).size());
   std::string n = std::to_string(index);
   return "p" + std::string(width > n.size() ? width - n.size() : 0, '0') + n;
+}
+
+std::string settings_text(const Point& p) {
+  std::string s;
+  for (const auto& [k, v] : p.set) s += " " + k + "=" + v;
+  return s;
+}
+
+std::string describe(const Point& p) {
+  return p.id + " " + std::filesystem::path(p.trace).stem().string() + settings_text(p);
 }
 
 }  // namespace nic::sweep

@@ -21,6 +21,8 @@ struct Axis {
 };
 // "key=v1,v2,..." or "key=lo:hi:step" (numeric keys only); throws std::invalid_argument.
 Axis parse_axis(const std::string& spec, const KindOf& kind_of);
+// Every `--grid` option in order; a key swept twice is an error too.
+std::vector<Axis> parse_grid(const std::vector<std::string>& specs, const KindOf& kind_of);
 
 // One replay: a trace and the grid values set on top of the sweep's base config.
 struct Point {
@@ -32,5 +34,9 @@ struct Point {
 std::vector<Point> expand(const std::vector<Axis>& axes, const std::vector<std::string>& traces);
 // "p0000".."p9999", wider when the sweep has more points.
 std::string point_id(size_t index, size_t total);
+// " key=value" for each grid value, to name a point in messages.
+std::string settings_text(const Point& p);
+// "p0007 trace-stem key=value ...": a point in progress lines.
+std::string describe(const Point& p);
 
 }  // namespace nic::sweep

@@ -1,0 +1,20 @@
+// The NIC config of sweep points: the base every point starts from, and the check that a
+// point's values make a valid config, done for every point before the first replay starts.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tb/config/sim_config.hpp"
+#include "tools/sweep/grid.hpp"
+
+namespace nic::sweep {
+
+// `--config` (when not empty) and then `--set`, checked the way `nicsim config` checks them;
+// throws std::invalid_argument.
+SimConfig base_config(const std::string& config_file, const std::vector<std::string>& sets);
+// Throws std::invalid_argument naming the point's values when they make an invalid config.
+void check_point(const SimConfig& base, const Point& p);
+// Whether a results column is a config key (a grid axis to plot against).
+bool is_config_key(const std::string& key);
+
+}  // namespace nic::sweep
