@@ -9,7 +9,7 @@ n=0
 while IFS='|' read -r file line; do
   [ -n "$file" ] || continue
   rm -rf "$work"; mkdir -p "$work"
-  (cd "$src" && cp -r util proto hw host_driver tb apps bench "$work"/)
+  (cd "$src" && cp -r util proto hw host_driver tb tools apps bench "$work"/)
   [ -f "$work/$file" ] || { echo "FAIL: $file is not in the tree any more; update this list"; exit 1; }
   echo "$line" >>"$work/$file"
   if out=$(sh "$check" "$work" 2>&1); then
@@ -32,6 +32,9 @@ hw/offload/flow_context.hpp|#include <systemc>
 proto/nvme_tcp.hpp|#include "hw/common/packet.hpp"
 util/bytes.hpp|#include "proto/net.hpp"
 tb/gen/generator.hpp|#include "apps/nicsim/commands.hpp"
+tb/replay/Replay.hpp|#include "tools/sweep/grid.hpp"
+tools/sweep/grid.hpp|#include "apps/nicsim/commands.hpp"
+tools/sweep/runner.hpp|#include <systemc>
 LIST
 rm -rf "$work"
 echo "the check caught all $n planted inversions"

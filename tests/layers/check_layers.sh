@@ -3,7 +3,7 @@
 # and the rule broken (docs/architecture.md, "Layers"). Usage: check_layers.sh SOURCE_DIR
 #
 # Rule 1, layers lowest first, by path:
-#   util/ < proto/ < hw logic < hw modules < host_driver/ < tb/ < apps/ and bench/
+#   util/ < proto/ < hw logic < hw modules < host_driver/ < tb/ < tools/ < apps/ and bench/
 # A file under hw/ is hardware logic (plain C++, library nichw_logic) when its name is
 # lower_snake_case and a SystemC module (nichw) when it is CamelCase: the rule
 # hw/CMakeLists.txt builds by.
@@ -11,8 +11,8 @@
 # per-flow logic) < the blocks (mac, flow, parser, crc, placement, pcie, cmd, ...) < hw/top/,
 # which assembles them. A block includes another block only through what the top wires
 # (the DMA engine, the completion ring and the flow table are shared by several blocks).
-# Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/) includes
-# no SystemC or TLM header.
+# Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/, tools/)
+# includes no SystemC or TLM header.
 # Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
 # nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
 # Rule 1 also keeps the installed headers (util/, proto/, hw/: cmake/install.cmake) from
@@ -20,7 +20,7 @@
 # may include any installed header.
 set -eu
 cd "$1"
-files=$(find util proto hw host_driver tb apps bench -type f \
+files=$(find util proto hw host_driver tb tools apps bench -type f \
   \( -name '*.hpp' -o -name '*.cpp' -o -name '*.h' \) | sort)
 [ -n "$files" ] || { echo "no product sources under $(pwd)"; exit 1; }
 # shellcheck disable=SC2086  # one argument per file
@@ -31,12 +31,13 @@ function layer(p,   base) {
   if (p ~ /^hw\//) { base = p; sub(/.*\//, "", base); return base ~ /^[A-Z]/ ? 3 : 2 }
   if (p ~ /^host_driver\//) return 4
   if (p ~ /^tb\//) return 5
-  if (p ~ /^(apps|bench)\//) return 6
+  if (p ~ /^tools\//) return 6
+  if (p ~ /^(apps|bench)\//) return 7
   return -1  # not ours (generated or system headers)
 }
 function plain(p,   base) {
   base = p; sub(/.*\//, "", base)
-  return layer(p) <= 2 || (p ~ /^host_driver\// && base ~ /^[a-z]/)
+  return layer(p) <= 2 || (p ~ /^host_driver\// && base ~ /^[a-z]/) || p ~ /^tools\//
 }
 function host_level(p) {
   if (p ~ /^host_driver\/nic\//) return 0
@@ -51,7 +52,7 @@ function hw_level(p) {
   return 2
 }
 BEGIN {
-  split("util|proto|hw logic|hw module|host_driver|tb|apps/bench", name, "|")
+  split("util|proto|hw logic|hw module|host_driver|tb|tools|apps/bench", name, "|")
   bad = 0
 }
 /^[ \t]*#[ \t]*include[ \t]*<(systemc|tlm)/ && plain(FILENAME) {
