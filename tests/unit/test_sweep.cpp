@@ -11,11 +11,15 @@
 #include "tools/sweep/find_min.hpp"
 #include "tools/sweep/grid.hpp"
 #include "tools/sweep/jobs.hpp"
+#include "tools/sweep/merge.hpp"
 #include "tools/sweep/metric_path.hpp"
 #include "tools/sweep/outcome.hpp"
 #include "tools/sweep/plan.hpp"
 #include "tools/sweep/plot.hpp"
 #include "tools/sweep/results.hpp"
+#include "tools/sweep/runner.hpp"
+#include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/trace_list.hpp"
 
 using namespace nic::sweep;
 using nic::param::parse_size;
@@ -286,4 +290,142 @@ TEST_CASE("sweep: gnuplot script draws one line per trace and other grid value",
   CHECK(c.data.find("1 \"b/y.pcap\" 5") != std::string::npos);
   // Nothing numeric: nothing to draw.
   CHECK(make_plot(t, parse_plot("core.clock_mhz:note"), {}, "png").script.empty());
+}
+
+TEST_CASE("sweep: --grid options in order, a key swept twice refused, points named", "[sweep]") {
+  const auto axes = parse_grid({"core.clock_mhz=150,175", "mac.rx_fifo_bytes=9K"}, fake_kind);
+  REQUIRE(axes.size() == 2);
+  CHECK(axes[0].key == "core.clock_mhz");
+  CHECK(axes[1].values == std::vector<std::string>{"9216"});
+  CHECK(parse_grid({}, fake_kind).empty());
+  CHECK_THROWS_WITH(parse_grid({"mac.rx_fifo_bytes=9K", "mac.rx_fifo_bytes=16K"}, fake_kind),
+                    "mac.rx_fifo_bytes: swept by two --grid options");
+
+  const Point p{"p0007", "traces/inorder_4flows.pcap", {{"mac.rx_fifo_bytes", "9216"}, {"core.clock_mhz", "150"}}};
+  CHECK(settings_text(p) == " mac.rx_fifo_bytes=9216 core.clock_mhz=150");
+  CHECK(describe(p) == "p0007 inorder_4flows mac.rx_fifo_bytes=9216 core.clock_mhz=150");
+  CHECK(describe(Point{"p0000", "/a/b.pcap", {}}) == "p0000 b");
+}
+
+TEST_CASE("sweep: metric paths pick nested values by index or field, and name their columns", "[sweep]") {
+  const nlohmann::json r = {{"blocks", {{{"name", "crc"}, {"busy_fraction", 0.5}, {"lanes", {4, 8}}},
+                                        {{"name", "placement"}, {"id", 3}, {"busy_fraction", 0.25}}}},
+                            {"note", nullptr}};
+  CHECK(lookup(r, "blocks[name=placement].busy_fraction")->get<double>() == 0.25);
+  CHECK(lookup(r, "blocks[name=crc].lanes[1]")->get<int>() == 8);
+  CHECK(lookup(r, "blocks[id=3].name")->get<std::string>() == "placement");  // a number matched as text
+  CHECK(lookup(r, "blocks[0]")->at("name") == "crc");
+  CHECK_FALSE(lookup(r, "note[0]"));   // not an array
+  CHECK_FALSE(lookup(r, "blocks.x"));  // an array has no fields
+  CHECK(column_name("blocks[name=crc].busy_fraction") == "block.crc.busy_fraction");
+  CHECK(column_name("blocks[id=3].name") == "blocks[id=3].name");
+  CHECK_THROWS_AS(check_path("blocks[=3]"), std::invalid_argument);
+  CHECK_THROWS_AS(check_path("blocks[0]x"), std::invalid_argument);
+  CHECK(cell_text(r["note"]).empty());
+  CHECK(cell_text("text") == "text");
+  CHECK(cell_text(0.25) == "0.25");
+  CHECK(cell_text(true) == "true");
+}
+
+TEST_CASE("sweep: find_min on a step function probes hi, then bisects to the first passing value", "[sweep]") {
+  // Drops 1 below 37, none from 37 up; the candidates are 0, 10, ..., 100.
+  std::vector<uint64_t> probed;
+  const auto step_at_37 = [&](uint64_t v) {
+    probed.push_back(v);
+    return v < 37 ? 1.0 : 0.0;
+  };
+  MinResult r = find_min(0, 100, 10, 0, step_at_37);
+  CHECK((r.found && r.value == 40));
+  // By hand, over k in [0, 10] (value 10k): k=10 passes; bisecting, k=4 passes, then k=1, 2
+  // and 3 fail, which leaves k=4.
+  CHECK(probed == std::vector<uint64_t>{100, 40, 10, 20, 30});
+
+  // hi off the step: candidates 5, 25, 45 and hi = 50; only 50 passes.
+  probed.clear();
+  r = find_min(5, 50, 20, 0, [&](uint64_t v) {
+    probed.push_back(v);
+    return v >= 46 ? 0.0 : 2.0;
+  });
+  CHECK((r.found && r.value == 50));
+  CHECK(probed == std::vector<uint64_t>{50, 25, 45});
+
+  std::vector<uint64_t> values;
+  for_each_candidate(5, 50, 20, [&](uint64_t v) { values.push_back(v); });
+  CHECK(values == std::vector<uint64_t>{5, 25, 45, 50});
+  values.clear();
+  for_each_candidate(7, 7, 3, [&](uint64_t v) { values.push_back(v); });
+  CHECK(values == std::vector<uint64_t>{7});
+  CHECK_THROWS_AS(for_each_candidate(1, 2, 0, [](uint64_t) {}), std::invalid_argument);
+}
+
+TEST_CASE("sweep: a trace list holds paths relative to itself, with comments", "[sweep]") {
+  TempDir tmp;
+  fs::create_directories(tmp.path / "lists" / "t");
+  std::ofstream(tmp.path / "lists" / "t" / "a.pcap") << "x";
+  std::ofstream(tmp.path / "abs.pcap") << "x";
+  const std::string list = (tmp.path / "lists" / "all.txt").string();
+  std::ofstream(list) << "# traces\n  t/a.pcap \r\n\n" << (tmp.path / "abs.pcap").string() << "\n";
+  CHECK(sweep_traces({"given.pcap"}, list) ==
+        std::vector<std::string>{"given.pcap", (tmp.path / "lists" / "t" / "a.pcap").string(),
+                                 (tmp.path / "abs.pcap").string()});
+  CHECK(sweep_traces({"given.pcap"}, "") == std::vector<std::string>{"given.pcap"});
+  CHECK_THROWS_WITH(sweep_traces({}, ""), "give at least one --trace or a --trace-list");
+  std::ofstream(list) << "missing.pcap\n";
+  CHECK_THROWS_WITH(sweep_traces({}, list), Catch::Contains("no trace file"));
+}
+
+TEST_CASE("sweep: a merge reads sweep directories as far as they ran, and CSVs", "[sweep]") {
+  TempDir tmp;
+  Plan plan;
+  plan.grid = {"mac.rx_fifo_bytes"};
+  plan.plots = {"mac.rx_fifo_bytes:counters.drop_mac_fifo_full"};
+  plan.points = expand({{"mac.rx_fifo_bytes", {"9216", "65536"}}}, {"t.pcap"});
+  const fs::path sw1 = tmp.path / "sw1";
+  fs::create_directories(sw1 / kPointsDir);
+  std::ofstream(sw1 / kPlanFile) << plan_to_json(plan).dump();
+  std::ofstream(report_path(sw1, plan.points[1])) << sample_report(0, true).dump();
+  CHECK(report_path(sw1, plan.points[1]) == sw1 / "points" / "p0001.json");
+  CHECK(log_path(sw1, plan.points[1]) == sw1 / "points" / "p0001.log");
+
+  Merged m = merge_results({sw1.string()});
+  CHECK(m.missing == 1);
+  CHECK(m.plots == plan.plots);
+  REQUIRE(m.table.rows.size() == 1);
+  CHECK(m.table.rows[0][0] == "p0001");
+
+  const fs::path csv = tmp.path / "old.csv";
+  std::ofstream(csv) << "point,trace,extra,status\nq0,u.pcap,7,ok\n";
+  m = merge_results({sw1.string(), csv.string()});
+  REQUIRE(m.table.rows.size() == 2);
+  CHECK(m.table.rows[0][0] == "sw1/p0001");  // several inputs: the directory's name in front
+  CHECK(m.table.rows[1][size_t(m.table.column("extra"))] == "7");
+  CHECK(m.table.columns.back() == "status");
+  CHECK_THROWS_WITH(merge_results({(tmp.path / "none").string()}), Catch::Contains("neither a sweep directory"));
+  fs::create_directories(tmp.path / "empty");
+  CHECK_THROWS_WITH(merge_results({(tmp.path / "empty").string()}), Catch::Contains("no sweep.json"));
+}
+
+TEST_CASE("sweep: the runner reports each child's exit status and keeps its output in a log", "[sweep]") {
+  TempDir tmp;
+  const auto log = [&](size_t i) { return (tmp.path / ("j" + std::to_string(i) + ".log")).string(); };
+  CHECK(run_and_wait({"sh", {"-c", "echo hi; exit 3"}, log(9), ""}) == 3);
+  std::ifstream in(log(9));
+  std::string line;
+  CHECK((std::getline(in, line) && line == "hi"));
+  CHECK(run_and_wait({"sh", {"-c", "pwd -P"}, log(8), tmp.path.string()}) == 0);
+  std::ifstream cwd(log(8));
+  CHECK((std::getline(cwd, line) && line == fs::canonical(tmp.path).string()));
+  CHECK(run_and_wait({"sh", {"-c", "kill -9 $$"}, log(7), ""}) == 128 + 9);
+
+  std::map<size_t, int> status;
+  size_t most_running = 0;
+  run_pool(
+      4, 2, [&](size_t i) { return Job{"sh", {"-c", "exit " + std::to_string(i)}, log(i), ""}; },
+      [&](size_t i, int code, double secs) {
+        status[i] = code;
+        CHECK(secs >= 0);
+      },
+      [&](size_t, size_t running) { most_running = std::max(most_running, running); });
+  CHECK(status == std::map<size_t, int>{{0, 0}, {1, 1}, {2, 2}, {3, 3}});
+  CHECK(most_running <= 2);
 }
