@@ -1,11 +1,12 @@
 // The plan of one packet's TCP payload that the framer (hw/offload/pdu_tracker) hands to the
 // blocks after it: which region of which PDU each byte is, the headers that completed, the
-// reads that ended. It travels in the packet's context (hw/common/packet.hpp). Plain C++.
+// I/Os that ended. Protocol-neutral: PDU types, flags and error codes are the protocol's
+// (hw/offload/pdu_protocol.hpp), tags are 32-bit. It travels in the packet's context
+// (hw/common/packet.hpp). Plain C++.
 #pragma once
 #include <cstdint>
 #include <vector>
 
-#include "proto/nvme_tcp.hpp"
 
 namespace nic::hw {
 
@@ -19,17 +20,18 @@ struct Segment {
   Region region = Region::Unframed;
   // PDU fields, meaningful for every region after Header (header contents are reported
   // through PacketPlan::headers).
-  nvme::PduType type = nvme::PduType::ICReq;
-  uint8_t flags = 0;          // PDU FLAGS (LAST_PDU, SUCCESS, ...)
+  uint8_t opcode = 0;         // the protocol's PDU type
+  uint8_t flags = 0;          // the protocol's PDU flags
+  bool placeable = false;     // Data bytes go to the I/O's registered buffer (NVMe/TCP: C2HData)
   bool completes_pdu = false; // the segment's last byte is the PDU's last byte
-  uint16_t cid = 0;           // C2HData/R2T CCCID, CapsuleResp CID; 0 otherwise
+  uint32_t io_tag = 0;        // the I/O the PDU names (NVMe/TCP: CCCID or CID); 0 for none
   uint32_t off = 0;           // first byte, as offset in the packet's TCP payload
   uint32_t len = 0;
   uint32_t pdu_seq = 0;       // TCP sequence of the PDU's first byte (identifies the PDU)
   uint32_t pdu_off = 0;       // offset of the segment's first byte from the PDU's first byte
-  // Data region: offset of the first byte in the command buffer, DATAO + offset within the
-  // PDU's data for C2HData; for TermReq error data just the offset within it. 0 elsewhere.
-  // Only C2HData data is placeable: check `type` before placing.
+  // Data region: offset of the first byte in the I/O's buffer (NVMe/TCP: DATAO + offset
+  // within the PDU's data); for data that is not placeable just the offset within it. 0
+  // elsewhere. Check `placeable` before placing.
   uint32_t buf_off = 0;
   // Where the PDU's data lies (offset from its first byte, length); known once its header
   // was parsed, so set on every region after Header.
@@ -51,18 +53,22 @@ struct Segment {
 // A PDU header that completed (with its HDGST if any) or failed in this packet.
 struct PduInfo {
   uint32_t seq = 0;           // TCP sequence of the PDU's first byte
-  nvme::CommonHeader ch;
-  uint16_t cid = 0;           // as Segment::cid
-  uint32_t datao = 0, datal = 0;  // C2HData only
-  // None, or why framing cannot be trusted (validation, DATAL, PLEN limit, BadHeaderDigest);
-  // a type a host never receives is reported as UnknownType. Any error disables the flow.
-  nvme::PduError err = nvme::PduError::None;
+  uint8_t opcode = 0, flags = 0;  // as Segment
+  uint32_t plen = 0;          // the PDU's length, as its header says
+  uint32_t io_tag = 0;        // as Segment
+  uint32_t buf_off = 0;       // placeable PDUs: where its data goes in the I/O's buffer
+  uint32_t data_len = 0;      // data bytes the layout leaves
+  // 0, or the protocol's code for why framing cannot be trusted (NVMe/TCP: nvme::PduError:
+  // validation, DATAL, PLEN limit, BadHeaderDigest; a type a host never receives is
+  // UnknownType). Any error disables the flow.
+  uint8_t err = 0;
   bool hdgst_ok = false;      // HDGST present, checked and matching
 };
 
-// A read the stream completed: a CapsuleResp, or the last byte of a C2HData with SUCCESS.
+// An I/O the stream completed (NVMe/TCP: a CapsuleResp, or the last byte of a C2HData with
+// SUCCESS).
 struct ReadEnd {
-  uint16_t cid = 0;
+  uint32_t io_tag = 0;
   uint32_t end_seq = 0;  // TCP sequence just past the completing PDU
 };
 

@@ -64,7 +64,7 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
     pkt_.crc_ok = false;  // bytes of a PDU the engine cannot follow
     return;
   }
-  if (s.type != nvme::PduType::C2HData || s.region == Region::Header) return;
+  if (!s.placeable || s.region == Region::Header) return;
   const bool payload = s.region == Region::Data || s.region == Region::DataDigest;
   if (payload && !ddgst_) {
     pkt_.crc_ok = false;  // nothing to verify against

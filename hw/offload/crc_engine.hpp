@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/common/packet_plan.hpp"
 #include "util/bytes.hpp"
 #include "proto/crc32c.hpp"
 

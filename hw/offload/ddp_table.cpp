@@ -61,7 +61,7 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   return {};
 }
 
-bool DdpTable::note_completion(uint16_t cid, uint32_t end) {
+bool DdpTable::note_completion(uint32_t cid, uint32_t end) {
   DdpContext& c = slot_of(cid);
   c.completion_seen = true;
   c.completion_end = end;
@@ -89,7 +89,7 @@ DdpError DdpTable::finish_teardown(uint16_t cid) {
   return DdpError::None;
 }
 
-DdpContext* DdpTable::lookup(uint16_t cid) {
+DdpContext* DdpTable::lookup(uint32_t cid) {
   DdpContext& c = slot_of(cid);
   return c.state == DdpState::Registered && c.cid == cid ? &c : nullptr;
 }

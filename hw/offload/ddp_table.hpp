@@ -89,15 +89,17 @@ class DdpTable {
   // TCP sequence `end` passed in order: closes a registration it belongs to, i.e. one of this
   // CID whose driver had not parsed that completion when it registered (end after valid_from).
   // True if it closed one.
-  bool note_completion(uint16_t cid, uint32_t end);
+  bool note_completion(uint32_t io_tag, uint32_t end);
   // Stops placement for `cid` at once (Registered -> TeardownPending). The caller reports
   // teardown_done once its in-flight DMA has drained, then calls finish_teardown.
   DdpError teardown(uint16_t cid);
   // TeardownPending -> Free: the slot can be registered again.
   DdpError finish_teardown(uint16_t cid);
 
-  // The context placement may use for `cid`: null unless `cid` is Registered.
-  DdpContext* lookup(uint16_t cid);
+  // The context placement may use for the I/O tagged `io_tag`: null unless it is Registered.
+  // Slots hold 16-bit tags (NVMe/TCP CIDs): a wider tag is never registered, so its data is
+  // left to software.
+  DdpContext* lookup(uint32_t io_tag);
   // Where `cid` is: Free when another CID holds its slot.
   DdpState state(uint16_t cid) const;
 
@@ -114,8 +116,8 @@ class DdpTable {
   }
 
  private:
-  DdpContext& slot_of(uint16_t cid) { return slots_[cid & mask_]; }
-  const DdpContext& slot_of(uint16_t cid) const { return slots_[cid & mask_]; }
+  DdpContext& slot_of(uint32_t tag) { return slots_[tag & mask_]; }
+  const DdpContext& slot_of(uint32_t tag) const { return slots_[tag & mask_]; }
 
   std::vector<DdpContext> slots_;
   uint32_t mask_ = 0;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "hw/offload/crc_engine.hpp"
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "hw/offload/ddp_table.hpp"
 #include "hw/offload/ooo_params.hpp"
 

@@ -1,7 +1,9 @@
-// Per-flow NVMe/TCP PDU framing for the controller->host (C2H) direction: the NIC receive
-// parser's view of where each PDU and each part of it lies in the TCP byte stream.
+// Per-flow PDU framing for the receive direction: the NIC receive parser's view of where each
+// PDU and each part of it lies in the TCP byte stream. Protocol-neutral: what a PDU looks like
+// comes from the protocol class `Proto` (hw/offload/pdu_protocol.hpp; NVMe/TCP's is
+// hw/offload/nvme_tcp/, whose PduTracker is this framer for NVMe/TCP).
 //
-// For every packet of a flow, `PduTracker::plan` cuts the TCP payload into segments, each one
+// For every packet of a flow, `PduFramer::plan` cuts the TCP payload into segments, each one
 // region (header, header digest, pad, data, data digest) of one PDU, and reports every PDU
 // header that completes in the packet. Placement and the data digest engine act on the
 // segments; the tracker itself never looks at data bytes, only at header and HDGST bytes.
@@ -23,7 +25,7 @@
 // previous PDU's PLEN), the retransmission that later fills the hole carries that header. The
 // tracker reads it from the retransmitted packet (without touching the packet) and, when it
 // is valid, regains framing on its own: no candidate, no driver round trip, and placement
-// resumes at once (Tracking) since the header's CID and DATAO are known.
+// resumes at once (Tracking) since the header's I/O tag and buffer offset are known.
 // Packets before the expected sequence (retransmissions, duplicates) always pass untouched
 // and never change the state: bytes already placed are never placed twice.
 // Plain C++ (no SystemC); per packet it does no allocation once the plan's vectors have grown.
@@ -32,16 +34,17 @@
 #include <vector>
 
 #include "hw/common/packet_plan.hpp"
+#include "hw/offload/pdu_protocol.hpp"
 #include "util/bytes.hpp"
-#include "proto/nvme_tcp.hpp"
 
 namespace nic::hw {
 
-struct TrackerConfig {
-  nvme::ConnParams cp;               // digests and HPDA negotiated for the connection
+template <class Proto>
+struct FramerConfig {
+  typename Proto::Conn cp;           // what the connection negotiated (digests, alignment)
   bool header_digest_check = true;   // verify HDGST when negotiated
-  // PLEN above this is taken as garbage (framing error). Targets send at most one command's
-  // data per PDU (Linux nvmet) or 128 KiB (SPDK); 16 MiB leaves room for large MDTS.
+  // A longer PDU is taken as garbage (framing error). NVMe/TCP targets send at most one
+  // command's data per PDU (Linux nvmet) or 128 KiB (SPDK); 16 MiB leaves room for large MDTS.
   uint32_t max_pdu_len = 16u << 20;
   // Out-of-order recovery.
   bool search = true;               // off: losing framing disables the flow
@@ -67,11 +70,14 @@ struct TrackerStats {
   TrackerStats& operator+=(const TrackerStats& o);
 };
 
-class PduTracker {
+template <class Proto>
+class PduFramer {
  public:
+  using Config = FramerConfig<Proto>;
+
   // sk_add: offload starts with a PDU boundary at `next_pdu_seq`. A tracker that was never
   // started is Disabled.
-  void start(uint32_t next_pdu_seq, const TrackerConfig& cfg);
+  void start(uint32_t next_pdu_seq, const Config& cfg);
 
   // Frames one packet's TCP payload starting at sequence `seq`; `out` is overwritten (its
   // vectors keep their capacity). A packet whose sequence is not exactly the expected one
@@ -94,10 +100,10 @@ class PduTracker {
   void frame(ByteView payload, PacketPlan& out);
   void consume_header(const uint8_t* p, uint32_t n);
   void region_done(PacketPlan& out);
-  void report(PacketPlan& out, nvme::PduError err, bool hdgst_ok);
+  void report(PacketPlan& out, uint8_t err, bool hdgst_ok);
   void enter_region(PacketPlan& out);  // the region holding pos_, or the end of the PDU
   void set_region();                   // the region holding pos_ (< PLEN, header done)
-  void load_fields();                  // CID, DATAO, DATAL from the stored header
+  void load_fields();                  // I/O tag, buffer offset from the stored header
   void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
   void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_
@@ -112,9 +118,11 @@ class PduTracker {
   void pdu_ended(PacketPlan& out) const;
   void scan(ByteView payload, PacketPlan& out);
   void end_search();  // framing is known again: the scan window goes
-  // A plausible controller->host PDU header at h (header + HDGST bytes available); its PLEN.
-  bool plausible(const uint8_t* h, uint32_t& plen) const;
-  uint32_t scan_header_len() const { return 24 + (cfg_.cp.hdgst ? 4 : 0); }
+  // A plausible PDU header at h (search_len bytes available); its PLEN.
+  bool plausible(const uint8_t* h, uint32_t& plen) const {
+    return Proto::plausible(h, cfg_.cp, cfg_.max_pdu_len, plen);
+  }
+  uint32_t scan_header_len() const { return Proto::search_len(cfg_.cp); }
 
   // A chain of headers found while searching: each one's PLEN led to the next.
   struct Candidate {
@@ -125,9 +133,10 @@ class PduTracker {
     uint32_t asked = 0;  // sequence of the latest resync request for this chain
   };
 
-  static constexpr uint32_t kStoredHeader = 24;  // fields beyond byte 24 are never needed
+  static constexpr uint32_t kStoredHeader = Proto::kMaxHeaderLen;
+  static constexpr uint32_t kDigestLen = 4;  // CRC32C
 
-  TrackerConfig cfg_;
+  Config cfg_;
   TrackerState state_ = TrackerState::Disabled;
   uint32_t expected_ = 0;
 
@@ -136,14 +145,12 @@ class PduTracker {
   uint32_t pos_ = 0;          // bytes of the PDU consumed
   Region region_ = Region::Header;
   uint32_t region_end_ = 0;   // pos_ where the current region (or header step) ends
-  bool ch_known_ = false;     // common header decoded
-  bool hdr_ok_ = false;       // the whole header was seen and passed: CID and flags known
-  nvme::CommonHeader ch_;
-  nvme::PduLayout lay_;
-  uint16_t cid_ = 0;
-  uint32_t datao_ = 0, datal_ = 0;
+  bool lay_known_ = false;    // the prefix was decoded: lay_ holds the PDU's layout
+  bool hdr_ok_ = false;       // the whole header was seen and passed: tag and flags known
+  PduLayout lay_;
+  PduFields fields_;
   uint8_t hdr_[kStoredHeader] = {};
-  uint8_t hdgst_[nvme::kDigestLen] = {};
+  uint8_t hdgst_[kDigestLen] = {};
   uint32_t hcrc_ = 0;         // running CRC32C register over header bytes
 
   // Searching.
@@ -152,10 +159,11 @@ class PduTracker {
   Bytes window_;              // tail of the previous packet + this packet, for split headers
   uint32_t tail_len_ = 0;
   // Header recovery: the header known to start at `at` was lost in a hole.
+  static_assert(Proto::kMaxSearchLen <= 32, "Recovery::have holds a bit per header byte");
   struct Recovery {
     bool active = false;
     uint32_t at = 0;
-    uint8_t bytes[28] = {};
+    uint8_t bytes[Proto::kMaxSearchLen] = {};
     uint32_t have = 0;  // bit i: byte i collected
   } rec_;
   TrackerStats st_;

@@ -1,5 +1,7 @@
 #include "hw/parser/PduParser.hpp"
 
+#include <algorithm>
+
 namespace nic::hw {
 
 PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
@@ -44,9 +46,9 @@ uint32_t PduParser::accept(Beat& b) {
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();
     for (const PduInfo& h : p.plan.headers)
-      if (h.err != nvme::PduError::None) {
+      if (h.err) {
         ++st_.header_errors;
-        ++st_.header_errors_by[size_t(h.err)];
+        ++st_.header_errors_by[std::min<size_t>(h.err, st_.header_errors_by.size() - 1)];
       }
   }
   if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;

@@ -109,8 +109,8 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
 void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) {
   const uint32_t limit = cfg_.single_run_per_packet ? 1 : uint32_t(abi::kMaxRunsPerCqe);
   for (const Segment& s : p.plan.segs) {
-    if (s.region != Region::Data || s.type != nvme::PduType::C2HData || s.len == 0) continue;
-    DdpContext* d = fc.ddp.lookup(s.cid);
+    if (s.region != Region::Data || !s.placeable || s.len == 0) continue;
+    DdpContext* d = fc.ddp.lookup(s.io_tag);
     // Closed, or bytes from before the registration: they belong to an older read.
     if (!d || d->closed || int32_t(p.pf.seq + s.off - d->valid_from) < 0) {
       ++out.unregistered;
@@ -125,7 +125,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
     }
     const uint32_t at = p.pf.seq + s.off;
     if (std::any_of(p.plan.ended.begin(), p.plan.ended.end(), [&](const ReadEnd& e) {
-          return e.cid == s.cid && int32_t(e.end_seq - at) <= 0;
+          return e.io_tag == s.io_tag && int32_t(e.end_seq - at) <= 0;
         })) {
       ++out.after_completion;
       continue;
@@ -142,7 +142,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
       ++out.over_limit;
       continue;
     } else {
-      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), s.cid, s.buf_off}, d};
+      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), d->cid, s.buf_off}, d};
     }
     out.placed += s.len;
   }
@@ -150,7 +150,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
 
 void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
   for (const ReadEnd& e : p.plan.ended)
-    stats_.closed_by_completion += fc.ddp.note_completion(e.cid, e.end_seq);
+    stats_.closed_by_completion += fc.ddp.note_completion(e.io_tag, e.end_seq);
 }
 
 uint32_t PlacementEngine::high_water(const Plan& plan, const DdpContext* d) {

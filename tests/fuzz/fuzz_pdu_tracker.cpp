@@ -29,7 +29,7 @@
 
 #include "fuzz_check.hpp"
 #include "hw/offload/crc_engine.hpp"
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 
 using namespace nic;
 using hw::Region;
@@ -55,10 +55,11 @@ void check_segment(const hw::Segment& s, const std::unordered_map<uint32_t, Decl
   FUZZ_CHECK(s.len > 0);
   FUZZ_CHECK(s.pdu_off >= s.data_off);
   FUZZ_CHECK(uint64_t(s.pdu_off) + s.len <= uint64_t(s.data_off) + s.data_len);
-  if (s.type != nvme::PduType::C2HData || it == decl.end()) return;
+  if (!s.placeable || it == decl.end()) return;
+  FUZZ_CHECK(s.opcode == uint8_t(nvme::PduType::C2HData));
   const Declared& d = it->second;
   FUZZ_CHECK(d.c2hdata);
-  FUZZ_CHECK(s.cid == d.cid);
+  FUZZ_CHECK(s.io_tag == d.cid);
   FUZZ_CHECK(s.buf_off >= d.datao);
   FUZZ_CHECK(uint64_t(s.buf_off) + s.len <= d.datao + d.datal);
   FUZZ_CHECK(uint64_t(s.buf_off) - d.datao == uint64_t(s.pdu_off) - s.data_off);
@@ -132,12 +133,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool any_error = false;
     for (const hw::PduInfo& h : plan.headers) {
       Declared d;
-      d.bad = h.err != nvme::PduError::None;
+      d.bad = h.err != 0;
       any_error |= d.bad;
-      d.c2hdata = h.ch.type == nvme::PduType::C2HData;
-      d.cid = h.cid;
-      d.datao = h.datao;
-      d.datal = h.datal;
+      d.c2hdata = h.opcode == uint8_t(nvme::PduType::C2HData);
+      d.cid = uint16_t(h.io_tag);
+      d.datao = h.buf_off;
+      d.datal = h.data_len;
       decl[h.seq] = d;
     }
     if (any_error) FUZZ_CHECK(t.state() == TrackerState::Disabled);

@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "proto/nvme_tcp.hpp"
 
 namespace nic::test {

@@ -5,7 +5,7 @@
 
 #include "c2h_stream.hpp"
 #include "hw/offload/crc_engine.hpp"
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "tests/unit/crc_oracle.hpp"
 
 using namespace nic;

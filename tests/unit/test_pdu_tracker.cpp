@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "c2h_stream.hpp"
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "proto/crc32c.hpp"
 
 using namespace nic;
@@ -77,13 +77,13 @@ Observed run_checked(const C2hStream& s, const std::vector<uint32_t>& cuts, uint
       REQUIRE(g.pdu_off + g.len <= p.region_end(g.pdu_off));
       REQUIRE(g.completes_pdu == (g.pdu_off + g.len == p.plen));
       if (g.region != Region::Header) {
-        REQUIRE(g.type == p.type);
-        REQUIRE(g.cid == p.cid);
+        REQUIRE(nvme::PduType(g.opcode) == p.type);
+        REQUIRE(g.io_tag == p.cid);
         REQUIRE((g.flags & (flag::LAST_PDU | flag::SUCCESS)) == p.flags);
       }
       if (g.region != Region::Data) continue;
       REQUIRE(g.buf_off == p.datao + (g.pdu_off - p.data_off));
-      Bytes& dst = p.type == PduType::C2HData ? o.buffers[g.cid] : o.term_data;
+      Bytes& dst = p.type == PduType::C2HData ? o.buffers[g.io_tag] : o.term_data;
       if (dst.size() < g.buf_off + g.len) dst.resize(g.buf_off + g.len);
       std::copy_n(&s.bytes()[so], g.len, dst.begin() + g.buf_off);
     }
@@ -107,19 +107,19 @@ void check_observed(const C2hStream& s, const std::vector<uint32_t>& cuts, uint3
   for (size_t i = 0; i < s.pdus().size(); ++i) {
     const ExpectedPdu& p = s.pdus()[i];
     const hw::PduInfo& h = o.headers[i];
-    REQUIRE(h.err == PduError::None);
+    REQUIRE(nvme::PduError(h.err) == PduError::None);
     REQUIRE(h.seq == seq0 + p.start);
-    REQUIRE(h.ch.type == p.type);
-    REQUIRE(h.ch.plen == p.plen);
-    REQUIRE(h.cid == p.cid);
+    REQUIRE(nvme::PduType(h.opcode) == p.type);
+    REQUIRE(h.plen == p.plen);
+    REQUIRE(h.io_tag == p.cid);
     REQUIRE(h.hdgst_ok == (p.hdr_end > 24));
     // Reported in the packet holding the header's (or its HDGST's) last byte.
     const uint32_t last = p.start + p.hdr_end - 1;
     const size_t pkt = size_t(std::upper_bound(cuts.begin(), cuts.end(), last) - cuts.begin()) - 1;
     REQUIRE(o.header_packet[i] == pkt);
     if (p.type == PduType::C2HData) {
-      REQUIRE(h.datao == p.datao);
-      REQUIRE(h.datal == p.data_len);
+      REQUIRE(h.buf_off == p.datao);
+      REQUIRE(h.data_len == p.data_len);
       Bytes& b = want[p.cid];
       if (b.size() < p.datao + p.data_len) b.resize(p.datao + p.data_len);
       std::copy(p.data.begin(), p.data.end(), b.begin() + p.datao);
@@ -197,7 +197,7 @@ TEST_CASE("tracker: header split across packets, with and without HDGST", "[trac
   const uint32_t hdr_end = hdgst ? 28 : 24;
   t.plan(510, bytes_of(s, 10, hdr_end + 5), plan);
   REQUIRE(plan.headers.size() == 1);
-  CHECK(plan.headers[0].cid == 2);
+  CHECK(plan.headers[0].io_tag == 2);
   CHECK(plan.headers[0].seq == 500);
   CHECK(plan.headers[0].hdgst_ok == hdgst);
   REQUIRE(plan.segs.size() == (hdgst ? 3u : 2u));
@@ -217,7 +217,7 @@ TEST_CASE("tracker: header split across packets, with and without HDGST", "[trac
     CHECK(plan.headers[0].hdgst_ok);
     CHECK(plan.segs[0].region == Region::HeaderDigest);
     CHECK(plan.segs[0].len == 2);
-    CHECK(plan.segs[0].cid == 2);
+    CHECK(plan.segs[0].io_tag == 2);
   }
 }
 
@@ -243,13 +243,13 @@ TEST_CASE("tracker: several PDUs in one packet, header starting mid-packet", "[t
                                        Region::HeaderDigest, Region::Data});
   CHECK(plan.segs[1].completes_pdu);
   CHECK(plan.segs[3].completes_pdu);
-  CHECK(plan.segs[3].type == PduType::CapsuleResp);
+  CHECK(nvme::PduType(plan.segs[3].opcode) == PduType::CapsuleResp);
   CHECK(plan.segs[4].off == d2.start - cut1);
   CHECK(plan.segs[4].pdu_seq == d2.start);
   REQUIRE(plan.headers.size() == 2);
-  CHECK(plan.headers[0].ch.type == PduType::CapsuleResp);
-  CHECK(plan.headers[1].ch.type == PduType::C2HData);
-  CHECK(plan.headers[1].cid == 2);
+  CHECK(nvme::PduType(plan.headers[0].opcode) == PduType::CapsuleResp);
+  CHECK(nvme::PduType(plan.headers[1].opcode) == PduType::C2HData);
+  CHECK(plan.headers[1].io_tag == 2);
 }
 
 TEST_CASE("tracker: DDGST split across packets", "[tracker]") {
@@ -315,9 +315,9 @@ TEST_CASE("tracker: TermReq error data is a Data region typed TermReq", "[tracke
   t.plan(0, bytes_of(s, 0, s.size()), plan);
   REQUIRE(plan.segs.size() == 2);  // no HDGST on TermReq even when negotiated
   CHECK(plan.segs[1].region == Region::Data);
-  CHECK(plan.segs[1].type == PduType::C2HTermReq);
+  CHECK(nvme::PduType(plan.segs[1].opcode) == PduType::C2HTermReq);
   CHECK(plan.segs[1].len == 30);
-  CHECK(plan.headers.at(0).err == PduError::None);
+  CHECK(nvme::PduError(plan.headers.at(0).err) == PduError::None);
 }
 
 TEST_CASE("tracker: stale packets pass untouched and gaps in data keep framing", "[tracker]") {
@@ -412,8 +412,8 @@ TEST_CASE("tracker: an untrustworthy header disables the flow", "[tracker]") {
     t.plan(0, ByteView(s.bytes()), plan);
     CHECK(plan.in_seq);
     REQUIRE(plan.headers.size() == 2);
-    CHECK(plan.headers[0].err == PduError::None);
-    CHECK(plan.headers[1].err == err);
+    CHECK(nvme::PduError(plan.headers[0].err) == PduError::None);
+    CHECK(nvme::PduError(plan.headers[1].err) == err);
     CHECK(plan.headers[1].seq == s.pdus()[1].start);
     CHECK(t.state() == hw::TrackerState::Disabled);
     REQUIRE(plan.segs.back().region == Region::Unframed);
@@ -463,9 +463,9 @@ TEST_CASE("tracker: an untrustworthy header disables the flow", "[tracker]") {
     hw::PacketPlan plan;
     t.plan(0, ByteView(s.bytes()), plan);
     REQUIRE(plan.headers.size() == 3);  // framing goes on
-    CHECK(plan.headers[1].err == PduError::None);
+    CHECK(nvme::PduError(plan.headers[1].err) == PduError::None);
     CHECK_FALSE(plan.headers[1].hdgst_ok);
-    CHECK(plan.headers[1].cid == (2 ^ 0x40));
+    CHECK(plan.headers[1].io_tag == (2 ^ 0x40));
     CHECK(t.state() == hw::TrackerState::Offloading);
   }
 }

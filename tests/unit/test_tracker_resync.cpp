@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "c2h_stream.hpp"
-#include "hw/offload/pdu_tracker.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "proto/nvme_tcp.hpp"
 
 using namespace nic;
@@ -101,7 +101,7 @@ TEST_CASE("resync: a lost header starts the search and a confirmed chain resumes
   r.pkt(s.pdus()[4].start + 100, s.size());
   REQUIRE(r.plan.segs.size() >= 1);
   CHECK(r.plan.segs[0].region == Region::Data);
-  CHECK(r.plan.segs[0].cid == 14);
+  CHECK(r.plan.segs[0].io_tag == 14);
   CHECK(r.plan.segs[0].buf_off == 100 - s.pdus()[4].data_off);
 }
 
@@ -143,8 +143,8 @@ TEST_CASE("resync: a header split across packets is still found", "[resync]") {
   REQUIRE(r.plan.in_seq);
   REQUIRE_FALSE(r.plan.headers.empty());
   CHECK(r.plan.headers[0].seq == r.seq_of(4));
-  CHECK(r.plan.headers[0].cid == 14);
-  CHECK(r.plan.headers[0].err == nvme::PduError::None);
+  CHECK(r.plan.headers[0].io_tag == 14);
+  CHECK(nvme::PduError(r.plan.headers[0].err) == nvme::PduError::None);
 }
 
 TEST_CASE("resync: a request the driver already passed is superseded at the next header", "[resync]") {
@@ -228,7 +228,7 @@ TEST_CASE("resync: a lost header is recovered from its retransmission without th
   REQUIRE(p.in_seq);
   REQUIRE(p.segs.size() == 1);
   CHECK(p.segs[0].region == Region::Data);
-  CHECK(p.segs[0].cid == 11);
+  CHECK(p.segs[0].io_tag == 11);
   CHECK(p.segs[0].buf_off == 1600 - s.pdus()[1].data_off);
   r.pkt(h + 2000, s.pdus()[2].start + 50);
   CHECK(r.t.state() == TrackerState::Offloading);
@@ -264,7 +264,7 @@ TEST_CASE("resync: completions are reported however the tracker passes them", "[
   const auto& p = s.pdus();
   const auto ends = [&](const hw::PacketPlan& plan) {
     std::vector<std::pair<uint16_t, uint32_t>> v;
-    for (const hw::ReadEnd& e : plan.ended) v.push_back({e.cid, e.end_seq});
+    for (const hw::ReadEnd& e : plan.ended) v.push_back({e.io_tag, e.end_seq});
     return v;
   };
   using V = std::vector<std::pair<uint16_t, uint32_t>>;
