@@ -106,7 +106,6 @@ class PduFramer {
   void load_fields();                  // I/O tag, buffer offset from the stored header
   void begin_pdu(uint32_t seq);
   void emit(PacketPlan& out, uint32_t off, uint32_t len) const;
-  void process(ByteView payload, PacketPlan& out);  // frames a packet at expected_
   // A gap up to seq: true if framing survives it.
   bool keep_framing(uint32_t seq, PacketPlan& out);
   void lose_framing(uint32_t seq, ByteView payload, PacketPlan& out);
