@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   host::BufferAllocator alloc(ac);
   host::DriverConns conns;
   host::DriverReads reads;
-  const uint32_t slot_mask = abi::ddp_slots(cfg.driver.queue_depth) - 1;
+  const abi::TagSlotRule slot_rule = abi::nvme_tcp_slot_rule(cfg.driver.queue_depth);
   for (uint32_t f = 0; f < driver_flows; ++f) {
     const net::FiveTuple h2c = c2h_tuple(f).reversed();
     host::DriverConn& k = *(conns[h2c] = std::make_unique<host::DriverConn>());
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
                                             [](const host::CmdResult&) {}, [](uint32_t) {});
     k.off = host::DriverConn::Off::On;
     k.handle = f + 1;
-    k.slot_mask = slot_mask;
+    k.slot_rule = slot_rule;
   }
   measure("driver connections", driver_flows, 0);
 
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
       host::DriverRead r;
       r.id = id++;
       r.conn = &k;
-      r.tag = uint16_t(cid);
+      r.tag = cid;
       r.order = k.next_order++;
       r.length = io_bytes;
       r.buf = alloc.alloc(io_bytes, multi(cid) ? host::SgMode::Pages : host::SgMode::Contiguous);

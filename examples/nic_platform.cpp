@@ -121,7 +121,7 @@ struct Host : sc_module {
     setup.op = abi::CmdOp::DdpSetup;
     setup.flags = abi::kSetupInlineSgl;  // one buffer, given in the command itself
     setup.flow = kFlow;
-    setup.cid = kCid;
+    setup.io_tag = kCid;
     setup.seq = kSeq;
     setup.sg_count = 1;
     setup.sgl_addr = kBuffer;

@@ -313,6 +313,7 @@ void NvmeTcpHost::start_nvme(Conn& k) {
   sk.flags = uint8_t((k.cp.hdgst ? 1 : 0) | (k.cp.ddgst ? 2 : 0));
   sk.pda = k.cp.hpda;
   sk.queue_size = cfg_.queue_depth;
+  sk.slot_rule = abi::nvme_tcp_slot_rule(cfg_.queue_depth);
   ddp_.sk_add(k, sk);
 }
 

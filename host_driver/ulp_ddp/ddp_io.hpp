@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hw/abi/nic_abi.hpp"
 #include "hw/offload/sgl.hpp"
 
 namespace nic::host {
@@ -52,7 +53,7 @@ void for_each_run(const Buffer& b, uint32_t off, uint32_t len, F&& f) {
 // One request whose data the NIC may place.
 struct DdpIo {
   uint64_t id = 0;      // the protocol's name for it; placed ranges name its buffer so
-  uint16_t tag = 0;     // what the NIC places by (NVMe/TCP: the CID)
+  uint32_t tag = 0;     // what the NIC places by (NVMe/TCP: the CID; iSCSI: the ITT)
   uint32_t length = 0;
   Buffer buf;
   bool want = false;    // eligible, waiting for its NIC slot or for the socket's sk_add
@@ -66,16 +67,16 @@ struct DdpSock {
   // Failed: sk_add refused; Removing/Removed: SkDel after the protocol gave the socket up.
   enum class Off : uint8_t { None, Adding, On, Failed, Removing, Removed } off = Off::None;
   uint32_t handle = 0;     // the NIC's flow handle, from sk_add
-  uint32_t slot_mask = 0;  // NIC DDP slots of the socket, minus one (tag t uses t & mask)
+  abi::TagSlotRule slot_rule;  // the protocol's: which NIC DDP slot a tag uses
   bool remove = false;     // the protocol gave the socket up: SkDel once no buffer is registered
   std::deque<uint64_t> waiting_setup;  // request ids waiting for sk_add
   // A NIC slot holds one registered buffer (`registered`, by slot); a request whose slot
   // another tag holds waits in `slot_waiters`.
-  std::unordered_map<uint16_t, uint64_t> registered;
-  std::unordered_map<uint16_t, std::deque<uint64_t>> slot_waiters;
+  std::unordered_map<uint32_t, uint64_t> registered;
+  std::unordered_map<uint32_t, std::deque<uint64_t>> slot_waiters;
   bool trust_next_crc = true;  // false right after a resync confirmation
 
-  uint16_t slot_of(uint16_t tag) const { return uint16_t(tag & slot_mask); }
+  uint32_t slot_of(uint32_t tag) const { return slot_rule.slot_of(tag); }
 };
 
 }  // namespace nic::host

@@ -26,7 +26,7 @@ bool attrs_from_runs(uint32_t payload_len, const abi::PlacedRun* runs, size_t nr
     if (r.len == 0) continue;
     if (r.payload_off < at || uint32_t(r.payload_off) + r.len > payload_len) return unusable();
     if (r.payload_off > at) out.push_back({uint32_t(r.payload_off - at), false, crc_ok, 0, 0});
-    out.push_back({r.len, true, crc_ok, r.cid, r.buf_off});
+    out.push_back({r.len, true, crc_ok, r.io_tag, r.buf_off});
     at = uint32_t(r.payload_off) + r.len;
   }
   if (at < payload_len) out.push_back({payload_len - at, false, crc_ok, 0, 0});

@@ -16,7 +16,7 @@ struct RangeAttr {
   uint32_t len = 0;
   bool placed = false;   // the NIC wrote these bytes to `tag`'s buffer at `buf_off`
   bool crc_ok = false;   // the packet was marked CRC-ok and the driver trusts the mark
-  uint16_t tag = 0;      // placed ranges only
+  uint32_t tag = 0;      // placed ranges only
   uint32_t buf_off = 0;  // placed ranges only: buffer offset of the range's first byte
   // Placed ranges only: which registered buffer the NIC wrote (DdpIo::id; a tag names
   // different buffers over time, so the tag alone does not say).

@@ -39,7 +39,7 @@ void UlpDdp::post(const abi::Cmd& m, Kind kind, DdpSock& s, uint64_t io) {
   pending_[nic_.post(m)] = Pending{kind, &s, io};
 }
 
-DdpIo* UlpDdp::io_in(const std::unordered_map<uint16_t, uint64_t>& by_slot, uint16_t slot) {
+DdpIo* UlpDdp::io_in(const std::unordered_map<uint32_t, uint64_t>& by_slot, uint32_t slot) {
   auto it = by_slot.find(slot);
   return it == by_slot.end() ? nullptr : ulp_.io(it->second);
 }
@@ -50,7 +50,7 @@ DdpSock* UlpDdp::sock_of(uint32_t handle) const {
   return it == by_handle_.end() || it->second->handle != handle ? nullptr : it->second;
 }
 
-DdpIo* UlpDdp::registered(const DdpSock& s, uint16_t tag) {
+DdpIo* UlpDdp::registered(const DdpSock& s, uint32_t tag) {
   DdpIo* io = io_in(s.registered, s.slot_of(tag));
   return io && io->tag == tag ? io : nullptr;
 }
@@ -64,7 +64,7 @@ void UlpDdp::read_buffer(const DdpIo* io, uint32_t off, uint8_t* out, size_t n) 
 void UlpDdp::sk_add(DdpSock& s, const SkConfig& cfg) {
   s.handle = next_handle_++;
   by_handle_[s.handle] = &s;
-  s.slot_mask = abi::ddp_slots(cfg.queue_size) - 1;
+  s.slot_rule = cfg.slot_rule;
   s.off = DdpSock::Off::Adding;
   post(sk_add_command(cfg, s.handle), Kind::SkAdd, s, 0);
 }
@@ -100,7 +100,7 @@ bool UlpDdp::want(DdpSock& s, DdpIo& io) {
 }
 
 void UlpDdp::setup(DdpSock& s, DdpIo& io, uint32_t seq) {
-  const uint16_t slot = s.slot_of(io.tag);
+  const uint32_t slot = s.slot_of(io.tag);
   if (const DdpIo* holder = io_in(s.registered, slot)) {
     if (holder->tag == io.tag) return;  // the tag's own previous request: no waiter entry
     std::deque<uint64_t>& w = s.slot_waiters[slot];
@@ -115,7 +115,7 @@ void UlpDdp::setup(DdpSock& s, DdpIo& io, uint32_t seq) {
   abi::Cmd m;
   m.op = abi::CmdOp::DdpSetup;
   m.flow = s.handle;
-  m.cid = io.tag;
+  m.io_tag = io.tag;
   m.sg_count = uint32_t(io.buf.sgl.size());
   m.io_len = io.length;
   if (io.buf.sgl.size() == 1) {
@@ -129,7 +129,7 @@ void UlpDdp::setup(DdpSock& s, DdpIo& io, uint32_t seq) {
   }
   m.seq = seq;
   io.posted = true;
-  if (reg_hook_) reg_hook_(m.flow, m.cid, &io.buf.sgl);
+  if (reg_hook_) reg_hook_(m.flow, m.io_tag, &io.buf.sgl);
   post(m, Kind::Setup, s, io.id);
 }
 
@@ -137,7 +137,7 @@ void UlpDdp::teardown(DdpSock& s, DdpIo& io) {
   abi::Cmd m;
   m.op = abi::CmdOp::DdpTeardown;
   m.flow = s.handle;
-  m.cid = io.tag;
+  m.io_tag = io.tag;
   io.teardown_posted = true;
   post(m, Kind::Teardown, s, io.id);
 }
@@ -194,7 +194,9 @@ ByteView UlpDdp::rebuild(const abi::Cqe& c, ByteView kept) {
     const size_t at = frame.size();
     frame.resize(at + runs[i].len);
     // Bytes the NIC placed for a tag are in the buffer registered at the NIC for it.
-    if (s) read_buffer(registered(*s, runs[i].cid), runs[i].buf_off, frame.data() + at, runs[i].len);
+    if (s)
+      read_buffer(registered(*s, runs[i].io_tag), runs[i].buf_off, frame.data() + at,
+                  runs[i].len);
   }
   take_kept(c.frame_len);
   return frame;
@@ -272,8 +274,8 @@ void UlpDdp::teardown_done(const abi::Cqe& c) {
   ++ctr_.ddp_teardown;
   // A request with its setup posted holds its slot (`registered`) until it is unregistered.
   DdpSock* s = sock_of(c.flow);
-  DdpIo* io = s ? io_in(s->registered, s->slot_of(c.cid)) : nullptr;
-  if (io && io->teardown_posted && io->posted && io->tag == c.cid) {
+  DdpIo* io = s ? io_in(s->registered, s->slot_of(c.io_tag)) : nullptr;
+  if (io && io->teardown_posted && io->posted && io->tag == c.io_tag) {
     io->posted = false;
     unregister(*s, *io);
     ulp_.released(*io);
@@ -281,7 +283,7 @@ void UlpDdp::teardown_done(const abi::Cqe& c) {
 }
 
 void UlpDdp::unregister(DdpSock& s, DdpIo& io) {
-  const uint16_t slot = s.slot_of(io.tag);
+  const uint32_t slot = s.slot_of(io.tag);
   auto r = s.registered.find(slot);
   if (r == s.registered.end() || r->second != io.id) return;
   s.registered.erase(r);

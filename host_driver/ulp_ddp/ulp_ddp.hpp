@@ -48,7 +48,8 @@ struct SkConfig {
   uint32_t seq = 0;         // TCP sequence where the next message starts
   uint8_t flags = 0;        // abi SkAdd flags: which digests the NIC checks
   uint8_t pda = 0;          // data alignment of the peer's messages
-  uint32_t queue_size = 0;  // tags below it have NIC slots of their own
+  uint32_t queue_size = 0;  // the NIC sizes the socket's DDP slots by it
+  abi::TagSlotRule slot_rule;  // the protocol's rule for them (the NIC applies the same)
 };
 
 // The SkAdd command for a socket.
@@ -80,7 +81,7 @@ class UlpDdp {
   // Told about every buffer registration posted (sgl set) and every one the NIC refused
   // (sgl null), e.g. for the isolation checker.
   using RegistrationHook =
-      std::function<void(uint32_t flow, uint16_t tag, const std::vector<SgEntry>* sgl)>;
+      std::function<void(uint32_t flow, uint32_t tag, const std::vector<SgEntry>* sgl)>;
   void set_registration_hook(RegistrationHook h) { reg_hook_ = std::move(h); }
 
   // ---- The protocol's calls.
@@ -102,7 +103,7 @@ class UlpDdp {
   // The socket of a NIC flow handle, if any.
   DdpSock* sock_of(uint32_t handle) const;
   // The request registered for exactly `tag`.
-  DdpIo* registered(const DdpSock& s, uint16_t tag);
+  DdpIo* registered(const DdpSock& s, uint32_t tag);
 
   // ---- A received frame of socket `s`, with its completion `c`, as the protocol takes it.
   void count_rx(const DdpSock& s, size_t frame_bytes);
@@ -132,7 +133,7 @@ class UlpDdp {
   void post(const abi::Cmd& m, Kind kind, DdpSock& s, uint64_t io);
   void maybe_remove(DdpSock& s);
   void unregister(DdpSock& s, DdpIo& io);
-  DdpIo* io_in(const std::unordered_map<uint16_t, uint64_t>& by_slot, uint16_t slot);
+  DdpIo* io_in(const std::unordered_map<uint32_t, uint64_t>& by_slot, uint32_t slot);
   void read_buffer(const DdpIo* io, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
   // Where a request's SGL goes when it does not fit in the setup command itself.
   uint64_t sgl_slot_bytes() const { return uint64_t(max_sg_) * abi::kSgEntrySize; }

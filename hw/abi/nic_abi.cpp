@@ -11,7 +11,7 @@ void encode_cmd(const Cmd& c, uint8_t* p) {
   p[0] = uint8_t(c.op);
   p[1] = c.flags;
   p[2] = c.pda;
-  st_le16(p + 4, c.cid);
+  st_le32(p + 4, c.io_tag);
   st_le32(p + 8, c.flow);
   st_le32(p + 12, c.seq);
   st_le32(p + 16, c.queue_size);
@@ -33,7 +33,7 @@ Cmd decode_cmd(const uint8_t* p) {
   c.op = CmdOp(p[0]);
   c.flags = p[1];
   c.pda = p[2];
-  c.cid = ld_le16(p + 4);
+  c.io_tag = ld_le32(p + 4);
   c.flow = ld_le32(p + 8);
   c.seq = ld_le32(p + 12);
   c.queue_size = ld_le32(p + 16);
@@ -52,31 +52,36 @@ Cmd decode_cmd(const uint8_t* p) {
   return c;
 }
 
+namespace {
+constexpr size_t kRunsAt = 28, kRunSize = 12;
+static_assert(kRunsAt + kMaxRunsPerCqe * kRunSize <= kCqeSize, "placed runs fit the entry");
+}  // namespace
+
 void Cqe::encode(uint8_t* p) const {
   std::memset(p, 0, kCqeSize);
   p[0] = uint8_t(type);
   p[1] = owner;
   st_le16(p + 2, flags);
   st_le32(p + 4, flow);
-  st_le64(p + 8, rx_off);
-  st_le16(p + 16, frame_len);
-  st_le16(p + 18, l4_off);
-  st_le32(p + 20, kept_len);
-  st_le32(p + 24, seq);
-  p[28] = status;
-  p[29] = nruns;
-  st_le16(p + 30, cid);
+  st_le32(p + 8, rx_off);
+  st_le16(p + 12, frame_len);
+  st_le16(p + 14, l4_off);
+  st_le32(p + 16, kept_len);
+  st_le32(p + 20, seq);
+  p[24] = status;
+  p[25] = nruns;
   if (type == CqeType::RxPacket && (flags & cqeflag::RESYNC)) {
-    st_le32(p + 32, resync_seq);  // nothing is placed while a candidate is unconfirmed
+    st_le32(p + 28, resync_seq);  // nothing is placed while a candidate is unconfirmed
   } else if (type == CqeType::RxPacket) {
     for (size_t i = 0; i < nruns && i < kMaxRunsPerCqe; ++i) {
-      uint8_t* r = p + 32 + 10 * i;
+      uint8_t* r = p + kRunsAt + kRunSize * i;
       st_le16(r, runs[i].payload_off);
       st_le16(r + 2, runs[i].len);
-      st_le16(r + 4, runs[i].cid);
-      st_le32(r + 6, runs[i].buf_off);
+      st_le32(r + 4, runs[i].io_tag);
+      st_le32(r + 8, runs[i].buf_off);
     }
   } else {
+    st_le32(p + 28, io_tag);
     st_le64(p + 32, tag);
   }
 }
@@ -87,24 +92,24 @@ Cqe Cqe::decode(const uint8_t* p) {
   c.owner = p[1];
   c.flags = ld_le16(p + 2);
   c.flow = ld_le32(p + 4);
-  c.rx_off = ld_le64(p + 8);
-  c.frame_len = ld_le16(p + 16);
-  c.l4_off = ld_le16(p + 18);
-  c.kept_len = ld_le32(p + 20);
-  c.seq = ld_le32(p + 24);
-  c.status = p[28];
-  c.nruns = p[29];
-  c.cid = ld_le16(p + 30);
+  c.rx_off = ld_le32(p + 8);
+  c.frame_len = ld_le16(p + 12);
+  c.l4_off = ld_le16(p + 14);
+  c.kept_len = ld_le32(p + 16);
+  c.seq = ld_le32(p + 20);
+  c.status = p[24];
+  c.nruns = p[25];
   if (c.type == CqeType::RxPacket && (c.flags & cqeflag::RESYNC)) {
-    c.resync_seq = ld_le32(p + 32);
+    c.resync_seq = ld_le32(p + 28);
     c.nruns = 0;
   } else if (c.type == CqeType::RxPacket) {
     if (c.nruns > kMaxRunsPerCqe) c.nruns = kMaxRunsPerCqe;
     for (size_t i = 0; i < c.nruns; ++i) {
-      const uint8_t* r = p + 32 + 10 * i;
-      c.runs[i] = {ld_le16(r), ld_le16(r + 2), ld_le16(r + 4), ld_le32(r + 6)};
+      const uint8_t* r = p + kRunsAt + kRunSize * i;
+      c.runs[i] = {ld_le16(r), ld_le16(r + 2), ld_le32(r + 4), ld_le32(r + 8)};
     }
   } else {
+    c.io_tag = ld_le32(p + 28);
     c.tag = ld_le64(p + 32);
   }
   return c;

@@ -21,14 +21,15 @@ constexpr uint64_t kRegRxConsumer = 0x2C;      // bytes of the receive ring the 
 // Read-only limits the driver queries at start (ulp_ddp "limits").
 constexpr uint64_t kRegLimitMaxSg = 0x30;     // SG entries per registered buffer
 constexpr uint64_t kRegLimitFlows = 0x34;     // offloaded connections (flow-table entries)
-constexpr uint64_t kRegLimitFullCid = 0x38;   // 1: any 16-bit CID may be registered
+constexpr uint64_t kRegLimitFullTag = 0x38;   // 1: any 32-bit tag may be registered
+constexpr uint64_t kRegLimitMaxIoLen = 0x3C;  // bytes of one registered buffer, at most
 constexpr uint64_t kRegSpace = 0x40;
 
 // --- Commands (64-byte entries in the command ring) ---------------------------------------
 enum class CmdOp : uint8_t {
   SkAdd = 1,        // start offloading a connection
   SkDel = 2,        // stop
-  DdpSetup = 3,     // register a CID's buffer (SGL in host memory)
+  DdpSetup = 3,     // register an I/O tag's buffer (SGL in host memory)
   DdpTeardown = 4,  // release it; completes with TeardownDone when no DMA is in flight
   Resync = 5,       // confirm a resync request at a TCP sequence
 };
@@ -38,12 +39,12 @@ struct Cmd {
   CmdOp op = CmdOp::SkAdd;
   uint8_t flags = 0;      // SkAdd: bit0 HDGST, bit1 DDGST; DdpSetup: kSetupInlineSgl
   uint8_t pda = 0;        // SkAdd: host PDA (C2H alignment)
-  uint16_t cid = 0;       // DdpSetup/Teardown
+  uint32_t io_tag = 0;    // DdpSetup/Teardown: the I/O tag (NVMe/TCP: CID; iSCSI: ITT)
   uint32_t flow = 0;      // driver's flow handle, echoed in completions
   // SkAdd: TCP sequence of the next PDU start; Resync: the confirmed header's sequence;
   // DdpSetup: the driver's parse position, from which the read's bytes can arrive.
   uint32_t seq = 0;
-  uint32_t queue_size = 0;  // SkAdd: CIDs 0..queue_size-1 may be registered
+  uint32_t queue_size = 0;  // SkAdd: sizes the flow's DDP slots (see TagSlotRule)
   uint32_t sg_count = 0;  // DdpSetup: entries at sgl_addr (16 bytes each: addr u64, len u32, 0)
   uint64_t sgl_addr = 0;
   uint32_t io_len = 0;    // DdpSetup: total bytes of the read
@@ -63,21 +64,36 @@ constexpr size_t kSgEntrySize = 16;
 // io_len = its length), so the NIC needs no SGL read.
 constexpr uint8_t kSetupInlineSgl = 0x01;
 
-// Buffer slots of a flow added with queue size Q: Q rounded up to a power of two. CID c uses
-// slot c % ddp_slots(Q), so CIDs below Q, and Linux's tag | generation << 12 CIDs with a tag
-// below Q (Q <= 4096), each have a slot of their own; two CIDs sharing a slot cannot be
-// registered at the same time (the second setup is Busy).
+// How a flow's I/O tags map to its DDP slots: tag t uses slot (t >> shift) & (slots - 1). A
+// slot holds one registration at a time and the whole 32-bit tag it was registered with, so a
+// tag sharing the slot is never matched; registering it while the slot is taken is Busy. The
+// rule is the protocol's (its slot index is where its tags keep one, as Chelsio's DDP tags
+// keep an index above colour bits); the driver applies the same rule to know which
+// registrations exclude each other.
+struct TagSlotRule {
+  uint32_t slots = 1;  // a power of two
+  uint8_t shift = 0;
+  constexpr uint32_t slot_of(uint32_t tag) const { return (tag >> shift) & (slots - 1); }
+};
+
+// Queue size Q rounded up to a power of two.
 constexpr uint32_t ddp_slots(uint32_t queue_size) {
   uint32_t n = 1;
   while (n < queue_size) n <<= 1;
   return n;
 }
 
+// NVMe/TCP: CID c uses slot c % ddp_slots(Q), so CIDs below Q, and Linux's
+// tag | generation << 12 CIDs with a tag below Q (Q <= 4096), each have a slot of their own.
+constexpr TagSlotRule nvme_tcp_slot_rule(uint32_t queue_size) {
+  return {ddp_slots(queue_size), 0};
+}
+
 // --- Completions (64-byte entries in the completion ring) ---------------------------------
 enum class CqeType : uint8_t {
   RxPacket = 1,      // a received frame: kept bytes are in the receive ring
   CmdDone = 2,       // a command finished (status says how)
-  TeardownDone = 3,  // the NIC will never write this CID's buffer again
+  TeardownDone = 3,  // the NIC will never write this I/O tag's buffer again
 };
 enum class CmdStatus : uint8_t { Ok = 0, Full = 1, Invalid = 2, TooManySg = 3, Busy = 4 };
 
@@ -94,20 +110,27 @@ constexpr size_t kCqeSize = 64;
 constexpr size_t kMaxRunsPerCqe = 3;
 
 // One placed run: payload bytes [payload_off, payload_off+len) of the packet's TCP payload
-// went to buffer offset buf_off of command `cid`.
+// went to buffer offset buf_off of the buffer registered for `io_tag`.
 struct PlacedRun {
   uint16_t payload_off = 0;
   uint16_t len = 0;
-  uint16_t cid = 0;
+  uint32_t io_tag = 0;
   uint32_t buf_off = 0;
 };
+
+// Completion entry layout (little-endian byte offsets):
+//   0 type, 1 owner, 2 flags (16), 4 flow (32), 8 rx_off (32), 12 frame_len (16),
+//   14 l4_off (16), 16 kept_len (32), 20 seq (32), 24 status, 25 nruns, 26-27 zero,
+//   28.. by type: RxPacket with RESYNC: resync_seq (32); other RxPacket: nruns runs of
+//   12 bytes (payload_off 16, len 16, io_tag 32, buf_off 32); CmdDone/TeardownDone:
+//   io_tag (32) at 28, the command's tag (64) at 32.
 
 struct Cqe {
   CqeType type = CqeType::RxPacket;
   uint8_t owner = 0;        // phase bit: flips each time the ring wraps
   uint16_t flags = 0;
   uint32_t flow = 0;        // driver flow handle (offloaded flows), else 0
-  uint64_t rx_off = 0;      // RxPacket: receive-ring byte offset of the kept bytes
+  uint32_t rx_off = 0;      // RxPacket: receive-ring byte offset of the kept bytes
   uint16_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
   uint16_t l4_off = 0;      // RxPacket: offset of the TCP payload in the frame (parsed frames)
   uint32_t kept_len = 0;    // RxPacket: bytes written to the receive ring
@@ -116,7 +139,7 @@ struct Cqe {
   uint64_t tag = 0;         // CmdDone/TeardownDone: the command's tag
   uint8_t status = 0;       // CmdDone: CmdStatus
   uint8_t nruns = 0;
-  uint16_t cid = 0;         // TeardownDone
+  uint32_t io_tag = 0;      // CmdDone of a DDP command, TeardownDone: its I/O tag
   PlacedRun runs[kMaxRunsPerCqe];
 
   void encode(uint8_t* p) const;  // kCqeSize bytes

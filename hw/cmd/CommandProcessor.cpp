@@ -42,7 +42,8 @@ CommandProcessor::CommandProcessor(sc_core::sc_module_name name, ClockDomain& cl
   regs_[abi::kRegRxRingBytes / 4] = cfg.rx_ring_bytes;
   regs_[abi::kRegLimitMaxSg / 4] = cfg.max_sg_entries;
   regs_[abi::kRegLimitFlows / 4] = flow_entries;
-  regs_[abi::kRegLimitFullCid / 4] = 1;
+  regs_[abi::kRegLimitFullTag / 4] = 1;
+  regs_[abi::kRegLimitMaxIoLen / 4] = DdpContext::kMaxIoLen;
   cmdbuf_.reserve(size_t(cfg.cmd_fetch_entries) * abi::kCmdSize);
   regs.register_b_transport(this, &CommandProcessor::b_transport);
   clk.attach(*this);
@@ -94,15 +95,15 @@ void CommandProcessor::fetch() {
 
 void CommandProcessor::finish_teardowns() {
   for (auto it = teardowns_.begin(); it != teardowns_.end();) {
-    if (placement_.writes_in_flight(it->slot, it->cid) || !cq_.can_post()) {
+    if (placement_.writes_in_flight(it->slot, it->io_tag) || !cq_.can_post()) {
       ++it;
       continue;
     }
-    flows_.get(it->slot)->ddp.finish_teardown(it->cid);
+    flows_.get(it->slot)->ddp.finish_teardown(it->io_tag);
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
     c.flow = it->handle;
-    c.cid = it->cid;
+    c.io_tag = it->io_tag;
     c.tag = it->tag;
     cq_.post(c);
     ++stats_.teardowns_done;
@@ -187,7 +188,7 @@ void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {
   c.type = abi::CqeType::CmdDone;
   c.status = uint8_t(s);
   c.flow = cmd.flow;
-  c.cid = cmd.cid;
+  c.io_tag = cmd.io_tag;
   c.tag = cmd.tag;
   cq_.post(c);
   ++stats_.commands;
@@ -235,15 +236,15 @@ CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
-  return setup_status(f->ddp.setup(c.cid, p.sgl, c.io_len, c.seq));
+  return setup_status(f->ddp.setup(c.io_tag, p.sgl, c.io_len, c.seq));
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {
   const int32_t slot = flows_.slot_of(c.flow);
   FlowContext* f = flows_.get(slot);
-  if (!f || f->ddp.teardown(c.cid) != DdpError::None) return CmdStatus::Invalid;
-  stats_.teardowns_waited += placement_.writes_in_flight(slot, c.cid) > 0;
-  teardowns_.push_back({slot, c.cid, c.flow, c.tag});
+  if (!f || f->ddp.teardown(c.io_tag) != DdpError::None) return CmdStatus::Invalid;
+  stats_.teardowns_waited += placement_.writes_in_flight(slot, c.io_tag) > 0;
+  teardowns_.push_back({slot, c.io_tag, c.flow, c.tag});
   return CmdStatus::Ok;
 }
 
@@ -266,7 +267,7 @@ void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
     const uint64_t off = addr + i;
     if (gp.is_read()) {
       st_le32(p + i, regs_[off / 4]);
-    } else if (gp.is_write() && (off < abi::kRegLimitMaxSg || off > abi::kRegLimitFullCid)) {
+    } else if (gp.is_write() && (off < abi::kRegLimitMaxSg || off > abi::kRegLimitMaxIoLen)) {
       regs_[off / 4] = ld_le32(p + i);
       reg_written(off);
     }

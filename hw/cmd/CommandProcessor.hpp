@@ -13,12 +13,12 @@
 //   SkAdd        inserts the controller->host 5-tuple in the flow table and starts the slot's
 //                tracker, CRC engine and DDP table. Full: the table set is full; Invalid: the
 //                handle or tuple is already offloaded, or bad IP version / queue size.
-//   SkDel        removes the flow. Busy while any of its CIDs is registered or tearing down.
+//   SkDel        removes the flow. Busy while any of its tags is registered or tearing down.
 //   DdpSetup     fetches the SGL (sg_count entries of 16 bytes) by DMA read and registers it;
 //                a one-entry SGL may come inline in the command (kSetupInlineSgl): no read.
 //                TooManySg above placement.max_sg_entries (checked before fetching).
-//   DdpTeardown  stops placement for the CID at once and answers CmdDone; TeardownDone (same
-//                tag) follows once every placement write queued for the CID has landed.
+//   DdpTeardown  stops placement for the I/O tag at once and answers CmdDone; TeardownDone
+//                (same command tag) follows once every placement write queued for it landed.
 //   Resync       the driver confirms a resync request: the flow's tracker resumes framing
 //                (Invalid when no live candidate was asked about at that sequence).
 //
@@ -50,7 +50,7 @@ namespace nic::hw {
 struct CommandStats {
   uint64_t commands = 0, failed = 0;  // failed: CmdDone status other than Ok
   uint64_t teardowns_done = 0;
-  uint64_t teardowns_waited = 0;      // placement writes for the CID were still in flight
+  uint64_t teardowns_waited = 0;      // placement writes for the I/O tag were still in flight
   uint64_t dma_errors = 0;            // command-ring or SGL reads the host failed
   uint64_t stall_cq_full = 0;         // cycles a ready completion waited for a slot
 };
@@ -82,7 +82,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   };
   struct Teardown {
     int32_t slot;
-    uint16_t cid;
+    uint32_t io_tag;
     uint32_t handle;
     uint64_t tag;
   };

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "hw/abi/nic_abi.hpp"
 
 namespace nic::hw {
 
@@ -21,14 +20,14 @@ const char* to_string(DdpError e) {
     case DdpError::Busy: return "Busy";
     case DdpError::NotRegistered: return "NotRegistered";
     case DdpError::BadSgl: return "BadSgl";
+    case DdpError::TooLong: return "TooLong";
   }
   return "?";
 }
 
-void DdpTable::reset(uint32_t queue_size, uint32_t max_sg_entries) {
-  const uint32_t n = abi::ddp_slots(queue_size);
-  slots_ = std::vector<DdpContext>(n);  // exactly n: a smaller queue gives memory back
-  mask_ = n - 1;
+void DdpTable::reset(abi::TagSlotRule rule, uint32_t max_sg_entries) {
+  slots_ = std::vector<DdpContext>(rule.slots);  // exactly: a smaller queue gives memory back
+  rule_ = rule;
   max_sg_entries_ = uint32_t(std::min<size_t>(max_sg_entries, SglPool::kMaxEntries));
   registered_ = 0;
   pool_ = {};
@@ -38,10 +37,11 @@ namespace {
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 }  // namespace
 
-DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, uint32_t io_len,
-                               uint32_t valid_from) {
-  DdpContext& c = slot_of(cid);
+DdpSetupResult DdpTable::setup(uint32_t io_tag, const SgEntry* entries, size_t n,
+                               uint32_t io_len, uint32_t valid_from) {
+  DdpContext& c = slot_of(io_tag);
   if (c.state != DdpState::Free) return {DdpError::Busy, SglError::None};
+  if (io_len > DdpContext::kMaxIoLen) return {DdpError::TooLong, SglError::None};
   // An oversized list is refused on its count alone, whatever else is wrong with it.
   if (n > max_sg_entries_) return {DdpError::BadSgl, SglError::TooManyEntries};
   if (SglError e = check_sgl(entries, n, max_sg_entries_, io_len); e != SglError::None)
@@ -51,7 +51,7 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
     c.list = pool_.add(entries, n);
   else
     c.set_addr(entries[0].addr);
-  c.cid = cid;
+  c.io_tag = io_tag;
   c.io_len = io_len;
   c.placed_end = 0;
   c.valid_from = valid_from;
@@ -61,42 +61,42 @@ DdpSetupResult DdpTable::setup(uint16_t cid, const SgEntry* entries, size_t n, u
   return {};
 }
 
-bool DdpTable::note_completion(uint32_t cid, uint32_t end) {
-  DdpContext& c = slot_of(cid);
+bool DdpTable::note_completion(uint32_t io_tag, uint32_t end) {
+  DdpContext& c = slot_of(io_tag);
   c.completion_seen = true;
   c.completion_end = end;
-  if (c.state != DdpState::Registered || c.cid != cid || c.closed ||
+  if (c.state != DdpState::Registered || c.io_tag != io_tag || c.closed ||
       !seq_before(c.valid_from, end))
     return false;
   c.closed = true;
   return true;
 }
 
-DdpError DdpTable::teardown(uint16_t cid) {
-  DdpContext& c = slot_of(cid);
-  if (c.state != DdpState::Registered || c.cid != cid) return DdpError::NotRegistered;
+DdpError DdpTable::teardown(uint32_t io_tag) {
+  DdpContext& c = slot_of(io_tag);
+  if (c.state != DdpState::Registered || c.io_tag != io_tag) return DdpError::NotRegistered;
   c.state = DdpState::TeardownPending;
   --registered_;
   return DdpError::None;
 }
 
-DdpError DdpTable::finish_teardown(uint16_t cid) {
-  DdpContext& c = slot_of(cid);
-  if (c.state != DdpState::TeardownPending || c.cid != cid) return DdpError::NotRegistered;
+DdpError DdpTable::finish_teardown(uint32_t io_tag) {
+  DdpContext& c = slot_of(io_tag);
+  if (c.state != DdpState::TeardownPending || c.io_tag != io_tag) return DdpError::NotRegistered;
   c.state = DdpState::Free;
   if (c.pooled) pool_.remove(c.list);
   c.pooled = false;
   return DdpError::None;
 }
 
-DdpContext* DdpTable::lookup(uint32_t cid) {
-  DdpContext& c = slot_of(cid);
-  return c.state == DdpState::Registered && c.cid == cid ? &c : nullptr;
+DdpContext* DdpTable::lookup(uint32_t io_tag) {
+  DdpContext& c = slot_of(io_tag);
+  return c.state == DdpState::Registered && c.io_tag == io_tag ? &c : nullptr;
 }
 
-DdpState DdpTable::state(uint16_t cid) const {
-  const DdpContext& c = slot_of(cid);
-  return c.cid == cid ? c.state : DdpState::Free;
+DdpState DdpTable::state(uint32_t io_tag) const {
+  const DdpContext& c = slot_of(io_tag);
+  return c.io_tag == io_tag ? c.state : DdpState::Free;
 }
 
 }  // namespace nic::hw

@@ -14,7 +14,7 @@ void FlowContext::start(const FlowLimits& lim, const FlowStart& s) {
   tc.recover_headers = lim.ooo.recover_headers;
   tracker.start(s.seq, tc);
   crc.start(s.ddgst, lim.max_open_pdus);
-  ddp.reset(s.queue_size, lim.max_sg_entries);
+  ddp.reset(NvmeTcpProtocol::slot_rule(s.queue_size), lim.max_sg_entries);
 }
 
 void FlowFigures::add(const FlowContext& f) {

@@ -13,6 +13,7 @@
 //       the layout from the prefix; a nonzero error code when the header cannot be trusted
 //       (the layout then holds what was decoded, for the report). Called once per PDU.
 //   static bool header_digest(conn)  whether headers carry a digest the framer can check
+//   static abi::TagSlotRule slot_rule(queue_size)   which DDP slot an I/O tag uses
 //   static void fields(hdr, layout, PduFields&)   from the whole header (kMaxHeaderLen bytes)
 //   static uint8_t check(hdr, layout)     consistency of the whole header, after its digest
 //   static uint32_t search_len(conn)      bytes plausible() needs

@@ -20,8 +20,8 @@ void PlacementEngine::set_rx_ring(uint64_t base, uint32_t bytes) {
   rx_freed_ = 0;
 }
 
-uint32_t PlacementEngine::writes_in_flight(int32_t slot, uint16_t cid) const {
-  const auto it = inflight_.find(inflight_key(slot, cid));
+uint32_t PlacementEngine::writes_in_flight(int32_t slot, uint32_t io_tag) const {
+  const auto it = inflight_.find(inflight_key(slot, io_tag));
   return it == inflight_.end() ? 0 : it->second;
 }
 
@@ -142,7 +142,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
       ++out.over_limit;
       continue;
     } else {
-      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), d->cid, s.buf_off}, d};
+      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), d->io_tag, s.buf_off}, d};
     }
     out.placed += s.len;
   }
@@ -162,12 +162,12 @@ uint32_t PlacementEngine::high_water(const Plan& plan, const DdpContext* d) {
 
 void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   const uint8_t* src = p.frame.data() + p.pf.payload_offset + r.run.payload_off;
-  const uint64_t key = inflight_key(slot, r.run.cid);
+  const uint64_t key = inflight_key(slot, r.run.io_tag);
   DmaTag tag;
   tag.kind = DmaTag::Kind::Placement;
   FlowContext& fc = *flows_.get(slot);
   tag.flow = fc.handle;
-  tag.io_tag = r.run.cid;
+  tag.io_tag = r.run.io_tag;
   tag.packet = p.index;
   r.ddp->placed_end = std::max(r.ddp->placed_end, r.run.buf_off + r.run.len);
   // One write per SG entry: translate emits each entry's part separately.
@@ -194,7 +194,7 @@ void PlacementEngine::gather_kept(const PacketCtx& p, const Plan& plan) {
   kept_.insert(kept_.end(), f + from, f + p.frame.size());
 }
 
-uint64_t PlacementEngine::write_rx_ring() {
+uint32_t PlacementEngine::write_rx_ring() {
   const uint32_t pos = uint32_t(rx_written_ % rx_bytes_);
   const uint32_t n = uint32_t(kept_.size());
   const uint32_t first = std::min(n, rx_bytes_ - pos);

@@ -1,14 +1,14 @@
-// Receive DMA of every frame, with direct data placement for offloaded NVMe/TCP flows.
+// Receive DMA of every frame, with direct data placement for offloaded flows.
 //
 // Per frame (decided when its last beat is taken, when the upstream parser and CRC blocks have
 // filled in the plan and the crc verdict):
-//   1. placement: each C2HData data segment of an in-sequence packet whose CID is Registered in
-//      the flow's DDP table goes to its SGL position (DATAO-relative buf_off), one DMA write per
-//      SG entry touched. Payload-adjacent segments of one CID with adjacent buffer offsets form
-//      one run. At most kMaxRunsPerCqe runs per packet (1 with single_run_per_packet, the
-//      ConnectX-7 rule); later eligible data is counted, not placed. No part of a PDU whose
-//      DATAO + DATAL reaches past the registered length is placed (ddp_out_of_range), nor a
-//      segment that starts
+//   1. placement: each placeable data segment of an in-sequence packet whose I/O tag is
+//      Registered in the flow's DDP table goes to its SGL position (the PDU's buffer offset
+//      plus its own), one DMA write per SG entry touched. Payload-adjacent segments of one tag
+//      with adjacent buffer offsets form one run. At most kMaxRunsPerCqe runs per packet (1
+//      with single_run_per_packet, the ConnectX-7 rule); later eligible data is counted, not
+//      placed. No part of a PDU whose buffer offset + data length reaches past the registered
+//      length is placed (ddp_out_of_range), nor a segment that starts
 //      below the registration's placed high-water mark (ddp_overlap: a controller sends a
 //      read's data once, in offset order, so such bytes repeat or contradict bytes already
 //      placed), nor one behind its read's completion in the same packet.
@@ -55,7 +55,7 @@ struct PlacementStats {
   uint64_t frames_placed = 0;     // at least one run placed
   uint64_t runs_placed = 0, bytes_placed = 0, placement_writes = 0;
   uint64_t bytes_kept = 0;
-  uint64_t unregistered = 0;      // C2HData data segments whose CID has no registered buffer
+  uint64_t unregistered = 0;      // placeable data segments whose tag has no registered buffer
   uint64_t ddp_out_of_range = 0;  // ... reaching past the registered buffer
   uint64_t ddp_overlap = 0;       // ... starting below the bytes already placed for the read
   uint64_t after_completion = 0;  // ... behind their read's completion in the same packet
@@ -83,9 +83,9 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   using LandedHook = std::function<void(uint64_t wire_start_ps, const abi::Cqe&)>;
   void set_landed_hook(LandedHook hook) { landed_hook_ = std::move(hook); }
 
-  // Placement writes queued or in flight for `cid` of flow-table slot `slot`: a teardown is
+  // Placement writes queued or in flight for `io_tag` of flow-table slot `slot`: a teardown is
   // done only when this is 0.
-  uint32_t writes_in_flight(int32_t slot, uint16_t cid) const;
+  uint32_t writes_in_flight(int32_t slot, uint32_t io_tag) const;
   const PlacementStats& stats() const { return stats_; }
   // Per frame: first bit on the wire to its completion entry landing in host memory, in ns.
   const LatencyHistogram& latency_ns() const { return latency_ns_; }
@@ -115,8 +115,10 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   static uint32_t high_water(const Plan& plan, const DdpContext* d);
   void place(const PacketCtx& p, int32_t slot, const Run& r);
   void gather_kept(const PacketCtx& p, const Plan& plan);
-  uint64_t write_rx_ring();
-  uint64_t inflight_key(int32_t slot, uint16_t cid) const { return uint64_t(slot) << 16 | cid; }
+  uint32_t write_rx_ring();
+  uint64_t inflight_key(int32_t slot, uint32_t io_tag) const {
+    return uint64_t(uint32_t(slot)) << 32 | io_tag;
+  }
 
   ClockDomain& clk_;
   StreamChannel<Beat>& in_;
@@ -133,8 +135,8 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
 
   Plan plan_;
   Bytes kept_;  // gather buffer for the receive-ring write
-  // Placement writes in flight by (slot, CID). An entry lives while its count is not zero, so
-  // the map is as small as the DMA queue however many flows and CIDs there are.
+  // Placement writes in flight by (slot, I/O tag). An entry lives while its count is not zero,
+  // so the map is as small as the DMA queue however many flows and tags there are.
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;

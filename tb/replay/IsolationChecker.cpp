@@ -9,15 +9,15 @@
 
 namespace nic::tb {
 
-void IsolationChecker::registered(uint32_t flow, uint16_t cid,
+void IsolationChecker::registered(uint32_t flow, uint32_t io_tag,
                                   const std::vector<hw::SgEntry>& sgl) {
-  std::vector<hw::SgEntry>& s = live_[key(flow, cid)];
-  s.assign(sgl.begin(), sgl.end());  // reuses the storage of the CID's previous registration
+  std::vector<hw::SgEntry>& s = live_[key(flow, io_tag)];
+  s.assign(sgl.begin(), sgl.end());  // reuses the storage of the tag's previous registration
 }
 
-// Kept as an empty list: the next registration of the CID reuses its storage.
-void IsolationChecker::released(uint32_t flow, uint16_t cid) {
-  if (auto it = live_.find(key(flow, cid)); it != live_.end()) it->second.clear();
+// Kept as an empty list: the next registration of the tag reuses its storage.
+void IsolationChecker::released(uint32_t flow, uint32_t io_tag) {
+  if (auto it = live_.find(key(flow, io_tag)); it != live_.end()) it->second.clear();
 }
 
 void IsolationChecker::violation(const std::string& what) {
@@ -40,12 +40,12 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     // A TeardownDone entry landing ends its registration: no write may follow it.
     if (len == abi::kCqeSize && gp.get_data_ptr()) {
       const abi::Cqe c = abi::Cqe::decode(gp.get_data_ptr());
-      if (c.type == abi::CqeType::TeardownDone) released(c.flow, c.cid);
+      if (c.type == abi::CqeType::TeardownDone) released(c.flow, c.io_tag);
     }
     return;
   }
   const auto who = [&] {
-    return where() + " placed for flow " + std::to_string(tag->flow) + " cid " +
+    return where() + " placed for flow " + std::to_string(tag->flow) + " tag " +
            std::to_string(tag->io_tag) + " (frame " + std::to_string(tag->packet) + ")";
   };
   auto it = live_.find(key(tag->flow, tag->io_tag));

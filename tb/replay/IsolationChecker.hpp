@@ -22,9 +22,9 @@ class IsolationChecker {
   };
   IsolationChecker(Range cq, Range rx_ring) : cq_(cq), rx_(rx_ring) {}
 
-  // The driver registered (or gave up) a buffer for (flow, cid).
-  void registered(uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>& sgl);
-  void released(uint32_t flow, uint16_t cid);
+  // The driver registered (or gave up) a buffer for (flow, I/O tag).
+  void registered(uint32_t flow, uint32_t io_tag, const std::vector<hw::SgEntry>& sgl);
+  void released(uint32_t flow, uint32_t io_tag);
 
   // Every TLM write into host memory, before it is applied.
   void on_write(uint64_t addr, size_t len, const tlm::tlm_generic_payload& gp);

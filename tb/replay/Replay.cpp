@@ -72,12 +72,13 @@ struct ReplayTop : sc_module {
         isolation({host::HostDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
                   {host::HostDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
         opt(o) {
-    driver.set_registration_hook([this](uint32_t flow, uint16_t cid, const std::vector<hw::SgEntry>* sgl) {
-      if (sgl)
-        isolation.registered(flow, cid, *sgl);
-      else
-        isolation.released(flow, cid);
-    });
+    driver.set_registration_hook(
+        [this](uint32_t flow, uint32_t tag, const std::vector<hw::SgEntry>* sgl) {
+          if (sgl)
+            isolation.registered(flow, tag, *sgl);
+          else
+            isolation.released(flow, tag);
+        });
     if (!o.vcd.empty() || !o.fst.empty()) {
       wave_base = o.vcd.empty() ? o.fst + ".tmp" : strip_suffix(o.vcd, ".vcd");
       SC_HAS_PROCESS(ReplayTop);

@@ -157,53 +157,59 @@ enum class Shadow : uint8_t { Free, Registered, Pending };
 void ddp_mode(fuzz::Input& in) {
   const uint32_t queue = in.u8() % 65;
   const uint32_t max_sg = in.u8() % 9;
+  // Any slot rule: an index above `shift` low bits, as colour bits would sit below it.
+  const abi::TagSlotRule rule{abi::ddp_slots(queue), uint8_t(in.u8() % 4)};
   hw::DdpTable t;
-  t.reset(queue, max_sg);
+  t.reset(rule, max_sg);
   const uint32_t slots = t.capacity();
-  FUZZ_CHECK(slots >= queue && (slots & (slots - 1)) == 0);
+  FUZZ_CHECK(slots == rule.slots && slots >= queue && (slots & (slots - 1)) == 0);
   struct Slot {
     Shadow state = Shadow::Free;
-    uint16_t cid = 0;
+    uint32_t tag = 0;
     std::vector<SgEntry> list;
   };
   std::vector<Slot> sh(slots);
+  // 256 distinct tags spread over all 32 bits, so the slot must remember the whole tag.
+  const auto tag_of = [](uint32_t b) { return b | (b & 0xF0) << 24 | (b & 0x0C) << 16; };
+  const auto slot_index = [&](uint32_t tag) { return (tag >> rule.shift) & (slots - 1); };
   for (int step = 0; step < 4096 && !in.done(); ++step) {
     const uint8_t op = in.u8();
-    const uint16_t cid = in.u8();
-    Slot& s = sh[cid % slots];
-    const bool held = s.state != Shadow::Free && s.cid == cid;
+    const uint32_t io_tag = tag_of(in.u8());
+    Slot& s = sh[slot_index(io_tag)];
+    const bool held = s.state != Shadow::Free && s.tag == io_tag;
     switch (op % 6) {
       case 0: {  // setup
         std::vector<SgEntry> es;
         const size_t n = in.u8() % 10;
         for (size_t i = 0; i < n; ++i) es.push_back(read_entry(in));
         const uint32_t io_len = (op & 0x40) ? in.u32() : uint32_t(total_of(es));
-        const hw::DdpSetupResult r = t.setup(cid, es, io_len, in.u32());
+        const hw::DdpSetupResult r = t.setup(io_tag, es, io_len, in.u32());
         if (s.state != Shadow::Free) FUZZ_CHECK(r.err == hw::DdpError::Busy);
+        else if (io_len > hw::DdpContext::kMaxIoLen) FUZZ_CHECK(r.err == hw::DdpError::TooLong);
         if (r.err == hw::DdpError::None) {
           FUZZ_CHECK(s.state == Shadow::Free);
-          s = {Shadow::Registered, cid, es};
+          s = {Shadow::Registered, io_tag, es};
         }
         break;
       }
       case 1: {
-        const hw::DdpError e = t.teardown(cid);
+        const hw::DdpError e = t.teardown(io_tag);
         FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Registered));
         if (e == hw::DdpError::None) s.state = Shadow::Pending;
         break;
       }
       case 2: {
-        const hw::DdpError e = t.finish_teardown(cid);
+        const hw::DdpError e = t.finish_teardown(io_tag);
         FUZZ_CHECK((e == hw::DdpError::None) == (held && s.state == Shadow::Pending));
         if (e == hw::DdpError::None) s.state = Shadow::Free;
         break;
       }
       case 3:
-        t.note_completion(cid, in.u32());
+        t.note_completion(io_tag, in.u32());
         break;
       case 4:
       case 5: {  // placement through lookup
-        hw::DdpContext* c = t.lookup(cid);
+        hw::DdpContext* c = t.lookup(io_tag);
         if (!c) break;
         const uint64_t off = read_off(in, op, c->io_len);
         const uint32_t len = in.u16();
@@ -217,13 +223,14 @@ void ddp_mode(fuzz::Input& in) {
     }
     uint32_t registered = 0;
     for (uint32_t i = 0; i < 256; ++i) {
-      const Slot& x = sh[i % slots];
-      hw::DdpContext* c = t.lookup(uint16_t(i));
-      const bool reg = x.state == Shadow::Registered && x.cid == i;
+      const uint32_t tag = tag_of(i);
+      const Slot& x = sh[slot_index(tag)];
+      hw::DdpContext* c = t.lookup(tag);
+      const bool reg = x.state == Shadow::Registered && x.tag == tag;
       FUZZ_CHECK((c != nullptr) == reg);
       registered += reg;
       if (c) {
-        FUZZ_CHECK(c->state == hw::DdpState::Registered && c->cid == i);
+        FUZZ_CHECK(c->state == hw::DdpState::Registered && c->io_tag == tag);
         FUZZ_CHECK(hw::check_sgl(x.list.data(), x.list.size(), max_sg, c->io_len) ==
                    SglError::None);
       }

@@ -264,7 +264,7 @@ struct Received {
 // A buffer the test registered; the NIC may write into its entries while it is live.
 struct Buffer {
   uint32_t handle;
-  uint16_t cid;
+  uint32_t tag;
   std::vector<SgEntry> sg;
   bool live = true;
   Bytes read(const HostMemory& mem, uint64_t off, uint64_t n) const {
@@ -326,26 +326,26 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
     return command(host::sk_add_command(cfg, handle));
   }
   // Writes the SGL to host memory and registers it; the buffer counts as live from now on.
-  uint64_t ddp_setup(uint16_t cid, const std::vector<SgEntry>& sg, uint32_t handle = kHandle,
+  uint64_t ddp_setup(uint32_t tag, const std::vector<SgEntry>& sg, uint32_t handle = kHandle,
                      bool expect_live = true) {
-    const uint64_t at = kSglArea + uint64_t(cid) * 0x10000;
+    const uint64_t at = kSglArea + uint64_t(tag & 0xFFFF) * 0x10000;
     const Bytes sgl = host::encode_sgl(sg);
     mem.write(at, sgl.data(), sgl.size());
     abi::Cmd c;
     c.op = abi::CmdOp::DdpSetup;
     c.flow = handle;
-    c.cid = cid;
+    c.io_tag = tag;
     c.sg_count = uint32_t(sg.size());
     c.sgl_addr = at;
     for (const SgEntry& e : sg) c.io_len += e.len;
-    if (expect_live) buffers.push_back({handle, cid, sg});
+    if (expect_live) buffers.push_back({handle, tag, sg});
     return command(c);
   }
-  uint64_t simple(abi::CmdOp op, uint16_t cid = 0, uint32_t handle = kHandle, uint32_t seq = 0) {
+  uint64_t simple(abi::CmdOp op, uint32_t tag = 0, uint32_t handle = kHandle, uint32_t seq = 0) {
     abi::Cmd c;
     c.op = op;
     c.flow = handle;
-    c.cid = cid;
+    c.io_tag = tag;
     c.seq = seq;
     return command(c);
   }
@@ -523,15 +523,15 @@ struct Rig {
                          std::to_string(addr) + " len " + std::to_string(len));
   }
 
-  Buffer* live_buffer(uint32_t handle, uint16_t cid) {
+  Buffer* live_buffer(uint32_t handle, uint32_t tag) {
     for (Buffer& b : drv.buffers)
-      if (b.live && b.handle == handle && b.cid == cid) return &b;
+      if (b.live && b.handle == handle && b.tag == tag) return &b;
     return nullptr;
   }
 
   void completion_landing(const abi::Cqe& c) {
     if (c.type == abi::CqeType::TeardownDone) {
-      if (Buffer* b = live_buffer(c.flow, c.cid)) b->live = false;
+      if (Buffer* b = live_buffer(c.flow, c.io_tag)) b->live = false;
       return;
     }
     if (c.type != abi::CqeType::RxPacket) return;
@@ -562,9 +562,9 @@ struct Rig {
       }
       out.insert(out.end(), kept.begin() + std::ptrdiff_t(k), kept.begin() + std::ptrdiff_t(k + n));
       k += n;
-      const Buffer* b = live_buffer(c.flow, r.cid);
+      const Buffer* b = live_buffer(c.flow, r.io_tag);
       if (!b) {
-        violations.push_back("run for a CID without a live buffer");
+        violations.push_back("run for a tag without a live buffer");
         return;
       }
       const Bytes placed = b->read(mem, r.buf_off, r.len);

@@ -50,7 +50,7 @@ TEST_CASE("isolation: placements inside a live SG element pass, anything else is
   abi::Cqe td;
   td.type = abi::CqeType::TeardownDone;
   td.flow = 7;
-  td.cid = 3;
+  td.io_tag = 3;
   Write cqe(0x2000'0000 + 64, abi::kCqeSize, false);
   td.encode(cqe.data.data());
   chk.on_write(0x2000'0000 + 64, abi::kCqeSize, cqe.gp);

@@ -104,7 +104,7 @@ TEST_CASE("placement: C2HData lands byte-exact in unaligned sub-page SG elements
     CHECK((c.flags & always) == always);
     REQUIRE(c.nruns <= 1);
     for (uint8_t k = 0; k < c.nruns; ++k) {
-      CHECK(c.runs[k].cid == 3);
+      CHECK(c.runs[k].io_tag == 3);
       CHECK(c.runs[k].buf_off == placed);  // in order, no hole
       placed += c.runs[k].len;
     }
@@ -132,7 +132,7 @@ TEST_CASE("placement: data for an unregistered CID is kept whole, a registered o
   for (const Received* p : r.drv.packets()) {
     CHECK(p->c.flags & flag::OFFLOAD);
     for (uint8_t k = 0; k < p->c.nruns; ++k) {
-      CHECK(p->c.runs[k].cid == 4);
+      CHECK(p->c.runs[k].io_tag == 4);
       placed_cid4 += p->c.runs[k].len;
     }
   }
@@ -176,7 +176,7 @@ void four_pdus_in_one_frame(bool single_run) {
   for (uint16_t cid = 1; cid <= 4; ++cid) {
     const bool placed = cid <= runs;
     if (placed) {
-      CHECK(c.runs[cid - 1].cid == cid);
+      CHECK(c.runs[cid - 1].io_tag == cid);
       CHECK(c.runs[cid - 1].buf_off == 0);
       CHECK(c.runs[cid - 1].len == 300);
     }
@@ -297,7 +297,7 @@ TEST_CASE("placement: teardown completes only after the CID's in-flight writes l
   CHECK(td_issued >= r.log[last_write].at);
   const Received* done = r.drv.find(CqeType::TeardownDone, td);
   REQUIRE(done);
-  CHECK(done->c.cid == 1);
+  CHECK(done->c.io_tag == 1);
   CHECK(done->c.flow == kHandle);
   // Placement stopped part-way: later frames are kept whole, the buffer is partly written.
   const auto pk = r.drv.packets();

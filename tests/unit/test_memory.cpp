@@ -14,7 +14,7 @@ TEST_CASE("memory: a one-entry DDP registration costs its 28-byte slot and nothi
           "[memory][ddp]") {
   CHECK(sizeof(hw::DdpContext) == 28);
   hw::DdpTable t;
-  t.reset(1024, 128);
+  t.reset(abi::nvme_tcp_slot_rule(1024), 128);
   REQUIRE(t.capacity() == 1024);
   const size_t empty = t.heap_bytes();
   CHECK(empty == 1024 * sizeof(hw::DdpContext));
@@ -24,13 +24,13 @@ TEST_CASE("memory: a one-entry DDP registration costs its 28-byte slot and nothi
   CHECK(t.registered() == 1024);
   CHECK(t.heap_bytes() == empty);
 
-  t.reset(100, 128);  // slots follow the queue size (rounded up to a power of two), down too
+  t.reset(abi::nvme_tcp_slot_rule(100), 128);  // slots follow the queue size (rounded up to a power of two), down too
   CHECK(t.heap_bytes() == 128 * sizeof(hw::DdpContext));
 }
 
 TEST_CASE("memory: a longer SGL costs 16 bytes per entry, reused once freed", "[memory][ddp]") {
   hw::DdpTable t;
-  t.reset(64, 128);
+  t.reset(abi::nvme_tcp_slot_rule(64), 128);
   const size_t empty = t.heap_bytes();
   std::vector<SgEntry> pages;
   for (uint64_t i = 0; i < 4; ++i) pages.push_back({0x200000 + i * 0x2000, 4096});

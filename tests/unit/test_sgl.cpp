@@ -170,7 +170,7 @@ std::vector<std::pair<uint64_t, uint32_t>> runs_of(hw::DdpTable& t, hw::DdpConte
 
 TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
   hw::DdpTable t;
-  t.reset(16, 128);
+  t.reset(abi::nvme_tcp_slot_rule(16), 128);
   const std::vector<SgEntry> buf{{0x10000, 4096}, {0x20010, 100}};
   REQUIRE(t.capacity() == 16);
 
@@ -205,7 +205,7 @@ TEST_CASE("sgl: DDP table setup, teardown and CID reuse", "[sgl][ddp]") {
 
 TEST_CASE("sgl: DDP table slots are shared by CIDs equal in their low bits", "[sgl][ddp]") {
   hw::DdpTable t;
-  t.reset(12, 4);
+  t.reset(abi::nvme_tcp_slot_rule(12), 4);
   REQUIRE(t.capacity() == 16);  // the queue size rounded up to a power of two
   const std::vector<SgEntry> one{{0x1000, 8}};
   // Linux CIDs: tag 5, generations 1 and 2.
@@ -224,7 +224,7 @@ TEST_CASE("sgl: DDP table slots are shared by CIDs equal in their low bits", "[s
   REQUIRE(t.finish_teardown(gen1) == hw::DdpError::None);
   CHECK(t.setup(gen2, one, 8).err == hw::DdpError::None);
 
-  t.reset(1, 4);  // queue size 1: every CID shares the one slot
+  t.reset(abi::nvme_tcp_slot_rule(1), 4);  // queue size 1: every CID shares the one slot
   REQUIRE(t.capacity() == 1);
   REQUIRE(t.setup(0xFFFF, one, 8).err == hw::DdpError::None);
   CHECK(t.setup(0, one, 8).err == hw::DdpError::Busy);
@@ -233,7 +233,7 @@ TEST_CASE("sgl: DDP table slots are shared by CIDs equal in their low bits", "[s
 
 TEST_CASE("sgl: DDP table closes registrations whose read already completed", "[sgl][ddp]") {
   hw::DdpTable t;
-  t.reset(16, 4);
+  t.reset(abi::nvme_tcp_slot_rule(16), 4);
   const std::vector<SgEntry> one{{0x1000, 8}};
   // Completion seen in order before the registration the driver posted behind it.
   CHECK_FALSE(t.note_completion(3, 5000));
@@ -264,7 +264,7 @@ TEST_CASE("sgl: DDP table closes registrations whose read already completed", "[
 
 TEST_CASE("sgl: DDP table rejects bad SGLs and leaves the slot free", "[sgl][ddp]") {
   hw::DdpTable t;
-  t.reset(16, 4);
+  t.reset(abi::nvme_tcp_slot_rule(16), 4);
   const std::vector<SgEntry> one{{0x1000, 8}};
   CHECK(t.teardown(2) == hw::DdpError::NotRegistered);
 
@@ -284,7 +284,48 @@ TEST_CASE("sgl: DDP table rejects bad SGLs and leaves the slot free", "[sgl][ddp
   bad({{UINT64_MAX - 6, 8}}, 8, SglError::AddressWrap);
   CHECK(t.setup(2, one, 8).err == hw::DdpError::None);
 
-  t.reset(16, 4);  // sk_add again: everything free
+  t.reset(abi::nvme_tcp_slot_rule(16), 4);  // sk_add again: everything free
   CHECK(t.lookup(2) == nullptr);
   CHECK(t.registered() == 0);
+}
+
+TEST_CASE("sgl: DDP table matches whole 32-bit tags in the protocol's slot", "[sgl][ddp]") {
+  // An index above six colour bits, as Chelsio's DDP tags carry one: tags that differ only in
+  // colour, or above the index, share a slot and never match each other.
+  hw::DdpTable t;
+  const abi::TagSlotRule rule{16, 6};
+  t.reset(rule, 4);
+  REQUIRE(t.capacity() == 16);
+  const std::vector<SgEntry> one{{0x1000, 8}};
+  const uint32_t a = 0xABC00000u | 5u << 6 | 0x2A;  // index 5, colour 0x2A
+  const uint32_t same_index = 0x12300000u | 5u << 6 | 0x2A;
+  const uint32_t other_colour = 0xABC00000u | 5u << 6 | 0x15;
+  REQUIRE(rule.slot_of(a) == 5);
+  REQUIRE(t.setup(a, one, 8).err == hw::DdpError::None);
+  CHECK(t.lookup(a) != nullptr);
+  CHECK(t.lookup(a)->io_tag == a);
+  CHECK(t.lookup(same_index) == nullptr);
+  CHECK(t.lookup(other_colour) == nullptr);
+  CHECK(t.setup(same_index, one, 8).err == hw::DdpError::Busy);
+  CHECK(t.setup(0xABC00000u | 6u << 6, one, 8).err == hw::DdpError::None);  // next index
+  CHECK_FALSE(t.note_completion(other_colour, 100));
+  CHECK(t.note_completion(a, 100));
+  CHECK(t.teardown(same_index) == hw::DdpError::NotRegistered);
+  REQUIRE(t.teardown(a) == hw::DdpError::None);
+  REQUIRE(t.finish_teardown(a) == hw::DdpError::None);
+  CHECK(t.setup(other_colour, one, 8).err == hw::DdpError::None);
+}
+
+TEST_CASE("sgl: DDP table refuses a buffer longer than a slot's length field", "[sgl][ddp]") {
+  hw::DdpTable t;
+  t.reset(abi::nvme_tcp_slot_rule(4), 4);
+  const uint32_t max = hw::DdpContext::kMaxIoLen;
+  REQUIRE(max == (1u << 27) - 1);  // 128 MiB less one byte
+  const std::vector<SgEntry> big{{0x100000000ull, max}}, bigger{{0x100000000ull, max + 1}};
+  CHECK(t.setup(1, bigger, max + 1).err == hw::DdpError::TooLong);
+  CHECK(t.state(1) == hw::DdpState::Free);
+  REQUIRE(t.setup(1, big, max).err == hw::DdpError::None);
+  CHECK(t.lookup(1)->io_len == max);
+  CHECK(t.lookup(1)->state == hw::DdpState::Registered);
+  CHECK_FALSE(t.lookup(1)->closed);
 }

@@ -68,6 +68,7 @@ SkConfig sock_config(uint32_t queue_size) {
   cfg.flags = 0x3;  // HDGST | DDGST
   cfg.pda = 2;
   cfg.queue_size = queue_size;
+  cfg.slot_rule = abi::nvme_tcp_slot_rule(queue_size);
   return cfg;
 }
 
@@ -89,11 +90,11 @@ struct Rig {
     c.status = uint8_t(st);
     ddp.cmd_done(c);
   }
-  void teardown_done(uint16_t cid) {
+  void teardown_done(uint32_t tag) {
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
     c.flow = sock.handle;
-    c.cid = cid;
+    c.io_tag = tag;
     ddp.teardown_done(c);
   }
   void add_sock(uint32_t queue_size = 8, abi::CmdStatus st = abi::CmdStatus::Ok) {
@@ -178,7 +179,7 @@ TEST_CASE("ulp_ddp: a one-entry SGL travels inline in DdpSetup") {
   const abi::Cmd& m = r.last();
   CHECK(m.op == abi::CmdOp::DdpSetup);
   CHECK(m.flow == r.sock.handle);
-  CHECK(m.cid == 6);
+  CHECK(m.io_tag == 6);
   CHECK(m.io_len == 8192);
   CHECK(m.seq == 0x1000);
   CHECK(m.sg_count == 1);
@@ -252,12 +253,12 @@ TEST_CASE("ulp_ddp: tags sharing a NIC slot register one after the other") {
   CHECK(r.ddp.registered(r.sock, 11) == nullptr);
 
   r.set_up(other);  // a slot of its own (5 rounds up to 8, not 5 slots)
-  CHECK(r.last().cid == 8);
+  CHECK(r.last().io_tag == 8);
 
   r.ddp.teardown(r.sock, first);
   const size_t teardown = r.nic.cmds.size() - 1;
   CHECK(r.last().op == abi::CmdOp::DdpTeardown);
-  CHECK(r.last().cid == 3);
+  CHECK(r.last().io_tag == 3);
   r.done(teardown);  // accepted, but the NIC may still be writing the buffer
   CHECK(r.ulp.released_ids.empty());
   CHECK(r.ulp.offered.empty());
@@ -270,7 +271,7 @@ TEST_CASE("ulp_ddp: tags sharing a NIC slot register one after the other") {
   CHECK(r.ulp.offered == std::vector<uint64_t>{2});
   r.ddp.setup(r.sock, second, 0);
   CHECK(r.last().op == abi::CmdOp::DdpSetup);
-  CHECK(r.last().cid == 11);
+  CHECK(r.last().io_tag == 11);
   CHECK(r.ddp.registered(r.sock, 11) == &second);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 
+#include "hw/abi/nic_abi.hpp"
 #include "hw/offload/pdu_protocol.hpp"
 #include "proto/crc32c.hpp"
 #include "proto/nvme_tcp.hpp"
@@ -42,6 +43,11 @@ struct NvmeTcpProtocol final {
   }
 
   static bool header_digest(const Conn& cp) { return cp.hdgst; }
+
+  // Where a CID's registration lives (the driver computes the same, hw/abi/nic_abi.hpp).
+  static constexpr abi::TagSlotRule slot_rule(uint32_t queue_size) {
+    return abi::nvme_tcp_slot_rule(queue_size);
+  }
 
   static void fields(const uint8_t* hdr, const PduLayout& lay, PduFields& f) {
     using nvme::PduType;
