@@ -24,6 +24,8 @@ struct Segment {
   uint8_t flags = 0;          // the protocol's PDU flags
   bool placeable = false;     // Data bytes go to the I/O's registered buffer (NVMe/TCP: C2HData)
   bool completes_pdu = false; // the segment's last byte is the PDU's last byte
+  // Pad bytes after the data that the data digest covers too (iSCSI; PduLayout::crc_pad).
+  uint8_t crc_pad = 0;
   uint32_t io_tag = 0;        // the I/O the PDU names (NVMe/TCP: CCCID or CID); 0 for none
   uint32_t off = 0;           // first byte, as offset in the packet's TCP payload
   uint32_t len = 0;
@@ -83,9 +85,10 @@ struct PacketPlan {
   uint32_t resync_seq = 0;
   bool stale = false;  // before the expected sequence: a retransmission or duplicate
   // Framing was regained from a header this (stale) packet carries: the PDU starting at
-  // `recovered_seq` with data at [data_off, data_off + data_len) of it.
+  // `recovered_seq`, whose data digest covers [data_off, data_off + crc_len) of it (its data,
+  // and for iSCSI the pad after it).
   bool recovered = false;
-  uint32_t recovered_seq = 0, recovered_data_off = 0, recovered_data_len = 0;
+  uint32_t recovered_seq = 0, recovered_data_off = 0, recovered_crc_len = 0;
   // A stale packet may carry the header being recovered: [header_seq, header_seq + header_len)
   // are header bytes, not data (header_len 0 when no recovery is under way).
   uint32_t header_seq = 0, header_len = 0;
@@ -101,7 +104,7 @@ struct PacketPlan {
   // Empty, keeping the vectors' storage.
   void clear() {
     in_seq = resync_request = stale = recovered = false;
-    resync_seq = recovered_seq = recovered_data_off = recovered_data_len = 0;
+    resync_seq = recovered_seq = recovered_data_off = recovered_crc_len = 0;
     header_seq = header_len = 0;
     segs.clear();
     headers.clear();

@@ -21,7 +21,7 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
     cursor_ = 0;
     crc.begin_packet();
     if (p.plan.recovered)
-      crc.track(p.plan.recovered_seq, p.plan.recovered_data_off, p.plan.recovered_data_len);
+      crc.track(p.plan.recovered_seq, p.plan.recovered_data_off, p.plan.recovered_crc_len);
   }
   const uint32_t po = uint32_t(p.pf.payload_offset);
   const uint8_t* payload = p.frame.data() + po;

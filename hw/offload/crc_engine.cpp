@@ -55,8 +55,8 @@ CrcEngine::Pdu* CrcEngine::open(uint32_t pdu_seq, uint32_t data_off, uint32_t da
   return &p;
 }
 
-void CrcEngine::track(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len) {
-  if (ddgst_ && !find(pdu_seq)) open(pdu_seq, data_off, data_len)->touched = ++clock_;
+void CrcEngine::track(uint32_t pdu_seq, uint32_t data_off, uint32_t crc_len) {
+  if (ddgst_ && !find(pdu_seq)) open(pdu_seq, data_off, crc_len)->touched = ++clock_;
 }
 
 void CrcEngine::feed(const Segment& s, ByteView bytes) {
@@ -71,23 +71,23 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
     return;
   }
   if (!ddgst_) return;
+  const bool before_data = s.pdu_off < s.data_off;  // header digest or a pad before the data
+  const uint32_t covered = s.data_len + s.crc_pad;
   Pdu* p = find(s.pdu_seq);
   if (!p) {
-    // Met from its header digest or pad on, or from its data when the header was in this
-    // very packet: either way every data byte is still ahead.
-    const bool from_start = s.region == Region::HeaderDigest || s.region == Region::Pad ||
-                            s.pdu_off == s.data_off;
-    if (!from_start) {
+    // Met before its data, or from its first data byte when the header was in this very
+    // packet: either way every covered byte is still ahead.
+    if (!before_data && s.pdu_off != s.data_off) {
       pkt_.crc_ok = false;
       return;
     }
-    p = open(s.pdu_seq, s.data_off, s.data_len);
+    p = open(s.pdu_seq, s.data_off, covered);
   }
   p->touched = ++clock_;
-  if (s.region == Region::Data)
+  if (s.region == Region::Data || (s.region == Region::Pad && !before_data && s.crc_pad))
     add_data(*p, s.pdu_off - s.data_off, bytes.data, uint32_t(bytes.size));
   else if (s.region == Region::DataDigest)
-    add_digest(*p, s.pdu_off - s.data_off - s.data_len, bytes.data, uint32_t(bytes.size));
+    add_digest(*p, s.pdu_off - s.data_off - covered, bytes.data, uint32_t(bytes.size));
   try_verify(*p);
 }
 

@@ -1,5 +1,7 @@
-// Per-flow NVMe/TCP data digest (DDGST) checker, fed with the segments the PDU tracker cut a
-// packet into, and with packets that arrive behind the expected sequence (retransmissions).
+// Per-flow data digest checker, fed with the segments the PDU framer cut a packet into, and
+// with packets that arrive behind the expected sequence (retransmissions). A digest covers a
+// PDU's data, and for iSCSI the pad after it (Segment::crc_pad); "data" below means those
+// bytes.
 //
 // It keeps a few "open" PDUs per flow. Each one collects its data as pieces (offset, length,
 // running CRC32C register): in-order bytes extend a piece; a hole (a lost or reordered packet)
@@ -10,14 +12,14 @@
 //
 // Per-packet verdict (the ConnectX-7 "crc ok" bit), safe under the driver's rule (skip the
 // software CRC of a PDU only if every packet that carried its data or digest was crc-ok):
-//   - crc-ok only if every C2HData data/digest byte in the packet was accounted into a PDU the
+//   - crc-ok only if every placeable data/digest byte in the packet was accounted into a PDU the
 //     engine tracks (in order, or filling a tracked hole), and every PDU whose verification
 //     completed in the packet matched. A PDU still waiting for a hole does not spoil its packets:
 //     the packet that completes it carries the verdict.
 //   - bytes the engine cannot place in a tracked PDU (unframed bytes, a PDU joined mid-way, a
 //     retransmission outside any tracked PDU) make the packet not crc-ok;
-//   - a packet with no C2HData data or digest bytes is crc-ok: nothing to verify;
-//   - without a negotiated data digest, a packet carrying C2HData data is not crc-ok.
+//   - a packet with no placeable data or digest bytes is crc-ok: nothing to verify;
+//   - without a negotiated data digest, a packet carrying placeable data is not crc-ok.
 // Plain C++ (no SystemC); no allocation in steady state.
 #pragma once
 #include <cstdint>
@@ -63,8 +65,8 @@ class CrcEngine {
   // to be a PDU header (the one the tracker is recovering): nothing to verify there.
   void feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq = 0, uint32_t hdr_len = 0);
   // The tracker learnt a PDU's layout from a retransmitted header: follow the PDU from now on
-  // (it is verified only if its every data byte still comes by).
-  void track(uint32_t pdu_seq, uint32_t data_off, uint32_t data_len);
+  // (it is verified only if its every covered byte still comes by).
+  void track(uint32_t pdu_seq, uint32_t data_off, uint32_t crc_len);
   const CrcPacketResult& result() const { return pkt_; }
 
   uint64_t pdus_verified_ok() const { return verified_ok_; }
@@ -80,7 +82,7 @@ class CrcEngine {
   struct Pdu {
     uint32_t seq = 0;        // first byte of the PDU
     uint32_t data_seq = 0;   // first data byte
-    uint32_t data_len = 0;
+    uint32_t data_len = 0;   // bytes the digest covers
     uint32_t end = 0;        // one past the data digest
     Piece pieces[kMaxPieces];
     uint32_t npieces = 0;

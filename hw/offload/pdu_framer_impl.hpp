@@ -59,7 +59,7 @@ void PduFramer<Proto>::plan(uint32_t seq, ByteView payload, PacketPlan& out) {
       out.recovered = true;
       out.recovered_seq = pdu_seq_;
       out.recovered_data_off = lay_.data_off;
-      out.recovered_data_len = lay_.data_len;
+      out.recovered_crc_len = lay_.data_len + lay_.crc_pad();
     }
     return;
   }
@@ -213,10 +213,11 @@ bool PduFramer<Proto>::recover(uint32_t seq, ByteView bytes, PacketPlan& out) {
   if (!framer_detail::seq_before(lo, hi)) return false;
   for (uint32_t s = lo; s != hi; ++s) {
     rec_.bytes[s - rec_.at] = bytes.data[s - seq];
-    rec_.have |= 1u << (s - rec_.at);
+    rec_.have |= uint64_t(1) << (s - rec_.at);
   }
   // Complete only once every byte is in, and only while the header is behind the scan.
-  if (rec_.have != (1u << hl) - 1 || framer_detail::seq_before(expected_, rec_.at + hl)) return false;
+  if (rec_.have != (uint64_t(1) << hl) - 1 || framer_detail::seq_before(expected_, rec_.at + hl))
+    return false;
   uint32_t plen = 0;
   const bool framed = state_ == TrackerState::Offloading || state_ == TrackerState::Tracking;
   if (framed || !plausible(rec_.bytes, plen)) {
@@ -352,8 +353,8 @@ void PduFramer<Proto>::region_done(PacketPlan& out) {
         lay_known_ = true;
         if (const uint8_t e = Proto::begin(hdr_, cfg_.cp, cfg_.max_pdu_len, lay_))
           return report(out, e, false);
-        region_end_ = lay_.hlen;  // every legal header is longer than the prefix
-        return;
+        region_end_ = lay_.hlen;
+        if (pos_ < region_end_) return;  // else the prefix was the whole header (iSCSI BHS)
       }
       // Type-specific fields are known now, so HDGST and later segments carry them.
       load_fields();
@@ -460,6 +461,7 @@ void PduFramer<Proto>::emit(PacketPlan& out, uint32_t off, uint32_t len) const {
   s.buf_off = region_ == Region::Data ? fields_.buf_off + (pos_ - lay_.data_off) : 0;
   s.data_off = lay_.data_off;
   s.data_len = lay_.data_len;
+  s.crc_pad = uint8_t(lay_.crc_pad());
 }
 
 }  // namespace nic::hw

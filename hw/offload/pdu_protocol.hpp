@@ -12,6 +12,7 @@
 //   static uint8_t begin(prefix, conn, max_pdu_len, PduLayout&)
 //       the layout from the prefix; a nonzero error code when the header cannot be trusted
 //       (the layout then holds what was decoded, for the report). Called once per PDU.
+//       Without an error, hlen >= kPrefixLen and the regions lie in order within plen.
 //   static bool header_digest(conn)  whether headers carry a digest the framer can check
 //   static abi::TagSlotRule slot_rule(queue_size)   which DDP slot an I/O tag uses
 //   static void fields(hdr, layout, PduFields&)   from the whole header (kMaxHeaderLen bytes)
@@ -37,6 +38,11 @@ struct PduLayout {
   bool ddgst_covers_pad = false;
   uint32_t data_off = 0, data_len = 0;
   uint32_t plen = 0;   // the whole PDU, digests and pads included
+
+  // Pad bytes after the data that the data digest covers too (iSCSI), else 0.
+  uint32_t crc_pad() const {
+    return ddgst_covers_pad ? plen - ddgst_len - data_off - data_len : 0;
+  }
 };
 
 // What the whole header says about the PDU's data and its I/O.

@@ -158,12 +158,12 @@ class PduFramer {
   Bytes window_;              // tail of the previous packet + this packet, for split headers
   uint32_t tail_len_ = 0;
   // Header recovery: the header known to start at `at` was lost in a hole.
-  static_assert(Proto::kMaxSearchLen <= 32, "Recovery::have holds a bit per header byte");
+  static_assert(Proto::kMaxSearchLen < 64, "Recovery::have holds a bit per header byte");
   struct Recovery {
     bool active = false;
     uint32_t at = 0;
     uint8_t bytes[Proto::kMaxSearchLen] = {};
-    uint32_t have = 0;  // bit i: byte i collected
+    uint64_t have = 0;  // bit i: byte i collected
   } rec_;
   TrackerStats st_;
 };

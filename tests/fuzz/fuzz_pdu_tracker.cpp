@@ -174,7 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (plan.in_seq || plan.stale) {
       crc.begin_packet();
       if (plan.recovered)
-        crc.track(plan.recovered_seq, plan.recovered_data_off, plan.recovered_data_len);
+        crc.track(plan.recovered_seq, plan.recovered_data_off, plan.recovered_crc_len);
       if (plan.in_seq) {
         for (const hw::Segment& sg : plan.segs) {
           // Half the time in two beats, as a narrow datapath would.
