@@ -2,7 +2,7 @@
 # Checks an iSCSI lab capture with Wireshark's dissectors, independently of the nicsim model:
 # every READ's Data-In bytes must cover the read exactly, equal the LUN pattern and end with
 # GOOD status (iscsi_check.lua does the matching). With a manifest (iscsi_lab.sh), the READs
-# found must be exactly the reads it lists.
+# found must be exactly the reads it lists. Exits 77 (SKIPPED) without tshark or its Lua.
 # Usage: iscsi_check.sh CAPTURE.pcap [MANIFEST]
 set -euo pipefail
 
@@ -10,7 +10,8 @@ fail() { echo "iscsi_check: FAIL: $*"; exit 1; }
 [ $# -ge 1 ] && [ $# -le 2 ] || fail "usage: iscsi_check.sh CAPTURE.pcap [MANIFEST]"
 pcap=$1 manifest=${2:-}
 [ -r "$pcap" ] || fail "cannot read $pcap"
-command -v tshark >/dev/null || fail "tshark not found"
+command -v tshark >/dev/null || { echo "SKIPPED: tshark not found (scripts/install-deps)"; exit 77; }
+tshark -v 2>/dev/null | grep -q "with Lua" || { echo "SKIPPED: tshark was built without Lua"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -10,8 +10,29 @@
 # loopback, and every process started here dies with the script (each stopped by its PID).
 #
 # What real targets sent on Debian 12 (tgt 1.0.85, istgt 0.4~20111008, initiator libiscsi
-# 1.19, reads of 4 KiB - 1 MiB at queue depth 4):
-#   OBSERVATIONS
+# 1.19 through iscsi_read.c, reads of 4 KiB - 1 MiB at queue depth 4, MTU 1500/9000/65536):
+# - Login: libiscsi offers MaxRecvDataSegmentLength=262144, MaxBurstLength=262144,
+#   FirstBurstLength=262144, InitialR2T=No, ImmediateData=Yes, DataDigest=None always,
+#   HeaderDigest=None or CRC32C as asked. tgtd answers without MaxRecvDataSegmentLength (8192
+#   applies to what it receives), FirstBurstLength=65536, InitialR2T=Yes, and HeaderDigest=CRC32C
+#   only when the target is configured for it (tgtadm --name HeaderDigest). istgt answers with
+#   its configured MaxRecvDataSegmentLength (262144 here), FirstBurstLength=262144, and takes
+#   the initiator's digest with UseDigest Auto; its Login Response came 1 s after the request.
+# - Data-In: one PDU per 256 KiB (the initiator's MaxRecvDataSegmentLength) from offset 0 up,
+#   DataSN 0, 1, ...; a 1 MiB read is 4 PDUs, F only on the last even though MaxBurstLength is
+#   256 KiB; no Data-In of another task in between. Both targets put GOOD status in the last
+#   Data-In (S) of every READ. SCSI Responses came only for the two TEST UNIT READYs of
+#   libiscsi's login: the first CHECK CONDITION with 20 bytes of sense (unit attention), then
+#   GOOD. tgtd completed tasks out of order (a 64 KiB READ before an earlier 16 KiB one).
+# - With header digests every full-feature PDU carries one (tshark: Good CRC32); never a data
+#   digest.
+# - TCP: MSS 1460 / 8960 / 65495, window scale 10, SACK, timestamps on every segment; iSCSI
+#   headers straddle segments. Frames the loopback dropped after tcpdump saw them show up as
+#   SACKs and second copies in the capture (tgt, MTU 1500, 1 MiB reads); istgt captures had
+#   zero-window episodes. istgt sometimes closed the connection on a Logout without a Logout
+#   Response (libiscsi would then log in again: iscsi_read.c turns that off).
+# - tgtd ignores SIGTERM and refuses "tgtadm --op delete --mode system" while a target
+#   exists; istgt takes 2 s to exit on SIGTERM.
 set -euo pipefail
 
 die() { echo "iscsi_lab: $*" >&2; exit 1; }
