@@ -2,7 +2,8 @@
 -- dissectors by PDU, matches every SCSI Data-In to its READ(10)/READ(16) by Initiator Task Tag
 -- and compares the data with the lab's LUN pattern (the 8-byte word at LUN byte offset 8k holds
 -- k, big-endian). Prints one line per READ, "READ LBA BLOCKS ok" or "READ LBA BLOCKS FAIL why",
--- and "ERROR why" for a Data-In that belongs to no READ. The shell wrapper judges these lines.
+-- and "ERROR why" for a Data-In that belongs to no READ or a digest that is wrong. The shell
+-- wrapper judges these lines.
 
 local BLOCK = 512
 
@@ -58,6 +59,10 @@ function tap.packet(pinfo, tvb)
   local p
   for _, fi in ipairs({all_field_infos()}) do
     local n = fi.name
+    -- The dissector learns the digests from the login and checks each one it finds.
+    if (n == "iscsi.headerdigest32" or n == "iscsi.datadigest32") and fi.display:find("Bad") then
+      errors[#errors + 1] = string.format("frame %d: %s %s", pinfo.number, n, fi.display)
+    end
     if n == "iscsi.opcode" then
       if p then on_pdu(p) end
       p = {op = fi.value}

@@ -69,7 +69,7 @@ PORT=3260
 IQN_TGT=iqn.2026-01.org.nicsim:lab
 IQN_ISTGT_BASE=iqn.2026-01.org.nicsim
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/iscsi_lab.XXXXXX)
+work=$(mktemp -d -t iscsi_lab.XXXXXX)
 target_pid="" tcpdump_pid="" tgt_ctl=""
 
 # Stops what this script started, by PID. tgtd ignores SIGTERM and leaves on a tgtadm request,
@@ -107,7 +107,7 @@ wait_for() {  # WHAT CMD...: polls CMD for up to 10 s while the target lives
   local what=$1; shift
   for _ in $(seq 100); do
     "$@" && return 0
-    kill -0 "$target_pid" 2>/dev/null || die "$target exited before $what"
+    kill -0 "$target_pid" 2>/dev/null || die "$target exited before $what: $(tail -1 "$work/target.log")"
     sleep 0.1
   done
   die "$target: timed out waiting for $what"
