@@ -86,6 +86,8 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$target_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$target_pid" 2>/dev/null || true
     wait "$target_pid" 2>/dev/null || true
+    # tgtd leaves its control socket behind.
+    [ -z "$tgt_ctl" ] || rm -f "/var/run/tgtd/socket.$tgt_ctl" "/var/run/tgtd/socket.$tgt_ctl.lock"
   fi
   rm -rf "$work"
 }
