@@ -1,5 +1,5 @@
 // Byte-order helpers and a non-owning byte view. Wire formats here mix big-endian
-// (Ethernet/IP/TCP) and little-endian (NVMe/TCP) fields, so every access names its order.
+// (Ethernet/IP/TCP, iSCSI) and little-endian (NVMe/TCP) fields, so every access names its order.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,7 @@ inline uint16_t ld_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 inline uint32_t ld_be32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
 }
+inline uint64_t ld_be64(const uint8_t* p) { return uint64_t(ld_be32(p)) << 32 | ld_be32(p + 4); }
 inline uint16_t ld_le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
 inline uint32_t ld_le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
@@ -37,6 +38,7 @@ inline void st_be16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v >> 8); p[1] = uin
 inline void st_be32(uint8_t* p, uint32_t v) {
   p[0] = uint8_t(v >> 24); p[1] = uint8_t(v >> 16); p[2] = uint8_t(v >> 8); p[3] = uint8_t(v);
 }
+inline void st_be64(uint8_t* p, uint64_t v) { st_be32(p, uint32_t(v >> 32)); st_be32(p + 4, uint32_t(v)); }
 inline void st_le16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); }
 inline void st_le32(uint8_t* p, uint32_t v) {
   p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); p[2] = uint8_t(v >> 16); p[3] = uint8_t(v >> 24);
