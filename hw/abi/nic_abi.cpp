@@ -11,6 +11,7 @@ void encode_cmd(const Cmd& c, uint8_t* p) {
   p[0] = uint8_t(c.op);
   p[1] = c.flags;
   p[2] = c.pda;
+  p[3] = uint8_t(c.ulp);
   st_le32(p + 4, c.io_tag);
   st_le32(p + 8, c.flow);
   st_le32(p + 12, c.seq);
@@ -19,6 +20,7 @@ void encode_cmd(const Cmd& c, uint8_t* p) {
   st_le64(p + 24, c.sgl_addr);
   st_le32(p + 32, c.io_len);
   st_le64(p + 40, c.tag);
+  st_le32(p + 48, c.max_data_seg);
   if (c.op != CmdOp::SkAdd) return;
   uint8_t* q = p + kCmdSize;
   q[0] = c.ip_version;
@@ -33,6 +35,7 @@ Cmd decode_cmd(const uint8_t* p) {
   c.op = CmdOp(p[0]);
   c.flags = p[1];
   c.pda = p[2];
+  c.ulp = Ulp(p[3]);
   c.io_tag = ld_le32(p + 4);
   c.flow = ld_le32(p + 8);
   c.seq = ld_le32(p + 12);
@@ -41,6 +44,7 @@ Cmd decode_cmd(const uint8_t* p) {
   c.sgl_addr = ld_le64(p + 24);
   c.io_len = ld_le32(p + 32);
   c.tag = ld_le64(p + 40);
+  c.max_data_seg = ld_le32(p + 48);
   if (c.op == CmdOp::SkAdd) {
     const uint8_t* q = p + kCmdSize;
     c.ip_version = q[0];

@@ -35,10 +35,15 @@ enum class CmdOp : uint8_t {
 };
 constexpr size_t kCmdSize = 64;
 
+// The storage protocol an offloaded connection speaks (SkAdd).
+enum class Ulp : uint8_t { NvmeTcp = 0, Iscsi = 1 };
+constexpr bool known_ulp(Ulp u) { return u == Ulp::NvmeTcp || u == Ulp::Iscsi; }
+
 struct Cmd {
   CmdOp op = CmdOp::SkAdd;
-  uint8_t flags = 0;      // SkAdd: bit0 HDGST, bit1 DDGST; DdpSetup: kSetupInlineSgl
-  uint8_t pda = 0;        // SkAdd: host PDA (C2H alignment)
+  uint8_t flags = 0;      // SkAdd: bit0 header, bit1 data digest; DdpSetup: kSetupInlineSgl
+  uint8_t pda = 0;        // SkAdd, NVMe/TCP: host PDA (C2H alignment)
+  Ulp ulp = Ulp::NvmeTcp;  // SkAdd
   uint32_t io_tag = 0;    // DdpSetup/Teardown: the I/O tag (NVMe/TCP: CID; iSCSI: ITT)
   uint32_t flow = 0;      // driver's flow handle, echoed in completions
   // SkAdd: TCP sequence of the next PDU start; Resync: the confirmed header's sequence;
@@ -49,6 +54,9 @@ struct Cmd {
   uint64_t sgl_addr = 0;
   uint32_t io_len = 0;    // DdpSetup: total bytes of the read
   uint64_t tag = 0;       // echoed in the command's completion
+  // SkAdd, iSCSI: the initiator's MaxRecvDataSegmentLength, the largest data segment the
+  // target may send (0: the RFC's default, 8192).
+  uint32_t max_data_seg = 0;
   // SkAdd: the connection's 5-tuple as the controller sends it (src = controller).
   uint8_t ip_version = 4;
   uint8_t src_ip[16] = {}, dst_ip[16] = {};
@@ -86,6 +94,11 @@ constexpr uint32_t ddp_slots(uint32_t queue_size) {
 // NVMe/TCP: CID c uses slot c % ddp_slots(Q), so CIDs below Q, and Linux's
 // tag | generation << 12 CIDs with a tag below Q (Q <= 4096), each have a slot of their own.
 constexpr TagSlotRule nvme_tcp_slot_rule(uint32_t queue_size) {
+  return {ddp_slots(queue_size), 0};
+}
+// iSCSI: the same on the ITT, whose low bits index the initiator's tasks (open-iscsi keeps a
+// session age above them; libiscsi counts up).
+constexpr TagSlotRule iscsi_slot_rule(uint32_t queue_size) {
   return {ddp_slots(queue_size), 0};
 }
 

@@ -200,7 +200,7 @@ void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {
 
 CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   if ((c.ip_version != 4 && c.ip_version != 6) || c.queue_size == 0 || c.queue_size > 65536 ||
-      flows_.slot_of(c.flow) != FlowContexts::kNone)
+      !abi::known_ulp(c.ulp) || flows_.slot_of(c.flow) != FlowContexts::kNone)
     return CmdStatus::Invalid;
   net::FiveTuple t{ip_from(c.ip_version, c.src_ip), ip_from(c.ip_version, c.dst_ip), c.sport,
                    c.dport};
@@ -209,6 +209,8 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   if (slot == FlowTable::kMiss) return CmdStatus::Full;
 
   FlowStart st;
+  st.ulp = c.ulp;
+  st.max_data_seg = c.max_data_seg;
   st.seq = c.seq;
   st.hdgst = c.flags & 1;
   st.ddgst = c.flags & 2;

@@ -2,19 +2,43 @@
 
 namespace nic::hw {
 
+namespace {
+
+// The protocol-neutral part of a framer's configuration.
+template <class Proto>
+FramerConfig<Proto> framer_config(const FlowLimits& lim, const typename Proto::Conn& cp) {
+  FramerConfig<Proto> c;
+  c.cp = cp;
+  c.header_digest_check = lim.header_digest_check;
+  c.search = lim.ooo.search;
+  c.search_delay_bytes = lim.ooo.search_delay_bytes;
+  c.max_candidates = lim.ooo.max_candidates;
+  c.recover_headers = lim.ooo.recover_headers;
+  return c;
+}
+
+}  // namespace
+
 void FlowContext::start(const FlowLimits& lim, const FlowStart& s) {
-  TrackerConfig tc;
-  tc.cp.hdgst = s.hdgst;
-  tc.cp.ddgst = s.ddgst;
-  tc.cp.hpda = s.hpda;
-  tc.header_digest_check = lim.header_digest_check;
-  tc.search = lim.ooo.search;
-  tc.search_delay_bytes = lim.ooo.search_delay_bytes;
-  tc.max_candidates = lim.ooo.max_candidates;
-  tc.recover_headers = lim.ooo.recover_headers;
-  tracker.start(s.seq, tc);
+  ulp = s.ulp;
+  abi::TagSlotRule rule;
+  if (s.ulp == abi::Ulp::Iscsi) {
+    iscsi::ConnParams cp;
+    cp.hdgst = s.hdgst;
+    cp.ddgst = s.ddgst;
+    cp.max_data_segment = s.max_data_seg ? s.max_data_seg : iscsi::kLoginMaxDataSegment;
+    tracker.start(s.seq, framer_config<IscsiProtocol>(lim, cp));
+    rule = IscsiProtocol::slot_rule(s.queue_size);
+  } else {
+    nvme::ConnParams cp;
+    cp.hdgst = s.hdgst;
+    cp.ddgst = s.ddgst;
+    cp.hpda = s.hpda;
+    tracker.start(s.seq, framer_config<NvmeTcpProtocol>(lim, cp));
+    rule = NvmeTcpProtocol::slot_rule(s.queue_size);
+  }
   crc.start(s.ddgst, lim.max_open_pdus);
-  ddp.reset(NvmeTcpProtocol::slot_rule(s.queue_size), lim.max_sg_entries);
+  ddp.reset(rule, lim.max_sg_entries);
 }
 
 void FlowFigures::add(const FlowContext& f) {

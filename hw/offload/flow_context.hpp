@@ -7,20 +7,24 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "hw/offload/crc_engine.hpp"
-#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "hw/offload/ddp_table.hpp"
+#include "hw/offload/iscsi/iscsi_framer.hpp"
+#include "hw/offload/nvme_tcp/nvme_tcp_framer.hpp"
 #include "hw/offload/ooo_params.hpp"
 
 namespace nic::hw {
 
 // What sk_add says about a connection besides its 5-tuple and handle.
 struct FlowStart {
+  abi::Ulp ulp = abi::Ulp::NvmeTcp;
   uint32_t seq = 0;  // TCP sequence of the next PDU start
   bool hdgst = false, ddgst = false;
-  uint8_t hpda = 0;
+  uint8_t hpda = 0;           // NVMe/TCP
+  uint32_t max_data_seg = 0;  // iSCSI: the initiator's MaxRecvDataSegmentLength (0: 8192)
   uint32_t queue_size = 0;
 };
 
@@ -33,9 +37,36 @@ struct FlowLimits {
   uint32_t max_sg_entries = 128;
 };
 
+// A flow's framer, for the protocol sk_add named: one dispatch per packet, and below it the
+// protocol's framer with direct calls.
+class FlowFramer {
+ public:
+  void start(uint32_t seq, const TrackerConfig& c) { f_.emplace<PduTracker>().start(seq, c); }
+  void start(uint32_t seq, const IscsiFramerConfig& c) { f_.emplace<IscsiFramer>().start(seq, c); }
+  void plan(uint32_t seq, ByteView payload, PacketPlan& out) {
+    std::visit([&](auto& f) { f.plan(seq, payload, out); }, f_);
+  }
+  bool confirm(uint32_t seq) {
+    return std::visit([&](auto& f) { return f.confirm(seq); }, f_);
+  }
+  TrackerState state() const {
+    return std::visit([](const auto& f) { return f.state(); }, f_);
+  }
+  const uint8_t& state_byte() const {
+    return std::visit([](const auto& f) -> const uint8_t& { return f.state_byte(); }, f_);
+  }
+  const TrackerStats& stats() const {
+    return std::visit([](const auto& f) -> const TrackerStats& { return f.stats(); }, f_);
+  }
+
+ private:
+  std::variant<PduTracker, IscsiFramer> f_;
+};
+
 struct FlowContext {
   uint32_t handle = 0;  // the driver's name for the flow, echoed in completions
-  PduTracker tracker;
+  abi::Ulp ulp = abi::Ulp::NvmeTcp;
+  FlowFramer tracker;
   CrcEngine crc;
   DdpTable ddp;
 

@@ -29,6 +29,24 @@ TEST_CASE("abi: DDP commands carry a 32-bit I/O tag at byte 4", "[abi]") {
   CHECK(d.tag == c.tag);
 }
 
+TEST_CASE("abi: SkAdd names the protocol and, for iSCSI, the data segment limit", "[abi]") {
+  abi::Cmd c;
+  c.op = abi::CmdOp::SkAdd;
+  c.ulp = abi::Ulp::Iscsi;
+  c.max_data_seg = 262144;
+  c.flags = 3;
+  uint8_t b[2 * abi::kCmdSize];
+  REQUIRE(abi::cmd_entries(c.op) == 2);
+  abi::encode_cmd(c, b);
+  CHECK(b[3] == 1);
+  CHECK(ld_le32(b + 48) == 262144);
+  const abi::Cmd d = abi::decode_cmd(b);
+  CHECK(d.ulp == abi::Ulp::Iscsi);
+  CHECK(d.max_data_seg == 262144);
+  CHECK(abi::known_ulp(d.ulp));
+  CHECK_FALSE(abi::known_ulp(abi::Ulp(7)));
+}
+
 TEST_CASE("abi: receive completions hold three runs with 32-bit tags", "[abi]") {
   abi::Cqe c;
   c.type = abi::CqeType::RxPacket;
