@@ -118,26 +118,27 @@ Bytes login_req_golden() {
   return b;
 }
 
-LoginReq login_req_fields() {
-  LoginReq l;
+// The last login PDU of either side: operational negotiation to full-feature phase.
+template <class Login> Login final_login() {
+  Login l;
   l.transit = true;
   l.csg = kLoginOperationalNegotiation;
   l.nsg = kFullFeaturePhase;
   l.isid = 0x00023D000001ull;
   l.itt = 1;
+  return l;
+}
+
+LoginReq login_req_fields() {
+  LoginReq l = final_login<LoginReq>();
   l.cmdsn = 1;
   l.expstatsn = 2;
   return l;
 }
 
 LoginResp final_login_resp() {
-  LoginResp r;
-  r.transit = true;
-  r.csg = kLoginOperationalNegotiation;
-  r.nsg = kFullFeaturePhase;
-  r.isid = 0x00023D000001ull;
+  LoginResp r = final_login<LoginResp>();
   r.tsih = 1;
-  r.itt = 1;
   return r;
 }
 
