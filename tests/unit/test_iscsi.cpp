@@ -10,12 +10,14 @@
 
 #include "proto/iscsi.hpp"
 #include "tests/unit/crc_oracle.hpp"
+#include "tests/unit/iscsi_samples.hpp"
 
 using namespace nic;
 using namespace nic::iscsi;
 
 namespace {
 
+using iscsi_samples::final_login;
 using oracle::crc_bitwise;
 
 ConnParams params(bool hd, bool dd, uint32_t max = kMaxDataSegmentLength) {
@@ -116,17 +118,6 @@ Bytes login_req_golden() {
   b.insert(b.end(), kLoginText.begin(), kLoginText.end());
   b.push_back(0);
   return b;
-}
-
-// The last login PDU of either side: operational negotiation to full-feature phase.
-template <class Login> Login final_login() {
-  Login l;
-  l.transit = true;
-  l.csg = kLoginOperationalNegotiation;
-  l.nsg = kFullFeaturePhase;
-  l.isid = 0x00023D000001ull;
-  l.itt = 1;
-  return l;
 }
 
 LoginReq login_req_fields() {

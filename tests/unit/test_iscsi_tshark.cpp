@@ -14,6 +14,7 @@
 #include "proto/iscsi.hpp"
 #include "proto/net.hpp"
 #include "tb/pcap/pcap_io.hpp"
+#include "tests/unit/iscsi_samples.hpp"
 
 using namespace nic;
 using namespace nic::iscsi;
@@ -88,22 +89,12 @@ TEST_CASE("iscsi: tshark's dissector reads a login, a READ and its Data-In", "[i
   const ConnParams ff{true, true, 262144};
   {
     Capture c(path);
-    LoginReq req;
-    req.transit = true;
-    req.csg = kLoginOperationalNegotiation;
-    req.nsg = kFullFeaturePhase;
-    req.isid = 0x00023D000001ull;
-    req.itt = 0;
+    const auto req = iscsi_samples::final_login<LoginReq>();
     c.initiator(pdu(req, ff,
                     text(std::string("HeaderDigest=CRC32C,None\0DataDigest=CRC32C,None\0"
                                      "MaxRecvDataSegmentLength=262144\0", 80))));
-    LoginResp resp;
-    resp.transit = true;
-    resp.csg = kLoginOperationalNegotiation;
-    resp.nsg = kFullFeaturePhase;
-    resp.isid = req.isid;
+    auto resp = iscsi_samples::final_login<LoginResp>();
     resp.tsih = 1;
-    resp.itt = 0;
     resp.expcmdsn = resp.maxcmdsn = 1;
     c.target(pdu(resp, ff, text(std::string("HeaderDigest=CRC32C\0DataDigest=CRC32C\0", 38))));
 
@@ -148,8 +139,8 @@ TEST_CASE("iscsi: tshark's dissector reads a login, a READ and its Data-In", "[i
   for (std::string l; std::getline(s, l);) lines.push_back(l);
   REQUIRE(lines.size() == 4);
   // opcode; ITT; DataSN; Buffer Offset; S; DataSegmentLength; NSG
-  CHECK(lines[0] == "0x03;0x00000000;;;;80;0x03");
-  CHECK(lines[1] == "0x23;0x00000000;;;;38;0x03");
+  CHECK(lines[0] == "0x03;0x00000001;;;;80;0x03");
+  CHECK(lines[1] == "0x23;0x00000001;;;;38;0x03");
   CHECK(lines[2] == "0x01;0x00000010;;;;0;");
   CHECK(lines[3] == "0x25,0x25;0x00000010,0x00000010;0,1;0,515;0,1;515,515;");
 
