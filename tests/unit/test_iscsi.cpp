@@ -285,7 +285,7 @@ TEST_CASE("iscsi: Data-In golden, no digests", "[iscsi]") {
   CHECK_FALSE(p.immediate);
 }
 
-TEST_CASE("iscsi: Data-In golden, both digests; the data digest covers the pad", "[iscsi]") {
+TEST_CASE("iscsi: Data-In golden, both digests, the data digest covering the pad", "[iscsi]") {
   const Bytes bhs(kDataInGolden.begin(), kDataInGolden.begin() + 48);
   const Bytes padded(kDataInGolden.begin() + 48, kDataInGolden.end());  // 5 data + 3 pad
   const uint32_t hd = crc_bitwise(bhs.data(), bhs.size());
