@@ -66,7 +66,7 @@ struct Bhs {
   uint8_t ahs_words = 0;      // TotalAHSLength, in 4-byte words
   uint32_t data_length = 0;   // DataSegmentLength, excludes pad and digest
   uint32_t itt = 0;
-  static Bhs decode(const uint8_t* p);  // reads 48 bytes, no checks
+  static Bhs decode(const uint8_t* p);  // reads bytes 0-19 of a BHS, no checks
 };
 
 // Where each part of a PDU sits, from its BHS and the direction's digest settings.
