@@ -373,18 +373,12 @@ ConnParams StreamDecoder::current_params() const {
 }
 
 void StreamDecoder::feed(ByteView bytes) {
-  if (failed_) return;
-  // Drop consumed bytes once they outweigh the unread ones: amortised O(1) per byte.
-  if (pos_ && pos_ >= buf_.size() - pos_) {
-    buf_.erase(buf_.begin(), buf_.begin() + pos_);
-    pos_ = 0;
-  }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  if (!failed_) buf_.append(bytes);
 }
 
 bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   if (failed_ || buffered() < kBhsLen) return false;
-  const ByteView rest = ByteView(buf_).sub(pos_);
+  const ByteView rest = buf_.unread();
   const Opcode op = Opcode(rest[0] & kOpcodeMask);
   if (in_login_ && login_final_seen_ && !is_login(op)) in_login_ = false;
   const ConnParams cp = current_params();
@@ -395,10 +389,9 @@ bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   if (breaks_framing(err)) {
     failed_ = true;
     buf_.clear();
-    pos_ = 0;
     return true;
   }
-  pos_ += l.total_len;
+  buf_.consume(l.total_len);
   consumed_ += l.total_len;
   if (in_login_ && err == PduError::None) {
     if (const auto* req = std::get_if<LoginReq>(&out.body))

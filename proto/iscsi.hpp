@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "util/bytes.hpp"
+#include "util/stream_buffer.hpp"
 
 namespace nic::iscsi {
 
@@ -65,7 +66,7 @@ struct Bhs {
   uint8_t ahs_words = 0;      // TotalAHSLength, in 4-byte words
   uint32_t data_length = 0;   // DataSegmentLength, excludes pad and digest
   uint32_t itt = 0;
-  static Bhs decode(const uint8_t* p);  // reads 48 bytes, no checks
+  static Bhs decode(const uint8_t* p);  // reads bytes 0-19 of a BHS, no checks
 };
 
 // Where each part of a PDU sits, from its BHS and the direction's digest settings.
@@ -411,14 +412,13 @@ class StreamDecoder {
   bool next(Pdu& out, PduError& err, bool verify_digests = true);
   bool failed() const { return failed_; }
   uint64_t consumed() const { return consumed_; }  // stream offset of the next PDU start
-  size_t buffered() const { return buf_.size() - pos_; }
+  size_t buffered() const { return buf_.size(); }
 
  private:
   ConnParams ff_;
   bool in_login_;
   bool login_final_seen_ = false;
-  Bytes buf_;
-  size_t pos_ = 0;
+  StreamBuffer buf_;
   uint64_t consumed_ = 0;
   bool failed_ = false;
 };

@@ -379,20 +379,14 @@ PduError decode_pdu(ByteView bytes, const ConnParams& cp, Pdu& out, bool verify_
 }
 
 void StreamDecoder::feed(ByteView bytes) {
-  if (failed_) return;
-  // Drop consumed bytes once they outweigh the unread ones: amortised O(1) per byte.
-  if (pos_ && pos_ >= buf_.size() - pos_) {
-    buf_.erase(buf_.begin(), buf_.begin() + pos_);
-    pos_ = 0;
-  }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  if (!failed_) buf_.append(bytes);
 }
 
 // Errors other than digest and SGL ones stop the stream: with a bad header, PLEN cannot be
 // trusted to find the next PDU. A framing error is reported once; next() is false after it.
 bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   if (failed_ || buffered() < kCommonHeaderLen) return false;
-  const ByteView rest = ByteView(buf_).sub(pos_);
+  const ByteView rest = buf_.unread();
   const CommonHeader ch = CommonHeader::decode(rest.data);
   // A bad header is reported before PLEN bytes arrive: a garbage PLEN is never waited for.
   if (validate_header(ch, cp_) == PduError::None && rest.size < ch.plen) return false;
@@ -400,10 +394,9 @@ bool StreamDecoder::next(Pdu& out, PduError& err, bool verify_digests) {
   if (breaks_framing(err)) {
     failed_ = true;
     buf_.clear();
-    pos_ = 0;
     return true;
   }
-  pos_ += ch.plen;
+  buf_.consume(ch.plen);
   consumed_ += ch.plen;
   return true;
 }

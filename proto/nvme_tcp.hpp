@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/bytes.hpp"
+#include "util/stream_buffer.hpp"
 
 namespace nic::nvme {
 
@@ -208,12 +209,11 @@ class StreamDecoder {
   bool next(Pdu& out, PduError& err, bool verify_digests = true);
   bool failed() const { return failed_; }
   uint64_t consumed() const { return consumed_; }  // stream offset of the next PDU start
-  size_t buffered() const { return buf_.size() - pos_; }
+  size_t buffered() const { return buf_.size(); }
 
  private:
   ConnParams cp_;
-  Bytes buf_;
-  size_t pos_ = 0;
+  StreamBuffer buf_;
   uint64_t consumed_ = 0;
   bool failed_ = false;
 };

@@ -10,12 +10,14 @@
 
 #include "proto/iscsi.hpp"
 #include "tests/unit/crc_oracle.hpp"
+#include "tests/unit/iscsi_samples.hpp"
 
 using namespace nic;
 using namespace nic::iscsi;
 
 namespace {
 
+using iscsi_samples::final_login;
 using oracle::crc_bitwise;
 
 ConnParams params(bool hd, bool dd, uint32_t max = kMaxDataSegmentLength) {
@@ -119,25 +121,15 @@ Bytes login_req_golden() {
 }
 
 LoginReq login_req_fields() {
-  LoginReq l;
-  l.transit = true;
-  l.csg = kLoginOperationalNegotiation;
-  l.nsg = kFullFeaturePhase;
-  l.isid = 0x00023D000001ull;
-  l.itt = 1;
+  LoginReq l = final_login<LoginReq>();
   l.cmdsn = 1;
   l.expstatsn = 2;
   return l;
 }
 
 LoginResp final_login_resp() {
-  LoginResp r;
-  r.transit = true;
-  r.csg = kLoginOperationalNegotiation;
-  r.nsg = kFullFeaturePhase;
-  r.isid = 0x00023D000001ull;
+  LoginResp r = final_login<LoginResp>();
   r.tsih = 1;
-  r.itt = 1;
   return r;
 }
 
@@ -293,7 +285,7 @@ TEST_CASE("iscsi: Data-In golden, no digests", "[iscsi]") {
   CHECK_FALSE(p.immediate);
 }
 
-TEST_CASE("iscsi: Data-In golden, both digests; the data digest covers the pad", "[iscsi]") {
+TEST_CASE("iscsi: Data-In golden, both digests, the data digest covering the pad", "[iscsi]") {
   const Bytes bhs(kDataInGolden.begin(), kDataInGolden.begin() + 48);
   const Bytes padded(kDataInGolden.begin() + 48, kDataInGolden.end());  // 5 data + 3 pad
   const uint32_t hd = crc_bitwise(bhs.data(), bhs.size());
