@@ -48,7 +48,8 @@ uint32_t PduParser::accept(Beat& b) {
     for (const PduInfo& h : p.plan.headers)
       if (h.err) {
         ++st_.header_errors;
-        ++st_.header_errors_by[std::min<size_t>(h.err, st_.header_errors_by.size() - 1)];
+        auto& by = st_.header_errors_by[size_t(f.ulp)];
+        ++by[std::min<size_t>(h.err, by.size() - 1)];
       }
   }
   if (p.bypass != Bypass::None || !p.plan.in_seq) return 1;

@@ -16,8 +16,9 @@ namespace nic::hw {
 struct PduParserStats {
   uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
-  // By the protocol's error code (NVMe/TCP: nvme::PduError); the last counts any beyond.
-  std::array<uint64_t, 32> header_errors_by{};
+  // By protocol (abi::Ulp) and its error code (NVMe/TCP: nvme::PduError, iSCSI:
+  // iscsi::PduError); the last counts any beyond.
+  std::array<std::array<uint64_t, 32>, 2> header_errors_by{};
 };
 
 class PduParser : public PipelineStage {

@@ -383,7 +383,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
         top.nic.header_parser.gate_stats().not_tcp_by[e];
   for (size_t e = 1; e < nvme::kPduErrorCount; ++e)
     c["parser_header_error_" + counter_key(nvme::to_string(nvme::PduError(e)))] =
-        top.nic.pdu_parser.parser_stats().header_errors_by[e];
+        top.nic.pdu_parser.parser_stats().header_errors_by[size_t(abi::Ulp::NvmeTcp)][e];
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
