@@ -31,6 +31,8 @@ hw/offload/ddp_table.hpp|#include "hw/placement/PlacementEngine.hpp"
 hw/offload/flow_context.hpp|#include <systemc>
 hw/offload/crc_engine.hpp|#include "hw/offload/nvme_tcp/nvme_tcp_protocol.hpp"
 hw/placement/PlacementEngine.cpp|#include "proto/nvme_tcp.hpp"
+hw/crc/Crc32cPipeline.cpp|#include "proto/iscsi.hpp"
+hw/offload/ddp_table.cpp|#include "hw/offload/iscsi/iscsi_protocol.hpp"
 hw/offload/pdu_tracker.hpp|#include "proto/nvme_tcp.hpp"
 proto/nvme_tcp.hpp|#include "hw/common/packet.hpp"
 util/bytes.hpp|#include "proto/net.hpp"

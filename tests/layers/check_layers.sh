@@ -15,9 +15,9 @@
 # includes no SystemC or TLM header.
 # Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
 # nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
-# Rule 5, the protocol seam: hw/ reaches a protocol (proto/nvme_tcp.hpp, hw/offload/<protocol>/)
-# only from that protocol's own folder and from hw/offload/flow_context, which picks each flow's
-# protocol; the engine and the blocks stay protocol-neutral.
+# Rule 5, the protocol seam: hw/ reaches a protocol (proto/nvme_tcp.hpp, proto/iscsi*.hpp,
+# hw/offload/<protocol>/) only from that protocol's own folder and from hw/offload/flow_context,
+# which picks each flow's protocol; the engine and the blocks stay protocol-neutral.
 # Rule 1 also keeps the installed headers (util/, proto/, hw/: cmake/install.cmake) from
 # including any that are not installed. examples/ is not scanned: a platform outside the tree
 # may include any installed header.
@@ -75,7 +75,7 @@ BEGIN {
   else if (host_level(FILENAME) >= 0 && host_level(inc) > host_level(FILENAME))
     rule = "inside host_driver/, nic < ulp_ddp < nvme_tcp"
   else if (FILENAME ~ /^hw\// && FILENAME !~ /^hw\/offload\/(flow_context\.|[a-z0-9_]+\/)/ &&
-           (inc == "proto/nvme_tcp.hpp" || inc ~ /^hw\/offload\/[a-z0-9_]+\//))
+           (inc == "proto/nvme_tcp.hpp" || inc ~ /^proto\/iscsi/ || inc ~ /^hw\/offload\/[a-z0-9_]+\//))
     rule = "the engine and the blocks are protocol-neutral: only hw/offload/flow_context picks a protocol"
   if (rule == "") next
   printf "%s:%d: includes \"%s\": %s\n", FILENAME, FNR, inc, rule
