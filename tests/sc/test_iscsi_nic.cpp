@@ -32,9 +32,10 @@ constexpr uint8_t kOk = uint8_t(CmdStatus::Ok);
 
 // The buffer of the k-th READ (in ITT order): one entry at an odd address, or (every other
 // read) sub-page entries of odd sizes at odd addresses, the last one taking the rest. At most
-// 64 entries, well under the NIC's limit of 128.
+// 64 entries, well under the NIC's limit of 128. Above the rig's SGL area, which a 32-bit ITT's
+// low half spreads over 4 GiB.
 std::vector<SgEntry> read_buffer(size_t k, uint32_t len) {
-  const uint64_t base = 0x6000'0000 + uint64_t(k) * 0x0100'0000;
+  const uint64_t base = 0x2'0000'0000 + uint64_t(k) * 0x0100'0000;
   if (k % 2 == 0) return {{base + 5, len}};
   static constexpr uint32_t kSizes[] = {1000, 333, 4093, 77, 2500, 10, 3984, 8191};
   std::vector<SgEntry> sg;
