@@ -39,6 +39,7 @@
 #include "hw/pcie/PcieLink.hpp"
 #include "hw/placement/CompletionRing.hpp"
 #include "hw/placement/PlacementEngine.hpp"
+#include "proto/iscsi.hpp"
 #include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"
 
@@ -174,6 +175,8 @@ struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
   std::mt19937 rng{11};
   std::deque<Bytes> pending;
   uint64_t frames_sent = 0;
+  // PDU headers the flows' framers completed, and of those with a matching header digest.
+  uint64_t headers = 0, header_errors = 0, hdgst_ok = 0;
 
   FrameSource(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& o, PacketPool& p,
               const FlowTable& t, FlowContexts& f, uint32_t beat)
@@ -234,6 +237,11 @@ struct FrameSource : sc_core::sc_module, ClockDomain::Clocked {
       FlowContext& f = *flows.get(p.flow);  // a table hit: the flow was added
       const ByteView payload = ByteView(p.frame).sub(p.pf.payload_offset, p.pf.payload_len);
       f.tracker.plan(p.pf.seq, payload, p.plan);
+      for (const PduInfo& h : p.plan.headers) {
+        ++headers;
+        header_errors += h.err != 0;
+        hdgst_ok += h.hdgst_ok;
+      }
       p.bypass = p.plan.in_seq ? Bypass::None : Bypass::OutOfSeq;
       if (p.plan.in_seq) {
         f.crc.begin_packet();
@@ -325,9 +333,23 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
     cfg.queue_size = queue_size;
     return command(host::sk_add_command(cfg, handle));
   }
+  // An iSCSI connection in full-feature phase from `seq`, with what its login negotiated.
+  uint64_t sk_add_iscsi(uint32_t seq, uint32_t queue_size, const iscsi::ConnParams& cp,
+                        const net::FiveTuple& t, uint32_t handle = kHandle) {
+    host::SkConfig cfg;
+    cfg.c2h = t;
+    cfg.seq = seq;
+    cfg.flags = uint8_t((cp.hdgst ? 1 : 0) | (cp.ddgst ? 2 : 0));
+    cfg.queue_size = queue_size;
+    abi::Cmd c = host::sk_add_command(cfg, handle);
+    c.ulp = abi::Ulp::Iscsi;
+    c.max_data_seg = cp.max_data_segment;
+    return command(c);
+  }
   // Writes the SGL to host memory and registers it; the buffer counts as live from now on.
+  // `seq`: from where the read's bytes can arrive.
   uint64_t ddp_setup(uint32_t tag, const std::vector<SgEntry>& sg, uint32_t handle = kHandle,
-                     bool expect_live = true) {
+                     bool expect_live = true, uint32_t seq = 0) {
     const uint64_t at = kSglArea + uint64_t(tag & 0xFFFF) * 0x10000;
     const Bytes sgl = host::encode_sgl(sg);
     mem.write(at, sgl.data(), sgl.size());
@@ -337,6 +359,7 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
     c.io_tag = tag;
     c.sg_count = uint32_t(sg.size());
     c.sgl_addr = at;
+    c.seq = seq;
     for (const SgEntry& e : sg) c.io_len += e.len;
     if (expect_live) buffers.push_back({handle, tag, sg});
     return command(c);

@@ -8,9 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <string>
 #include <map>
 #include <set>
 #include <vector>
@@ -18,112 +15,13 @@
 #include "hw/offload/crc_engine.hpp"
 #include "hw/offload/iscsi/iscsi_framer.hpp"
 #include "proto/iscsi.hpp"
-#include "proto/iscsi_login.hpp"
-#include "proto/net.hpp"
-#include "tb/pcap/pcap_io.hpp"
+#include "tests/common/iscsi_capture.hpp"
 
 using namespace nic;
+using namespace nic::iscsi_capture;
 using hw::Region;
 
 namespace {
-
-constexpr uint16_t kPort = 3260;
-
-// One direction of the capture's connection, reassembled in TCP order, with the ends of the
-// in-order packets as a NIC would see them arrive.
-struct Direction {
-  bool syn_seen = false;
-  uint32_t isn = 0;
-  Bytes stream;
-  std::vector<uint32_t> cuts;                   // stream offsets where arrivals end
-  std::map<uint32_t, Bytes> early;              // out-of-order bytes by stream offset
-
-  void add(uint32_t seq, ByteView payload) {
-    if (!payload.size) return;
-    const uint32_t off = seq - isn - 1;
-    early.emplace(off, Bytes(payload.data, payload.data + payload.size));
-    // Take every held segment that now reaches the end (duplicates add nothing).
-    for (auto it = early.begin(); it != early.end() && it->first <= stream.size();) {
-      const uint32_t end = it->first + uint32_t(it->second.size());
-      if (end > stream.size())
-        stream.insert(stream.end(), it->second.end() - (end - stream.size()), it->second.end());
-      it = early.erase(it);
-      if (cuts.empty() || cuts.back() != stream.size()) cuts.push_back(uint32_t(stream.size()));
-    }
-  }
-};
-
-struct Capture {
-  Direction to_target, to_initiator;
-};
-
-Capture read_capture(const std::string& path) {
-  Capture c;
-  pcap::Reader r(path);
-  pcap::Packet p;
-  std::set<std::pair<uint16_t, uint16_t>> conns;
-  while (r.next(p)) {
-    net::ParsedFrame f;
-    if (net::parse_frame(ByteView(p.data), f, false) != net::ParseError::None) continue;
-    const bool from_target = f.tuple.sport == kPort;
-    if (!from_target && f.tuple.dport != kPort) continue;
-    conns.insert(from_target ? std::pair{f.tuple.dport, f.tuple.sport}
-                             : std::pair{f.tuple.sport, f.tuple.dport});
-    Direction& d = from_target ? c.to_initiator : c.to_target;
-    if (f.tcp_flags & 0x02) {  // SYN
-      d.syn_seen = true;
-      d.isn = f.seq;
-      continue;
-    }
-    if (d.syn_seen) d.add(f.seq, ByteView(p.data).sub(f.payload_offset, f.payload_len));
-  }
-  REQUIRE(conns.size() == 1);  // the lab's captures hold one connection
-  REQUIRE(c.to_target.syn_seen);
-  REQUIRE(c.to_initiator.syn_seen);
-  REQUIRE(c.to_initiator.early.empty());  // every hole was filled
-  return c;
-}
-
-// Login text of one direction, and where its full-feature phase starts.
-struct LoginSide {
-  iscsi::TextKeys keys;
-  uint64_t ff_start = 0;
-  std::map<uint32_t, iscsi::ReadCdb> reads;  // by ITT (the initiator's side)
-  uint32_t block_size = 512;
-};
-
-// With `login_only`, stops at the end of login: the full-feature digests are not known yet.
-LoginSide decode_side(const Bytes& stream, const iscsi::ConnParams& ff, bool login_only) {
-  LoginSide s;
-  iscsi::StreamDecoder dec(ff);
-  dec.feed(ByteView(stream));
-  iscsi::Pdu pdu;
-  iscsi::PduError err;
-  iscsi::TextAssembler text;
-  while (!(login_only && s.ff_start) && dec.next(pdu, err)) {
-    REQUIRE(err == iscsi::PduError::None);
-    if (auto* rq = std::get_if<iscsi::LoginReq>(&pdu.body)) {
-      if (text.add(ByteView(pdu.data), rq->cont)) REQUIRE(text.parse(s.keys) == iscsi::TextError::None);
-      if (rq->transit && rq->nsg == iscsi::kFullFeaturePhase) s.ff_start = dec.consumed();
-    } else if (auto* rs = std::get_if<iscsi::LoginResp>(&pdu.body)) {
-      if (text.add(ByteView(pdu.data), rs->cont)) REQUIRE(text.parse(s.keys) == iscsi::TextError::None);
-      if (rs->enters_full_feature()) s.ff_start = dec.consumed();
-    } else if (auto* cmd = std::get_if<iscsi::ScsiCommand>(&pdu.body)) {
-      iscsi::ReadCdb rd;
-      if (cmd->read && iscsi::parse_read(cmd->cdb, rd)) {
-        REQUIRE(cmd->expected_length == rd.blocks * s.block_size);
-        s.reads[cmd->itt] = rd;
-      }
-    }
-  }
-  return s;
-}
-
-// The lab's LUN content at byte `at`.
-uint8_t lun_byte(uint64_t at) {
-  const uint64_t word = at / 8;
-  return uint8_t(word >> (8 * (7 - at % 8)));
-}
 
 struct EngineRun {
   std::map<uint32_t, Bytes> buffers;   // by ITT, from placeable Data segments
@@ -185,43 +83,26 @@ EngineRun run_engine(const Bytes& stream, std::vector<uint32_t> cuts, uint64_t f
 TEST_CASE("iscsi framer: real targets' reads are placed whole, by ITT and buffer offset",
           "[iscsi][framer]") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::path(NICSIM_SOURCE_DIR) / "traces" / "iscsi";
   std::vector<fs::path> traces;
-  for (const auto& e : fs::directory_iterator(dir))
+  for (const auto& e : fs::directory_iterator(trace_dir()))
     if (e.path().extension() == ".pcap") traces.push_back(e.path());
   std::sort(traces.begin(), traces.end());
   REQUIRE(traces.size() >= 3);
   for (const fs::path& t : traces) {
     INFO(t.filename().string());
     const Capture c = read_capture(t.string());
-    // Login: the keys each side sent settle the target's direction.
-    const LoginSide ini0 = decode_side(c.to_target.stream, {}, true);
-    const LoginSide tgt0 = decode_side(c.to_initiator.stream, {}, true);
-    const iscsi::NegotiationResult n = iscsi::negotiate(ini0.keys, tgt0.keys);
-    REQUIRE(n.error == iscsi::NegotiationError::None);
-    const iscsi::ConnParams from_target = n.params.from_target();
-    const LoginSide ini = decode_side(c.to_target.stream, n.params.from_initiator(), false);
-    const LoginSide tgt = decode_side(c.to_initiator.stream, from_target, false);
-    REQUIRE(tgt.ff_start > 0);
-    // The reads the lab says it issued (manifest lines "read LBA BLOCKS"), every one seen.
-    std::multiset<std::pair<uint64_t, uint32_t>> issued, seen;
-    std::ifstream manifest(fs::path(t).replace_extension(".manifest.txt"));
-    for (std::string line; std::getline(manifest, line);) {
-      std::istringstream w(line);
-      std::string key;
-      uint64_t lba = 0;
-      uint32_t blocks = 0;
-      if (w >> key >> lba >> blocks && key == "read") issued.insert({lba, blocks});
-    }
-    for (const auto& [itt, rd] : ini.reads) seen.insert({rd.lba, rd.blocks});
+    const Session s = decode_session(c);
+    const LoginSide& ini = s.ini;
+    // Every read the lab says it issued was seen.
+    const auto issued = manifest_reads(t);
     REQUIRE_FALSE(issued.empty());
-    CHECK(seen == issued);
+    CHECK(reads_seen(ini) == issued);
 
     const EngineRun r =
-        run_engine(c.to_initiator.stream, c.to_initiator.cuts, tgt.ff_start, from_target);
+        run_engine(c.to_initiator.stream, c.to_initiator.cuts, s.tgt.ff_start, s.from_target);
     CHECK(r.state == hw::TrackerState::Offloading);
     CHECK(r.header_errors == 0);
-    if (from_target.hdgst) CHECK(r.hdgst_ok == r.headers);
+    if (s.from_target.hdgst) CHECK(r.hdgst_ok == r.headers);
     uint64_t read_bytes = 0;
     for (const auto& [itt, rd] : ini.reads) read_bytes += uint64_t(rd.blocks) * ini.block_size;
     // In order, every Data-In byte is placed; what else carries data (a SCSI Response's sense
@@ -234,10 +115,7 @@ TEST_CASE("iscsi framer: real targets' reads are placed whole, by ITT and buffer
       REQUIRE(it != r.buffers.end());
       const Bytes& got = it->second;
       REQUIRE(got.size() == uint64_t(rd.blocks) * ini.block_size);
-      size_t wrong = 0;
-      for (size_t i = 0; i < got.size(); ++i)
-        wrong += got[i] != lun_byte(rd.lba * ini.block_size + i);
-      CHECK(wrong == 0);
+      CHECK(lun_mismatches(got, rd.lba * ini.block_size) == 0);
       CHECK(r.ended.count(itt) == 1);  // status in the last Data-In, or a SCSI Response
     }
   }
