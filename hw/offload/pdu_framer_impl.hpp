@@ -123,6 +123,7 @@ void PduFramer<Proto>::lose_framing(uint32_t seq, ByteView payload, PacketPlan& 
     rec_.active = false;
   }
   if (!cfg_.search) {
+    expected_ = seq;  // the stream passed the gap, and with it any completion just reported
     state_ = TrackerState::Disabled;
     return;
   }
