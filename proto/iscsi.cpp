@@ -187,6 +187,10 @@ PduError validate_fields(const uint8_t* bhs) {
   });
   if (err != PduError::None) return err;
   if ((oi.rules & rule::kTaskTag) && h.itt == kReservedTag) return PduError::ReservedTag;
+  // No buffer reaches 2^32: an offset that wraps there would place data back at the start.
+  if ((h.opcode == Opcode::DataIn || h.opcode == Opcode::DataOut) &&
+      uint64_t(ld_be32(bhs + 40)) + h.data_length > 0xFFFFFFFFu)
+    return PduError::BufferOffsetOverflow;
   return PduError::None;
 }
 
@@ -253,6 +257,7 @@ const char* to_string(PduError e) {
     case PduError::StatusFieldsWithoutS: return "StatusFieldsWithoutS";
     case PduError::ContinueWithFinal: return "ContinueWithFinal";
     case PduError::BadLoginStage: return "BadLoginStage";
+    case PduError::BufferOffsetOverflow: return "BufferOffsetOverflow";
     case PduError::BadHeaderDigest: return "BadHeaderDigest";
     case PduError::BadDataDigest: return "BadDataDigest";
   }

@@ -96,6 +96,7 @@ enum class PduError {
   StatusFieldsWithoutS,   // Data-In Status, O, U or Residual Count set without S
   ContinueWithFinal,      // Login T or Text F set together with C (continue)
   BadLoginStage,          // CSG or NSG of 2 (reserved), or CSG of full-feature phase
+  BufferOffsetOverflow,   // Data-In/Data-Out Buffer Offset + DataSegmentLength beyond 2^32 - 1
   BadHeaderDigest,
   BadDataDigest,
 };

@@ -156,6 +156,7 @@ const char* to_string(PduError e) {
     case PduError::PlenTooSmall: return "PlenTooSmall";
     case PduError::PlenTooLarge: return "PlenTooLarge";
     case PduError::DataLengthMismatch: return "DataLengthMismatch";
+    case PduError::DataOffsetOverflow: return "DataOffsetOverflow";
     case PduError::BadSgl: return "BadSgl";
     case PduError::BadHeaderDigest: return "BadHeaderDigest";
     case PduError::BadDataDigest: return "BadDataDigest";
@@ -354,6 +355,7 @@ PduError decode_pdu(ByteView bytes, const ConnParams& cp, Pdu& out, bool verify_
       h.datao = ld_le32(p + 12);
       h.datal = ld_le32(p + 16);
       if (h.datal != lay.data_len) semantic = PduError::DataLengthMismatch;
+      else if (uint64_t(h.datao) + h.datal > 0xFFFFFFFFu) semantic = PduError::DataOffsetOverflow;
       out.body = h;
       break;
     }

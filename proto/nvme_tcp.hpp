@@ -91,6 +91,7 @@ enum class PduError {
   PlenTooSmall,         // PLEN < HLEN + digests
   PlenTooLarge,         // PLEN above a type's limit (TermReq) or exact size (IC, Resp, R2T)
   DataLengthMismatch,   // DATAL disagrees with PLEN - PDO - data digest
+  DataOffsetOverflow,   // DATAO + DATAL beyond 2^32 - 1
   BadSgl,               // CapsuleCmd read without a transport data block SGL
   BadHeaderDigest,
   BadDataDigest,

@@ -7,10 +7,6 @@
 
 namespace nic::hw {
 
-namespace {
-bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
-}  // namespace
-
 void CrcEngine::start(bool ddgst, uint32_t max_open_pdus) {
   ddgst_ = ddgst;
   max_open_ = std::max<uint32_t>(1, max_open_pdus);
@@ -92,28 +88,28 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
 }
 
 void CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint32_t hdr_len) {
-  const uint32_t n = uint32_t(bytes.size);
-  uint32_t covered = 0;  // bytes inside some tracked PDU's extent, or the known header
-  {
-    const uint32_t lo = seq_before(seq, hdr_seq) ? hdr_seq : seq;
-    const uint32_t hi = seq_before(hdr_seq + hdr_len, seq + n) ? hdr_seq + hdr_len : seq + n;
-    if (hdr_len && seq_before(lo, hi)) covered += hi - lo;
+  // Positions relative to the packet's first byte, in 64 bits: a min/max of serial numbers is
+  // only transitive while every distance is under 2^31, and a PDU left open long ago (the
+  // sequence space wraps every 4 GiB) may sit anywhere from the packet.
+  const int64_t n = int64_t(bytes.size);
+  const auto rel = [seq](uint32_t s) { return int64_t(int32_t(s - seq)); };
+  int64_t covered = 0;  // bytes inside some tracked PDU's extent, or the known header
+  if (hdr_len) {
+    const int64_t h = rel(hdr_seq);
+    covered += std::max<int64_t>(0, std::min(n, h + hdr_len) - std::max<int64_t>(0, h));
   }
   for (Pdu& p : pdus_) {
-    const uint32_t lo = seq_before(seq, p.seq) ? p.seq : seq;
-    const uint32_t hi = seq_before(p.end, seq + n) ? p.end : seq + n;
-    if (!seq_before(lo, hi)) continue;
+    const int64_t ps = rel(p.seq), pe = ps + (p.end - p.seq);
+    const int64_t lo = std::max<int64_t>(0, ps), hi = std::min(n, pe);
+    if (lo >= hi) continue;
     covered += hi - lo;
     if (p.verified) continue;  // a duplicate of bytes already accounted
     p.touched = ++clock_;
-    const uint32_t data_end = p.data_seq + p.data_len;
-    // Data part.
-    const uint32_t dlo = seq_before(lo, p.data_seq) ? p.data_seq : lo;
-    const uint32_t dhi = seq_before(data_end, hi) ? data_end : hi;
-    if (seq_before(dlo, dhi)) add_data(p, dlo - p.data_seq, bytes.data + (dlo - seq), dhi - dlo);
-    // Digest part.
-    const uint32_t glo = seq_before(lo, data_end) ? data_end : lo;
-    if (seq_before(glo, hi)) add_digest(p, glo - data_end, bytes.data + (glo - seq), hi - glo);
+    const int64_t ds = ps + (p.data_seq - p.seq), de = ds + p.data_len;
+    const int64_t dlo = std::max(lo, ds), dhi = std::min(hi, de);
+    if (dlo < dhi) add_data(p, uint32_t(dlo - ds), bytes.data + dlo, uint32_t(dhi - dlo));
+    const int64_t glo = std::max(lo, de);
+    if (glo < hi) add_digest(p, uint32_t(glo - de), bytes.data + glo, uint32_t(hi - glo));
     try_verify(p);
   }
   // Bytes of no tracked PDU may be a PDU nobody verified: software must check it.

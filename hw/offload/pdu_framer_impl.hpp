@@ -208,14 +208,15 @@ void PduFramer<Proto>::scan(ByteView payload, PacketPlan& out) {
 template <class Proto>
 bool PduFramer<Proto>::recover(uint32_t seq, ByteView bytes, PacketPlan& out) {
   const uint32_t hl = scan_header_len();
-  const uint32_t lo = framer_detail::seq_before(seq, rec_.at) ? rec_.at : seq;
-  const uint32_t end = seq + uint32_t(bytes.size);
-  const uint32_t hi = framer_detail::seq_before(rec_.at + hl, end) ? rec_.at + hl : end;
-  if (!framer_detail::seq_before(lo, hi)) return false;
-  for (uint32_t s = lo; s != hi; ++s) {
-    rec_.bytes[s - rec_.at] = bytes.data[s - seq];
-    rec_.have |= uint64_t(1) << (s - rec_.at);
+  // The overlap in 64-bit positions relative to the packet: a min/max of serial numbers is not
+  // transitive once a pending header is 2^31 from the packet (a long-lived flow gets there).
+  const int64_t h = int64_t(int32_t(rec_.at - seq));
+  const int64_t lo = std::max<int64_t>(0, h), hi = std::min<int64_t>(int64_t(bytes.size), h + hl);
+  for (int64_t o = lo; o < hi; ++o) {
+    rec_.bytes[o - h] = bytes.data[o];
+    rec_.have |= uint64_t(1) << (o - h);
   }
+  if (lo >= hi) return false;
   // Complete only once every byte is in, and only while the header is behind the scan.
   if (rec_.have != (uint64_t(1) << hl) - 1 || framer_detail::seq_before(expected_, rec_.at + hl))
     return false;

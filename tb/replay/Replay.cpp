@@ -8,6 +8,7 @@
 #include "hw/top/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
 #include "hw/pcie/PcieLink.hpp"
+#include "proto/iscsi.hpp"
 #include "tb/replay/GtkwSave.hpp"
 #include "tb/replay/IsolationChecker.hpp"
 #include "tb/replay/TraceFeeder.hpp"
@@ -381,9 +382,13 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   for (size_t e = 1; e < net::kParseErrorCount; ++e)
     c["bypass_not_tcp_" + counter_key(net::to_string(net::ParseError(e)))] =
         top.nic.header_parser.gate_stats().not_tcp_by[e];
+  const auto& by_ulp = top.nic.pdu_parser.parser_stats().header_errors_by;
   for (size_t e = 1; e < nvme::kPduErrorCount; ++e)
     c["parser_header_error_" + counter_key(nvme::to_string(nvme::PduError(e)))] =
-        top.nic.pdu_parser.parser_stats().header_errors_by[size_t(abi::Ulp::NvmeTcp)][e];
+        by_ulp[size_t(abi::Ulp::NvmeTcp)][e];
+  for (size_t e = 1; e < iscsi::kPduErrorCount; ++e)
+    c["parser_iscsi_header_error_" + counter_key(iscsi::to_string(iscsi::PduError(e)))] =
+        by_ulp[size_t(abi::Ulp::Iscsi)][e];
   c["bypass_flow_miss"] = top.nic.flow_lookup.misses();
   c["bypass_out_of_seq"] = top.nic.pdu_parser.parser_stats().out_of_seq;
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;

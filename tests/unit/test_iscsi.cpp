@@ -655,6 +655,15 @@ TEST_CASE("iscsi: Data-In status rules", "[iscsi]") {
   CHECK_THROWS_AS(encode(d, {}, kHello), std::invalid_argument);
 }
 
+TEST_CASE("iscsi: a Data-In buffer offset may not wrap at 2^32", "[iscsi]") {
+  Bytes b = kDataInGolden;  // 5 data bytes
+  std::fill(b.begin() + 40, b.begin() + 44, 0xFF);
+  b[43] = 0xFB;  // 0xFFFFFFFB + 5 = 2^32: one byte past the largest transfer length
+  CHECK(decode_err(b) == PduError::BufferOffsetOverflow);
+  b[43] = 0xFA;  // ends at 2^32 - 1
+  CHECK(decode_err(b) == PduError::None);
+}
+
 TEST_CASE("iscsi: login and text stage and continue rules", "[iscsi]") {
   Bytes b = login_req_golden();
   b[1] = 0xC7;  // T and C

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/offload/nvme_tcp/nvme_tcp_protocol.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "tests/unit/crc_oracle.hpp"
 
@@ -655,6 +656,27 @@ TEST_CASE("nvme: DATAL must match PLEN - PDO - DDGST", "[nvme]") {
   CHECK(decode_pdu(wire, cp, p) == PduError::BadHeaderDigest);
   put_le32(wire, 24, crc_bitwise(wire.data(), 24));
   CHECK(decode_pdu(wire, cp, p) == PduError::DataLengthMismatch);
+}
+
+TEST_CASE("nvme: DATAO + DATAL may not wrap at 2^32", "[nvme]") {
+  const Bytes payload(10, 0x42);
+  DataHdr h;
+  h.cccid = 1;
+  h.datao = 0xFFFFFFF5;  // ends at 2^32 - 1, the largest transfer length
+  Pdu p;
+  const ConnParams cp = params(false, true);
+  Bytes wire = encode_data(PduType::C2HData, h, LAST_PDU, payload, cp);
+  CHECK(decode_pdu(wire, cp, p) == PduError::None);
+  put_le32(wire, 12, 0xFFFFFFF6);  // one byte past it
+  CHECK(decode_pdu(wire, cp, p) == PduError::DataOffsetOverflow);
+  // The offload engine refuses the header as well, and never takes it for one in a search.
+  hw::PduLayout lay;
+  REQUIRE(hw::NvmeTcpProtocol::begin(wire.data(), cp, 1u << 20, lay) == 0);
+  CHECK(hw::NvmeTcpProtocol::check(wire.data(), lay) == uint8_t(PduError::DataOffsetOverflow));
+  uint32_t plen = 0;
+  CHECK_FALSE(hw::NvmeTcpProtocol::plausible(wire.data(), cp, 1u << 20, plen));
+  put_le32(wire, 12, 0xFFFFFFF5);
+  CHECK(hw::NvmeTcpProtocol::plausible(wire.data(), cp, 1u << 20, plen));
 }
 
 TEST_CASE("nvme: a Read capsule needs a transport data block SGL", "[nvme]") {

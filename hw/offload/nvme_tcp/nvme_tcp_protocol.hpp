@@ -63,11 +63,14 @@ struct NvmeTcpProtocol final {
                 (type == PduType::C2HData && (lay.flags & nvme::pduflag::SUCCESS));
   }
 
-  // DATAL must be the data the layout leaves (checked after HDGST: a corrupt header explains
-  // any inconsistency inside it).
+  // DATAL must be the data the layout leaves, and DATAO + DATAL must not wrap at 2^32 (its
+  // buffer offsets would restart at 0). Checked after HDGST: a corrupt header explains any
+  // inconsistency inside it.
   static uint8_t check(const uint8_t* hdr, const PduLayout& lay) {
-    if (nvme::PduType(lay.opcode) == nvme::PduType::C2HData && ld_le32(hdr + 16) != lay.data_len)
-      return uint8_t(nvme::PduError::DataLengthMismatch);
+    if (nvme::PduType(lay.opcode) != nvme::PduType::C2HData) return 0;
+    if (ld_le32(hdr + 16) != lay.data_len) return uint8_t(nvme::PduError::DataLengthMismatch);
+    if (uint64_t(ld_le32(hdr + 12)) + lay.data_len > 0xFFFFFFFFu)
+      return uint8_t(nvme::PduError::DataOffsetOverflow);
     return 0;
   }
 
@@ -77,13 +80,10 @@ struct NvmeTcpProtocol final {
   static bool plausible(const uint8_t* h, const Conn& cp, uint32_t max_pdu_len, uint32_t& plen) {
     const uint8_t t = h[0];
     if ((t != 0x03 && t != 0x05 && t != 0x07 && t != 0x09) || h[2] != 24) return false;
-    const nvme::CommonHeader ch = nvme::CommonHeader::decode(h);
-    if (nvme::validate_header(ch, cp) != nvme::PduError::None || ch.plen > max_pdu_len)
-      return false;
-    if (ch.type == nvme::PduType::C2HData && ld_le32(h + 16) != nvme::layout_of(ch).data_len)
-      return false;
-    if (ch.hdgst() && crc32c::compute(h, 24) != ld_le32(h + 24)) return false;
-    plen = ch.plen;
+    PduLayout lay;
+    if (begin(h, cp, max_pdu_len, lay) || check(h, lay)) return false;
+    if (lay.hdgst_len && crc32c::compute(h, 24) != ld_le32(h + 24)) return false;
+    plen = lay.plen;
     return true;
   }
 };
