@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#include "host_driver/nvme_tcp/buffer_allocator.hpp"
+#include "host_driver/ulp_rx/buffer_allocator.hpp"
 #include "host_driver/nvme_tcp/driver_state.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/offload/flow_context.hpp"
@@ -66,8 +66,8 @@ net::FiveTuple c2h_tuple(uint32_t i) {
 struct ConnIoSizedStub : host::BufferIo {
   void* driver = nullptr;
   void* conn = nullptr;
-  void write(uint16_t, uint32_t, ByteView) override {}
-  void read(uint16_t, uint32_t, uint8_t*, size_t) override {}
+  void write(uint32_t, uint32_t, ByteView) override {}
+  void read(uint32_t, uint32_t, uint8_t*, size_t) override {}
 };
 
 struct Part {

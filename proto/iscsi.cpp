@@ -199,12 +199,12 @@ uint32_t data_digest(const uint8_t* pdu, const PduLayout& l) {
   return crc32c::compute(pdu + l.data_offset, l.data_len + l.pad_len);
 }
 
+}  // namespace
+
 bool breaks_framing(PduError e) {
   return e == PduError::UnknownOpcode || e == PduError::DataSegmentTooLong ||
          e == PduError::BadHeaderDigest;
 }
-
-}  // namespace
 
 bool is_known_opcode(uint8_t op) { return info(op) != nullptr; }
 

@@ -102,6 +102,10 @@ enum class PduError {
 };
 constexpr size_t kPduErrorCount = size_t(PduError::BadDataDigest) + 1;  // keep in step
 const char* to_string(PduError e);
+// Errors after which a receiver can no longer tell where the next PDU starts (an unknown
+// opcode or an over-long data segment may be a misread length; a bad header digest makes
+// every length in the header suspect); the others concern one PDU only.
+bool breaks_framing(PduError e);
 
 using Cdb = std::array<uint8_t, 16>;
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "host_driver/nvme_tcp/nvme_rx.hpp"
-#include "host_driver/nvme_tcp/tcp_receiver.hpp"
+#include "host_driver/ulp_rx/tcp_receiver.hpp"
 #include "host_driver/ulp_ddp/ddp_io.hpp"
 #include "proto/net.hpp"
 #include "proto/nvme_tcp.hpp"

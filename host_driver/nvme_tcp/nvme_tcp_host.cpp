@@ -8,14 +8,14 @@ namespace nic::host {
 class NvmeTcpHost::ConnIo : public BufferIo {
  public:
   ConnIo(NvmeTcpHost& h, Conn& k) : h_(h), k_(k) {}
-  void write(uint16_t cid, uint32_t off, ByteView data) override {
+  void write(uint32_t cid, uint32_t off, ByteView data) override {
     const Cmd* c = h_.cmd_of(k_.active, cid);
     if (!c) return;
     for_each_run(c->buf, off, uint32_t(data.size), [&](uint64_t addr, uint32_t n, uint32_t at) {
       h_.host_.write(addr, data.data + at, n);
     });
   }
-  void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) override {
+  void read(uint32_t cid, uint32_t off, uint8_t* out, size_t n) override {
     h_.read_buffer(h_.cmd_of(k_.active, cid), off, out, n);
   }
 
@@ -42,8 +42,8 @@ NvmeTcpHost::NvmeTcpHost(const DriverParams& cfg, HostAccess& host, UlpDdp& ddp,
 
 NvmeTcpHost::~NvmeTcpHost() = default;
 
-NvmeRxStats NvmeTcpHost::sw_stats() const {
-  NvmeRxStats s;
+RxStats NvmeTcpHost::sw_stats() const {
+  RxStats s;
   for (const auto& [key, k] : conns_)
     if (k->nvme) s += k->nvme->stats();
   return s;
@@ -164,7 +164,7 @@ void NvmeTcpHost::fail_now(Conn& k, Cmd& c) {
   ++ctr_.failed_dead_connection;
   k.active[c.tag] = c.id;
   CmdResult r;
-  r.cid = c.tag;
+  r.tag = c.tag;
   r.length = c.length;
   r.status = k.nvme->failure();
   read_done(k, r);
@@ -318,12 +318,12 @@ void NvmeTcpHost::start_nvme(Conn& k) {
 }
 
 void NvmeTcpHost::read_done(Conn& k, const CmdResult& r) {
-  Cmd* c = cmd_of(k.active, r.cid);
+  Cmd* c = cmd_of(k.active, uint16_t(r.tag));
   if (!c) return;
   c->rx_done = true;
   c->result = r;
   // The next read of this CID takes over the software receive path.
-  auto q = k.queued.find(r.cid);
+  auto q = k.queued.find(uint16_t(r.tag));
   if (q != k.queued.end() && !q->second.empty()) {
     auto n = cmds_.find(q->second.front());
     q->second.pop_front();

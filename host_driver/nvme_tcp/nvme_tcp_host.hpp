@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "host_driver/host_access.hpp"
-#include "host_driver/nvme_tcp/buffer_allocator.hpp"
+#include "host_driver/ulp_rx/buffer_allocator.hpp"
 #include "host_driver/nvme_tcp/driver_state.hpp"
 #include "host_driver/ulp_ddp/ulp_ddp.hpp"
 #include "hw/abi/nic_abi.hpp"
@@ -76,7 +76,7 @@ class NvmeTcpHost final : public UlpOps {
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
   const NvmeTcpCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
-  NvmeRxStats sw_stats() const;
+  RxStats sw_stats() const;
   // "host IP:port: why" for every connection whose NVMe/TCP stream failed.
   std::vector<std::string> failed_connections() const;
 

@@ -362,7 +362,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["c2h_data_bytes_placed"] = r.sw.placed_bytes;
   c["c2h_data_bytes_copied"] = r.sw.copied_bytes;
   c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
-  c["sw_unknown_cid_pdus"] = r.sw.unknown_cid_pdus;
+  c["sw_unknown_cid_pdus"] = r.sw.unknown_tag_pdus;
   c["sw_overrun_pdus"] = r.sw.overrun_pdus;
   c["sw_overlap_pdus"] = r.sw.overlap_pdus;
   c["sw_misplaced_reads"] = r.sw.misplaced_reads;

@@ -93,7 +93,7 @@ struct ReplayResult {
   uint64_t cut_not_tcp = 0;  // cut records the NIC could not parse (counted there as not TCP)
   uint64_t c2h_wire_bytes = 0;  // frames offered to the MAC, by their wire lengths
   host::DriverCounters driver;
-  host::NvmeRxStats sw;
+  host::RxStats sw;
   std::map<std::string, uint64_t> counters;  // flat counters for the JSON report
   std::vector<FifoReport> fifos;
   std::vector<BlockReport> blocks;

@@ -20,10 +20,12 @@ while IFS='|' read -r file line; do
     *) echo "FAIL: the check failed without naming $file: $out"; exit 1 ;;
   esac
 done <<'LIST'
-host_driver/nvme_tcp/buffer_allocator.hpp|#include "tb/pcap/pcap_io.hpp"
+host_driver/ulp_rx/buffer_allocator.hpp|#include "tb/pcap/pcap_io.hpp"
 host_driver/nvme_tcp/nvme_rx.hpp|#include "tb/replay/Judge.hpp"
 host_driver/nic/NicDriver.hpp|#include "host_driver/ulp_ddp/ulp_ddp.hpp"
 host_driver/ulp_ddp/ulp_ddp.hpp|#include "host_driver/nvme_tcp/nvme_tcp_host.hpp"
+host_driver/ulp_rx/pdu_rx.hpp|#include "host_driver/nvme_tcp/nvme_rx.hpp"
+host_driver/nvme_tcp/nvme_rx.hpp|#include "host_driver/iscsi/iscsi_rx.hpp"
 hw/common/packet.hpp|#include "hw/offload/pdu_tracker.hpp"
 hw/parser/PduParser.hpp|#include "hw/top/Nic.hpp"
 hw/placement/PlacementEngine.hpp|#include "hw/top/nic_config.hpp"

@@ -14,7 +14,9 @@
 # Rule 3: plain C++ (util/, proto/, lower_snake_case files of hw/ and host_driver/, tools/)
 # includes no SystemC or TLM header.
 # Rule 4, inside host_driver/: nic/ (the device driver) < ulp_ddp/ (the offload core) <
-# nvme_tcp/ (the NVMe/TCP host); files directly in host_driver/ wire them and may include all.
+# ulp_rx/ (TCP receive, buffers, the protocol-neutral PDU receive path) < the protocols'
+# hosts (nvme_tcp/, iscsi/), which never include each other; files directly in host_driver/
+# wire them and may include all.
 # Rule 5, the protocol seam: hw/ reaches a protocol (proto/nvme_tcp.hpp, proto/iscsi*.hpp,
 # hw/offload/<protocol>/) only from that protocol's own folder and from hw/offload/flow_context,
 # which picks each flow's protocol; the engine and the blocks stay protocol-neutral.
@@ -45,8 +47,13 @@ function plain(p,   base) {
 function host_level(p) {
   if (p ~ /^host_driver\/nic\//) return 0
   if (p ~ /^host_driver\/ulp_ddp\//) return 1
-  if (p ~ /^host_driver\/nvme_tcp\//) return 2
-  return -1  # host_driver/ itself: above the three parts
+  if (p ~ /^host_driver\/ulp_rx\//) return 2
+  if (p ~ /^host_driver\/[a-z0-9_]+\//) return 3  # the host of a protocol
+  return -1  # host_driver/ itself: above the parts
+}
+function dir_of(p) {
+  sub("/[^/]*$", "", p)
+  return p
 }
 function hw_level(p) {
   if (p ~ /^hw\/(common|abi)\//) return 0
@@ -73,7 +80,9 @@ BEGIN {
   else if (FILENAME ~ /^hw\// && inc ~ /^hw\// && hw_level(inc) > hw_level(FILENAME))
     rule = "inside hw/, common and abi < offload < blocks < top"
   else if (host_level(FILENAME) >= 0 && host_level(inc) > host_level(FILENAME))
-    rule = "inside host_driver/, nic < ulp_ddp < nvme_tcp"
+    rule = "inside host_driver/, nic < ulp_ddp < ulp_rx < the protocols"
+  else if (host_level(FILENAME) == 3 && host_level(inc) == 3 && dir_of(inc) != dir_of(FILENAME))
+    rule = "inside host_driver/, the host of one protocol never includes that of another"
   else if (FILENAME ~ /^hw\// && FILENAME !~ /^hw\/offload\/(flow_context\.|[a-z0-9_]+\/)/ &&
            (inc == "proto/nvme_tcp.hpp" || inc ~ /^proto\/iscsi/ || inc ~ /^hw\/offload\/[a-z0-9_]+\//))
     rule = "the engine and the blocks are protocol-neutral: only hw/offload/flow_context picks a protocol"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "host_driver/nvme_tcp/buffer_allocator.hpp"
+#include "host_driver/ulp_rx/buffer_allocator.hpp"
 
 using namespace nic::host;
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "host_driver/nvme_tcp/nvme_rx.hpp"
-#include "host_driver/nvme_tcp/tcp_receiver.hpp"
+#include "host_driver/ulp_rx/tcp_receiver.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "segment_schedule.hpp"
 
@@ -18,16 +18,16 @@ namespace {
 
 // Command buffers in plain memory; counts what the driver writes and reads.
 struct FakeBuffers : BufferIo {
-  std::map<uint16_t, Bytes> buf;
+  std::map<uint32_t, Bytes> buf;
   uint64_t written = 0;
   uint64_t reads = 0;
-  void write(uint16_t cid, uint32_t off, ByteView d) override {
+  void write(uint32_t cid, uint32_t off, ByteView d) override {
     Bytes& b = buf.at(cid);
     REQUIRE(uint64_t(off) + d.size <= b.size());
     std::copy(d.begin(), d.end(), b.begin() + off);
     written += d.size;
   }
-  void read(uint16_t cid, uint32_t off, uint8_t* out, size_t n) override {
+  void read(uint32_t cid, uint32_t off, uint8_t* out, size_t n) override {
     const Bytes& b = buf.at(cid);
     REQUIRE(uint64_t(off) + n <= b.size());
     std::copy(b.begin() + off, b.begin() + off + long(n), out);
@@ -94,9 +94,9 @@ struct Host {
       : nv(
             cp, io, isn_,
             [this](const CmdResult& r) {
-              REQUIRE(done.count(r.cid) == 0);
-              done[r.cid] = r;
-              order.push_back(r.cid);
+              REQUIRE(done.count(uint16_t(r.tag)) == 0);
+              done[uint16_t(r.tag)] = r;
+              order.push_back(uint16_t(r.tag));
             },
             [this](uint32_t s) { confirms.push_back(s); }),
         tcp([this](uint32_t s, ByteView d, const RangeAttrs& a) { nv.on_data(s, d, a); }),
@@ -507,11 +507,11 @@ TEST_CASE("nvmerx: completions, statuses and PDUs for nobody", "[nvmerx]") {
   h.send_all(s, 100, false, false);
   REQUIRE(h.order == std::vector<uint16_t>{1, 2, 3});
   REQUIRE(h.done[1].status == CmdStatus::NvmeError);
-  REQUIRE(h.done[1].nvme_status == 0x0002);
+  REQUIRE(h.done[1].ulp_status == 0x0002);
   REQUIRE(h.done[2].status == CmdStatus::ShortData);
   REQUIRE(h.done[3].status == CmdStatus::Ok);
   REQUIRE(h.done[3].crc == CrcMode::None);
-  REQUIRE(h.nv.stats().unknown_cid_pdus == 2);
+  REQUIRE(h.nv.stats().unknown_tag_pdus == 2);
   REQUIRE(h.nv.stats().ignored_pdus == 1);
   // A completed CID can be registered again.
   REQUIRE(h.nv.add_command(3, 10));
@@ -618,7 +618,7 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
   upto(s.bytes.size());             // ...until PDU 4 starts past it
   REQUIRE(h.confirms.size() == 1);
   h.nv.resync_request(isn + uint32_t(s.bytes.size()));  // at the boundary, next PDU to come
-  const NvmeRxStats& st = h.nv.stats();
+  const RxStats& st = h.nv.stats();
   REQUIRE(st.resync_requests == 7);
   REQUIRE(st.resync_confirmed == 1);
   REQUIRE(st.resync_dropped == 5);

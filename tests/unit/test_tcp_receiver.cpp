@@ -2,7 +2,7 @@
 #include <random>
 #include <vector>
 
-#include "host_driver/nvme_tcp/tcp_receiver.hpp"
+#include "host_driver/ulp_rx/tcp_receiver.hpp"
 #include "segment_schedule.hpp"
 
 using namespace nic;

@@ -1,4 +1,4 @@
-#include "host_driver/nvme_tcp/tcp_receiver.hpp"
+#include "host_driver/ulp_rx/tcp_receiver.hpp"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "host_driver/nvme_tcp/buffer_allocator.hpp"
+#include "host_driver/ulp_rx/buffer_allocator.hpp"
 
 #include <algorithm>
 #include <stdexcept>
