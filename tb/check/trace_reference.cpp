@@ -712,14 +712,7 @@ class ReferenceDecoder::Census {
   bool judge(bool listed, uint32_t followed, uint32_t unfinished, NotFollowed& out) {
     reads_->count(true);
     const uint64_t reads = reads_->reads();
-    out = NotFollowed{};
-    out.flow = flow_;
-    out.port = port_;
-    out.iscsi = iscsi_;
-    out.frames = frames_;
-    out.bad_checksum = bad_;
-    out.cut = cut_;
-    out.oversize = oversize_;
+    describe(out);
     if (!listed) {
       out.why = NotFollowed::Why::Port;
       out.reads = reads;
@@ -756,17 +749,24 @@ class ReferenceDecoder::Census {
     return host_bad_ * 2 > host_frames_ || (bad_ - host_bad_) * 2 > frames_ - host_frames_;
   }
   void tally(NotFollowed& out) const {
-    out.flow = flow_;
-    out.port = port_;
-    out.iscsi = iscsi_;
+    describe(out);
     out.why = NotFollowed::Why::Checksum;
-    out.frames = frames_;
-    out.bad_checksum = bad_;
-    out.cut = cut_;
     out.reads = reads_->reads();
   }
 
  private:
+  // The connection and its frames.
+  void describe(NotFollowed& out) const {
+    out = NotFollowed{};
+    out.flow = flow_;
+    out.port = port_;
+    out.iscsi = iscsi_;
+    out.frames = frames_;
+    out.bad_checksum = bad_;
+    out.cut = cut_;
+    out.oversize = oversize_;
+  }
+
   const std::string flow_;
   const uint16_t port_;
   const bool iscsi_;

@@ -35,14 +35,24 @@ check::ReferenceDecoder::Done keep(Decoded& d) {
   return [&d](check::ReferenceCommand& c) { d.reads.push_back(c); };
 }
 
+// The one connection not followed, an iSCSI one on iSCSI's port, and why.
+check::NotFollowed only_not_followed(const Decoded& d, check::NotFollowed::Why why) {
+  REQUIRE(d.not_followed.size() == 1);
+  const check::NotFollowed& n = d.not_followed[0];
+  CHECK(n.why == why);
+  CHECK(n.iscsi);
+  CHECK(n.port == kIscsiPort);
+  return n;
+}
+
 // ---- the lab's captures ----
 
 // The lab captured on loopback, where TCP checksums are never finished: they are fixed, as
 // `nicsim replay --fix-checksums` does, before the decoder sees the frames.
-Decoded decode_capture(const std::filesystem::path& pcap) {
+Decoded decode_capture(const std::filesystem::path& pcap, bool listed = true) {
   Decoded d;
-  check::ReferenceDecoder ref(keep(d));
-  ref.set_iscsi_ports({{kIscsiPort}});
+  check::ReferenceDecoder ref(keep(d));  // NVMe/TCP's default port, and iSCSI's when listed
+  if (listed) ref.set_iscsi_ports({{kIscsiPort}});
   pcap::Reader r(pcap.string());
   pcap::Packet p;
   while (r.next(p)) {
@@ -94,22 +104,10 @@ TEST_CASE("iscsi reference: every READ of the real captures holds the LUN patter
 }
 
 TEST_CASE("iscsi reference: without the iSCSI port the capture's connection is named, with its reads", "[reference][iscsi]") {
-  Decoded d;
-  check::ReferenceDecoder ref(keep(d));  // NVMe/TCP's default port only
   const auto pcap = iscsi_capture::trace_dir() / "iscsi_tgt_mtu65536.pcap";
-  pcap::Reader r(pcap.string());
-  pcap::Packet p;
-  while (r.next(p)) {
-    net::fix_checksums(p.data);
-    ref.add(ByteView(p.data), p.orig_len);
-  }
-  ref.finish();
+  const Decoded d = decode_capture(pcap, false);
   CHECK(d.reads.empty());
-  REQUIRE(ref.not_followed().size() == 1);
-  const check::NotFollowed& n = ref.not_followed()[0];
-  CHECK(n.why == check::NotFollowed::Why::Port);
-  CHECK(n.iscsi);
-  CHECK(n.port == kIscsiPort);
+  const check::NotFollowed n = only_not_followed(d, check::NotFollowed::Why::Port);
   CHECK(n.reads == iscsi_capture::manifest_reads(pcap).size());
 }
 
@@ -452,13 +450,9 @@ TEST_CASE("iscsi reference: without the handshake it follows from the login, wit
     w.tgt_from = c.order[1].at;  // after the Login Response
     const Decoded d = decode(c, w);
     CHECK(d.reads.empty());
-    REQUIRE(d.not_followed.size() == 1);
-    const check::NotFollowed& n = d.not_followed[0];
-    CHECK(n.why == check::NotFollowed::Why::MidStream);
+    const check::NotFollowed n = only_not_followed(d, check::NotFollowed::Why::MidStream);
     CHECK_FALSE(n.reads_known);
-    CHECK(n.iscsi);
     CHECK(n.flow == "10.0.0.1:40000");
-    CHECK(n.port == kIscsiPort);
   }
 }
 
