@@ -216,11 +216,15 @@ class ReferenceDecoder::Connection {
     open_.emplace(cmd.order, std::move(cmd));
   }
 
-  // A tag names the oldest of its open reads (tags are reused only after completion); null
-  // when none is open, after telling the read the tag last completed.
+  // A tag names the oldest of its open reads (tags are reused only after completion).
   ReferenceCommand* current(uint32_t tag) {
     auto it = by_tag_.find(tag);
-    if (it != by_tag_.end()) return &open_.at(it->second.front());
+    return it == by_tag_.end() ? nullptr : &open_.at(it->second.front());
+  }
+  // The read a data PDU's tag names; null when none is open, after telling the read the tag
+  // last completed.
+  ReferenceCommand* data_for(uint32_t tag) {
+    if (ReferenceCommand* cmd = current(tag)) return cmd;
     late_tags_.insert(tag);
     late_data(tag);
     return nullptr;
@@ -408,7 +412,7 @@ class ReferenceDecoder::NvmeConnection final : public Connection {
       }
       if (pdu.ch.type == nvme::PduType::C2HData) {
         const auto& h = std::get<nvme::DataHdr>(pdu.body);
-        ReferenceCommand* cmd = current(h.cccid);
+        ReferenceCommand* cmd = data_for(h.cccid);
         if (!cmd) continue;
         accept(*cmd, h.datao, pdu.data, digest_bad, "C2HData");
         // A PDU refused for the buffer still ends the read when it says so.
@@ -517,7 +521,7 @@ class ReferenceDecoder::IscsiConnection final : public Connection {
         login_text(tgt_, pdu.data, rs->cont);
         tgt_.login_final = rs->enters_full_feature();
       } else if (const auto* d = std::get_if<iscsi::DataIn>(&pdu.body)) {
-        ReferenceCommand* cmd = current(d->itt);
+        ReferenceCommand* cmd = data_for(d->itt);
         if (!cmd) continue;
         accept(*cmd, d->buffer_offset, pdu.data, digest_bad, "Data-In");
         if (d->has_status) {

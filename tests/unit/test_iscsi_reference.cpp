@@ -275,7 +275,7 @@ const check::ReferenceCommand& by_itt(const Decoded& d, uint32_t itt) {
 
 bool holds_pattern(const check::ReferenceCommand& c) { return c.data == pattern_bytes(c.tag, 0, c.length); }
 
-TEST_CASE("iscsi reference: data digests; a corrupted one fails that read alone", "[reference][iscsi]") {
+TEST_CASE("iscsi reference: data digests, a corrupted one fails that read alone", "[reference][iscsi]") {
   Conn c;
   c.login(true, true);
   const uint32_t itts[] = {0x10, 0x11, 0x12};
@@ -332,7 +332,7 @@ TEST_CASE("iscsi reference: Data-In of two tasks interleaved, offsets out of ord
   CHECK(d.reads[0].tag == 7);  // completed first
 }
 
-TEST_CASE("iscsi reference: status in a SCSI Response; CHECK CONDITION with sense data", "[reference][iscsi]") {
+TEST_CASE("iscsi reference: status in a SCSI Response, CHECK CONDITION with sense data", "[reference][iscsi]") {
   Conn c;
   c.login(true, false);
   c.read(1, 4096);
