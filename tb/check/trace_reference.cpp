@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "proto/iscsi.hpp"
+#include "proto/iscsi_login.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "util/sha256.hpp"
 
@@ -44,10 +46,11 @@ bool overlaps(const std::map<uint32_t, uint32_t>& ranges, uint32_t lo, uint32_t 
 class Reassembly {
  public:
   // Calls out(ByteView) for the bytes this segment made in-order.
-  // `ic`: the payload begins with the IC PDU this direction opens with. Without the handshake
-  // in the capture, that segment is the stream's start; bytes before a start are not taken.
+  // `opens`: the payload begins with the PDU this direction opens with (ICReq, ICResp, a
+  // Login Request or Response). Without the handshake in the capture, that segment is the
+  // stream's start; bytes before a start are not taken.
   template <class Out>
-  void add(uint32_t seq, uint8_t flags, ByteView payload, bool ic, Out&& out) {
+  void add(uint32_t seq, uint8_t flags, ByteView payload, bool opens, Out&& out) {
     if (flags & net::tcpflag::SYN) {
       last_seq_ = seq + 1;
       last_off_ = 0;
@@ -55,7 +58,7 @@ class Reassembly {
       return;
     }
     if (payload.empty()) return;
-    if (!anchored_ && !ic) {
+    if (!anchored_ && !opens) {
       ++unanchored_;
       return;
     }
@@ -122,6 +125,15 @@ auto in_tuple_order(Map& m) {
   return v;
 }
 
+// Whether a segment's payload begins with a whole, valid Login PDU (`op`: Login Request or
+// Response): how an iSCSI stream opens, and what the capture of one that joins later lacks.
+bool starts_with_login(ByteView payload, iscsi::Opcode op) {
+  // Most segments fail on their first byte; only a likely Login PDU is decoded.
+  if (payload.size < iscsi::kBhsLen || (payload.data[0] & iscsi::kOpcodeMask) != uint8_t(op))
+    return false;
+  return iscsi::validate_bhs(payload.data, iscsi::ConnParams{}) == iscsi::PduError::None;
+}
+
 // Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
 class Lend {
  public:
@@ -137,192 +149,144 @@ class Lend {
 
 }  // namespace
 
+// What both protocols share: the TCP reassembly of both directions and the connection's
+// reads, by tag and in wire order, with their data by offset and their ends. A protocol
+// decodes the in-order bytes (take, decode) and calls open_read, accept and complete.
 class ReferenceDecoder::Connection {
  public:
-  Connection(std::string flow, const Done& done, const LateData& late, BytePool& spare)
-      : flow_(std::move(flow)), done_(done), late_(late), spare_(spare) {}
+  Connection(std::string flow, bool iscsi, const Done& done, const LateData& late, BytePool& spare)
+      : flow_(std::move(flow)), iscsi_(iscsi), done_(done), late_(late), spare_(spare) {}
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-  void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload, bool ic) {
-    if (state_ == State::Ignored) return;
-    Side& s = c2h ? c2h_ : h2c_;
-    s.tcp.add(seq, flags, payload, ic, [&](ByteView b) { take(s, b); });
+  void segment(bool c2h, uint32_t seq, uint8_t flags, ByteView payload, bool opens) {
+    if (ignored_) return;
+    (c2h ? c2h_tcp_ : h2c_tcp_).add(seq, flags, payload, opens, [&](ByteView b) { take(c2h, b); });
     if (held() > kMaxHeldBytes) {
       give_up("reassembly: more than " + std::to_string(kMaxHeldBytes >> 20) +
               " MiB held behind a hole");
       ignore();
       return;
     }
-    if (state_ == State::Opening && !start()) return;
-    decode_commands();
-    decode_responses();
+    decode();
   }
 
   void finish() {
     for (auto& [order, cmd] : open_) hand_on(cmd);
     open_.clear();
-    by_cid_.clear();
+    by_tag_.clear();
   }
 
   size_t open() const { return open_.size(); }
   uint32_t reads() const { return next_order_; }  // read commands decoded so far
   uint32_t unfinished() const { return unfinished_; }  // handed on neither completed nor broken
-  size_t held() const {
-    return h2c_.tcp.held() + c2h_.tcp.held() + h2c_.pdus.buffered() + c2h_.pdus.buffered();
-  }
+  size_t held() const { return h2c_tcp_.held() + c2h_tcp_.held() + buffered(); }
 
- private:
-  struct Side {
-    Reassembly tcp;
-    Bytes ic;                  // the IC PDU, the stream's first kIcPduLen bytes
-    nvme::StreamDecoder pdus;  // everything after it
-    bool stopped = false;      // no more PDUs are decoded from this side
-  };
-  enum class State : uint8_t { Opening, Open, Ignored };
+ protected:
+  virtual void take(bool c2h, ByteView in_order) = 0;
+  virtual void decode() = 0;
+  virtual size_t buffered() const = 0;  // stream bytes not yet decoded
+  virtual void reset() = 0;             // drops the protocol's decode state
 
-  void take(Side& s, ByteView b) {
-    const size_t n = std::min(b.size, nvme::kIcPduLen - s.ic.size());
-    s.ic.insert(s.ic.end(), b.begin(), b.begin() + n);
-    if (!s.stopped) s.pdus.feed(b.sub(n));
-  }
-
-  // Both IC PDUs are in: the connection's digests and alignment. False until then, or when
-  // this is not NVMe/TCP (the connection is then ignored).
-  bool start() {
-    if (h2c_.ic.size() < nvme::kIcPduLen || c2h_.ic.size() < nvme::kIcPduLen) return false;
-    nvme::Pdu req, resp;
-    if (nvme::decode_pdu(h2c_.ic, nvme::ConnParams{}, req) != nvme::PduError::None ||
-        req.ch.type != nvme::PduType::ICReq ||
-        nvme::decode_pdu(c2h_.ic, nvme::ConnParams{}, resp) != nvme::PduError::None ||
-        resp.ch.type != nvme::PduType::ICResp) {
-      ignore();
-      return false;
-    }
-    nvme::ConnParams cp;
-    const auto& r = std::get<nvme::IcResp>(resp.body);
-    cp.hdgst = r.dgst & 1;
-    cp.ddgst = r.dgst & 2;
-    cp.hpda = std::get<nvme::IcReq>(req.body).hpda;
-    cp.cpda = r.cpda;
-    h2c_.pdus.set_params(cp);
-    c2h_.pdus.set_params(cp);
-    state_ = State::Open;
-    return true;
-  }
-
+  // Not this protocol after all, or beyond following: nothing more is decoded.
   void ignore() {
-    state_ = State::Ignored;
-    h2c_ = Side();
-    c2h_ = Side();
+    ignored_ = true;
+    h2c_tcp_ = Reassembly();
+    c2h_tcp_ = Reassembly();
+    reset();
   }
+  bool broken() const { return !broken_.empty(); }
 
-  // Host->controller: the read commands, in wire order.
-  void decode_commands() {
-    nvme::Pdu pdu;
-    nvme::PduError err;
-    while (!h2c_.stopped && h2c_.pdus.next(pdu, err)) {
-      if (err != nvme::PduError::None && err != nvme::PduError::BadDataDigest) {
-        h2c_.stopped = true;
-        break;
-      }
-      if (pdu.ch.type != nvme::PduType::CapsuleCmd) continue;
-      nvme::ReadCmd rc;
-      if (!nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) continue;
-      ReferenceCommand cmd;
-      cmd.flow = flow_;
-      cmd.cid = rc.cid;
-      cmd.order = next_order_++;
-      cmd.length = rc.length;
-      cmd.after_late_data = late_cids_.erase(rc.cid) > 0;
-      if (!broken_.empty()) {  // nothing from the controller will ever complete it
-        cmd.problem = broken_;
-        done_(cmd);
-        continue;
-      }
-      by_cid_[rc.cid].push_back(cmd.order);
-      open_.emplace(cmd.order, std::move(cmd));
+  // A read command of the host's stream, in wire order.
+  void open_read(uint32_t tag, uint32_t length) {
+    ReferenceCommand cmd;
+    cmd.flow = flow_;
+    cmd.tag = tag;
+    cmd.iscsi = iscsi_;
+    cmd.order = next_order_++;
+    cmd.length = length;
+    cmd.after_late_data = late_tags_.erase(tag) > 0;
+    if (broken()) {  // nothing from the controller will ever complete it
+      cmd.problem = broken_;
+      done_(cmd);
+      return;
     }
+    by_tag_[tag].push_back(cmd.order);
+    open_.emplace(cmd.order, std::move(cmd));
   }
 
-  // Controller->host: data and completions. A CID names the oldest of its open commands
-  // (CIDs are reused only after completion).
-  void decode_responses() {
-    nvme::Pdu pdu;
-    // Data PDUs are decoded into a spare buffer, given back after: a connection keeps none.
-    const Lend lend(spare_, pdu.data);
-    nvme::PduError err;
-    while (!c2h_.stopped && c2h_.pdus.next(pdu, err)) {
-      const bool digest_bad = err == nvme::PduError::BadDataDigest;
-      if (err != nvme::PduError::None && !digest_bad) {
-        give_up(std::string("framing: ") + nvme::to_string(err));
-        return;
-      }
-      if (pdu.ch.type == nvme::PduType::C2HData) {
-        const auto& h = std::get<nvme::DataHdr>(pdu.body);
-        ReferenceCommand* cmd = current(h.cccid);
-        if (!cmd) {
-          late_cids_.insert(h.cccid);
-          late_data(h.cccid);
-          continue;
-        }
-        const uint32_t n = uint32_t(pdu.data.size());
-        if (uint64_t(h.datao) + n > cmd->length) {
-          cmd->problem = "C2HData past the command's length";
-        } else if (overlaps(cmd->got, h.datao, h.datao + n)) {
-          // A read's data comes once: which copy is right is not the host's to guess.
-          cmd->problem = "C2HData repeating bytes the read already had";
-          late_data(h.cccid);
-        } else {
-          if (h.datao == 0 && n == cmd->length && n) {
-            // The PDU is the whole read: its buffer becomes the read's (no copy), and the
-            // next PDU is decoded into the read's old buffer or a spare.
-            std::swap(cmd->data, pdu.data);
-            if (!pdu.data.capacity()) pdu.data = spare_.take();
-          } else {
-            std::copy(pdu.data.begin(), pdu.data.end(), buffer(*cmd) + h.datao);
-          }
-          cmd->bytes_received += n;
-          cmd->bytes_covered += cover(cmd->got, h.datao, h.datao + n);
-          cmd->digest_error |= digest_bad;
-        }
-        // A PDU refused for the buffer still ends the read when it says so.
-        if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
-      } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
-        const auto& cqe = std::get<nvme::Cqe>(pdu.body);
-        if (ReferenceCommand* cmd = current(cqe.cid)) {
-          cmd->status = uint16_t(cqe.status >> 1);
-          complete(*cmd);
-        }
-      } else if (pdu.ch.type == nvme::PduType::C2HTermReq) {
-        give_up("controller terminated the connection");
-        return;
-      }
+  // A tag names the oldest of its open reads (tags are reused only after completion).
+  ReferenceCommand* current(uint32_t tag) {
+    auto it = by_tag_.find(tag);
+    return it == by_tag_.end() ? nullptr : &open_.at(it->second.front());
+  }
+  // The read a data PDU's tag names; null when none is open, after telling the read the tag
+  // last completed.
+  ReferenceCommand* data_for(uint32_t tag) {
+    if (ReferenceCommand* cmd = current(tag)) return cmd;
+    late_tags_.insert(tag);
+    late_data(tag);
+    return nullptr;
+  }
+
+  // A data PDU's bytes at `offset` in `cmd`'s buffer; `pdu` names it in problems. `data` may
+  // be swapped with the read's buffer (it then holds a spare).
+  void accept(ReferenceCommand& cmd, uint32_t offset, Bytes& data, bool digest_bad, const char* pdu) {
+    const uint32_t n = uint32_t(data.size());
+    if (uint64_t(offset) + n > cmd.length) {
+      cmd.problem = std::string(pdu) + " past the command's length";
+      return;
     }
-  }
-
-  // C2HData for `cid` that is no open read's own data: news for the read it last completed.
-  void late_data(uint16_t cid) {
-    auto it = last_done_.find(cid);
-    if (it != last_done_.end() && late_) late_(flow_, it->second);
-  }
-
-  ReferenceCommand* current(uint16_t cid) {
-    auto it = by_cid_.find(cid);
-    return it == by_cid_.end() ? nullptr : &open_.at(it->second.front());
+    if (overlaps(cmd.got, offset, offset + n)) {
+      // A read's data comes once: which copy is right is not the host's to guess.
+      cmd.problem = std::string(pdu) + " repeating bytes the read already had";
+      late_data(cmd.tag);
+      return;
+    }
+    if (offset == 0 && n == cmd.length && n) {
+      // The PDU is the whole read: its buffer becomes the read's (no copy), and the next PDU
+      // is decoded into the read's old buffer or a spare.
+      std::swap(cmd.data, data);
+      if (!data.capacity()) data = spare_.take();
+    } else {
+      std::copy(data.begin(), data.end(), buffer(cmd) + offset);
+    }
+    cmd.bytes_received += n;
+    cmd.bytes_covered += cover(cmd.got, offset, offset + n);
+    cmd.digest_error |= digest_bad;
   }
 
   void complete(ReferenceCommand& cmd) {
     cmd.completed = true;
     const uint32_t order = cmd.order;
-    const uint16_t cid = cmd.cid;
-    last_done_[cid] = order;
+    const uint32_t tag = cmd.tag;
+    last_done_[tag] = order;
     hand_on(cmd);
-    auto it = by_cid_.find(cid);
-    it->second.pop_front();  // `cmd` was current(cid), the front
-    if (it->second.empty()) by_cid_.erase(it);
+    auto it = by_tag_.find(tag);
+    it->second.pop_front();  // `cmd` was current(tag), the front
+    if (it->second.empty()) by_tag_.erase(it);
     open_.erase(order);
   }
 
-  // The buffer sized to the read. Its bytes are the read's only where some C2HData wrote
+  // The controller stream can no longer be followed: every open read ends unjudged, and so
+  // will every read the host sends from now on.
+  void give_up(const std::string& why) {
+    broken_ = why;
+    for (auto& [order, cmd] : open_) cmd.problem = why;
+    finish();
+  }
+
+  BytePool& spare() { return spare_; }
+
+ private:
+  // Data for `tag` that is no open read's own data: news for the read it last completed.
+  void late_data(uint32_t tag) {
+    auto it = last_done_.find(tag);
+    if (it != last_done_.end() && late_) late_(flow_, it->second);
+  }
+
+  // The buffer sized to the read. Its bytes are the read's only where some data PDU wrote
   // them (a spare keeps its old bytes, a grown buffer is zero) until hand_on() zeroes the rest.
   uint8_t* buffer(ReferenceCommand& cmd) {
     if (cmd.data.size() != cmd.length) {
@@ -349,60 +313,268 @@ class ReferenceDecoder::Connection {
     spare_.give(std::move(cmd.data));
   }
 
-  // The controller stream can no longer be followed: every open read ends unjudged, and so
-  // will every read the host sends from now on.
-  void give_up(const std::string& why) {
-    broken_ = why;
-    c2h_.stopped = true;
-    for (auto& [order, cmd] : open_) cmd.problem = why;
-    finish();
-  }
-
   const std::string flow_;
+  const bool iscsi_;
   const Done& done_;
   const LateData& late_;
   BytePool& spare_;
-  Side h2c_, c2h_;
-  State state_ = State::Opening;
+  Reassembly h2c_tcp_, c2h_tcp_;
+  bool ignored_ = false;
   std::string broken_;  // why the controller stream stopped, empty while it runs
   uint32_t next_order_ = 0;
   uint32_t unfinished_ = 0;
   std::map<uint32_t, ReferenceCommand> open_;  // by order
-  std::set<uint16_t> late_cids_;  // CIDs with data for no open read, until a read reuses them
-  std::unordered_map<uint16_t, uint32_t> last_done_;  // CID -> order of its last completed read
-  std::unordered_map<uint16_t, std::deque<uint32_t>> by_cid_;  // open orders, oldest first
+  std::set<uint32_t> late_tags_;  // tags with data for no open read, until a read reuses them
+  std::unordered_map<uint32_t, uint32_t> last_done_;  // tag -> order of its last completed read
+  std::unordered_map<uint32_t, std::deque<uint32_t>> by_tag_;  // open orders, oldest first
 };
 
-// What a connection's capture holds, counted apart from the decode that follows it: every
-// frame (bad checksum or cut as well), and the read commands of the host's stream, decoded
-// from every segment that carries it whole, checksum or not, as an analyser would.
-class ReferenceDecoder::Census {
+// NVMe/TCP: the IC PDUs give digests and alignment; reads are CapsuleCmd reads, their data
+// C2HData by DATAO, their end SUCCESS or a CapsuleResp.
+class ReferenceDecoder::NvmeConnection final : public Connection {
  public:
-  Census(std::string flow, uint16_t port) : flow_(std::move(flow)), port_(port) {}
+  using Connection::Connection;
 
-  void frame(bool c2h, bool checksum_ok, bool cut, bool oversize) {
-    ++frames_;
-    oversize_ += oversize;
-    bad_ += !checksum_ok;
-    host_frames_ += !c2h;
-    host_bad_ += !c2h && !checksum_ok;
-    cut_ += cut;
-    host_cut_ |= cut && !c2h;
+ private:
+  struct Side {
+    Bytes ic;                  // the IC PDU, the stream's first kIcPduLen bytes
+    nvme::StreamDecoder pdus;  // everything after it
+    bool stopped = false;      // no more PDUs are decoded from this side
+  };
+
+  void take(bool c2h, ByteView b) override {
+    Side& s = c2h ? c2h_ : h2c_;
+    const size_t n = std::min(b.size, nvme::kIcPduLen - s.ic.size());
+    s.ic.insert(s.ic.end(), b.begin(), b.begin() + n);
+    if (!s.stopped) s.pdus.feed(b.sub(n));
   }
-  void host_segment(uint32_t seq, uint8_t flags, ByteView payload, bool ic) {
-    tcp_.add(seq, flags, payload, ic, [&](ByteView b) {
-      const size_t n = std::min(b.size, nvme::kIcPduLen - ic_.size());
-      ic_.insert(ic_.end(), b.begin(), b.begin() + n);
-      pdus_.feed(b.sub(n));
-    });
-    count();
+  size_t buffered() const override { return h2c_.pdus.buffered() + c2h_.pdus.buffered(); }
+  void reset() override {
+    h2c_ = Side();
+    c2h_ = Side();
+  }
+  void decode() override {
+    if (!started_ && !start()) return;
+    decode_commands();
+    decode_responses();
+  }
+
+  // Both IC PDUs are in: the connection's digests and alignment. False until then, or when
+  // this is not NVMe/TCP (the connection is then ignored).
+  bool start() {
+    if (h2c_.ic.size() < nvme::kIcPduLen || c2h_.ic.size() < nvme::kIcPduLen) return false;
+    nvme::Pdu req, resp;
+    if (nvme::decode_pdu(h2c_.ic, nvme::ConnParams{}, req) != nvme::PduError::None ||
+        req.ch.type != nvme::PduType::ICReq ||
+        nvme::decode_pdu(c2h_.ic, nvme::ConnParams{}, resp) != nvme::PduError::None ||
+        resp.ch.type != nvme::PduType::ICResp) {
+      ignore();
+      return false;
+    }
+    nvme::ConnParams cp;
+    const auto& r = std::get<nvme::IcResp>(resp.body);
+    cp.hdgst = r.dgst & 1;
+    cp.ddgst = r.dgst & 2;
+    cp.hpda = std::get<nvme::IcReq>(req.body).hpda;
+    cp.cpda = r.cpda;
+    h2c_.pdus.set_params(cp);
+    c2h_.pdus.set_params(cp);
+    started_ = true;
+    return true;
+  }
+
+  // Host->controller: the read commands, in wire order.
+  void decode_commands() {
+    nvme::Pdu pdu;
+    nvme::PduError err;
+    while (!h2c_.stopped && h2c_.pdus.next(pdu, err)) {
+      if (err != nvme::PduError::None && err != nvme::PduError::BadDataDigest) {
+        h2c_.stopped = true;
+        break;
+      }
+      if (pdu.ch.type != nvme::PduType::CapsuleCmd) continue;
+      nvme::ReadCmd rc;
+      if (nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdu.body), rc)) open_read(rc.cid, rc.length);
+    }
+  }
+
+  // Controller->host: data and completions.
+  void decode_responses() {
+    nvme::Pdu pdu;
+    // Data PDUs are decoded into a spare buffer, given back after: a connection keeps none.
+    const Lend lend(spare(), pdu.data);
+    nvme::PduError err;
+    while (!broken() && c2h_.pdus.next(pdu, err)) {
+      const bool digest_bad = err == nvme::PduError::BadDataDigest;
+      if (err != nvme::PduError::None && !digest_bad) {
+        give_up(std::string("framing: ") + nvme::to_string(err));
+        return;
+      }
+      if (pdu.ch.type == nvme::PduType::C2HData) {
+        const auto& h = std::get<nvme::DataHdr>(pdu.body);
+        ReferenceCommand* cmd = data_for(h.cccid);
+        if (!cmd) continue;
+        accept(*cmd, h.datao, pdu.data, digest_bad, "C2HData");
+        // A PDU refused for the buffer still ends the read when it says so.
+        if (pdu.ch.flags & nvme::pduflag::SUCCESS) complete(*cmd);
+      } else if (pdu.ch.type == nvme::PduType::CapsuleResp) {
+        const auto& cqe = std::get<nvme::Cqe>(pdu.body);
+        if (ReferenceCommand* cmd = current(cqe.cid)) {
+          cmd->status = uint16_t(cqe.status >> 1);
+          complete(*cmd);
+        }
+      } else if (pdu.ch.type == nvme::PduType::C2HTermReq) {
+        give_up("controller terminated the connection");
+        return;
+      }
+    }
+  }
+
+  Side h2c_, c2h_;
+  bool started_ = false;
+};
+
+// iSCSI: the login's text keys, from both sides, settle the digests and the data segment
+// limits of full-feature phase; reads are SCSI Commands with R and data to read (any CDB:
+// the target answers them all with Data-In by ITT, as a NIC places them); their data is
+// Data-In by Buffer Offset, their end a Data-In with S or a SCSI Response.
+class ReferenceDecoder::IscsiConnection final : public Connection {
+ public:
+  using Connection::Connection;
+
+ private:
+  struct Side {
+    iscsi::StreamDecoder pdus;
+    iscsi::TextAssembler text;
+    iscsi::TextKeys keys;      // all its login text
+    bool login_final = false;  // its last login PDU went by: what follows is full-feature
+    bool stopped = false;
+  };
+
+  void take(bool c2h, ByteView b) override {
+    Side& s = c2h ? tgt_ : ini_;
+    if (!s.stopped) s.pdus.feed(b);
+  }
+  size_t buffered() const override { return ini_.pdus.buffered() + tgt_.pdus.buffered(); }
+  void reset() override {
+    ini_ = Side();
+    tgt_ = Side();
+  }
+  // Each side stops at the end of its login until both have ended it: its next PDU may carry
+  // digests, and which ones only the keys of both sides say.
+  void decode() override {
+    for (;;) {
+      decode_commands();
+      decode_responses();
+      if (negotiated_ || !ini_.login_final || !tgt_.login_final || ignored_login_) return;
+      const iscsi::NegotiationResult n = iscsi::negotiate(ini_.keys, tgt_.keys);
+      if (n.error != iscsi::NegotiationError::None) {
+        give_up(std::string("login: ") + iscsi::to_string(n.error) + " on " + n.key);
+        ignored_login_ = true;
+        return;
+      }
+      ini_.pdus.set_full_feature_params(n.params.from_initiator());
+      tgt_.pdus.set_full_feature_params(n.params.from_target());
+      negotiated_ = true;
+    }
+  }
+
+  static void login_text(Side& s, const Bytes& data, bool cont) {
+    if (!s.text.add(ByteView(data), cont)) return;
+    iscsi::TextKeys keys;
+    if (s.text.parse(keys) == iscsi::TextError::None) s.keys.insert(s.keys.end(), keys.begin(), keys.end());
+    s.text = iscsi::TextAssembler();
+  }
+
+  bool may_decode(const Side& s) const { return !s.stopped && (negotiated_ || !s.login_final); }
+
+  // Initiator->target: login text and the read commands, in wire order.
+  void decode_commands() {
+    iscsi::Pdu pdu;
+    iscsi::PduError err;
+    while (may_decode(ini_) && ini_.pdus.next(pdu, err)) {
+      if (err != iscsi::PduError::None && err != iscsi::PduError::BadDataDigest) {
+        ini_.stopped = true;
+        break;
+      }
+      if (const auto* rq = std::get_if<iscsi::LoginReq>(&pdu.body)) {
+        login_text(ini_, pdu.data, rq->cont);
+        ini_.login_final = rq->transit && rq->nsg == iscsi::kFullFeaturePhase;
+      } else if (const auto* c = std::get_if<iscsi::ScsiCommand>(&pdu.body)) {
+        if (c->read && c->expected_length) open_read(c->itt, c->expected_length);
+      }
+    }
+  }
+
+  // Target->initiator: login text, Data-In and status.
+  void decode_responses() {
+    iscsi::Pdu pdu;
+    const Lend lend(spare(), pdu.data);
+    iscsi::PduError err;
+    while (!broken() && may_decode(tgt_) && tgt_.pdus.next(pdu, err)) {
+      const bool digest_bad = err == iscsi::PduError::BadDataDigest;
+      if (err != iscsi::PduError::None && !digest_bad) {
+        give_up(std::string("framing: ") + iscsi::to_string(err));
+        return;
+      }
+      if (const auto* rs = std::get_if<iscsi::LoginResp>(&pdu.body)) {
+        login_text(tgt_, pdu.data, rs->cont);
+        tgt_.login_final = rs->enters_full_feature();
+      } else if (const auto* d = std::get_if<iscsi::DataIn>(&pdu.body)) {
+        ReferenceCommand* cmd = data_for(d->itt);
+        if (!cmd) continue;
+        accept(*cmd, d->buffer_offset, pdu.data, digest_bad, "Data-In");
+        if (d->has_status) {
+          cmd->status = d->status;
+          complete(*cmd);
+        }
+      } else if (const auto* r = std::get_if<iscsi::ScsiResponse>(&pdu.body)) {
+        // Its data segment is sense data, not the read's.
+        if (ReferenceCommand* cmd = current(r->itt)) {
+          cmd->status = uint16_t(r->response << 8 | r->status);
+          complete(*cmd);
+        }
+      }
+    }
+  }
+
+  Side ini_, tgt_;
+  bool negotiated_ = false;
+  bool ignored_login_ = false;  // the login failed to negotiate
+};
+
+namespace {
+
+// Counts the read commands of a connection's host stream as an analyser would: from every
+// segment, checksum or not; the controller's segments that open its stream say what the
+// host's PDUs carry.
+class HostReads {
+ public:
+  virtual ~HostReads() = default;
+  virtual void host(ByteView in_order) = 0;
+  // A controller segment whose payload begins with what opens its stream.
+  virtual void controller_opening(ByteView payload) = 0;
+  // Decodes what it can; `last`: the capture ended, decode without waiting for the controller.
+  virtual void count(bool last) = 0;
+  uint64_t reads() const { return reads_; }
+
+ protected:
+  // Without the controller's word, the host's commands wait for it until this much is held.
+  static constexpr size_t kWaitForResp = 1u << 20;
+  uint64_t reads_ = 0;
+};
+
+class NvmeHostReads final : public HostReads {
+ public:
+  void host(ByteView b) override {
+    const size_t n = std::min(b.size, nvme::kIcPduLen - ic_.size());
+    ic_.insert(ic_.end(), b.begin(), b.begin() + n);
+    pdus_.feed(b.sub(n));
   }
   // The controller's ICResp says which digests the host's PDUs carry.
-  void controller_segment(uint8_t flags, ByteView payload, bool ic) {
-    c2h_started_ |= ic || (flags & net::tcpflag::SYN);
-    if (!c2h_started_ && payload.size) ++c2h_unanchored_;
+  void controller_opening(ByteView payload) override {
     nvme::Pdu pdu;
-    if (!ic || have_resp_ || decoding_ ||
+    if (have_resp_ || decoding_ ||
         nvme::decode_pdu(payload, nvme::ConnParams{}, pdu) != nvme::PduError::None)
       return;
     const auto& r = std::get<nvme::IcResp>(pdu.body);
@@ -410,11 +582,9 @@ class ReferenceDecoder::Census {
     resp_.ddgst = r.dgst & 2;
     resp_.cpda = r.cpda;
     have_resp_ = true;
-    count();
   }
-  // The host's commands are decoded once the digests are known; a capture without the ICResp
-  // leaves them to the host's own request, decoded at the latest when much is waiting.
-  void count(bool last = false) {
+  // A capture without the ICResp leaves the digests to the host's own request.
+  void count(bool last) override {
     if (ic_.size() < nvme::kIcPduLen || pdus_.failed()) return;
     nvme::Pdu pdu;
     if (!decoding_) {
@@ -441,20 +611,115 @@ class ReferenceDecoder::Census {
     }
   }
 
+ private:
+  Bytes ic_;
+  nvme::StreamDecoder pdus_;
+  nvme::ConnParams resp_;
+  bool have_resp_ = false;
+  bool decoding_ = false;  // the host's PDUs are being decoded: their digests are set
+};
+
+class IscsiHostReads final : public HostReads {
+ public:
+  void host(ByteView b) override { pdus_.feed(b); }
+  // The target's Login Responses (one a segment, as they are short) carry its keys.
+  void controller_opening(ByteView payload) override {
+    iscsi::Pdu pdu;
+    if (have_resp_ || decoding_ ||
+        iscsi::decode_pdu(payload, iscsi::ConnParams{}, pdu) != iscsi::PduError::None)
+      return;
+    const auto* r = std::get_if<iscsi::LoginResp>(&pdu.body);
+    if (!r) return;
+    add_text(target_text_, target_keys_, pdu.data, r->cont);
+    have_resp_ = r->enters_full_feature();
+  }
+  // Without the target's keys, the initiator's first choice of each digest is taken.
+  void count(bool last) override {
+    iscsi::Pdu pdu;
+    iscsi::PduError err;
+    for (;;) {
+      if (login_final_ && !decoding_) {
+        if (!have_resp_ && !last && pdus_.buffered() < kWaitForResp) return;
+        if (!have_resp_) target_keys_ = first_choices(keys_);
+        pdus_.set_full_feature_params(iscsi::negotiate(keys_, target_keys_).params.from_initiator());
+        decoding_ = true;
+      }
+      if (!pdus_.next(pdu, err, false) || err != iscsi::PduError::None) return;
+      if (const auto* rq = std::get_if<iscsi::LoginReq>(&pdu.body)) {
+        add_text(text_, keys_, pdu.data, rq->cont);
+        login_final_ = rq->transit && rq->nsg == iscsi::kFullFeaturePhase;
+      } else if (const auto* c = std::get_if<iscsi::ScsiCommand>(&pdu.body)) {
+        reads_ += c->read && c->expected_length;
+      }
+    }
+  }
+
+ private:
+  static void add_text(iscsi::TextAssembler& text, iscsi::TextKeys& keys, const Bytes& data, bool cont) {
+    if (!text.add(ByteView(data), cont)) return;
+    iscsi::TextKeys k;
+    if (text.parse(k) == iscsi::TextError::None) keys.insert(keys.end(), k.begin(), k.end());
+    text = iscsi::TextAssembler();
+  }
+  static iscsi::TextKeys first_choices(const iscsi::TextKeys& offer) {
+    iscsi::TextKeys answer;
+    for (const char* key : {"HeaderDigest", "DataDigest"})
+      if (const std::string* v = iscsi::find_key(offer, key)) answer.emplace_back(key, v->substr(0, v->find(',')));
+    return answer;
+  }
+
+  iscsi::StreamDecoder pdus_;
+  iscsi::TextAssembler text_, target_text_;
+  iscsi::TextKeys keys_, target_keys_;
+  bool login_final_ = false;
+  bool have_resp_ = false;
+  bool decoding_ = false;  // full-feature PDUs are being decoded: their digests are set
+};
+
+}  // namespace
+
+// What a connection's capture holds, counted apart from the decode that follows it: every
+// frame (bad checksum or cut as well), and the read commands of the host's stream.
+class ReferenceDecoder::Census {
+ public:
+  Census(std::string flow, uint16_t port, bool iscsi)
+      : flow_(std::move(flow)), port_(port), iscsi_(iscsi) {
+    if (iscsi)
+      reads_ = std::make_unique<IscsiHostReads>();
+    else
+      reads_ = std::make_unique<NvmeHostReads>();
+  }
+
+  void frame(bool c2h, bool checksum_ok, bool cut, bool oversize) {
+    ++frames_;
+    oversize_ += oversize;
+    bad_ += !checksum_ok;
+    host_frames_ += !c2h;
+    host_bad_ += !c2h && !checksum_ok;
+    cut_ += cut;
+    host_cut_ |= cut && !c2h;
+  }
+  void host_segment(uint32_t seq, uint8_t flags, ByteView payload, bool opens) {
+    tcp_.add(seq, flags, payload, opens, [&](ByteView b) { reads_->host(b); });
+    reads_->count(false);
+  }
+  void controller_segment(uint8_t flags, ByteView payload, bool opens) {
+    c2h_started_ |= opens || (flags & net::tcpflag::SYN);
+    if (!c2h_started_ && payload.size) ++c2h_unanchored_;
+    if (!opens) return;
+    reads_->controller_opening(payload);
+    reads_->count(false);
+  }
+  bool iscsi() const { return iscsi_; }
   // What the trace holds that a decode which followed `followed` reads (of which `unfinished`
   // were left open) did not follow; false when nothing.
   bool judge(bool listed, uint32_t followed, uint32_t unfinished, NotFollowed& out) {
-    count(true);
-    out = NotFollowed{};
-    out.flow = flow_;
-    out.port = port_;
-    out.frames = frames_;
-    out.bad_checksum = bad_;
-    out.cut = cut_;
-    out.oversize = oversize_;
+    reads_->count(true);
+    const uint64_t reads = reads_->reads();
+    describe(out);
     if (!listed) {
       out.why = NotFollowed::Why::Port;
-      out.reads = reads_;
+      out.reads = reads;
       return true;
     }
     // A lone stray segment (noise, a late retransmission) is not a connection joined.
@@ -465,7 +730,7 @@ class ReferenceDecoder::Census {
     }
     // Reads the decode never saw, and reads it saw but could not finish because frames were
     // dropped or cut.
-    const uint64_t missed = reads_ > followed ? reads_ - followed : 0;
+    const uint64_t missed = reads > followed ? reads - followed : 0;
     if (mostly_bad() || (bad_ && missed)) {
       out.why = NotFollowed::Why::Checksum;
     } else if (oversize_) {
@@ -488,29 +753,33 @@ class ReferenceDecoder::Census {
     return host_bad_ * 2 > host_frames_ || (bad_ - host_bad_) * 2 > frames_ - host_frames_;
   }
   void tally(NotFollowed& out) const {
-    out.flow = flow_;
-    out.port = port_;
+    describe(out);
     out.why = NotFollowed::Why::Checksum;
-    out.frames = frames_;
-    out.bad_checksum = bad_;
-    out.cut = cut_;
-    out.reads = reads_;
+    out.reads = reads_->reads();
   }
 
  private:
-  static constexpr size_t kWaitForResp = 1u << 20;
+  // The connection and its frames.
+  void describe(NotFollowed& out) const {
+    out = NotFollowed{};
+    out.flow = flow_;
+    out.port = port_;
+    out.iscsi = iscsi_;
+    out.frames = frames_;
+    out.bad_checksum = bad_;
+    out.cut = cut_;
+    out.oversize = oversize_;
+  }
+
   const std::string flow_;
   const uint16_t port_;
-  uint64_t frames_ = 0, bad_ = 0, cut_ = 0, reads_ = 0, oversize_ = 0;
+  const bool iscsi_;
+  uint64_t frames_ = 0, bad_ = 0, cut_ = 0, oversize_ = 0;
   uint64_t host_frames_ = 0, host_bad_ = 0;  // of those, the host's
   bool host_cut_ = false;  // a record of the host's stream was cut
   Reassembly tcp_;  // the host's stream
-  Bytes ic_;
-  nvme::StreamDecoder pdus_;
-  nvme::ConnParams resp_;
-  bool have_resp_ = false;
-  bool decoding_ = false;        // the host's PDUs are being decoded: their digests are set
-  bool c2h_started_ = false;     // the controller's SYN or ICResp seen
+  std::unique_ptr<HostReads> reads_;
+  bool c2h_started_ = false;     // the controller's SYN or opening segment seen
   uint64_t c2h_unanchored_ = 0;  // controller segments with payload before that
 };
 
@@ -531,23 +800,35 @@ ReferenceDecoder::ReferenceDecoder(Done done, nvme::PortList nvme_ports)
 
 ReferenceDecoder::~ReferenceDecoder() = default;
 
-ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple& key) {
+ReferenceDecoder::Connection& ReferenceDecoder::connection(const net::FiveTuple& key, bool iscsi) {
   if (last_ && key == last_key_) return *last_;
   auto& conn = conns_[key];
-  if (!conn)
-    conn = std::make_unique<Connection>(net::endpoint_str(key.src, key.sport), done_, late_, spare_);
+  if (!conn) {
+    std::string flow = net::endpoint_str(key.src, key.sport);
+    if (iscsi)
+      conn = std::make_unique<IscsiConnection>(std::move(flow), true, done_, late_, spare_);
+    else
+      conn = std::make_unique<NvmeConnection>(std::move(flow), false, done_, late_, spare_);
+  }
   last_key_ = key;
   last_ = conn.get();
   return *conn;
 }
 
-ReferenceDecoder::Census& ReferenceDecoder::census(const net::FiveTuple& key, uint16_t port) {
+ReferenceDecoder::Census& ReferenceDecoder::census(const net::FiveTuple& key, uint16_t port, bool iscsi) {
   if (last_census_ && key == last_census_key_) return *last_census_;
   auto& c = census_[key];
-  if (!c) c = std::make_unique<Census>(net::endpoint_str(key.src, key.sport), port);
+  if (!c) c = std::make_unique<Census>(net::endpoint_str(key.src, key.sport), port, iscsi);
   last_census_key_ = key;
   last_census_ = c.get();
   return *c;
+}
+
+bool ReferenceDecoder::listed(uint16_t port) const { return ports_.has(port) || iscsi_ports_.has(port); }
+
+// A port in both lists stays NVMe/TCP, as before iSCSI was followed.
+bool ReferenceDecoder::iscsi_port(uint16_t port) const {
+  return !ports_.has(port) && iscsi_ports_.has(port);
 }
 
 void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
@@ -555,39 +836,50 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
   cut_records_ += cut;
   net::ParsedFrame pf;
   if (net::parse_frame(frame, pf) != net::ParseError::None) {
-    // A cut record of a known NVMe/TCP connection is counted against it.
+    // A cut record of a known connection is counted against it.
     uint16_t sport = 0, dport = 0;
     if (!cut || !net::peek_tcp_ports(frame, sport, dport)) return;
     const net::FiveTuple t{pf.tuple.src, pf.tuple.dst, sport, dport};
-    const bool c2h = ports_.has(sport) || census_.count(t.reversed());
-    if (c2h || ports_.has(dport) || census_.count(t))
-      census(c2h ? t.reversed() : t, c2h ? sport : dport).frame(c2h, true, true, false);
+    const bool c2h = listed(sport) || census_.count(t.reversed());
+    const uint16_t port = c2h ? sport : dport;
+    if (c2h || listed(dport) || census_.count(t))
+      census(c2h ? t.reversed() : t, port, iscsi_port(port)).frame(c2h, true, true, false);
     return;
   }
   const ByteView payload = frame.sub(pf.payload_offset, pf.payload_len);
-  bool c2h = ports_.has(pf.tuple.sport);
-  const bool listed = c2h || ports_.has(pf.tuple.dport);
-  if (!listed) {
-    // Another port: NVMe/TCP all the same when the host's stream opens with an ICReq.
+  bool c2h = listed(pf.tuple.sport);
+  const bool is_listed = c2h || listed(pf.tuple.dport);
+  bool iscsi = iscsi_port(c2h ? pf.tuple.sport : pf.tuple.dport);
+  if (!is_listed) {
+    // Another port: NVMe/TCP all the same when the host's stream opens with an ICReq, iSCSI
+    // when it opens with a Login Request.
     c2h = census_.count(pf.tuple.reversed()) > 0;
-    if (!c2h && !census_.count(pf.tuple) &&
-        !nvme::starts_with_ic_pdu(payload, nvme::PduType::ICReq))
-      return;
+    if (!c2h && !census_.count(pf.tuple)) {
+      if (nvme::starts_with_ic_pdu(payload, nvme::PduType::ICReq))
+        iscsi = false;
+      else if (starts_with_login(payload, iscsi::Opcode::LoginReq))
+        iscsi = true;
+      else
+        return;
+    }
   }
   const net::FiveTuple key = c2h ? pf.tuple.reversed() : pf.tuple;
-  const bool ic = nvme::starts_with_ic_pdu(payload, c2h ? nvme::PduType::ICResp : nvme::PduType::ICReq);
+  Census& cs = census(key, c2h ? pf.tuple.sport : pf.tuple.dport, iscsi);
+  iscsi = cs.iscsi();
+  const bool opens =
+      iscsi ? starts_with_login(payload, c2h ? iscsi::Opcode::LoginResp : iscsi::Opcode::LoginReq)
+            : nvme::starts_with_ic_pdu(payload, c2h ? nvme::PduType::ICResp : nvme::PduType::ICReq);
   const bool checksum_ok = pf.tcp_checksum_ok && pf.ip_checksum_ok;
   const bool oversize = c2h && max_frame_ && frame.size > max_frame_;
-  Census& cs = census(key, c2h ? pf.tuple.sport : pf.tuple.dport);
   cs.frame(c2h, checksum_ok, false, oversize);  // cut only in its padding: nothing is missing
   if (c2h)
-    cs.controller_segment(pf.tcp_flags, payload, ic);
+    cs.controller_segment(pf.tcp_flags, payload, opens);
   else
-    cs.host_segment(pf.seq, pf.tcp_flags, payload, ic);
-  if (!listed || !checksum_ok || oversize) return;  // a receiver drops a bad segment
-  Connection& conn = connection(key);
+    cs.host_segment(pf.seq, pf.tcp_flags, payload, opens);
+  if (!is_listed || !checksum_ok || oversize) return;  // a receiver drops a bad segment
+  Connection& conn = connection(key, iscsi);
   const size_t before = conn.open();  // only this connection's reads can change
-  conn.segment(c2h, pf.seq, pf.tcp_flags, payload, ic);
+  conn.segment(c2h, pf.seq, pf.tcp_flags, payload, opens);
   open_ = open_ - before + conn.open();
   open_max_ = std::max(open_max_, open_);
 }
@@ -606,7 +898,7 @@ void ReferenceDecoder::judge_census() {
     const auto conn = conns_.find(key);
     const bool followed = conn != conns_.end();
     NotFollowed nf;
-    if (cs->judge(ports_.has(key.dport), followed ? conn->second->reads() : 0,
+    if (cs->judge(listed(key.dport), followed ? conn->second->reads() : 0,
                   followed ? conn->second->unfinished() : 0, nf))
       not_followed_.push_back(nf);
     if (cs->mostly_bad()) {

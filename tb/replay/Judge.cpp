@@ -8,15 +8,17 @@
 namespace nic::tb {
 
 namespace {
-std::string read_name(const std::string& flow, uint32_t order, uint16_t cid) {
-  return flow + " read #" + std::to_string(order) + " (cid " + std::to_string(cid) + ")";
+std::string read_name(const std::string& flow, uint32_t order, uint32_t tag, bool iscsi = false) {
+  return flow + " read #" + std::to_string(order) + (iscsi ? " (itt " : " (cid ") +
+         std::to_string(tag) + ")";
 }
 }  // namespace
 
 void Judge::reference(check::ReferenceCommand&& e) {
   const Key k{std::move(e.flow), e.order};
   Expect x;
-  x.cid = e.cid;
+  x.tag = e.tag;
+  x.iscsi = e.iscsi;
   x.may_fail = e.after_late_data;
   if (!e.problem.empty()) {
     ++v_.broken;
@@ -68,7 +70,7 @@ void Judge::driver(const host::CommandRecord& c, ByteView buffer) {
 }
 
 void Judge::judge(const Key& k, const Expect& e, const host::CommandRecord& c, ByteView got) {
-  const std::string who = read_name(k.first, k.second, e.cid);
+  const std::string who = read_name(k.first, k.second, e.tag, e.iscsi);
   if (!e.problem.empty()) {
     if (c.status == "ok") v_.mismatches.push_back(who + ": status ok, but the trace says " + e.problem);
     return;
@@ -127,10 +129,12 @@ std::string describe(const check::NotFollowed& n) {
   s += n.reads_known ? std::to_string(n.reads) + " reads not followed: " : "reads not counted: ";
   switch (n.why) {
     case W::Port:
-      s += "NVMe/TCP on a port not followed (add it to --nvme-port)";
+      s += n.iscsi ? "iSCSI on a port not followed" : "NVMe/TCP on a port not followed (add it to --nvme-port)";
       break;
     case W::MidStream:
-      s += "joined mid-stream, not followed (the capture holds neither the TCP handshake nor ICReq/ICResp)";
+      s += n.iscsi ? "joined mid-stream, not followed (the capture holds neither the TCP handshake "
+                     "nor the login, whose keys say which digests the PDUs carry)"
+                   : "joined mid-stream, not followed (the capture holds neither the TCP handshake nor ICReq/ICResp)";
       break;
     case W::Checksum:
       s += "checksums fail on " + std::to_string(n.bad_checksum) + " of " + std::to_string(n.frames) +
@@ -165,7 +169,7 @@ Verdict Judge::finish(const std::vector<std::string>& isolation_reports) {
       why += " (the NIC dropped " + std::to_string(d->second) +
              " of the controller's frames on this connection, and a replayed trace never "
              "retransmits them)";
-    all.push_back(read_name(k.first, k.second, e.cid) + why);
+    all.push_back(read_name(k.first, k.second, e.tag, e.iscsi) + why);
   }
   for (const Key& k : late_pending_)
     all.push_back(read_name(k.first, k.second, 0) +

@@ -68,7 +68,8 @@ class Judge {
  private:
   using Key = std::pair<std::string, uint32_t>;  // (flow, order)
   struct Expect {
-    uint16_t cid = 0;
+    uint32_t tag = 0;  // CID or ITT
+    bool iscsi = false;
     std::string status;  // "ok", "digest_error", "nvme_error" or "short_data"
     std::string problem;  // set for a read the trace breaks: any status but ok will do
     bool may_fail = false;  // after_late_data: failing is as right as the expected outcome

@@ -12,7 +12,7 @@ namespace {
 check::ReferenceCommand ref_read(uint32_t order, const Bytes& data) {
   check::ReferenceCommand e;
   e.flow = "192.168.100.1:40000";
-  e.cid = uint16_t(order);
+  e.tag = order;
   e.order = order;
   e.length = uint32_t(data.size());
   e.data = data;
