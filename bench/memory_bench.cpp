@@ -36,7 +36,9 @@
 #include <vector>
 
 #include "host_driver/ulp_rx/buffer_allocator.hpp"
-#include "host_driver/nvme_tcp/driver_state.hpp"
+#include "host_driver/nvme_tcp/nvme_rx.hpp"
+#include "host_driver/nvme_tcp/nvme_tcp_session.hpp"
+#include "host_driver/ulp_rx/driver_state.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/abi/nic_abi.hpp"
@@ -61,7 +63,7 @@ net::FiveTuple c2h_tuple(uint32_t i) {
           uint16_t(i)};
 }
 
-// Stands in for the driver's per-connection buffer access (NvmeTcpHost::ConnIo: a vtable
+// Stands in for the driver's per-connection buffer access (StorageHost::ConnIo: a vtable
 // and two references), which only the host itself builds.
 struct ConnIoSizedStub : host::BufferIo {
   void* driver = nullptr;
@@ -164,10 +166,12 @@ int main(int argc, char** argv) {
     // holds these.
     k.rx = std::make_unique<host::TcpReceiver>([](uint32_t, ByteView, const host::RangeAttrs&) {});
     k.rx->init(1);
-    k.cp.hdgst = k.cp.ddgst = true;
+    nvme::ConnParams cp;
+    cp.hdgst = cp.ddgst = true;
+    k.session = std::make_unique<host::NvmeTcpSession>();
     k.io = std::make_unique<ConnIoSizedStub>();
-    k.nvme = std::make_unique<host::NvmeRx>(k.cp, *k.io, 1 + uint32_t(nvme::kIcPduLen),
-                                            [](const host::CmdResult&) {}, [](uint32_t) {});
+    k.reads = std::make_unique<host::NvmeRx>(cp, *k.io, 1 + uint32_t(nvme::kIcPduLen),
+                                             [](const host::CmdResult&) {}, [](uint32_t) {});
     k.off = host::DriverConn::Off::On;
     k.handle = f + 1;
     k.slot_rule = slot_rule;
@@ -187,7 +191,7 @@ int main(int argc, char** argv) {
       r.buf = alloc.alloc(io_bytes, multi(cid) ? host::SgMode::Pages : host::SgMode::Contiguous);
       r.posted = true;
       k.active[r.tag] = r.id;
-      k.nvme->add_command(r.tag, r.length, r.id);
+      k.reads->add_command(r.tag, r.length, r.id);
       k.registered[k.slot_of(r.tag)] = r.id;
       reads.emplace(r.id, std::move(r));
     }

@@ -3,8 +3,9 @@
 //                          interrupt, receive ring), knowing no protocol above TCP;
 //   ulp_ddp/UlpDdp         the protocol-neutral offload core (sk_add/sk_del, setup/teardown,
 //                          resync, NIC slots, frames rebuilt from kept and placed bytes);
-//   nvme_tcp/NvmeTcpHost   the NVMe/TCP host (connections, TCP and PDU receive, software copy
-//                          and CRC where the NIC did not, completing reads).
+//   ulp_rx/StorageHost     the storage host (connections, TCP and PDU receive, software copy
+//                          and CRC where the NIC did not, completing reads), running each
+//                          connection's protocol through its session (nvme_tcp/, iscsi/).
 // This module wires them together and runs them in one host thread: the host's own frames,
 // then the interrupt's completion poll, then the doorbell for whatever they posted.
 #pragma once
@@ -17,16 +18,17 @@
 
 #include "host_driver/host_access.hpp"
 #include "host_driver/nic/NicDriver.hpp"
-#include "host_driver/nvme_tcp/nvme_tcp_host.hpp"
+#include "host_driver/ulp_rx/storage_host.hpp"
 #include "host_driver/ulp_ddp/ulp_ddp.hpp"
 #include "host_driver/driver_params.hpp"
 #include "hw/pcie/HostMemory.hpp"
+#include "proto/nvme_tcp.hpp"
 #include "util/byte_pool.hpp"
 
 namespace nic::host {
 
 // Every part's counters, under the names the report uses.
-struct DriverCounters : NicDriverCounters, DdpCounters, NvmeTcpCounters {};
+struct DriverCounters : NicDriverCounters, DdpCounters, HostCounters {};
 
 class HostDriver : public sc_core::sc_module, private NicDriverClient, private HostAccess {
  public:
@@ -34,7 +36,8 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   // (placement.cq_entries, placement.rx_ring_bytes).
   HostDriver(sc_core::sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
              uint32_t rx_ring_bytes, HostMemory& mem,
-             const nvme::PortList& nvme_ports, bool keep_data);
+             const nvme::PortList& nvme_ports, const nvme::PortList& iscsi_ports,
+             bool keep_data);
 
   // Bind to PcieLink::mmio_target.
   tlm_utils::simple_initiator_socket<NicDriver>& mmio_port() { return nic_.mmio_port; }
@@ -44,7 +47,7 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   // A completion-ring write landed in host memory: the interrupt.
   void completion_landed() { nic_.completion_landed(); }
   void set_registration_hook(UlpDdp::RegistrationHook h) { ddp_.set_registration_hook(std::move(h)); }
-  void set_completion_hook(NvmeTcpHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
+  void set_completion_hook(StorageHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
 
   DriverCounters counters() const;
   size_t outstanding() const { return host_.outstanding(); }
@@ -74,7 +77,7 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
 
   HostMemory& mem_;
   NicDriver nic_;
-  NvmeTcpHost host_;  // before ddp_, which takes it as its UlpOps
+  StorageHost host_;  // before ddp_, which takes it as its UlpOps
   UlpDdp ddp_;
   sc_core::sc_event tx_ev_;
   // The interrupt | tx_ev_, built once: per wait it would allocate.

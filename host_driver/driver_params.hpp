@@ -9,6 +9,7 @@ namespace nic {
 
 struct DriverParams {
   uint32_t io_threshold = 32768;
+  uint32_t iscsi_io_threshold = 0;
   uint32_t queue_depth = 128;            // Linux nvme-tcp's default queue size
   std::string allocator = "contiguous";  // contiguous | pages | fragments
   double irq_moderation_ns = 0.0;
@@ -17,7 +18,10 @@ struct DriverParams {
   template <class Self, class D>
   static void describe(Self& p, D&& d) {
     using namespace param;
-    d("io_threshold", p.io_threshold, "B", "smallest read the driver offloads", any);
+    d("io_threshold", p.io_threshold, "B", "smallest NVMe/TCP read the driver offloads", any);
+    // An iSCSI DDP initiator (cxgbi) reserves a tag for any read its adapter can map.
+    d("iscsi_io_threshold", p.iscsi_io_threshold, "B", "smallest iSCSI read the driver offloads",
+      any);
     // NVMe CIDs are 16 bits.
     d("queue_depth", p.queue_depth, "commands",
       "I/O queue depth the host negotiated, given to the NIC at sk_add: sizes its DDP table",

@@ -273,6 +273,12 @@ PduError validate_bhs(const uint8_t* bhs, const ConnParams& cp) {
   return validate_fields(bhs);
 }
 
+bool starts_with_login(ByteView payload, Opcode op) {
+  // Most segments fail on their first byte; only a likely Login PDU is checked.
+  if (payload.size < kBhsLen || (payload.data[0] & kOpcodeMask) != uint8_t(op)) return false;
+  return validate_bhs(payload.data, ConnParams{}) == PduError::None;
+}
+
 PduBody decode_body(const uint8_t* bhs) {
   PduBody out;
   with_body_type(Opcode(bhs[0] & kOpcodeMask), [&](auto body) {

@@ -375,6 +375,10 @@ struct Pdu {
   uint32_t hdgst = 0, ddgst = 0;  // digests as carried (when present)
 };
 
+// Whether a TCP payload begins with a Login PDU of opcode `op` (LoginReq from the initiator,
+// LoginResp from the target) whose BHS is valid: how each direction of a connection opens.
+bool starts_with_login(ByteView payload, Opcode op);
+
 // Checks a BHS for `cp`: everything decode_pdu checks except digests.
 PduError validate_bhs(const uint8_t* bhs, const ConnParams& cp);
 // The opcode-specific fields of a BHS, unchecked; call validate_bhs first.

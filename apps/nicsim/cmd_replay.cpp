@@ -33,6 +33,7 @@ struct ReplayArgs {
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
        no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
   std::vector<uint16_t> ports = nic::nvme::PortList{}.ports;
+  std::vector<uint16_t> iscsi_ports{3260};
 };
 
 ReplayArgs g_args;
@@ -75,7 +76,13 @@ class CommandList {
     if (!tmp_) return;
     text_.assign(written_++ ? ",\n    " : "    ");
     nic::JsonObjectText o(text_, 2);
-    o.str("flow", c.flow).num("cid", c.cid).num("order", c.order).num("length", c.length);
+    o.str("flow", c.flow);
+    // NVMe/TCP entries keep the key they always had; iSCSI ones name the protocol and the ITT.
+    if (std::strcmp(c.protocol, "iscsi") == 0)
+      o.str("protocol", c.protocol).num("tag", c.tag);
+    else
+      o.num("cid", c.tag);
+    o.num("order", c.order).num("length", c.length);
     if (!c.sha256.empty()) o.str("sha256", c.sha256);  // absent with --no-read-digests
     o.str("status", c.status).num("placed_bytes", c.placed_bytes)
         .num("copied_bytes", c.copied_bytes).str("crc", c.crc).boolean("ddp", c.ddp)
@@ -178,6 +185,7 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
   j["capture"] = {{"records", r.records}, {"nvme_ports", g_args.ports},
+                  {"iscsi_ports", g_args.iscsi_ports},
                   {"cut_records", r.cut_records}, {"cut_records_not_tcp", r.cut_not_tcp},
                   {"snaplen", v.snaplen},
                   {"checksums_fixed", r.checksums_fixed}, {"oversize_frames", r.oversize_frames}};
@@ -241,7 +249,9 @@ std::string unfollowed_reads(const nic::tb::Verdict& v) {
 std::string unfollowed_error(const nic::tb::Verdict& v) {
   std::string s;
   if (v.checked + v.broken + v.incomplete == 0) {
-    s = "no NVMe/TCP read of the trace was followed on ports " + nic::nvme::PortList{g_args.ports}.str();
+    s = "no read of the trace was followed on NVMe/TCP ports " +
+        nic::nvme::PortList{g_args.ports}.str() + " or iSCSI ports " +
+        nic::nvme::PortList{g_args.iscsi_ports}.str();
     if (v.not_followed.empty() && v.cut_records)
       s += "; " + std::to_string(v.cut_records) + " records cut short by the snap length " +
            std::to_string(v.snaplen) + " (recapture with tcpdump -s 0)";
@@ -269,7 +279,8 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
     << (cfg.placement.single_run_per_packet ? ", one run/packet" : "") << "\n";
   o << "  packets    " << r.c2h_frames << " to the NIC (" << r.c2h_bytes << " B), "
     << r.driver.tx_frames << " sent by the host\n";
-  o << "  capture    " << r.records << " records, NVMe/TCP ports followed " << nic::nvme::PortList{g_args.ports}.str();
+  o << "  capture    " << r.records << " records, ports followed: NVMe/TCP "
+    << nic::nvme::PortList{g_args.ports}.str() << ", iSCSI " << nic::nvme::PortList{g_args.iscsi_ports}.str();
   if (r.cut_records)
     o << ", " << r.cut_records << " cut short by the snap length " << v.snaplen
       << " (they reach the NIC short, as not TCP; recapture with tcpdump -s 0)";
@@ -364,7 +375,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
     o << "  verdict    skipped (--no-verify); DMA isolation "
       << (v.mismatches.empty() ? "clean" : "VIOLATED: " + v.mismatches.front()) << "\n";
   else if (v.mismatches.empty() && v.checked + v.broken + v.incomplete == 0)
-    o << "  verdict    NOTHING CHECKED: no NVMe/TCP read of the trace was followed\n";
+    o << "  verdict    NOTHING CHECKED: no read of the trace was followed\n";
   else if (v.mismatches.empty() && !v.followed_all())
     o << "  verdict    " << v.checked << " completed reads match the trace byte-exact, but "
       << unfollowed_reads(v) << " of the trace were not followed"
@@ -399,7 +410,8 @@ bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
 }
 
 void dump_buffer(const std::string& dir, const nic::host::CommandRecord& c) {
-  std::string name = c.flow + "_" + std::to_string(c.order) + "_cid" + std::to_string(c.cid) + ".bin";
+  const char* tag = std::strcmp(c.protocol, "iscsi") == 0 ? "_itt" : "_cid";
+  std::string name = c.flow + "_" + std::to_string(c.order) + tag + std::to_string(c.tag) + ".bin";
   for (char& ch : name)
     if (ch == ':' || ch == '[' || ch == ']' || ch == '/') ch = '_';
   std::ofstream(std::filesystem::path(dir) / name, std::ios::binary)
@@ -453,6 +465,7 @@ void run() {
   opt.verify = !g_args.no_verify;
   opt.read_digests = !g_args.no_read_digests;
   opt.nvme_ports.ports = g_args.ports;
+  opt.iscsi_ports.ports = g_args.iscsi_ports;
   opt.fix_checksums = g_args.fix_checksums;
   opt.split_gso = !g_args.split_gso.empty();
   if (opt.split_gso && g_args.split_gso != "auto") opt.gso_mss = uint32_t(std::stoul(g_args.split_gso));
@@ -569,6 +582,10 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--nvme-port", g_args.ports,
                   "controller TCP ports of NVMe/TCP connections, comma-separated (like tshark's "
                   "nvme-tcp.subsystem_ports)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--iscsi-port", g_args.iscsi_ports,
+                  "target TCP ports of iSCSI connections, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
   sub->add_flag("--fix-checksums", g_args.fix_checksums,

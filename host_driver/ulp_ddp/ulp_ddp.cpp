@@ -15,6 +15,8 @@ abi::Cmd sk_add_command(const SkConfig& cfg, uint32_t handle) {
   m.flow = handle;
   m.seq = cfg.seq;
   m.queue_size = cfg.queue_size;
+  m.ulp = cfg.ulp;
+  m.max_data_seg = cfg.max_data_seg;
   m.ip_version = cfg.c2h.src.version;
   std::memcpy(m.src_ip, cfg.c2h.src.b.data(), 16);
   std::memcpy(m.dst_ip, cfg.c2h.dst.b.data(), 16);

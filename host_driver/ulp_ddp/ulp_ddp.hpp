@@ -50,6 +50,8 @@ struct SkConfig {
   uint8_t pda = 0;          // data alignment of the peer's messages
   uint32_t queue_size = 0;  // the NIC sizes the socket's DDP slots by it
   abi::TagSlotRule slot_rule;  // the protocol's rule for them (the NIC applies the same)
+  abi::Ulp ulp = abi::Ulp::NvmeTcp;  // how the NIC frames the socket's stream
+  uint32_t max_data_seg = 0;  // iSCSI: the largest data segment the host accepts
 };
 
 // The SkAdd command for a socket.

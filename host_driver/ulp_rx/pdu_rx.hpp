@@ -132,6 +132,20 @@ struct RxControl {
   uint16_t status = 0;
 };
 
+// What a host needs of one connection's receive path, whatever its protocol (PduRx<Proto>).
+class ReadRx {
+ public:
+  virtual ~ReadRx() = default;
+  virtual bool add_command(uint32_t tag, uint32_t length, uint64_t buffer) = 0;
+  virtual bool placed(uint32_t tag, uint64_t buffer, uint32_t end_seq) = 0;
+  virtual void on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs) = 0;
+  virtual void resync_request(uint32_t seq) = 0;
+  virtual uint32_t next_seq() const = 0;
+  virtual bool failed() const = 0;
+  virtual CmdStatus failure() const = 0;
+  virtual const RxStats& stats() const = 0;
+};
+
 // The protocol contract:
 //   using Conn = ...; using Error = ...;          its connection parameters and error enum
 //   static constexpr Error kNone;
@@ -141,7 +155,7 @@ struct RxControl {
 //   static Error data_header(const uint8_t* hdr, const Conn&, RxData&);  digest checked too
 //   static Error control(ByteView pdu, const Conn&, RxControl&);         any other PDU, whole
 template <class Proto>
-class PduRx {
+class PduRx final : public ReadRx {
  public:
   using Conn = typename Proto::Conn;
   using Error = typename Proto::Error;
@@ -157,30 +171,30 @@ class PduRx {
   // so the callback may reuse the tag).
   // `buffer` names the read's buffer as placed ranges do (RangeAttr::buffer): a byte counts
   // as placed only if the NIC placed it into this very buffer.
-  bool add_command(uint32_t tag, uint32_t length, uint64_t buffer = 0);
+  bool add_command(uint32_t tag, uint32_t length, uint64_t buffer = 0) override;
   size_t outstanding() const { return cmds_.size(); }
   // The NIC placed bytes ending just before TCP sequence `end_seq` into `buffer`, registered
   // for `tag` (called for every placed run as its completion arrives, before its bytes are
   // given to on_data). False if no outstanding read of `tag` owns that buffer: the read it
   // belongs to has completed already, so the placement came from beyond its completion.
-  bool placed(uint32_t tag, uint64_t buffer, uint32_t end_seq);
+  bool placed(uint32_t tag, uint64_t buffer, uint32_t end_seq) override;
 
   // The next in-order bytes: `seq` must be next_seq(); `attrs` tile `data`.
-  void on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs);
+  void on_data(uint32_t seq, ByteView data, const RangeAttrs& attrs) override;
 
   // The NIC asks whether a PDU header starts at `seq`; replaces any earlier request. Confirmed
   // (through OnResyncConfirm) when this parse starts a header exactly there; a sequence the
   // parse has already passed, or that falls inside a PDU, is never confirmed. So only the
   // parse position is kept, no history: the request must arrive before the bytes at `seq`,
   // as it does when the driver handles a packet's resync flag before the packet's payload.
-  void resync_request(uint32_t seq);
+  void resync_request(uint32_t seq) override;
 
-  uint32_t next_seq() const { return seq_; }  // sequence of the next byte expected
+  uint32_t next_seq() const override { return seq_; }  // sequence of the next byte expected
   bool at_pdu_boundary() const { return phase_ == Phase::Header && have_ == 0; }
-  bool failed() const { return dead_; }  // framing lost or the target terminated
-  CmdStatus failure() const { return failure_; }  // BadPdu or Terminated once failed()
+  bool failed() const override { return dead_; }  // framing lost or the target terminated
+  CmdStatus failure() const override { return failure_; }  // BadPdu or Terminated once failed()
   Error failure_error() const { return failure_error_; }  // kNone for a termination
-  const RxStats& stats() const { return stats_; }
+  const RxStats& stats() const override { return stats_; }
 
  private:
   enum class Phase : uint8_t { Header, Data, Pad, DataDigest };

@@ -125,15 +125,6 @@ auto in_tuple_order(Map& m) {
   return v;
 }
 
-// Whether a segment's payload begins with a whole, valid Login PDU (`op`: Login Request or
-// Response): how an iSCSI stream opens, and what the capture of one that joins later lacks.
-bool starts_with_login(ByteView payload, iscsi::Opcode op) {
-  // Most segments fail on their first byte; only a likely Login PDU is decoded.
-  if (payload.size < iscsi::kBhsLen || (payload.data[0] & iscsi::kOpcodeMask) != uint8_t(op))
-    return false;
-  return iscsi::validate_bhs(payload.data, iscsi::ConnParams{}) == iscsi::PduError::None;
-}
-
 // Gives `b` a spare buffer for a scope, and it (or whatever buffer `b` holds then) back after.
 class Lend {
  public:
@@ -857,7 +848,7 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
     if (!c2h && !census_.count(pf.tuple)) {
       if (nvme::starts_with_ic_pdu(payload, nvme::PduType::ICReq))
         iscsi = false;
-      else if (starts_with_login(payload, iscsi::Opcode::LoginReq))
+      else if (iscsi::starts_with_login(payload, iscsi::Opcode::LoginReq))
         iscsi = true;
       else
         return;
@@ -867,7 +858,7 @@ void ReferenceDecoder::add(ByteView frame, size_t wire_len) {
   Census& cs = census(key, c2h ? pf.tuple.sport : pf.tuple.dport, iscsi);
   iscsi = cs.iscsi();
   const bool opens =
-      iscsi ? starts_with_login(payload, c2h ? iscsi::Opcode::LoginResp : iscsi::Opcode::LoginReq)
+      iscsi ? iscsi::starts_with_login(payload, c2h ? iscsi::Opcode::LoginResp : iscsi::Opcode::LoginReq)
             : nvme::starts_with_ic_pdu(payload, c2h ? nvme::PduType::ICResp : nvme::PduType::ICReq);
   const bool checksum_ok = pf.tcp_checksum_ok && pf.ip_checksum_ok;
   const bool oversize = c2h && max_frame_ && frame.size > max_frame_;

@@ -32,7 +32,10 @@ void Judge::reference(check::ReferenceCommand&& e) {
     // A read completed with bytes never sent: what its buffer holds there is undefined, so
     // only the status is judged.
     const bool short_data = !e.status && !e.digest_error && e.bytes_covered < e.length;
-    x.status = e.digest_error ? "digest_error" : e.status ? "nvme_error" : short_data ? "short_data" : "ok";
+    x.status = e.digest_error ? "digest_error"
+               : e.status     ? (e.iscsi ? "scsi_error" : "nvme_error")
+               : short_data   ? "short_data"
+                              : "ok";
     x.judge_bytes = !short_data;
   }
   auto r = reported_.find(k);
@@ -111,10 +114,12 @@ void Judge::late_data(const std::string& flow, uint32_t order) {
     late_.insert(k);
 }
 
-void Judge::nic_dropped(ByteView frame, const nvme::PortList& nvme_ports) {
+void Judge::nic_dropped(ByteView frame, const nvme::PortList& nvme_ports,
+                        const nvme::PortList& iscsi_ports) {
   net::ParsedFrame pf;
   if (net::parse_frame(frame, pf, false) != net::ParseError::None) return;
-  if (nvme_ports.has(pf.tuple.sport)) ++dropped_[net::endpoint_str(pf.tuple.dst, pf.tuple.dport)];
+  if (nvme_ports.has(pf.tuple.sport) || iscsi_ports.has(pf.tuple.sport))
+    ++dropped_[net::endpoint_str(pf.tuple.dst, pf.tuple.dport)];
 }
 
 uint64_t Verdict::reads_not_followed() const {

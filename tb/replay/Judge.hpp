@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "host_driver/nvme_tcp/nvme_tcp_host.hpp"
+#include "host_driver/ulp_rx/storage_host.hpp"
 #include "tb/check/trace_reference.hpp"
 #include "util/byte_pool.hpp"
 
@@ -58,7 +58,8 @@ class Judge {
   void late_data(const std::string& flow, uint32_t order);
   // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its
   // connection behind it cannot complete; the verdict says so next to each of them.
-  void nic_dropped(ByteView frame, const nvme::PortList& nvme_ports);
+  void nic_dropped(ByteView frame, const nvme::PortList& nvme_ports,
+                   const nvme::PortList& iscsi_ports);
   // After both sides are done: isolation violations first, then every mismatch in the order
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);

@@ -62,7 +62,7 @@ struct ReplayTop : sc_module {
         mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
-               mem, o.nvme_ports, o.keep_data),
+               mem, o.nvme_ports, o.iscsi_ports, o.keep_data),
         reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f.data); },
@@ -92,12 +92,13 @@ struct ReplayTop : sc_module {
     }
     // Split, every TCP frame fits the MAC; whole, the reference loses what the MAC drops.
     reference.set_max_frame(o.split_gso ? 0 : o.cfg.mac.max_frame_bytes);
+    reference.set_iscsi_ports(o.iscsi_ports);
     reference.set_late_data_hook(
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
     if (o.verify)
-      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports); });
+      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports, opt.iscsi_ports); });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port().bind(link.mmio_target);
@@ -186,7 +187,9 @@ struct ReplayTop : sc_module {
 
   static FeederParams feeder_params(const ReplayOptions& o) {
     FeederParams f;
-    f.nvme_ports = o.nvme_ports;
+    f.target_ports = o.nvme_ports;
+    f.target_ports.ports.insert(f.target_ports.ports.end(), o.iscsi_ports.ports.begin(),
+                                o.iscsi_ports.ports.end());
     f.fix_checksums = o.fix_checksums;
     f.max_frame_bytes = o.cfg.mac.max_frame_bytes;
     f.split_gso = o.split_gso;

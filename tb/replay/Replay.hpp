@@ -27,6 +27,7 @@ struct ReplayOptions {
   SimConfig cfg;
   bool honour_timestamps = true;
   nvme::PortList nvme_ports;  // controller ports of the NVMe/TCP connections to follow
+  nvme::PortList iscsi_ports{{3260}};  // target ports of the iSCSI connections to follow
   bool fix_checksums = false;  // rewrite every record's checksums first (TraceFeeder)
   // Cut TCP frames too long for the MAC (or with more payload than gso_mss, when set) as GSO
   // would, before the MAC sees them; the reference decode keeps the records whole (TraceFeeder).

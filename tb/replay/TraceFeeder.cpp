@@ -40,7 +40,7 @@ bool TraceFeeder::read_one() {
   const uint64_t wire_len = std::max<uint64_t>(scratch_.orig_len, scratch_.data.size());
   if (wire_len > scratch_.data.size()) ++st_.cut_records;
   if (p_.fix_checksums && net::fix_checksums(scratch_.data)) ++st_.checksums_fixed;
-  const bool to_driver = host_sent(scratch_.data, p_.nvme_ports);
+  const bool to_driver = host_sent(scratch_.data, p_.target_ports);
   const size_t pieces = to_driver ? 0 : split(scratch_.data);
   // The reference decode gets the record whole (checksums aside, see split()): only the MAC
   // sees the pieces.
@@ -89,7 +89,7 @@ bool TraceFeeder::read_one() {
 size_t TraceFeeder::split(Bytes& frame) {
   const bool oversize = frame.size() > p_.max_frame_bytes;
   uint16_t sport = 0, dport = 0;
-  if (oversize && net::peek_tcp_ports(frame, sport, dport) && p_.nvme_ports.has(sport)) {
+  if (oversize && net::peek_tcp_ports(frame, sport, dport) && p_.target_ports.has(sport)) {
     ++st_.oversize_frames;
     st_.oversize_longest = std::max<uint64_t>(st_.oversize_longest, frame.size());
   }

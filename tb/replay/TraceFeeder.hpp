@@ -1,6 +1,6 @@
-// Plays a pcap into the simulation. Frames the controller sent (TCP source port one of the
-// NVMe ports) and every other frame go to the NIC's MAC; frames the host sent (TCP destination
-// port one of the NVMe ports) are the host's own transmissions and go to the driver model, `tx_lead`
+// Plays a pcap into the simulation. Frames a storage target sent (TCP source port one of the
+// target ports: NVMe/TCP and iSCSI) and every other frame go to the NIC's MAC; frames the host
+// sent (TCP destination port one of them) are the host's own transmissions and go to the driver model, `tx_lead`
 // ahead of their timestamp: the driver must register a read's buffer before the command
 // leaves, so it sees each command that much earlier than the wire does.
 //
@@ -25,7 +25,7 @@
 namespace nic::tb {
 
 struct FeederParams {
-  nvme::PortList nvme_ports;
+  nvme::PortList target_ports;  // NVMe/TCP and iSCSI
   bool honour_timestamps = true;
   // Rewrite every record's IPv4, TCP and UDP checksums before anything sees it (captures
   // taken on a host with checksum offload, or on loopback, carry unfinished ones).

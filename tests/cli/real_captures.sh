@@ -117,7 +117,7 @@ port)
     fail "reads not followed $nf, truth has $(jq '.commands | length' t.truth.json)"
   replay p.pcap r.json --nvme-port 4420,4421
   [ "$rc" = 0 ] || { cat err.txt; fail "exit $rc with --nvme-port 4420,4421"; }
-  grep -q "ports followed 4420,4421" out.txt || fail "the summary does not list the ports followed"
+  grep -q "ports followed: NVMe/TCP 4420,4421, iSCSI 3260" out.txt || fail "the summary does not list the ports followed"
   matches_truth r.json t.truth.json
   ;;
 snaplen)

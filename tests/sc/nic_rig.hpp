@@ -341,10 +341,9 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
     cfg.seq = seq;
     cfg.flags = uint8_t((cp.hdgst ? 1 : 0) | (cp.ddgst ? 2 : 0));
     cfg.queue_size = queue_size;
-    abi::Cmd c = host::sk_add_command(cfg, handle);
-    c.ulp = abi::Ulp::Iscsi;
-    c.max_data_seg = cp.max_data_segment;
-    return command(c);
+    cfg.ulp = abi::Ulp::Iscsi;
+    cfg.max_data_seg = cp.max_data_segment;
+    return command(host::sk_add_command(cfg, handle));
   }
   // Writes the SGL to host memory and registers it; the buffer counts as live from now on.
   // `seq`: from where the read's bytes can arrive.

@@ -24,7 +24,7 @@ check::ReferenceCommand ref_read(uint32_t order, const Bytes& data) {
 host::CommandRecord drv_read(uint32_t order, const Bytes& data, const char* status = "ok") {
   host::CommandRecord c;
   c.flow = "192.168.100.1:40000";
-  c.cid = uint16_t(order);
+  c.tag = order;
   c.order = order;
   c.length = uint32_t(data.size());
   c.sha256 = sha256_hex(data);

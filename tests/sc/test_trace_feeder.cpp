@@ -37,7 +37,7 @@ Fed feed(const std::vector<std::pair<uint64_t, Bytes>>& records, double gbps, co
   pcap::Reader reader(path);
   hw::PacketPool pool;
   tb::FeederParams p;
-  p.nvme_ports.ports = {4420};
+  p.target_ports.ports = {4420};
   p.split_gso = true;
   p.line_rate_gbps = gbps;
   tb::TraceFeeder feeder("feeder", reader, pool, p, [](const pcap::Packet&) {}, {});

@@ -1,17 +1,20 @@
-// The NVMe/TCP host (what drivers/nvme/host/tcp.c is, with the bit of the TCP/IP stack it
-// needs): it sees the host's own transmissions (from the trace) and learns the connections and
-// read commands from them, allocates every read's buffer, rebuilds each connection's TCP byte
-// stream from the frames the NIC hands up, and runs the NVMe/TCP receive path
-// (host_driver/nvme_tcp/nvme_rx) that copies and CRC-checks whatever the NIC did not.
+// The host of storage protocols over TCP (what drivers/nvme/host/tcp.c or an iSCSI initiator
+// is, with the bit of the TCP/IP stack it needs), protocol-neutral: it sees the host's own
+// transmissions (from the trace) and learns the connections and read commands from them
+// through each connection's UlpSession, allocates every read's buffer, rebuilds each
+// connection's TCP byte stream from the frames the NIC hands up, lets the session set the
+// connection up (NVMe/TCP ICResp, the iSCSI login), and then runs the protocol's receive path
+// (host_driver/ulp_rx/pdu_rx) that copies and CRC-checks whatever the NIC did not.
 //
 // The offload goes through the ULP-DDP core (UlpDdp), which calls back through UlpOps: sk_add
-// after ICResp (digests, HPDA, the sequence of the next PDU); setup for reads of at least
-// driver.io_threshold bytes, only for the read the parse now waits for under its CID;
-// teardown when the read completes, which is reported only after the core says the NIC
-// released the buffer; resync requests answered through NvmeRx (yes only).
+// once the session is set up (digests and the sequence of the next PDU, from the session);
+// setup for reads of at least driver.io_threshold bytes, only for the read the parse now
+// waits for under its tag; teardown when the read completes, which is reported only after the
+// core says the NIC released the buffer; resync requests answered by the receive path (yes
+// only).
 //
-// A connection is followed from its handshake or, in a capture that starts after it, from the
-// segments that begin with ICReq (transmit) and ICResp (receive). Plain C++.
+// A connection is followed from its handshake or, in a capture that starts after it, from
+// the segments that begin each stream as the session recognises them. Plain C++.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,21 +22,21 @@
 #include <string>
 #include <vector>
 
-#include "host_driver/host_access.hpp"
-#include "host_driver/ulp_rx/buffer_allocator.hpp"
-#include "host_driver/nvme_tcp/driver_state.hpp"
-#include "host_driver/ulp_ddp/ulp_ddp.hpp"
-#include "hw/abi/nic_abi.hpp"
 #include "host_driver/driver_params.hpp"
+#include "host_driver/host_access.hpp"
+#include "host_driver/ulp_ddp/ulp_ddp.hpp"
+#include "host_driver/ulp_rx/buffer_allocator.hpp"
+#include "host_driver/ulp_rx/driver_state.hpp"
+#include "hw/abi/nic_abi.hpp"
 #include "proto/net.hpp"
-#include "proto/nvme_tcp.hpp"
 
 namespace nic::host {
 
 // One read command's outcome, as the replay report lists it.
 struct CommandRecord {
   std::string flow;  // host side "IP:port"
-  uint16_t cid = 0;
+  const char* protocol = "";  // the session's: "nvme-tcp", "iscsi"
+  uint32_t tag = 0;  // NVMe/TCP: the CID; iSCSI: the ITT
   uint32_t order = 0;
   uint32_t length = 0;
   // Of the final buffer, when the completion hook fills it in: hashing reads is the
@@ -47,7 +50,7 @@ struct CommandRecord {
   Bytes data;          // final buffer contents (only when the driver was asked to keep them)
 };
 
-struct NvmeTcpCounters {
+struct HostCounters {
   uint64_t drop = 0;  // frames the software stack dropped (bad checksum, unknown)
   uint64_t tx_frames = 0;
   uint64_t ddp_skipped_small = 0;  // reads below driver.io_threshold
@@ -58,13 +61,13 @@ struct NvmeTcpCounters {
   uint64_t failed_dead_connection = 0;
 };
 
-class NvmeTcpHost final : public UlpOps {
+class StorageHost final : public UlpOps {
  public:
-  NvmeTcpHost(const DriverParams& cfg, HostAccess& host, UlpDdp& ddp,
-              const nvme::PortList& nvme_ports, bool keep_data);
-  ~NvmeTcpHost();
+  StorageHost(const DriverParams& cfg, HostAccess& host, UlpDdp& ddp, SessionFactory sessions,
+              bool keep_data);
+  ~StorageHost();
 
-  // A frame the host transmits now (host->controller direction of the trace).
+  // A frame the host transmits now (host->target direction of the trace).
   void xmit(ByteView frame);
   // A received frame as the NIC and the offload core hand it up, with its completion `c`.
   void rx(const abi::Cqe& c, ByteView frame);
@@ -74,10 +77,10 @@ class NvmeTcpHost final : public UlpOps {
   // (its digest) before passing it on.
   using CompletionHook = std::function<void(CommandRecord&, ByteView buffer)>;
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
-  const NvmeTcpCounters& counters() const { return ctr_; }
+  const HostCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   RxStats sw_stats() const;
-  // "host IP:port: why" for every connection whose NVMe/TCP stream failed.
+  // "host IP:port: why" for every connection whose stream failed.
   std::vector<std::string> failed_connections() const;
 
  private:
@@ -92,24 +95,24 @@ class NvmeTcpHost final : public UlpOps {
   void released(DdpIo& io) override;
   void resync_request(DdpSock& s, uint32_t seq) override;
 
-  void on_tx_pdu(Conn& k, const nvme::Pdu& pdu);
-  void new_read(Conn& k, const nvme::ReadCmd& rc);
+  void tx_stream(Conn& k, ByteView bytes);
+  void new_read(Conn& k, uint32_t tag, uint32_t length);
   void activate(Conn& k, Cmd& c);
   void fail_now(Conn& k, Cmd& c);
-  void start_rx(Conn& k, uint32_t first_seq);  // receive stream starts at first_seq (ICResp)
+  void start_rx(Conn& k, uint32_t first_seq);  // the target's stream starts at first_seq
   void rx_deliver(Conn& k, uint32_t seq, ByteView data, const RangeAttrs& attrs);
-  void start_nvme(Conn& k);
+  void start_reads(Conn& k, uint32_t seq);  // the session is set up: reads from `seq` on
   void read_done(Conn& k, const CmdResult& r);
   void finalize(Cmd& c);
-  Cmd* cmd_of(const std::unordered_map<uint16_t, uint64_t>& by_cid, uint16_t cid);
+  Cmd* cmd_of(const std::unordered_map<uint32_t, uint64_t>& by_tag, uint32_t tag);
   void read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
-  Conn& conn_for(const net::FiveTuple& h2c);
+  Conn* conn_for(const net::FiveTuple& h2c);  // null: no protocol on that port
   Conn* find_conn(const net::FiveTuple& h2c);
 
   const DriverParams cfg_;
   HostAccess& host_;
   UlpDdp& ddp_;
-  const nvme::PortList ports_;  // controller ports of NVMe/TCP connections
+  const SessionFactory sessions_;
   const bool keep_data_;
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   CommandRecord rec_;  // the finished read's record, as the completion hook sees it
@@ -121,7 +124,7 @@ class NvmeTcpHost final : public UlpOps {
   uint64_t next_cmd_id_ = 1;
 
   CompletionHook done_hook_;
-  NvmeTcpCounters ctr_;
+  HostCounters ctr_;
 };
 
 }  // namespace nic::host
