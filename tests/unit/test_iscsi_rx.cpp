@@ -291,7 +291,7 @@ TEST_CASE("iscsirx: placed bytes are left alone and the digest is checked over t
   }
 }
 
-TEST_CASE("iscsirx: the data digest covers the pad; only the corrupted task fails", "[iscsirx]") {
+TEST_CASE("iscsirx: the data digest covers the pad, only the corrupted task fails", "[iscsirx]") {
   for (bool hd : {false, true}) {
     INFO("hdgst " << hd);
     Stream s(params(hd, true));
