@@ -10,7 +10,8 @@ using iscsi::PduError;
 PduError IscsiRxProtocol::prefix(const uint8_t* p, const Conn& cp, RxHead& h) {
   const iscsi::Bhs bhs = iscsi::Bhs::decode(p);
   PduError e = iscsi::validate_bhs(p, cp);
-  if (e == PduError::None && !iscsi::sent_by_target(bhs.opcode)) e = PduError::UnknownOpcode;
+  // An initiator's opcode is unknown here whatever else its header breaks.
+  if (!iscsi::breaks_framing(e) && !iscsi::sent_by_target(bhs.opcode)) e = PduError::UnknownOpcode;
   if (iscsi::breaks_framing(e)) return e;
   const iscsi::PduLayout l = iscsi::layout_of(bhs, cp);
   h.data = bhs.opcode == Opcode::DataIn;

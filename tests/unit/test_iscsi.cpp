@@ -20,13 +20,7 @@ namespace {
 using iscsi_samples::final_login;
 using oracle::crc_bitwise;
 
-ConnParams params(bool hd, bool dd, uint32_t max = kMaxDataSegmentLength) {
-  ConnParams cp;
-  cp.hdgst = hd;
-  cp.ddgst = dd;
-  cp.max_data_segment = max;
-  return cp;
-}
+using iscsi_samples::params;
 
 Bytes encode(PduBody body, const ConnParams& cp, Bytes data = {}, bool immediate = false) {
   Pdu p;

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "host_driver/nvme_tcp/nvme_rx.hpp"
-#include "host_driver/ulp_rx/tcp_receiver.hpp"
 #include "proto/nvme_tcp.hpp"
 #include "segment_schedule.hpp"
+#include "ulp_rx_rig.hpp"
 
 using namespace nic;
 using namespace nic::host;
@@ -16,56 +16,26 @@ using namespace nic::nvme;
 
 namespace {
 
-// Command buffers in plain memory; counts what the driver writes and reads.
-struct FakeBuffers : BufferIo {
-  std::map<uint32_t, Bytes> buf;
-  uint64_t written = 0;
-  uint64_t reads = 0;
-  void write(uint32_t cid, uint32_t off, ByteView d) override {
-    Bytes& b = buf.at(cid);
-    REQUIRE(uint64_t(off) + d.size <= b.size());
-    std::copy(d.begin(), d.end(), b.begin() + off);
-    written += d.size;
-  }
-  void read(uint32_t cid, uint32_t off, uint8_t* out, size_t n) override {
-    const Bytes& b = buf.at(cid);
-    REQUIRE(uint64_t(off) + n <= b.size());
-    std::copy(b.begin() + off, b.begin() + off + long(n), out);
-    ++reads;
-  }
-};
+using nic::testing::FakeBuffers;
+using nic::testing::PduAt;
+using nic::testing::random_bytes;
+using Host = nic::testing::RxHost<NvmeRx>;
 
-// A controller->host stream built with the protocol encoders, remembering where each PDU and
-// its data lie.
-struct PduAt {
-  uint64_t start = 0;
-  uint32_t plen = 0;
-  bool data = false;
-  uint64_t data_off = 0;  // stream offset of the first data byte
-  uint32_t data_len = 0;
-  uint16_t cid = 0;
-  uint32_t datao = 0;
-};
-
-struct Stream {
+// A controller->host stream built with the protocol encoders.
+struct Stream : nic::testing::PduStream {
   ConnParams cp;
-  Bytes bytes;
-  std::vector<PduAt> pdus;
 
   void add(const Bytes& pdu) {
     PduAt p;
-    p.start = bytes.size();
-    p.plen = uint32_t(pdu.size());
     const CommonHeader ch = CommonHeader::decode(pdu.data());
     if (ch.type == PduType::C2HData) {
       p.data = true;
-      p.data_off = p.start + layout_of(ch).data_offset;
+      p.data_off = layout_of(ch).data_offset;
       p.data_len = ld_le32(&pdu[16]);
-      p.cid = ld_le16(&pdu[8]);
-      p.datao = ld_le32(&pdu[12]);
+      p.tag = ld_le16(&pdu[8]);
+      p.buf_off = ld_le32(&pdu[12]);
     }
-    pdus.push_back(p);
-    bytes.insert(bytes.end(), pdu.begin(), pdu.end());
+    push(pdu, p);
   }
   void data(uint16_t cid, uint32_t datao, ByteView d, uint8_t flags = 0) {
     DataHdr h;
@@ -80,71 +50,6 @@ struct Stream {
     add(encode_capsule_resp(c, cp));
   }
 };
-
-struct Host {
-  FakeBuffers io;
-  std::map<uint16_t, CmdResult> done;
-  std::vector<uint16_t> order;  // completion order
-  std::vector<uint32_t> confirms;
-  NvmeRx nv;
-  TcpReceiver tcp;
-  uint32_t isn;
-
-  Host(const ConnParams& cp, uint32_t isn_)
-      : nv(
-            cp, io, isn_,
-            [this](const CmdResult& r) {
-              REQUIRE(done.count(uint16_t(r.tag)) == 0);
-              done[uint16_t(r.tag)] = r;
-              order.push_back(uint16_t(r.tag));
-            },
-            [this](uint32_t s) { confirms.push_back(s); }),
-        tcp([this](uint32_t s, ByteView d, const RangeAttrs& a) { nv.on_data(s, d, a); }),
-        isn(isn_) {
-    tcp.init(isn_);
-  }
-  void add(uint16_t cid, uint32_t len) {
-    io.buf[cid] = Bytes(len, 0xEE);  // poison: a byte nobody wrote shows up
-    REQUIRE(nv.add_command(cid, len));
-  }
-  // Stream bytes [off, off + len) as one packet. With `place`, the NIC places the first data
-  // run of a registered command in it (ConnectX-7 places at most one per packet); `wrong`
-  // makes it place a corrupted first byte. The payload handed to TCP is rebuilt from the
-  // buffer for placed bytes, as the driver does.
-  void packet(const Stream& s, uint64_t off, uint32_t len, bool place, bool crc_ok,
-              bool wrong = false, bool trust = true) {
-    Bytes payload(s.bytes.begin() + long(off), s.bytes.begin() + long(off + len));
-    abi::PlacedRun run;
-    size_t nruns = 0;
-    for (const PduAt& p : s.pdus) {
-      if (!place || !p.data || !io.buf.count(p.cid)) continue;
-      const uint64_t lo = std::max(off, p.data_off),
-                     hi = std::min(off + len, p.data_off + p.data_len);
-      if (lo >= hi) continue;
-      run = {uint16_t(lo - off), uint16_t(hi - lo), p.cid, uint32_t(p.datao + (lo - p.data_off))};
-      if (wrong) payload[run.payload_off] ^= 0x5A;
-      Bytes& b = io.buf[p.cid];
-      std::copy(payload.begin() + run.payload_off, payload.begin() + run.payload_off + run.len,
-                b.begin() + run.buf_off);
-      nruns = 1;
-      break;
-    }
-    RangeAttrs attrs;
-    REQUIRE(attrs_from_runs(len, &run, nruns, crc_ok, attrs));
-    tcp.on_segment(isn + uint32_t(off), payload, attrs, trust);
-  }
-  // The whole stream in packets of `mss` bytes.
-  void send_all(const Stream& s, uint32_t mss, bool place, bool crc_ok) {
-    for (uint64_t off = 0; off < s.bytes.size(); off += mss)
-      packet(s, off, uint32_t(std::min<uint64_t>(mss, s.bytes.size() - off)), place, crc_ok);
-  }
-};
-
-Bytes random_bytes(std::mt19937_64& rng, size_t n) {
-  Bytes b(n);
-  for (auto& x : b) x = uint8_t(rng());
-  return b;
-}
 
 ConnParams params(bool hd, bool dd, uint8_t hpda = 0) {
   ConnParams cp;
@@ -229,20 +134,20 @@ TEST_CASE("nvmerx: random arrivals and placement give byte-exact buffers and exa
     }
 
     REQUIRE(h.done.size() == data.size());
-    REQUIRE(h.nv.outstanding() == 0);
+    REQUIRE(h.rx.outstanding() == 0);
     uint64_t want_sw = 0, total_copied = 0;
-    std::map<uint16_t, uint32_t> want_placed;
-    std::map<uint16_t, bool> any_sw;
+    std::map<uint32_t, uint32_t> want_placed;
+    std::map<uint32_t, bool> any_sw;
     for (const PduAt& p : s.pdus) {
       if (!p.data) continue;
       for (uint64_t i = p.data_off; i < p.data_off + p.data_len; ++i)
-        want_placed[p.cid] += placed[i];
+        want_placed[p.tag] += placed[i];
       bool all_ok = true;
       const uint64_t end = p.data_off + p.data_len + (s.cp.ddgst ? 4 : 0);
       for (uint64_t i = p.data_off; i < end; ++i) all_ok = all_ok && crc_ok[i];
       if (s.cp.ddgst && !all_ok) {
         ++want_sw;
-        any_sw[p.cid] = true;
+        any_sw[p.tag] = true;
       }
     }
     for (const auto& kv : data) {
@@ -259,10 +164,10 @@ TEST_CASE("nvmerx: random arrivals and placement give byte-exact buffers and exa
       total_copied += r.copied_bytes;
     }
     REQUIRE(h.io.written == total_copied);  // every copied byte written once
-    REQUIRE(h.nv.stats().sw_crc_pdus == want_sw);
-    REQUIRE(h.nv.stats().misplaced_bytes == 0);
-    REQUIRE(!h.nv.failed());
-    REQUIRE(h.nv.at_pdu_boundary());
+    REQUIRE(h.rx.stats().sw_crc_pdus == want_sw);
+    REQUIRE(h.rx.stats().misplaced_bytes == 0);
+    REQUIRE(!h.rx.failed());
+    REQUIRE(h.rx.at_pdu_boundary());
   }
 }
 
@@ -303,8 +208,8 @@ TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest, one unmarked pac
     REQUIRE(r.crc == CrcMode::Hw);
     REQUIRE(h.io.buf[1] == d);
     REQUIRE(h.io.reads == 0);
-    REQUIRE(h.nv.stats().sw_crc_pdus == 0);
-    REQUIRE(h.nv.stats().hw_crc_pdus == 2);
+    REQUIRE(h.rx.stats().sw_crc_pdus == 0);
+    REQUIRE(h.rx.stats().hw_crc_pdus == 2);
     // Headers and digests straddle packets, so some data bytes shared a packet with a placed
     // run of the other PDU and were copied; together they are the whole buffer.
     REQUIRE(r.placed_bytes + r.copied_bytes == 20000);
@@ -320,8 +225,8 @@ TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest, one unmarked pac
     const CmdResult& r = h.done.at(1);
     REQUIRE(r.status == CmdStatus::Ok);
     REQUIRE(r.crc == CrcMode::Sw);
-    REQUIRE(h.nv.stats().sw_crc_pdus == 1);
-    REQUIRE(h.nv.stats().sw_crc_bytes == 8000);
+    REQUIRE(h.rx.stats().sw_crc_pdus == 1);
+    REQUIRE(h.rx.stats().sw_crc_bytes == 8000);
     REQUIRE(h.io.reads > 0);
     REQUIRE(h.io.buf[1] == d);
   }
@@ -334,8 +239,8 @@ TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest, one unmarked pac
     h.packet(s, dg, uint32_t(s.bytes.size() - dg), false, false);
     REQUIRE(h.done.at(1).status == CmdStatus::Ok);
     REQUIRE(h.done.at(1).crc == CrcMode::Sw);
-    REQUIRE(h.nv.stats().sw_crc_pdus == 1);
-    REQUIRE(h.nv.stats().hw_crc_pdus == 1);
+    REQUIRE(h.rx.stats().sw_crc_pdus == 1);
+    REQUIRE(h.rx.stats().hw_crc_pdus == 1);
   }
   SECTION("the CRC-ok mark masked by trust_crc") {
     Host h(s.cp, 5);
@@ -344,7 +249,7 @@ TEST_CASE("nvmerx: CRC-ok everywhere skips the software digest, one unmarked pac
       h.packet(s, off, uint32_t(std::min<uint64_t>(1448, s.bytes.size() - off)), true, true, false,
                off != 0);  // the first packet carries the first PDU's data
     REQUIRE(h.done.at(1).crc == CrcMode::Sw);
-    REQUIRE(h.nv.stats().sw_crc_pdus == 1);
+    REQUIRE(h.rx.stats().sw_crc_pdus == 1);
   }
 }
 
@@ -369,7 +274,7 @@ TEST_CASE("nvmerx: a corrupt data digest is a digest error, whatever other packe
       REQUIRE(r.status == CmdStatus::DigestError);
       REQUIRE(r.crc == CrcMode::Sw);
       REQUIRE(h.io.buf[2] == d);  // the data itself was fine
-      REQUIRE(h.nv.stats().digest_errors == 1);
+      REQUIRE(h.rx.stats().digest_errors == 1);
     }
   }
 }
@@ -463,8 +368,8 @@ TEST_CASE("nvmerx: placement at the wrong offset fails the read", "[nvmerx]") {
     const CmdResult& r = h.done.at(5);
     REQUIRE(r.status == CmdStatus::Misplaced);
     REQUIRE(r.copied_bytes == 3000);
-    REQUIRE(h.nv.stats().misplaced_bytes == (attrs == &wrong_off ? 3000 : total));
-    REQUIRE(h.nv.stats().misplaced_reads == 1);
+    REQUIRE(h.rx.stats().misplaced_bytes == (attrs == &wrong_off ? 3000 : total));
+    REQUIRE(h.rx.stats().misplaced_reads == 1);
   }
 }
 
@@ -484,7 +389,7 @@ TEST_CASE("nvmerx: data outside the command's buffer fails only that command", "
   REQUIRE(h.done.at(6).status == CmdStatus::BadPdu);
   REQUIRE(h.done.at(7).status == CmdStatus::Ok);
   REQUIRE(std::count(h.io.buf[6].begin(), h.io.buf[6].end(), 0x11) == 100);
-  REQUIRE(!h.nv.failed());
+  REQUIRE(!h.rx.failed());
 }
 
 TEST_CASE("nvmerx: completions, statuses and PDUs for nobody", "[nvmerx]") {
@@ -505,17 +410,17 @@ TEST_CASE("nvmerx: completions, statuses and PDUs for nobody", "[nvmerx]") {
   h.add(2, 64);
   h.add(3, 64);
   h.send_all(s, 100, false, false);
-  REQUIRE(h.order == std::vector<uint16_t>{1, 2, 3});
+  REQUIRE(h.order == std::vector<uint32_t>{1, 2, 3});
   REQUIRE(h.done[1].status == CmdStatus::NvmeError);
   REQUIRE(h.done[1].ulp_status == 0x0002);
   REQUIRE(h.done[2].status == CmdStatus::ShortData);
   REQUIRE(h.done[3].status == CmdStatus::Ok);
   REQUIRE(h.done[3].crc == CrcMode::None);
-  REQUIRE(h.nv.stats().unknown_tag_pdus == 2);
-  REQUIRE(h.nv.stats().ignored_pdus == 1);
+  REQUIRE(h.rx.stats().unknown_tag_pdus == 2);
+  REQUIRE(h.rx.stats().ignored_pdus == 1);
   // A completed CID can be registered again.
-  REQUIRE(h.nv.add_command(3, 10));
-  REQUIRE(!h.nv.add_command(3, 10));
+  REQUIRE(h.rx.add_command(3, 10));
+  REQUIRE(!h.rx.add_command(3, 10));
 }
 
 // A read's data comes once: a second copy of any byte, same or not, fails the read.
@@ -531,7 +436,7 @@ TEST_CASE("nvmerx: overlapping data PDUs fail the read, counting each byte once"
   h.send_all(s, 256, false, false);
   REQUIRE(h.done[1].status == CmdStatus::Overlap);
   REQUIRE(h.done[1].copied_bytes == 1000);
-  REQUIRE(h.nv.stats().overlap_pdus == 1);
+  REQUIRE(h.rx.stats().overlap_pdus == 1);
 }
 
 TEST_CASE("nvmerx: C2HTermReq terminates every outstanding command", "[nvmerx]") {
@@ -552,8 +457,8 @@ TEST_CASE("nvmerx: C2HTermReq terminates every outstanding command", "[nvmerx]")
   REQUIRE(h.done[1].status == CmdStatus::Ok);
   REQUIRE(h.done[2].status == CmdStatus::Terminated);
   REQUIRE(h.done[3].status == CmdStatus::Terminated);
-  REQUIRE(h.nv.failed());
-  REQUIRE(!h.nv.add_command(4, 10));
+  REQUIRE(h.rx.failed());
+  REQUIRE(!h.rx.add_command(4, 10));
 }
 
 TEST_CASE("nvmerx: a framing error fails the connection's commands", "[nvmerx]") {
@@ -580,7 +485,7 @@ TEST_CASE("nvmerx: a framing error fails the connection's commands", "[nvmerx]")
     REQUIRE(h.done[1].status == CmdStatus::Ok);
     REQUIRE(h.done[2].status == CmdStatus::BadPdu);
     REQUIRE(h.done[5].status == CmdStatus::BadPdu);
-    REQUIRE(h.nv.failed());
+    REQUIRE(h.rx.failed());
   }
 }
 
@@ -604,31 +509,31 @@ TEST_CASE("nvmerx: resync requests are confirmed only at a header start not yet 
     }
   };
   upto(s.pdus[1].start);        // at a PDU boundary
-  h.nv.resync_request(hdr(0));  // passed: never
-  REQUIRE(h.nv.stats().resync_dropped == 1);
+  h.rx.resync_request(hdr(0));  // passed: never
+  REQUIRE(h.rx.stats().resync_dropped == 1);
   upto(s.pdus[1].start + 10);         // inside PDU 1's header
-  h.nv.resync_request(hdr(1));        // passed: never
-  h.nv.resync_request(hdr(1) + 500);  // inside PDU 1: never
-  REQUIRE(h.nv.stats().resync_dropped == 3);
-  h.nv.resync_request(hdr(2));  // ahead, a header: pending
-  h.nv.resync_request(hdr(3));  // replaces it
+  h.rx.resync_request(hdr(1));        // passed: never
+  h.rx.resync_request(hdr(1) + 500);  // inside PDU 1: never
+  REQUIRE(h.rx.stats().resync_dropped == 3);
+  h.rx.resync_request(hdr(2));  // ahead, a header: pending
+  h.rx.resync_request(hdr(3));  // replaces it
   upto(s.pdus[3].start + 1);
   REQUIRE(h.confirms == std::vector<uint32_t>{hdr(3)});
-  h.nv.resync_request(hdr(4) - 7);  // inside PDU 3, whose PLEN is not in yet: pending...
+  h.rx.resync_request(hdr(4) - 7);  // inside PDU 3, whose PLEN is not in yet: pending...
   upto(s.bytes.size());             // ...until PDU 4 starts past it
   REQUIRE(h.confirms.size() == 1);
-  h.nv.resync_request(isn + uint32_t(s.bytes.size()));  // at the boundary, next PDU to come
-  const RxStats& st = h.nv.stats();
+  h.rx.resync_request(isn + uint32_t(s.bytes.size()));  // at the boundary, next PDU to come
+  const RxStats& st = h.rx.stats();
   REQUIRE(st.resync_requests == 7);
   REQUIRE(st.resync_confirmed == 1);
   REQUIRE(st.resync_dropped == 5);
-  REQUIRE(h.nv.at_pdu_boundary());
+  REQUIRE(h.rx.at_pdu_boundary());
   REQUIRE(h.done.size() == 1);  // only command 1 got its response
   // The stream goes on: the next header start confirms the pending request.
   Stream more;
   more.cp = s.cp;
   more.resp(2);
-  h.nv.on_data(isn + uint32_t(s.bytes.size()), more.bytes,
+  h.rx.on_data(isn + uint32_t(s.bytes.size()), more.bytes,
                {{uint32_t(more.bytes.size()), false, false, 0, 0}});
   REQUIRE(h.confirms.size() == 2);
   REQUIRE(h.confirms[1] == isn + uint32_t(s.bytes.size()));
@@ -679,16 +584,16 @@ TEST_CASE("nvmerx: bytes the NIC placed from beyond a read's completion fail it"
   SECTION("placed before the parse completes the read") {
     Host h(s.cp, 0);
     h.add(4, 800);
-    REQUIRE(h.nv.placed(4, 0, 500));        // inside its data: fine so far
-    REQUIRE(h.nv.placed(4, 0, stale_end));  // the stale PDU's bytes
+    REQUIRE(h.rx.placed(4, 0, 500));        // inside its data: fine so far
+    REQUIRE(h.rx.placed(4, 0, stale_end));  // the stale PDU's bytes
     h.send_all(s, 300, false, false);
     CHECK(h.done.at(4).status == CmdStatus::LatePlacement);
-    CHECK(h.nv.stats().late_reads == 1);
+    CHECK(h.rx.stats().late_reads == 1);
   }
   SECTION("placed within the read: ok") {
     Host h(s.cp, 0);
     h.add(4, 800);
-    REQUIRE(h.nv.placed(4, 0, resp_end - 24));
+    REQUIRE(h.rx.placed(4, 0, resp_end - 24));
     h.send_all(s, 300, false, false);
     CHECK(h.done.at(4).status == CmdStatus::Ok);
   }
@@ -697,7 +602,7 @@ TEST_CASE("nvmerx: bytes the NIC placed from beyond a read's completion fail it"
     h.add(4, 800);
     h.send_all(s, 300, false, false);
     CHECK(h.done.at(4).status == CmdStatus::Ok);
-    CHECK(!h.nv.placed(4, 0, stale_end));
+    CHECK(!h.rx.placed(4, 0, stale_end));
   }
 }
 
@@ -713,5 +618,5 @@ TEST_CASE("nvmerx: an integrity failure outranks a digest error", "[nvmerx][inte
   h.add(2, 600);
   h.send_all(s, 500, false, false);
   CHECK(h.done.at(2).status == CmdStatus::Overlap);
-  CHECK(h.nv.stats().digest_errors == 1);
+  CHECK(h.rx.stats().digest_errors == 1);
 }
