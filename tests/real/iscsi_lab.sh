@@ -38,6 +38,30 @@
 #   Response (libiscsi would then log in again: iscsi_read.c turns that off).
 # - tgtd ignores SIGTERM and refuses "tgtadm --op delete --mode system" while a target
 #   exists; istgt takes 2 s to exit on SIGTERM.
+#
+# With our own initiator (iscsi_dd_read.c, --initiator own; same targets, MTU 1500/9000, reads
+# of 4 KiB - 512 KiB at queue depth 4): it offers HeaderDigest=CRC32C and DataDigest=CRC32C
+# alone, MaxRecvDataSegmentLength=8192 (--mrdsl), MaxBurstLength=262144, FirstBurstLength=65536,
+# InitialR2T=Yes, ImmediateData=No, DefaultTime2Wait=0.
+# - Login: both targets take SecurityNegotiation with AuthMethod=None (answering it and
+#   TargetPortalGroupTag=1), then LoginOperationalNegotiation; both answer DataDigest=CRC32C,
+#   tgtd only when configured for it (tgtadm --name DataDigest --value CRC32C,None, which
+#   --digests both does), istgt with UseDigest Auto. Both answer DefaultTime2Wait=2. tgtd again
+#   sends no MaxRecvDataSegmentLength; istgt answers the initiator's own value (8192, also
+#   4094, 1000 or 262144 when offered) instead of its configured 262144.
+# - Data-In with MaxRecvDataSegmentLength 8192: 8 KiB PDUs from offset 0 up (a 4 KiB read is
+#   one 4096-byte PDU, a 256 KiB read 32), DataSN 0, 1, ..., flags 0x00 but F|S with GOOD
+#   status on the last; still no interleaving of tasks; no pad (every length a multiple of
+#   512). Every full-feature PDU carries a header digest and every PDU with data a data digest
+#   (tshark: Good). The first TEST UNIT READY gets CHECK CONDITION with 20 bytes of sense data
+#   (with a data digest: the one PDU with data that is not a Data-In), the second GOOD. With
+#   MaxRecvDataSegmentLength 262144 a 512 KiB read is two 256 KiB PDUs, F only on the last.
+# - MaxRecvDataSegmentLength 4094 (not a multiple of 4): istgt sends 4094-byte Data-In with 2
+#   zero pad bytes, the data digest over data and pad. tgtd sends the first 4094 bytes right,
+#   but every later Data-In of the task takes its data from the padded position (2 bytes on
+#   per PDU) while Buffer Offset says 4094: wrong data under a Good data digest. Only the LUN
+#   pattern catches it (the initiator stops; the capture is kept as failed.pcap).
+# - No NOP-In came in these short sessions; both targets answered the Logout.
 set -euo pipefail
 
 die() { echo "iscsi_lab: $*" >&2; exit 1; }
