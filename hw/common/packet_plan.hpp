@@ -26,6 +26,7 @@ struct Segment {
   bool completes_pdu = false; // the segment's last byte is the PDU's last byte
   // Pad bytes after the data that the data digest covers too (iSCSI; PduLayout::crc_pad).
   uint8_t crc_pad = 0;
+  bool ddgst = false;         // the PDU ends with a data digest (placeable or not)
   uint32_t io_tag = 0;        // the I/O the PDU names (NVMe/TCP: CCCID or CID); 0 for none
   uint32_t off = 0;           // first byte, as offset in the packet's TCP payload
   uint32_t len = 0;

@@ -60,7 +60,10 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
     pkt_.crc_ok = false;  // bytes of a PDU the engine cannot follow
     return;
   }
-  if (!s.placeable || s.region == Region::Header) return;
+  // Every data digest is checked, not only placeable PDUs': iSCSI's SCSI Response (sense
+  // data), NOP-In (ping data), Reject and Async Message carry one too, and a packet that
+  // brings a bad one must not pass as crc-ok.
+  if (s.region == Region::Header || !(s.placeable || s.ddgst)) return;
   const bool payload = s.region == Region::Data || s.region == Region::DataDigest;
   if (payload && !ddgst_) {
     pkt_.crc_ok = false;  // nothing to verify against

@@ -14,7 +14,8 @@
 // software CRC of a PDU only if every packet that carried its data or digest was crc-ok):
 //   - crc-ok only if every placeable data/digest byte in the packet was accounted into a PDU the
 //     engine tracks (in order, or filling a tracked hole), and every PDU whose verification
-//     completed in the packet matched. A PDU still waiting for a hole does not spoil its packets:
+//     completed in the packet matched. PDUs that are not placed but carry a data digest (iSCSI
+//     sense data, ping data) are verified the same way. A PDU still waiting for a hole does not spoil its packets:
 //     the packet that completes it carries the verdict.
 //   - bytes the engine cannot place in a tracked PDU (unframed bytes, a PDU joined mid-way, a
 //     retransmission outside any tracked PDU) make the packet not crc-ok;

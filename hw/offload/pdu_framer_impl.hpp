@@ -464,6 +464,7 @@ void PduFramer<Proto>::emit(PacketPlan& out, uint32_t off, uint32_t len) const {
   s.data_off = lay_.data_off;
   s.data_len = lay_.data_len;
   s.crc_pad = uint8_t(lay_.crc_pad());
+  s.ddgst = lay_.ddgst_len != 0;
 }
 
 }  // namespace nic::hw

@@ -91,6 +91,9 @@ struct LoginSide {
   uint32_t block_size = 512;
   uint64_t ff_pdus = 0;                      // PDUs of full-feature phase
   uint64_t data_in_bytes = 0;                // data of its Data-In PDUs (the target's side)
+  uint64_t data_in_with_data = 0;            // Data-In PDUs with data
+  uint64_t ff_with_data = 0;                 // full-feature PDUs with data, Data-In or not
+  uint64_t pad_bytes = 0;                    // pads of full-feature PDUs (digest-covered)
 };
 
 // With `login_only`, stops at the end of login: the full-feature digests are not known yet.
@@ -104,6 +107,10 @@ inline LoginSide decode_side(const Bytes& stream, const iscsi::ConnParams& ff, b
   while (!(login_only && s.ff_start) && dec.next(pdu, err)) {
     REQUIRE(err == iscsi::PduError::None);
     s.ff_pdus += s.ff_start > 0;
+    if (s.ff_start > 0 && !pdu.data.empty()) {
+      ++s.ff_with_data;
+      s.pad_bytes += (4 - pdu.data.size() % 4) % 4;
+    }
     if (auto* rq = std::get_if<iscsi::LoginReq>(&pdu.body)) {
       if (text.add(ByteView(pdu.data), rq->cont)) REQUIRE(text.parse(s.keys) == iscsi::TextError::None);
       if (rq->transit && rq->nsg == iscsi::kFullFeaturePhase) s.ff_start = dec.consumed();
@@ -118,6 +125,7 @@ inline LoginSide decode_side(const Bytes& stream, const iscsi::ConnParams& ff, b
       }
     } else if (std::holds_alternative<iscsi::DataIn>(pdu.body)) {
       s.data_in_bytes += pdu.data.size();
+      s.data_in_with_data += !pdu.data.empty();
     }
   }
   return s;

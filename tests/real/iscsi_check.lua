@@ -2,14 +2,18 @@
 -- dissectors by PDU, matches every SCSI Data-In to its READ(10)/READ(16) by Initiator Task Tag
 -- and compares the data with the lab's LUN pattern (the 8-byte word at LUN byte offset 8k holds
 -- k, big-endian). Prints one line per READ, "READ LBA BLOCKS ok" or "READ LBA BLOCKS FAIL why",
--- and "ERROR why" for a Data-In that belongs to no READ or a digest that is wrong. The shell
--- wrapper judges these lines.
+-- "ERROR why" for a Data-In that belongs to no READ or a digest that is wrong, and one line
+-- "DIGESTS ..." counting full-feature PDUs and PDUs with data against the Good header and data
+-- digests the dissector found on them. The shell wrapper judges these lines.
 
 local BLOCK = 512
 
 local reads = {}   -- ITT -> {lba, blocks, len, pieces = {{offset, len}}, bad, status}
 local order = {}   -- ITTs in the order their READs appeared
 local errors = {}
+-- Full-feature PDUs (not Login), those with a Good header digest; PDUs with data, those with
+-- a Good data digest; the same for the Data-In PDUs with data alone.
+local dg = {ff = 0, hd_good = 0, data = 0, dd_good = 0, datain = 0, datain_dd_good = 0}
 
 local function expected_hex(first, len)
   local words = {}
@@ -22,6 +26,18 @@ end
 
 -- The PDU's fields, collected from the packet's tree in order: every PDU starts with its opcode.
 local function on_pdu(p)
+  if p.op ~= 0x03 and p.op ~= 0x23 then
+    dg.ff = dg.ff + 1
+    if p.hd_good then dg.hd_good = dg.hd_good + 1 end
+    if (p.dsl or 0) > 0 then
+      dg.data = dg.data + 1
+      if p.dd_good then dg.dd_good = dg.dd_good + 1 end
+      if p.op == 0x25 then
+        dg.datain = dg.datain + 1
+        if p.dd_good then dg.datain_dd_good = dg.datain_dd_good + 1 end
+      end
+    end
+  end
   if p.op == 0x01 and (p.cdb == 0x28 or p.cdb == 0x88) then
     reads[p.itt] = {lba = p.lba, blocks = p.blocks, len = p.blocks * BLOCK, pieces = {}}
     order[#order + 1] = p.itt
@@ -67,7 +83,9 @@ function tap.packet(pinfo, tvb)
       if p then on_pdu(p) end
       p = {op = fi.value}
     elseif p then
-      if n == "iscsi.initiatortasktag" then p.itt = fi.value
+      if n == "iscsi.headerdigest32" then p.hd_good = fi.display:find("Good") ~= nil
+      elseif n == "iscsi.datadigest32" then p.dd_good = fi.display:find("Good") ~= nil
+      elseif n == "iscsi.initiatortasktag" then p.itt = fi.value
       elseif n == "iscsi.bufferOffset" then p.offset = fi.value
       elseif n == "iscsi.datasegmentlength" then p.dsl = fi.value
       elseif n == "iscsi.scsidata.S" then p.S = fi.value
@@ -86,6 +104,8 @@ function tap.packet(pinfo, tvb)
 end
 
 function tap.draw()
+  print(string.format("DIGESTS %d %d %d %d %d %d", dg.ff, dg.hd_good, dg.data, dg.dd_good,
+    dg.datain, dg.datain_dd_good))
   for _, e in ipairs(errors) do print("ERROR " .. e) end
   for _, itt in ipairs(order) do
     local r = reads[itt]

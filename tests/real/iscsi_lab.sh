@@ -2,9 +2,14 @@
 # Captures a real iSCSI target answering READs on loopback, inside a private network namespace.
 #
 # Usage: iscsi_lab.sh --out DIR [--target tgt|istgt] [--mtu 1500|9000|65536]
-#                     [--digests none|header] [--qd N] [--reads "LBA:BLOCKS ..."]
-# Leaves DIR/capture.pcap (port 3260, both directions) and DIR/manifest.txt (what was set up
-# and read). Needs root, unshare, tgt or istgt, libiscsi-dev, cc, tcpdump, ethtool, iproute2.
+#                     [--initiator libiscsi|own] [--digests none|header|both] [--mrdsl N]
+#                     [--qd N] [--reads "LBA:BLOCKS ..."]
+# Leaves DIR/capture.pcap (port 3260, both directions), DIR/manifest.txt (what was set up and
+# read) and DIR/initiator.log (what the initiator printed: negotiated keys, counts). Needs root,
+# unshare, tgt or istgt, cc, tcpdump, ethtool, iproute2, and libiscsi-dev for --initiator
+# libiscsi (the default: READ(16), header digest at most, MaxRecvDataSegmentLength 262144).
+# --initiator own is iscsi_dd_read.c (READ(10), both digests, MaxRecvDataSegmentLength --mrdsl,
+# 8192 by default); --digests both needs it.
 #
 # The namespace is what makes the MTU and TSO/GSO settings safe: they change only its own
 # loopback, and every process started here dies with the script (each stopped by its PID).
@@ -33,11 +38,35 @@
 #   Response (libiscsi would then log in again: iscsi_read.c turns that off).
 # - tgtd ignores SIGTERM and refuses "tgtadm --op delete --mode system" while a target
 #   exists; istgt takes 2 s to exit on SIGTERM.
+#
+# With our own initiator (iscsi_dd_read.c, --initiator own; same targets, MTU 1500/9000, reads
+# of 4 KiB - 512 KiB at queue depth 4): it offers HeaderDigest=CRC32C and DataDigest=CRC32C
+# alone, MaxRecvDataSegmentLength=8192 (--mrdsl), MaxBurstLength=262144, FirstBurstLength=65536,
+# InitialR2T=Yes, ImmediateData=No, DefaultTime2Wait=0.
+# - Login: both targets take SecurityNegotiation with AuthMethod=None (answering it and
+#   TargetPortalGroupTag=1), then LoginOperationalNegotiation; both answer DataDigest=CRC32C,
+#   tgtd only when configured for it (tgtadm --name DataDigest --value CRC32C,None, which
+#   --digests both does), istgt with UseDigest Auto. Both answer DefaultTime2Wait=2. tgtd again
+#   sends no MaxRecvDataSegmentLength; istgt answers the initiator's own value (8192, also
+#   4094, 1000 or 262144 when offered) instead of its configured 262144.
+# - Data-In with MaxRecvDataSegmentLength 8192: 8 KiB PDUs from offset 0 up (a 4 KiB read is
+#   one 4096-byte PDU, a 256 KiB read 32), DataSN 0, 1, ..., flags 0x00 but F|S with GOOD
+#   status on the last; still no interleaving of tasks; no pad (every length a multiple of
+#   512). Every full-feature PDU carries a header digest and every PDU with data a data digest
+#   (tshark: Good). The first TEST UNIT READY gets CHECK CONDITION with 20 bytes of sense data
+#   (with a data digest: the one PDU with data that is not a Data-In), the second GOOD. With
+#   MaxRecvDataSegmentLength 262144 a 512 KiB read is two 256 KiB PDUs, F only on the last.
+# - MaxRecvDataSegmentLength 4094 (not a multiple of 4): istgt sends 4094-byte Data-In with 2
+#   zero pad bytes, the data digest over data and pad. tgtd sends the first 4094 bytes right,
+#   but every later Data-In of the task takes its data from the padded position (2 bytes on
+#   per PDU) while Buffer Offset says 4094: wrong data under a Good data digest. Only the LUN
+#   pattern catches it (the initiator stops; the capture is kept as failed.pcap).
+# - No NOP-In came in these short sessions; both targets answered the Logout.
 set -euo pipefail
 
 die() { echo "iscsi_lab: $*" >&2; exit 1; }
 
-out="" target=tgt mtu=1500 digests=none qd=4
+out="" target=tgt mtu=1500 digests=none qd=4 initiator=libiscsi mrdsl=8192
 reads="0:8 64:32 1000:128 2048:512 4096:2048 12000:1024"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +74,8 @@ while [ $# -gt 0 ]; do
     --target) target=${2:?}; shift 2 ;;
     --mtu) mtu=${2:?}; shift 2 ;;
     --digests) digests=${2:?}; shift 2 ;;
+    --initiator) initiator=${2:?}; shift 2 ;;
+    --mrdsl) mrdsl=${2:?}; shift 2 ;;
     --qd) qd=${2:?}; shift 2 ;;
     --reads) reads=${2:?}; shift 2 ;;
     *) die "unknown argument '$1' (see the usage at the top of $0)" ;;
@@ -53,15 +84,21 @@ done
 [ -n "$out" ] || die "--out DIR is required"
 case $target in tgt|istgt) ;; *) die "--target must be tgt or istgt, not '$target'" ;; esac
 case $mtu in 1500|9000|65536) ;; *) die "--mtu must be 1500, 9000 or 65536, not '$mtu'" ;; esac
-case $digests in none|header) ;; *) die "--digests must be none or header, not '$digests'" ;; esac
+case $digests in none|header|both) ;; *) die "--digests must be none, header or both, not '$digests'" ;; esac
+case $initiator in libiscsi|own) ;; *) die "--initiator must be libiscsi or own, not '$initiator'" ;; esac
+[ "$digests" != both ] || [ "$initiator" = own ] || die "--digests both needs --initiator own (libiscsi never offers DataDigest)"
+[[ $mrdsl =~ ^[1-9][0-9]*$ ]] && [ "$mrdsl" -ge 512 ] && [ "$mrdsl" -le 16777215 ] ||
+  die "--mrdsl must be 512 - 16777215, not '$mrdsl'"
+[ "$mrdsl" = 8192 ] || [ "$initiator" = own ] || die "--mrdsl needs --initiator own (libiscsi's is 262144)"
 [[ $qd =~ ^[1-9][0-9]*$ ]] || die "--qd must be a positive number, not '$qd'"
 
 if [ -z "${ISCSI_LAB_IN_NETNS:-}" ]; then
   [ "$(id -u)" -eq 0 ] || die "needs root (a network namespace, tcpdump, the targets)"
   mkdir -p "$out" || die "cannot create $out"
   out=$(cd "$out" && pwd)
+  rm -f "$out/capture.pcap" "$out/failed.pcap" "$out/manifest.txt" "$out/initiator.log"
   ISCSI_LAB_IN_NETNS=1 exec unshare -n -- bash "$0" --out "$out" --target "$target" --mtu "$mtu" \
-    --digests "$digests" --qd "$qd" --reads "$reads"
+    --digests "$digests" --qd "$qd" --reads "$reads" --initiator "$initiator" --mrdsl "$mrdsl"
 fi
 
 LUN_BLOCKS=16384  # 8 MiB: room for every default read
@@ -102,6 +139,10 @@ ethtool -K lo tso off gso off >/dev/null
 cc -O2 -o "$work/iscsi_read" "$here/iscsi_read.c" -liscsi 2>"$work/cc.log" ||
   die "cannot build the read helper (libiscsi-dev missing?): $(head -1 "$work/cc.log")"
 "$work/iscsi_read" mklun "$work/lun.img" $LUN_BLOCKS
+if [ "$initiator" = own ]; then
+  cc -O2 -Wall -o "$work/iscsi_dd_read" "$here/iscsi_dd_read.c" 2>"$work/cc.log" ||
+    die "cannot build the own initiator: $(head -1 "$work/cc.log")"
+fi
 
 tgt_admin() { tgtadm -C "$tgt_ctl" --lld iscsi "$@" >>"$work/target.log" 2>&1 || die "tgtadm $* failed"; }
 listening() { [ -n "$(ss -Hltn "sport = :$PORT")" ]; }
@@ -127,10 +168,14 @@ case $target in
     tgt_admin --op new --mode target --tid 1 -T $IQN_TGT
     tgt_admin --op new --mode logicalunit --tid 1 --lun 1 -b "$work/lun.img" --bstype rdwr
     tgt_admin --op bind --mode target --tid 1 -I ALL
-    if [ "$digests" = header ]; then
+    if [ "$digests" != none ]; then
       tgt_admin --op update --mode target --tid 1 --name HeaderDigest --value CRC32C,None
     fi
+    if [ "$digests" = both ]; then
+      tgt_admin --op update --mode target --tid 1 --name DataDigest --value CRC32C,None
+    fi
     url=iscsi://127.0.0.1:$PORT/$IQN_TGT/1
+    iqn=$IQN_TGT lun=1
     version=$(dpkg-query -W -f='${Version}' tgt 2>/dev/null || echo unknown)
     ;;
   istgt)
@@ -178,6 +223,7 @@ EOF
     target_pid=$!
     wait_for "listening" listening
     url=iscsi://127.0.0.1:$PORT/$IQN_ISTGT_BASE:lab/0
+    iqn=$IQN_ISTGT_BASE:lab lun=0
     version=$(dpkg-query -W -f='${Version}' istgt 2>/dev/null || echo unknown)
     ;;
 esac
@@ -191,16 +237,31 @@ tcpdump_pid=$!
 for _ in $(seq 100); do grep -qs "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/tcpdump.log" || die "tcpdump did not start: $(head -1 "$work/tcpdump.log")"
 
-hd=none; [ "$digests" = header ] && hd=crc32c
+hd=none dd=none
+[ "$digests" = none ] || hd=crc32c
+[ "$digests" = both ] && dd=crc32c
 read -ra specs <<<"$reads"
-"$work/iscsi_read" read "$url" $hd "$qd" "${specs[@]}" 2>"$work/read.log" ||
-  die "reads against $target failed: $(tail -1 "$work/read.log")"
+read_rc=0
+if [ "$initiator" = own ]; then
+  "$work/iscsi_dd_read" --target "$iqn" --lun "$lun" --port $PORT --hd $hd --dd $dd \
+    --mrdsl "$mrdsl" --qd "$qd" "${specs[@]}" >"$work/read.log" 2>&1 || read_rc=$?
+  ini_version="iscsi_dd_read (tests/real/iscsi_dd_read.c)"
+else
+  "$work/iscsi_read" read "$url" $hd "$qd" "${specs[@]}" >"$work/read.log" 2>&1 || read_rc=$?
+  ini_version="libiscsi $(dpkg-query -W -f='${Version}' libiscsi-dev 2>/dev/null || echo unknown)"
+fi
 
 # Let the logout's FIN exchange reach the capture before stopping tcpdump.
 sleep 0.3
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || die "tcpdump failed: $(tail -1 "$work/tcpdump.log")"
 tcpdump_pid=""
+cp "$work/read.log" "$out/initiator.log"
+if [ "$read_rc" -ne 0 ]; then
+  # What went wrong is on the wire: keep it, under a name no manifest matches.
+  cp "$work/capture.pcap" "$out/failed.pcap"
+  die "reads against $target failed (capture in $out/failed.pcap): $(tail -1 "$work/read.log")"
+fi
 grep -q "^0 packets dropped by kernel" "$work/tcpdump.log" ||
   die "tcpdump dropped packets: $(grep 'dropped by kernel' "$work/tcpdump.log")"
 
@@ -208,15 +269,16 @@ cp "$work/capture.pcap" "$out/capture.pcap"
 {
   echo "# iSCSI lab capture (tests/real/iscsi_lab.sh); read lines: LBA BLOCKS"
   echo "target $target $version"
-  echo "initiator libiscsi $(dpkg-query -W -f='${Version}' libiscsi-dev 2>/dev/null || echo unknown)"
+  echo "initiator $ini_version"
   echo "tcpdump $(dpkg-query -W -f='${Version}' tcpdump 2>/dev/null || echo unknown)"
   echo "mtu $mtu"
   echo "header_digest $hd"
-  echo "data_digest none"
+  echo "data_digest $dd"
+  echo "initiator_max_recv_data_segment_length $([ "$initiator" = own ] && echo "$mrdsl" || echo 262144)"
   echo "lun_pattern be64_word_index"
   echo "block_size 512"
   echo "lun_blocks $LUN_BLOCKS"
   echo "queue_depth $qd"
   for s in "${specs[@]}"; do echo "read ${s%%:*} ${s#*:}"; done
 } >"$out/manifest.txt"
-echo "iscsi_lab: $target mtu $mtu digests $digests: ${#specs[@]} reads -> $out/capture.pcap"
+echo "iscsi_lab: $target mtu $mtu digests $digests initiator $initiator: ${#specs[@]} reads -> $out/capture.pcap"

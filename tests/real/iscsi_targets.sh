@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # ctest real.iscsi_targets: tgt and istgt at MTU 1500, 9000 (header digests) and 65536 answer
-# a few READs (4 KiB - 512 KiB, the largest beyond MaxBurstLength, queue depth 4) in the lab
-# (iscsi_lab.sh); the checker (iscsi_check.sh) verifies every capture against the LUN pattern.
+# a few READs (4 KiB - 512 KiB, the largest beyond MaxBurstLength, queue depth 4) from libiscsi
+# in the lab (iscsi_lab.sh), then at MTU 1500 and 9000 from our own initiator with header and
+# data digests (iscsi_dd_read.c, MaxRecvDataSegmentLength 8192); the checker (iscsi_check.sh)
+# verifies every capture against the LUN pattern and, with our initiator, that tshark finds
+# every header and data digest Good.
 # Exits 77 with one "SKIPPED: reason" line where the lab cannot run.
 # Usage: iscsi_targets.sh WORK_DIR
 set -euo pipefail
@@ -30,6 +33,13 @@ for target in tgt istgt; do
     out=$work/${target}_mtu${mtu}
     "$here/iscsi_lab.sh" --out "$out" --target "$target" --mtu "$mtu" --digests "$digests" \
       --qd 4 --reads "0:8 100:32 1000:128 2048:1024"
+    "$here/iscsi_check.sh" "$out/capture.pcap" "$out/manifest.txt"
+    runs=$((runs + 1))
+  done
+  for mtu in 1500 9000; do
+    out=$work/${target}_own_mtu${mtu}
+    "$here/iscsi_lab.sh" --out "$out" --target "$target" --mtu "$mtu" --initiator own \
+      --digests both --qd 4 --reads "0:8 100:32 1000:128 2048:512"
     "$here/iscsi_check.sh" "$out/capture.pcap" "$out/manifest.txt"
     runs=$((runs + 1))
   done

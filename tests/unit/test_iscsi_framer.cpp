@@ -28,6 +28,7 @@ struct EngineRun {
   std::set<uint32_t> ended;
   uint64_t headers = 0, header_errors = 0, hdgst_ok = 0, data_bytes = 0, placed_bytes = 0;
   uint64_t digests_ok = 0, digests_bad = 0, resync_requests = 0;
+  uint64_t packets = 0, packets_crc_ok = 0;
   hw::TrackerState state = hw::TrackerState::Disabled;
 };
 
@@ -70,6 +71,8 @@ EngineRun run_engine(const Bytes& stream, std::vector<uint32_t> cuts, uint64_t f
       r.header_errors += h.err != 0;
       r.hdgst_ok += h.hdgst_ok;
     }
+    ++r.packets;
+    r.packets_crc_ok += crc.result().crc_ok;
     for (const hw::ReadEnd& e : plan.ended) r.ended.insert(e.io_tag);
   }
   r.digests_ok = crc.pdus_verified_ok();
@@ -103,6 +106,9 @@ TEST_CASE("iscsi framer: real targets' reads are placed whole, by ITT and buffer
     CHECK(r.state == hw::TrackerState::Offloading);
     CHECK(r.header_errors == 0);
     if (s.from_target.hdgst) CHECK(r.hdgst_ok == r.headers);
+    // Every data digest verified, the sense data's too, as the capture's decode counts them.
+    CHECK(r.digests_ok == (s.from_target.ddgst ? s.tgt.ff_with_data : 0));
+    CHECK(r.digests_bad == 0);
     uint64_t read_bytes = 0;
     for (const auto& [itt, rd] : ini.reads) read_bytes += uint64_t(rd.blocks) * ini.block_size;
     // In order, every Data-In byte is placed; what else carries data (a SCSI Response's sense
@@ -124,12 +130,15 @@ TEST_CASE("iscsi framer: real targets' reads are placed whole, by ITT and buffer
 namespace {
 
 // A target's answer to reads, encoded by the wire-format library with both digests: Data-In
-// PDUs of odd lengths (so with pads), status in the last one or in a SCSI Response.
+// PDUs of odd lengths (so with pads), status in the last one or in a SCSI Response; then a
+// CHECK CONDITION with 19 bytes of sense data and a NOP-In with 5 bytes of ping data, PDUs
+// with data digests that place nothing.
 struct Generated {
   Bytes stream;
   std::vector<uint32_t> cuts;
   std::map<uint32_t, Bytes> want;  // by ITT
   std::vector<uint32_t> pdu_starts;
+  uint32_t sense_at = 0;  // stream offset of the sense data
   iscsi::ConnParams cp;
 };
 
@@ -175,6 +184,16 @@ Generated generated_stream(uint32_t mss) {
     nop.ttt = 0x100 + uint32_t(k);  // asks for a ping back
     put(nop, {});
   }
+  iscsi::ScsiResponse cc;
+  cc.itt = 0x20000001u;
+  cc.status = 0x02;
+  cc.statsn = statsn++;
+  g.sense_at = uint32_t(g.stream.size()) + 48 + 4;
+  put(cc, {0x00, 0x11, 0x70, 0, 0x06, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0x29, 0x01, 0, 0, 0});
+  iscsi::NopIn ping;
+  ping.itt = iscsi::kReservedTag;
+  ping.ttt = 0x200;
+  put(ping, {'p', 'i', 'n', 'g', '!'});
   for (uint32_t at = mss; at < g.stream.size(); at += mss) g.cuts.push_back(at);
   g.cuts.push_back(uint32_t(g.stream.size()));
   return g;
@@ -191,10 +210,12 @@ TEST_CASE("iscsi framer: data digests over data and pad verified, tasks ended", 
     CHECK(r.header_errors == 0);
     CHECK(r.hdgst_ok == r.headers);
     CHECK(r.headers == g.pdu_starts.size());
-    CHECK(r.digests_ok == 5);  // every Data-In: 1 + 3 + 1 (the rest carry no data)
+    // Every Data-In (1 + 3 + 1), the sense data and the ping data; the rest carry no data.
+    CHECK(r.digests_ok == 7);
     CHECK(r.digests_bad == 0);
+    CHECK(r.packets_crc_ok == r.packets);
     CHECK(r.buffers == g.want);
-    CHECK(r.ended == std::set<uint32_t>{0x00000007u, 0x10000002u, 0xFFFF0003u});
+    CHECK(r.ended == std::set<uint32_t>{0x00000007u, 0x10000002u, 0xFFFF0003u, 0x20000001u});
   }
 }
 
@@ -204,7 +225,19 @@ TEST_CASE("iscsi framer: a corrupted pad byte fails its data digest", "[iscsi][f
   g.stream[48 + 4 + 4097 + 2] ^= 0x80;
   const EngineRun r = run_engine(g.stream, g.cuts, 0, g.cp);
   CHECK(r.digests_bad == 1);
-  CHECK(r.digests_ok == 4);
+  CHECK(r.digests_ok == 6);
+}
+
+// Sense data is not placed, but its digest is the NIC's to check: a packet bringing a bad one
+// is not crc-ok, so the driver's software check runs.
+TEST_CASE("iscsi framer: corrupted sense data fails its data digest", "[iscsi][framer]") {
+  Generated g = generated_stream(1448);
+  g.stream[g.sense_at + 14] ^= 0x01;
+  const EngineRun r = run_engine(g.stream, g.cuts, 0, g.cp);
+  CHECK(r.digests_bad == 1);
+  CHECK(r.digests_ok == 6);
+  CHECK(r.packets_crc_ok == r.packets - 1);
+  CHECK(r.buffers == g.want);  // placement is unaffected
 }
 
 TEST_CASE("iscsi framer: a lost header is searched for and found again", "[iscsi][framer]") {
