@@ -100,7 +100,7 @@ TEST_CASE("iscsi reference: every READ of the real captures holds the LUN patter
       if (c.order < seen.size()) seen[c.order] = true;
     CHECK(std::count(seen.begin(), seen.end(), true) == long(d.reads.size()));
   }
-  CHECK(captures == 4);
+  CHECK(captures >= 7);  // the captures of traces/iscsi (traces/README.md), none skipped
 }
 
 TEST_CASE("iscsi reference: without the iSCSI port the capture's connection is named, with its reads", "[reference][iscsi]") {
