@@ -3,12 +3,12 @@
 # every READ the manifest lists completes ok with the bytes of the LUN (the 8-byte big-endian
 # word k at byte 8k, hashed here by perl, not by the model), placed by the NIC (>= 99 % of
 # the data), and with its data digests verified by the NIC where they were negotiated.
-# Usage: iscsi_replay.sh NICSIM CAPTURE WORK
+# Usage: iscsi_replay.sh NICSIM CAPTURE WORK [MANIFEST]  (default: CAPTURE's .manifest.txt)
 set -u
 nicsim=$1 cap=$2 work=$3
 fail() { echo "FAIL: $(basename "$cap"): $*"; exit 1; }
 command -v jq >/dev/null && command -v perl >/dev/null || { echo "SKIP: jq or perl missing"; exit 77; }
-manifest=${cap%.pcap}.manifest.txt
+manifest=${4:-${cap%.pcap}.manifest.txt}
 [ -f "$manifest" ] || fail "no manifest $manifest"
 mkdir -p "$work"
 report=$work/$(basename "${cap%.pcap}").json

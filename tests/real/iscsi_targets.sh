@@ -4,13 +4,15 @@
 # in the lab (iscsi_lab.sh), then at MTU 1500 and 9000 from our own initiator with header and
 # data digests (iscsi_dd_read.c, MaxRecvDataSegmentLength 8192); the checker (iscsi_check.sh)
 # verifies every capture against the LUN pattern and, with our initiator, that tshark finds
-# every header and data digest Good.
+# every header and data digest Good. With NICSIM, each capture is also replayed through the
+# model (tests/cli/iscsi_replay.sh: every READ byte-exact against the LUN, >= 99 % placed by
+# the NIC, every data digest verified by it where negotiated).
 # Exits 77 with one "SKIPPED: reason" line where the lab cannot run.
-# Usage: iscsi_targets.sh WORK_DIR
+# Usage: iscsi_targets.sh WORK_DIR [NICSIM]
 set -euo pipefail
 
-[ $# -eq 1 ] || { echo "usage: iscsi_targets.sh WORK_DIR"; exit 2; }
-work=$1
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: iscsi_targets.sh WORK_DIR [NICSIM]"; exit 2; }
+work=$1 nicsim=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "SKIPPED: $*"; exit 77; }
 
@@ -25,7 +27,15 @@ tshark -v 2>/dev/null | grep -q "with Lua" || skip "tshark was built without Lua
 
 rm -rf "$work"
 mkdir -p "$work"
-runs=0
+runs=0 replays=0
+check() {  # OUT: tshark's verdict, then the model's
+  "$here/iscsi_check.sh" "$1/capture.pcap" "$1/manifest.txt"
+  if [ -n "$nicsim" ]; then
+    "$here/../cli/iscsi_replay.sh" "$nicsim" "$1/capture.pcap" "$1/replay" "$1/manifest.txt"
+    replays=$((replays + 1))
+  fi
+  runs=$((runs + 1))
+}
 for target in tgt istgt; do
   for mtu in 1500 9000 65536; do
     digests=none
@@ -33,15 +43,13 @@ for target in tgt istgt; do
     out=$work/${target}_mtu${mtu}
     "$here/iscsi_lab.sh" --out "$out" --target "$target" --mtu "$mtu" --digests "$digests" \
       --qd 4 --reads "0:8 100:32 1000:128 2048:1024"
-    "$here/iscsi_check.sh" "$out/capture.pcap" "$out/manifest.txt"
-    runs=$((runs + 1))
+    check "$out"
   done
   for mtu in 1500 9000; do
     out=$work/${target}_own_mtu${mtu}
     "$here/iscsi_lab.sh" --out "$out" --target "$target" --mtu "$mtu" --initiator own \
       --digests both --qd 4 --reads "0:8 100:32 1000:128 2048:512"
-    "$here/iscsi_check.sh" "$out/capture.pcap" "$out/manifest.txt"
-    runs=$((runs + 1))
+    check "$out"
   done
 done
-echo "real.iscsi_targets: $runs captures, every READ checked"
+echo "real.iscsi_targets: $runs captures, every READ checked; $replays replayed through the model"
