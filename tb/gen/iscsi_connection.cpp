@@ -14,7 +14,7 @@ constexpr uint32_t kMaxBurst = 16776192;  // the largest allowed: one Data-In se
 const char* const kInitiatorName = "iqn.2024-01.org.nicsim:initiator";
 const char* const kTargetName = "iqn.2024-01.org.nicsim:target";
 
-std::string digest_offer(bool on) { return on ? "CRC32C,None" : "None"; }
+std::string digest_offer(bool on) { return on ? "CRC32C" : "None"; }
 std::string digest_answer(bool on) { return on ? "CRC32C" : "None"; }
 
 // Login PDUs never carry digests, and their data stay within the login-phase limit.
@@ -87,6 +87,7 @@ void IscsiConnection::on_connected(uint64_t at_ps) {
 }
 
 void IscsiConnection::on_setup_at_controller(int64_t step, uint64_t at_ps) {
+  if (step == kProbeStep) return send_probe_resp(at_ps);
   send_login_resp(step == kSecurityStep ? iscsi::kSecurityNegotiation
                                         : iscsi::kLoginOperationalNegotiation,
                   at_ps);
@@ -98,8 +99,38 @@ bool IscsiConnection::on_setup_at_host(int64_t step, uint64_t at_ps) {
     send_login_req(iscsi::kLoginOperationalNegotiation, at_ps + uint64_t(cfg_.host_latency_us * 1e6));
     return false;
   }
-  logged_in_ = true;
-  return true;
+  // The session starts (and Linux offloads the socket) before the probe; reads follow the
+  // probe's answer as they follow any completion.
+  if (step == kOperationalStep) {
+    send_probe(at_ps + uint64_t(cfg_.queue_start_us * 1e6));
+  } else {
+    logged_in_ = true;
+  }
+  return false;
+}
+
+void IscsiConnection::send_probe(uint64_t at_ps) {
+  iscsi::ScsiCommand c;
+  c.attr = 1;
+  c.itt = kProbeItt;
+  c.cmdsn = cmdsn_++;
+  c.expstatsn = exp_statsn_;  // c.cdb all zero: TEST UNIT READY
+  host_.write(iscsi::encode_pdu({false, c, {}, {}}, ff_), at_ps);
+  mark_h2c(kProbeStep);
+}
+
+void IscsiConnection::send_probe_resp(uint64_t at_ps) {
+  ++exp_cmdsn_;
+  iscsi::ScsiResponse r;
+  r.status = 0x02;  // CHECK CONDITION
+  r.itt = kProbeItt;
+  r.statsn = statsn_++;
+  r.expcmdsn = exp_cmdsn_;
+  r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
+  // SenseLength, then fixed-format sense: UNIT ATTENTION, power on or reset (29h/00h).
+  const Bytes sense = {0, 18, 0x70, 0, 0x06, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x29, 0, 0, 0, 0, 0};
+  ctrl_.write(iscsi::encode_pdu({false, r, {}, sense}, ff_), at_ps);
+  mark_c2h(kProbeStep);
 }
 
 void IscsiConnection::issue_reads(uint64_t at_ps) {

@@ -2,7 +2,10 @@
 // with AuthMethod=None, then the operational stage that settles digests and
 // MaxRecvDataSegmentLength) and keeps up to queue-depth READs in flight, and a target that
 // answers them out of order with Data-In PDUs no longer than the initiator's
-// MaxRecvDataSegmentLength, status on the last Data-In or in a SCSI Response.
+// MaxRecvDataSegmentLength, status on the last Data-In or in a SCSI Response. Between the two,
+// as Linux and libiscsi do, the initiator probes the LUN with TEST UNIT READY, which the target
+// answers with the UNIT ATTENTION of a new session, as tgtd and istgt do: a short response with
+// sense data, the first PDU with data after login (where Wireshark settles the data digest).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,10 +24,12 @@ class IscsiConnection final : public Connection {
   // here but commands), so one fixed value is enough.
   static constexpr uint32_t kTargetMaxRecv = 262144;
   // Tags with the high bit set, as Linux's: the login's, then one per READ.
-  static constexpr uint32_t kLoginItt = 0x80000000u, kFirstItt = kLoginItt + 1;
+  static constexpr uint32_t kLoginItt = 0x80000000u, kProbeItt = kLoginItt + 1,
+                            kFirstItt = kProbeItt + 1;
 
  private:
-  enum : int64_t { kSecurityStep = -1, kOperationalStep = -2 };  // login markers
+  // Markers of the setup PDUs: the two login stages, then the TEST UNIT READY probe.
+  enum : int64_t { kSecurityStep = -1, kOperationalStep = -2, kProbeStep = -3 };
   struct Task {  // a READ the target is answering
     uint32_t order;
     ReadData data;
@@ -43,6 +48,8 @@ class IscsiConnection final : public Connection {
   Bytes foreign_frame() override;
   void send_login_req(uint8_t csg, uint64_t at_ps);
   void send_login_resp(uint8_t csg, uint64_t at_ps);
+  void send_probe(uint64_t at_ps);
+  void send_probe_resp(uint64_t at_ps);
   void send_data_in(Task& t);
   uint32_t data_in_size() const;
 
