@@ -15,6 +15,54 @@ constexpr uint16_t kTagMask = 0x0FFF;  // CID bits below the generation counter
 
 uint8_t dgst_bits(const GenConfig& cfg) { return uint8_t((cfg.hdgst ? 1 : 0) | (cfg.ddgst ? 2 : 0)); }
 
+// A frame for the host that belongs to no connection of the trace: ARP, LLDP, a TCP segment
+// from the NVMe port to a host port nobody opened (carrying a plausible C2HData PDU), the same
+// under three VLAN tags, or a segment from another port.
+Bytes foreign_frame(const net::FrameSpec& spec, Rng& rng, const GenConfig& cfg) {
+  const nvme::ConnParams cp{cfg.hdgst, cfg.ddgst, cfg.hpda, 0};
+  Bytes f;
+  auto l2 = [&](const net::MacAddr& dst, uint16_t type) {
+    f.assign(dst.begin(), dst.end());
+    f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+    f.push_back(uint8_t(type >> 8));
+    f.push_back(uint8_t(type));
+  };
+  switch (rng.below(5)) {
+    case 0: {  // ARP request for the host's neighbour
+      l2({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0806);
+      const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+      f.insert(f.end(), arp, arp + 8);
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {192, 168, 100, 2, 0, 0, 0, 0, 0, 0, 192, 168, 100, 9});
+      break;
+    }
+    case 1: {  // LLDP: chassis, port, TTL, end
+      l2({0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}, 0x88CC);
+      f.insert(f.end(), {0x02, 0x07, 0x04});
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {0x04, 0x02, 0x07, '1', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00});
+      break;
+    }
+    default: {
+      net::FrameSpec s = spec;
+      const uint64_t kind = rng.below(3);
+      s.tuple.dport = uint16_t(20000 + rng.below(10000));  // below the ephemeral range
+      if (kind == 2) s.tuple.sport = 80;
+      s.seq = uint32_t(rng.next());
+      s.flags = net::tcpflag::ACK | net::tcpflag::PSH;
+      nvme::DataHdr h;
+      h.cccid = uint16_t(rng.below(cfg.queue_depth));
+      const Bytes data(512, 0xA5);
+      f = net::build_frame(s, nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, data, cp));
+      if (kind == 1)  // three more tags: more than any parser here accepts
+        f.insert(f.begin() + 12, {0x88, 0xa8, 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03});
+      break;
+    }
+  }
+  if (f.size() < 60) f.resize(60, 0);
+  return f;
+}
+
 }  // namespace
 
 Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
@@ -90,7 +138,7 @@ std::vector<Emission> Connection::take(Dir d, uint64_t now_ps) {
   if (rng_.chance(cfg_.adv.noise)) {
     ++totals_.adv.noise;
     Emission e;
-    e.raw = foreign_frame();
+    e.raw = foreign_frame(ctrl_.spec(), rng_, cfg_);
     out.insert(out.begin(), std::move(e));
   }
   return out;
@@ -120,10 +168,8 @@ void Connection::on_controller_data(uint64_t at_ps) {
   while (!h2c_marks_.empty() && h2c_marks_.front().end <= ctrl_.received()) {
     const int64_t order = h2c_marks_.front().order;
     h2c_marks_.pop_front();
-    if (order < 0)
-      on_setup_at_controller(order, at_ps);
-    else
-      start_read(uint32_t(order), at_ps + us_to_ps(cfg_.ctrl_latency_us));
+    // A read's data exists only after the controller's latency.
+    on_host_pdu(order, order < 0 ? at_ps : at_ps + us_to_ps(cfg_.ctrl_latency_us));
   }
 }
 
@@ -134,12 +180,8 @@ void Connection::on_host_data(uint64_t at_ps) {
   while (!c2h_marks_.empty() && c2h_marks_.front().end <= host_.received()) {
     const int64_t order = c2h_marks_.front().order;
     c2h_marks_.pop_front();
-    if (order >= 0) {
-      release(uint32_t(order));
-      ++completed_;
-    } else {
-      opened |= on_setup_at_host(order, at_ps);
-    }
+    completed_ += order >= 0;
+    opened |= on_controller_pdu(order, at_ps);
     progress = true;
   }
   if (progress)
@@ -151,12 +193,17 @@ void NvmeTcpConnection::on_connected(uint64_t at_ps) {
   mark_h2c(kIcPdu);
 }
 
-void NvmeTcpConnection::on_setup_at_controller(int64_t, uint64_t at_ps) {
+void NvmeTcpConnection::on_host_pdu(int64_t mark, uint64_t at_ps) {
+  if (mark >= 0) return start_read(uint32_t(mark), at_ps);
   ctrl_.write(nvme::encode_ic_resp({0, 0, dgst_bits(cfg_), kMaxH2cData}), at_ps);
   mark_c2h(kIcPdu);
 }
 
-bool NvmeTcpConnection::on_setup_at_host(int64_t, uint64_t) { return true; }  // ICResp
+bool NvmeTcpConnection::on_controller_pdu(int64_t mark, uint64_t) {
+  if (mark < 0) return true;  // ICResp opens the queue
+  free_tags_.push_back(uint16_t(cmds_[uint32_t(mark)].cid & kTagMask));
+  return false;
+}
 
 void NvmeTcpConnection::issue_reads(uint64_t at_ps) {
   while (!free_tags_.empty() && next_read_ < reads_.size()) {
@@ -360,53 +407,6 @@ void NvmeTcpConnection::send_unknown_cid(const Active& a) {
   ++totals_.capsule_resps;
 }
 
-// A frame for the host that belongs to no connection of the trace: ARP, LLDP, a TCP segment
-// from the NVMe port to a host port nobody opened (carrying a plausible C2HData PDU), the same
-// under three VLAN tags, or a segment from another port.
-Bytes NvmeTcpConnection::foreign_frame() {
-  const net::FrameSpec& spec = ctrl_.spec();
-  Bytes f;
-  auto l2 = [&](const net::MacAddr& dst, uint16_t type) {
-    f.assign(dst.begin(), dst.end());
-    f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-    f.push_back(uint8_t(type >> 8));
-    f.push_back(uint8_t(type));
-  };
-  switch (rng_.below(5)) {
-    case 0: {  // ARP request for the host's neighbour
-      l2({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0806);
-      const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
-      f.insert(f.end(), arp, arp + 8);
-      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-      f.insert(f.end(), {192, 168, 100, 2, 0, 0, 0, 0, 0, 0, 192, 168, 100, 9});
-      break;
-    }
-    case 1: {  // LLDP: chassis, port, TTL, end
-      l2({0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}, 0x88CC);
-      f.insert(f.end(), {0x02, 0x07, 0x04});
-      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-      f.insert(f.end(), {0x04, 0x02, 0x07, '1', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00});
-      break;
-    }
-    default: {
-      net::FrameSpec s = spec;
-      const uint64_t kind = rng_.below(3);
-      s.tuple.dport = uint16_t(20000 + rng_.below(10000));  // below the ephemeral range
-      if (kind == 2) s.tuple.sport = 80;
-      s.seq = uint32_t(rng_.next());
-      s.flags = net::tcpflag::ACK | net::tcpflag::PSH;
-      nvme::DataHdr h;
-      h.cccid = uint16_t(rng_.below(cfg_.queue_depth));
-      const Bytes data(512, 0xA5);
-      f = net::build_frame(s, nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, data, cp_));
-      if (kind == 1)  // three more tags: more than any parser here accepts
-        f.insert(f.begin() + 12, {0x88, 0xa8, 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03});
-      break;
-    }
-  }
-  if (f.size() < 60) f.resize(60, 0);
-  return f;
-}
 
 // A free tag at random, as a block layer hands them out; the generation (Linux: nvme_cid())
 // is counted before use, so a tag's first CID has generation 1.
@@ -418,8 +418,5 @@ uint16_t NvmeTcpConnection::next_cid() {
   return uint16_t(tag | (++tag_gen_[tag] & 0xF) << 12);
 }
 
-void NvmeTcpConnection::release(uint32_t order) {
-  free_tags_.push_back(uint16_t(cmds_[order].cid & kTagMask));
-}
 
 }  // namespace nic::gen

@@ -53,18 +53,15 @@ class Connection {
 
   // The host saw the SYN-ACK: it opens the protocol (ICReq, Login Request).
   virtual void on_connected(uint64_t at_ps) = 0;
-  // A setup PDU (marker `step` < 0) of the host arrived at the controller.
-  virtual void on_setup_at_controller(int64_t step, uint64_t at_ps) = 0;
-  // A setup PDU of the controller arrived at the host; true when reads may start.
-  virtual bool on_setup_at_host(int64_t step, uint64_t at_ps) = 0;
+  // A marked host PDU arrived in order at the controller: the command of read `mark` (>= 0),
+  // to answer from `at_ps` on, or a setup PDU (< 0).
+  virtual void on_host_pdu(int64_t mark, uint64_t at_ps) = 0;
+  // A marked controller PDU arrived in order at the host: the completion of read `mark`, or a
+  // setup PDU; true when that opened the queue.
+  virtual bool on_controller_pdu(int64_t mark, uint64_t at_ps) = 0;
   virtual void issue_reads(uint64_t at_ps) = 0;
-  // The read's command arrived at the controller, which answers from `at_ps` on.
-  virtual void start_read(uint32_t order, uint64_t at_ps) = 0;
-  // The read's completion arrived at the host.
-  virtual void release(uint32_t order) = 0;
   // Queues PDUs of reads being served until a segment's worth is unsent.
   virtual void refill() = 0;
-  virtual Bytes foreign_frame() = 0;  // Adversary::noise
 
   // The PDU just written by the host (controller) is acted on once it arrived in order.
   void mark_h2c(int64_t order) { h2c_marks_.push_back({host_.written(), order}); }
@@ -122,13 +119,11 @@ class NvmeTcpConnection final : public Connection {
   static constexpr int64_t kIcPdu = -1;
 
   void on_connected(uint64_t at_ps) override;
-  void on_setup_at_controller(int64_t step, uint64_t at_ps) override;
-  bool on_setup_at_host(int64_t step, uint64_t at_ps) override;
+  void on_host_pdu(int64_t mark, uint64_t at_ps) override;
+  bool on_controller_pdu(int64_t mark, uint64_t at_ps) override;
   void issue_reads(uint64_t at_ps) override;
-  void start_read(uint32_t order, uint64_t at_ps) override;
-  void release(uint32_t order) override;
   void refill() override;
-  Bytes foreign_frame() override;
+  void start_read(uint32_t order, uint64_t at_ps);
   void plan_adversity(Active& a, CommandTruth& t);
   void send_pdu(Active& a);
   void send_resp(const Active& a);

@@ -1,7 +1,6 @@
 #include "tb/gen/iscsi_connection.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "proto/iscsi_login.hpp"
 
@@ -14,8 +13,6 @@ constexpr uint32_t kMaxBurst = 16776192;  // the largest allowed: one Data-In se
 const char* const kInitiatorName = "iqn.2024-01.org.nicsim:initiator";
 const char* const kTargetName = "iqn.2024-01.org.nicsim:target";
 
-std::string digest_offer(bool on) { return on ? "CRC32C" : "None"; }
-std::string digest_answer(bool on) { return on ? "CRC32C" : "None"; }
 
 // Login PDUs never carry digests, and their data stay within the login-phase limit.
 const iscsi::ConnParams kLoginParams{false, false, iscsi::kLoginMaxDataSegment};
@@ -31,54 +28,53 @@ IscsiConnection::IscsiConnection(const GenConfig& cfg, const ConnectionSetup& se
       statsn_(uint32_t(rng_.next())),
       statsn_of_(reads_.size()) {}
 
-void IscsiConnection::send_login_req(uint8_t csg, uint64_t at_ps) {
-  iscsi::LoginReq r;
-  r.transit = true;
-  r.csg = csg;
-  r.nsg = csg == iscsi::kSecurityNegotiation ? iscsi::kLoginOperationalNegotiation
+// The fields a Login Request and its Response share: one transit per stage, security ->
+// operational -> full-feature phase.
+template <class Login>
+Login IscsiConnection::login_pdu(uint8_t csg) const {
+  Login l;
+  l.transit = true;
+  l.csg = csg;
+  l.nsg = csg == iscsi::kSecurityNegotiation ? iscsi::kLoginOperationalNegotiation
                                              : iscsi::kFullFeaturePhase;
-  r.isid = isid_;
-  r.itt = kLoginItt;
-  r.cmdsn = cmdsn_;       // immediate: the first command reuses it
-  r.expstatsn = exp_statsn_;
-  iscsi::TextKeys keys;
+  l.isid = isid_;
+  l.itt = kLoginItt;
+  return l;
+}
+
+// Each side's keys for a stage: the initiator offers, the target answers and declares its own
+// receive limit.
+iscsi::TextKeys IscsiConnection::login_keys(uint8_t csg, bool initiator) const {
   if (csg == iscsi::kSecurityNegotiation) {
-    keys = {{"InitiatorName", kInitiatorName}, {"SessionType", "Normal"},
+    if (!initiator) return {{"AuthMethod", "None"}, {"TargetPortalGroupTag", "1"}};
+    return {{"InitiatorName", kInitiatorName}, {"SessionType", "Normal"},
             {"TargetName", kTargetName}, {"AuthMethod", "None"}};
-  } else {
-    keys = {{"HeaderDigest", digest_offer(cfg_.hdgst)},
-            {"DataDigest", digest_offer(cfg_.ddgst)},
-            {"MaxRecvDataSegmentLength", std::to_string(cfg_.iscsi_max_recv)},
-            {"MaxBurstLength", std::to_string(kMaxBurst)},
-            {"ErrorRecoveryLevel", "0"}};
   }
-  host_.write(iscsi::encode_pdu({true, r, {}, iscsi::write_text(keys)}, kLoginParams), at_ps);
+  const uint32_t max_recv = initiator ? cfg_.iscsi_max_recv : kTargetMaxRecv;
+  return {{"HeaderDigest", cfg_.hdgst ? "CRC32C" : "None"},
+          {"DataDigest", cfg_.ddgst ? "CRC32C" : "None"},
+          {"MaxRecvDataSegmentLength", std::to_string(max_recv)},
+          {"MaxBurstLength", std::to_string(kMaxBurst)},
+          {"ErrorRecoveryLevel", "0"}};
+}
+
+void IscsiConnection::send_login_req(uint8_t csg, uint64_t at_ps) {
+  auto r = login_pdu<iscsi::LoginReq>(csg);
+  r.cmdsn = cmdsn_;  // immediate: the first command reuses it
+  r.expstatsn = exp_statsn_;
+  host_.write(iscsi::encode_pdu({true, r, {}, iscsi::write_text(login_keys(csg, true))}, kLoginParams),
+              at_ps);
   mark_h2c(csg == iscsi::kSecurityNegotiation ? kSecurityStep : kOperationalStep);
 }
 
 void IscsiConnection::send_login_resp(uint8_t csg, uint64_t at_ps) {
-  iscsi::LoginResp r;
-  r.transit = true;
-  r.csg = csg;
-  r.nsg = csg == iscsi::kSecurityNegotiation ? iscsi::kLoginOperationalNegotiation
-                                             : iscsi::kFullFeaturePhase;
-  r.isid = isid_;
+  auto r = login_pdu<iscsi::LoginResp>(csg);
   r.tsih = r.nsg == iscsi::kFullFeaturePhase ? tsih_ : 0;  // the session exists once logged in
-  r.itt = kLoginItt;
   r.statsn = statsn_++;
   r.expcmdsn = exp_cmdsn_;
   r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
-  iscsi::TextKeys keys;
-  if (csg == iscsi::kSecurityNegotiation) {
-    keys = {{"AuthMethod", "None"}, {"TargetPortalGroupTag", "1"}};
-  } else {
-    keys = {{"HeaderDigest", digest_answer(cfg_.hdgst)},
-            {"DataDigest", digest_answer(cfg_.ddgst)},
-            {"MaxRecvDataSegmentLength", std::to_string(kTargetMaxRecv)},
-            {"MaxBurstLength", std::to_string(kMaxBurst)},
-            {"ErrorRecoveryLevel", "0"}};
-  }
-  ctrl_.write(iscsi::encode_pdu({false, r, {}, iscsi::write_text(keys)}, kLoginParams), at_ps);
+  ctrl_.write(iscsi::encode_pdu({false, r, {}, iscsi::write_text(login_keys(csg, false))}, kLoginParams),
+              at_ps);
   mark_c2h(csg == iscsi::kSecurityNegotiation ? kSecurityStep : kOperationalStep);
 }
 
@@ -86,14 +82,20 @@ void IscsiConnection::on_connected(uint64_t at_ps) {
   send_login_req(iscsi::kSecurityNegotiation, at_ps);
 }
 
-void IscsiConnection::on_setup_at_controller(int64_t step, uint64_t at_ps) {
-  if (step == kProbeStep) return send_probe_resp(at_ps);
-  send_login_resp(step == kSecurityStep ? iscsi::kSecurityNegotiation
+void IscsiConnection::on_host_pdu(int64_t mark, uint64_t at_ps) {
+  if (mark >= 0) return start_read(uint32_t(mark), at_ps);
+  if (mark == kProbeStep) return send_probe_resp(at_ps);
+  send_login_resp(mark == kSecurityStep ? iscsi::kSecurityNegotiation
                                         : iscsi::kLoginOperationalNegotiation,
                   at_ps);
 }
 
-bool IscsiConnection::on_setup_at_host(int64_t step, uint64_t at_ps) {
+bool IscsiConnection::on_controller_pdu(int64_t step, uint64_t at_ps) {
+  if (step >= 0) {
+    --in_flight_;
+    exp_statsn_ = statsn_of_[uint32_t(step)] + 1;  // completions arrive in StatSN order
+    return false;
+  }
   exp_statsn_ = statsn_;  // the target sends no other status until the host answers
   if (step == kSecurityStep) {
     send_login_req(iscsi::kLoginOperationalNegotiation, at_ps + uint64_t(cfg_.host_latency_us * 1e6));
@@ -166,11 +168,6 @@ void IscsiConnection::start_read(uint32_t order, uint64_t at_ps) {
   active_.push_back(std::move(t));
 }
 
-void IscsiConnection::release(uint32_t order) {
-  --in_flight_;
-  exp_statsn_ = statsn_of_[order] + 1;  // completions arrive in StatSN order
-}
-
 uint32_t IscsiConnection::data_in_size() const {
   return cfg_.max_pdu_data ? std::min(cfg_.max_pdu_data, cfg_.iscsi_max_recv) : cfg_.iscsi_max_recv;
 }
@@ -224,10 +221,6 @@ void IscsiConnection::send_data_in(Task& task) {
     ++totals_.capsule_resps;
   }
   mark_c2h(task.order);
-}
-
-Bytes IscsiConnection::foreign_frame() {
-  throw std::logic_error("gen: the Adversary is NVMe/TCP only");  // validate() refuses it
 }
 
 }  // namespace nic::gen

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proto/iscsi.hpp"
+#include "proto/iscsi_login.hpp"
 #include "tb/gen/connection.hpp"
 
 namespace nic::gen {
@@ -39,17 +40,18 @@ class IscsiConnection final : public Connection {
   };
 
   void on_connected(uint64_t at_ps) override;
-  void on_setup_at_controller(int64_t step, uint64_t at_ps) override;
-  bool on_setup_at_host(int64_t step, uint64_t at_ps) override;
+  void on_host_pdu(int64_t mark, uint64_t at_ps) override;
+  bool on_controller_pdu(int64_t mark, uint64_t at_ps) override;
   void issue_reads(uint64_t at_ps) override;
-  void start_read(uint32_t order, uint64_t at_ps) override;
-  void release(uint32_t order) override;
   void refill() override;
-  Bytes foreign_frame() override;
+  template <class Login>
+  Login login_pdu(uint8_t csg) const;
+  iscsi::TextKeys login_keys(uint8_t csg, bool initiator) const;
   void send_login_req(uint8_t csg, uint64_t at_ps);
   void send_login_resp(uint8_t csg, uint64_t at_ps);
   void send_probe(uint64_t at_ps);
   void send_probe_resp(uint64_t at_ps);
+  void start_read(uint32_t order, uint64_t at_ps);
   void send_data_in(Task& t);
   uint32_t data_in_size() const;
 
