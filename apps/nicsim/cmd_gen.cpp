@@ -1,4 +1,4 @@
-// `nicsim gen`: NVMe/TCP read traffic as a pcap plus its ground truth.
+// `nicsim gen`: NVMe/TCP or iSCSI read traffic as a pcap plus its ground truth.
 //
 // Values are taken as text and converted here rather than by CLI11 so that every bad argument
 // (unknown option included) ends the same way: a one-line message and exit status 2.
@@ -27,6 +27,8 @@ struct GenArgs {
       plant_lookalike;
   std::vector<std::string> adv;  // by Adversary::knobs() index
   std::string adv_stale_delay, adv_faults;
+  std::string ulp, port, iscsi_max_recv, iscsi_status_pdu;
+  bool iscsi_interleave = false;
   bool ipv6 = false, qinq = false, hdgst = false, ddgst = false, tcp_timestamps = false,
        reseg_retransmit = false, cid_genctr = false;
   CLI::App* app = nullptr;
@@ -66,6 +68,17 @@ GenConfig to_config(const GenArgs& a) {
   c.tcp_timestamps = a.tcp_timestamps;
   c.imp.reseg_retransmit = a.reseg_retransmit;
   c.cid_genctr = a.cid_genctr;
+  c.iscsi_interleave = a.iscsi_interleave;
+  if (!a.ulp.empty()) {
+    try {
+      c.ulp = nic::gen::parse_ulp(a.ulp);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("--ulp: ") + e.what());
+    }
+  }
+  set_uint("--port", a.port, c.port, 65535);
+  set_uint("--iscsi-max-recv", a.iscsi_max_recv, c.iscsi_max_recv, UINT32_MAX);
+  set_double("--iscsi-status-pdu", a.iscsi_status_pdu, c.iscsi_status_pdu);
   set_uint("--seed", a.seed, c.seed, UINT64_MAX);
   set_uint("--flows", a.flows, c.flows, UINT32_MAX);
   set_uint("--vlan", a.vlan, c.vlan, 4095);
@@ -137,7 +150,7 @@ int run_gen(const GenArgs& a) {
 void add_gen_command(CLI::App& app) {
   auto args = std::make_shared<GenArgs>();
   CLI::App* sub = app.add_subcommand(
-      "gen", "Generate NVMe/TCP read traffic (both directions) as a pcap, with ground truth");
+      "gen", "Generate NVMe/TCP or iSCSI read traffic (both directions) as a pcap, with ground truth");
   args->app = sub;
   sub->allow_extras();  // reported by run_gen with exit status 2
   GenArgs& a = *args;
@@ -146,6 +159,8 @@ void add_gen_command(CLI::App& app) {
 
   value("-o,--output", a.out, "Output pcap (nanosecond timestamps), - for standard output; required", "FILE");
   value("--truth", a.truth, "Write the ground-truth JSON here", "FILE");
+  value("--ulp", a.ulp, "Storage protocol: nvme-tcp (default) or iscsi", "NAME");
+  value("--port", a.port, "Target TCP port (default 4420 NVMe/TCP, 3260 iSCSI)", "N");
   value("--seed", a.seed, "Random seed; same seed, same bytes (default 1)", "N");
   value("--flows", a.flows, "Connections (I/O queues) (default 1)", "N");
   sub->add_flag("--ipv6", a.ipv6, "IPv6 instead of IPv4");
@@ -177,6 +192,9 @@ void add_gen_command(CLI::App& app) {
   value("--corrupt-ddgst", a.corrupt_ddgst, "Probability a read has one C2HData with a wrong data digest (needs --ddgst)", "P");
   value("--bad-tcp-csum", a.bad_tcp_csum, "Ctrl->host: probability a segment has a bad TCP checksum (then retransmitted)", "P");
   value("--plant-lookalike", a.plant_lookalike, "Probability a read's data contains a C2HData-header lookalike", "P");
+  value("--iscsi-max-recv", a.iscsi_max_recv, "iSCSI: the initiator's MaxRecvDataSegmentLength, the largest Data-In (default 8192)", "SIZE");
+  value("--iscsi-status-pdu", a.iscsi_status_pdu, "iSCSI: probability a READ ends with a SCSI Response instead of status on its last Data-In (default 0)", "P");
+  sub->add_flag("--iscsi-interleave", a.iscsi_interleave, "iSCSI: Data-In PDUs of the tasks in flight interleave (default: one task's back to back)");
   // The Adversary: a misbehaving controller and hostile frames (docs/robustness.md).
   const auto& knobs = nic::gen::Adversary::knobs();
   a.adv.resize(knobs.size());

@@ -157,6 +157,25 @@ std::vector<uint16_t> GenConfig::vlan_tags() const {
   return v;
 }
 
+const char* to_string(Ulp u) { return u == Ulp::Iscsi ? "iscsi" : "nvme-tcp"; }
+
+Ulp parse_ulp(const std::string& text) {
+  if (text == "nvme-tcp") return Ulp::NvmeTcp;
+  if (text == "iscsi") return Ulp::Iscsi;
+  throw std::invalid_argument("'" + text + "' is not nvme-tcp or iscsi");
+}
+
+// What the iSCSI writer does not model: NVMe/TCP-only knobs are refused rather than ignored.
+std::string GenConfig::validate_iscsi() const {
+  if (hpda || cid_genctr || success_flag > 0 || adv.any())
+    return "--hpda, --cid-genctr, --success-flag and --adv-* are NVMe/TCP only";
+  for (uint32_t s : io_size.sizes)
+    if (s % 512) return "--io-size: iSCSI reads are whole 512-byte blocks";
+  if (iscsi_max_recv < 512 || iscsi_max_recv > 0xFFFFFF)
+    return "--iscsi-max-recv must be 512..16777215 (MaxRecvDataSegmentLength)";
+  return {};
+}
+
 std::string GenConfig::validate() const {
   if (flows < 1 || flows > 4096) return "--flows must be 1..4096";
   if (vlan > 4094) return "--vlan must be 0..4094";
@@ -189,6 +208,9 @@ std::string GenConfig::validate() const {
   if (imp.corrupt_ddgst > 0 && !ddgst) return "--corrupt-ddgst needs --ddgst";
   if (imp.reorder_window < 1 || imp.reorder_window > 64) return "--reorder-window must be 1..64";
   if (imp.retransmit_delay > 1000) return "--retransmit-delay must be 0..1000";
+  if (!is_prob(iscsi_status_pdu)) return "--iscsi-status-pdu is a probability, within [0, 1]";
+  if (ulp == Ulp::Iscsi) return validate_iscsi();
+  if (iscsi_status_pdu > 0 || iscsi_interleave) return "--iscsi-* options need --ulp iscsi";
   return {};
 }
 

@@ -96,7 +96,14 @@ struct Adversary {
   }
 };
 
+// The storage protocol each connection carries.
+enum class Ulp : uint8_t { NvmeTcp, Iscsi };
+const char* to_string(Ulp u);
+Ulp parse_ulp(const std::string& text);  // "nvme-tcp" or "iscsi"; throws std::invalid_argument
+
 struct GenConfig {
+  Ulp ulp = Ulp::NvmeTcp;
+  uint16_t port = 0;      // target port; 0 = the protocol's own (4420, 3260)
   uint64_t seed = 1;
   uint32_t flows = 1;
   bool ipv6 = false;
@@ -126,6 +133,12 @@ struct GenConfig {
   double queue_start_us = 20;    // ICResp arrival to the first read
   Impairments imp;
   Adversary adv;
+  // iSCSI only. The initiator's MaxRecvDataSegmentLength bounds every Data-In.
+  uint32_t iscsi_max_recv = 8192;
+  double iscsi_status_pdu = 0;    // probability a read ends with a SCSI Response, not S on Data-In
+  bool iscsi_interleave = false;  // Data-In of tasks in flight interleave PDU by PDU
+
+  uint16_t target_port() const { return port ? port : (ulp == Ulp::Iscsi ? 3260 : 4420); }
 
   std::vector<uint16_t> vlan_tags() const;  // VLAN IDs, outermost first
   uint32_t effective_mss() const { return mss ? mss : (ipv6 ? 1440 : 1460); }
@@ -133,6 +146,9 @@ struct GenConfig {
   uint32_t segment_payload() const { return effective_mss() - (tcp_timestamps ? 12 : 0); }
   // Empty when consistent, else a message naming the offending knob.
   std::string validate() const;
+
+ private:
+  std::string validate_iscsi() const;
 };
 
 // "4096", "4K", "1.5M", "2G" (binary multiples), as every option that takes a size.

@@ -15,12 +15,59 @@ constexpr uint16_t kTagMask = 0x0FFF;  // CID bits below the generation counter
 
 uint8_t dgst_bits(const GenConfig& cfg) { return uint8_t((cfg.hdgst ? 1 : 0) | (cfg.ddgst ? 2 : 0)); }
 
+// A frame for the host that belongs to no connection of the trace: ARP, LLDP, a TCP segment
+// from the NVMe port to a host port nobody opened (carrying a plausible C2HData PDU), the same
+// under three VLAN tags, or a segment from another port.
+Bytes foreign_frame(const net::FrameSpec& spec, Rng& rng, const GenConfig& cfg) {
+  const nvme::ConnParams cp{cfg.hdgst, cfg.ddgst, cfg.hpda, 0};
+  Bytes f;
+  auto l2 = [&](const net::MacAddr& dst, uint16_t type) {
+    f.assign(dst.begin(), dst.end());
+    f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+    f.push_back(uint8_t(type >> 8));
+    f.push_back(uint8_t(type));
+  };
+  switch (rng.below(5)) {
+    case 0: {  // ARP request for the host's neighbour
+      l2({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0806);
+      const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+      f.insert(f.end(), arp, arp + 8);
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {192, 168, 100, 2, 0, 0, 0, 0, 0, 0, 192, 168, 100, 9});
+      break;
+    }
+    case 1: {  // LLDP: chassis, port, TTL, end
+      l2({0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}, 0x88CC);
+      f.insert(f.end(), {0x02, 0x07, 0x04});
+      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
+      f.insert(f.end(), {0x04, 0x02, 0x07, '1', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00});
+      break;
+    }
+    default: {
+      net::FrameSpec s = spec;
+      const uint64_t kind = rng.below(3);
+      s.tuple.dport = uint16_t(20000 + rng.below(10000));  // below the ephemeral range
+      if (kind == 2) s.tuple.sport = 80;
+      s.seq = uint32_t(rng.next());
+      s.flags = net::tcpflag::ACK | net::tcpflag::PSH;
+      nvme::DataHdr h;
+      h.cccid = uint16_t(rng.below(cfg.queue_depth));
+      const Bytes data(512, 0xA5);
+      f = net::build_frame(s, nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, data, cp));
+      if (kind == 1)  // three more tags: more than any parser here accepts
+        f.insert(f.begin() + 12, {0x88, 0xa8, 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03});
+      break;
+    }
+  }
+  if (f.size() < 60) f.resize(60, 0);
+  return f;
+}
+
 }  // namespace
 
 Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
                        std::vector<ReadPlan> reads, Totals& totals)
     : cfg_(cfg),
-      cp_{cfg.hdgst, cfg.ddgst, cfg.hpda, 0},
       rng_(Rng::derive(cfg.seed, kConnectionSalt, setup.index)),
       host_(cfg, setup.host, setup.controller, uint32_t(rng_.next()), uint32_t(rng_.next()),
             uint16_t(rng_.next())),
@@ -41,9 +88,36 @@ Connection::Connection(const GenConfig& cfg, const ConnectionSetup& setup,
   truth_.host_isn = host_.isn();
   truth_.controller_isn = ctrl_.isn();
   cmds_.resize(reads_.size());
+  host_.open(setup.start_ps);
+}
+
+CommandTruth& Connection::issue_truth(const ReadPlan& p) {
+  CommandTruth& t = cmds_[p.order];
+  t.flow = truth_.host;
+  t.order = p.order;
+  t.length = p.length;
+  t.slba = p.slba;
+  return t;
+}
+
+ReadData Connection::start_truth(uint32_t order) {
+  const ReadPlan& p = reads_[order];
+  CommandTruth& t = cmds_[order];
+  ReadData d = make_read_data(p, cfg_);
+  t.sha256 = d.sha256;
+  t.lookalike_offsets = d.lookalike_offsets;
+  t.digest_corrupted = p.corrupt_ddgst;
+  if (p.corrupt_ddgst) t.corrupt_pdu = int32_t(rng_.below(t.pdus));
+  totals_.lookalikes += t.lookalike_offsets.size();
+  totals_.ddgst_corrupted += p.corrupt_ddgst;
+  return d;
+}
+
+NvmeTcpConnection::NvmeTcpConnection(const GenConfig& cfg, const ConnectionSetup& setup,
+                                     std::vector<ReadPlan> reads, Totals& totals)
+    : Connection(cfg, setup, std::move(reads), totals), cp_{cfg.hdgst, cfg.ddgst, cfg.hpda, 0} {
   for (uint32_t c = 0; c < cfg.queue_depth; ++c) free_tags_.push_back(uint16_t(c));
   tag_gen_.resize(cfg.queue_depth);
-  host_.open(setup.start_ps);
 }
 
 std::optional<uint64_t> Connection::ready(Dir d) {
@@ -64,7 +138,7 @@ std::vector<Emission> Connection::take(Dir d, uint64_t now_ps) {
   if (rng_.chance(cfg_.adv.noise)) {
     ++totals_.adv.noise;
     Emission e;
-    e.raw = foreign_frame();
+    e.raw = foreign_frame(ctrl_.spec(), rng_, cfg_);
     out.insert(out.begin(), std::move(e));
   }
   return out;
@@ -85,11 +159,7 @@ void Connection::deliver(Dir d, const Segment& seg, uint64_t start_ps, uint64_t 
   }
   const bool syn_ack = seg.flags & net::tcpflag::SYN;
   host_.receive(seg, ctrl_.tsval(start_ps), end_ps);
-  if (syn_ack) {
-    const Bytes icreq = nvme::encode_ic_req({0, cfg_.hpda, dgst_bits(cfg_), 0});
-    host_.write(icreq, end_ps + us_to_ps(cfg_.host_latency_us));
-    h2c_marks_.push_back({host_.written(), kIcPdu});
-  }
+  if (syn_ack) on_connected(end_ps + us_to_ps(cfg_.host_latency_us));
   on_host_data(end_ps);
 }
 
@@ -98,40 +168,49 @@ void Connection::on_controller_data(uint64_t at_ps) {
   while (!h2c_marks_.empty() && h2c_marks_.front().end <= ctrl_.received()) {
     const int64_t order = h2c_marks_.front().order;
     h2c_marks_.pop_front();
-    if (order == kIcPdu) {
-      ctrl_.write(nvme::encode_ic_resp({0, 0, dgst_bits(cfg_), kMaxH2cData}), at_ps);
-      c2h_marks_.push_back({ctrl_.written(), kIcPdu});
-    } else {
-      start_read(uint32_t(order), at_ps + us_to_ps(cfg_.ctrl_latency_us));
-    }
+    // A read's data exists only after the controller's latency.
+    on_host_pdu(order, order < 0 ? at_ps : at_ps + us_to_ps(cfg_.ctrl_latency_us));
   }
 }
 
-// The host acts on every controller PDU that has arrived in order: ICResp opens the queue,
-// a completion frees its CID for the next read.
+// The host acts on every controller PDU that has arrived in order: the last setup PDU opens
+// the queue, a completion frees its tag for the next read.
 void Connection::on_host_data(uint64_t at_ps) {
   bool progress = false, opened = false;
   while (!c2h_marks_.empty() && c2h_marks_.front().end <= host_.received()) {
     const int64_t order = c2h_marks_.front().order;
     c2h_marks_.pop_front();
-    if (order != kIcPdu) complete_read(uint32_t(order));
-    opened |= order == kIcPdu;
+    completed_ += order >= 0;
+    opened |= on_controller_pdu(order, at_ps);
     progress = true;
   }
   if (progress)
     issue_reads(at_ps + us_to_ps(opened ? cfg_.queue_start_us : cfg_.host_latency_us));
 }
 
-void Connection::issue_reads(uint64_t at_ps) {
+void NvmeTcpConnection::on_connected(uint64_t at_ps) {
+  host_.write(nvme::encode_ic_req({0, cfg_.hpda, dgst_bits(cfg_), 0}), at_ps);
+  mark_h2c(kIcPdu);
+}
+
+void NvmeTcpConnection::on_host_pdu(int64_t mark, uint64_t at_ps) {
+  if (mark >= 0) return start_read(uint32_t(mark), at_ps);
+  ctrl_.write(nvme::encode_ic_resp({0, 0, dgst_bits(cfg_), kMaxH2cData}), at_ps);
+  mark_c2h(kIcPdu);
+}
+
+bool NvmeTcpConnection::on_controller_pdu(int64_t mark, uint64_t) {
+  if (mark < 0) return true;  // ICResp opens the queue
+  free_tags_.push_back(uint16_t(cmds_[uint32_t(mark)].cid & kTagMask));
+  return false;
+}
+
+void NvmeTcpConnection::issue_reads(uint64_t at_ps) {
   while (!free_tags_.empty() && next_read_ < reads_.size()) {
     const uint16_t cid = next_cid();
     const ReadPlan& p = reads_[next_read_++];
-    CommandTruth& t = cmds_[p.order];
-    t.flow = truth_.host;
+    CommandTruth& t = issue_truth(p);
     t.cid = cid;
-    t.order = p.order;
-    t.length = p.length;
-    t.slba = p.slba;
     t.success_flag = p.success_flag;
     t.pdus = pdu_count(p.length, cfg_.max_pdu_data);
     nvme::ReadCmd cmd;
@@ -140,28 +219,20 @@ void Connection::issue_reads(uint64_t at_ps) {
     cmd.nlb = (p.length + kBlockSize - 1) / kBlockSize;
     cmd.length = p.length;
     host_.write(nvme::encode_capsule_cmd(cmd.to_sqe(), cp_), at_ps);
-    h2c_marks_.push_back({host_.written(), p.order});
+    mark_h2c(p.order);
   }
 }
 
-void Connection::start_read(uint32_t order, uint64_t at_ps) {
-  const ReadPlan& p = reads_[order];
-  CommandTruth& t = cmds_[order];
-  Active a{order, make_read_data(p, cfg_)};
+void NvmeTcpConnection::start_read(uint32_t order, uint64_t at_ps) {
+  Active a{order, start_truth(order)};
   a.sqhd = uint16_t(++started_ % (cfg_.queue_depth + 1));
   a.ready_ps = at_ps;
-  t.sha256 = a.data.sha256;
-  t.lookalike_offsets = a.data.lookalike_offsets;
-  t.digest_corrupted = p.corrupt_ddgst;
-  if (p.corrupt_ddgst) t.corrupt_pdu = int32_t(rng_.below(t.pdus));
-  totals_.lookalikes += t.lookalike_offsets.size();
-  totals_.ddgst_corrupted += p.corrupt_ddgst;
-  plan_adversity(a, t);
+  plan_adversity(a, cmds_[order]);
   active_.push_back(std::move(a));
 }
 
 // Draws nothing when the Adversary is off, so ordinary traces stay as they were.
-void Connection::plan_adversity(Active& a, CommandTruth& t) {
+void NvmeTcpConnection::plan_adversity(Active& a, CommandTruth& t) {
   const Adversary& adv = cfg_.adv;
   auto note = [&t](const std::string& what) { t.adversity += (t.adversity.empty() ? "" : ",") + what; };
   if (rng_.chance(adv.early_resp) && t.length >= 2) {
@@ -209,13 +280,13 @@ void Connection::plan_adversity(Active& a, CommandTruth& t) {
 bool Connection::completes_read(const Segment& s) const {
   const uint64_t end = s.offset + s.payload.size();
   return std::any_of(c2h_marks_.begin(), c2h_marks_.end(), [&](const Marker& m) {
-    return m.order != kIcPdu && m.end > s.offset && m.end <= end;
+    return m.order >= 0 && m.end > s.offset && m.end <= end;
   });
 }
 
 // Keeps a segment's worth of PDUs queued, serving in-flight reads in random order so that
 // responses (and, with a PDU size limit, their PDUs) interleave.
-void Connection::refill() {
+void NvmeTcpConnection::refill() {
   while (ctrl_.unsent() < cfg_.segment_payload() && !active_.empty()) {
     const size_t i = rng_.below(active_.size());
     send_pdu(active_[i]);
@@ -248,7 +319,7 @@ void break_header(Bytes& pdu, HeaderFault f, const nvme::ConnParams& cp) {
 
 }  // namespace
 
-void Connection::send_pdu(Active& a) {
+void NvmeTcpConnection::send_pdu(Active& a) {
   CommandTruth& t = cmds_[a.order];
   const uint32_t len = uint32_t(a.data.bytes.size());
   uint32_t n = cfg_.max_pdu_data ? std::min(cfg_.max_pdu_data, len - a.sent) : len - a.sent;
@@ -258,7 +329,7 @@ void Connection::send_pdu(Active& a) {
   if (last && a.overrun) send_overrun(a);
   if (last && a.early_resp) {
     send_resp(a);
-    c2h_marks_.push_back({ctrl_.written(), a.order});  // the host completes the read here
+    mark_c2h(a.order);  // the host completes the read here
   }
   uint8_t flags = 0;
   if (last) flags = nvme::pduflag::LAST_PDU | (t.success_flag ? nvme::pduflag::SUCCESS : 0);
@@ -287,7 +358,7 @@ void Connection::send_pdu(Active& a) {
   if (!last) return;
   if (!a.early_resp) {
     if (!t.success_flag) send_resp(a);
-    c2h_marks_.push_back({ctrl_.written(), a.order});
+    mark_c2h(a.order);
   }
   if (a.stale_pdu) {  // the read is complete: data for its CID now is stale
     const uint32_t datao = uint32_t(rng_.below(len));
@@ -296,7 +367,7 @@ void Connection::send_pdu(Active& a) {
   }
 }
 
-void Connection::send_data(const Active& a, uint32_t datao, uint8_t flags, ByteView data) {
+void NvmeTcpConnection::send_data(const Active& a, uint32_t datao, uint8_t flags, ByteView data) {
   nvme::DataHdr h;
   h.cccid = cmds_[a.order].cid;
   h.datao = datao;
@@ -304,7 +375,7 @@ void Connection::send_data(const Active& a, uint32_t datao, uint8_t flags, ByteV
   ++totals_.c2h_data_pdus;
 }
 
-void Connection::send_resp(const Active& a) {
+void NvmeTcpConnection::send_resp(const Active& a) {
   nvme::Cqe cqe;
   cqe.sqhd = a.sqhd;
   cqe.sqid = truth_.sqid;
@@ -314,14 +385,14 @@ void Connection::send_resp(const Active& a) {
 }
 
 // DATAO inside the read, DATAO + DATAL past its end.
-void Connection::send_overrun(const Active& a) {
+void NvmeTcpConnection::send_overrun(const Active& a) {
   const uint32_t len = uint32_t(a.data.bytes.size());
   const uint32_t k = std::max<uint32_t>(1, std::min<uint32_t>(len, 1024) / 2);
   send_data(a, len - k, 0, Bytes(2 * k, 0xEE));
 }
 
 // A tag at or above the queue depth was never handed out.
-void Connection::send_unknown_cid(const Active& a) {
+void NvmeTcpConnection::send_unknown_cid(const Active& a) {
   const uint32_t tag = cfg_.queue_depth + uint32_t(rng_.below(std::min<uint32_t>(64, 4096 - cfg_.queue_depth)));
   nvme::DataHdr h;
   h.cccid = uint16_t(tag | (cfg_.cid_genctr ? rng_.below(16) << 12 : 0));
@@ -336,57 +407,10 @@ void Connection::send_unknown_cid(const Active& a) {
   ++totals_.capsule_resps;
 }
 
-// A frame for the host that belongs to no connection of the trace: ARP, LLDP, a TCP segment
-// from the NVMe port to a host port nobody opened (carrying a plausible C2HData PDU), the same
-// under three VLAN tags, or a segment from another port.
-Bytes Connection::foreign_frame() {
-  const net::FrameSpec& spec = ctrl_.spec();
-  Bytes f;
-  auto l2 = [&](const net::MacAddr& dst, uint16_t type) {
-    f.assign(dst.begin(), dst.end());
-    f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-    f.push_back(uint8_t(type >> 8));
-    f.push_back(uint8_t(type));
-  };
-  switch (rng_.below(5)) {
-    case 0: {  // ARP request for the host's neighbour
-      l2({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0806);
-      const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};
-      f.insert(f.end(), arp, arp + 8);
-      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-      f.insert(f.end(), {192, 168, 100, 2, 0, 0, 0, 0, 0, 0, 192, 168, 100, 9});
-      break;
-    }
-    case 1: {  // LLDP: chassis, port, TTL, end
-      l2({0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}, 0x88CC);
-      f.insert(f.end(), {0x02, 0x07, 0x04});
-      f.insert(f.end(), spec.src_mac.begin(), spec.src_mac.end());
-      f.insert(f.end(), {0x04, 0x02, 0x07, '1', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00});
-      break;
-    }
-    default: {
-      net::FrameSpec s = spec;
-      const uint64_t kind = rng_.below(3);
-      s.tuple.dport = uint16_t(20000 + rng_.below(10000));  // below the ephemeral range
-      if (kind == 2) s.tuple.sport = 80;
-      s.seq = uint32_t(rng_.next());
-      s.flags = net::tcpflag::ACK | net::tcpflag::PSH;
-      nvme::DataHdr h;
-      h.cccid = uint16_t(rng_.below(cfg_.queue_depth));
-      const Bytes data(512, 0xA5);
-      f = net::build_frame(s, nvme::encode_data(nvme::PduType::C2HData, h, nvme::pduflag::LAST_PDU, data, cp_));
-      if (kind == 1)  // three more tags: more than any parser here accepts
-        f.insert(f.begin() + 12, {0x88, 0xa8, 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03});
-      break;
-    }
-  }
-  if (f.size() < 60) f.resize(60, 0);
-  return f;
-}
 
 // A free tag at random, as a block layer hands them out; the generation (Linux: nvme_cid())
 // is counted before use, so a tag's first CID has generation 1.
-uint16_t Connection::next_cid() {
+uint16_t NvmeTcpConnection::next_cid() {
   const size_t pick = rng_.below(free_tags_.size());
   const uint16_t tag = free_tags_[pick];
   free_tags_.erase(free_tags_.begin() + long(pick));
@@ -394,9 +418,5 @@ uint16_t Connection::next_cid() {
   return uint16_t(tag | (++tag_gen_[tag] & 0xF) << 12);
 }
 
-void Connection::complete_read(uint32_t order) {
-  free_tags_.push_back(uint16_t(cmds_[order].cid & kTagMask));
-  ++completed_;
-}
 
 }  // namespace nic::gen

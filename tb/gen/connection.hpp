@@ -1,6 +1,6 @@
-// One NVMe/TCP I/O queue: a host that connects, sends ICReq and keeps up to queue-depth reads
-// in flight, and a controller that answers them out of order with C2HData PDUs and
-// CapsuleResps. Each side is a TcpEndpoint; controller->host segments pass an Impairer.
+// One connection of the generator: a host that connects, opens the protocol and keeps up to
+// queue-depth reads in flight, and a controller (target) that answers them out of order.
+// Each side is a TcpEndpoint; controller->host segments pass an Impairer.
 // The scheduler asks when each direction has a frame ready, takes it, frames it, and
 // delivers it to the other side when the frame has fully arrived.
 #pragma once
@@ -26,10 +26,12 @@ struct ConnectionSetup {
   uint64_t start_ps = 0;  // when the host sends its SYN
 };
 
+// What both protocols share: two TCP endpoints, the impairer on the controller's side, and
+// the markers that tell each side when a peer PDU it acts on has arrived in order. The
+// protocol (NvmeTcpConnection, IscsiConnection) writes the PDUs through the hooks below.
 class Connection {
  public:
-  Connection(const GenConfig& cfg, const ConnectionSetup& setup, std::vector<ReadPlan> reads,
-             Totals& totals);
+  virtual ~Connection() = default;
 
   // Earliest start of the next frame in `d`, if any; for C2H this first tops up the
   // controller's queue with PDUs of the reads it is serving.
@@ -45,11 +47,63 @@ class Connection {
   const ConnectionTruth& truth() const { return truth_; }
   const std::vector<CommandTruth>& commands() const { return cmds_; }
 
+ protected:
+  Connection(const GenConfig& cfg, const ConnectionSetup& setup, std::vector<ReadPlan> reads,
+             Totals& totals);
+
+  // The host saw the SYN-ACK: it opens the protocol (ICReq, Login Request).
+  virtual void on_connected(uint64_t at_ps) = 0;
+  // A marked host PDU arrived in order at the controller: the command of read `mark` (>= 0),
+  // to answer from `at_ps` on, or a setup PDU (< 0).
+  virtual void on_host_pdu(int64_t mark, uint64_t at_ps) = 0;
+  // A marked controller PDU arrived in order at the host: the completion of read `mark`, or a
+  // setup PDU; true when that opened the queue.
+  virtual bool on_controller_pdu(int64_t mark, uint64_t at_ps) = 0;
+  virtual void issue_reads(uint64_t at_ps) = 0;
+  // Queues PDUs of reads being served until a segment's worth is unsent.
+  virtual void refill() = 0;
+
+  // The PDU just written by the host (controller) is acted on once it arrived in order.
+  void mark_h2c(int64_t order) { h2c_marks_.push_back({host_.written(), order}); }
+  void mark_c2h(int64_t order) { c2h_marks_.push_back({ctrl_.written(), order}); }
+  // Truth fields every protocol fills in the same way when a read is issued.
+  CommandTruth& issue_truth(const ReadPlan& p);
+  // Fills in the read's data and digest corruption when the controller starts it.
+  ReadData start_truth(uint32_t order);
+
+  const GenConfig& cfg_;
+  Rng rng_;
+  TcpEndpoint host_, ctrl_;
+  Impairer imp_;
+  Totals& totals_;
+  ConnectionTruth truth_;
+  std::vector<ReadPlan> reads_;
+  std::vector<CommandTruth> cmds_;  // by order
+  size_t next_read_ = 0;
+
  private:
   struct Marker {
     uint64_t end;   // stream offset one past the PDU
-    int64_t order;  // read it concerns, or kIcPdu
+    int64_t order;  // read it concerns, or a setup step (< 0)
   };
+
+  TcpEndpoint& sender(Dir d) { return d == Dir::H2C ? host_ : ctrl_; }
+  bool completes_read(const Segment& s) const;  // carries the end of a read's completion
+  void on_host_data(uint64_t at_ps);
+  void on_controller_data(uint64_t at_ps);
+
+  size_t completed_ = 0;
+  std::deque<Marker> h2c_marks_, c2h_marks_;  // PDUs whose arrival the peer acts on
+};
+
+// One NVMe/TCP I/O queue: ICReq/ICResp, CapsuleCmds, C2HData and CapsuleResps, and the
+// Adversary's misbehaviour.
+class NvmeTcpConnection final : public Connection {
+ public:
+  NvmeTcpConnection(const GenConfig& cfg, const ConnectionSetup& setup,
+                    std::vector<ReadPlan> reads, Totals& totals);
+
+ private:
   struct Active {   // a read the controller is answering
     uint32_t order;
     ReadData data;
@@ -64,38 +118,24 @@ class Connection {
   };
   static constexpr int64_t kIcPdu = -1;
 
-  TcpEndpoint& sender(Dir d) { return d == Dir::H2C ? host_ : ctrl_; }
-  void issue_reads(uint64_t at_ps);
+  void on_connected(uint64_t at_ps) override;
+  void on_host_pdu(int64_t mark, uint64_t at_ps) override;
+  bool on_controller_pdu(int64_t mark, uint64_t at_ps) override;
+  void issue_reads(uint64_t at_ps) override;
+  void refill() override;
   void start_read(uint32_t order, uint64_t at_ps);
-  void refill();
   void plan_adversity(Active& a, CommandTruth& t);
   void send_pdu(Active& a);
   void send_resp(const Active& a);
   void send_overrun(const Active& a);
   void send_unknown_cid(const Active& a);
   void send_data(const Active& a, uint32_t datao, uint8_t flags, ByteView data);
-  bool completes_read(const Segment& s) const;  // carries the end of a read's completion
-  Bytes foreign_frame();  // a frame of no connection of this trace (Adversary::noise)
   uint16_t next_cid();
-  void complete_read(uint32_t order);
-  void on_host_data(uint64_t at_ps);
-  void on_controller_data(uint64_t at_ps);
 
-  const GenConfig& cfg_;
   nvme::ConnParams cp_;
-  Rng rng_;
-  TcpEndpoint host_, ctrl_;
-  Impairer imp_;
-  Totals& totals_;
-  ConnectionTruth truth_;
-  std::vector<ReadPlan> reads_;
-  std::vector<CommandTruth> cmds_;  // by order
-  size_t next_read_ = 0;
-  size_t completed_ = 0;
   uint32_t started_ = 0;
   std::vector<uint16_t> free_tags_;
   std::vector<uint8_t> tag_gen_;  // per tag, for cid_genctr
-  std::deque<Marker> h2c_marks_, c2h_marks_;  // PDUs whose arrival the peer acts on
   std::vector<Active> active_;
 };
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "tb/gen/connection.hpp"
+#include "tb/gen/iscsi_connection.hpp"
 #include "tb/gen/link.hpp"
 #include "tb/gen/workload.hpp"
 #include "tb/pcap/pcap_io.hpp"
@@ -17,7 +18,6 @@ namespace {
 
 constexpr uint64_t kScheduleSalt = 3;
 constexpr uint64_t kPortSalt = 5;
-constexpr uint16_t kNvmeTcpPort = 4420;
 constexpr uint16_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux default range
 constexpr uint64_t kConnectStaggerPs = 1'000'000;               // connections open 1 us apart
 const net::MacAddr kHostMac{0x02, 0x4e, 0x56, 0x00, 0x00, 0x01};
@@ -44,9 +44,12 @@ std::vector<std::unique_ptr<Connection>> make_connections(const GenConfig& cfg, 
     ConnectionSetup s;
     s.index = i;
     s.host = {kHostMac, host_ip, ports[i]};
-    s.controller = {kControllerMac, ctrl_ip, kNvmeTcpPort};
+    s.controller = {kControllerMac, ctrl_ip, cfg.target_port()};
     s.start_ps = i * kConnectStaggerPs;
-    conns.push_back(std::make_unique<Connection>(cfg, s, std::move(plans[i]), totals));
+    if (cfg.ulp == Ulp::Iscsi)
+      conns.push_back(std::make_unique<IscsiConnection>(cfg, s, std::move(plans[i]), totals));
+    else
+      conns.push_back(std::make_unique<NvmeTcpConnection>(cfg, s, std::move(plans[i]), totals));
   }
   return conns;
 }

@@ -18,6 +18,9 @@ ordered_json config_json(const GenConfig& c) {
   const Impairments& i = c.imp;
   ordered_json j;
   j["schema_version"] = kSchemaVersion;
+  // Only for iSCSI or a port of one's own, so that NVMe/TCP truth files keep their shape.
+  if (c.ulp != Ulp::NvmeTcp) j["ulp"] = to_string(c.ulp);
+  if (c.port) j["port"] = c.port;
   j["seed"] = c.seed;
   j["flows"] = c.flows;
   j["ipv6"] = c.ipv6;
@@ -58,6 +61,11 @@ ordered_json config_json(const GenConfig& c) {
     a["faults"] = header_faults_str(c.adv.faults);
     j["adversary"] = a;
   }
+  if (c.ulp == Ulp::Iscsi) {
+    j["iscsi_max_recv"] = c.iscsi_max_recv;
+    j["iscsi_status_pdu"] = c.iscsi_status_pdu;
+    j["iscsi_interleave"] = c.iscsi_interleave;
+  }
   return j;
 }
 
@@ -79,14 +87,20 @@ ordered_json connection_json(const ConnectionTruth& c) {
 ordered_json command_json(const CommandTruth& c) {
   ordered_json j;
   j["flow"] = c.flow;
-  j["cid"] = c.cid;
+  if (c.iscsi)
+    j["tag"] = c.itt;
+  else
+    j["cid"] = c.cid;
   j["order"] = c.order;
   j["length"] = c.length;
   j["slba"] = c.slba;
   j["sha256"] = c.sha256;
   j["digest_corrupted"] = c.digest_corrupted;
   j["corrupt_pdu"] = c.corrupt_pdu;
-  j["expected_status"] = c.expected_status();
+  if (c.iscsi)
+    j["status"] = c.report_status();
+  else
+    j["expected_status"] = c.expected_status();
   j["pdus"] = c.pdus;
   j["success_flag"] = c.success_flag;
   j["lookalike_offsets"] = c.lookalike_offsets;
@@ -173,6 +187,8 @@ GenConfig config_from_truth_json(const std::string& json_text) {
     std::string io_size;
     take(j, "io_size", io_size);
     c.io_size = parse_io_size(io_size);
+    if (j.contains("ulp")) c.ulp = parse_ulp(j.at("ulp").get<std::string>());
+    if (j.contains("port")) take(j, "port", c.port);
     take(j, "seed", c.seed);
     take(j, "flows", c.flows);
     take(j, "ipv6", c.ipv6);
@@ -213,6 +229,11 @@ GenConfig config_from_truth_json(const std::string& json_text) {
       take(a, "faults", faults);
       c.adv.faults = parse_header_faults(faults);
     }
+    if (c.ulp == Ulp::Iscsi) {
+      take(j, "iscsi_max_recv", c.iscsi_max_recv);
+      take(j, "iscsi_status_pdu", c.iscsi_status_pdu);
+      take(j, "iscsi_interleave", c.iscsi_interleave);
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("truth file: ") + e.what());
   }
@@ -224,8 +245,8 @@ std::string summary(const Truth& t) {
   std::ostringstream o;
   o << "flows " << t.connections.size() << ", commands " << s.commands << ", read bytes "
     << s.read_bytes << " (" << fmt("%.2f MiB", double(s.read_bytes) / (1 << 20))
-    << "), C2HData PDUs " << s.c2h_data_pdus
-    << ", CapsuleResps " << s.capsule_resps << "\n";
+    << (t.config.ulp == Ulp::Iscsi ? "), Data-In PDUs " : "), C2HData PDUs ") << s.c2h_data_pdus
+    << (t.config.ulp == Ulp::Iscsi ? ", SCSI Responses " : ", CapsuleResps ") << s.capsule_resps << "\n";
   o << "packets " << s.packets << " (host->ctrl " << s.h2c_packets << ", ctrl->host "
     << s.c2h_packets << "), frame bytes " << s.bytes << "\n";
   o << "impairments: lost " << s.imp.lost << ", retransmitted " << s.imp.retransmitted

@@ -27,6 +27,8 @@ struct CommandTruth {
   std::string flow;            // host endpoint of the connection
   uint32_t connection = 0;     // index into Truth::connections
   uint16_t cid = 0;
+  bool iscsi = false;          // an iSCSI task: `itt` names it, not `cid`
+  uint32_t itt = 0;
   uint32_t order = 0;          // index among the connection's reads, in submission order
   uint32_t length = 0;
   uint64_t slba = 0;
@@ -39,6 +41,8 @@ struct CommandTruth {
   std::string adversity;       // what the Adversary did to it ("overrun,bad_header:hlen"), if anything
   // Status the host must report: "success", or "data_digest_error" when digest_corrupted.
   const char* expected_status() const { return digest_corrupted ? "data_digest_error" : "success"; }
+  // The same in the words of the replay report ("status"), for iSCSI truth.
+  const char* report_status() const { return digest_corrupted ? "digest_error" : "ok"; }
 };
 
 struct Totals {

@@ -590,3 +590,41 @@ TEST_CASE("gen: truth file round-trips the knobs", "[gen]") {
   CHECK_THROWS_AS(gen::config_from_truth_json("{}"), std::invalid_argument);
   CHECK_THROWS_AS(gen::config_from_truth_json("not json"), std::invalid_argument);
 }
+
+TEST_CASE("gen: iSCSI knobs are checked, and an iSCSI trace repeats from its truth file", "[gen]") {
+  GenConfig c;
+  c.ulp = gen::Ulp::Iscsi;
+  c.flows = 2;
+  c.queue_depth = 4;
+  c.ios = 16;
+  c.hdgst = c.ddgst = true;
+  c.io_size = gen::parse_io_size("4K:32K");
+  c.iscsi_interleave = true;
+  c.iscsi_status_pdu = 0.5;
+  c.imp.corrupt_ddgst = 0.2;
+  c.imp.loss = 0.02;
+  CHECK(c.validate().empty());
+  CHECK(c.target_port() == 3260);
+  GenConfig bad = c;
+  bad.cid_genctr = true;
+  CHECK(bad.validate().find("NVMe/TCP only") != std::string::npos);
+  bad = c;
+  bad.io_size = gen::parse_io_size("1000");
+  CHECK(bad.validate().find("512-byte") != std::string::npos);
+  bad = GenConfig{};
+  bad.iscsi_interleave = true;
+  CHECK(bad.validate().find("--ulp iscsi") != std::string::npos);
+
+  gen::Truth t;
+  const Captured a = capture(c, &t);
+  CHECK(t.commands.size() == 16);
+  for (const gen::CommandTruth& cmd : t.commands) {
+    CHECK(cmd.iscsi);
+    CHECK(cmd.itt >= 0x80000000u);
+    CHECK(cmd.pdus == (cmd.length + c.iscsi_max_recv - 1) / c.iscsi_max_recv);
+  }
+  CHECK(gen::truth_json(t).find("\"tag\"") != std::string::npos);
+  gen::Truth again;
+  CHECK(capture(gen::config_from_truth_json(gen::truth_json(t)), &again) == a);
+  CHECK(gen::truth_json(again) == gen::truth_json(t));
+}
