@@ -227,7 +227,8 @@ std::string checksum_warning(const nic::check::NotFollowed& n) {
 
 // Frames the MAC drops for their length: said once, whichever connections they belong to.
 std::string oversize_warning(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r) {
-  return std::to_string(r.oversize_frames) + " NVMe/TCP frames are longer than mac.max_frame_bytes (" +
+  return std::to_string(r.oversize_frames) +
+         " target frames (NVMe/TCP, iSCSI) are longer than mac.max_frame_bytes (" +
          std::to_string(cfg.mac.max_frame_bytes) + " B; the longest " +
          std::to_string(r.oversize_longest) +
          " B) and the MAC drops them; a capture on a host with TSO/GSO/GRO, or on loopback? "

@@ -88,7 +88,7 @@ struct ReplayResult {
   bool input_truncated = false;  // ... because the file ends inside a record
   int64_t input_bytes_lost = -1;  // bytes after the last complete record, -1 if not known
   uint64_t records = 0, cut_records = 0, checksums_fixed = 0;
-  // NVMe/TCP frames longer than mac.max_frame_bytes (the longest), those cut by split_gso
+  // Storage targets' frames longer than mac.max_frame_bytes (the longest), those cut by split_gso
   // and the pieces made
   uint64_t oversize_frames = 0, oversize_longest = 0, gso_frames_split = 0, gso_pieces = 0;
   uint64_t cut_not_tcp = 0;  // cut records the NIC could not parse (counted there as not TCP)

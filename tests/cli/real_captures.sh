@@ -166,7 +166,7 @@ gso)
   [ "$big" -ge 40 ] || fail "merging made $big frames longer than 9216 bytes, want one per read"
   replay big.pcap r0.json
   expect_fail "--split-gso"
-  grep -q "nicsim replay: warning: $big NVMe/TCP frames are longer than mac.max_frame_bytes.*--split-gso" err.txt ||
+  grep -q "nicsim replay: warning: $big target frames (NVMe/TCP, iSCSI) are longer than mac.max_frame_bytes.*--split-gso" err.txt ||
     fail "no warning naming $big oversize frames and --split-gso"
   [ "$(jq .capture.oversize_frames r0.json)" = "$big" ] || fail "oversize_frames is not $big"
   [ "$(jq '[.verdict.not_followed[] | select(.why == "frames longer than the MAC takes")] | length' r0.json)" = 1 ] ||
