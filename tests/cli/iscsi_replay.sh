@@ -3,9 +3,12 @@
 # every READ the manifest lists completes ok with the bytes of the LUN (the 8-byte big-endian
 # word k at byte 8k, hashed here by perl, not by the model), placed by the NIC (>= 99 % of
 # the data), and with its data digests verified by the NIC where they were negotiated.
-# Usage: iscsi_replay.sh NICSIM CAPTURE WORK [MANIFEST]  (default: CAPTURE's .manifest.txt)
+# A live capture (`live`, tests/real/iscsi_targets.sh) may hold loopback drops and their
+# resends, after which software rightly copies or checks some bytes: there only the bytes and
+# statuses are asserted, and placement is reported.
+# Usage: iscsi_replay.sh NICSIM CAPTURE WORK [MANIFEST [live]]  (default: CAPTURE's .manifest.txt)
 set -u
-nicsim=$1 cap=$2 work=$3
+nicsim=$1 cap=$2 work=$3 live=${5:-}
 fail() { echo "FAIL: $(basename "$cap"): $*"; exit 1; }
 command -v jq >/dev/null && command -v perl >/dev/null || { echo "SKIP: jq or perl missing"; exit 77; }
 manifest=${4:-${cap%.pcap}.manifest.txt}
@@ -29,10 +32,14 @@ for i in "${!reads[@]}"; do
   want=$(perl -e 'my ($a, $n) = @ARGV; print pack("Q>", $_) for ($a .. $a + $n - 1)' \
            $(( lba * bs / 8 )) $(( blocks * bs / 8 )) | sha256sum | cut -d' ' -f1)
   got=$(jq -r --argjson o "$i" '.commands[] | select(.order == $o) | "\(.status) \(.length) \(.crc) \(.sha256)"' "$report")
-  [ "$got" = "ok $(( blocks * bs )) $([ "$ddgst" = crc32c ] && echo hw || echo none) $want" ] ||
+  crc=$([ "$ddgst" = crc32c ] && echo hw || echo none)
+  # Live: a digest checked by software where a packet was not crc-ok is as right.
+  [ -n "$live" ] && [ "$crc" = hw ] && got=${got/ sw / hw }
+  [ "$got" = "ok $(( blocks * bs )) $crc $want" ] ||
     fail "read #$i (LBA $lba, $blocks blocks): got '$got', want ok, $(( blocks * bs )) bytes, LUN digest $want"
 done
 # Placement: every read's buffer, in bytes, with a margin of 1 % for what the NIC may miss.
+[ -n "$live" ] ||
 jq -e '([.commands[].placed_bytes] | add) * 100 >= ([.commands[].length] | add) * 99' "$report" >/dev/null ||
   fail "the NIC placed $(jq '[.commands[].placed_bytes] | add' "$report") of $(jq '[.commands[].length] | add' "$report") bytes"
-echo "$(basename "$cap"): ${#reads[@]} reads ok, LUN bytes, placed $(jq '[.commands[].placed_bytes] | add' "$report") B, crc $([ "$ddgst" = crc32c ] && echo hw || echo none)"
+echo "$(basename "$cap"): ${#reads[@]} reads ok, LUN bytes, placed $(jq '[.commands[].placed_bytes] | add' "$report") of $(jq '[.commands[].length] | add' "$report") B, crc $(jq -r '[.commands[].crc] | unique | join("/")' "$report")"
