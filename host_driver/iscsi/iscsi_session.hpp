@@ -22,8 +22,6 @@ class IscsiSession final : public UlpSession {
   bool opens_rx(ByteView payload) const override;
   void tx(ByteView bytes, const OnRead& read) override;
   size_t rx_setup(ByteView bytes) override;
-  bool ready() const override { return ready_; }
-  bool refused() const override { return refused_; }
   std::unique_ptr<ReadRx> make_rx(BufferIo& io, uint32_t seq,
                                   std::function<void(const CmdResult&)> done,
                                   std::function<void(uint32_t)> resync) const override;
@@ -37,7 +35,6 @@ class IscsiSession final : public UlpSession {
   iscsi::TextKeys initiator_keys_, target_keys_;
   bool tx_login_final_ = false;  // the host asked to enter full-feature phase
   uint64_t rx_fed_ = 0;          // target bytes given to rx_dec_
-  bool ready_ = false, refused_ = false;
   iscsi::SessionParams params_;
 };
 

@@ -15,8 +15,6 @@ class NvmeTcpSession final : public UlpSession {
   bool opens_rx(ByteView payload) const override;
   void tx(ByteView bytes, const OnRead& read) override;
   size_t rx_setup(ByteView bytes) override;
-  bool ready() const override { return ready_; }
-  bool refused() const override { return refused_; }
   std::unique_ptr<ReadRx> make_rx(BufferIo& io, uint32_t seq,
                                   std::function<void(const CmdResult&)> done,
                                   std::function<void(uint32_t)> resync) const override;
@@ -28,7 +26,6 @@ class NvmeTcpSession final : public UlpSession {
   nvme::StreamDecoder tx_dec_;
   uint8_t hpda_ = 0;  // from the host's ICReq
   Bytes icresp_;
-  bool ready_ = false, refused_ = false;
   nvme::ConnParams cp_;  // the controller's PDUs, once ICResp is in
 };
 

@@ -36,8 +36,8 @@ class UlpSession {
   // to the setup. Once ready(), the following bytes go to the receive path; once refused(),
   // the connection is not this protocol after all and stays unparsed.
   virtual size_t rx_setup(ByteView bytes) = 0;
-  virtual bool ready() const = 0;
-  virtual bool refused() const = 0;
+  bool ready() const { return ready_; }
+  bool refused() const { return refused_; }
 
   // After ready(): the receive path from `seq` on, and the offload of the connection from
   // there (c2h, handle and queue size are the host's to fill).
@@ -49,6 +49,9 @@ class UlpSession {
   virtual uint32_t ddp_threshold(const DriverParams& p) const = 0;
   // Why the receive path failed, for the report.
   virtual std::string failure(const ReadRx& rx) const = 0;
+
+ protected:
+  bool ready_ = false, refused_ = false;  // set by rx_setup
 };
 
 // The session of a new connection to target port `port`, or null when no protocol the host
