@@ -29,6 +29,7 @@ namespace {
 struct ReplayArgs {
   std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
   std::string split_gso;  // "" off, "auto" the default MSS, else the MSS
+  bool split_implied = false;  // --split-gso came with --fix-checksums
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
        no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
@@ -287,7 +288,8 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
       << " (they reach the NIC short, as not TCP; recapture with tcpdump -s 0)";
   if (g_args.fix_checksums) o << ", checksums rewritten in " << r.checksums_fixed;
   if (!g_args.split_gso.empty())
-    o << ", " << r.gso_frames_split << " frames cut into " << r.gso_pieces << " by --split-gso";
+    o << ", " << r.gso_frames_split << " frames cut into " << r.gso_pieces << " by --split-gso"
+      << (g_args.split_implied ? " (implied by --fix-checksums)" : "");
   o << "\n";
   if (r.input_truncated)
     o << "  truncated  " << r.input_error << "; "
@@ -331,7 +333,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  host stack " << at("rx_nvmeotcp_drop")
     << " frames not for the NVMe/TCP driver (other protocols and flows, bad checksums)\n";
   if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("driver_failed_dead_connection"))
-    o << "  software   PDUs for unknown CIDs " << at("sw_unknown_cid_pdus") << ", past their read "
+    o << "  software   PDUs for no read in flight (other commands, unknown tags) " << at("sw_unknown_cid_pdus") << ", past their read "
       << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
   if (at("sw_overlap_pdus") + at("sw_misplaced_reads") + at("sw_late_reads") + at("placement_overlap") +
       at("placement_after_completion"))
@@ -468,6 +470,12 @@ void run() {
   opt.nvme_ports.ports = g_args.ports;
   opt.iscsi_ports.ports = g_args.iscsi_ports;
   opt.fix_checksums = g_args.fix_checksums;
+  // Checksums left to offload mean a capture above the NIC, where segmentation is not done yet
+  // either: a frame longer than the MAC takes is one the NIC would have seen cut.
+  if (g_args.fix_checksums && g_args.split_gso.empty()) {
+    g_args.split_gso = "auto";
+    g_args.split_implied = true;
+  }
   opt.split_gso = !g_args.split_gso.empty();
   if (opt.split_gso && g_args.split_gso != "auto") opt.gso_mss = uint32_t(std::stoul(g_args.split_gso));
   opt.keep_data = !g_args.dump_dir.empty();
@@ -591,7 +599,8 @@ void add_replay_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--fix-checksums", g_args.fix_checksums,
                 "rewrite every frame's IPv4, TCP and UDP checksums before the NIC sees it (a "
-                "capture taken with checksum offload, or on loopback; as tcprewrite --fixcsum)");
+                "capture taken with checksum offload, or on loopback; as tcprewrite --fixcsum); "
+                "implies --split-gso, as such a capture is also above segmentation offload");
   sub->add_flag("--split-gso{auto}", g_args.split_gso,
                 "cut TCP frames longer than mac.max_frame_bytes (with =MSS, 1..65535, also those "
                 "with more payload) into frames of at most MSS payload bytes, as GSO would, before "

@@ -68,12 +68,12 @@ void Cqe::encode(uint8_t* p) const {
   st_le16(p + 2, flags);
   st_le32(p + 4, flow);
   st_le32(p + 8, rx_off);
-  st_le16(p + 12, frame_len);
-  st_le16(p + 14, l4_off);
+  st_le32(p + 12, frame_len);
   st_le32(p + 16, kept_len);
   st_le32(p + 20, seq);
   p[24] = status;
   p[25] = nruns;
+  st_le16(p + 26, l4_off);
   if (type == CqeType::RxPacket && (flags & cqeflag::RESYNC)) {
     st_le32(p + 28, resync_seq);  // nothing is placed while a candidate is unconfirmed
   } else if (type == CqeType::RxPacket) {
@@ -97,12 +97,12 @@ Cqe Cqe::decode(const uint8_t* p) {
   c.flags = ld_le16(p + 2);
   c.flow = ld_le32(p + 4);
   c.rx_off = ld_le32(p + 8);
-  c.frame_len = ld_le16(p + 12);
-  c.l4_off = ld_le16(p + 14);
+  c.frame_len = ld_le32(p + 12);
   c.kept_len = ld_le32(p + 16);
   c.seq = ld_le32(p + 20);
   c.status = p[24];
   c.nruns = p[25];
+  c.l4_off = ld_le16(p + 26);
   if (c.type == CqeType::RxPacket && (c.flags & cqeflag::RESYNC)) {
     c.resync_seq = ld_le32(p + 28);
     c.nruns = 0;

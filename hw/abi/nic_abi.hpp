@@ -132,8 +132,8 @@ struct PlacedRun {
 };
 
 // Completion entry layout (little-endian byte offsets):
-//   0 type, 1 owner, 2 flags (16), 4 flow (32), 8 rx_off (32), 12 frame_len (16),
-//   14 l4_off (16), 16 kept_len (32), 20 seq (32), 24 status, 25 nruns, 26-27 zero,
+//   0 type, 1 owner, 2 flags (16), 4 flow (32), 8 rx_off (32), 12 frame_len (32),
+//   16 kept_len (32), 20 seq (32), 24 status, 25 nruns, 26 l4_off (16),
 //   28.. by type: RxPacket with RESYNC: resync_seq (32); other RxPacket: nruns runs of
 //   12 bytes (payload_off 16, len 16, io_tag 32, buf_off 32); CmdDone/TeardownDone:
 //   io_tag (32) at 28, the command's tag (64) at 32.
@@ -144,7 +144,9 @@ struct Cqe {
   uint16_t flags = 0;
   uint32_t flow = 0;        // driver flow handle (offloaded flows), else 0
   uint32_t rx_off = 0;      // RxPacket: receive-ring byte offset of the kept bytes
-  uint16_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
+  // 32 bits: a loopback or GRO frame reaches 64 KiB plus headers. A run's payload_off and len
+  // stay 16-bit: IP's length fields bound a TCP payload below 64 KiB.
+  uint32_t frame_len = 0;   // RxPacket: frame length on the wire (without FCS)
   uint16_t l4_off = 0;      // RxPacket: offset of the TCP payload in the frame (parsed frames)
   uint32_t kept_len = 0;    // RxPacket: bytes written to the receive ring
   uint32_t seq = 0;         // RxPacket: TCP seq of the packet

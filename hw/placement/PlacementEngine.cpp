@@ -79,7 +79,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
                      (fc && p.plan.resync_request ? f::RESYNC : 0));
   c.resync_seq = p.plan.resync_seq;
   c.flow = fc ? fc->handle : 0;
-  c.frame_len = uint16_t(p.frame.size());
+  c.frame_len = uint32_t(p.frame.size());
   c.l4_off = p.perr == net::ParseError::None ? uint16_t(p.pf.payload_offset) : 0;
   c.kept_len = kept;
   c.seq = p.pf.seq;

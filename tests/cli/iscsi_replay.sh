@@ -16,7 +16,7 @@ manifest=${4:-${cap%.pcap}.manifest.txt}
 mkdir -p "$work"
 report=$work/$(basename "${cap%.pcap}").json
 # Loopback captures: unfinished checksums, and 64 KiB frames where the MTU allowed them.
-"$nicsim" replay "$cap" --fix-checksums --split-gso --report "$report" >"$report.out" 2>&1 ||
+"$nicsim" replay "$cap" --fix-checksums --report "$report" >"$report.out" 2>&1 ||
   { cat "$report.out"; fail "replay exited non-zero"; }
 
 mapfile -t reads < <(awk '$1 == "read" { print $2, $3 }' "$manifest")

@@ -180,6 +180,14 @@ gso)
   [ "$(jq .capture.gso_pieces r.json)" = "$pieces" ] || fail "gso_pieces $(jq .capture.gso_pieces r.json), want $pieces"
   [ "$(jq .counters.drop_mac_oversize r.json)" = 0 ] || fail "the MAC still dropped oversize frames"
   matches_truth r.json t.truth.json
+  # A capture whose checksums need fixing was taken above the offloads: --fix-checksums cuts too.
+  replay big.pcap rf.json --fix-checksums
+  [ "$rc" = 0 ] || { cat err.txt; fail "exit $rc with --fix-checksums"; }
+  [ "$(jq .capture.gso_pieces rf.json)" = "$pieces" ] || fail "--fix-checksums: gso_pieces $(jq .capture.gso_pieces rf.json), want $pieces"
+  grep -q "frames cut into $pieces by --split-gso (implied by --fix-checksums)" out.txt ||
+    fail "the summary does not say --fix-checksums cut the frames"
+  ! grep -q "WARNING" out.txt || fail "--fix-checksums still warns"
+  matches_truth rf.json t.truth.json
   ;;
 gso_mss)
   # IPv6 behind two tags, TCP timestamps, two connections; an MSS of 1000 cuts every frame

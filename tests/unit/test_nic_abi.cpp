@@ -47,14 +47,15 @@ TEST_CASE("abi: SkAdd names the protocol and, for iSCSI, the data segment limit"
   CHECK_FALSE(abi::known_ulp(abi::Ulp(7)));
 }
 
-TEST_CASE("abi: receive completions hold three runs with 32-bit tags", "[abi]") {
+TEST_CASE("abi: receive completions hold three runs with 32-bit tags and 32-bit frame lengths",
+          "[abi]") {
   abi::Cqe c;
   c.type = abi::CqeType::RxPacket;
   c.owner = 1;
   c.flags = abi::cqeflag::PLACED | abi::cqeflag::OFFLOAD;
   c.flow = 7;
   c.rx_off = 0xFFFFFFF0u;
-  c.frame_len = 1514;
+  c.frame_len = 65549;  // a loopback frame at MTU 65536
   c.l4_off = 66;
   c.kept_len = 90;
   c.seq = 0x80000001u;
@@ -67,8 +68,8 @@ TEST_CASE("abi: receive completions hold three runs with 32-bit tags", "[abi]") 
   CHECK(b[0] == 1);
   CHECK(b[1] == 1);
   CHECK(ld_le32(b + 8) == 0xFFFFFFF0u);
-  CHECK(ld_le16(b + 12) == 1514);
-  CHECK(ld_le16(b + 14) == 66);
+  CHECK(ld_le32(b + 12) == 65549);
+  CHECK(ld_le16(b + 26) == 66);
   CHECK(ld_le32(b + 16) == 90);
   CHECK(ld_le32(b + 20) == 0x80000001u);
   CHECK(b[25] == 3);
