@@ -335,6 +335,9 @@ struct R2t {
   }
 };
 
+// AsyncEvent codes (RFC 7143 11.9.1) a receiver acts on.
+constexpr uint8_t kAsyncLogoutRequest = 1, kAsyncDropConnection = 2, kAsyncDropAllConnections = 3;
+
 struct AsyncMsg {
   static constexpr Opcode kOpcode = Opcode::AsyncMsg;
   uint64_t lun = 0;

@@ -113,7 +113,7 @@ GenConfig to_config(const GenArgs& a) {
   for (size_t k = 0; k < knobs.size(); ++k)
     set_double(std::string("--adv-") + knobs[k].name, a.adv[k], c.adv.*knobs[k].p);
   set_uint("--adv-stale-delay", a.adv_stale_delay, c.adv.stale_delay, UINT32_MAX);
-  if (!a.adv_faults.empty()) c.adv.faults = nic::gen::parse_header_faults(a.adv_faults);
+  if (!a.adv_faults.empty()) c.adv.faults = nic::gen::parse_header_faults(a.adv_faults, c.ulp);
   if (const std::string err = c.validate(); !err.empty()) throw std::invalid_argument(err);
   return c;
 }
@@ -202,7 +202,8 @@ void add_gen_command(CLI::App& app) {
     value(std::string("--adv-") + knobs[k].name, a.adv[k], knobs[k].help, "P");
   value("--adv-stale-delay", a.adv_stale_delay, "Fresh segments before a --adv-stale-dup copy goes (default 64)", "N");
   value("--adv-faults", a.adv_faults, "Header faults --adv-bad-header picks from: all (default) or a list of plen_small, "
-        "plen_zero, plen_huge, hlen, pdo_inside, pdo_misaligned, unknown_type, digest_flags, success_no_last", "LIST");
+        "plen_zero, plen_huge, hlen, pdo_inside, pdo_misaligned, unknown_type, digest_flags, success_no_last; "
+        "with --ulp iscsi of dsl_huge, unknown_opcode, reserved_bit, status_no_final, offset_wrap", "LIST");
   sub->callback([args] { set_exit_status(run_gen(*args)); });
 }
 

@@ -331,10 +331,11 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   }
   // Passed to the host, not dropped: the report's rx_nvmeotcp_drop (docs/replay-summary.md).
   o << "  host stack " << at("rx_nvmeotcp_drop")
-    << " frames not for the NVMe/TCP driver (other protocols and flows, bad checksums)\n";
-  if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("driver_failed_dead_connection"))
+    << " frames not for the storage driver (other protocols and flows, bad checksums)\n";
+  if (at("sw_unknown_cid_pdus") + at("sw_overrun_pdus") + at("sw_rejected_pdus") + at("driver_failed_dead_connection"))
     o << "  software   PDUs for no read in flight (other commands, unknown tags) " << at("sw_unknown_cid_pdus") << ", past their read "
-      << at("sw_overrun_pdus") << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
+      << at("sw_overrun_pdus") << ", with a broken header " << at("sw_rejected_pdus")
+      << ", reads on dead connections " << at("driver_failed_dead_connection") << "\n";
   if (at("sw_overlap_pdus") + at("sw_misplaced_reads") + at("sw_late_reads") + at("placement_overlap") +
       at("placement_after_completion"))
     o << "  integrity  reads failed: repeated data " << at("sw_overlap_pdus") << ", misplaced "

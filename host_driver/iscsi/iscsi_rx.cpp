@@ -30,7 +30,8 @@ PduError IscsiRxProtocol::data_header(const uint8_t* hdr, const Conn& cp, RxData
   d.pad = uint8_t(l.pad_len);
   d.ddgst = l.ddgst_len != 0;
   // A Data-In that breaks a rule of its own (a reserved bit, S without F, an offset that
-  // wraps) is taken for nothing: its data is skipped, its read fails.
+  // wraps) is taken for nothing: its data is skipped, and its read fails and ends there (the
+  // initiator aborts the task: no later PDU of it is trusted to end it).
   if (iscsi::validate_bhs(hdr, cp) != PduError::None) {
     d.reject = true;
     return PduError::None;
@@ -50,9 +51,14 @@ PduError IscsiRxProtocol::control(ByteView bytes, const Conn& cp, RxControl& c) 
   c.kind = RxControl::Kind::Ignore;
   // A response whose sense data fails its digest still has a sound header (its digest held):
   // the status stands. Other broken PDUs are ignored.
-  if ((e != PduError::None && e != PduError::BadDataDigest) ||
-      !std::holds_alternative<iscsi::ScsiResponse>(pdu.body))
+  if (e != PduError::None && e != PduError::BadDataDigest) return PduError::None;
+  // The target says it drops the connection: nothing in flight on it will complete.
+  if (const auto* a = std::get_if<iscsi::AsyncMsg>(&pdu.body)) {
+    if (a->event == iscsi::kAsyncDropConnection || a->event == iscsi::kAsyncDropAllConnections)
+      c.kind = RxControl::Kind::Terminate;
     return PduError::None;
+  }
+  if (!std::holds_alternative<iscsi::ScsiResponse>(pdu.body)) return PduError::None;
   const auto& r = std::get<iscsi::ScsiResponse>(pdu.body);
   c.kind = RxControl::Kind::Complete;
   c.tag = r.itt;

@@ -124,7 +124,7 @@ struct RxData {
   bool ddgst = false;
   bool ends_io = false;  // the read completes with this PDU, with `status`
   uint16_t status = 0;
-  bool reject = false;   // the header breaks a rule of its own: data skipped, the read fails
+  bool reject = false;   // the header breaks a rule of its own: data skipped, the read fails and ends
 };
 struct RxControl {
   enum class Kind : uint8_t { Ignore, Complete, Terminate } kind = Kind::Ignore;

@@ -256,7 +256,7 @@ void PduRx<Proto>::data_pdu_done() {
   }
   const RxData d = d_;
   next_pdu();
-  if (d.ends_io && cmds_.count(d.tag)) complete(d.tag, d.status);
+  if ((d.ends_io || d.reject) && cmds_.count(d.tag)) complete(d.tag, d.status);
 }
 
 // Recomputes over the buffer, so the check covers exactly what the user will read.

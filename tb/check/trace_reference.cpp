@@ -248,8 +248,18 @@ class ReferenceDecoder::Connection {
     cmd.digest_error |= digest_bad;
   }
 
+  // The read ends failed here: a PDU of its own broke a rule, and the initiator aborts it.
+  void abort(ReferenceCommand& cmd, const std::string& why) {
+    cmd.problem = why;
+    end(cmd);
+  }
+
   void complete(ReferenceCommand& cmd) {
     cmd.completed = true;
+    end(cmd);
+  }
+
+  void end(ReferenceCommand& cmd) {
     const uint32_t order = cmd.order;
     const uint32_t tag = cmd.tag;
     last_done_[tag] = order;
@@ -504,11 +514,23 @@ class ReferenceDecoder::IscsiConnection final : public Connection {
     iscsi::PduError err;
     while (!broken() && may_decode(tgt_) && tgt_.pdus.next(pdu, err)) {
       const bool digest_bad = err == iscsi::PduError::BadDataDigest;
-      if (err != iscsi::PduError::None && !digest_bad) {
+      if (iscsi::breaks_framing(err) || err == iscsi::PduError::Truncated) {
         give_up(std::string("framing: ") + iscsi::to_string(err));
         return;
       }
-      if (const auto* rs = std::get_if<iscsi::LoginResp>(&pdu.body)) {
+      if (err != iscsi::PduError::None && !digest_bad) {
+        // A rule of this PDU alone: a Data-In's read ends failed, anything else is ignored.
+        if (const auto* d = std::get_if<iscsi::DataIn>(&pdu.body))
+          if (ReferenceCommand* cmd = data_for(d->itt))
+            abort(*cmd, std::string("Data-In header: ") + iscsi::to_string(err));
+        continue;
+      }
+      if (const auto* a = std::get_if<iscsi::AsyncMsg>(&pdu.body)) {
+        if (a->event == iscsi::kAsyncDropConnection || a->event == iscsi::kAsyncDropAllConnections) {
+          give_up("target dropped the connection (Async Message)");
+          return;
+        }
+      } else if (const auto* rs = std::get_if<iscsi::LoginResp>(&pdu.body)) {
         login_text(tgt_, pdu.data, rs->cont);
         tgt_.login_final = rs->enters_full_feature();
       } else if (const auto* d = std::get_if<iscsi::DataIn>(&pdu.body)) {

@@ -104,45 +104,72 @@ const char* to_string(HeaderFault f) {
   return "?";
 }
 
-uint32_t parse_header_faults(const std::string& text) {
+const char* to_string(IscsiHeaderFault f) {
+  switch (f) {
+    case IscsiHeaderFault::DslHuge: return "dsl_huge";
+    case IscsiHeaderFault::UnknownOpcode: return "unknown_opcode";
+    case IscsiHeaderFault::ReservedBit: return "reserved_bit";
+    case IscsiHeaderFault::StatusNoFinal: return "status_no_final";
+    case IscsiHeaderFault::OffsetWrap: return "offset_wrap";
+    case IscsiHeaderFault::Count: break;
+  }
+  return "?";
+}
+
+namespace {
+uint32_t fault_count(Ulp ulp) {
+  return ulp == Ulp::Iscsi ? uint32_t(IscsiHeaderFault::Count) : uint32_t(HeaderFault::Count);
+}
+}  // namespace
+
+uint32_t header_fault_mask(Ulp ulp) { return (1u << fault_count(ulp)) - 1; }
+
+const char* header_fault_name(Ulp ulp, uint32_t k) {
+  return ulp == Ulp::Iscsi ? to_string(IscsiHeaderFault(k)) : to_string(HeaderFault(k));
+}
+
+uint32_t parse_header_faults(const std::string& text, Ulp ulp) {
   if (trim(text) == "all") return kAllHeaderFaults;
+  const uint32_t n = fault_count(ulp);
   uint32_t set = 0;
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
     const std::string name = trim(text.substr(start, comma - start));
     uint32_t k = 0;
-    while (k < uint32_t(HeaderFault::Count) && name != to_string(HeaderFault(k))) ++k;
-    if (k == uint32_t(HeaderFault::Count))
-      throw std::invalid_argument("unknown header fault '" + name + "' (try: all, plen_small, plen_zero, "
-                                  "plen_huge, hlen, pdo_inside, pdo_misaligned, unknown_type, "
-                                  "digest_flags, success_no_last)");
+    while (k < n && name != header_fault_name(ulp, k)) ++k;
+    if (k == n) {
+      std::string known = "all";
+      for (uint32_t i = 0; i < n; ++i) known += std::string(", ") + header_fault_name(ulp, i);
+      throw std::invalid_argument("unknown " + std::string(to_string(ulp)) + " header fault '" + name +
+                                  "' (try: " + known + ")");
+    }
     set |= 1u << k;
     start = comma + 1;
   }
   return set;
 }
 
-std::string header_faults_str(uint32_t set) {
+std::string header_faults_str(uint32_t set, Ulp ulp) {
   if (set == kAllHeaderFaults) return "all";
   std::string s;
-  for (uint32_t k = 0; k < uint32_t(HeaderFault::Count); ++k)
-    if (set & (1u << k)) s += (s.empty() ? "" : ",") + std::string(to_string(HeaderFault(k)));
+  for (uint32_t k = 0; k < fault_count(ulp); ++k)
+    if (set & (1u << k)) s += (s.empty() ? "" : ",") + std::string(header_fault_name(ulp, k));
   return s;
 }
 
 const std::vector<Adversary::Knob>& Adversary::knobs() {
   static const std::vector<Knob> k = {
-      {"overrun", &Adversary::overrun, "Per read: an extra C2HData running past the read's length"},
-      {"unknown-cid", &Adversary::unknown_cid, "Per read: C2HData + CapsuleResp for a CID never issued"},
-      {"early-resp", &Adversary::early_resp, "Per read: CapsuleResp ahead of the last data PDU"},
-      {"bad-header", &Adversary::bad_header, "Per read: one data PDU header breaks a rule (fatal)"},
-      {"term-req", &Adversary::term_req, "Per read: C2HTermReq in place of a data PDU (fatal)"},
+      {"overrun", &Adversary::overrun, "Per read: an extra data PDU running past the read's length"},
+      {"unknown-cid", &Adversary::unknown_cid, "Per read: a data PDU and a response for a CID (iSCSI: ITT) never issued"},
+      {"early-resp", &Adversary::early_resp, "Per read: the response ahead of the last data PDU"},
+      {"bad-header", &Adversary::bad_header, "Per read: one data PDU header breaks a rule (see --adv-faults)"},
+      {"term-req", &Adversary::term_req, "Per read: C2HTermReq (iSCSI: Async Message, connection dropped) in place of a data PDU (fatal)"},
       {"stale-dup", &Adversary::stale_dup, "Per data segment: resent --adv-stale-delay segments later"},
       {"truncate", &Adversary::truncate, "Per data segment: a cut-short copy, retransmitted later"},
       {"noise", &Adversary::noise, "Per data segment: a foreign frame first (ARP, LLDP, other flows)"},
       {"ip-options", &Adversary::ip_options, "Per data segment: IPv4 options in the header"},
-      {"stale-pdu", &Adversary::stale_pdu, "Per read: after its completion, a C2HData for its CID again (other bytes)"},
+      {"stale-pdu", &Adversary::stale_pdu, "Per read: after its completion, a data PDU for its tag again (other bytes)"},
       {"dup-pdu", &Adversary::dup_pdu, "Per read: one data PDU sent twice, the second copy with other bytes"},
       {"resp-hole", &Adversary::resp_hole, "Per completion: its segment (and maybe the next) lost, reordered or duplicated"},
   };
@@ -167,8 +194,12 @@ Ulp parse_ulp(const std::string& text) {
 
 // What the iSCSI writer does not model: NVMe/TCP-only knobs are refused rather than ignored.
 std::string GenConfig::validate_iscsi() const {
-  if (hpda || cid_genctr || success_flag > 0 || adv.any())
-    return "--hpda, --cid-genctr, --success-flag and --adv-* are NVMe/TCP only";
+  if (hpda || cid_genctr || success_flag > 0)
+    return "--hpda, --cid-genctr and --success-flag are NVMe/TCP only";
+  // A data segment cannot be longer than the largest the field holds.
+  if (adv.bad_header > 0 && iscsi_max_recv == 0xFFFFFF &&
+      (adv.faults & 1u << uint32_t(IscsiHeaderFault::DslHuge)))
+    return "--adv-faults dsl_huge needs --iscsi-max-recv below 16777215";
   for (uint32_t s : io_size.sizes)
     if (s % 512) return "--io-size: iSCSI reads are whole 512-byte blocks";
   if (iscsi_max_recv < 512 || iscsi_max_recv > 0xFFFFFF)
@@ -204,7 +235,7 @@ std::string GenConfig::validate() const {
   if (adv.unknown_cid > 0 && queue_depth >= 4096) return "--adv-unknown-cid needs a tag above the queue depth (< 4096)";
   if (adv.ip_options > 0 && ipv6) return "--adv-ip-options needs IPv4";
   if (adv.stale_delay < 1 || adv.stale_delay > 100000) return "--adv-stale-delay must be 1..100000";
-  if (adv.bad_header > 0 && (adv.faults & kAllHeaderFaults) == 0) return "--adv-faults is empty";
+  if (adv.bad_header > 0 && (adv.faults & header_fault_mask(ulp)) == 0) return "--adv-faults is empty";
   if (imp.corrupt_ddgst > 0 && !ddgst) return "--corrupt-ddgst needs --ddgst";
   if (imp.reorder_window < 1 || imp.reorder_window > 64) return "--reorder-window must be 1..64";
   if (imp.retransmit_delay > 1000) return "--retransmit-delay must be 0..1000";

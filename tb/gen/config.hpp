@@ -39,7 +39,13 @@ struct Impairments {
   }
 };
 
-// Header faults `Adversary::bad_header` can plant; each breaks one rule of the PDU header.
+// The storage protocol each connection carries.
+enum class Ulp : uint8_t { NvmeTcp, Iscsi };
+const char* to_string(Ulp u);
+Ulp parse_ulp(const std::string& text);  // "nvme-tcp" or "iscsi"; throws std::invalid_argument
+
+// Header faults `Adversary::bad_header` can plant in a C2HData; each breaks one rule of the
+// PDU header, and each is fatal for the connection.
 enum class HeaderFault : uint8_t {
   PlenSmall,      // PLEN below the header length
   PlenZero,
@@ -53,17 +59,34 @@ enum class HeaderFault : uint8_t {
   Count
 };
 const char* to_string(HeaderFault f);
-constexpr uint32_t kAllHeaderFaults = (1u << uint32_t(HeaderFault::Count)) - 1;
+// The same for an iSCSI Data-In. The first two break framing (fatal for the connection); the
+// others concern that PDU alone, whose read fails.
+enum class IscsiHeaderFault : uint8_t {
+  DslHuge,        // DataSegmentLength above the initiator's MaxRecvDataSegmentLength
+  UnknownOpcode,  // an opcode no target sends
+  ReservedBit,    // a reserved flag bit set
+  StatusNoFinal,  // S without F
+  OffsetWrap,     // Buffer Offset + DataSegmentLength beyond 2^32 - 1
+  Count
+};
+const char* to_string(IscsiHeaderFault f);
+// Fault bit sets are the protocol's: bit k is HeaderFault(k) or IscsiHeaderFault(k).
+constexpr uint32_t kAllHeaderFaults = ~0u;  // whichever faults the protocol has
+uint32_t header_fault_mask(Ulp ulp);        // the bits that name a fault of `ulp`
+const char* header_fault_name(Ulp ulp, uint32_t k);
 // "plen_small,unknown_type" or "all" -> bit set; throws std::invalid_argument on unknown names.
-uint32_t parse_header_faults(const std::string& text);
-std::string header_faults_str(uint32_t set);
+uint32_t parse_header_faults(const std::string& text, Ulp ulp);
+std::string header_faults_str(uint32_t set, Ulp ulp);
 
 // A misbehaving controller and hostile frames, for robustness tests. Probabilities are per read
-// unless noted. bad_header and term_req are fatal for the connection: from there on the host
-// cannot frame its stream and must fail every command on it.
+// unless noted. bad_header (but iSCSI's per-PDU faults) and term_req are fatal for the
+// connection: from there on the host cannot frame its stream and must fail every command on it.
+// Each knob has an iSCSI form: the same misbehaviour with Data-In, SCSI Response and ITT in
+// place of C2HData, CapsuleResp and CID; term_req is an Async Message saying the target drops
+// the connection.
 struct Adversary {
   double overrun = 0;      // an extra C2HData whose DATAO + DATAL run past the read's length
-  double unknown_cid = 0;  // C2HData and CapsuleResp for a CID the host never issued
+  double unknown_cid = 0;  // C2HData and CapsuleResp for a CID (ITT) the host never issued
   double early_resp = 0;   // the CapsuleResp goes ahead of the read's last data PDU
   double bad_header = 0;   // one data PDU's header breaks a rule (a kind from `faults`)
   double term_req = 0;     // a C2HTermReq goes in place of one data PDU
@@ -95,11 +118,6 @@ struct Adversary {
     return false;
   }
 };
-
-// The storage protocol each connection carries.
-enum class Ulp : uint8_t { NvmeTcp, Iscsi };
-const char* to_string(Ulp u);
-Ulp parse_ulp(const std::string& text);  // "nvme-tcp" or "iscsi"; throws std::invalid_argument
 
 struct GenConfig {
   Ulp ulp = Ulp::NvmeTcp;

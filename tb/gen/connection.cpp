@@ -224,16 +224,16 @@ void NvmeTcpConnection::issue_reads(uint64_t at_ps) {
 }
 
 void NvmeTcpConnection::start_read(uint32_t order, uint64_t at_ps) {
-  Active a{order, start_truth(order)};
+  Active a{order, start_truth(order), 0, 0, 0, 0, {}};
   a.sqhd = uint16_t(++started_ % (cfg_.queue_depth + 1));
   a.ready_ps = at_ps;
-  plan_adversity(a, cmds_[order]);
+  a.adv = plan_adversity(cmds_[order]);
   active_.push_back(std::move(a));
 }
 
-// Draws nothing when the Adversary is off, so ordinary traces stay as they were.
-void NvmeTcpConnection::plan_adversity(Active& a, CommandTruth& t) {
+Connection::Adversity Connection::plan_adversity(CommandTruth& t) {
   const Adversary& adv = cfg_.adv;
+  Adversity a;
   auto note = [&t](const std::string& what) { t.adversity += (t.adversity.empty() ? "" : ",") + what; };
   if (rng_.chance(adv.early_resp) && t.length >= 2) {
     a.early_resp = true;
@@ -248,17 +248,17 @@ void NvmeTcpConnection::plan_adversity(Active& a, CommandTruth& t) {
     note("overrun");
   }
   if (rng_.chance(adv.unknown_cid)) {
-    a.unknown_cid = true;
+    a.unknown_tag = true;
     ++totals_.adv.unknown_cid;
   }
   if (rng_.chance(adv.bad_header)) {
-    std::vector<HeaderFault> kinds;
-    for (uint32_t k = 0; k < uint32_t(HeaderFault::Count); ++k)
-      if (adv.faults & (1u << k)) kinds.push_back(HeaderFault(k));
+    std::vector<uint32_t> kinds;
+    for (uint32_t k = 0; k < 32; ++k)
+      if (adv.faults & header_fault_mask(cfg_.ulp) & (1u << k)) kinds.push_back(k);
     a.fault = kinds[rng_.below(kinds.size())];
     a.bad_pdu = int32_t(rng_.below(t.pdus));
     ++totals_.adv.bad_header;
-    note(std::string("bad_header:") + to_string(a.fault));
+    note(std::string("bad_header:") + header_fault_name(cfg_.ulp, a.fault));
   }
   if (rng_.chance(adv.term_req)) {
     a.term_pdu = int32_t(rng_.below(t.pdus));
@@ -275,6 +275,7 @@ void NvmeTcpConnection::plan_adversity(Active& a, CommandTruth& t) {
     ++totals_.adv.dup_pdu;
     note("dup_pdu");
   }
+  return a;
 }
 
 bool Connection::completes_read(const Segment& s) const {
@@ -323,11 +324,11 @@ void NvmeTcpConnection::send_pdu(Active& a) {
   CommandTruth& t = cmds_[a.order];
   const uint32_t len = uint32_t(a.data.bytes.size());
   uint32_t n = cfg_.max_pdu_data ? std::min(cfg_.max_pdu_data, len - a.sent) : len - a.sent;
-  if (a.early_resp && a.pdus == 0 && n == len) n = len / 2;  // a last PDU to send late
+  if (a.adv.early_resp && a.pdus == 0 && n == len) n = len / 2;  // a last PDU to send late
   const bool last = a.sent + n == len;
-  if (a.unknown_cid && a.pdus == 0) send_unknown_cid(a);
-  if (last && a.overrun) send_overrun(a);
-  if (last && a.early_resp) {
+  if (a.adv.unknown_tag && a.pdus == 0) send_unknown_cid(a);
+  if (last && a.adv.overrun) send_overrun(a);
+  if (last && a.adv.early_resp) {
     send_resp(a);
     mark_c2h(a.order);  // the host completes the read here
   }
@@ -339,15 +340,15 @@ void NvmeTcpConnection::send_pdu(Active& a) {
   Bytes pdu = nvme::encode_data(nvme::PduType::C2HData, h, flags,
                                 ByteView(a.data.bytes.data() + a.sent, n), cp_);
   if (int32_t(a.pdus) == t.corrupt_pdu) pdu.back() ^= 0xFF;  // DDGST is the last 4 bytes
-  if (int32_t(a.pdus) == a.bad_pdu) break_header(pdu, a.fault, cp_);
-  if (int32_t(a.pdus) == a.term_pdu) {
+  if (int32_t(a.pdus) == a.adv.bad_pdu) break_header(pdu, HeaderFault(a.adv.fault), cp_);
+  if (int32_t(a.pdus) == a.adv.term_pdu) {
     nvme::TermReq tr;
     tr.fes = 1;  // invalid PDU header field
     tr.error_data.assign(pdu.begin(), pdu.begin() + 24);
     pdu = nvme::encode_term_req(nvme::PduType::C2HTermReq, tr);
   }
   ctrl_.write(pdu, a.ready_ps);
-  if (int32_t(a.pdus) == a.dup_pdu) {  // the same range again, other bytes, ending nothing
+  if (int32_t(a.pdus) == a.adv.dup_pdu) {  // the same range again, other bytes, ending nothing
     Bytes other(a.data.bytes.begin() + a.sent, a.data.bytes.begin() + a.sent + n);
     for (uint8_t& b : other) b ^= 0x5A;
     send_data(a, a.sent, 0, other);
@@ -356,11 +357,11 @@ void NvmeTcpConnection::send_pdu(Active& a) {
   ++a.pdus;
   ++totals_.c2h_data_pdus;
   if (!last) return;
-  if (!a.early_resp) {
+  if (!a.adv.early_resp) {
     if (!t.success_flag) send_resp(a);
     mark_c2h(a.order);
   }
-  if (a.stale_pdu) {  // the read is complete: data for its CID now is stale
+  if (a.adv.stale_pdu) {  // the read is complete: data for its CID now is stale
     const uint32_t datao = uint32_t(rng_.below(len));
     const Bytes junk(std::min<uint32_t>(len - datao, uint32_t(rng_.range(1, 4096))), 0x77);
     send_data(a, datao, 0, junk);

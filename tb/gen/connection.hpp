@@ -66,8 +66,19 @@ class Connection {
   // The PDU just written by the host (controller) is acted on once it arrived in order.
   void mark_h2c(int64_t order) { h2c_marks_.push_back({host_.written(), order}); }
   void mark_c2h(int64_t order) { c2h_marks_.push_back({ctrl_.written(), order}); }
+  // What the Adversary (GenConfig::adv) does to one read.
+  struct Adversity {
+    bool overrun = false, unknown_tag = false, early_resp = false, stale_pdu = false;
+    int32_t bad_pdu = -1, term_pdu = -1, dup_pdu = -1;  // which data PDU, -1 for none
+    uint32_t fault = 0;  // the protocol's header fault (HeaderFault, IscsiHeaderFault)
+  };
+
   // Truth fields every protocol fills in the same way when a read is issued.
   CommandTruth& issue_truth(const ReadPlan& p);
+  // Draws the read's adversity when the target starts it, and notes it in its truth (an
+  // early response ends the read in a response PDU of its own, after at least two data PDUs).
+  // Draws nothing when the Adversary is off, so ordinary traces stay as they were.
+  Adversity plan_adversity(CommandTruth& t);
   // Fills in the read's data and digest corruption when the controller starts it.
   ReadData start_truth(uint32_t order);
 
@@ -111,10 +122,7 @@ class NvmeTcpConnection final : public Connection {
     uint32_t pdus = 0;
     uint16_t sqhd = 0;
     uint64_t ready_ps = 0;
-    // Adversary's plan for this read (GenConfig::adv).
-    bool overrun = false, unknown_cid = false, early_resp = false, stale_pdu = false;
-    int32_t bad_pdu = -1, term_pdu = -1, dup_pdu = -1;  // which data PDU, -1 for none
-    HeaderFault fault = HeaderFault::PlenZero;
+    Adversity adv;
   };
   static constexpr int64_t kIcPdu = -1;
 
@@ -124,7 +132,6 @@ class NvmeTcpConnection final : public Connection {
   void issue_reads(uint64_t at_ps) override;
   void refill() override;
   void start_read(uint32_t order, uint64_t at_ps);
-  void plan_adversity(Active& a, CommandTruth& t);
   void send_pdu(Active& a);
   void send_resp(const Active& a);
   void send_overrun(const Active& a);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "proto/crc32c.hpp"
 #include "proto/iscsi_login.hpp"
+#include "util/bytes.hpp"
 
 namespace nic::gen {
 
@@ -163,8 +165,7 @@ void IscsiConnection::issue_reads(uint64_t at_ps) {
 
 void IscsiConnection::start_read(uint32_t order, uint64_t at_ps) {
   ++exp_cmdsn_;
-  Task t{order, start_truth(order)};
-  t.ready_ps = at_ps;
+  Task t{order, start_truth(order), 0, 0, at_ps, plan_adversity(cmds_[order])};
   active_.push_back(std::move(t));
 }
 
@@ -188,9 +189,33 @@ void IscsiConnection::refill() {
 
 void IscsiConnection::send_data_in(Task& task) {
   CommandTruth& t = cmds_[task.order];
+  const Adversity& adv = task.adv;
   const uint32_t len = uint32_t(task.data.bytes.size());
-  const uint32_t n = std::min(data_in_size(), len - task.sent);
+  uint32_t n = std::min(data_in_size(), len - task.sent);
+  if (adv.early_resp && task.datasn == 0 && n == len) n = len / 2;  // a last Data-In to send late
   const bool last = task.sent + n == len;
+  const int32_t k = int32_t(task.datasn);
+  if (adv.unknown_tag && k == 0) {
+    // Linux's and our ITTs have the high bit set: one without was never issued.
+    const uint32_t itt = uint32_t(rng_.below(0x80000000u));
+    send_extra_data_in(itt, 0, 0, Bytes(std::min({len, 4096u, data_in_size()}), 0xCD), task.ready_ps);
+    iscsi::ScsiResponse r;
+    r.itt = itt;
+    r.statsn = statsn_++;
+    r.expcmdsn = exp_cmdsn_;
+    r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
+    ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), task.ready_ps);
+    ++totals_.capsule_resps;
+  }
+  if (last && adv.overrun) {  // Buffer Offset inside the read, its end past it
+    const uint32_t m = std::max<uint32_t>(1, std::min({len, 1024u, data_in_size()}) / 2);
+    send_extra_data_in(t.itt, task.datasn, len - m, Bytes(std::min(2 * m, data_in_size()), 0xEE),
+                       task.ready_ps);
+  }
+  if (last && adv.early_resp) {
+    send_response(task);
+    mark_c2h(task.order);  // the initiator completes the read here
+  }
   iscsi::DataIn d;
   d.final = last;
   d.has_status = last && t.success_flag;
@@ -200,27 +225,83 @@ void IscsiConnection::send_data_in(Task& task) {
   d.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
   d.datasn = task.datasn;
   d.buffer_offset = task.sent;
-  Bytes pdu = iscsi::encode_pdu(
-      {false, d, {}, Bytes(task.data.bytes.begin() + task.sent, task.data.bytes.begin() + task.sent + n)}, ff_);
-  if (int32_t(task.datasn) == t.corrupt_pdu) pdu.back() ^= 0xFF;  // the data digest ends it
+  const ByteView data(task.data.bytes.data() + task.sent, n);
+  Bytes pdu = iscsi::encode_pdu({false, d, {}, Bytes(data.data, data.data + n)}, ff_);
+  if (k == t.corrupt_pdu) pdu.back() ^= 0xFF;  // the data digest ends it
+  if (k == adv.bad_pdu) break_header(pdu, IscsiHeaderFault(adv.fault));
+  if (k == adv.term_pdu) pdu = drop_connection();
   ctrl_.write(pdu, task.ready_ps);
+  if (k == adv.dup_pdu) {  // the same range again, other bytes, ending nothing
+    Bytes other(data.data, data.data + n);
+    for (uint8_t& b : other) b ^= 0x5A;
+    send_extra_data_in(t.itt, task.datasn, task.sent, other, task.ready_ps);
+  }
   task.sent += n;
   ++task.datasn;
   ++totals_.c2h_data_pdus;
   if (!last) return;
-  if (d.has_status) {
-    statsn_of_[task.order] = d.statsn;
-  } else {
-    iscsi::ScsiResponse r;
-    r.itt = t.itt;
-    r.statsn = statsn_of_[task.order] = statsn_++;
-    r.expcmdsn = exp_cmdsn_;
-    r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
-    r.expdatasn = task.datasn;
-    ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), task.ready_ps);
-    ++totals_.capsule_resps;
+  if (!adv.early_resp) {
+    if (d.has_status)
+      statsn_of_[task.order] = d.statsn;
+    else
+      send_response(task);
+    mark_c2h(task.order);
   }
-  mark_c2h(task.order);
+  if (adv.stale_pdu) {  // the task is complete: data for its ITT now is stale
+    const uint32_t off = uint32_t(rng_.below(len));
+    const uint32_t m = std::min({len - off, uint32_t(rng_.range(1, 4096)), data_in_size()});
+    send_extra_data_in(t.itt, task.datasn, off, Bytes(m, 0x77), task.ready_ps);
+  }
+}
+
+void IscsiConnection::send_extra_data_in(uint32_t itt, uint32_t datasn, uint32_t offset,
+                                         ByteView data, uint64_t at_ps) {
+  iscsi::DataIn d;
+  d.itt = itt;
+  d.expcmdsn = exp_cmdsn_;
+  d.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
+  d.datasn = datasn;
+  d.buffer_offset = offset;
+  ctrl_.write(iscsi::encode_pdu({false, d, {}, Bytes(data.data, data.data + data.size)}, ff_), at_ps);
+  ++totals_.c2h_data_pdus;
+}
+
+void IscsiConnection::send_response(const Task& task) {
+  iscsi::ScsiResponse r;
+  r.itt = cmds_[task.order].itt;
+  r.statsn = statsn_of_[task.order] = statsn_++;
+  r.expcmdsn = exp_cmdsn_;
+  r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
+  r.expdatasn = task.datasn;
+  ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), task.ready_ps);
+  ++totals_.capsule_resps;
+}
+
+// AsyncEvent 2: the target drops this connection (Parameter1: its CID, 0 here; Parameter2:
+// Time2Wait, Parameter3: Time2Retain, in seconds).
+Bytes IscsiConnection::drop_connection() const {
+  iscsi::AsyncMsg m;
+  m.event = iscsi::kAsyncDropConnection;
+  m.statsn = statsn_;
+  m.expcmdsn = exp_cmdsn_;
+  m.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
+  m.param2 = 2;
+  m.param3 = 20;
+  return iscsi::encode_pdu({false, m, {}, {}}, ff_);
+}
+
+// Breaks one rule of the Data-In's BHS, keeping a header digest right so that the broken
+// field, not the digest, is what a receiver trips over.
+void IscsiConnection::break_header(Bytes& pdu, IscsiHeaderFault f) const {
+  switch (f) {
+    case IscsiHeaderFault::DslHuge: pdu[5] = pdu[6] = pdu[7] = 0xFF; break;
+    case IscsiHeaderFault::UnknownOpcode: pdu[0] = 0x2F; break;
+    case IscsiHeaderFault::ReservedBit: pdu[1] |= 0x10; break;
+    case IscsiHeaderFault::StatusNoFinal: pdu[1] = uint8_t((pdu[1] | 0x01) & ~0x80); break;
+    case IscsiHeaderFault::OffsetWrap: st_be32(&pdu[40], 0xFFFFFFFFu); break;
+    case IscsiHeaderFault::Count: break;
+  }
+  if (ff_.hdgst) st_le32(&pdu[iscsi::kBhsLen], crc32c::compute(pdu.data(), iscsi::kBhsLen));
 }
 
 }  // namespace nic::gen

@@ -6,6 +6,7 @@
 // as Linux and libiscsi do, the initiator probes the LUN with TEST UNIT READY, which the target
 // answers with the UNIT ATTENTION of a new session, as tgtd and istgt do: a short response with
 // sense data, the first PDU with data after login (where Wireshark settles the data digest).
+// The Adversary's knobs take their iSCSI form here (tb/gen/config.hpp).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -37,6 +38,7 @@ class IscsiConnection final : public Connection {
     uint32_t sent = 0;    // bytes already in Data-In PDUs
     uint32_t datasn = 0;  // Data-In PDUs sent
     uint64_t ready_ps = 0;
+    Adversity adv;
   };
 
   void on_connected(uint64_t at_ps) override;
@@ -53,6 +55,13 @@ class IscsiConnection final : public Connection {
   void send_probe_resp(uint64_t at_ps);
   void start_read(uint32_t order, uint64_t at_ps);
   void send_data_in(Task& t);
+  // A Data-In with no status and a later DataSN's worth of nothing else: the Adversary's
+  // extra PDUs (overrun, duplicate, stale, unknown ITT).
+  void send_extra_data_in(uint32_t itt, uint32_t datasn, uint32_t offset, ByteView data,
+                          uint64_t at_ps);
+  void send_response(const Task& t);
+  Bytes drop_connection() const;  // Async Message: the target drops this connection
+  void break_header(Bytes& pdu, IscsiHeaderFault f) const;
   uint32_t data_in_size() const;
 
   iscsi::ConnParams ff_;  // full-feature phase, both directions alike but for the limit

@@ -58,7 +58,7 @@ ordered_json config_json(const GenConfig& c) {
     ordered_json a;
     for (const Adversary::Knob& k : Adversary::knobs()) a[k.name] = c.adv.*k.p;
     a["stale_delay"] = c.adv.stale_delay;
-    a["faults"] = header_faults_str(c.adv.faults);
+    a["faults"] = header_faults_str(c.adv.faults, c.ulp);
     j["adversary"] = a;
   }
   if (c.ulp == Ulp::Iscsi) {
@@ -227,7 +227,7 @@ GenConfig config_from_truth_json(const std::string& json_text) {
       take(a, "stale_delay", c.adv.stale_delay);
       std::string faults;
       take(a, "faults", faults);
-      c.adv.faults = parse_header_faults(faults);
+      c.adv.faults = parse_header_faults(faults, c.ulp);
     }
     if (c.ulp == Ulp::Iscsi) {
       take(j, "iscsi_max_recv", c.iscsi_max_recv);

@@ -367,6 +367,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
   c["sw_unknown_cid_pdus"] = r.sw.unknown_tag_pdus;
   c["sw_overrun_pdus"] = r.sw.overrun_pdus;
+  c["sw_rejected_pdus"] = r.sw.rejected_pdus;
   c["sw_overlap_pdus"] = r.sw.overlap_pdus;
   c["sw_misplaced_reads"] = r.sw.misplaced_reads;
   c["sw_late_reads"] = r.sw.late_reads;

@@ -28,6 +28,15 @@ gen::GenConfig adv_base(uint64_t seed) {
   return g;
 }
 
+// The same traffic as iSCSI: READs of whole blocks, Data-In of at most 16 KiB.
+gen::GenConfig iscsi_base(uint64_t seed) {
+  auto g = adv_base(seed);
+  g.ulp = gen::Ulp::Iscsi;
+  g.iscsi_max_recv = 16384;
+  g.max_pdu_data = 0;
+  return g;
+}
+
 SimConfig adv_cfg() {
   SimConfig cfg;
   cfg.driver.io_threshold = 4096;
@@ -71,11 +80,11 @@ void check_untouched_exact(const Run& r) {
 
 // A fatal header fault on some reads: each connection that got one is reported failed for that
 // rule by the driver (and removed from the offload), and the NIC's parser counted the rule.
-void header_fault(gen::HeaderFault f, const char* nic_reason, const char* driver_reason, uint64_t seed) {
-  auto g = adv_base(seed);
+void header_fault(gen::GenConfig g, uint32_t fault, const std::string& nic_reason,
+                  const char* driver_reason) {
   g.adv.bad_header = 0.15;
-  g.adv.faults = 1u << uint32_t(f);
-  const Run r = replay(g, adv_cfg(), std::string("fault_") + gen::to_string(f));
+  g.adv.faults = 1u << fault;
+  const Run r = replay(g, adv_cfg(), std::string("fault_") + gen::header_fault_name(g.ulp, fault));
   REQUIRE(r.truth.totals.adv.bad_header > 0);
   check_robust(r);
   std::set<std::string> hit;
@@ -87,12 +96,41 @@ void header_fault(gen::HeaderFault f, const char* nic_reason, const char* driver
     CHECK(hit.count(why.substr(0, why.find(": "))) == 1);
     CHECK(why.find(driver_reason) != std::string::npos);
   }
-  CHECK(ctr(r, std::string("parser_header_error_") + nic_reason) >= 1);
+  CHECK(ctr(r, nic_reason) >= 1);
   CHECK(ctr(r, "sw_connections_framing_lost") == hit.size());
   CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
   // Reads after the fault fail without being registered, so none is left hanging.
   for (const auto& c : r.result.commands)
     if (c.status != "ok") CHECK(c.status == "bad_pdu");
+}
+
+void nvme_fault(gen::HeaderFault f, const char* nic_reason, const char* driver_reason, uint64_t seed) {
+  header_fault(adv_base(seed), uint32_t(f), std::string("parser_header_error_") + nic_reason,
+               driver_reason);
+}
+
+void iscsi_fault(gen::IscsiHeaderFault f, const char* nic_reason, const char* driver_reason,
+                 uint64_t seed) {
+  header_fault(iscsi_base(seed), uint32_t(f), std::string("parser_iscsi_header_error_") + nic_reason,
+               driver_reason);
+}
+
+// A Data-In header that breaks a rule of its own: its read fails and ends there, the
+// connection and every other read carry on unharmed.
+void iscsi_pdu_fault(gen::IscsiHeaderFault f, const char* nic_reason, uint64_t seed) {
+  auto g = iscsi_base(seed);
+  g.adv.bad_header = 0.15;
+  g.adv.faults = 1u << uint32_t(f);
+  const Run r = replay(g, adv_cfg(), std::string("iscsi_fault_") + gen::to_string(f));
+  REQUIRE(r.truth.totals.adv.bad_header > 0);
+  check_robust(r);
+  check_untouched_exact(r);
+  CHECK(r.result.failed_connections.empty());
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands)
+    if (!t.adversity.empty()) CHECK(got.at({t.flow, t.order})->status == "bad_pdu");
+  CHECK(ctr(r, "sw_rejected_pdus") == r.truth.totals.adv.bad_header);
+  CHECK(ctr(r, std::string("parser_iscsi_header_error_") + nic_reason) >= 1);
 }
 
 }  // namespace
@@ -171,33 +209,33 @@ TEST_CASE("adversarial: C2HTermReq in the middle of the stream", "[adversarial]"
 }
 
 TEST_CASE("adversarial: header fault plen_small", "[adversarial]") {
-  header_fault(gen::HeaderFault::PlenSmall, "plen_too_small", "PlenTooSmall", 41);
+  nvme_fault(gen::HeaderFault::PlenSmall, "plen_too_small", "PlenTooSmall", 41);
 }
 TEST_CASE("adversarial: header fault plen_zero", "[adversarial]") {
-  header_fault(gen::HeaderFault::PlenZero, "plen_too_small", "PlenTooSmall", 42);
+  nvme_fault(gen::HeaderFault::PlenZero, "plen_too_small", "PlenTooSmall", 42);
 }
 // The NIC refuses a PLEN above its largest PDU; the host, which has no such limit, sees DATAL
 // disagree with PLEN.
 TEST_CASE("adversarial: header fault plen_huge", "[adversarial]") {
-  header_fault(gen::HeaderFault::PlenHuge, "plen_too_large", "DataLengthMismatch", 43);
+  nvme_fault(gen::HeaderFault::PlenHuge, "plen_too_large", "DataLengthMismatch", 43);
 }
 TEST_CASE("adversarial: header fault hlen", "[adversarial]") {
-  header_fault(gen::HeaderFault::Hlen, "bad_hlen", "BadHlen", 44);
+  nvme_fault(gen::HeaderFault::Hlen, "bad_hlen", "BadHlen", 44);
 }
 TEST_CASE("adversarial: header fault pdo_inside", "[adversarial]") {
-  header_fault(gen::HeaderFault::PdoInside, "pdo_inside_header", "PdoInsideHeader", 45);
+  nvme_fault(gen::HeaderFault::PdoInside, "pdo_inside_header", "PdoInsideHeader", 45);
 }
 TEST_CASE("adversarial: header fault pdo_misaligned", "[adversarial]") {
-  header_fault(gen::HeaderFault::PdoMisaligned, "pdo_misaligned", "PdoMisaligned", 46);
+  nvme_fault(gen::HeaderFault::PdoMisaligned, "pdo_misaligned", "PdoMisaligned", 46);
 }
 TEST_CASE("adversarial: header fault unknown_type", "[adversarial]") {
-  header_fault(gen::HeaderFault::UnknownType, "unknown_type", "UnknownType", 47);
+  nvme_fault(gen::HeaderFault::UnknownType, "unknown_type", "UnknownType", 47);
 }
 TEST_CASE("adversarial: header fault digest_flags", "[adversarial]") {
-  header_fault(gen::HeaderFault::DigestFlags, "digest_flag_mismatch", "DigestFlagMismatch", 48);
+  nvme_fault(gen::HeaderFault::DigestFlags, "digest_flag_mismatch", "DigestFlagMismatch", 48);
 }
 TEST_CASE("adversarial: header fault success_no_last", "[adversarial]") {
-  header_fault(gen::HeaderFault::SuccessNoLast, "success_without_last", "SuccessWithoutLast", 49);
+  nvme_fault(gen::HeaderFault::SuccessNoLast, "success_without_last", "SuccessWithoutLast", 49);
 }
 
 TEST_CASE("adversarial: segments with a bad TCP checksum carrying valid-looking headers", "[adversarial]") {
@@ -273,12 +311,14 @@ TEST_CASE("adversarial: flows the NIC has no room for stay in software", "[adver
 // read ends ok with a byte the controller did not send it, no DMA write outside a live
 // registration, every read the host issued ends, and the verdict holds. CI runs 20 seeds
 // (sc.adversarial_mix.seedN); tests/property/adversarial-seeds runs as many as asked.
-TEST_CASE("adversarial: random mix", "[adversarial][random]") {
+namespace {
+
+void random_mix(gen::Ulp ulp) {
   const uint32_t seed = Catch::rngSeed();
   std::mt19937 rng(seed);
   auto uni = [&](double hi) { return std::uniform_real_distribution<double>(0, hi)(rng); };
   auto pick = [&](std::initializer_list<uint32_t> v) { return *(v.begin() + rng() % v.size()); };
-  auto g = adv_base(seed);
+  auto g = ulp == gen::Ulp::Iscsi ? iscsi_base(seed) : adv_base(seed);
   g.flows = 3;
   g.ios = 48;
   g.cid_genctr = rng() % 2;
@@ -320,8 +360,103 @@ TEST_CASE("adversarial: random mix", "[adversarial][random]") {
     cfg.fifo.parser_to_crc = pick({2, 8});
     cfg.fifo.crc_to_placement = pick({2, 16});
   }
+  // iSCSI's own knobs in place of NVMe/TCP's (drawn last: NVMe/TCP's seeds keep their traces).
+  if (ulp == gen::Ulp::Iscsi) {
+    g.cid_genctr = false;
+    g.success_flag = 0;
+    g.iscsi_max_recv = pick({4096, 8192, 16384});
+    g.iscsi_status_pdu = uni(0.5);
+    g.iscsi_interleave = rng() % 2;
+  }
   INFO("seed " << seed << (cx7 ? ", ConnectX-7 options" : "") << (backpressure ? ", back-pressure" : ""));
-  const Run r = replay(g, cfg, "adv_mix" + std::to_string(seed));
+  const Run r = replay(g, cfg, std::string("adv_mix_") + gen::to_string(ulp) + std::to_string(seed));
   check_robust(r);
   CHECK(ctr(r, "drop_mac_fifo_full") == 0);
+}
+
+}  // namespace
+
+TEST_CASE("adversarial: random mix", "[adversarial][random]") { random_mix(gen::Ulp::NvmeTcp); }
+
+// The same integrity property for iSCSI: every knob in its iSCSI form, digests, Data-In sizes,
+// status PDUs and interleaving at random (sc.adversarial_mix_iscsi.seedN).
+TEST_CASE("adversarial: random mix iscsi", "[adversarial][random]") { random_mix(gen::Ulp::Iscsi); }
+
+TEST_CASE("adversarial iscsi: Data-In past the read or for an ITT never issued or stale or repeated", "[adversarial]") {
+  auto g = iscsi_base(61);
+  g.adv.overrun = 0.3;
+  g.adv.unknown_cid = 0.3;
+  g.adv.stale_pdu = 0.3;
+  g.adv.dup_pdu = 0.2;
+  const Run r = replay(g, adv_cfg(), "iscsi_data_misuse");
+  const auto& a = r.truth.totals.adv;
+  REQUIRE(a.overrun > 0);
+  REQUIRE(a.unknown_cid > 0);
+  REQUIRE(a.stale_pdu > 0);
+  REQUIRE(a.dup_pdu > 0);
+  check_robust(r);
+  check_untouched_exact(r);
+  CHECK(r.result.failed_connections.empty());
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands) {
+    INFO(t.flow << " read #" << t.order << " " << t.adversity);
+    const std::string& st = got.at({t.flow, t.order})->status;
+    if (t.adversity.find("overrun") != std::string::npos) CHECK(st == "bad_pdu");
+    // A repeat of the last Data-In comes after the status: the read stands (check_robust holds
+    // it to the truth's bytes); a repeat of any other fails it.
+    if (t.adversity == "dup_pdu") CHECK((st == "ok" || st == "overlapping_data"));
+  }
+  CHECK(ctr(r, "sw_overrun_pdus") == a.overrun);
+  // Each unknown ITT: a Data-In and a SCSI Response; each stale Data-In; and the login's TEST
+  // UNIT READY answer, one per connection.
+  CHECK(ctr(r, "sw_unknown_cid_pdus") >= 2 * a.unknown_cid + g.flows);
+  CHECK(ctr(r, "placement_unregistered") >= 1);
+  CHECK(ctr(r, "placement_out_of_range") >= 1);  // the NIC refused the overrun, it did not clip
+}
+
+TEST_CASE("adversarial iscsi: the SCSI Response overtakes the last Data-In", "[adversarial]") {
+  auto g = iscsi_base(62);
+  g.adv.early_resp = 0.3;
+  g.host_latency_us = 0;
+  const Run r = replay(g, adv_cfg(), "iscsi_early_resp");
+  REQUIRE(r.truth.totals.adv.early_resp > 0);
+  check_robust(r);
+  check_untouched_exact(r);
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands)
+    if (t.adversity == "early_resp") CHECK(got.at({t.flow, t.order})->status != "ok");
+  CHECK(ctr(r, "rx_nvmeotcp_ddp_teardown") == ctr(r, "rx_nvmeotcp_ddp_setup"));
+}
+
+// iSCSI has no C2HTermReq: the target announces that it drops the connection.
+TEST_CASE("adversarial iscsi: an Async Message drops the connection", "[adversarial]") {
+  auto g = iscsi_base(63);
+  g.adv.term_req = 0.1;
+  const Run r = replay(g, adv_cfg(), "iscsi_async_drop");
+  REQUIRE(r.truth.totals.adv.term_req > 0);
+  check_robust(r);
+  std::set<std::string> hit;
+  for (const auto& t : r.truth.commands)
+    if (t.adversity.find("term_req") != std::string::npos) hit.insert(t.flow);
+  CHECK(r.result.failed_connections.size() == hit.size());
+  CHECK(ctr(r, "sw_connections_terminated") == hit.size());
+  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
+  for (const auto& c : r.result.commands)
+    if (c.status != "ok") CHECK(c.status == "terminated");
+}
+
+TEST_CASE("adversarial iscsi: header fault dsl_huge", "[adversarial]") {
+  iscsi_fault(gen::IscsiHeaderFault::DslHuge, "data_segment_too_long", "DataSegmentTooLong", 64);
+}
+TEST_CASE("adversarial iscsi: header fault unknown_opcode", "[adversarial]") {
+  iscsi_fault(gen::IscsiHeaderFault::UnknownOpcode, "unknown_opcode", "UnknownOpcode", 65);
+}
+TEST_CASE("adversarial iscsi: header fault reserved_bit", "[adversarial]") {
+  iscsi_pdu_fault(gen::IscsiHeaderFault::ReservedBit, "reserved_not_zero", 66);
+}
+TEST_CASE("adversarial iscsi: header fault status_no_final", "[adversarial]") {
+  iscsi_pdu_fault(gen::IscsiHeaderFault::StatusNoFinal, "status_without_final", 67);
+}
+TEST_CASE("adversarial iscsi: header fault offset_wrap", "[adversarial]") {
+  iscsi_pdu_fault(gen::IscsiHeaderFault::OffsetWrap, "buffer_offset_overflow", 68);
 }
