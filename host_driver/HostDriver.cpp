@@ -9,7 +9,7 @@ using namespace sc_core;
 
 HostDriver::HostDriver(sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
                        uint32_t rx_ring_bytes, HostMemory& mem,
-                       const nvme::PortList& nvme_ports, const nvme::PortList& iscsi_ports,
+                       const net::PortList& nvme_ports, const net::PortList& iscsi_ports,
                        bool keep_data)
     : sc_module(name), mem_(mem),
       nic_("nic", mem,

@@ -36,7 +36,7 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   // (placement.cq_entries, placement.rx_ring_bytes).
   HostDriver(sc_core::sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
              uint32_t rx_ring_bytes, HostMemory& mem,
-             const nvme::PortList& nvme_ports, const nvme::PortList& iscsi_ports,
+             const net::PortList& nvme_ports, const net::PortList& iscsi_ports,
              bool keep_data);
 
   // Bind to PcieLink::mmio_target.

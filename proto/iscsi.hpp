@@ -11,6 +11,9 @@
 
 namespace nic::iscsi {
 
+// The IANA port of iSCSI targets.
+constexpr uint16_t kDefaultPort = 3260;
+
 enum class Opcode : uint8_t {
   // initiator -> target
   NopOut = 0x00,

@@ -509,4 +509,14 @@ ParseError parse_frame(ByteView f, ParsedFrame& out, bool verify_checksums) {
   return ParseError::None;
 }
 
+bool PortList::has(uint16_t p) const {
+  return std::find(ports.begin(), ports.end(), p) != ports.end();
+}
+
+std::string PortList::str() const {
+  std::string s;
+  for (uint16_t p : ports) s += (s.empty() ? "" : ",") + std::to_string(p);
+  return s;
+}
+
 }  // namespace nic::net

@@ -165,6 +165,13 @@ uint32_t gso_default_mss(const ParsedFrame& pf);
 // when the record is cut short after them; false when it is not TCP or too short for them.
 bool peek_tcp_ports(ByteView frame, uint16_t& sport, uint16_t& dport);
 
+// The TCP ports a protocol's servers listen on, for telling its connections apart.
+struct PortList {
+  std::vector<uint16_t> ports;
+  bool has(uint16_t p) const;
+  std::string str() const;  // "4420,4421"
+};
+
 }  // namespace nic::net
 
 template <>

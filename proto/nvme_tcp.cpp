@@ -412,14 +412,4 @@ bool starts_with_ic_pdu(ByteView payload, PduType type) {
          pdu.ch.type == type;
 }
 
-bool PortList::has(uint16_t p) const {
-  return std::find(ports.begin(), ports.end(), p) != ports.end();
-}
-
-std::string PortList::str() const {
-  std::string s;
-  for (uint16_t p : ports) s += (s.empty() ? "" : ",") + std::to_string(p);
-  return s;
-}
-
 }  // namespace nic::nvme

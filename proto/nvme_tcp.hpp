@@ -190,12 +190,8 @@ PduError decode_pdu(ByteView bytes, const ConnParams& cp, Pdu& out, bool verify_
 // handshake can still start following the connection.
 bool starts_with_ic_pdu(ByteView payload, PduType type);
 
-// The controller TCP ports whose connections are NVMe/TCP (4420 unless told otherwise).
-struct PortList {
-  std::vector<uint16_t> ports{4420};
-  bool has(uint16_t p) const;
-  std::string str() const;  // "4420,4421"
-};
+// The IANA port of NVMe/TCP I/O controllers (the discovery controller's is 8009).
+constexpr uint16_t kDefaultPort = 4420;
 
 // Splits an in-order byte stream into PDUs, however the bytes were segmented. Used by the
 // software receive path and by tools that need an independent decode of a trace.

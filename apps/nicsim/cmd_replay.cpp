@@ -33,7 +33,7 @@ struct ReplayArgs {
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
        no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
-  std::vector<uint16_t> ports = nic::nvme::PortList{}.ports;
+  std::vector<uint16_t> ports = std::vector<uint16_t>{nic::nvme::kDefaultPort};
   std::vector<uint16_t> iscsi_ports{3260};
 };
 
@@ -252,8 +252,8 @@ std::string unfollowed_error(const nic::tb::Verdict& v) {
   std::string s;
   if (v.checked + v.broken + v.incomplete == 0) {
     s = "no read of the trace was followed on NVMe/TCP ports " +
-        nic::nvme::PortList{g_args.ports}.str() + " or iSCSI ports " +
-        nic::nvme::PortList{g_args.iscsi_ports}.str();
+        nic::net::PortList{g_args.ports}.str() + " or iSCSI ports " +
+        nic::net::PortList{g_args.iscsi_ports}.str();
     if (v.not_followed.empty() && v.cut_records)
       s += "; " + std::to_string(v.cut_records) + " records cut short by the snap length " +
            std::to_string(v.snaplen) + " (recapture with tcpdump -s 0)";
@@ -282,7 +282,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  packets    " << r.c2h_frames << " to the NIC (" << r.c2h_bytes << " B), "
     << r.driver.tx_frames << " sent by the host\n";
   o << "  capture    " << r.records << " records, ports followed: NVMe/TCP "
-    << nic::nvme::PortList{g_args.ports}.str() << ", iSCSI " << nic::nvme::PortList{g_args.iscsi_ports}.str();
+    << nic::net::PortList{g_args.ports}.str() << ", iSCSI " << nic::net::PortList{g_args.iscsi_ports}.str();
   if (r.cut_records)
     o << ", " << r.cut_records << " cut short by the snap length " << v.snaplen
       << " (they reach the NIC short, as not TCP; recapture with tcpdump -s 0)";

@@ -808,7 +808,7 @@ const char* to_string(NotFollowed::Why w) {
   return "not followed";
 }
 
-ReferenceDecoder::ReferenceDecoder(Done done, nvme::PortList nvme_ports)
+ReferenceDecoder::ReferenceDecoder(Done done, net::PortList nvme_ports)
     : done_(std::move(done)), ports_(std::move(nvme_ports)) {}
 
 ReferenceDecoder::~ReferenceDecoder() = default;

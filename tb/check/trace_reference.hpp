@@ -87,10 +87,10 @@ class ReferenceDecoder {
   // given up as unjudgeable.
   static constexpr size_t kMaxHeldBytes = 64u << 20;
 
-  explicit ReferenceDecoder(Done done, nvme::PortList nvme_ports = {});
+  explicit ReferenceDecoder(Done done, net::PortList nvme_ports = {{nvme::kDefaultPort}});
   // Target ports of the iSCSI connections to follow (none unless set; 3260 is iSCSI's). Set
   // before the first frame.
-  void set_iscsi_ports(nvme::PortList ports) { iscsi_ports_ = std::move(ports); }
+  void set_iscsi_ports(net::PortList ports) { iscsi_ports_ = std::move(ports); }
   // Told of C2HData (Data-In) for a tag that followed the completion of that tag's read
   // `order` (flow and order as in ReferenceCommand) and is not that tag's next read's own
   // data: no read is open for the tag, or the bytes repeat ones its open read already has. A NIC that did not
@@ -133,8 +133,8 @@ class ReferenceDecoder {
 
   Done done_;
   LateData late_;
-  nvme::PortList ports_;
-  nvme::PortList iscsi_ports_{{}};
+  net::PortList ports_;
+  net::PortList iscsi_ports_{{}};
   uint64_t cut_records_ = 0;
   size_t max_frame_ = 0;
   // Every NVMe/TCP and iSCSI connection's frames, checksum failures, cuts and read commands, counted

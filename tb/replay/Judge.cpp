@@ -114,8 +114,8 @@ void Judge::late_data(const std::string& flow, uint32_t order) {
     late_.insert(k);
 }
 
-void Judge::nic_dropped(ByteView frame, const nvme::PortList& nvme_ports,
-                        const nvme::PortList& iscsi_ports) {
+void Judge::nic_dropped(ByteView frame, const net::PortList& nvme_ports,
+                        const net::PortList& iscsi_ports) {
   net::ParsedFrame pf;
   if (net::parse_frame(frame, pf, false) != net::ParseError::None) return;
   if (nvme_ports.has(pf.tuple.sport) || iscsi_ports.has(pf.tuple.sport))

@@ -58,8 +58,8 @@ class Judge {
   void late_data(const std::string& flow, uint32_t order);
   // A frame the NIC dropped. A replayed trace never retransmits it, so the reads of its
   // connection behind it cannot complete; the verdict says so next to each of them.
-  void nic_dropped(ByteView frame, const nvme::PortList& nvme_ports,
-                   const nvme::PortList& iscsi_ports);
+  void nic_dropped(ByteView frame, const net::PortList& nvme_ports,
+                   const net::PortList& iscsi_ports);
   // After both sides are done: isolation violations first, then every mismatch in the order
   // found, then reads the trace completes that the driver never did.
   Verdict finish(const std::vector<std::string>& isolation_reports);

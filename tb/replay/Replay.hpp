@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "host_driver/HostDriver.hpp"
+#include "proto/iscsi.hpp"
+#include "proto/nvme_tcp.hpp"
 #include "tb/config/sim_config.hpp"
 #include "tb/replay/Judge.hpp"
 
@@ -26,8 +28,8 @@ struct ReplayOptions {
   std::string trace;       // pcap or pcapng file, "-" for standard input
   SimConfig cfg;
   bool honour_timestamps = true;
-  nvme::PortList nvme_ports;  // controller ports of the NVMe/TCP connections to follow
-  nvme::PortList iscsi_ports{{3260}};  // target ports of the iSCSI connections to follow
+  net::PortList nvme_ports{{nvme::kDefaultPort}};  // controller ports of the NVMe/TCP connections to follow
+  net::PortList iscsi_ports{{iscsi::kDefaultPort}};  // target ports of the iSCSI connections to follow
   bool fix_checksums = false;  // rewrite every record's checksums first (TraceFeeder)
   // Cut TCP frames too long for the MAC (or with more payload than gso_mss, when set) as GSO
   // would, before the MAC sees them; the reference decode keeps the records whole (TraceFeeder).

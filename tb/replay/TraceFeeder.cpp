@@ -12,7 +12,7 @@ using namespace sc_core;
 namespace {
 // Whether the frame is TCP to an NVMe port; anything unparsable goes to the NIC, which will
 // count it.
-bool host_sent(const Bytes& f, const nvme::PortList& ports) {
+bool host_sent(const Bytes& f, const net::PortList& ports) {
   uint16_t sport = 0, dport = 0;
   return net::peek_tcp_ports(f, sport, dport) && ports.has(dport);
 }

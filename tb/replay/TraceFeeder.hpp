@@ -25,7 +25,7 @@
 namespace nic::tb {
 
 struct FeederParams {
-  nvme::PortList target_ports;  // NVMe/TCP and iSCSI
+  net::PortList target_ports;  // NVMe/TCP and iSCSI
   bool honour_timestamps = true;
   // Rewrite every record's IPv4, TCP and UDP checksums before anything sees it (captures
   // taken on a host with checksum offload, or on loopback, carry unfinished ones).

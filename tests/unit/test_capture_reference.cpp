@@ -34,9 +34,11 @@ struct Result {
   std::vector<check::NotFollowed> not_followed, checksum_failures;
 };
 
+const net::PortList kNvmePorts{{nvme::kDefaultPort}};
+
 // Generates the trace, lets `edit` drop (false) or change each frame, and decodes the rest,
 // as a receiver whose MAC takes frames of at most `max_frame` bytes (0: any).
-Result decode(const gen::GenConfig& g, nvme::PortList ports, const std::function<bool(Bytes&)>& edit,
+Result decode(const gen::GenConfig& g, net::PortList ports, const std::function<bool(Bytes&)>& edit,
               size_t max_frame = 0) {
   Result r;
   check::ReferenceDecoder ref(
@@ -65,7 +67,7 @@ bool is_handshake(const Bytes& f) {
 
 TEST_CASE("reference: without the TCP handshake, connections are adopted at ICReq/ICResp", "[reference][capture]") {
   // Every segment without payload goes: SYN, SYN/ACK, ACKs. The ICReq is the first frame left.
-  const Result r = decode(small_trace(), {}, [](Bytes& f) { return !is_handshake(f); });
+  const Result r = decode(small_trace(), kNvmePorts, [](Bytes& f) { return !is_handshake(f); });
   REQUIRE(r.truth.commands.size() == 24);
   CHECK(r.handed == r.truth.commands.size());
   for (const auto& t : r.truth.commands) {
@@ -81,7 +83,7 @@ TEST_CASE("reference: without the TCP handshake, connections are adopted at ICRe
 TEST_CASE("reference: a capture that starts after the IC exchange names each connection joined mid-stream", "[reference][capture]") {
   // Drop each connection's first four payload segments (ICReq, ICResp, the first commands).
   std::map<net::FiveTuple, int> seen;
-  const Result r = decode(small_trace(), {}, [&](Bytes& f) {
+  const Result r = decode(small_trace(), kNvmePorts, [&](Bytes& f) {
     net::ParsedFrame pf;
     if (net::parse_frame(f, pf) != net::ParseError::None || !pf.payload_len) return false;
     const net::FiveTuple h2c = pf.tuple.sport == 4420 ? pf.tuple.reversed() : pf.tuple;
@@ -97,7 +99,7 @@ TEST_CASE("reference: a capture that starts after the IC exchange names each con
 }
 
 TEST_CASE("reference: NVMe/TCP on a port not listed is counted, not followed", "[reference][capture]") {
-  const Result r = decode(small_trace(), nvme::PortList{{4421}}, [](Bytes&) { return true; });
+  const Result r = decode(small_trace(), net::PortList{{4421}}, [](Bytes&) { return true; });
   CHECK(r.handed == 0);
   REQUIRE(r.not_followed.size() == 2);
   uint64_t reads = 0;
@@ -111,7 +113,7 @@ TEST_CASE("reference: NVMe/TCP on a port not listed is counted, not followed", "
 
 TEST_CASE("reference: frames whose checksums fail are counted against their connection", "[reference][capture]") {
   // Every TCP checksum spoilt, as a capture on a sender with checksum offload has them.
-  const Result r = decode(small_trace(), {}, [](Bytes& f) {
+  const Result r = decode(small_trace(), kNvmePorts, [](Bytes& f) {
     net::ParsedFrame pf;
     if (net::parse_frame(f, pf) == net::ParseError::None) f[pf.l4_offset + 16] ^= 0xFF;
     return true;
@@ -130,7 +132,7 @@ TEST_CASE("reference: frames whose checksums fail are counted against their conn
 
 TEST_CASE("reference: a capture on the host, whose own frames carry unfinished checksums, is named", "[reference][capture]") {
   // Only the host's transmissions are spoilt: the controller's arrived over the wire intact.
-  const Result r = decode(small_trace(), {}, [](Bytes& f) {
+  const Result r = decode(small_trace(), kNvmePorts, [](Bytes& f) {
     net::ParsedFrame pf;
     if (net::parse_frame(f, pf) == net::ParseError::None && pf.tuple.dport == 4420)
       st_be16(&f[pf.l4_offset + 16], 0);
@@ -156,7 +158,7 @@ TEST_CASE("reference: controller frames longer than the receiver's MAC takes are
     long_c2h += f.size() > 1000 && net::peek_tcp_ports(f, sport, dport) && sport == 4420;
     return true;
   };
-  const Result r = decode(small_trace(), {}, count, 1000);
+  const Result r = decode(small_trace(), kNvmePorts, count, 1000);
   REQUIRE(long_c2h > 0);
   CHECK(r.sha.empty());
   CHECK(r.checksum_failures.empty());
@@ -170,7 +172,7 @@ TEST_CASE("reference: controller frames longer than the receiver's MAC takes are
   CHECK(reads == r.truth.commands.size());
   CHECK(oversize == long_c2h);
   // A MAC that takes them loses nothing.
-  const Result whole = decode(small_trace(), {}, [](Bytes&) { return true; }, 1514);
+  const Result whole = decode(small_trace(), kNvmePorts, [](Bytes&) { return true; }, 1514);
   CHECK(whole.not_followed.empty());
   CHECK(whole.sha.size() == whole.truth.commands.size());
 }

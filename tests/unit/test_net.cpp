@@ -709,3 +709,11 @@ TEST_CASE("fix_checksums fills in a UDP checksum and leaves cut frames alone", "
   CHECK(sport == 40000);
   CHECK(dport == 4420);
 }
+
+TEST_CASE("a port list says which ports it holds and prints them in order", "[net]") {
+  const net::PortList ports{{4420, 8009}};
+  CHECK(ports.has(8009));
+  CHECK_FALSE(ports.has(4421));
+  CHECK(ports.str() == "4420,8009");
+  CHECK(net::PortList{}.str().empty());
+}

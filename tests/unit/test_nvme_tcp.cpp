@@ -441,11 +441,6 @@ TEST_CASE("nvme: a segment opens a stream only when it starts with a whole valid
   CHECK_FALSE(starts_with_ic_pdu(bad, PduType::ICReq));
   CHECK_FALSE(starts_with_ic_pdu(ByteView(seg).sub(1), PduType::ICReq));  // mid-stream bytes
 
-  const PortList ports{{4420, 8009}};
-  CHECK(ports.has(8009));
-  CHECK_FALSE(ports.has(4421));
-  CHECK(ports.str() == "4420,8009");
-  CHECK(PortList{}.str() == "4420");
 }
 
 TEST_CASE("nvme: TermReq golden, error data right after the header", "[nvme]") {
