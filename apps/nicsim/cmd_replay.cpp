@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -27,7 +28,8 @@ namespace nicsim {
 namespace {
 
 struct ReplayArgs {
-  std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for;
+  std::string trace, config, report, dump_dir, vcd, csv, fst, window, trace_on, trace_for, timeline;
+  double timeline_us = 10;
   std::string split_gso;  // "" off, "auto" the default MSS, else the MSS
   bool split_implied = false;  // --split-gso came with --fix-checksums
   std::vector<std::string> sets;
@@ -445,7 +447,8 @@ uint64_t parse_time_ps(const std::string& text, double clock_mhz) {
 // Every output path, before anything runs; the dump folder is made here.
 void check_outputs() {
   for (const auto& [option, path] : {std::pair<const char*, const std::string*>{"--report", &g_args.report},
-                                     {"--csv", &g_args.csv}, {"--vcd", &g_args.vcd}, {"--fst", &g_args.fst}})
+                                     {"--csv", &g_args.csv}, {"--vcd", &g_args.vcd}, {"--fst", &g_args.fst},
+                                     {"--timeline", &g_args.timeline}})
     if (!path->empty()) nic::tb::check_output_file(option, *path);
   if (!g_args.dump_dir.empty()) nic::tb::make_output_dir("--dump-buffers", g_args.dump_dir);
 }
@@ -492,6 +495,10 @@ void run() {
       if (opt.trace_to_ps <= opt.trace_from_ps) throw std::invalid_argument("--trace-window: END must be after START");
     }
     if (!g_args.trace_for.empty()) opt.trace_for_ps = parse_time_ps(g_args.trace_for, cfg.core.clock_mhz);
+    if (!g_args.timeline.empty()) {
+      opt.timeline_window_ps = uint64_t(std::llround(g_args.timeline_us * 1e6));
+      if (!opt.timeline_window_ps) throw std::invalid_argument("--timeline-us: a window of at least 1 ps (0.000001)");
+    }
     check_outputs();
   } catch (const std::invalid_argument& e) {
     std::cerr << "nicsim replay: " << e.what() << "\n";
@@ -546,6 +553,15 @@ void run() {
       return;
     }
   }
+  if (r.timeline) {
+    std::ofstream out(g_args.timeline);
+    r.timeline->write_csv(out);
+    if (!out) {
+      std::cerr << "nicsim replay: cannot write " << g_args.timeline << "\n";
+      g_status = 1;
+      return;
+    }
+  }
   for (const auto& n : r.verdict.checksum_failures)
     std::cerr << "nicsim replay: warning: " << checksum_warning(n) << "\n";
   if (r.oversize_frames && g_args.split_gso.empty())
@@ -572,6 +588,11 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--report", g_args.report, "write the JSON report here");
   sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
   sub->add_option("--csv", g_args.csv, "write the summary, counters, FIFO and block tables as CSV");
+  sub->add_option("--timeline", g_args.timeline,
+                  "write a time series as CSV: one row per window of simulated time (docs/timeline.md)");
+  sub->add_option("--timeline-us", g_args.timeline_us, "the timeline's window in microseconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_option("--vcd", g_args.vcd, "write a VCD waveform (and a .gtkw save file beside it)");
   sub->add_option("--fst", g_args.fst, "write the waveform as FST (needs GTKWave's vcd2fst)");
   sub->add_option("--trace-window", g_args.window,

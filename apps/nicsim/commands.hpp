@@ -11,6 +11,7 @@ void add_gen_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
+void add_plot_command(CLI::App& app);
 // Runs the callback of whichever subcommand was parsed; returns the process exit status.
 int run_selected(CLI::App& app);
 // Subcommands set this from their callbacks (0 ok, 1 run failed, 2 bad input).

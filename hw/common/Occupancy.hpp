@@ -6,6 +6,15 @@
 
 namespace nic::hw {
 
+// Sees every level change as it is recorded (a replay's timeline integrates them per window).
+class OccupancyObserver {
+ public:
+  virtual void level_changed(uint64_t cycle, uint32_t level) = 0;
+
+ protected:
+  ~OccupancyObserver() = default;
+};
+
 class Occupancy {
  public:
   explicit Occupancy(uint32_t capacity) : hist_(size_t(capacity) + 1, 0), cap_(capacity) {}
@@ -18,7 +27,10 @@ class Occupancy {
     }
     level_ = level;
     if (level > high_) high_ = level;
+    if (observer_) observer_->level_changed(now, level);
   }
+  // Watching changes no statistic, so a FIFO's const statistics can be watched.
+  void set_observer(OccupancyObserver* o) const { observer_ = o; }
 
   uint32_t capacity() const { return cap_; }
   uint32_t level() const { return level_; }
@@ -48,6 +60,7 @@ class Occupancy {
   uint32_t cap_;
   uint32_t level_ = 0, high_ = 0;
   uint64_t since_ = 0;
+  mutable OccupancyObserver* observer_ = nullptr;
 };
 
 }  // namespace nic::hw

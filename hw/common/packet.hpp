@@ -28,6 +28,9 @@ struct PacketCtx {
   Bytes frame;
   uint64_t wire_start_ps = 0;  // first bit on the wire
   uint64_t wire_end_ps = 0;    // last bit (FCS) received
+  // Length on the wire when a capture cut the record short (its snap length), else 0: the
+  // MAC sees only `frame`, throughput counts what the wire carried.
+  uint32_t wire_len = 0;
   net::ParseError perr = net::ParseError::None;
   net::ParsedFrame pf;
   bool csum_ok = false;

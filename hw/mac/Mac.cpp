@@ -52,6 +52,7 @@ void Mac::admit_arrivals(uint64_t now_ps) {
     pending_ = nullptr;
     ++stats_.frames_in;
     stats_.bytes_in += p->frame.size();
+    if (arrival_) arrival_(*p);
     const uint32_t len = uint32_t(p->frame.size());
     if (len > p_.max_frame_bytes) {
       ++stats_.drop_oversize;

@@ -44,6 +44,8 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
       DropSink drop);
 
   const MacStats& stats() const { return stats_; }
+  // Sees every frame as its last bit arrives, before the MAC keeps or drops it.
+  void set_arrival_hook(std::function<void(const PacketCtx&)> hook) { arrival_ = std::move(hook); }
   const Occupancy& fifo_occupancy() const { return fifo_occ_; }
   bool done() const { return !pending_ && fifo_.empty() && source_exhausted_; }
   void finish_stats() { fifo_occ_.record(clk_.cycle(), fifo_used_); }
@@ -65,6 +67,7 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   const bool honour_timestamps_;  // false: frames back to back at line rate
   Source source_;
   DropSink drop_;
+  std::function<void(const PacketCtx&)> arrival_;
   const double ps_per_byte_;
 
   PacketCtx* pending_ = nullptr;  // next frame on the wire, not yet fully received

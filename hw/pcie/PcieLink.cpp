@@ -74,7 +74,9 @@ sc_time PcieLink::send(sc_time& wire_free, DirStats& d, WireTime& wt, const sc_t
   if (bytes != wt.bytes)
     wt = {bytes, sc_time(double(bytes) * 8.0 / p_.gbps_per_direction, sc_core::SC_NS)};
   const sc_time& t = wt.t;
-  wire_free = std::max(wire_free, start) + t;
+  const sc_time from = std::max(wire_free, start);
+  wire_free = from + t;
+  if (busy_hook_) busy_hook_(&d == &stats_.up, from.value(), wire_free.value());
   d.tlps += tlps;
   d.payload_bytes += payload;
   d.wire_bytes += bytes;

@@ -75,6 +75,10 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
 
   const PcieParams& params() const { return p_; }
   const Stats& stats() const { return stats_; }
+  // Sees every stretch a wire is busy serialising TLPs, [from_ps, to_ps), up (device to host)
+  // or down, as it is queued: the busy time of the stats, placed in time.
+  using BusyHook = std::function<void(bool up, uint64_t from_ps, uint64_t to_ps)>;
+  void set_busy_hook(BusyHook hook) { busy_hook_ = std::move(hook); }
   uint32_t outstanding() const { return inflight_; }
 
   // TLPs needed for [addr, addr + len) with at most `max` payload bytes each, none crossing a
@@ -130,6 +134,7 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   hw::ClockDomain* clk_ = nullptr;  // deliver_into()
   Stats stats_;
   WireTime up_time_, down_time_;
+  BusyHook busy_hook_;
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);

@@ -56,7 +56,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   if (!rx_bytes_ || used > rx_bytes_ || kept > rx_bytes_ - used) {
     ++stats_.frames;
     ++stats_.drop_rx_ring_full;
-    if (drop_hook_) drop_hook_(p);
+    if (drop_hook_) drop_hook_(p, "rx_ring_full");
     pool_.put(&p);
     return true;
   }

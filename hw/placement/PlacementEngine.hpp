@@ -77,7 +77,9 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   void set_rx_ring(uint64_t base, uint32_t bytes);
   void set_rx_consumer(uint32_t freed) { rx_freed_ = freed; }
   // Sees every frame dropped for a full receive ring, before its context is released.
-  void set_drop_hook(std::function<void(const PacketCtx&)> hook) { drop_hook_ = std::move(hook); }
+  void set_drop_hook(std::function<void(const PacketCtx&, const char* reason)> hook) {
+    drop_hook_ = std::move(hook);
+  }
   // Sees every frame's completion entry when it has landed in host memory, with the time the
   // frame's first bit reached the wire (waveforms zoom onto a frame with it).
   using LandedHook = std::function<void(uint64_t wire_start_ps, const abi::Cqe&)>;
@@ -140,7 +142,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;
-  std::function<void(const PacketCtx&)> drop_hook_;
+  std::function<void(const PacketCtx&, const char* reason)> drop_hook_;
   LandedHook landed_hook_;
   uint64_t last_completion_ps_ = 0;
 };

@@ -25,9 +25,9 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       crc_to_placement("crc_to_placement", clk, cfg.fifo.crc_to_placement),
       mac("mac", clk, mac_to_l3, cfg.mac, cfg.core.datapath_bytes, honour_timestamps,
           std::move(source),
-          [this](PacketCtx* p, const char*) {  // the MAC counts drops by reason itself
+          [this](PacketCtx* p, const char* reason) {  // the MAC counts drops by reason itself
             if (hook_) hook_("drop");
-            if (drop_hook_) drop_hook_(*p);
+            if (drop_hook_) drop_hook_(*p, reason);
             pool.put(p);
           }),
       header_parser("header_parser", clk, mac_to_l3, l3_to_flow),
@@ -47,7 +47,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
   }
 }
 
-void Nic::set_drop_hook(std::function<void(const PacketCtx&)> hook) {
+void Nic::set_drop_hook(DropHook hook) {
   drop_hook_ = hook;
   placement.set_drop_hook(std::move(hook));
 }

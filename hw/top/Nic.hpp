@@ -60,9 +60,10 @@ class Nic : public sc_core::sc_module {
   // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
   // resync request went out), "framing_lost" (a flow lost PDU framing).
   void set_event_hook(std::function<void(const char*)> hook);
-  // Every frame the NIC drops (MAC FIFO full, oversize, runt; receive ring full), before its
-  // context goes back to the pool.
-  void set_drop_hook(std::function<void(const PacketCtx&)> hook);
+  // Every frame the NIC drops, with the reason as the report names it (mac_fifo_full,
+  // oversize, runt; rx_ring_full), before its context goes back to the pool.
+  using DropHook = std::function<void(const PacketCtx&, const char* reason)>;
+  void set_drop_hook(DropHook hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
   // Adds the clock, the MAC FIFO, every channel and the DMA queue to a waveform.
@@ -80,7 +81,7 @@ class Nic : public sc_core::sc_module {
   auto channels() const { return channels_of(*this); }
 
   std::function<void(const char*)> hook_;
-  std::function<void(const PacketCtx&)> drop_hook_;
+  DropHook drop_hook_;
 };
 
 }  // namespace nic::hw

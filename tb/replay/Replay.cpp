@@ -1,8 +1,10 @@
 #include "tb/replay/Replay.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <fstream>
 
 #include "hw/top/Nic.hpp"
@@ -43,6 +45,20 @@ std::string strip_suffix(std::string s, const std::string& suffix) {
     s.resize(s.size() - suffix.size());
   return s;
 }
+
+// Hands a FIFO's level changes (at clock cycles) to the timeline (in ps).
+struct FifoProbe final : hw::OccupancyObserver {
+  FifoProbe(Timeline& t, size_t f, uint64_t period) : timeline(t), fifo(f), period_ps(period) {}
+  void level_changed(uint64_t cycle, uint32_t level) override {
+    timeline.level(fifo, cycle * period_ps, level);
+  }
+  Timeline& timeline;
+  size_t fifo;
+  uint64_t period_ps;
+};
+
+// The NIC's drops by reason, as its drop hook names them.
+const std::vector<std::string> kDropReasons = {"mac_fifo_full", "oversize", "runt", "rx_ring_full"};
 
 struct ReplayTop : sc_module {
   hw::PacketPool pool;
@@ -97,8 +113,12 @@ struct ReplayTop : sc_module {
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
-    if (o.verify)
-      nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports, opt.iscsi_ports); });
+    if (o.timeline_window_ps) start_timeline(o.timeline_window_ps);
+    if (o.verify || timeline)
+      nic.set_drop_hook([this](const hw::PacketCtx& p, const char* reason) {
+        if (opt.verify) judge.nic_dropped(p.frame, opt.nvme_ports, opt.iscsi_ports);
+        if (timeline) timeline->drop(reason, nic.clk.now_ps());
+      });
     nic.dma.socket.bind(link.dma_target);
     link.mem_init.bind(mem.socket);
     driver.mmio_port().bind(link.mmio_target);
@@ -106,11 +126,50 @@ struct ReplayTop : sc_module {
     link.deliver_into(nic.clk);
     const uint64_t cq_lo = host::HostDriver::kCqBase;
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
+    const uint64_t rx_lo = host::HostDriver::kRxRingBase, rx_hi = rx_lo + o.cfg.placement.rx_ring_bytes;
     // The interrupt: a completion entry landing in host memory.
-    mem.set_write_observer([this, cq_lo, cq_hi](uint64_t addr, size_t len,
-                                                const tlm::tlm_generic_payload& gp) {
+    mem.set_write_observer([this, cq_lo, cq_hi, rx_lo, rx_hi](uint64_t addr, size_t len,
+                                                              const tlm::tlm_generic_payload& gp) {
       isolation.on_write(addr, len, gp);
-      if (addr >= cq_lo && addr < cq_hi) driver.completion_landed();
+      const bool cqe = addr >= cq_lo && addr < cq_hi;
+      if (cqe) driver.completion_landed();
+      // The NIC writes nothing else: what is neither ring is payload placed into a read buffer.
+      if (timeline)
+        timeline->add(cqe ? Timeline::kCqeBytes
+                          : addr >= rx_lo && addr < rx_hi ? Timeline::kRingBytes : Timeline::kPlacedBytes,
+                      sc_time_stamp().value(), len);
+    });
+  }
+
+  // The beat channels in pipeline order, named as the report and the timeline name them.
+  std::array<std::pair<const char*, const hw::StreamChannel<hw::Beat>*>, 5> channels() const {
+    return {{{"mac_to_l3", &nic.mac_to_l3},
+             {"l3_to_flow", &nic.l3_to_flow},
+             {"flow_to_parser", &nic.flow_to_parser},
+             {"parser_to_crc", &nic.parser_to_crc},
+             {"crc_to_placement", &nic.crc_to_placement}}};
+  }
+
+  // The timeline only watches: FIFO level changes, frames reaching the MAC, PCIe busy time,
+  // drops, host-memory writes (above) and completed reads (run_replay).
+  std::optional<Timeline> timeline;
+  std::deque<FifoProbe> probes;  // the FIFOs hold pointers to them
+  void start_timeline(uint64_t window_ps) {
+    std::vector<std::string> fifos{"mac_rx_fifo"};
+    for (const auto& [name, ch] : channels()) fifos.push_back(name);
+    timeline.emplace(window_ps, fifos, kDropReasons);
+    const uint64_t period = nic.clk.period().value();
+    nic.mac.fifo_occupancy().set_observer(&probes.emplace_back(*timeline, 0, period));
+    size_t fifo = 1;
+    for (const auto& [name, ch] : channels())
+      ch->stats().set_observer(&probes.emplace_back(*timeline, fifo++, period));
+    nic.mac.set_arrival_hook([this](const hw::PacketCtx& p) {
+      timeline->add(Timeline::kFrames, p.wire_end_ps, 1);
+      timeline->spread(Timeline::kOfferedBytes, p.wire_start_ps, p.wire_end_ps,
+                       std::max<uint64_t>(p.wire_len, p.frame.size()));
+    });
+    link.set_busy_hook([this](bool up, uint64_t from_ps, uint64_t to_ps) {
+      timeline->spread(up ? Timeline::kPcieUpPs : Timeline::kPcieDownPs, from_ps, to_ps, to_ps - from_ps);
     });
   }
 
@@ -243,6 +302,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     else
       c.sha256.clear();
     if (opt.verify) top.judge.driver(c, buffer);
+    if (top.timeline) top.timeline->read_done(c.complete_ps, c.complete_ps - c.submit_ps);
     if (opt.on_command)
       opt.on_command(c);
     else
@@ -292,6 +352,10 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.driver = top.driver.counters();
   r.sw = top.driver.sw_stats();
   r.sim_ps = sc_time_stamp().value();
+  if (top.timeline) {
+    top.timeline->finish(r.sim_ps);
+    r.timeline = std::move(top.timeline);
+  }
   r.cycles = top.nic.clk.cycle();
   r.active_cycles = top.nic.clk.active_cycles();
   r.clock_mhz = opt.cfg.core.clock_mhz;
@@ -308,11 +372,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   mac.drops = ms.drop_fifo_full;
   mac.blocked_cycles = ms.blocked_cycles;
   r.fifos.push_back(mac);
-  r.fifos.push_back(channel_report("mac_to_l3", top.nic.mac_to_l3));
-  r.fifos.push_back(channel_report("l3_to_flow", top.nic.l3_to_flow));
-  r.fifos.push_back(channel_report("flow_to_parser", top.nic.flow_to_parser));
-  r.fifos.push_back(channel_report("parser_to_crc", top.nic.parser_to_crc));
-  r.fifos.push_back(channel_report("crc_to_placement", top.nic.crc_to_placement));
+  for (const auto& [name, ch] : top.channels()) r.fifos.push_back(channel_report(name, *ch));
 
   const hw::LatencyHistogram& lat = top.nic.placement.latency_ns();
   r.latency_count = lat.count();

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "host_driver/HostDriver.hpp"
 #include "proto/iscsi.hpp"
 #include "proto/nvme_tcp.hpp"
+#include "tb/common/timeline.hpp"
 #include "tb/config/sim_config.hpp"
 #include "tb/replay/Judge.hpp"
 
@@ -55,6 +57,8 @@ struct ReplayOptions {
   uint64_t trace_from_ps = 0, trace_to_ps = UINT64_MAX;
   std::string trace_on;
   uint64_t trace_for_ps = 100'000'000;
+  // Windows of the timeline (tb/common/timeline.hpp) in ps; 0: no timeline. It only watches.
+  uint64_t timeline_window_ps = 0;
   // Called about twice a second of wall time while the simulation runs; may be empty.
   std::function<void(const ReplayProgress&)> progress;
 };
@@ -112,6 +116,7 @@ struct ReplayResult {
   uint64_t last_completion_ps = 0;  // the last frame's completion entry landed
   uint64_t rx_frames_delivered = 0;
   double wall_seconds = 0;
+  std::optional<Timeline> timeline;  // when ReplayOptions::timeline_window_ps asked for one
 };
 
 // Throws pcap::PcapError when the trace cannot be opened; a trace that breaks off later is

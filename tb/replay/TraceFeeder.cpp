@@ -119,6 +119,7 @@ void TraceFeeder::to_mac(Bytes& frame, uint64_t ts_ps, uint64_t wire_len) {
   p->reset();
   p->index = scratch_.index;
   p->frame.swap(frame);  // the context's old buffer takes the next record or piece
+  if (wire_len > p->frame.size()) p->wire_len = uint32_t(wire_len);
   rx_.push_back(p);
   rx_ts_.push_back(ts_ps);
   last_rx_ps_ = ts_ps;

@@ -23,7 +23,11 @@ std::string png_terminal() {
 
 bool draw_plot(const fs::path& dir, const std::string& stem, const PlotFiles& files) {
   std::ofstream(dir / (stem + ".dat")) << files.data;
-  std::ofstream(dir / (stem + ".gp")) << files.script;
+  return run_gnuplot(dir, stem, files.script);
+}
+
+bool run_gnuplot(const fs::path& dir, const std::string& stem, const std::string& script) {
+  std::ofstream(dir / (stem + ".gp")) << script;
   const fs::path log = dir / (stem + ".log");
   if (run_and_wait({"gnuplot", {stem + ".gp"}, log.string(), dir.string()}) != 0) return false;
   fs::remove(log);

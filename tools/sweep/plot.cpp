@@ -19,14 +19,13 @@ namespace nic::sweep {
 using param::as_number;
 using param::format_real;
 
-namespace {
-
-// A single-quoted gnuplot string ('' is a quote inside).
 std::string gp_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
+
+namespace {
 
 std::string trace_label(const std::string& trace) { return std::filesystem::path(trace).stem().string(); }
 

@@ -8,6 +8,9 @@
 
 namespace nic::sweep {
 
+// A single-quoted gnuplot string ('' is a quote inside).
+std::string gp_quote(const std::string& s);
+
 // X and Y are column names or metric paths.
 struct PlotSpec {
   std::string x;
