@@ -1,5 +1,7 @@
 #include "hw/offload/flow_context.hpp"
 
+#include <utility>
+
 namespace nic::hw {
 
 namespace {
@@ -42,11 +44,10 @@ void FlowContext::start(const FlowLimits& lim, const FlowStart& s) {
 }
 
 FlowCounters& FlowCounters::operator+=(const FlowCounters& o) {
-  out_of_seq += o.out_of_seq;
-  searching += o.searching;
-  bytes_placed += o.bytes_placed;
-  drop_rx_ring_full += o.drop_rx_ring_full;
-  drop_rx_ring_full_payload += o.drop_rx_ring_full_payload;
+  for (auto [mine, theirs] : {std::pair{&out_of_seq, o.out_of_seq}, {&searching, o.searching},
+                              {&bytes_placed, o.bytes_placed}, {&drop_rx_ring_full, o.drop_rx_ring_full},
+                              {&drop_rx_ring_full_payload, o.drop_rx_ring_full_payload}})
+    *mine += theirs;
   return *this;
 }
 
@@ -63,11 +64,10 @@ FlowFigures FlowFigures::of(const FlowContext& f) {
 
 FlowFigures& FlowFigures::operator+=(const FlowFigures& o) {
   tracker += o.tracker;
-  crc_verified_ok += o.crc_verified_ok;
-  crc_digest_error += o.crc_digest_error;
-  crc_hole_filled += o.crc_hole_filled;
-  crc_abandoned += o.crc_abandoned;
   blocks += o.blocks;
+  for (auto [mine, theirs] : {std::pair{&crc_verified_ok, o.crc_verified_ok}, {&crc_digest_error, o.crc_digest_error},
+                              {&crc_hole_filled, o.crc_hole_filled}, {&crc_abandoned, o.crc_abandoned}})
+    *mine += theirs;
   return *this;
 }
 
