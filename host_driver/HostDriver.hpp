@@ -52,6 +52,7 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   DriverCounters counters() const;
   size_t outstanding() const { return host_.outstanding(); }
   RxStats sw_stats() const { return host_.sw_stats(); }
+  std::vector<ConnFigures> conn_figures() const { return host_.conn_figures(); }
   std::vector<std::string> failed_connections() const { return host_.failed_connections(); }
 
   // Host memory layout of the rings and SGLs (fixed, far from read buffers).

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,7 +35,8 @@ struct ReplayArgs {
   bool split_implied = false;  // --split-gso came with --fix-checksums
   std::vector<std::string> sets;
   bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
-       no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false;
+       no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false,
+       per_flow = false;
   std::vector<uint16_t> ports = std::vector<uint16_t>{nic::nvme::kDefaultPort};
   std::vector<uint16_t> iscsi_ports{3260};
 };
@@ -187,6 +189,15 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   j["blocks"] = blocks;
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
+  nlohmann::ordered_json flows = nlohmann::ordered_json::array();
+  for (const auto& f : r.flows) {
+    nlohmann::ordered_json o = {{"flow", f.flow}, {"target", f.target}, {"protocol", f.protocol},
+                                {"offloaded", f.offloaded}, {"offered_frames", f.offered_frames},
+                                {"offered_payload_bytes", f.offered_payload_bytes}};
+    for (const auto& [name, v] : f.counters) o[name] = v;
+    flows.push_back(std::move(o));
+  }
+  j["flows"] = std::move(flows);
   j["capture"] = {{"records", r.records}, {"nvme_ports", g_args.ports},
                   {"iscsi_ports", g_args.iscsi_ports},
                   {"cut_records", r.cut_records}, {"cut_records_not_tcp", r.cut_not_tcp},
@@ -265,6 +276,36 @@ std::string unfollowed_error(const nic::tb::Verdict& v) {
   if (!v.not_followed.empty()) s += "; " + nic::tb::describe(v.not_followed.front());
   if (v.not_followed.size() > 1) s += " (and " + std::to_string(v.not_followed.size() - 1) + " more connections)";
   return s + " [--allow-empty accepts this]";
+}
+
+// --per-flow: one row per connection, the first kFlowRows of them (the report has all).
+constexpr size_t kFlowRows = 50;
+void print_flows(const std::vector<nic::tb::FlowReport>& flows) {
+  auto& o = std::cout;
+  o << "  flow                  proto    frames  payload-B   placed-B   copied-B holes lost resync  "
+       "PDUs-hw dig-err  miss stale search  csum drops\n";
+  for (size_t i = 0; i < std::min(flows.size(), kFlowRows); ++i) {
+    const nic::tb::FlowReport& f = flows[i];
+    const auto at = [&](const char* k) {
+      for (const auto& [name, v] : f.counters)
+        if (std::strcmp(name, k) == 0) return (unsigned long long)v;
+      return 0ULL;
+    };
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "  %-21s %-8s %6llu %10llu %10llu %10llu %5llu %4llu %3llu/%-3llu %7llu %7llu %5llu "
+                  "%5llu %6llu %5llu %5llu\n",
+                  f.flow.c_str(), f.protocol, (unsigned long long)f.offered_frames,
+                  (unsigned long long)f.offered_payload_bytes, at("placement_bytes_placed"),
+                  at("c2h_data_bytes_copied"), at("tracker_holes"), at("tracker_framing_lost"),
+                  at("tracker_resync_requests"), at("tracker_resyncs_confirmed"),
+                  at("crc_pdus_verified_ok"), at("crc_pdus_digest_error"), at("bypass_flow_miss"),
+                  at("bypass_out_of_seq"), at("bypass_searching"), at("bypass_bad_checksum"),
+                  at("drop_rx_ring_full"));
+    o << line;
+  }
+  if (flows.size() > kFlowRows)
+    o << "  ... " << flows.size() - kFlowRows << " more flows left out (all in the report's flows)\n";
 }
 
 void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
@@ -373,6 +414,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
                   (unsigned long long)f.drops);
     o << line;
   }
+  if (g_args.per_flow) print_flows(r.flows);
   o << "  simulated  " << fmt("%.3f us", double(r.sim_ps) * 1e-6) << ", " << r.cycles
     << " cycles (" << r.active_cycles << " active), wall " << fmt("%.2f s", r.wall_seconds)
     << ", " << fmt("%.3g", r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0)
@@ -406,11 +448,11 @@ bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
   for (const char* sec : {"summary", "counters"})
     for (auto it = rep[sec].begin(); it != rep[sec].end(); ++it)
       out << sec << ",," << it.key() << "," << it.value().dump() << "\n";
-  for (const char* sec : {"fifos", "blocks"})
+  for (const auto& [sec, key] : {std::pair{"fifos", "name"}, {"blocks", "name"}, {"flows", "flow"}})
     for (const auto& row : rep[sec])
       for (auto it = row.begin(); it != row.end(); ++it)
-        if (it.key() != "name" && it.key() != "unit" && !it.value().is_structured())
-          out << sec << "," << row["name"].get<std::string>() << "," << it.key() << ","
+        if (it.value().is_number() || it.value().is_boolean())
+          out << sec << "," << row[key].get<std::string>() << "," << it.key() << ","
               << it.value().dump() << "\n";
   return bool(out);
 }
@@ -587,7 +629,9 @@ void add_replay_command(CLI::App& app) {
   sub->add_option("--set", g_args.sets, "override a config key: --set mac.rx_fifo_bytes=32768");
   sub->add_option("--report", g_args.report, "write the JSON report here");
   sub->add_option("--dump-buffers", g_args.dump_dir, "write each read's final buffer into DIR");
-  sub->add_option("--csv", g_args.csv, "write the summary, counters, FIFO and block tables as CSV");
+  sub->add_option("--csv", g_args.csv, "write the summary, counters, FIFO, block and per-flow tables as CSV");
+  sub->add_flag("--per-flow", g_args.per_flow,
+                "print a table of every flow's counters (the first 50; the report's flows has all)");
   sub->add_option("--timeline", g_args.timeline,
                   "write a time series as CSV: one row per window of simulated time (docs/timeline.md)");
   sub->add_option("--timeline-us", g_args.timeline_us, "the timeline's window in microseconds")

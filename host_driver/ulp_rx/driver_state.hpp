@@ -30,10 +30,18 @@ struct DriverRead : DdpIo {
 };
 using DriverReads = std::unordered_map<uint64_t, DriverRead>;  // by id
 
+// What the stack counts per connection, as a socket does, for the frames the NIC hands up:
+// all of them with their TCP payload bytes, and those the NIC did not offload because its
+// flow table missed, or because the checksums failed (dropped here).
+struct ConnRxCounters {
+  uint64_t frames = 0, payload_bytes = 0, flow_miss = 0, bad_checksum = 0;
+};
+
 struct DriverConn : DdpSock {
   net::FiveTuple h2c;  // host -> target
   std::string name;    // host "IP:port"
   std::unique_ptr<UlpSession> session;  // the protocol's view of the connection
+  ConnRxCounters rx_counters;
   // Transmit side: the host's own stream, decoded to learn what it asked for.
   bool tx_anchored = false;
   uint32_t tx_next = 0;

@@ -49,6 +49,22 @@ RxStats StorageHost::sw_stats() const {
   return s;
 }
 
+std::vector<ConnFigures> StorageHost::conn_figures() const {
+  std::vector<ConnFigures> out;
+  out.reserve(conns_.size());
+  for (const auto& [key, k] : conns_) {
+    ConnFigures f;
+    f.name = k->name;
+    f.target = net::endpoint_str(k->h2c.dst, k->h2c.dport);
+    f.protocol = k->session->protocol();
+    f.handle = k->off == DdpSock::Off::None || k->off == DdpSock::Off::Failed ? 0 : k->handle;
+    f.rx = k->rx_counters;
+    if (k->reads) f.sw = k->reads->stats();
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 std::vector<std::string> StorageHost::failed_connections() const {
   std::vector<std::string> out;
   for (const auto& [key, k] : conns_)
@@ -190,14 +206,25 @@ void StorageHost::rx(const abi::Cqe& c, ByteView frame) {
     ++ctr_.drop;
     return;
   }
-  if (!nic_checked && !(pf.ip_checksum_ok && pf.tcp_checksum_ok)) {
-    ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
-    return;
-  }
   // The flow handle names an offloaded connection in one hash lookup; the tuple decides.
   const net::FiveTuple h2c = pf.tuple.reversed();
   Conn* k = static_cast<Conn*>(ddp_.sock_of(c.flow));
   if (!k || k->h2c != h2c) k = find_conn(h2c);
+  const bool csum_ok = nic_checked || (pf.ip_checksum_ok && pf.tcp_checksum_ok);
+  if (k) {
+    // The bypass reasons as the NIC's flags tell them, for frames it parsed.
+    namespace f = abi::cqeflag;
+    const bool parsed = c.flags & f::PARSED;
+    ConnRxCounters& n = k->rx_counters;
+    ++n.frames;
+    n.payload_bytes += pf.payload_len;
+    n.bad_checksum += parsed && !nic_checked;
+    n.flow_miss += parsed && nic_checked && !(c.flags & f::OFFLOAD);
+  }
+  if (!csum_ok) {
+    ++ctr_.drop;  // the stack verifies what the NIC did not, and drops a bad segment
+    return;
+  }
   if (!k) {
     ++ctr_.drop;  // not a connection of ours: the normal stack's business
     return;

@@ -61,6 +61,16 @@ struct HostCounters {
   uint64_t failed_dead_connection = 0;
 };
 
+// One connection's counters, for the report's per-flow table.
+struct ConnFigures {
+  std::string name;    // host "IP:port", as CommandRecord::flow
+  std::string target;  // target "IP:port"
+  const char* protocol = "";
+  uint32_t handle = 0;  // the NIC's flow handle of its offload; 0: never offloaded
+  ConnRxCounters rx;
+  RxStats sw;
+};
+
 class StorageHost final : public UlpOps {
  public:
   StorageHost(const DriverParams& cfg, HostAccess& host, UlpDdp& ddp, SessionFactory sessions,
@@ -80,6 +90,8 @@ class StorageHost final : public UlpOps {
   const HostCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   RxStats sw_stats() const;
+  // Every connection the host followed, in the order of its host -> target tuple.
+  std::vector<ConnFigures> conn_figures() const;
   // "host IP:port: why" for every connection whose stream failed.
   std::vector<std::string> failed_connections() const;
 

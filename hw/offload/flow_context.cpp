@@ -1,5 +1,7 @@
 #include "hw/offload/flow_context.hpp"
 
+#include <utility>
+
 namespace nic::hw {
 
 namespace {
@@ -41,12 +43,32 @@ void FlowContext::start(const FlowLimits& lim, const FlowStart& s) {
   ddp.reset(rule, lim.max_sg_entries);
 }
 
-void FlowFigures::add(const FlowContext& f) {
-  tracker += f.tracker.stats();
-  crc_verified_ok += f.crc.pdus_verified_ok();
-  crc_digest_error += f.crc.pdus_digest_error();
-  crc_hole_filled += f.crc.pdus_hole_filled();
-  crc_abandoned += f.crc.pdus_abandoned();
+FlowCounters& FlowCounters::operator+=(const FlowCounters& o) {
+  for (auto [mine, theirs] : {std::pair{&out_of_seq, o.out_of_seq}, {&searching, o.searching},
+                              {&bytes_placed, o.bytes_placed}, {&drop_rx_ring_full, o.drop_rx_ring_full},
+                              {&drop_rx_ring_full_payload, o.drop_rx_ring_full_payload}})
+    *mine += theirs;
+  return *this;
+}
+
+FlowFigures FlowFigures::of(const FlowContext& f) {
+  FlowFigures t;
+  t.tracker = f.tracker.stats();
+  t.crc_verified_ok = f.crc.pdus_verified_ok();
+  t.crc_digest_error = f.crc.pdus_digest_error();
+  t.crc_hole_filled = f.crc.pdus_hole_filled();
+  t.crc_abandoned = f.crc.pdus_abandoned();
+  t.blocks = f.counters;
+  return t;
+}
+
+FlowFigures& FlowFigures::operator+=(const FlowFigures& o) {
+  tracker += o.tracker;
+  blocks += o.blocks;
+  for (auto [mine, theirs] : {std::pair{&crc_verified_ok, o.crc_verified_ok}, {&crc_digest_error, o.crc_digest_error},
+                              {&crc_hole_filled, o.crc_hole_filled}, {&crc_abandoned, o.crc_abandoned}})
+    *mine += theirs;
+  return *this;
 }
 
 }  // namespace nic::hw

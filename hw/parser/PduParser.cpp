@@ -39,7 +39,9 @@ uint32_t PduParser::accept(Beat& b) {
         const TrackerState s = f.tracker.state();
         const bool searching = s == TrackerState::Searching || s == TrackerState::ResyncPending;
         p.bypass = !p.plan.stale && searching ? Bypass::Searching : Bypass::OutOfSeq;
-        ++(p.bypass == Bypass::Searching ? st_.searching : st_.out_of_seq);
+        const bool srch = p.bypass == Bypass::Searching;
+        ++(srch ? st_.searching : st_.out_of_seq);
+        ++(srch ? f.counters.searching : f.counters.out_of_seq);
       }
       return 1;
     }

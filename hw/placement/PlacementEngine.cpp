@@ -56,6 +56,10 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   if (!rx_bytes_ || used > rx_bytes_ || kept > rx_bytes_ - used) {
     ++stats_.frames;
     ++stats_.drop_rx_ring_full;
+    if (fc) {
+      ++fc->counters.drop_rx_ring_full;
+      fc->counters.drop_rx_ring_full_payload += p.pf.payload_len;
+    }
     if (drop_hook_) drop_hook_(p, "rx_ring_full");
     pool_.put(&p);
     return true;
@@ -96,6 +100,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   stats_.frames_placed += plan_.nruns > 0;
   stats_.runs_placed += plan_.nruns;
   stats_.bytes_placed += plan_.placed;
+  if (fc) fc->counters.bytes_placed += plan_.placed;
   stats_.bytes_kept += kept;
   stats_.unregistered += plan_.unregistered;
   stats_.ddp_out_of_range += plan_.out_of_range;

@@ -60,6 +60,77 @@ struct FifoProbe final : hw::OccupancyObserver {
 // The NIC's drops by reason, as its drop hook names them.
 const std::vector<std::string> kDropReasons = {"mac_fifo_full", "oversize", "runt", "rx_ring_full"};
 
+// What a flow's tracker and digest engine counted, under the report's names: the aggregate
+// counters and every flow's share of them.
+template <class Put>
+void tracker_counters(const hw::FlowFigures& ff, Put&& put) {
+  const hw::TrackerStats& s = ff.tracker;
+  put("tracker_holes", s.holes);
+  put("tracker_holes_in_data", s.holes_in_data);
+  put("tracker_framing_lost", s.framing_lost);
+  put("tracker_stale", s.stale);
+  put("tracker_candidates", s.candidates);
+  put("tracker_candidates_dropped", s.candidates_dropped);
+  put("tracker_resync_requests", s.resync_requests);
+  put("tracker_resyncs_confirmed", s.resyncs_confirmed);
+  put("tracker_resyncs_ignored", s.resyncs_ignored);
+  put("tracker_headers_recovered", s.headers_recovered);
+  put("crc_pdus_verified_ok", ff.crc_verified_ok);
+  put("crc_pdus_digest_error", ff.crc_digest_error);
+  put("crc_pdus_hole_filled", ff.crc_hole_filled);
+  put("crc_pdus_abandoned", ff.crc_abandoned);
+}
+
+// What the driver's receive path counted, likewise.
+template <class Put>
+void rx_counters(const host::RxStats& sw, Put&& put) {
+  put("sw_data_pdus", sw.data_pdus);
+  put("sw_hw_crc_pdus", sw.hw_crc_pdus);
+  put("sw_sw_crc_pdus", sw.sw_crc_pdus);
+  put("sw_digest_errors", sw.digest_errors);
+  put("c2h_data_bytes_placed", sw.placed_bytes);
+  put("c2h_data_bytes_copied", sw.copied_bytes);
+  put("sw_misplaced_bytes", sw.misplaced_bytes);
+  put("sw_unknown_cid_pdus", sw.unknown_tag_pdus);
+  put("sw_overrun_pdus", sw.overrun_pdus);
+  put("sw_rejected_pdus", sw.rejected_pdus);
+  put("sw_overlap_pdus", sw.overlap_pdus);
+  put("sw_misplaced_reads", sw.misplaced_reads);
+  put("sw_late_reads", sw.late_reads);
+  put("sw_connections_framing_lost", sw.framing_failures);
+  put("sw_connections_terminated", sw.terminated);
+}
+
+// Every connection the driver followed, joined with its NIC flow context's figures by the
+// handle the driver gave it at sk_add.
+std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::FlowContexts& flows) {
+  const std::map<uint32_t, hw::FlowFigures> nic = flows.per_flow();
+  std::vector<FlowReport> out;
+  for (const host::ConnFigures& k : driver.conn_figures()) {
+    FlowReport f;
+    f.flow = k.name;
+    f.target = k.target;
+    f.protocol = k.protocol;
+    const auto it = k.handle ? nic.find(k.handle) : nic.end();
+    f.offloaded = it != nic.end();
+    const hw::FlowFigures ff = f.offloaded ? it->second : hw::FlowFigures{};
+    const hw::FlowCounters& b = ff.blocks;
+    f.offered_frames = k.rx.frames + b.drop_rx_ring_full;
+    f.offered_payload_bytes = k.rx.payload_bytes + b.drop_rx_ring_full_payload;
+    const auto put = [&](const char* name, uint64_t v) { f.counters.emplace_back(name, v); };
+    put("placement_bytes_placed", b.bytes_placed);
+    rx_counters(k.sw, put);
+    put("bypass_flow_miss", k.rx.flow_miss);
+    put("bypass_bad_checksum", k.rx.bad_checksum);
+    put("bypass_out_of_seq", b.out_of_seq);
+    put("bypass_searching", b.searching);
+    put("drop_rx_ring_full", b.drop_rx_ring_full);
+    tracker_counters(ff, put);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 struct ReplayTop : sc_module {
   hw::PacketPool pool;
   HostMemory mem;
@@ -418,21 +489,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
   c["driver_irqs"] = d.irqs;
-  c["sw_data_pdus"] = r.sw.data_pdus;
-  c["sw_hw_crc_pdus"] = r.sw.hw_crc_pdus;
-  c["sw_sw_crc_pdus"] = r.sw.sw_crc_pdus;
-  c["sw_digest_errors"] = r.sw.digest_errors;
-  c["c2h_data_bytes_placed"] = r.sw.placed_bytes;
-  c["c2h_data_bytes_copied"] = r.sw.copied_bytes;
-  c["sw_misplaced_bytes"] = r.sw.misplaced_bytes;
-  c["sw_unknown_cid_pdus"] = r.sw.unknown_tag_pdus;
-  c["sw_overrun_pdus"] = r.sw.overrun_pdus;
-  c["sw_rejected_pdus"] = r.sw.rejected_pdus;
-  c["sw_overlap_pdus"] = r.sw.overlap_pdus;
-  c["sw_misplaced_reads"] = r.sw.misplaced_reads;
-  c["sw_late_reads"] = r.sw.late_reads;
-  c["sw_connections_framing_lost"] = r.sw.framing_failures;
-  c["sw_connections_terminated"] = r.sw.terminated;
+  const auto put = [&c](const char* name, uint64_t v) { c[name] = v; };
+  rx_counters(r.sw, put);
   c["driver_failed_dead_connection"] = d.failed_dead_connection;
   r.failed_connections = top.driver.failed_connections();
   c["mac_frames_in"] = ms.frames_in;
@@ -458,22 +516,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["bypass_searching"] = top.nic.pdu_parser.parser_stats().searching;
   // Per-flow tracker and digest-engine figures, summed over every flow offloaded during the
   // replay (also those the driver removed after their connection died).
-  const hw::FlowFigures ff = top.nic.flows.figures();
-  const hw::TrackerStats& s = ff.tracker;
-  c["tracker_holes"] = s.holes;
-  c["tracker_holes_in_data"] = s.holes_in_data;
-  c["tracker_framing_lost"] = s.framing_lost;
-  c["tracker_stale"] = s.stale;
-  c["tracker_candidates"] = s.candidates;
-  c["tracker_candidates_dropped"] = s.candidates_dropped;
-  c["tracker_resync_requests"] = s.resync_requests;
-  c["tracker_resyncs_confirmed"] = s.resyncs_confirmed;
-  c["tracker_resyncs_ignored"] = s.resyncs_ignored;
-  c["tracker_headers_recovered"] = s.headers_recovered;
-  c["crc_pdus_verified_ok"] = ff.crc_verified_ok;
-  c["crc_pdus_digest_error"] = ff.crc_digest_error;
-  c["crc_pdus_hole_filled"] = ff.crc_hole_filled;
-  c["crc_pdus_abandoned"] = ff.crc_abandoned;
+  tracker_counters(top.nic.flows.figures(), put);
+  r.flows = flow_reports(top.driver, top.nic.flows);
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;

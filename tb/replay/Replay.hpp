@@ -86,6 +86,20 @@ struct BlockReport {
   uint64_t busy = 0, stalled = 0;
 };
 
+// One connection the host followed (NVMe/TCP or iSCSI): what the NIC's flow context counted
+// while the flow was offloaded and what the driver counted for the connection, each under the
+// name of the aggregate counter it is a share of.
+struct FlowReport {
+  std::string flow;    // host "IP:port", as CommandRecord::flow
+  std::string target;  // target "IP:port"
+  const char* protocol = "";
+  bool offloaded = false;  // the NIC held a flow context for it
+  // Frames of the connection the host received plus those the NIC dropped for it, and their
+  // TCP payload bytes.
+  uint64_t offered_frames = 0, offered_payload_bytes = 0;
+  std::vector<std::pair<const char*, uint64_t>> counters;
+};
+
 struct ReplayResult {
   std::vector<host::CommandRecord> commands;  // unless ReplayOptions::on_command took them
   Verdict verdict;
@@ -102,6 +116,7 @@ struct ReplayResult {
   host::DriverCounters driver;
   host::RxStats sw;
   std::map<std::string, uint64_t> counters;  // flat counters for the JSON report
+  std::vector<FlowReport> flows;  // in the order of the host -> target tuple
   std::vector<FifoReport> fifos;
   std::vector<BlockReport> blocks;
   // Frame latency, first bit on the wire to its completion entry in host memory (ns).
