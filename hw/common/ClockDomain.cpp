@@ -14,10 +14,7 @@ ClockDomain::ClockDomain(sc_module_name name, double mhz)
   dont_initialize();
 }
 
-void ClockDomain::wake_at(const sc_time& t) {
-  const uint64_t p = period_.value();
-  want((t.value() + p - 1) / p);
-}
+void ClockDomain::wake_at(const sc_time& t) { want(edge_at_or_after(t.value())); }
 
 void ClockDomain::want(uint64_t c) {
   const uint64_t now = cycle();

@@ -76,13 +76,14 @@ class ClockDomain : public sc_core::sc_module {
   };
   void add_inbound(Inbound& in) { inbound_.push_back(&in); }
   // An inbound item was queued for time `t_ps`, or an item's time moved earlier: make sure an
-  // edge fires for it, the first one after `t_ps` (as request_next() at that time would).
+  // edge fires for it, the first one at or after `t_ps`, which lands it whether or not the
+  // clock had other work then (an item due exactly at an edge is seen by that edge).
   // An Inbound must call it whenever its next_due_ps() becomes earlier.
-  void wake_after(uint64_t t_ps) {
+  void wake_for(uint64_t t_ps) {
     // Only the earliest item needs an edge now: the edges arm the next item's as items land.
     if (t_ps >= inbound_ps_) return;
     inbound_ps_ = t_ps;
-    want(t_ps / period_.value() + 1);
+    want(edge_at_or_after(t_ps));
   }
   // Lands every inbound item due at or before `t_ps` now, e.g. before a register read that
   // must see the writes ahead of it on the link.
@@ -146,11 +147,14 @@ class ClockDomain : public sc_core::sc_module {
   void arm(uint64_t c);
   void on_edge();
   bool may_run_ahead(uint64_t c);
+  uint64_t edge_at_or_after(uint64_t t_ps) const {
+    return (t_ps + period_.value() - 1) / period_.value();
+  }
   // The edge the next inbound item needs, never before the one after cycle `now`; kNone if
   // no item waits.
   uint64_t inbound_cycle(uint64_t now) const {
     if (inbound_ps_ == kNone) return kNone;
-    const uint64_t c = inbound_ps_ / period_.value() + 1;
+    const uint64_t c = edge_at_or_after(inbound_ps_);
     return c > now ? c : now + 1;
   }
 
