@@ -97,6 +97,7 @@ struct ReplayTop : sc_module {
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
+    nic.clk.set_gating(o.clock_gating);
     if (o.verify)
       nic.set_drop_hook([this](const hw::PacketCtx& p) { judge.nic_dropped(p.frame, opt.nvme_ports, opt.iscsi_ports); });
     nic.dma.socket.bind(link.dma_target);
@@ -292,7 +293,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.driver = top.driver.counters();
   r.sw = top.driver.sw_stats();
   r.sim_ps = sc_time_stamp().value();
-  r.cycles = top.nic.clk.cycle();
+  r.cycles = top.nic.clk.cycle_at(sc_time_stamp()) + 1;
   r.active_cycles = top.nic.clk.active_cycles();
   r.clock_mhz = opt.cfg.core.clock_mhz;
   const hw::MacStats& ms = top.nic.mac.stats();
