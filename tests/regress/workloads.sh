@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # The regress workloads, sourced by regress.sh and gating_identical.sh (which need $src set).
 # name | trace (a bundled pcap, or `gen` arguments after "gen:") | replay arguments
+# shellcheck disable=SC2034  # used by the scripts that source this file
 workloads=(
   "impaired_2flows|$src/traces/impaired_2flows.pcap|"
   "inorder_4flows|$src/traces/inorder_4flows.pcap|"
