@@ -34,9 +34,9 @@ struct ReplayArgs {
   std::string split_gso;  // "" off, "auto" the default MSS, else the MSS
   bool split_implied = false;  // --split-gso came with --fix-checksums
   std::vector<std::string> sets;
-  bool line_rate = false, progress = false, no_run_ahead = false, no_verify = false,
-       no_read_digests = false, fix_checksums = false, allow_truncated = false, allow_empty = false,
-       per_flow = false;
+  bool line_rate = false, progress = false, no_run_ahead = false, no_clock_gating = false,
+       no_verify = false, no_read_digests = false, fix_checksums = false, allow_truncated = false,
+       allow_empty = false, per_flow = false;
   std::vector<uint16_t> ports = std::vector<uint16_t>{nic::nvme::kDefaultPort};
   std::vector<uint16_t> iscsi_ports{3260};
 };
@@ -49,8 +49,9 @@ std::string fmt(const char* f, double v) {
   std::snprintf(b, sizeof b, f, v);
   return b;
 }
+double share(uint64_t part, uint64_t whole) { return whole ? double(part) / double(whole) : 0.0; }
 std::string pct(uint64_t part, uint64_t whole) {
-  return whole ? fmt("%.1f%%", 100.0 * double(part) / double(whole)) : "n/a";
+  return whole ? fmt("%.1f%%", 100.0 * share(part, whole)) : "n/a";
 }
 
 // Text of a value dumped at nesting depth `depth` of a report indented by 2.
@@ -185,7 +186,8 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   nlohmann::ordered_json blocks = nlohmann::ordered_json::array();
   for (const auto& b : r.blocks)
     blocks.push_back({{"name", b.name}, {"busy_cycles", b.busy}, {"stalled_cycles", b.stalled},
-                      {"busy_fraction", r.active_cycles ? double(b.busy) / double(r.active_cycles) : 0.0}});
+                      {"busy_fraction", share(b.busy, r.cycles)},
+                      {"busy_fraction_of_active", share(b.busy, r.active_cycles)}});
   j["blocks"] = blocks;
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
@@ -396,13 +398,14 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
     << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "
     << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_down_payload_bytes")) * 8 / end_s / 1e9 : 0)
     << " (busy " << fmt("%.1f%%", 100 * r.pcie_down_util) << ")\n";
-  o << "  block              busy-cycles   busy%   stalled\n";
+  // Busy share of the elapsed cycles (wall-clock time at the core clock), and of the cycles
+  // the gated clock ticked.
+  o << "  block              busy-cycles  busy%-elapsed  busy%-active   stalled\n";
   for (const auto& b : r.blocks) {
     char line[160];
-    std::snprintf(line, sizeof line, "  %-18s %11llu %6.1f%% %9llu\n", b.name.c_str(),
-                  (unsigned long long)b.busy,
-                  r.active_cycles ? 100.0 * double(b.busy) / double(r.active_cycles) : 0.0,
-                  (unsigned long long)b.stalled);
+    std::snprintf(line, sizeof line, "  %-18s %11llu %13.1f%% %11.1f%% %9llu\n", b.name.c_str(),
+                  (unsigned long long)b.busy, 100.0 * share(b.busy, r.cycles),
+                  100.0 * share(b.busy, r.active_cycles), (unsigned long long)b.stalled);
     o << line;
   }
   o << "  FIFO               capacity  high-water  p99   cycles-full  blocked  drops\n";
@@ -416,7 +419,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   }
   if (g_args.per_flow) print_flows(r.flows);
   o << "  simulated  " << fmt("%.3f us", double(r.sim_ps) * 1e-6) << ", " << r.cycles
-    << " cycles (" << r.active_cycles << " active), wall " << fmt("%.2f s", r.wall_seconds)
+    << " elapsed cycles (" << r.active_cycles << " active), wall " << fmt("%.2f s", r.wall_seconds)
     << ", " << fmt("%.3g", r.wall_seconds > 0 ? double(r.active_cycles) / r.wall_seconds : 0)
     << " active cycles/s\n";
   if (v.skipped)
@@ -511,6 +514,7 @@ void run() {
   opt.cfg = cfg;
   opt.honour_timestamps = !g_args.line_rate;
   opt.run_ahead = !g_args.no_run_ahead;
+  opt.clock_gating = !g_args.no_clock_gating;
   opt.verify = !g_args.no_verify;
   opt.read_digests = !g_args.no_read_digests;
   opt.nvme_ports.ports = g_args.ports;
@@ -652,6 +656,9 @@ void add_replay_command(CLI::App& app) {
                 "no SHA-256 of each read's buffer in the report (faster)");
   sub->add_flag("--no-run-ahead", g_args.no_run_ahead,
                 "one kernel time step per clock cycle (slower; for checking that results match)");
+  sub->add_flag("--no-clock-gating", g_args.no_clock_gating,
+                "the core clock ticks every cycle, also idle ones (slower; for checking that "
+                "results match)");
   sub->add_flag("--progress", g_args.progress,
                 "a progress line (with peak RSS) on stderr twice a second, also when it is not a terminal");
   sub->add_option("--nvme-port", g_args.ports,

@@ -12,12 +12,32 @@ ClockDomain::ClockDomain(sc_module_name name, double mhz)
   SC_METHOD(on_edge);
   sensitive << edge_;
   dont_initialize();
+  SC_METHOD(on_resume);
+  sensitive << resume_;
+  dont_initialize();
 }
 
-void ClockDomain::wake_at(const sc_time& t) {
-  const uint64_t p = period_.value();
-  want((t.value() + p - 1) / p);
+void ClockDomain::start_of_simulation() {
+  if (!gating_) want(0);
 }
+
+bool ClockDomain::goes_on(uint64_t c) {
+  // The domain's own wishes and inbound items all come at or after cycle c.
+  if (!later_.empty() || inbound_ps_ != kNone || armed_ != kNone) return true;
+  if (!sc_pending_activity()) return false;
+  const uint64_t now = ctx_->time_stamp().value();
+  const uint64_t due = now + sc_time_to_pending_activity().value();
+  if (due >= c * period_.value()) return true;
+  // Whether anything follows what is due is known only once it has run.
+  resume_.notify(sc_time::from_value(due - now));
+  return false;
+}
+
+void ClockDomain::on_resume() {
+  if (goes_on(last_fired_ + 1)) want(last_fired_ + 1);
+}
+
+void ClockDomain::wake_at(const sc_time& t) { want(edge_at_or_after(t.value())); }
 
 void ClockDomain::want(uint64_t c) {
   const uint64_t now = cycle();
@@ -113,7 +133,7 @@ void ClockDomain::on_edge() {
       }
     armed_ = kNone;
     while (!later_.empty() && later_.top() <= now) later_.pop();
-    if (next_ != now + 1 && inbound_cycle(now) != now + 1) break;
+    if (next_ != now + 1 && inbound_cycle(now) != now + 1 && (gating_ || !goes_on(now + 1))) break;
     if (!may_run_ahead(now + 1)) {
       arm(now + 1);  // nothing in `later_` can come earlier
       ahead_ = false;

@@ -13,6 +13,10 @@
 // process (a TLM call's delay, an event notification) adds lead(), so it happens at the same
 // simulated time as without running ahead. Waveforms sample at kernel time steps, so a
 // replay turns running ahead off while a trace file is open (set_run_ahead).
+//
+// Gating off (set_gating), the clock ticks every cycle from time zero for as long as the
+// simulation goes on: an oracle for gating, since no result may depend on which idle cycles
+// were skipped.
 #pragma once
 #include <systemc>
 
@@ -76,13 +80,14 @@ class ClockDomain : public sc_core::sc_module {
   };
   void add_inbound(Inbound& in) { inbound_.push_back(&in); }
   // An inbound item was queued for time `t_ps`, or an item's time moved earlier: make sure an
-  // edge fires for it, the first one after `t_ps` (as request_next() at that time would).
+  // edge fires for it, the first one at or after `t_ps`, which lands it whether or not the
+  // clock had other work then (an item due exactly at an edge is seen by that edge).
   // An Inbound must call it whenever its next_due_ps() becomes earlier.
-  void wake_after(uint64_t t_ps) {
+  void wake_for(uint64_t t_ps) {
     // Only the earliest item needs an edge now: the edges arm the next item's as items land.
     if (t_ps >= inbound_ps_) return;
     inbound_ps_ = t_ps;
-    want(t_ps / period_.value() + 1);
+    want(edge_at_or_after(t_ps));
   }
   // Lands every inbound item due at or before `t_ps` now, e.g. before a register read that
   // must see the writes ahead of it on the link.
@@ -127,6 +132,9 @@ class ClockDomain : public sc_core::sc_module {
   void handed_off() const { horizon_ = 0; }
   // Off: every cycle is its own kernel time step (waveforms need that).
   void set_run_ahead(bool on) { run_ahead_ = on; }
+  // Off: an edge every cycle from time zero until nothing else is left to simulate. Set it
+  // before the simulation starts.
+  void set_gating(bool on) { gating_ = on; }
   uint64_t cycle_at(const sc_core::sc_time& t) const {
     return uint64_t(t.value() / period_.value());
   }
@@ -145,12 +153,21 @@ class ClockDomain : public sc_core::sc_module {
   void want(uint64_t c);
   void arm(uint64_t c);
   void on_edge();
+  void start_of_simulation() override;
   bool may_run_ahead(uint64_t c);
+  // Ungated: whether the simulation lasts until cycle c's edge, i.e. the next thing due (the
+  // domain's own wishes and inbound items included) is at or after it. When it is not, and
+  // something is due before, resume_ fires then to ask again.
+  bool goes_on(uint64_t c);
+  void on_resume();
+  uint64_t edge_at_or_after(uint64_t t_ps) const {
+    return (t_ps + period_.value() - 1) / period_.value();
+  }
   // The edge the next inbound item needs, never before the one after cycle `now`; kNone if
   // no item waits.
   uint64_t inbound_cycle(uint64_t now) const {
     if (inbound_ps_ == kNone) return kNone;
-    const uint64_t c = inbound_ps_ / period_.value() + 1;
+    const uint64_t c = edge_at_or_after(inbound_ps_);
     return c > now ? c : now + 1;
   }
 
@@ -159,6 +176,7 @@ class ClockDomain : public sc_core::sc_module {
   mutable uint64_t memo_time_ = 0, memo_cycle_ = 0;  // cycle() at time memo_time_
   sc_core::sc_event edge_;
   sc_core::sc_event idle_;  // no process waits on it: it only carries time to a run-ahead end
+  sc_core::sc_event resume_;  // ungated: something is due before the next cycle's edge
   // sc_event keeps only its earliest notification, so later wishes wait in `later_` and are
   // armed one at a time as edges fire.
   uint64_t armed_ = kNone;       // cycle of the outstanding edge notification
@@ -170,6 +188,7 @@ class ClockDomain : public sc_core::sc_module {
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0, activations_ = 0;
   bool run_ahead_ = true;
+  bool gating_ = true;
   // The domain's time is not the kernel's: on_edge is evaluating a cycle ahead of it, or an
   // inbound item is landing (at its own time).
   bool ahead_ = false;

@@ -109,7 +109,7 @@ tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::
     if (!clk_)
       resp_ev_.notify(delay);
     else if (response_due_ps() != kNoneDue)
-      clk_->wake_after(response_due_ps());
+      clk_->wake_for(response_due_ps());
     return tlm::TLM_COMPLETED;
   }
   SC_REPORT_ERROR(name(), "dma_target accepts only BEGIN_REQ and END_RESP");
@@ -160,7 +160,7 @@ void PcieLink::push_response(const sc_time& at, tlm::tlm_generic_payload& gp) {
   if (!clk_)
     resp_ev_.notify(at - sc_time_stamp());
   else if (!resp_open_)
-    clk_->wake_after(std::max(at, resp_free_).value());
+    clk_->wake_for(std::max(at, resp_free_).value());
 }
 
 uint64_t PcieLink::response_due_ps() const {
@@ -261,7 +261,7 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
       w.byte_enable.clear();
     w.streaming_width = gp.get_streaming_width();
     if (clk_)
-      clk_->wake_after(at.value());
+      clk_->wake_for(at.value());
     else if (posted_count_ == 1)
       posted_ev_.notify(at - sc_time_stamp());
     gp.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -184,6 +184,7 @@ struct ReplayTop : sc_module {
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
+    nic.clk.set_gating(o.clock_gating);
     if (o.timeline_window_ps) start_timeline(o.timeline_window_ps);
     if (o.verify || timeline)
       nic.set_drop_hook([this](const hw::PacketCtx& p, const char* reason) {
@@ -427,7 +428,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     top.timeline->finish(r.sim_ps);
     r.timeline = std::move(top.timeline);
   }
-  r.cycles = top.nic.clk.cycle();
+  r.cycles = top.nic.clk.cycle_at(sc_time_stamp()) + 1;
   r.active_cycles = top.nic.clk.active_cycles();
   r.clock_mhz = opt.cfg.core.clock_mhz;
   const hw::MacStats& ms = top.nic.mac.stats();

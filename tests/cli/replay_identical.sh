@@ -4,6 +4,7 @@
 # the CRC implementation) may differ.
 #   crc.impl=model vs crc.impl=rtl: every CRC register update out of the Verilated RTL;
 #   run-ahead vs --no-run-ahead: the clock domain's batching of busy cycles;
+#   gated vs --no-clock-gating: idle cycles skipped or ticked (tests/regress/gating_identical.sh);
 #   the default vs --no-verify --no-read-digests: only the verdict and the digests go.
 #   no waveform vs --vcd: recording one changes nothing.
 # Usage: replay_identical.sh NICSIM WORK "ARGS A" "ARGS B" TRACE...

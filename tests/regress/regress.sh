@@ -13,22 +13,8 @@ nicsim=$1 src=$2 work=$3 mode=${4:-check}
 command -v jq >/dev/null || { echo "SKIP: jq not found"; exit 77; }
 base="$src/tests/regress/baseline"
 mkdir -p "$work" "$base"
-
-# name | trace (a bundled pcap, or `gen` arguments after "gen:") | replay arguments
-workloads=(
-  "impaired_2flows|$src/traces/impaired_2flows.pcap|"
-  "inorder_4flows|$src/traces/inorder_4flows.pcap|"
-  "ipv6_vlan_hpda|$src/traces/ipv6_vlan_hpda.pcap|"
-  "jumbo_small_ios|$src/traces/jumbo_small_ios.pcap|"
-  "inorder_4flows_400g|$src/traces/inorder_4flows.pcap|--config $src/configs/400g.json"
-  # A misbehaving controller and hostile frames: failed connections, SkDel, skipped PDUs.
-  "hostile_3flows|$src/traces/hostile_3flows.pcap|"
-  # Every receive-side impairment the generator has, with header and data digests.
-  "gen_impaired|gen:--flows 4 --ddgst --hdgst --io-size 4K,32K,128K --ios 120 --loss 0.02 --reorder 0.02 --dup 0.01 --bad-tcp-csum 0.01 --corrupt-ddgst 0.05 --plant-lookalike 0.05 --max-pdu-data 16K --seed 11|"
-  # Back-pressure everywhere: idle gaps removed, a small MAC FIFO, few PCIe tags, a short
-  # completion ring (blocked channels, DMA and completion-ring stalls).
-  "gen_backpressure|gen:--flows 8 --ddgst --io-size 4K,64K --ios 200 --tcp-timestamps --loss 0.005 --seed 5|--line-rate --set mac.rx_fifo_bytes=65536 --set placement.cq_entries=64 --set pcie.max_outstanding=16"
-)
+# shellcheck source=tests/regress/workloads.sh
+source "$(dirname "$0")/workloads.sh"
 
 # The report without host-dependent fields, the trace named by workload and content.
 normalise() {  # report name trace
@@ -40,11 +26,7 @@ normalise() {  # report name trace
 failed=0
 for w in "${workloads[@]}"; do
   IFS='|' read -r name trace args <<< "$w"
-  if [[ $trace == gen:* ]]; then
-    # shellcheck disable=SC2086
-    "$nicsim" gen -o "$work/$name.pcap" ${trace#gen:} > /dev/null
-    trace="$work/$name.pcap"
-  fi
+  trace=$(workload_trace "$nicsim" "$work" "$name" "$trace")
   # A replay whose verdict finds a mismatch exits 1; its report is compared all the same.
   # shellcheck disable=SC2086
   "$nicsim" replay "$trace" $args --report "$work/$name.raw.json" > /dev/null || [ $? -eq 1 ]

@@ -128,7 +128,7 @@ struct Lander : ClockDomain::Inbound {
   Lander(ClockDomain& c, int& s) : clk(c), seen(s) { clk.add_inbound(*this); }
   void add(uint64_t t_ps, int v) {
     items.push_back({t_ps, v});
-    clk.wake_after(t_ps);
+    clk.wake_for(t_ps);
   }
   uint64_t next_due_ps() const override {
     return next < items.size() ? items[next].first : kNoneDue;
@@ -152,9 +152,10 @@ struct Recorder : ClockDomain::Clocked {
   }
 };
 
-void check_landing(bool run_ahead) {
+void check_landing(bool run_ahead, bool gating) {
   ClockDomain clk("clk", 250.0);
   clk.set_run_ahead(run_ahead);
+  clk.set_gating(gating);
   Recorder rec(clk);
   Lander l(clk, rec.seen);
   rec.busy_until = 20;
@@ -165,9 +166,12 @@ void check_landing(bool run_ahead) {
   l.add(12 * kPeriodPs, 3);
   l.add(30 * kPeriodPs, 4);
   sc_core::sc_start();
+  // Each cycle sees the same value whether or not the clock was gated: the item on edge 30
+  // lands at that edge, as those on edges 5 and 12 do while the clock runs, and asks for 31.
   std::vector<std::pair<uint64_t, int>> want;
-  for (uint64_t c = 1; c <= 20; ++c) want.push_back({c, c >= 12 ? 3 : c >= 9 ? 2 : c >= 5 ? 1 : 0});
-  want.push_back({31, 4});  // a gated clock wakes for the edge after the item, as request_next does
+  for (uint64_t c = gating ? 1 : 0; c <= 31; ++c)
+    if (!gating || c <= 20 || c >= 30)
+      want.push_back({c, c >= 30 ? 4 : c >= 12 ? 3 : c >= 9 ? 2 : c >= 5 ? 1 : 0});
   CHECK(rec.ticks == want);
   CHECK(l.landed_ps == std::vector<uint64_t>{5 * kPeriodPs, 8 * kPeriodPs + 1500, 12 * kPeriodPs, 30 * kPeriodPs});
   if (run_ahead) CHECK(clk.activations() <= 3);  // the items did not stop the domain running ahead
@@ -176,9 +180,33 @@ void check_landing(bool run_ahead) {
 }  // namespace
 
 TEST_CASE("clock domain: inbound items land at their own time, before the ticks of the edge at or after it", "[clock]") {
-  check_landing(true);
+  check_landing(true, true);
 }
 
 TEST_CASE("clock domain: inbound items land the same without running ahead", "[clock]") {
-  check_landing(false);
+  check_landing(false, true);
+}
+
+TEST_CASE("clock domain: inbound items land the same with the clock ungated", "[clock]") {
+  check_landing(true, false);
+}
+
+TEST_CASE("clock domain: inbound items land the same ungated and without running ahead", "[clock]") {
+  check_landing(false, false);
+}
+
+TEST_CASE("clock domain: ungated, the clock ticks every cycle from time zero until the simulation ends", "[clock]") {
+  ClockDomain clk("clk", 250.0);
+  clk.set_gating(false);
+  Block blk(clk);
+  Other kick("kick", blk, 5, false);
+  kick.ev.notify(sc_time::from_value(20 * kPeriodPs + 1500));  // busy for cycles 21..25
+  sc_core::sc_event last("last");  // nothing waits on it: the simulation's last activity
+  last.notify(sc_time::from_value(40 * kPeriodPs + 1500));
+  sc_core::sc_start();
+  REQUIRE(blk.ticks.size() == 41);
+  for (size_t i = 0; i < blk.ticks.size(); ++i) CHECK(blk.ticks[i].cycle == i);
+  CHECK(clk.active_cycles() == 41);
+  CHECK(sc_core::sc_time_stamp().value() == 40 * kPeriodPs + 1500);  // no edge past the end
+  CHECK(clk.activations() <= 4);  // idle cycles run ahead too
 }
