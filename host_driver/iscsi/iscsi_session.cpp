@@ -91,7 +91,7 @@ SkConfig IscsiSession::offload(uint32_t seq, uint32_t queue_size) const {
 
 std::string IscsiSession::failure(const ReadRx& rx) const {
   const iscsi::PduError e = static_cast<const IscsiRx&>(rx).failure_error();
-  return e == iscsi::PduError::None ? std::string("the target ended the connection")
+  return e == iscsi::PduError::None ? std::string("Async Message: the target drops the connection")
                                     : std::string("framing lost: ") + iscsi::to_string(e);
 }
 

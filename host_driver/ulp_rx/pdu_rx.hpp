@@ -43,7 +43,7 @@ enum class CmdStatus : uint8_t {
   BadPdu,       // data outside the read's buffer, or the connection lost framing
   NvmeError,    // the NVMe controller completed the command with an error status
   ShortData,    // completed successfully but some buffer bytes never arrived
-  Terminated,   // the target ended the connection (NVMe/TCP C2HTermReq)
+  Terminated,   // the target ended the connection (NVMe/TCP C2HTermReq, iSCSI Async Message)
   Overlap,      // data for buffer bytes the read had already received
   Misplaced,    // the NIC placed bytes into the buffer that are not its data at that offset
   LatePlacement,  // the NIC placed bytes from beyond the read's completion into the buffer

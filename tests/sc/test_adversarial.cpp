@@ -104,6 +104,24 @@ void header_fault(gen::GenConfig g, uint32_t fault, const std::string& nic_reaso
     if (c.status != "ok") CHECK(c.status == "bad_pdu");
 }
 
+// The target ends some connections mid-stream: each is reported failed with `why`, removed
+// from the offload, and every read on it that did not complete ends terminated.
+void terminated(gen::GenConfig g, const char* why) {
+  g.adv.term_req = 0.1;
+  const Run r = replay(g, adv_cfg(), std::string("term_req_") + gen::to_string(g.ulp));
+  REQUIRE(r.truth.totals.adv.term_req > 0);
+  check_robust(r);
+  std::set<std::string> hit;
+  for (const auto& t : r.truth.commands)
+    if (t.adversity.find("term_req") != std::string::npos) hit.insert(t.flow);
+  CHECK(r.result.failed_connections.size() == hit.size());
+  for (const std::string& w : r.result.failed_connections) CHECK(w.find(why) != std::string::npos);
+  CHECK(ctr(r, "sw_connections_terminated") == hit.size());
+  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
+  for (const auto& c : r.result.commands)
+    if (c.status != "ok") CHECK(c.status == "terminated");
+}
+
 void nvme_fault(gen::HeaderFault f, const char* nic_reason, const char* driver_reason, uint64_t seed) {
   header_fault(adv_base(seed), uint32_t(f), std::string("parser_header_error_") + nic_reason,
                driver_reason);
@@ -192,20 +210,7 @@ TEST_CASE("adversarial: stale copies of old segments arrive after their CID was 
 }
 
 TEST_CASE("adversarial: C2HTermReq in the middle of the stream", "[adversarial]") {
-  auto g = adv_base(35);
-  g.adv.term_req = 0.1;
-  const Run r = replay(g, adv_cfg(), "term_req");
-  REQUIRE(r.truth.totals.adv.term_req > 0);
-  check_robust(r);
-  std::set<std::string> hit;
-  for (const auto& t : r.truth.commands)
-    if (t.adversity.find("term_req") != std::string::npos) hit.insert(t.flow);
-  CHECK(r.result.failed_connections.size() == hit.size());
-  for (const std::string& why : r.result.failed_connections) CHECK(why.find("C2HTermReq") != std::string::npos);
-  CHECK(ctr(r, "sw_connections_terminated") == hit.size());
-  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
-  for (const auto& c : r.result.commands)
-    if (c.status != "ok") CHECK(c.status == "terminated");
+  terminated(adv_base(35), "C2HTermReq");
 }
 
 TEST_CASE("adversarial: header fault plen_small", "[adversarial]") {
@@ -430,19 +435,7 @@ TEST_CASE("adversarial iscsi: the SCSI Response overtakes the last Data-In", "[a
 
 // iSCSI has no C2HTermReq: the target announces that it drops the connection.
 TEST_CASE("adversarial iscsi: an Async Message drops the connection", "[adversarial]") {
-  auto g = iscsi_base(63);
-  g.adv.term_req = 0.1;
-  const Run r = replay(g, adv_cfg(), "iscsi_async_drop");
-  REQUIRE(r.truth.totals.adv.term_req > 0);
-  check_robust(r);
-  std::set<std::string> hit;
-  for (const auto& t : r.truth.commands)
-    if (t.adversity.find("term_req") != std::string::npos) hit.insert(t.flow);
-  CHECK(r.result.failed_connections.size() == hit.size());
-  CHECK(ctr(r, "sw_connections_terminated") == hit.size());
-  CHECK(ctr(r, "rx_nvmeotcp_sk_del") == hit.size());
-  for (const auto& c : r.result.commands)
-    if (c.status != "ok") CHECK(c.status == "terminated");
+  terminated(iscsi_base(63), "Async Message: the target drops the connection");
 }
 
 TEST_CASE("adversarial iscsi: header fault dsl_huge", "[adversarial]") {
