@@ -142,6 +142,8 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   nlohmann::ordered_json j;
   j["trace"] = g_args.trace;
   j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
+  // All contexts on chip, the report is the one from before the cache existed.
+  if (!r.ctx_cache) j["config"].erase("ctx_cache");
   j["counters"] = r.counters;
   // Offload coverage: the share of C2H data the NIC placed and of data PDUs it verified.
   const uint64_t data_bytes = r.sw.placed_bytes + r.sw.copied_bytes;
@@ -189,6 +191,16 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
                       {"busy_fraction", share(b.busy, r.cycles)},
                       {"busy_fraction_of_active", share(b.busy, r.active_cycles)}});
   j["blocks"] = blocks;
+  if (const auto& cc = r.ctx_cache)
+    j["ctx_cache"] = {{"hits", cc->cache.hits}, {"misses", cc->cache.misses},
+                      {"merged", cc->cache.merged}, {"mshr_full", cc->cache.mshr_full},
+                      {"evictions_clean", cc->cache.evictions_clean},
+                      {"evictions_dirty", cc->cache.evictions_dirty},
+                      {"wait_frames", cc->wait_frames}, {"wait_cycles", cc->wait_cycles},
+                      {"bypassed_frames", cc->bypassed},
+                      {"miss_cycles_p50", cc->miss_cycles_p50},
+                      {"miss_cycles_p99", cc->miss_cycles_p99},
+                      {"miss_cycles_max", cc->miss_cycles_max}};
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
   nlohmann::ordered_json flows = nlohmann::ordered_json::array();
@@ -394,6 +406,13 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
+  if (const auto& cc = r.ctx_cache)
+    o << "  ctx cache  hits " << cc->cache.hits << ", misses " << cc->cache.misses << " (merged "
+      << cc->cache.merged << ", MSHR full " << cc->cache.mshr_full << "), evictions dirty "
+      << cc->cache.evictions_dirty << " clean " << cc->cache.evictions_clean
+      << "; miss cycles p50 " << cc->miss_cycles_p50 << " p99 " << cc->miss_cycles_p99
+      << "; frames waited " << cc->wait_frames << " (" << cc->wait_cycles << " cycles), bypassed "
+      << cc->bypassed << "\n";
   o << "  PCIe       up " << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_up_payload_bytes")) * 8 / end_s / 1e9 : 0)
     << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "
     << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_down_payload_bytes")) * 8 / end_s / 1e9 : 0)

@@ -25,6 +25,12 @@ constexpr uint64_t kRegLimitFullTag = 0x38;   // 1: any 32-bit tag may be regist
 constexpr uint64_t kRegLimitMaxIoLen = 0x3C;  // bytes of one registered buffer, at most
 constexpr uint64_t kRegSpace = 0x40;
 
+// Host memory the host sets aside for the NIC's offload contexts (ConnectX's ICM): the NIC
+// reads a flow's context from it on a cache miss and writes a dirty one back. Fixed below
+// 4 GiB, clear of the driver's rings and SGLs.
+constexpr uint64_t kCtxBackingBase = 0xE0000000;
+constexpr uint64_t kCtxBackingBytes = 0x10000000;
+
 // --- Commands (64-byte entries in the command ring) ---------------------------------------
 enum class CmdOp : uint8_t {
   SkAdd = 1,        // start offloading a connection

@@ -229,6 +229,7 @@ CmdStatus CommandProcessor::sk_del(const abi::Cmd& c) {
   if (tearing || flows_.get(slot)->ddp.registered()) return CmdStatus::Busy;
   table_.remove(slot);
   flows_.close(slot);
+  if (ctx_cache_) ctx_cache_->drop(slot);
   return CmdStatus::Ok;
 }
 

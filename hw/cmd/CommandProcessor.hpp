@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "hw/common/ClockDomain.hpp"
+#include "hw/flow/ContextCache.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/abi/nic_abi.hpp"
@@ -67,6 +68,8 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
                    FlowTable& table, FlowContexts& flows);
 
   const CommandStats& stats() const { return stats_; }
+  // sk_del drops the flow's cached context. Set before the run when contexts are cached.
+  void set_context_cache(ContextCache* c) { ctx_cache_ = c; }
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
  private:
@@ -111,6 +114,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   PlacementEngine& placement_;
   FlowTable& table_;
   FlowContexts& flows_;
+  ContextCache* ctx_cache_ = nullptr;
 
   uint32_t regs_[abi::kRegSpace / 4] = {};
 

@@ -24,7 +24,7 @@ void PipelineStage::tick() {
   if (hold_) {
     --hold_;
     ++stats_.busy_cycles;
-  } else if (in_.can_pop() && count_ < slots_) {
+  } else if (in_.can_pop() && count_ < slots_ && ready(in_.front())) {
     Beat b = in_.take();
     const uint32_t cost = accept(b);
     hold_ = cost > 1 ? cost - 1 : 0;

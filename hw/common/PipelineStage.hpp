@@ -31,6 +31,9 @@ class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
  protected:
   // The block's function for one beat entering the stage; returns its cost in cycles (>= 1).
   virtual uint32_t accept(Beat& b) = 0;
+  // Whether the beat at the input's head may enter now (a block waiting for state it fetches
+  // says no, and wakes the clock when the state arrives).
+  virtual bool ready(const Beat&) { return true; }
   ClockDomain& clk_;
 
  private:

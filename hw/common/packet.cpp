@@ -10,6 +10,7 @@ const char* to_string(Bypass b) {
     case Bypass::FlowMiss: return "flow_miss";
     case Bypass::OutOfSeq: return "out_of_seq";
     case Bypass::Searching: return "searching";
+    case Bypass::CtxMiss: return "ctx_miss";
   }
   return "?";
 }

@@ -20,6 +20,7 @@ enum class Bypass : uint8_t {
   FlowMiss,      // not an offloaded connection
   OutOfSeq,      // before the expected sequence, or the flow's offload has ended
   Searching,     // the flow lost framing and is searching or waiting for a resync
+  CtxMiss,       // the flow's context was not on chip (ctx_cache.miss=bypass)
 };
 const char* to_string(Bypass b);
 

@@ -13,6 +13,8 @@ uint32_t FlowLookup::accept(Beat& b) {
   if (p.flow == FlowTable::kMiss) {
     p.bypass = Bypass::FlowMiss;
     ++misses_;
+  } else if (cache_) {
+    cache_->prefetch(p.flow);
   }
   return 1;
 }

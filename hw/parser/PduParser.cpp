@@ -9,8 +9,31 @@ PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChann
                      uint32_t cycles_per_extra_header)
     : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header) {}
 
+int32_t PduParser::context_of(const Beat& b) const {
+  const PacketCtx& p = *b.pkt;
+  return b.sop && p.bypass == Bypass::None && flows_.get(p.flow) ? p.flow : FlowContexts::kNone;
+}
+
+bool PduParser::ready(const Beat& b) {
+  if (!cache_ || cache_->bypass_on_miss()) return true;
+  const int32_t slot = context_of(b);
+  if (slot == FlowContexts::kNone) return true;
+  const bool on_chip = cache_->acquire(slot, true);
+  if (!on_chip && waiting_ != b.pkt) {
+    waiting_ = b.pkt;
+    wait_from_ = clk_.cycle();
+    ++st_.ctx_wait_frames;
+  }
+  if (on_chip && waiting_ == b.pkt) {
+    st_.ctx_wait_cycles += clk_.cycle() - wait_from_;
+    waiting_ = nullptr;
+  }
+  return on_chip;
+}
+
 uint32_t PduParser::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
+  uint32_t ctx_cycles = 0;  // the cache port reading the context, on the frame's first beat
   if (b.sop) {
     cursor_ = 0;
     p.plan.clear();
@@ -22,6 +45,16 @@ uint32_t PduParser::accept(Beat& b) {
     if (!fc) {
       p.bypass = Bypass::FlowMiss;
       return 1;
+    }
+    if (cache_) {
+      // Stall: ready() made it present. Bypass: the tracker never sees this frame and meets
+      // its bytes as a hole, as if the wire had lost it (docs/state.md).
+      if (cache_->bypass_on_miss() && !cache_->acquire(p.flow, false)) {
+        p.bypass = Bypass::CtxMiss;
+        ++st_.ctx_bypass;
+        return 1;
+      }
+      ctx_cycles = cache_->hit_cycles();
     }
     FlowContext& f = *fc;
     const uint64_t lost_before = f.tracker.stats().framing_lost;
@@ -43,7 +76,7 @@ uint32_t PduParser::accept(Beat& b) {
         ++(srch ? st_.searching : st_.out_of_seq);
         ++(srch ? f.counters.searching : f.counters.out_of_seq);
       }
-      return 1;
+      return 1 + ctx_cycles;
     }
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();
@@ -61,7 +94,7 @@ uint32_t PduParser::accept(Beat& b) {
   });
   const uint32_t extra = starts > 1 ? (starts - 1) * extra_ : 0;
   st_.extra_header_cycles += extra;
-  return 1 + extra;
+  return 1 + ctx_cycles + extra;
 }
 
 }  // namespace nic::hw

@@ -2,12 +2,16 @@
 // every PDU header, digest, pad and data byte lies (the plan the CRC and placement blocks act
 // on). Frames not exactly in sequence pass through untouched and stop the flow's offload.
 // Latency: `latency` cycles. Throughput: one beat per cycle, plus
-// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
+// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat,
+// plus ctx_cache.hit_cycles per frame of an offloaded flow when contexts are cached; a frame
+// whose context is not on chip waits at the input (ctx_cache.miss=stall, holding every frame
+// behind it) or goes to software (bypass).
 #pragma once
 #include <array>
 #include <functional>
 
 #include "hw/common/PipelineStage.hpp"
+#include "hw/flow/ContextCache.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/parser/parser_params.hpp"
 
@@ -16,6 +20,9 @@ namespace nic::hw {
 struct PduParserStats {
   uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
+  // With a context cache: frames that waited for their context (miss=stall) and the cycles
+  // they waited, frames passed to software instead (miss=bypass).
+  uint64_t ctx_wait_frames = 0, ctx_wait_cycles = 0, ctx_bypass = 0;
   // By protocol (abi::Ulp) and its error code (NVMe/TCP: nvme::PduError, iSCSI:
   // iscsi::PduError); the last counts any beyond.
   std::array<std::array<uint64_t, 32>, 2> header_errors_by{};
@@ -27,6 +34,8 @@ class PduParser : public PipelineStage {
             StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
             uint32_t cycles_per_extra_header);
   const PduParserStats& parser_stats() const { return st_; }
+  // Flow contexts come from this cache (none: all on chip, no cost). Set before the run.
+  void set_context_cache(ContextCache* c) { cache_ = c; }
   // Called with "resync" when a resync request goes out and "framing_lost" when a flow
   // loses framing.
   void set_event_hook(std::function<void(const char*)> hook) { hook_ = std::move(hook); }
@@ -42,9 +51,16 @@ class PduParser : public PipelineStage {
 
  protected:
   uint32_t accept(Beat& b) override;
+  bool ready(const Beat& b) override;
 
  private:
+  // The cache slot a frame's context needs (its first beat, an offloaded flow), or kNone.
+  int32_t context_of(const Beat& b) const;
+
   FlowContexts& flows_;
+  ContextCache* cache_ = nullptr;
+  const PacketCtx* waiting_ = nullptr;  // the frame held for its context, since wait_from_
+  uint64_t wait_from_ = 0;
   const uint32_t extra_;
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;

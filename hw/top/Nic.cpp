@@ -45,6 +45,12 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
     flows.set_crc_datapath(crc_rtl.get());
   }
+  if (cfg.ctx_cache.enabled()) {
+    ctx_cache = std::make_unique<ContextCache>(clk, dma, cfg.ctx_cache);
+    flow_lookup.set_context_cache(ctx_cache.get());
+    pdu_parser.set_context_cache(ctx_cache.get());
+    commands.set_context_cache(ctx_cache.get());
+  }
 }
 
 void Nic::set_drop_hook(DropHook hook) {

@@ -4,6 +4,7 @@
 //   Mac -> HeaderParser -> FlowLookup -> PduParser -> Crc32cPipeline -> PlacementEngine
 //                                                                        |  CompletionRing
 //   CommandProcessor (MMIO registers, command ring) ---------------------+--> DmaEngine -> PCIe
+//   ContextCache (flow contexts in host memory): fetched from FlowLookup, used by PduParser --^
 //
 // Bind `dma.socket` to the PCIe link's DMA target and the link's MMIO initiator to
 // `commands.regs`.
@@ -19,6 +20,7 @@
 #include "hw/common/packet.hpp"
 #include "hw/crc/Crc32cPipeline.hpp"
 #include "hw/crc/Crc32cRtl.hpp"
+#include "hw/flow/ContextCache.hpp"
 #include "hw/flow/FlowLookup.hpp"
 #include "hw/flow/flow_table.hpp"
 #include "hw/l2l4/HeaderParser.hpp"
@@ -53,6 +55,7 @@ class Nic : public sc_core::sc_module {
   Crc32cPipeline crc;
   std::unique_ptr<Crc32cRtl> crc_rtl;  // crc.impl=rtl: every flow's CRC datapath
   DmaEngine dma;
+  std::unique_ptr<ContextCache> ctx_cache;  // ctx_cache.entries > 0: contexts in host memory
   CompletionRing cq;
   PlacementEngine placement;
   CommandProcessor commands;

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "hw/abi/nic_abi.hpp"
+
 namespace nic {
 
 void validate(const NicConfig& c) {
@@ -16,6 +18,12 @@ void validate(const NicConfig& c) {
   need(c.mac.rx_fifo_bytes >= c.mac.max_frame_bytes,
        "mac.rx_fifo_bytes must hold at least one maximum frame (mac.max_frame_bytes)");
   need(c.flow.entries % c.flow.ways == 0, "flow.entries must be a multiple of flow.ways");
+  need(c.ctx_cache.entries % c.ctx_cache.ways == 0,
+       "ctx_cache.entries must be a multiple of ctx_cache.ways");
+  // Context i sits at abi::kCtxBackingBase + i * transfer_bytes, below 4 GiB.
+  need(uint64_t(c.flow.entries) * c.ctx_cache.transfer_bytes() <= abi::kCtxBackingBytes,
+       "flow.entries * ctx_cache.context_bytes (in whole lines) must fit the context backing "
+       "store (256 MiB)");
   if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||
                               c.crc.latency_cycles != NICRTL_CRC_LATENCY))
     throw std::invalid_argument(

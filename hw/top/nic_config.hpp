@@ -6,6 +6,7 @@
 
 #include "hw/common/core_params.hpp"
 #include "hw/crc/crc_params.hpp"
+#include "hw/flow/ctx_cache_params.hpp"
 #include "hw/flow/flow_params.hpp"
 #include "hw/mac/mac_params.hpp"
 #include "hw/offload/flow_context.hpp"
@@ -43,6 +44,7 @@ struct NicConfig {
   MacParams mac;
   FifoParams fifo;
   FlowParams flow;
+  CtxCacheParams ctx_cache;
   ParserParams parser;
   OooParams ooo;
   CrcParams crc;
@@ -56,6 +58,7 @@ struct NicConfig {
     s("mac", c.mac);
     s("fifo", c.fifo);
     s("flow", c.flow);
+    s("ctx_cache", c.ctx_cache);
     s("parser", c.parser);
     s("ooo", c.ooo);
     s("crc", c.crc);

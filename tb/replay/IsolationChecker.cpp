@@ -34,6 +34,11 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     std::snprintf(b, sizeof b, "write of %zu B at 0x%llx", len, (unsigned long long)addr);
     return std::string(b);
   };
+  if (tag && tag->kind == hw::DmaTag::Kind::Context) {
+    if (!inside({abi::kCtxBackingBase, abi::kCtxBackingBytes}, addr, len))
+      violation(where() + " of a context outside the context backing store");
+    return;
+  }
   if (!tag || tag->kind != hw::DmaTag::Kind::Placement) {
     if (inside(rx_, addr, len)) return;
     if (!inside(cq_, addr, len)) return violation(where() + " outside every ring");

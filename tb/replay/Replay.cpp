@@ -205,8 +205,10 @@ struct ReplayTop : sc_module {
       isolation.on_write(addr, len, gp);
       const bool cqe = addr >= cq_lo && addr < cq_hi;
       if (cqe) driver.completion_landed();
-      // The NIC writes nothing else: what is neither ring is payload placed into a read buffer.
-      if (timeline)
+      // Besides context write-backs, the NIC writes nothing else: what is neither ring is
+      // payload placed into a read buffer.
+      const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
+      if (timeline && !(tag && tag->kind == hw::DmaTag::Kind::Context))
         timeline->add(cqe ? Timeline::kCqeBytes
                           : addr >= rx_lo && addr < rx_hi ? Timeline::kRingBytes : Timeline::kPlacedBytes,
                       sc_time_stamp().value(), len);
@@ -462,6 +464,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   stage("crc", top.nic.crc);
   const hw::PlacementStats& pls = top.nic.placement.stats();
   r.blocks.push_back({"placement", pls.beats, pls.stall_dma + pls.stall_cq_full});
+  if (const hw::ContextCache* cc = top.nic.ctx_cache.get()) {
+    const hw::PduParserStats& pst = top.nic.pdu_parser.parser_stats();
+    const hw::LatencyHistogram& h = cc->miss_cycles();
+    r.ctx_cache = CtxCacheReport{cc->stats(), pst.ctx_wait_frames, pst.ctx_wait_cycles,
+                                 pst.ctx_bypass, h.percentile(0.5), h.percentile(0.99), h.max()};
+  }
   const hw::DmaStats& ds = top.nic.dma.stats();
   r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs, ds.stall_outstanding + ds.stall_end_req});
   if (r.sim_ps) {

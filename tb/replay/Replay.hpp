@@ -15,6 +15,7 @@
 #include "host_driver/HostDriver.hpp"
 #include "proto/iscsi.hpp"
 #include "proto/nvme_tcp.hpp"
+#include "hw/common/set_assoc_cache.hpp"
 #include "tb/common/timeline.hpp"
 #include "tb/config/sim_config.hpp"
 #include "tb/replay/Judge.hpp"
@@ -89,6 +90,14 @@ struct BlockReport {
   uint64_t busy = 0, stalled = 0;
 };
 
+// The flow-context cache, when contexts live in host memory (ctx_cache.entries > 0).
+struct CtxCacheReport {
+  hw::CacheStats cache;
+  uint64_t wait_frames = 0, wait_cycles = 0;  // miss=stall: frames the parser held, and how long
+  uint64_t bypassed = 0;                      // miss=bypass: frames passed to software
+  uint64_t miss_cycles_p50 = 0, miss_cycles_p99 = 0, miss_cycles_max = 0;  // fetch to fill
+};
+
 // One connection the host followed (NVMe/TCP or iSCSI): what the NIC's flow context counted
 // while the flow was offloaded and what the driver counted for the connection, each under the
 // name of the aggregate counter it is a share of.
@@ -122,6 +131,7 @@ struct ReplayResult {
   std::vector<FlowReport> flows;  // in the order of the host -> target tuple
   std::vector<FifoReport> fifos;
   std::vector<BlockReport> blocks;
+  std::optional<CtxCacheReport> ctx_cache;
   // Frame latency, first bit on the wire to its completion entry in host memory (ns).
   uint64_t latency_count = 0, latency_p50 = 0, latency_p99 = 0, latency_p999 = 0, latency_max = 0;
   double pcie_up_util = 0, pcie_down_util = 0;  // busy time / simulated time
