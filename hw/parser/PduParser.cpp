@@ -6,8 +6,9 @@ namespace nic::hw {
 
 PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                      StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
-                     uint32_t cycles_per_extra_header)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header) {}
+                     uint32_t cycles_per_extra_header, uint32_t search_bytes_per_cycle)
+    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header),
+      search_rate_(search_bytes_per_cycle) {}
 
 uint32_t PduParser::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
@@ -43,7 +44,10 @@ uint32_t PduParser::accept(Beat& b) {
         ++(srch ? st_.searching : st_.out_of_seq);
         ++(srch ? f.counters.searching : f.counters.out_of_seq);
       }
-      return 1;
+      const uint32_t scan =
+          search_rate_ ? (p.plan.scanned + search_rate_ - 1) / search_rate_ : 0;
+      st_.search_cycles += scan;
+      return 1 + scan;
     }
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();
@@ -59,7 +63,7 @@ uint32_t PduParser::accept(Beat& b) {
   for_each_slice(p, b, cursor_, [&](const Segment& s) {
     starts += s.region == Region::Header && s.pdu_off == 0;
   });
-  const uint32_t extra = starts > 1 ? (starts - 1) * extra_ : 0;
+  const uint32_t extra = extra_cycles(starts, extra_);
   st_.extra_header_cycles += extra;
   return 1 + extra;
 }

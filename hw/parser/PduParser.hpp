@@ -2,7 +2,9 @@
 // every PDU header, digest, pad and data byte lies (the plan the CRC and placement blocks act
 // on). Frames not exactly in sequence pass through untouched and stop the flow's offload.
 // Latency: `latency` cycles. Throughput: one beat per cycle, plus
-// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
+// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat,
+// plus, while the flow searches for headers, ceil(bytes scanned / ooo.search_bytes_per_cycle)
+// on the frame's first beat (the whole payload is scanned as the frame enters).
 #pragma once
 #include <array>
 #include <functional>
@@ -16,6 +18,7 @@ namespace nic::hw {
 struct PduParserStats {
   uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
+  uint64_t search_cycles = 0;  // spent scanning for headers after a hole
   // By protocol (abi::Ulp) and its error code (NVMe/TCP: nvme::PduError, iSCSI:
   // iscsi::PduError); the last counts any beyond.
   std::array<std::array<uint64_t, 32>, 2> header_errors_by{};
@@ -25,7 +28,7 @@ class PduParser : public PipelineStage {
  public:
   PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
             StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
-            uint32_t cycles_per_extra_header);
+            uint32_t cycles_per_extra_header, uint32_t search_bytes_per_cycle);
   const PduParserStats& parser_stats() const { return st_; }
   // Called with "resync" when a resync request goes out and "framing_lost" when a flow
   // loses framing.
@@ -46,6 +49,7 @@ class PduParser : public PipelineStage {
  private:
   FlowContexts& flows_;
   const uint32_t extra_;
+  const uint32_t search_rate_;  // bytes per cycle; 0: the search is free
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;
   std::function<void(const char*)> hook_;
