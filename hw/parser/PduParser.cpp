@@ -11,9 +11,23 @@ PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChann
       search_rate_(search_bytes_per_cycle) {}
 
 uint32_t PduParser::accept(Beat& b) {
+  uint32_t cost = beat_cost(b);
+  // The search scans the frame while its beats pass: the last beat waits for the rest.
+  const uint32_t overlap = std::min(scan_left_, cost);
+  scan_left_ -= overlap;
+  if (b.eop) {
+    cost += scan_left_;
+    st_.search_cycles += scan_left_;
+    scan_left_ = 0;
+  }
+  return cost;
+}
+
+uint32_t PduParser::beat_cost(Beat& b) {
   PacketCtx& p = *b.pkt;
   if (b.sop) {
     cursor_ = 0;
+    scan_left_ = 0;
     p.plan.clear();
     trace_flow_valid_ = false;  // until the frame turns out to be offloaded
     trace_flow_ = 0;
@@ -44,10 +58,8 @@ uint32_t PduParser::accept(Beat& b) {
         ++(srch ? st_.searching : st_.out_of_seq);
         ++(srch ? f.counters.searching : f.counters.out_of_seq);
       }
-      const uint32_t scan =
-          search_rate_ ? (p.plan.scanned + search_rate_ - 1) / search_rate_ : 0;
-      st_.search_cycles += scan;
-      return 1 + scan;
+      if (search_rate_) scan_left_ = (p.plan.scanned + search_rate_ - 1) / search_rate_;
+      return 1;
     }
     ++st_.frames_planned;
     st_.headers += p.plan.headers.size();

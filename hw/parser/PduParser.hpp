@@ -2,9 +2,10 @@
 // every PDU header, digest, pad and data byte lies (the plan the CRC and placement blocks act
 // on). Frames not exactly in sequence pass through untouched and stop the flow's offload.
 // Latency: `latency` cycles. Throughput: one beat per cycle, plus
-// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat,
-// plus, while the flow searches for headers, ceil(bytes scanned / ooo.search_bytes_per_cycle)
-// on the frame's first beat (the whole payload is scanned as the frame enters).
+// parser.cycles_per_extra_header for each PDU header beyond the first that starts in a beat.
+// While the flow searches for headers, the search scans the frame's payload at
+// ooo.search_bytes_per_cycle alongside its beats: ceil(bytes / rate) cycles from the first
+// beat, and the last beat waits for what its beats did not cover.
 #pragma once
 #include <array>
 #include <functional>
@@ -18,7 +19,7 @@ namespace nic::hw {
 struct PduParserStats {
   uint64_t frames_planned = 0, out_of_seq = 0, searching = 0, headers = 0, header_errors = 0;
   uint64_t extra_header_cycles = 0;
-  uint64_t search_cycles = 0;  // spent scanning for headers after a hole
+  uint64_t search_cycles = 0;  // last beats waited for the header search to finish
   // By protocol (abi::Ulp) and its error code (NVMe/TCP: nvme::PduError, iSCSI:
   // iscsi::PduError); the last counts any beyond.
   std::array<std::array<uint64_t, 32>, 2> header_errors_by{};
@@ -47,9 +48,11 @@ class PduParser : public PipelineStage {
   uint32_t accept(Beat& b) override;
 
  private:
+  uint32_t beat_cost(Beat& b);  // the beat's planning, and its cost without the search
   FlowContexts& flows_;
   const uint32_t extra_;
   const uint32_t search_rate_;  // bytes per cycle; 0: the search is free
+  uint32_t scan_left_ = 0;      // cycles of the current frame's search not yet covered
   size_t cursor_ = 0;  // segment cursor within the current frame
   PduParserStats st_;
   std::function<void(const char*)> hook_;

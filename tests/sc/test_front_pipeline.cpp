@@ -244,9 +244,10 @@ TEST_CASE("front pipeline: an idle gap costs no clock activity", "[front]") {
 namespace {
 
 // Two frames of 1000 payload bytes 10 us apart: A in sequence, B after a hole that covered a
-// header, so the flow searches B's 1000 bytes. Both cross the same blocks with the same length,
-// so B's first beat leaves the pipeline later than A's, relative to its arrival, by what the
-// search costs alone: ceil(1000 / rate) cycles.
+// header, so the flow searches B's 1000 bytes. Both are 1054 bytes, 17 beats of 64 bytes,
+// and cross the same blocks, so B's last beat leaves the pipeline later than A's, relative to
+// its arrival, by what the search costs alone: it takes ceil(1000 / rate) cycles from B's first
+// beat, 17 of which B's own beats cover, so max(0, ceil(1000 / rate) - 17).
 int64_t search_delay(uint32_t search_bytes_per_cycle) {
   StageCosts costs;
   costs.search_bytes_per_cycle = search_bytes_per_cycle;
@@ -262,7 +263,7 @@ int64_t search_delay(uint32_t search_bytes_per_cycle) {
   CHECK(r.sink.frames[0]->plan.in_seq);
   CHECK(r.sink.frames[1]->bypass == Bypass::Searching);
   CHECK(r.sink.frames[1]->plan.scanned == 1000);
-  const int64_t delay = int64_t(r.sink.sop_cycles[1] - 2500) - int64_t(r.sink.sop_cycles[0]);
+  const int64_t delay = int64_t(r.sink.eop_cycles[1] - 2500) - int64_t(r.sink.eop_cycles[0]);
   CHECK(int64_t(r.pp.parser_stats().search_cycles) == delay);
   return delay;
 }
@@ -293,12 +294,16 @@ uint64_t crc_frame_cycles(uint32_t c) {
 
 }  // namespace
 
-TEST_CASE("costs: a search over 1000 bytes at 16 bytes per cycle takes ceil(1000 / 16) = 63 cycles more", "[front][costs]") {
-  CHECK(search_delay(16) == 63);
+TEST_CASE("costs: a search over 1000 bytes at 16 bytes per cycle holds a 17-beat frame 63 - 17 = 46 cycles more", "[front][costs]") {
+  CHECK(search_delay(16) == 46);
 }
 
-TEST_CASE("costs: a search over 1000 bytes at 7 bytes per cycle takes ceil(1000 / 7) = 143 cycles more", "[front][costs]") {
-  CHECK(search_delay(7) == 143);
+TEST_CASE("costs: a search over 1000 bytes at 7 bytes per cycle holds a 17-beat frame 143 - 17 = 126 cycles more", "[front][costs]") {
+  CHECK(search_delay(7) == 126);
+}
+
+TEST_CASE("costs: a search as wide as the beat keeps the frame's pace", "[front][costs]") {
+  CHECK(search_delay(64) == 0);  // ceil(1000 / 64) = 16 cycles, under the frame's 17 beats
 }
 
 TEST_CASE("costs: a search rate of 0 makes the search free", "[front][costs]") {
