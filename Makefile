@@ -46,10 +46,12 @@ bench: release build
 clean:
 	rm -rf $(BUILD)
 
-# Rewrites tests/regress/baseline/ from this build. Only for a change meant to alter timing or
+# Rewrites tests/regress/baseline/ (and zero_costs/, every operation cost at 0) from this
+# build. Only for a change meant to alter timing or
 # results: the `regress` tests exist to prove that speed work changes neither.
 regress-baseline: build
 	@bash tests/regress/regress.sh $(BUILD)/bin/nicsim . $(BUILD)/regress_work --regenerate
+	@bash tests/regress/zero_costs.sh $(BUILD)/bin/nicsim . $(BUILD)/zero_costs_work --regenerate
 
 # --- Fuzzing and sanitizers (docs/robustness.md) -------------------------------------------
 # make fuzz: libFuzzer targets (clang, ASan+UBSan) in build-fuzz/, each run FUZZ_SECONDS on a

@@ -94,11 +94,15 @@ void CommandProcessor::fetch() {
 }
 
 void CommandProcessor::finish_teardowns() {
+  const uint64_t now = clk_.cycle();
+  WritePort& port = flows_.ddp_write_port();
   for (auto it = teardowns_.begin(); it != teardowns_.end();) {
-    if (placement_.writes_in_flight(it->slot, it->io_tag) || !cq_.can_post()) {
+    if (placement_.writes_in_flight(it->slot, it->io_tag) || !cq_.can_post() || !port.free(now)) {
       ++it;
       continue;
     }
+    port.book(now, cfg_.ddp_write_cycles);
+    free_at_ = std::max(free_at_, now + cfg_.cqe_write_cycles);
     flows_.get(it->slot)->ddp.finish_teardown(it->io_tag);
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
@@ -161,11 +165,25 @@ bool CommandProcessor::execute() {
   if (window_.empty()) return false;
   Pending& p = window_.front();
   if (p.sgl_wanted && !p.sgl_arrived) return false;  // the read's completion wakes us
+  const uint64_t now = clk_.cycle();
+  if (!p.started) {
+    p.started = true;
+    p.due = std::max(now, free_at_) + cost(p);
+    stats_.busy_cycles += p.due - now;
+  }
+  if (now < p.due) return true;
   if (!cq_.can_post()) {
     ++stats_.stall_cq_full;
     return true;
   }
   const abi::Cmd& c = p.cmd;
+  const bool table_write = c.op == CmdOp::DdpSetup || c.op == CmdOp::DdpTeardown;
+  WritePort& port = flows_.ddp_write_port();
+  if (table_write && !port.free(now)) {
+    ++stats_.stall_ddp_port;
+    return true;
+  }
+  if (table_write) port.book(now, cfg_.ddp_write_cycles);
   CmdStatus s = CmdStatus::Invalid;
   switch (c.op) {
     case CmdOp::SkAdd: s = sk_add(c); break;
@@ -181,6 +199,17 @@ bool CommandProcessor::execute() {
   post_done(c, s);
   window_.pop_front();
   return !window_.empty() || cmdbuf_.size() > cmd_head_;
+}
+
+uint32_t CommandProcessor::cost(const Pending& p) const {
+  const uint32_t entry = cfg_.cqe_write_cycles;
+  switch (p.cmd.op) {
+    case CmdOp::SkAdd: return entry + cfg_.sk_add_cycles;
+    case CmdOp::SkDel: return entry + cfg_.sk_del_cycles;
+    case CmdOp::DdpSetup:
+      return entry + cfg_.setup_cycles + cfg_.setup_cycles_per_sg * uint32_t(p.sgl.size());
+    default: return entry;
+  }
 }
 
 void CommandProcessor::post_done(const abi::Cmd& cmd, CmdStatus s) {

@@ -26,7 +26,12 @@
 // command buffer) at the next edge, one fetch in flight at a time; fetched
 // commands are decoded into a window of placement.cmd_window, where each DdpSetup starts its
 // SGL read at once (reads overlap); the oldest command executes when it is whole, its SGL has
-// arrived and a completion slot is free, one per cycle, strictly in order.
+// arrived and a completion slot is free, one per cycle, strictly in order. A command takes
+// its cost in cycles before it acts and answers (docs/costs.md): placement.sk_add_cycles,
+// sk_del_cycles, setup_cycles + setup_cycles_per_sg per SG entry, plus cqe_write_cycles for
+// its CmdDone; the count starts when it is the oldest and its SGL is in, and no earlier than
+// cqe_write_cycles after a TeardownDone was posted. A setup or teardown then writes its DDP
+// table slot through the table's write port, waiting while placement holds it.
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -54,6 +59,8 @@ struct CommandStats {
   uint64_t teardowns_waited = 0;      // placement writes for the I/O tag were still in flight
   uint64_t dma_errors = 0;            // command-ring or SGL reads the host failed
   uint64_t stall_cq_full = 0;         // cycles a ready completion waited for a slot
+  uint64_t busy_cycles = 0;           // cycles from a command's turn to the end of its cost
+  uint64_t stall_ddp_port = 0;        // cycles a table write waited for placement's writes
 };
 
 class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked {
@@ -81,6 +88,8 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
     bool sgl_asked = false;
     bool sgl_arrived = false;
     bool sgl_ok = false;
+    bool started = false;  // its cost is being counted, until cycle `due`
+    uint64_t due = 0;
     std::vector<SgEntry> sgl;
   };
   struct Teardown {
@@ -96,6 +105,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   void decode();   // fetched entries into the window
   void prefetch_sgls();
   bool execute();  // retires the oldest command; true when it wants the next cycle
+  uint32_t cost(const Pending& p) const;  // cycles the command takes, its CmdDone included
   abi::CmdStatus sk_add(const abi::Cmd& c);
   abi::CmdStatus sk_del(const abi::Cmd& c);
   abi::CmdStatus ddp_setup(const Pending& p);
@@ -132,6 +142,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   uint32_t sgl_unasked_ = 0;  // window entries whose SGL read has not been issued
 
   std::vector<Teardown> teardowns_;  // waiting for their placement writes to land
+  uint64_t free_at_ = 0;  // the next command's cost starts no earlier (after a TeardownDone)
   CommandStats stats_;
 };
 

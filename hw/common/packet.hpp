@@ -77,6 +77,26 @@ void for_each_slice(const PacketCtx& p, const Beat& b, size_t& cursor, F&& f) {
   }
 }
 
+// Counts the PDUs that the slices handed to add() belong to; for_each_slice hands a PDU's
+// slices one after another, so a change of PDU is a new one.
+class PduCount {
+ public:
+  void add(const Segment& s) {
+    n_ += !n_ || s.pdu_seq != last_;
+    last_ = s.pdu_seq;
+  }
+  uint32_t count() const { return n_; }
+
+ private:
+  uint32_t n_ = 0, last_ = 0;
+};
+
+// What a beat that needs `units` passes of a one-per-cycle resource costs beyond its own
+// cycle, at `per_extra` cycles each pass after the first.
+inline uint32_t extra_cycles(uint32_t units, uint32_t per_extra) {
+  return units > 1 ? (units - 1) * per_extra : 0;
+}
+
 // Recycles PacketCtx objects so steady-state packets cost no allocation.
 class PacketPool {
  public:

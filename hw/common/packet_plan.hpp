@@ -93,6 +93,9 @@ struct PacketPlan {
   // A stale packet may carry the header being recovered: [header_seq, header_seq + header_len)
   // are header bytes, not data (header_len 0 when no recovery is under way).
   uint32_t header_seq = 0, header_len = 0;
+  // Payload bytes the header search passed over in this packet (0 unless searching): what
+  // the parser's search rate is charged on.
+  uint32_t scanned = 0;
   std::vector<Segment> segs;     // in payload order, tiling the payload exactly when in_seq
   std::vector<PduInfo> headers;  // in stream order
   // Completions the tracker passed with this packet, in stream order: those framed in it, and
@@ -106,7 +109,7 @@ struct PacketPlan {
   void clear() {
     in_seq = resync_request = stale = recovered = false;
     resync_seq = recovered_seq = recovered_data_off = recovered_crc_len = 0;
-    header_seq = header_len = 0;
+    header_seq = header_len = scanned = 0;
     segs.clear();
     headers.clear();
     ended.clear();

@@ -6,8 +6,9 @@ namespace nic::hw {
 
 Crc32cPipeline::Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk,
                                StreamChannel<Beat>& in, StreamChannel<Beat>& out,
-                               FlowContexts& flows, uint32_t latency)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows) {}
+                               FlowContexts& flows, uint32_t latency,
+                               uint32_t cycles_per_extra_segment)
+    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_segment) {}
 
 uint32_t Crc32cPipeline::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
@@ -25,8 +26,15 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
   }
   const uint32_t po = uint32_t(p.pf.payload_offset);
   const uint8_t* payload = p.frame.data() + po;
+  uint32_t extra = 0;
   if (framed) {
-    for_each_slice(p, b, cursor_, [&](const Segment& s) { crc.feed(s, ByteView(payload + s.off, s.len)); });
+    PduCount digested;
+    for_each_slice(p, b, cursor_, [&](const Segment& s) {
+      crc.feed(s, ByteView(payload + s.off, s.len));
+      if (s.ddgst && (s.region == Region::Data || s.region == Region::DataDigest)) digested.add(s);
+    });
+    extra = extra_cycles(digested.count(), extra_);
+    extra_cycles_ += extra;
   } else {
     const uint32_t lo = std::max<uint32_t>(b.off, po);
     const uint32_t hi = std::min<uint32_t>(b.off + b.len, po + uint32_t(p.pf.payload_len));
@@ -38,7 +46,7 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
     p.crc_ok = crc.result().crc_ok;
     crc_ok_ += p.crc_ok;
   }
-  return 1;
+  return 1 + extra;
 }
 
 }  // namespace nic::hw

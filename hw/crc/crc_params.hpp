@@ -12,6 +12,9 @@ struct CrcParams {
   std::string impl = "model";  // "model" or "rtl"
   uint32_t latency_cycles = 2;
   uint32_t max_open_pdus = 4;  // PDUs per flow waiting for a hole to be filled
+  // One running-CRC register is loaded and stored per cycle: a beat reaching into k PDUs'
+  // digested bytes costs k cycles, as the parser's headers do.
+  uint32_t cycles_per_extra_segment = 1;
 
   template <class Self, class D>
   static void describe(Self& p, D&& d) {
@@ -20,6 +23,9 @@ struct CrcParams {
     d("latency_cycles", p.latency_cycles, "cycles", "CRC32C pipeline depth", in(1, 1 * K));
     d("max_open_pdus", p.max_open_pdus, "PDUs",
       "PDUs per flow whose digest check waits for a retransmission to fill a hole", in(1, 64));
+    d("cycles_per_extra_segment", p.cycles_per_extra_segment, "cycles",
+      "extra cycles a beat costs for each PDU beyond the first whose data or data digest it holds",
+      in(0, 1 * K));
   }
 };
 

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "hw/common/write_port.hpp"
 #include "hw/offload/crc_engine.hpp"
 #include "hw/offload/ddp_table.hpp"
 #include "hw/offload/iscsi/iscsi_framer.hpp"
@@ -126,6 +127,9 @@ class FlowContexts {
     by_handle_.erase(flows_[size_t(slot)]->handle);
     flows_[size_t(slot)].reset();
   }
+  // The write port of the memory that holds every flow's DDP table: the placement engine and
+  // the command processor share it.
+  WritePort& ddp_write_port() { return ddp_port_; }
   // Every flow's CRC engine runs its register updates through `dp` (crc.impl=rtl); set before
   // any flow is offloaded.
   void set_crc_datapath(CrcDatapath* dp) { dp_ = dp; }
@@ -154,6 +158,7 @@ class FlowContexts {
   std::vector<std::unique_ptr<FlowContext>> flows_;
   std::unordered_map<uint32_t, int32_t> by_handle_;  // the driver's names
   CrcDatapath* dp_ = nullptr;
+  WritePort ddp_port_;
   // Of the flows closed so far: a few hundred bytes per connection the run offloaded.
   std::map<uint32_t, FlowFigures> closed_;
 };

@@ -153,6 +153,7 @@ void PduFramer<Proto>::scan(ByteView payload, PacketPlan& out) {
   window_.resize(tail_len_ + payload.size);
   std::memcpy(window_.data() + tail_len_, payload.data, payload.size);
   expected_ += uint32_t(payload.size);
+  out.scanned = uint32_t(payload.size);
   const uint32_t n = uint32_t(window_.size());
   uint32_t o = 0;
   for (; o + hl <= n; ++o) {

@@ -6,8 +6,9 @@ namespace nic::hw {
 
 PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                      StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
-                     uint32_t cycles_per_extra_header)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header) {}
+                     uint32_t cycles_per_extra_header, uint32_t search_bytes_per_cycle)
+    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header),
+      search_rate_(search_bytes_per_cycle) {}
 
 int32_t PduParser::context_of(const Beat& b) const {
   const PacketCtx& p = *b.pkt;
@@ -32,10 +33,24 @@ bool PduParser::ready(const Beat& b) {
 }
 
 uint32_t PduParser::accept(Beat& b) {
+  uint32_t cost = beat_cost(b);
+  // The search scans the frame while its beats pass: the last beat waits for the rest.
+  const uint32_t overlap = std::min(scan_left_, cost);
+  scan_left_ -= overlap;
+  if (b.eop) {
+    cost += scan_left_;
+    st_.search_cycles += scan_left_;
+    scan_left_ = 0;
+  }
+  return cost;
+}
+
+uint32_t PduParser::beat_cost(Beat& b) {
   PacketCtx& p = *b.pkt;
   uint32_t ctx_cycles = 0;  // the cache port reading the context, on the frame's first beat
   if (b.sop) {
     cursor_ = 0;
+    scan_left_ = 0;
     p.plan.clear();
     trace_flow_valid_ = false;  // until the frame turns out to be offloaded
     trace_flow_ = 0;
@@ -76,6 +91,7 @@ uint32_t PduParser::accept(Beat& b) {
         ++(srch ? st_.searching : st_.out_of_seq);
         ++(srch ? f.counters.searching : f.counters.out_of_seq);
       }
+      if (search_rate_) scan_left_ = (p.plan.scanned + search_rate_ - 1) / search_rate_;
       return 1 + ctx_cycles;
     }
     ++st_.frames_planned;
@@ -92,7 +108,7 @@ uint32_t PduParser::accept(Beat& b) {
   for_each_slice(p, b, cursor_, [&](const Segment& s) {
     starts += s.region == Region::Header && s.pdu_off == 0;
   });
-  const uint32_t extra = starts > 1 ? (starts - 1) * extra_ : 0;
+  const uint32_t extra = extra_cycles(starts, extra_);
   st_.extra_header_cycles += extra;
   return 1 + ctx_cycles + extra;
 }

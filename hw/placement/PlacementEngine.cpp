@@ -27,24 +27,47 @@ uint32_t PlacementEngine::writes_in_flight(int32_t slot, uint32_t io_tag) const 
 
 void PlacementEngine::tick() {
   if (!in_.can_pop()) return;
+  const uint64_t now = clk_.cycle();
+  if (now < busy_until_) {  // still on the previous beat's extra cycles
+    clk_.request_next();
+    return;
+  }
   Beat& b = in_.front();
   if (!dma_.has_room()) {
     ++stats_.stall_dma;
     clk_.request_next();
     return;
   }
-  if (b.eop && !finish_frame(*b.pkt)) {
+  // Counted on a copy: a last beat that waits for the completion ring is counted again.
+  size_t cursor = b.sop ? 0 : cursor_;
+  const uint32_t lookups = segment_cycles(b, cursor);
+  uint32_t entries = 0;
+  if (b.eop && !finish_frame(*b.pkt, entries)) {
     ++stats_.stall_cq_full;
     clk_.request_next();
     return;
   }
+  cursor_ = cursor;
+  busy_until_ = now + 1 + lookups + entries;
+  stats_.segment_cycles += lookups;
+  stats_.entry_cycles += entries;
   ++stats_.beats;
   in_.take();
 }
 
+uint32_t PlacementEngine::segment_cycles(const Beat& b, size_t& cursor) const {
+  const PacketCtx& p = *b.pkt;
+  if (p.bypass != Bypass::None || !p.plan.in_seq || !flows_.get(p.flow)) return 0;
+  PduCount lookups;
+  for_each_slice(p, b, cursor, [&](const Segment& s) {
+    if (s.region == Region::Data && s.placeable) lookups.add(s);
+  });
+  return extra_cycles(lookups.count(), cfg_.cycles_per_extra_segment);
+}
+
 FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) { return flows_.get(p.flow); }
 
-bool PlacementEngine::finish_frame(PacketCtx& p) {
+bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
   FlowContext* fc = offloaded_flow(p);
   const bool in_seq = fc && p.bypass == Bypass::None && p.plan.in_seq;
   // Planned afresh in every cycle the frame waits, so a teardown during the wait is honoured.
@@ -75,7 +98,13 @@ bool PlacementEngine::finish_frame(PacketCtx& p) {
   c.nruns = plan_.nruns;
   if (fc) close_completed(p, *fc);
   gather_kept(p, plan_);
+  const uint32_t ring_writes = kept > rx_bytes_ - uint32_t(rx_written_ % rx_bytes_) ? 2 : 1;
   c.rx_off = write_rx_ring();
+  entry_cycles = cfg_.cqe_write_cycles + ring_writes * cfg_.rx_ring_write_cycles;
+  // The table writes of this frame: a high-water mark per run, a close per completion.
+  if (fc)
+    flows_.ddp_write_port().book(
+        clk_.cycle(), uint64_t(plan_.nruns + p.plan.ended.size()) * cfg_.ddp_write_cycles);
   namespace f = abi::cqeflag;
   c.flags = uint16_t((p.perr == net::ParseError::None ? f::PARSED : 0) |
                      (p.csum_ok ? f::CSUM_OK : 0) | (fc ? f::OFFLOAD : 0) |

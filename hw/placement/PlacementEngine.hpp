@@ -25,7 +25,12 @@
 // count of freed bytes (mod 2^32) to kRegRxConsumer.
 //
 // Timing: one beat taken per cycle while the DmaEngine has room (otherwise the input is
-// back-pressured). A frame's last beat is taken in the cycle its DMA jobs are queued, the first
+// back-pressured); a beat holding k placeable data segments (k DDP table lookups) holds the
+// input placement.cycles_per_extra_segment x (k - 1) cycles more, and a frame's last beat
+// cqe_write_cycles + rx_ring_write_cycles per receive-ring write more (the engine builds the
+// entries it hands to the DMA engine). A frame's DDP table writes (a high-water mark per run,
+// a close per completion) book the table's write port, ddp_write_cycles each, ahead of the
+// command processor's. A frame's last beat is taken in the cycle its DMA jobs are queued, the first
 // of which issues one cycle later, then one per cycle (DmaEngine). A full completion ring holds
 // the last beat (back-pressure; completions are never dropped). Throughput: one beat per cycle,
 // and the DMA issue rate of one job per cycle: runs + SG crossings + 1 or 2 ring writes + 1
@@ -64,6 +69,8 @@ struct PlacementStats {
   uint64_t stall_dma = 0;         // cycles a beat waited for room in the DMA queue
   uint64_t stall_cq_full = 0;     // cycles a last beat waited for a completion slot
   uint64_t closed_by_completion = 0;  // registrations closed on seeing the read complete
+  uint64_t segment_cycles = 0;    // extra cycles beats spent on DDP lookups beyond the first
+  uint64_t entry_cycles = 0;      // cycles spent on completion entries and receive-ring writes
 };
 
 class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
@@ -107,8 +114,11 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   };
 
   void tick() override;
-  // False when the frame must wait (completion ring full).
-  bool finish_frame(PacketCtx& p);
+  // False when the frame must wait (completion ring full). `entry_cycles`: what its
+  // completion entry and receive-ring writes cost the engine.
+  bool finish_frame(PacketCtx& p, uint32_t& entry_cycles);
+  // Extra cycles beat `b` costs for its DDP lookups; `cursor` as for_each_slice's.
+  uint32_t segment_cycles(const Beat& b, size_t& cursor) const;
   FlowContext* offloaded_flow(const PacketCtx& p);
   void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
   // Stops placement for reads this frame completes (after its own data was planned).
@@ -135,6 +145,8 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   uint64_t rx_written_ = 0;  // free-running producer count
   uint32_t rx_freed_ = 0;    // driver's consumer count
 
+  uint64_t busy_until_ = 0;  // first cycle the engine may take a beat
+  size_t cursor_ = 0;        // segment cursor within the current frame
   Plan plan_;
   Bytes kept_;  // gather buffer for the receive-ring write
   // Placement writes in flight by (slot, I/O tag). An entry lives while its count is not zero,

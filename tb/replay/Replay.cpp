@@ -530,7 +530,9 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;
+  c["parser_search_cycles"] = top.nic.pdu_parser.parser_stats().search_cycles;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();
+  c["crc_extra_segment_cycles"] = top.nic.crc.extra_segment_cycles();
   const hw::PlacementStats& ps = top.nic.placement.stats();
   c["placement_frames"] = ps.frames;
   c["placement_frames_offloaded"] = ps.frames_offloaded;
@@ -546,6 +548,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["drop_rx_ring_full"] = ps.drop_rx_ring_full;
   c["placement_stall_dma"] = ps.stall_dma;
   c["placement_stall_cq_full"] = ps.stall_cq_full;
+  c["placement_segment_cycles"] = ps.segment_cycles;
+  c["placement_entry_cycles"] = ps.entry_cycles;
   const PcieLink::Stats& ls = top.link.stats();
   c["pcie_up_payload_bytes"] = ls.up.payload_bytes;
   c["pcie_up_wire_bytes"] = ls.up.wire_bytes;
@@ -558,6 +562,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["dma_read_jobs"] = top.nic.dma.stats().read_jobs;
   c["commands_executed"] = top.nic.commands.stats().commands;
   c["commands_failed"] = top.nic.commands.stats().failed;
+  c["commands_busy_cycles"] = top.nic.commands.stats().busy_cycles;
+  c["commands_stall_ddp_port"] = top.nic.commands.stats().stall_ddp_port;
   c["feeder_records"] = top.feeder.stats().records;
   c["feeder_to_driver"] = top.feeder.stats().to_driver;
   // What memory holds at most or at the end, per read or page: flat however long the trace.

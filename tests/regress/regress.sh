@@ -7,11 +7,13 @@
 #
 # Usage: regress.sh NICSIM SOURCE_DIR WORK_DIR [--regenerate]
 # Regenerate the baselines only when a change is meant to alter timing or results, and say
-# so in the commit.
+# so in the commit. Another comparison (zero_costs.sh) sets REGRESS_BASELINE (the baseline
+# folder under tests/regress/), REGRESS_ARGS (replay arguments after each workload's own) and
+# REGRESS_STRIP (a jq filter of report fields left out).
 set -euo pipefail
 nicsim=$1 src=$2 work=$3 mode=${4:-check}
 command -v jq >/dev/null || { echo "SKIP: jq not found"; exit 77; }
-base="$src/tests/regress/baseline"
+base="$src/tests/regress/${REGRESS_BASELINE:-baseline}"
 mkdir -p "$work" "$base"
 # shellcheck source=tests/regress/workloads.sh
 source "$(dirname "$0")/workloads.sh"
@@ -19,8 +21,8 @@ source "$(dirname "$0")/workloads.sh"
 # The report without host-dependent fields, the trace named by workload and content.
 normalise() {  # report name trace
   jq -S --arg name "$2" --arg sha "$(sha256sum "$3" | cut -d' ' -f1)" \
-    'del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb)
-     | .trace = {workload: $name, sha256: $sha}' "$1"
+    "del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb)
+     | .trace = {workload: \$name, sha256: \$sha} | ${REGRESS_STRIP:-.}" "$1"
 }
 
 failed=0
@@ -29,7 +31,7 @@ for w in "${workloads[@]}"; do
   trace=$(workload_trace "$nicsim" "$work" "$name" "$trace")
   # A replay whose verdict finds a mismatch exits 1; its report is compared all the same.
   # shellcheck disable=SC2086
-  "$nicsim" replay "$trace" $args --report "$work/$name.raw.json" > /dev/null || [ $? -eq 1 ]
+  "$nicsim" replay "$trace" $args ${REGRESS_ARGS:-} --report "$work/$name.raw.json" > /dev/null || [ $? -eq 1 ]
   normalise "$work/$name.raw.json" "$name" "$trace" > "$work/$name.json"
   if [ "$mode" = --regenerate ]; then
     cp "$work/$name.json" "$base/$name.json"

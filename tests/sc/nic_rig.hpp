@@ -318,11 +318,17 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
     SC_THREAD(run);
   }
 
-  // Posts one command and rings the doorbell; returns its tag.
+  bool batch = false;  // commands are posted without a doorbell until ring()
+  // Posts one command and rings the doorbell (unless batching); returns its tag.
   uint64_t command(const abi::Cmd& c) {
     const uint64_t tag = nic_.post(c);
-    nic_.kick();
+    if (!batch) nic_.kick();
     return tag;
+  }
+  // One doorbell for the batch: the NIC fetches its commands in one read.
+  void ring() {
+    batch = false;
+    nic_.kick();
   }
   uint64_t sk_add(uint32_t seq, uint32_t queue_size = 64, const net::FiveTuple& t = c2h_tuple(),
                   uint32_t handle = kHandle) {

@@ -37,7 +37,7 @@ struct Sink : sc_core::sc_module, ClockDomain::Clocked {
   std::mt19937 rng;
   double stall;
   std::vector<PacketCtx*> frames;
-  std::vector<uint64_t> sop_cycles;
+  std::vector<uint64_t> sop_cycles, eop_cycles;
   uint64_t beats = 0;
   Sink(sc_core::sc_module_name n, ClockDomain& c, StreamChannel<Beat>& i, double stall_p)
       : sc_module(n), clk(c), in(i), rng(7), stall(stall_p) {
@@ -52,8 +52,17 @@ struct Sink : sc_core::sc_module, ClockDomain::Clocked {
     Beat b = in.take();
     ++beats;
     if (b.sop) sop_cycles.push_back(clk.cycle());
-    if (b.eop) frames.push_back(b.pkt);
+    if (b.eop) {
+      frames.push_back(b.pkt);
+      eop_cycles.push_back(clk.cycle());
+    }
   }
+};
+
+// The operation costs of the parser's search and the CRC stage; 0 turns one off.
+struct StageCosts {
+  uint32_t search_bytes_per_cycle = 0;
+  uint32_t crc_cycles_per_extra_segment = 0;
 };
 
 struct Rig {
@@ -69,12 +78,15 @@ struct Rig {
   std::unique_ptr<Mac> mac;
   HeaderParser hp{"hp", clk, c0, c1};
   FlowLookup fl{"fl", clk, c1, c2, table, 4};
-  PduParser pp{"pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1};
-  Crc32cPipeline crc{"crc", clk, c3, c4, flows, 2};
+  PduParser pp;
+  Crc32cPipeline crc;
   Sink sink;
 
-  explicit Rig(double stall, MacParams mp = {})
-      : sink("sink", clk, c4, stall) {
+  explicit Rig(double stall, MacParams mp = {}, StageCosts costs = {})
+      : pp("pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1,
+           costs.search_bytes_per_cycle),
+        crc("crc", clk, c3, c4, flows, 2, costs.crc_cycles_per_extra_segment),
+        sink("sink", clk, c4, stall) {
     mac = std::make_unique<Mac>(
         "mac", clk, c0, mp, 64, true,
         [this](uint64_t& ts) -> PacketCtx* {
@@ -224,4 +236,88 @@ TEST_CASE("front pipeline: an idle gap costs no clock activity", "[front]") {
   CHECK(r.clk.active_cycles() < 200);
   // Every frame's first beat leaves on the clock grid.
   for (uint64_t c : r.sink.sop_cycles) CHECK(c > 0);
+}
+
+// Operation costs (docs/costs.md). Each case runs one design (one process under ctest), so each
+// setting has its own case with its golden figure worked out below.
+
+namespace {
+
+// Two frames of 1000 payload bytes 10 us apart: A in sequence, B after a hole that covered a
+// header, so the flow searches B's 1000 bytes. Both are 1054 bytes, 17 beats of 64 bytes,
+// and cross the same blocks, so B's last beat leaves the pipeline later than A's, relative to
+// its arrival, by what the search costs alone: it takes ceil(1000 / rate) cycles from B's first
+// beat, 17 of which B's own beats cover, so max(0, ceil(1000 / rate) - 17).
+int64_t search_delay(uint32_t search_bytes_per_cycle) {
+  StageCosts costs;
+  costs.search_bytes_per_cycle = search_bytes_per_cycle;
+  Rig r(0.0, {}, costs);
+  const auto t = c2h_tuple(50005);
+  const Bytes stream = pdu_stream(1, 3000);  // one PDU of 3032 bytes: A holds one header
+  r.add_flow(t, 0, true);
+  const uint64_t gap_ps = 10'000'000;  // 2500 cycles at 250 MHz
+  r.trace.push_back({0, frame(t, 0, ByteView(stream).sub(0, 1000))});
+  r.trace.push_back({gap_ps, frame(t, 5000, Bytes(1000, 0x5A))});  // past the PDU's end
+  sc_core::sc_start();
+  REQUIRE(r.sink.frames.size() == 2);
+  CHECK(r.sink.frames[0]->plan.in_seq);
+  CHECK(r.sink.frames[1]->bypass == Bypass::Searching);
+  CHECK(r.sink.frames[1]->plan.scanned == 1000);
+  const int64_t delay = int64_t(r.sink.eop_cycles[1] - 2500) - int64_t(r.sink.eop_cycles[0]);
+  CHECK(int64_t(r.pp.parser_stats().search_cycles) == delay);
+  return delay;
+}
+
+// One frame, 54 header bytes and four 32-byte C2HData PDUs (24 header + 4 data + 4 digest), in
+// 64-byte beats: beat 0 holds payload [0, 10) (PDU 0's header), beat 1 [10, 74) (the data and
+// digest of PDUs 0 and 1, PDU 2's header), beat 2 [74, 128) (data and digest of PDUs 2 and 3).
+// The parser (1 cycle per extra header) holds beat 1 one cycle more (PDUs 1 and 2 start in it),
+// so beat 1 reaches the CRC stage 2 cycles after beat 0 and beat 2 one after beat 1. Beats 1
+// and 2 each reach into 2 PDUs' digested bytes: each holds the CRC stage c more cycles, and a
+// held beat leaves that much later. Last beat minus first at the sink: 2 + 1 + 2c.
+uint64_t crc_frame_cycles(uint32_t c) {
+  StageCosts costs;
+  costs.crc_cycles_per_extra_segment = c;
+  Rig r(0.0, {}, costs);
+  const auto t = c2h_tuple(50006);
+  const Bytes stream = pdu_stream(4, 4);
+  REQUIRE(stream.size() == 128);
+  r.add_flow(t, 0, true);
+  r.trace.push_back({0, frame(t, 0, stream)});
+  sc_core::sc_start();
+  REQUIRE(r.sink.frames.size() == 1);
+  REQUIRE(r.sink.frames[0]->pf.payload_offset == 54);
+  CHECK(r.sink.frames[0]->crc_ok);
+  CHECK(r.crc.extra_segment_cycles() == 2 * c);
+  return r.sink.eop_cycles[0] - r.sink.sop_cycles[0];
+}
+
+}  // namespace
+
+TEST_CASE("costs: a search over 1000 bytes at 16 bytes per cycle holds a 17-beat frame 63 - 17 = 46 cycles more", "[front][costs]") {
+  CHECK(search_delay(16) == 46);
+}
+
+TEST_CASE("costs: a search over 1000 bytes at 7 bytes per cycle holds a 17-beat frame 143 - 17 = 126 cycles more", "[front][costs]") {
+  CHECK(search_delay(7) == 126);
+}
+
+TEST_CASE("costs: a search as wide as the beat keeps the frame's pace", "[front][costs]") {
+  CHECK(search_delay(64) == 0);  // ceil(1000 / 64) = 16 cycles, under the frame's 17 beats
+}
+
+TEST_CASE("costs: a search rate of 0 makes the search free", "[front][costs]") {
+  CHECK(search_delay(0) == 0);
+}
+
+TEST_CASE("costs: beats reaching into two PDUs hold the CRC stage one extra cycle each", "[front][costs]") {
+  CHECK(crc_frame_cycles(1) == 5);
+}
+
+TEST_CASE("costs: at 4 cycles per extra segment the CRC stage holds each such beat 4 more", "[front][costs]") {
+  CHECK(crc_frame_cycles(4) == 11);
+}
+
+TEST_CASE("costs: with no CRC segment cost a frame crosses as without it", "[front][costs]") {
+  CHECK(crc_frame_cycles(0) == 3);
 }
