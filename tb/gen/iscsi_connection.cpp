@@ -199,13 +199,7 @@ void IscsiConnection::send_data_in(Task& task) {
     // Linux's and our ITTs have the high bit set: one without was never issued.
     const uint32_t itt = uint32_t(rng_.below(0x80000000u));
     send_extra_data_in(itt, 0, 0, Bytes(std::min({len, 4096u, data_in_size()}), 0xCD), task.ready_ps);
-    iscsi::ScsiResponse r;
-    r.itt = itt;
-    r.statsn = statsn_++;
-    r.expcmdsn = exp_cmdsn_;
-    r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
-    ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), task.ready_ps);
-    ++totals_.capsule_resps;
+    send_response(itt, 0, task.ready_ps);
   }
   if (last && adv.overrun) {  // Buffer Offset inside the read, its end past it
     const uint32_t m = std::max<uint32_t>(1, std::min({len, 1024u, data_in_size()}) / 2);
@@ -213,7 +207,7 @@ void IscsiConnection::send_data_in(Task& task) {
                        task.ready_ps);
   }
   if (last && adv.early_resp) {
-    send_response(task);
+    statsn_of_[task.order] = send_response(t.itt, task.datasn, task.ready_ps);
     mark_c2h(task.order);  // the initiator completes the read here
   }
   iscsi::DataIn d;
@@ -244,7 +238,7 @@ void IscsiConnection::send_data_in(Task& task) {
     if (d.has_status)
       statsn_of_[task.order] = d.statsn;
     else
-      send_response(task);
+      statsn_of_[task.order] = send_response(t.itt, task.datasn, task.ready_ps);
     mark_c2h(task.order);
   }
   if (adv.stale_pdu) {  // the task is complete: data for its ITT now is stale
@@ -266,15 +260,16 @@ void IscsiConnection::send_extra_data_in(uint32_t itt, uint32_t datasn, uint32_t
   ++totals_.c2h_data_pdus;
 }
 
-void IscsiConnection::send_response(const Task& task) {
+uint32_t IscsiConnection::send_response(uint32_t itt, uint32_t expdatasn, uint64_t at_ps) {
   iscsi::ScsiResponse r;
-  r.itt = cmds_[task.order].itt;
-  r.statsn = statsn_of_[task.order] = statsn_++;
+  r.itt = itt;
+  r.statsn = statsn_++;
   r.expcmdsn = exp_cmdsn_;
   r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
-  r.expdatasn = task.datasn;
-  ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), task.ready_ps);
+  r.expdatasn = expdatasn;
+  ctrl_.write(iscsi::encode_pdu({false, r, {}, {}}, ff_), at_ps);
   ++totals_.capsule_resps;
+  return r.statsn;
 }
 
 // AsyncEvent 2: the target drops this connection (Parameter1: its CID, 0 here; Parameter2:

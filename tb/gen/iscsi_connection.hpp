@@ -55,11 +55,12 @@ class IscsiConnection final : public Connection {
   void send_probe_resp(uint64_t at_ps);
   void start_read(uint32_t order, uint64_t at_ps);
   void send_data_in(Task& t);
-  // A Data-In with no status and a later DataSN's worth of nothing else: the Adversary's
-  // extra PDUs (overrun, duplicate, stale, unknown ITT).
+  // A Data-In without F or status: the Adversary's extra PDUs (overrun, duplicate, stale,
+  // unknown ITT).
   void send_extra_data_in(uint32_t itt, uint32_t datasn, uint32_t offset, ByteView data,
                           uint64_t at_ps);
-  void send_response(const Task& t);
+  // A SCSI Response with GOOD status for `itt`; returns its StatSN.
+  uint32_t send_response(uint32_t itt, uint32_t expdatasn, uint64_t at_ps);
   Bytes drop_connection() const;  // Async Message: the target drops this connection
   void break_header(Bytes& pdu, IscsiHeaderFault f) const;
   uint32_t data_in_size() const;
