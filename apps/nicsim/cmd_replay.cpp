@@ -297,25 +297,28 @@ constexpr size_t kFlowRows = 50;
 void print_flows(const std::vector<nic::tb::FlowReport>& flows) {
   auto& o = std::cout;
   o << "  flow                  proto    frames  payload-B   placed-B   copied-B holes lost resync  "
-       "PDUs-hw dig-err  miss stale search  csum drops\n";
+       "PDUs-hw dig-err  miss stale search  csum drops ctx-miss\n";
   for (size_t i = 0; i < std::min(flows.size(), kFlowRows); ++i) {
     const nic::tb::FlowReport& f = flows[i];
-    const auto at = [&](const char* k) {
+    const auto find = [&](const char* k) -> const uint64_t* {
       for (const auto& [name, v] : f.counters)
-        if (std::strcmp(name, k) == 0) return (unsigned long long)v;
-      return 0ULL;
+        if (std::strcmp(name, k) == 0) return &v;
+      return nullptr;
     };
-    char line[320];
+    const auto at = [&](const char* k) { const uint64_t* v = find(k); return v ? (unsigned long long)*v : 0ULL; };
+    // No context cache, no misses to count: a dash, not a 0.
+    const uint64_t* ctx_misses = find("ctx_cache_misses");
+    char line[360];
     std::snprintf(line, sizeof line,
                   "  %-21s %-8s %6llu %10llu %10llu %10llu %5llu %4llu %3llu/%-3llu %7llu %7llu %5llu "
-                  "%5llu %6llu %5llu %5llu\n",
+                  "%5llu %6llu %5llu %5llu %8s\n",
                   f.flow.c_str(), f.protocol, (unsigned long long)f.offered_frames,
                   (unsigned long long)f.offered_payload_bytes, at("placement_bytes_placed"),
                   at("c2h_data_bytes_copied"), at("tracker_holes"), at("tracker_framing_lost"),
                   at("tracker_resync_requests"), at("tracker_resyncs_confirmed"),
                   at("crc_pdus_verified_ok"), at("crc_pdus_digest_error"), at("bypass_flow_miss"),
                   at("bypass_out_of_seq"), at("bypass_searching"), at("bypass_bad_checksum"),
-                  at("drop_rx_ring_full"));
+                  at("drop_rx_ring_full"), ctx_misses ? std::to_string(*ctx_misses).c_str() : "-");
     o << line;
   }
   if (flows.size() > kFlowRows)

@@ -40,6 +40,12 @@ bool SetAssocCache::touch(uint32_t key, bool write) {
 }
 
 SetAssocCache::Lookup SetAssocCache::access(uint32_t key, bool write) {
+  const Lookup l = classify(key, write);
+  if (observer_) observer_(l);
+  return l;
+}
+
+SetAssocCache::Lookup SetAssocCache::classify(uint32_t key, bool write) {
   if (touch(key, write)) {
     ++st_.hits;
     return Lookup::Hit;

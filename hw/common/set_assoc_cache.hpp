@@ -5,6 +5,7 @@
 // SystemC wrapper (hw/flow/ContextCache).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class SetAssocCache {
   // used. Miss: an MSHR now holds `key`; fetch it and call fill(key). Merged: an MSHR already
   // does (a write makes the line dirty when it lands). MshrFull: nothing changed; retry.
   Lookup access(uint32_t key, bool write);
+  // Sees the outcome of every access (a time series of hit rates; the stats hold the totals).
+  using Observer = std::function<void(Lookup)>;
+  void set_observer(Observer o) { observer_ = std::move(o); }
   // A use that does not count as an access: true (and the line refreshed, dirtied on `write`)
   // when `key` is on chip.
   bool touch(uint32_t key, bool write);
@@ -68,6 +72,7 @@ class SetAssocCache {
   int64_t find(uint32_t key) const;  // line index or -1
   int64_t mshr_of(uint32_t key) const;
   uint32_t victim_way(uint32_t set);
+  Lookup classify(uint32_t key, bool write);  // access() without the observer
 
   std::vector<Line> lines_;  // set-major: set s holds lines [s * ways, (s + 1) * ways)
   std::vector<Mshr> mshrs_;
@@ -77,6 +82,7 @@ class SetAssocCache {
   uint64_t clock_ = 0;  // use counter: LRU order without per-set lists
   uint64_t rng_;
   CacheStats st_;
+  Observer observer_;
 };
 
 }  // namespace nic::hw

@@ -4,8 +4,9 @@
 
 namespace nic::hw {
 
-ContextCache::ContextCache(ClockDomain& clk, DmaEngine& dma, const CtxCacheParams& p)
-    : clk_(clk), dma_(dma),
+ContextCache::ContextCache(ClockDomain& clk, DmaEngine& dma, FlowContexts& flows,
+                           const CtxCacheParams& p)
+    : clk_(clk), dma_(dma), flows_(flows),
       cache_(p.entries, p.ways, p.mshrs, replacement_from(p.replacement)),
       bytes_(p.transfer_bytes()), hit_cycles_(p.hit_cycles), bypass_(p.miss == "bypass"),
       image_(bytes_) {}
@@ -32,6 +33,7 @@ bool ContextCache::acquire(int32_t slot, bool will_wait) {
 }
 
 void ContextCache::fetch(uint32_t slot) {
+  if (FlowContext* f = flows_.get(int32_t(slot))) ++f->counters.ctx_misses;
   dma_.read(addr(slot), bytes_, [this, slot, issued = clk_.cycle()](ByteView, bool) {
     miss_cycles_.add(clk_.cycle() - issued);
     const SetAssocCache::Victim v = cache_.fill(slot);

@@ -13,14 +13,15 @@
 #include "hw/common/latency_histogram.hpp"
 #include "hw/common/set_assoc_cache.hpp"
 #include "hw/flow/ctx_cache_params.hpp"
+#include "hw/offload/flow_context.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 
 namespace nic::hw {
 
 class ContextCache {
  public:
-  // `p.entries` > 0 (a disabled cache is not built).
-  ContextCache(ClockDomain& clk, DmaEngine& dma, const CtxCacheParams& p);
+  // `p.entries` > 0 (a disabled cache is not built). `flows` counts each flow's misses.
+  ContextCache(ClockDomain& clk, DmaEngine& dma, FlowContexts& flows, const CtxCacheParams& p);
 
   bool bypass_on_miss() const { return bypass_; }
   uint32_t hit_cycles() const { return hit_cycles_; }
@@ -35,6 +36,8 @@ class ContextCache {
   void drop(int32_t slot) { cache_.invalidate(uint32_t(slot)); }
 
   const CacheStats& stats() const { return cache_.stats(); }
+  // Sees every counted access (SetAssocCache::access), as the stats count it.
+  void set_observer(SetAssocCache::Observer o) { cache_.set_observer(std::move(o)); }
   const LatencyHistogram& miss_cycles() const { return miss_cycles_; }  // issue to fill
 
  private:
@@ -43,6 +46,7 @@ class ContextCache {
 
   ClockDomain& clk_;
   DmaEngine& dma_;
+  FlowContexts& flows_;
   SetAssocCache cache_;
   const uint32_t bytes_, hit_cycles_;
   const bool bypass_;

@@ -46,7 +46,8 @@ void FlowContext::start(const FlowLimits& lim, const FlowStart& s) {
 FlowCounters& FlowCounters::operator+=(const FlowCounters& o) {
   for (auto [mine, theirs] : {std::pair{&out_of_seq, o.out_of_seq}, {&searching, o.searching},
                               {&bytes_placed, o.bytes_placed}, {&drop_rx_ring_full, o.drop_rx_ring_full},
-                              {&drop_rx_ring_full_payload, o.drop_rx_ring_full_payload}})
+                              {&drop_rx_ring_full_payload, o.drop_rx_ring_full_payload},
+                              {&ctx_misses, o.ctx_misses}})
     *mine += theirs;
   return *this;
 }

@@ -72,6 +72,7 @@ struct FlowCounters {
   uint64_t out_of_seq = 0, searching = 0;
   uint64_t bytes_placed = 0;
   uint64_t drop_rx_ring_full = 0, drop_rx_ring_full_payload = 0;
+  uint64_t ctx_misses = 0;  // fetches of the flow's context from host memory (ctx_cache on)
   FlowCounters& operator+=(const FlowCounters& o);
 };
 

@@ -47,7 +47,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
     flows.set_crc_datapath(crc_rtl.get());
   }
   if (cfg.ctx_cache.enabled()) {
-    ctx_cache = std::make_unique<ContextCache>(clk, dma, cfg.ctx_cache);
+    ctx_cache = std::make_unique<ContextCache>(clk, dma, flows, cfg.ctx_cache);
     flow_lookup.set_context_cache(ctx_cache.get());
     pdu_parser.set_context_cache(ctx_cache.get());
     commands.set_context_cache(ctx_cache.get());

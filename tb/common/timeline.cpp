@@ -38,8 +38,10 @@ uint64_t percentile(std::vector<uint64_t>& v, unsigned pct) {
 
 }  // namespace
 
-Timeline::Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons)
-    : window_ps_(window_ps), fifos_(std::move(fifos)), drops_(std::move(drop_reasons)), now_(fifos_.size()) {
+Timeline::Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons,
+                   std::vector<std::string> caches)
+    : window_ps_(window_ps), fifos_(std::move(fifos)), drops_(std::move(drop_reasons)),
+      caches_(std::move(caches)), now_(fifos_.size()) {
   if (!window_ps_) throw std::invalid_argument("timeline: the window must be longer than 0");
   columns_ = {"start_us",         "end_us",          "frames",           "offered_bytes",
               "offered_gbps",     "host_placed_bytes", "host_ring_bytes", "host_cqe_bytes",
@@ -49,8 +51,8 @@ Timeline::Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vect
     columns_.push_back(f + "_mean");
   }
   for (const auto& d : drops_) columns_.push_back("drop_" + d);
-  // The context caches' hit rates (a later feature) belong here, one column per cache, from a
-  // hits and a lookups Sum each: columns only for caches the NIC has.
+  for (const auto& c : caches_)
+    for (const char* col : {"_lookups", "_misses", "_hit_rate"}) columns_.push_back(c + col);
   for (const char* c : {"pcie_up_busy", "pcie_down_busy", "reads", "read_p50_us", "read_p99_us"})
     columns_.push_back(c);
   window_of(0);  // a run that ends at time 0 still has its window
@@ -62,6 +64,7 @@ size_t Timeline::window_of(uint64_t t_ps) {
     rows_.resize(k + 1);
     drop_counts_.resize((k + 1) * drops_.size());
     cells_.resize((k + 1) * fifos_.size());
+    cache_cells_.resize((k + 1) * caches_.size());
   }
   return k;
 }
@@ -85,6 +88,14 @@ void Timeline::drop(std::string_view reason, uint64_t t_ps) {
   const auto it = std::find(drops_.begin(), drops_.end(), reason);
   if (it == drops_.end()) throw std::logic_error("timeline: unknown drop reason " + std::string(reason));
   ++drop_counts_[window_of(t_ps) * drops_.size() + size_t(it - drops_.begin())];
+}
+
+void Timeline::cache_access(size_t cache, uint64_t t_ps, Access a) {
+  const size_t k = window_of(t_ps);
+  CacheCell& c = cache_cells_[k * caches_.size() + cache];
+  ++c.lookups;
+  c.hits += a == Access::Hit;
+  c.misses += a == Access::Miss;
 }
 
 void Timeline::hold(size_t fifo, uint64_t to_ps) {
@@ -152,6 +163,11 @@ void Timeline::write_csv(std::ostream& out) const {
       out << ',' << c.max << ',' << real("%.3f", double(c.area) / w);
     }
     for (size_t d = 0; d < drops_.size(); ++d) out << ',' << drop_counts_[k * drops_.size() + d];
+    for (size_t c = 0; c < caches_.size(); ++c) {
+      const CacheCell& x = cache_cells_[k * caches_.size() + c];
+      out << ',' << x.lookups << ',' << x.misses << ',';
+      if (x.lookups) out << real("%.4f", double(x.hits) / double(x.lookups));  // else empty: no rate
+    }
     out << ',' << real("%.4f", double(r.sum[kPcieUpPs]) / w) << ','
         << real("%.4f", double(r.sum[kPcieDownPs]) / w) << ',' << r.reads << ',';
     // No reads, no latency: an empty cell, which plotting tools read as missing.

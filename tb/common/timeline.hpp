@@ -2,7 +2,7 @@
 // fixed length, and per window what entered the MAC, what reached host memory, every FIFO's
 // level (highest and time-weighted mean, integrated exactly from each level change), drops by
 // reason, PCIe busy time per direction, and the reads completed with their latency
-// percentiles.
+// percentiles, and each on-chip cache's lookups, misses and hit rate.
 //
 // Sources report at their own times, and those are not in one order: the NIC's clock domain
 // runs ahead of the kernel, the PCIe link queues busy stretches ahead of time. So every window
@@ -33,8 +33,10 @@ class Timeline {
     kSumCount
   };
 
-  // `fifos` and `drop_reasons` name the columns; FIFOs and reasons are then given by index.
-  Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons);
+  // `fifos`, `drop_reasons` and `caches` name the columns; FIFOs, reasons and caches are then
+  // given by index.
+  Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons,
+           std::vector<std::string> caches = {});
 
   uint64_t window_ps() const { return window_ps_; }
   // `n` of `what` at time t.
@@ -46,6 +48,10 @@ class Timeline {
   void drop(std::string_view reason, uint64_t t_ps);
   // FIFO `fifo` holds `level` from t on. Each FIFO's changes come in time order.
   void level(size_t fifo, uint64_t t_ps, uint32_t level);
+  // A lookup of cache `cache` at t: a hit, a miss (a fetch started) or neither (it merged
+  // into a fetch under way).
+  enum class Access : uint8_t { Hit, Miss, Merged };
+  void cache_access(size_t cache, uint64_t t_ps, Access a);
   // A read completed at t after `latency_ps`. Reads come in time order (the driver's).
   void read_done(uint64_t t_ps, uint64_t latency_ps);
   // Simulated time ended at `end_ps`: the FIFOs hold their levels to the end of its window.
@@ -77,11 +83,15 @@ class Timeline {
   void close_reads();
 
   uint64_t window_ps_;
-  std::vector<std::string> fifos_, drops_;
+  struct CacheCell {
+    uint64_t lookups = 0, hits = 0, misses = 0;
+  };
+  std::vector<std::string> fifos_, drops_, caches_;
   std::vector<std::string> columns_;
   std::vector<Row> rows_;
   std::vector<uint64_t> drop_counts_;  // windows x reasons
   std::vector<FifoCell> cells_;        // windows x FIFOs
+  std::vector<CacheCell> cache_cells_;  // windows x caches
   std::vector<FifoNow> now_;           // per FIFO
   // The reads of the latest window that has any: its percentiles are taken when a later
   // window's first read comes, or at finish.

@@ -102,8 +102,9 @@ void rx_counters(const host::RxStats& sw, Put&& put) {
 }
 
 // Every connection the driver followed, joined with its NIC flow context's figures by the
-// handle the driver gave it at sk_add.
-std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::FlowContexts& flows) {
+// handle the driver gave it at sk_add. Cache misses only when contexts live in host memory.
+std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::FlowContexts& flows,
+                                     bool ctx_cache) {
   const std::map<uint32_t, hw::FlowFigures> nic = flows.per_flow();
   std::vector<FlowReport> out;
   for (const host::ConnFigures& k : driver.conn_figures()) {
@@ -125,6 +126,7 @@ std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::F
     put("bypass_out_of_seq", b.out_of_seq);
     put("bypass_searching", b.searching);
     put("drop_rx_ring_full", b.drop_rx_ring_full);
+    if (ctx_cache) put("ctx_cache_misses", b.ctx_misses);
     tracker_counters(ff, put);
     out.push_back(std::move(f));
   }
@@ -231,7 +233,10 @@ struct ReplayTop : sc_module {
   void start_timeline(uint64_t window_ps) {
     std::vector<std::string> fifos{"mac_rx_fifo"};
     for (const auto& [name, ch] : channels()) fifos.push_back(name);
-    timeline.emplace(window_ps, fifos, kDropReasons);
+    std::vector<std::string> caches;
+    if (nic.ctx_cache) caches.push_back("ctx_cache");
+    timeline.emplace(window_ps, fifos, kDropReasons, caches);
+    if (nic.ctx_cache) watch_cache(*nic.ctx_cache, 0);
     const uint64_t period = nic.clk.period().value();
     nic.mac.fifo_occupancy().set_observer(&probes.emplace_back(*timeline, 0, period));
     size_t fifo = 1;
@@ -244,6 +249,19 @@ struct ReplayTop : sc_module {
     });
     link.set_busy_hook([this](bool up, uint64_t from_ps, uint64_t to_ps) {
       timeline->spread(up ? Timeline::kPcieUpPs : Timeline::kPcieDownPs, from_ps, to_ps, to_ps - from_ps);
+    });
+  }
+
+  // A refused access (every MSHR busy) is retried: only the retry is a lookup.
+  template <class Cache>
+  void watch_cache(Cache& c, size_t index) {
+    c.set_observer([this, index](hw::SetAssocCache::Lookup l) {
+      using L = hw::SetAssocCache::Lookup;
+      if (l == L::MshrFull) return;
+      timeline->cache_access(index, nic.clk.now_ps(),
+                             l == L::Hit    ? Timeline::Access::Hit
+                             : l == L::Miss ? Timeline::Access::Miss
+                                            : Timeline::Access::Merged);
     });
   }
 
@@ -526,7 +544,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   // Per-flow tracker and digest-engine figures, summed over every flow offloaded during the
   // replay (also those the driver removed after their connection died).
   tracker_counters(top.nic.flows.figures(), put);
-  r.flows = flow_reports(top.driver, top.nic.flows);
+  r.flows = flow_reports(top.driver, top.nic.flows, top.nic.ctx_cache != nullptr);
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;

@@ -101,4 +101,17 @@ done < <(jq -r '.flows[] | "\(.flow) \(.placement_bytes_placed)"' imp.r.json)
 rows=$(grep -cE '^  192\.168\.100\.1:[0-9]+ +nvme-tcp ' many.out) || true
 [ "$rows" = 50 ] || fail "--per-flow printed $rows rows of 60 flows, want 50"
 grep -q '^  \.\.\. 10 more flows left out' many.out || fail "no line for the 10 flows left out"
+# Flow contexts in host memory: each flow's context misses, summing to the cache's, in the
+# report and the table's last column; without the cache, no key and a dash.
+"$nicsim" replay clean.pcap --config "$(dirname "$0")/../../configs/ctx-cache-1k.json" \
+  --set ctx_cache.entries=4 --set ctx_cache.ways=1 --set mac.rx_fifo_bytes=16M --per-flow \
+  --report ctx.r.json > ctx.out
+[ "$(jq '[.flows[].ctx_cache_misses] | add' ctx.r.json)" = "$(jq .ctx_cache.misses ctx.r.json)" ] ||
+  fail "per-flow context misses do not sum to the cache's"
+[ "$(jq '[.flows[] | select(.ctx_cache_misses > 0)] | length' ctx.r.json)" = 4 ] || fail "not every flow missed"
+while read -r flow misses; do
+  grep -qE "^  $flow +nvme-tcp .* $misses\$" ctx.out || fail "no row '$flow ... $misses' context misses"
+done < <(jq -r '.flows[] | "\(.flow) \(.ctx_cache_misses)"' ctx.r.json)
+[ "$(jq '[.flows[] | has("ctx_cache_misses")] | any' clean.r.json)" = false ] || fail "context misses without a cache"
+grep -qE '^  192\.168\.100\.1:[0-9]+ +nvme-tcp .* -$' imp.out || fail "no dash for context misses without a cache"
 echo "per-flow sums match the aggregates on 4 replays; placed bytes match the truth per flow"

@@ -67,4 +67,20 @@ for f in $(j '.fifos[].name'); do
     'NR > 1 { s += $c * 7.5e6 } END { d = s - area; if (d < 0) d = -d; if (d > rows * 7.5e6 * 0.5e-3 + 1) { print s, area; exit 1 } }' \
     "$csv" || fail "$f: the windows' mean levels do not integrate to the report's histogram"
 done
+
+# With flow contexts in host memory: a cache's three columns, ahead of the PCIe ones, whose
+# windows add up to the report's lookups (hits, misses, merged) and misses, with a hit rate
+# per window that has lookups.
+"$nicsim" replay "$work/t.pcap" --config "$(dirname "$0")/../../configs/ctx-cache-1k.json" \
+  --set ctx_cache.entries=4 --set mac.rx_fifo_bytes=16M \
+  --timeline "$work/c.csv" --timeline-us 7.5 --report "$work/c.json" >/dev/null 2>&1 || fail "cached replay failed"
+csv=$work/c.csv rep=$work/c.json
+head -1 "$csv" | grep -q ',drop_rx_ring_full,ctx_cache_lookups,ctx_cache_misses,ctx_cache_hit_rate,pcie_up_busy,' ||
+  fail "cache columns: $(head -1 "$csv")"
+[ "$(j .ctx_cache.misses)" -gt 0 ] || fail "a 4-entry cache over 4 flows missed nothing"
+same "$(sum ctx_cache_lookups)" "$(j '.ctx_cache | .hits + .misses + .merged')" "context cache lookups"
+same "$(sum ctx_cache_misses)" "$(j .ctx_cache.misses)" "context cache misses"
+awk -F, -v l="$(col ctx_cache_lookups)" -v r="$(col ctx_cache_hit_rate)" \
+  'NR > 1 && (($l > 0) != ($r != "") || ($r != "" && ($r + 0 < 0 || $r + 0 > 1))) { print NR ": " $l " lookups, rate " $r; exit 1 }' "$csv" ||
+  fail "a hit rate without lookups, or out of [0, 1]"
 echo "timeline: $rows rows, $(sum frames) frames, $(sum drop_mac_fifo_full) MAC drops, $(sum reads) reads: all match the report"
