@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "apps/nicsim/commands.hpp"
+#include "hw/top/sram_budget.hpp"
 #include "tb/config/sim_config.hpp"
 
 namespace nicsim {
@@ -28,7 +29,7 @@ std::string value_text(const nic::ParamRef& p) {
 }
 
 struct ConfigArgs {
-  bool dump = false, table = false;
+  bool dump = false, table = false, sram = false;
   std::string file;
   std::vector<std::string> sets;
 } g_cfg;
@@ -39,6 +40,7 @@ void add_config_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("config", "Show the NIC configuration");
   sub->add_flag("--dump", g_cfg.dump, "print the configuration as a JSON file replay can load");
   sub->add_flag("--table", g_cfg.table, "print every parameter with default, unit, range and meaning (Markdown)");
+  sub->add_flag("--sram", g_cfg.sram, "print the on-chip memory budget: every RAM the configuration implies");
   sub->add_option("--config", g_cfg.file, "start from this file")->check(CLI::ExistingFile);
   sub->add_option("--set", g_cfg.sets, "override a key: --set mac.rx_fifo_bytes=32768");
   sub->callback([] {
@@ -52,7 +54,9 @@ void add_config_command(CLI::App& app) {
       set_exit_status(2);
       return;
     }
-    if (g_cfg.table) {
+    if (g_cfg.sram) {
+      nic::write_sram_table(std::cout, nic::sram_budget(cfg));
+    } else if (g_cfg.table) {
       std::cout << "| parameter | default | unit | range | meaning |\n|---|---|---|---|---|\n";
       nic::for_each_param(cfg, [](const nic::ParamRef& p) {
         std::cout << "| `" << p.key << "` | " << value_text(p) << " | " << p.unit << " | "

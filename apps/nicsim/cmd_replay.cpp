@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "apps/nicsim/commands.hpp"
+#include "hw/top/sram_budget.hpp"
 #include "tb/config/sim_config.hpp"
 #include "util/json_text.hpp"
 #include "tb/common/output_path.hpp"
@@ -191,6 +192,12 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
                       {"busy_fraction", share(b.busy, r.cycles)},
                       {"busy_fraction_of_active", share(b.busy, r.active_cycles)}});
   j["blocks"] = blocks;
+  const std::vector<nic::SramItem> sram = nic::sram_budget(cfg);
+  nlohmann::ordered_json rams = nlohmann::ordered_json::array();
+  for (const nic::SramItem& i : sram)
+    rams.push_back({{"name", i.name}, {"entries", i.entries}, {"entry_bytes", i.entry_bytes},
+                    {"bytes", i.bytes()}});
+  j["sram"] = {{"total_bytes", nic::sram_total(sram)}, {"structures", rams}};
   if (const auto& cc = r.ctx_cache)
     j["ctx_cache"] = {{"hits", cc->cache.hits}, {"misses", cc->cache.misses},
                       {"merged", cc->cache.merged}, {"mshr_full", cc->cache.mshr_full},
@@ -325,6 +332,16 @@ void print_flows(const std::vector<nic::tb::FlowReport>& flows) {
     o << "  ... " << flows.size() - kFlowRows << " more flows left out (all in the report's flows)\n";
 }
 
+// The budget's total and its three largest structures (`nicsim config --sram` lists them all).
+void print_sram_line(std::vector<nic::SramItem> items) {
+  const uint64_t total = nic::sram_total(items);
+  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.bytes() > b.bytes(); });
+  std::cout << "  SRAM       " << nic::kib_text(total) << " on chip:";
+  for (size_t i = 0; i < std::min<size_t>(3, items.size()); ++i)
+    std::cout << (i ? ", " : " ") << items[i].name << " " << nic::kib_text(items[i].bytes());
+  std::cout << " (nicsim config --sram)\n";
+}
+
 void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
   auto& o = std::cout;
   const nic::tb::Verdict& v = r.verdict;
@@ -416,6 +433,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
       << "; miss cycles p50 " << cc->miss_cycles_p50 << " p99 " << cc->miss_cycles_p99
       << "; frames waited " << cc->wait_frames << " (" << cc->wait_cycles << " cycles), bypassed "
       << cc->bypassed << "\n";
+  print_sram_line(nic::sram_budget(cfg));
   o << "  PCIe       up " << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_up_payload_bytes")) * 8 / end_s / 1e9 : 0)
     << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "
     << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_down_payload_bytes")) * 8 / end_s / 1e9 : 0)
