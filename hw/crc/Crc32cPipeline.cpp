@@ -7,8 +7,9 @@ namespace nic::hw {
 Crc32cPipeline::Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk,
                                StreamChannel<Beat>& in, StreamChannel<Beat>& out,
                                FlowContexts& flows, uint32_t latency,
-                               uint32_t cycles_per_extra_segment)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_segment) {}
+                               uint32_t cycles_per_extra_segment, uint32_t combine_cycles)
+    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_segment),
+      combine_(combine_cycles) {}
 
 uint32_t Crc32cPipeline::accept(Beat& b) {
   PacketCtx& p = *b.pkt;
@@ -20,6 +21,7 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
   CrcEngine& crc = fc->crc;
   if (b.sop) {
     cursor_ = 0;
+    combines_charged_ = 0;
     crc.begin_packet();
     if (p.plan.recovered)
       crc.track(p.plan.recovered_seq, p.plan.recovered_data_off, p.plan.recovered_crc_len);
@@ -42,11 +44,16 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
       crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo),
                      p.plan.header_seq, p.plan.header_len);
   }
+  // The beat waits while the combine unit joins the pieces it made adjacent.
+  const uint32_t joined = crc.result().combines - combines_charged_;
+  combines_charged_ += joined;
+  const uint32_t combine = joined * combine_;
+  combine_cycles_ += combine;
   if (b.eop) {
     p.crc_ok = crc.result().crc_ok;
     crc_ok_ += p.crc_ok;
   }
-  return 1 + extra;
+  return 1 + extra + combine;
 }
 
 }  // namespace nic::hw

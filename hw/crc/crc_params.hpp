@@ -15,6 +15,10 @@ struct CrcParams {
   // One running-CRC register is loaded and stored per cycle: a beat reaching into k PDUs'
   // digested bytes costs k cycles, as the parser's headers do.
   uint32_t cycles_per_extra_segment = 1;
+  // Joining two pieces of a PDU's data (a hole filled) shifts the left CRC past the right
+  // piece: a 32x32 GF(2) multiply per set bit of its length by a table of x^(8*2^k), two
+  // multiplies a cycle; a piece below 64 KiB has at most 16 set bits.
+  uint32_t combine_cycles = 8;
 
   template <class Self, class D>
   static void describe(Self& p, D&& d) {
@@ -25,6 +29,9 @@ struct CrcParams {
       "PDUs per flow whose digest check waits for a retransmission to fill a hole", in(1, 64));
     d("cycles_per_extra_segment", p.cycles_per_extra_segment, "cycles",
       "extra cycles a beat costs for each PDU beyond the first whose data or data digest it holds",
+      in(0, 1 * K));
+    d("combine_cycles", p.combine_cycles, "cycles",
+      "cycles the CRC stage spends joining two pieces of a PDU's digest across a filled hole",
       in(0, 1 * K));
   }
 };

@@ -169,6 +169,7 @@ void CrcEngine::add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n) {
     a.reg = crc32c::finish(
         crc32c::combine(crc32c::finish(a.reg), crc32c::finish(nb.reg), nb.len));
     a.len += nb.len;
+    ++pkt_.combines;
     std::move(p.pieces + k + 2, p.pieces + p.npieces, p.pieces + k + 1);
     --p.npieces;
   }

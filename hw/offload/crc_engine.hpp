@@ -36,6 +36,7 @@ struct CrcPacketResult {
   bool crc_ok = true;
   uint32_t pdus_completed_ok = 0;   // digests that completed in the packet and matched
   uint32_t pdus_completed_bad = 0;  // ... and did not match
+  uint32_t combines = 0;            // pieces of a PDU joined by crc32c::combine (holes filled)
 };
 
 // The CRC32C datapath the engine runs its register updates through: the C++ model by default,

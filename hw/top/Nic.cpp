@@ -36,7 +36,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
                  ParserParams::kLatencyCycles,
                  cfg.parser.cycles_per_extra_header, cfg.ooo.search_bytes_per_cycle),
       crc("crc", clk, parser_to_crc, crc_to_placement, flows, cfg.crc.latency_cycles,
-          cfg.crc.cycles_per_extra_segment),
+          cfg.crc.cycles_per_extra_segment, cfg.crc.combine_cycles),
       dma("dma", clk, dma_params(cfg)),
       cq(dma),
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),

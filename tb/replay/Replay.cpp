@@ -551,6 +551,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["parser_search_cycles"] = top.nic.pdu_parser.parser_stats().search_cycles;
   c["crc_frames_ok"] = top.nic.crc.frames_crc_ok();
   c["crc_extra_segment_cycles"] = top.nic.crc.extra_segment_cycles();
+  c["crc_combine_cycles"] = top.nic.crc.combine_cycles();
   const hw::PlacementStats& ps = top.nic.placement.stats();
   c["placement_frames"] = ps.frames;
   c["placement_frames_offloaded"] = ps.frames_offloaded;

@@ -4,7 +4,7 @@
 # that time with the cost counters added (all 0). The config section is left out (it lists
 # the cost parameters). Usage: zero_costs.sh NICSIM SOURCE_DIR WORK_DIR [--regenerate]
 set -euo pipefail
-costs="ooo.search_bytes_per_cycle crc.cycles_per_extra_segment
+costs="ooo.search_bytes_per_cycle crc.cycles_per_extra_segment crc.combine_cycles
   placement.cycles_per_extra_segment placement.cqe_write_cycles placement.rx_ring_write_cycles
   placement.ddp_write_cycles placement.setup_cycles placement.setup_cycles_per_sg
   placement.sk_add_cycles placement.sk_del_cycles"

@@ -63,6 +63,7 @@ struct Sink : sc_core::sc_module, ClockDomain::Clocked {
 struct StageCosts {
   uint32_t search_bytes_per_cycle = 0;
   uint32_t crc_cycles_per_extra_segment = 0;
+  uint32_t crc_combine_cycles = 0;
 };
 
 struct Rig {
@@ -85,7 +86,8 @@ struct Rig {
   explicit Rig(double stall, MacParams mp = {}, StageCosts costs = {})
       : pp("pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1,
            costs.search_bytes_per_cycle),
-        crc("crc", clk, c3, c4, flows, 2, costs.crc_cycles_per_extra_segment),
+        crc("crc", clk, c3, c4, flows, 2, costs.crc_cycles_per_extra_segment,
+            costs.crc_combine_cycles),
         sink("sink", clk, c4, stall) {
     mac = std::make_unique<Mac>(
         "mac", clk, c0, mp, 64, true,
@@ -292,7 +294,41 @@ uint64_t crc_frame_cycles(uint32_t c) {
   return r.sink.eop_cycles[0] - r.sink.sop_cycles[0];
 }
 
+// One PDU of 2972 data bytes (3000 with header and digest) in three frames of 1000 payload
+// bytes sent A, C, B: C leaves a hole in the data, which B, a retransmission, fills. The digest
+// engine then holds piece [A B) and piece [C), adjacent: B's last beat joins them, one combine,
+// and the PDU verifies on B. B is 1054 bytes, 17 beats, which leave one per cycle: its last
+// beat leaves 16 cycles after its first, and `c` more when the combine holds it.
+uint64_t combine_frame_cycles(uint32_t c) {
+  StageCosts costs;
+  costs.crc_combine_cycles = c;
+  Rig r(0.0, {}, costs);
+  const auto t = c2h_tuple(50007);
+  const Bytes stream = pdu_stream(1, 2972);
+  REQUIRE(stream.size() == 3000);
+  r.add_flow(t, 0, true);
+  const ByteView s(stream);
+  r.trace.push_back({0, frame(t, 0, s.sub(0, 1000))});
+  r.trace.push_back({1'000'000, frame(t, 2000, s.sub(2000, 1000))});
+  r.trace.push_back({2'000'000, frame(t, 1000, s.sub(1000, 1000))});
+  sc_core::sc_start();
+  REQUIRE(r.sink.frames.size() == 3);
+  CHECK(r.sink.frames[2]->plan.stale);
+  CHECK(r.sink.frames[2]->crc_ok);
+  CHECK(r.flows.get(r.sink.frames[2]->flow)->crc.result().combines == 1);
+  CHECK(r.crc.combine_cycles() == c);
+  return r.sink.eop_cycles[2] - r.sink.sop_cycles[2];
+}
+
 }  // namespace
+
+TEST_CASE("costs: a retransmission that joins two pieces of a digest holds its last beat 8 cycles for the combine", "[front][costs]") {
+  CHECK(combine_frame_cycles(8) == 16 + 8);
+}
+
+TEST_CASE("costs: with no combine cost the retransmission crosses the CRC stage a beat per cycle", "[front][costs]") {
+  CHECK(combine_frame_cycles(0) == 16);
+}
 
 TEST_CASE("costs: a search over 1000 bytes at 16 bytes per cycle holds a 17-beat frame 63 - 17 = 46 cycles more", "[front][costs]") {
   CHECK(search_delay(16) == 46);
