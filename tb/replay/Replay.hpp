@@ -112,6 +112,12 @@ struct FlowReport {
   std::vector<std::pair<const char*, uint64_t>> counters;
 };
 
+// Percentiles of one latency, in ns: a stage of a breakdown, or the whole journey.
+struct LatencyFigures {
+  std::string name;
+  uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
 struct ReplayResult {
   std::vector<host::CommandRecord> commands;  // unless ReplayOptions::on_command took them
   Verdict verdict;
@@ -134,6 +140,10 @@ struct ReplayResult {
   std::optional<CtxCacheReport> ctx_cache;
   // Frame latency, first bit on the wire to its completion entry in host memory (ns).
   uint64_t latency_count = 0, latency_p50 = 0, latency_p99 = 0, latency_p999 = 0, latency_max = 0;
+  // The breakdowns (docs/latency.md): per frame stage, then "total" (the figures above); per
+  // part of a read's latency, then "total" (command to completion, every read: also those
+  // without the parts, which ended without a frame completing them).
+  std::vector<LatencyFigures> frame_latency, read_latency;
   double pcie_up_util = 0, pcie_down_util = 0;  // busy time / simulated time
   uint64_t sim_ps = 0;          // simulated time at the end
   // Elapsed core clock cycles: the edges from time zero to sim_ps inclusive, as many as a
