@@ -182,6 +182,9 @@ struct ReplayTop : sc_module {
     reference.set_iscsi_ports(o.iscsi_ports);
     reference.set_late_data_hook(
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
+    if (o.on_frame || !wave_base.empty())
+      nic.placement.set_landed_hook(
+          [this](const hw::FrameStamps& s, const abi::Cqe& c) { frame_landed(s, c); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
     nic.clk.set_gating(o.clock_gating);
@@ -283,6 +286,13 @@ struct ReplayTop : sc_module {
     }
     open_ev.notify(sc_time(double(opt.trace_from_ps), SC_PS));
   }
+  void frame_landed(const hw::FrameStamps& s, const abi::Cqe& c) {
+    if (opt.on_frame) opt.on_frame(s);
+    const bool placed = c.flags & abi::cqeflag::PLACED;
+    if (!tf || view_placed || (view.to_ps && !placed)) return;
+    view = {std::max(s.start_ps, waves_from_ps), nic.clk.now_ps()};
+    view_placed = placed;
+  }
   void open_waves() {
     if (tf || waves_done) return;
     tf = sc_create_vcd_trace_file(wave_base.c_str());
@@ -291,12 +301,6 @@ struct ReplayTop : sc_module {
     nic.trace(tf);
     const uint64_t now = sc_time_stamp().value();
     waves_from_ps = now;
-    nic.placement.set_landed_hook([this](const hw::FrameStamps& s, const abi::Cqe& c) {
-      const bool placed = c.flags & abi::cqeflag::PLACED;
-      if (view_placed || (view.to_ps && !placed)) return;
-      view = {std::max(s.start_ps, waves_from_ps), nic.clk.now_ps()};
-      view_placed = placed;
-    });
     const uint64_t end = opt.trace_on.empty() ? opt.trace_to_ps : now + opt.trace_for_ps;
     if (end != UINT64_MAX) close_ev.notify(sc_time(double(end > now ? end - now : 0), SC_PS));
   }
@@ -305,7 +309,6 @@ struct ReplayTop : sc_module {
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
     nic.end_trace();
-    nic.placement.set_landed_hook({});
     if (!view.to_ps) view = {waves_from_ps, sc_time_stamp().value()};  // no frame landed
     nic.clk.set_run_ahead(opt.run_ahead);
     waves_done = true;

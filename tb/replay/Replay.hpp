@@ -15,6 +15,7 @@
 #include "host_driver/HostDriver.hpp"
 #include "proto/iscsi.hpp"
 #include "proto/nvme_tcp.hpp"
+#include "hw/common/latency_breakdown.hpp"
 #include "hw/common/set_assoc_cache.hpp"
 #include "tb/common/timeline.hpp"
 #include "tb/config/sim_config.hpp"
@@ -63,6 +64,8 @@ struct ReplayOptions {
   uint64_t trace_for_ps = 100'000'000;
   // Windows of the timeline (tb/common/timeline.hpp) in ps; 0: no timeline. It only watches.
   uint64_t timeline_window_ps = 0;
+  // Every frame's stamps as its completion entry lands (the latency breakdown); may be empty.
+  std::function<void(const hw::FrameStamps&)> on_frame;
   // Called about twice a second of wall time while the simulation runs; may be empty.
   std::function<void(const ReplayProgress&)> progress;
 };
