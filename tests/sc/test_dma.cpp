@@ -92,7 +92,7 @@ void random_traffic(uint32_t dma_outstanding, uint32_t link_outstanding, uint32_
             const auto it = model.find(addr + i);
             want[i] = it == model.end() ? 0 : it->second;
           }
-          b.dma.read(addr, len, [&, id, want](ByteView d, bool ok) {
+          b.dma.read(addr, len, [&, id, want](ByteView d, bool ok, const DmaTimes&) {
             done_order.push_back(id);
             failed += !ok;
             bad_reads += Bytes(d.begin(), d.end()) != want;
