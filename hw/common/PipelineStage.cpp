@@ -5,7 +5,8 @@ namespace nic::hw {
 PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
                              StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency,
                              FrameStage stage)
-    : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1), stage_(stage),
+    : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
+      stage_(stage),
       slots_(latency_ + 1), line_(slots_) {
   clk.attach(*this);
 }
