@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   void completion_landed() { nic_.completion_landed(); }
   void set_registration_hook(UlpDdp::RegistrationHook h) { ddp_.set_registration_hook(std::move(h)); }
   void set_completion_hook(StorageHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
+  // Where the frame of the completion entry in ring slot `slot` was on its way (the reads'
+  // latency breakdown): the testbench reads it beside the NIC's ring, as a driver reads the
+  // hardware timestamp of an entry. Unset, reads have no breakdown.
+  using RxClock = std::function<RxTimes(uint32_t slot)>;
+  void set_rx_clock(RxClock f) { rx_clock_ = std::move(f); }
 
   DriverCounters counters() const;
   size_t outstanding() const { return host_.outstanding(); }
@@ -66,7 +72,9 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   void run();
 
   // NicDriverClient
-  void rx(const abi::Cqe& c, ByteView kept) override { host_.rx(c, ddp_.rebuild(c, kept)); }
+  void rx(const abi::Cqe& c, uint32_t slot, ByteView kept) override {
+    host_.rx(c, ddp_.rebuild(c, kept), rx_clock_ ? rx_clock_(slot) : RxTimes{});
+  }
   void cmd_done(const abi::Cqe& c) override { ddp_.cmd_done(c); }
   void teardown_done(const abi::Cqe& c) override { ddp_.teardown_done(c); }
 
@@ -85,6 +93,7 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   sc_core::sc_event_or_list wake_;
   std::deque<Bytes> tx_q_;  // the host's frames, to be looked at
   BytePool tx_spare_;       // buffers of frames looked at, for reuse
+  RxClock rx_clock_;
 };
 
 }  // namespace nic::host

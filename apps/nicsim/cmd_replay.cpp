@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -198,6 +199,15 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
     rams.push_back({{"name", i.name}, {"entries", i.entries}, {"entry_bytes", i.entry_bytes},
                     {"bytes", i.bytes()}});
   j["sram"] = {{"total_bytes", nic::sram_total(sram)}, {"structures", rams}};
+  // Per stage of a frame's way and part of a read's latency (docs/latency.md).
+  const auto latency_rows = [](const std::vector<nic::tb::LatencyFigures>& rows) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto& f : rows)
+      a.push_back({{"name", f.name}, {"count", f.count}, {"p50_ns", f.p50}, {"p99_ns", f.p99},
+                   {"p999_ns", f.p999}, {"max_ns", f.max}});
+    return a;
+  };
+  j["latency"] = {{"frames", latency_rows(r.frame_latency)}, {"reads", latency_rows(r.read_latency)}};
   if (const auto& cc = r.ctx_cache)
     j["ctx_cache"] = {{"hits", cc->cache.hits}, {"misses", cc->cache.misses},
                       {"merged", cc->cache.merged}, {"mshr_full", cc->cache.mshr_full},
@@ -342,6 +352,17 @@ void print_sram_line(std::vector<nic::SramItem> items) {
   std::cout << " (nicsim config --sram)\n";
 }
 
+// A breakdown's stages, one row each, their total last (docs/latency.md).
+void latency_table(std::ostream& o, const std::vector<nic::tb::LatencyFigures>& rows) {
+  if (rows.empty() || !rows.back().count) return;
+  const auto row = [&](const std::string& name, auto p50, auto p99, auto p999, auto max) {
+    o << "             " << std::left << std::setw(14) << name << std::right << std::setw(9)
+      << p50 << std::setw(9) << p99 << std::setw(9) << p999 << std::setw(9) << max << "\n";
+  };
+  row("(ns)", "p50", "p99", "p99.9", "max");
+  for (const auto& f : rows) row(f.name, f.p50, f.p99, f.p999, f.max);
+}
+
 void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, const CommandList& cmds) {
   auto& o = std::cout;
   const nic::tb::Verdict& v = r.verdict;
@@ -426,6 +447,11 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "  latency    " << r.latency_count << " frames, wire to completion in host memory: p50 "
     << r.latency_p50 << " ns, p99 " << r.latency_p99 << " ns, p99.9 " << r.latency_p999
     << " ns, max " << r.latency_max << " ns\n";
+  latency_table(o, r.frame_latency);
+  if (const auto& t = r.read_latency.back(); t.count)
+    o << "  reads      " << t.count << " reads, command sent to read completed: p50 " << t.p50
+      << " ns, p99 " << t.p99 << " ns, p99.9 " << t.p999 << " ns, max " << t.max << " ns\n";
+  latency_table(o, r.read_latency);
   if (const auto& cc = r.ctx_cache)
     o << "  ctx cache  hits " << cc->cache.hits << ", misses " << cc->cache.misses << " (merged "
       << cc->cache.merged << ", MSHR full " << cc->cache.mshr_full << "), evictions dirty "
@@ -491,12 +517,16 @@ bool write_csv(const std::string& path, const nlohmann::ordered_json& rep) {
   for (const char* sec : {"summary", "counters"})
     for (auto it = rep[sec].begin(); it != rep[sec].end(); ++it)
       out << sec << ",," << it.key() << "," << it.value().dump() << "\n";
-  for (const auto& [sec, key] : {std::pair{"fifos", "name"}, {"blocks", "name"}, {"flows", "flow"}})
-    for (const auto& row : rep[sec])
+  const auto rows = [&](const std::string& sec, const nlohmann::ordered_json& table, const char* key) {
+    for (const auto& row : table)
       for (auto it = row.begin(); it != row.end(); ++it)
         if (it.value().is_number() || it.value().is_boolean())
           out << sec << "," << row[key].get<std::string>() << "," << it.key() << ","
               << it.value().dump() << "\n";
+  };
+  for (const auto& [sec, key] : {std::pair{"fifos", "name"}, {"blocks", "name"}, {"flows", "flow"}})
+    rows(sec, rep[sec], key);
+  for (const char* kind : {"frames", "reads"}) rows(std::string("latency_") + kind, rep["latency"][kind], "name");
   return bool(out);
 }
 

@@ -117,7 +117,7 @@ uint32_t NicDriver::poll() {
     ++handled;
     ++ctr_.cqes;
     switch (c.type) {
-      case abi::CqeType::RxPacket: on_rx(c); break;
+      case abi::CqeType::RxPacket: on_rx(c, slot); break;
       case abi::CqeType::CmdDone: on_cmd_done(c); break;
       case abi::CqeType::TeardownDone: client_.teardown_done(c); break;
     }
@@ -129,7 +129,7 @@ uint32_t NicDriver::poll() {
   return handled;
 }
 
-void NicDriver::on_rx(const abi::Cqe& c) {
+void NicDriver::on_rx(const abi::Cqe& c, uint32_t slot) {
   ++ctr_.rx_frames;
   // The kept bytes, copied out of the receive ring (wrapping at its end), free it at once.
   kept_.resize(c.kept_len);
@@ -141,7 +141,7 @@ void NicDriver::on_rx(const abi::Cqe& c) {
     done += n;
   }
   rx_freed_ += c.kept_len;
-  client_.rx(c, kept_);
+  client_.rx(c, slot, kept_);
 }
 
 void NicDriver::on_cmd_done(const abi::Cqe& c) {

@@ -69,7 +69,7 @@ class NicDriver : public sc_core::sc_module, public CommandQueue {
   };
 
   void flush_backlog();
-  void on_rx(const abi::Cqe& c);
+  void on_rx(const abi::Cqe& c, uint32_t slot);
   void on_cmd_done(const abi::Cqe& c);
   bool mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf);
   void mmio_write32(uint64_t off, uint32_t v);

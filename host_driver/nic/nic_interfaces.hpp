@@ -24,7 +24,8 @@ class NicDriverClient {
  public:
   // RxPacket: a received frame; `kept` are the bytes the NIC wrote to the receive ring (valid
   // during the call only), its placed runs are in the buffers registered for their tags.
-  virtual void rx(const abi::Cqe& c, ByteView kept) = 0;
+  // `slot`: the entry's completion-ring slot.
+  virtual void rx(const abi::Cqe& c, uint32_t slot, ByteView kept) = 0;
   virtual void cmd_done(const abi::Cqe& c) = 0;       // of a command posted through post()
   virtual void teardown_done(const abi::Cqe& c) = 0;  // the NIC will not write a buffer again
 

@@ -27,6 +27,8 @@ struct DriverRead : DdpIo {
   uint32_t order = 0;
   CmdResult result;
   uint64_t submit_ps = 0;
+  // The latency breakdown's (CommandRecord has them).
+  uint64_t first_data_ps = 0, last_wire_ps = 0, last_landed_ps = 0, parsed_ps = 0;
 };
 using DriverReads = std::unordered_map<uint64_t, DriverRead>;  // by id
 

@@ -9,8 +9,9 @@ class StorageHost::ConnIo : public BufferIo {
  public:
   ConnIo(StorageHost& h, Conn& k) : h_(h), k_(k) {}
   void write(uint32_t tag, uint32_t off, ByteView data) override {
-    const Cmd* c = h_.cmd_of(k_.active, tag);
+    Cmd* c = h_.cmd_of(k_.active, tag);
     if (!c) return;
+    h_.got_data(*c);
     for_each_run(c->buf, off, uint32_t(data.size), [&](uint64_t addr, uint32_t n, uint32_t at) {
       h_.host_.write(addr, data.data + at, n);
     });
@@ -23,6 +24,10 @@ class StorageHost::ConnIo : public BufferIo {
   StorageHost& h_;
   Conn& k_;
 };
+
+void StorageHost::got_data(Cmd& c) const {
+  if (!c.first_data_ps) c.first_data_ps = rx_times_.wire_start_ps;
+}
 
 void StorageHost::read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const {
   if (!c) return;
@@ -199,7 +204,13 @@ void StorageHost::resync_request(DdpSock& s, uint32_t seq) {
 
 void StorageHost::released(DdpIo& io) { finalize(static_cast<Cmd&>(io)); }
 
-void StorageHost::rx(const abi::Cqe& c, ByteView frame) {
+void StorageHost::rx(const abi::Cqe& c, ByteView frame, const RxTimes& t) {
+  rx_times_ = t;
+  rx_frame(c, frame);
+  rx_times_ = {};  // what completes a read outside a frame (a failure) has no frame times
+}
+
+void StorageHost::rx_frame(const abi::Cqe& c, ByteView frame) {
   net::ParsedFrame pf;
   const bool nic_checked = c.flags & abi::cqeflag::CSUM_OK;
   if (net::parse_frame(frame, pf, !nic_checked) != net::ParseError::None) {
@@ -248,6 +259,7 @@ void StorageHost::rx(const abi::Cqe& c, ByteView frame) {
     if (!a.placed) continue;
     Cmd* reg = static_cast<Cmd*>(ddp_.registered(*k, a.tag));
     a.buffer = reg ? reg->id : 0;
+    if (reg) got_data(*reg);
     // Tell the parse where the NIC wrote, before it reaches these bytes: a read whose buffer
     // took bytes from beyond its completion must not end ok.
     if (reg && k->reads && !k->reads->placed(a.tag, reg->id, pf.seq + at) && reg->rx_done) {
@@ -315,6 +327,11 @@ void StorageHost::read_done(Conn& k, const CmdResult& r) {
   if (!c) return;
   c->rx_done = true;
   c->result = r;
+  if (rx_times_.landed_ps) {  // the frame being handled completed the parse
+    c->last_wire_ps = rx_times_.wire_end_ps;
+    c->last_landed_ps = rx_times_.landed_ps;
+    c->parsed_ps = host_.now_ps();
+  }
   // The next read of this tag takes over the software receive path.
   auto q = k.queued.find(r.tag);
   if (q != k.queued.end() && !q->second.empty()) {
@@ -344,6 +361,10 @@ void StorageHost::finalize(Cmd& c) {
   rec.ddp = c.teardown_posted;
   rec.submit_ps = c.submit_ps;
   rec.complete_ps = host_.now_ps();
+  rec.first_data_ps = c.first_data_ps;
+  rec.last_wire_ps = c.last_wire_ps;
+  rec.last_landed_ps = c.last_landed_ps;
+  rec.parsed_ps = c.parsed_ps;
   // One buffer for every read (no allocation, nor a fresh mapping for the large ones), copied
   // out only when the caller keeps the data.
   read_buf_.resize(c.length);
@@ -360,6 +381,18 @@ void StorageHost::finalize(Cmd& c) {
   auto a = k.active.find(c.tag);
   if (a != k.active.end() && a->second == c.id) k.active.erase(a);
   cmds_.erase(c.id);
+}
+
+bool CommandRecord::stamps(ReadStamps& out) const {
+  if (!parsed_ps) return false;
+  // A read that got no data (its data frames lost, a zero length) starts its transfer where
+  // the frame that completed it ended.
+  const uint64_t at[kReadStages] = {first_data_ps ? first_data_ps : last_wire_ps, last_wire_ps,
+                                    last_landed_ps, parsed_ps, complete_ps};
+  out.start_ps = submit_ps;
+  uint64_t prev = submit_ps;
+  for (size_t i = 0; i < kReadStages; ++i) prev = out.end_ps[i] = std::max(prev, at[i]);
+  return true;
 }
 
 }  // namespace nic::host

@@ -16,6 +16,7 @@
 // A connection is followed from its handshake or, in a capture that starts after it, from
 // the segments that begin each stream as the session recognises them. Plain C++.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,9 +29,29 @@
 #include "host_driver/ulp_rx/buffer_allocator.hpp"
 #include "host_driver/ulp_rx/driver_state.hpp"
 #include "hw/abi/nic_abi.hpp"
+#include "hw/common/latency_breakdown.hpp"
 #include "proto/net.hpp"
 
 namespace nic::host {
+
+// Where a received frame was on its way to the host (ps), 0 when not known.
+struct RxTimes {
+  uint64_t wire_start_ps = 0, wire_end_ps = 0;  // first and last bit on the wire
+  uint64_t landed_ps = 0;                       // its completion entry landed in host memory
+};
+
+// A read's latency, command to completion, in consecutive parts (docs/latency.md).
+enum ReadStage : uint8_t {
+  kReadTarget,    // the command sent to the first bit of the read's first data on the wire
+  kReadTransfer,  // ... to the last bit of the frame that completed the read's parse
+  kReadNic,       // ... to that frame's completion entry landing in host memory
+  kReadDriver,    // ... to the parse reaching the read's completion
+  kReadTeardown,  // ... to the read reported (after TeardownDone when its buffer was registered)
+  kReadStages
+};
+inline constexpr std::array<const char*, kReadStages> kReadStageNames{
+    "target", "transfer", "nic", "driver", "teardown"};
+using ReadStamps = hw::StageStamps<kReadStages>;
 
 // One read command's outcome, as the replay report lists it.
 struct CommandRecord {
@@ -47,7 +68,16 @@ struct CommandRecord {
   std::string crc;     // "hw", "sw", "none"
   bool ddp = false;    // the buffer was registered with the NIC
   uint64_t submit_ps = 0, complete_ps = 0;
+  // For the latency breakdown, 0 where unknown (no frame times, or the read ended without a
+  // frame completing it): the first bit on the wire of the first frame that brought the read
+  // data; of the frame whose arrival completed its parse, the last bit on the wire and its
+  // completion entry landing in host memory; when the parse reached the read's completion.
+  uint64_t first_data_ps = 0, last_wire_ps = 0, last_landed_ps = 0, parsed_ps = 0;
   Bytes data;          // final buffer contents (only when the driver was asked to keep them)
+
+  // The read's parts, each boundary no earlier than the one before it; false when the record
+  // lacks the times.
+  bool stamps(ReadStamps& out) const;
 };
 
 struct HostCounters {
@@ -80,7 +110,8 @@ class StorageHost final : public UlpOps {
   // A frame the host transmits now (host->target direction of the trace).
   void xmit(ByteView frame);
   // A received frame as the NIC and the offload core hand it up, with its completion `c`.
-  void rx(const abi::Cqe& c, ByteView frame);
+  // `t`: where the frame was on its way, for the reads' latency breakdown.
+  void rx(const abi::Cqe& c, ByteView frame, const RxTimes& t = {});
 
   // Told about every read as it completes, with its buffer's final bytes (valid during the
   // call only); the host keeps no record of it afterwards. The hook may complete the record
@@ -107,6 +138,7 @@ class StorageHost final : public UlpOps {
   void released(DdpIo& io) override;
   void resync_request(DdpSock& s, uint32_t seq) override;
 
+  void rx_frame(const abi::Cqe& c, ByteView frame);
   void tx_stream(Conn& k, ByteView bytes);
   void new_read(Conn& k, uint32_t tag, uint32_t length);
   void activate(Conn& k, Cmd& c);
@@ -117,6 +149,8 @@ class StorageHost final : public UlpOps {
   void read_done(Conn& k, const CmdResult& r);
   void finalize(Cmd& c);
   Cmd* cmd_of(const std::unordered_map<uint32_t, uint64_t>& by_tag, uint32_t tag);
+  // A frame brought `c` data: the first one's time starts its transfer.
+  void got_data(Cmd& c) const;
   void read_buffer(const Cmd* c, uint32_t off, uint8_t* out, size_t n) const;  // none: no-op
   Conn* conn_for(const net::FiveTuple& h2c);  // null: no protocol on that port
   Conn* find_conn(const net::FiveTuple& h2c);
@@ -129,6 +163,7 @@ class StorageHost final : public UlpOps {
   Bytes read_buf_;  // a finished read's bytes, gathered from its SGL
   CommandRecord rec_;  // the finished read's record, as the completion hook sees it
   RangeAttrs rx_attrs_;  // a received frame's payload attributes
+  RxTimes rx_times_;     // ... and its times
   BufferAllocator alloc_;
 
   DriverConns conns_;

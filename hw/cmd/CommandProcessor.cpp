@@ -80,7 +80,7 @@ void CommandProcessor::fetch() {
   const uint32_t n = std::min({posted, room, cmd_entries_ - idx});  // no wrap within a read
   fetching_ = true;
   dma_.read(cmd_base_ + uint64_t(idx) * abi::kCmdSize, n * uint32_t(abi::kCmdSize),
-            [this, n](ByteView d, bool ok) {
+            [this, n](ByteView d, bool ok, const DmaTimes&) {
               cmdbuf_.erase(cmdbuf_.begin(), cmdbuf_.begin() + std::ptrdiff_t(cmd_head_));
               cmd_head_ = 0;
               if (ok)
@@ -149,7 +149,7 @@ void CommandProcessor::prefetch_sgls() {
     ++sgl_reads_;
     Pending* slot = &p;  // deque elements stay put while others are added or retired
     dma_.read(p.cmd.sgl_addr, p.cmd.sg_count * uint32_t(abi::kSgEntrySize),
-              [this, slot](ByteView d, bool ok) {
+              [this, slot](ByteView d, bool ok, const DmaTimes&) {
                 for (size_t off = 0; ok && off < d.size; off += abi::kSgEntrySize)
                   slot->sgl.push_back({ld_le64(d.data + off), ld_le32(d.data + off + 8)});
                 slot->sgl_ok = ok;

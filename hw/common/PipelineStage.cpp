@@ -3,8 +3,10 @@
 namespace nic::hw {
 
 PipelineStage::PipelineStage(sc_core::sc_module_name name, ClockDomain& clk,
-                             StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
+                             StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency,
+                             FrameStage stage)
     : sc_module(name), clk_(clk), in_(in), out_(out), latency_(latency ? latency : 1),
+      stage_(stage),
       slots_(latency_ + 1), line_(slots_) {
   clk.attach(*this);
 }
@@ -13,6 +15,8 @@ void PipelineStage::tick() {
   const uint64_t now = clk_.cycle();
   if (count_ && line_[head_].ready <= now) {
     if (out_.can_push()) {
+      const Beat& b = line_[head_].beat;
+      if (b.eop) b.pkt->stamps.end_ps[stage_] = clk_.now_ps();
       out_.push(std::move(line_[head_].beat));
       if (++head_ == slots_) head_ = 0;
       --count_;

@@ -1,7 +1,8 @@
 // A pipelined block between two beat channels: a fixed latency, one beat accepted per cycle
 // (or fewer when a beat costs several cycles), and back-pressure from the output. Subclasses
 // supply the block's function in accept(), called once per beat as it enters, and return how
-// many cycles that beat occupies the input.
+// many cycles that beat occupies the input. A frame's last beat leaving stamps the frame with
+// the end of the block's stage.
 #pragma once
 #include <systemc>
 
@@ -23,7 +24,7 @@ struct StageStats {
 class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   PipelineStage(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
-                StreamChannel<Beat>& out, uint32_t latency);
+                StreamChannel<Beat>& out, uint32_t latency, FrameStage stage);
 
   uint32_t latency() const { return latency_; }
   const StageStats& stats() const { return stats_; }
@@ -42,6 +43,7 @@ class PipelineStage : public sc_core::sc_module, public ClockDomain::Clocked {
   StreamChannel<Beat>& in_;
   StreamChannel<Beat>& out_;
   const uint32_t latency_;
+  const FrameStage stage_;
   struct Slot {
     Beat beat;
     uint64_t ready;  // first cycle the beat may leave

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "hw/common/latency_breakdown.hpp"
 #include "hw/common/packet_plan.hpp"
 #include "util/bytes.hpp"
 #include "proto/net.hpp"
@@ -40,6 +41,8 @@ struct PacketCtx {
   PacketPlan plan;
   bool crc_ok = false;
   uint32_t placed_bytes = 0;
+  // When the frame left each stage it has passed (the latency breakdown).
+  FrameStamps stamps;
 
   // Clears every field for the next frame but keeps the storage of the frame and the plan,
   // so a pooled context costs no allocation in steady state.

@@ -8,8 +8,8 @@ Crc32cPipeline::Crc32cPipeline(sc_core::sc_module_name name, ClockDomain& clk,
                                StreamChannel<Beat>& in, StreamChannel<Beat>& out,
                                FlowContexts& flows, uint32_t latency,
                                uint32_t cycles_per_extra_segment, uint32_t combine_cycles)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_segment),
-      combine_(combine_cycles) {}
+    : PipelineStage(name, clk, in, out, latency, kCrc), flows_(flows),
+      extra_(cycles_per_extra_segment), combine_(combine_cycles) {}
 
 uint32_t Crc32cPipeline::accept(Beat& b) {
   PacketCtx& p = *b.pkt;

@@ -34,7 +34,7 @@ bool ContextCache::acquire(int32_t slot, bool will_wait) {
 
 void ContextCache::fetch(uint32_t slot) {
   if (FlowContext* f = flows_.get(int32_t(slot))) ++f->counters.ctx_misses;
-  dma_.read(addr(slot), bytes_, [this, slot, issued = clk_.cycle()](ByteView, bool) {
+  dma_.read(addr(slot), bytes_, [this, slot, issued = clk_.cycle()](ByteView, bool, const DmaTimes&) {
     miss_cycles_.add(clk_.cycle() - issued);
     const SetAssocCache::Victim v = cache_.fill(slot);
     if (v.valid && v.dirty) {

@@ -4,7 +4,7 @@ namespace nic::hw {
 
 FlowLookup::FlowLookup(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                        StreamChannel<Beat>& out, const FlowTable& table, uint32_t latency)
-    : PipelineStage(name, clk, in, out, latency), table_(table) {}
+    : PipelineStage(name, clk, in, out, latency, kFlowLookup), table_(table) {}
 
 uint32_t FlowLookup::accept(Beat& b) {
   if (!b.sop || b.pkt->bypass != Bypass::None) return 1;

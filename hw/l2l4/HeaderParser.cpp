@@ -4,7 +4,7 @@ namespace nic::hw {
 
 HeaderParser::HeaderParser(sc_core::sc_module_name name, ClockDomain& clk,
                            StreamChannel<Beat>& in, StreamChannel<Beat>& out, uint32_t latency)
-    : PipelineStage(name, clk, in, out, latency) {}
+    : PipelineStage(name, clk, in, out, latency, kHeaderParser) {}
 
 uint32_t HeaderParser::accept(Beat& b) {
   if (!b.sop) return 1;

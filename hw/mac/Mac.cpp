@@ -42,6 +42,8 @@ void Mac::fetch_next() {
   stats_.last_end_ps = received;
   p->wire_start_ps = start;
   p->wire_end_ps = received;
+  p->stamps.start_ps = start;
+  p->stamps.end_ps[kWire] = received;
   pending_ = p;
   clk_.wake_at(sc_time::from_value(received));  // time values are ps (the default resolution)
 }
@@ -90,6 +92,7 @@ void Mac::tick() {
       fifo_used_ -= b.len;
       fifo_occ_.record(clk_.cycle(), fifo_used_);
       if (b.eop) {
+        p->stamps.end_ps[kMacFifo] = clk_.now_ps();
         fifo_.pop_front();
         head_off_ = 0;
         ++stats_.frames_out;

@@ -7,7 +7,7 @@ namespace nic::hw {
 PduParser::PduParser(sc_core::sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& in,
                      StreamChannel<Beat>& out, FlowContexts& flows, uint32_t latency,
                      uint32_t cycles_per_extra_header, uint32_t search_bytes_per_cycle)
-    : PipelineStage(name, clk, in, out, latency), flows_(flows), extra_(cycles_per_extra_header),
+    : PipelineStage(name, clk, in, out, latency, kPduParser), flows_(flows), extra_(cycles_per_extra_header),
       search_rate_(search_bytes_per_cycle) {}
 
 int32_t PduParser::context_of(const Beat& b) const {

@@ -102,6 +102,7 @@ void DmaEngine::issue(Job& j) {
   --queued_;
   stats_.max_in_flight = std::max(stats_.max_in_flight, ++in_flight_);
   j.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  j.times.issued_ps = clk_.now_ps();
   tlm::tlm_phase phase = tlm::BEGIN_REQ;
   sc_core::sc_time delay = clk_.lead();  // the request leaves in the domain's cycle
   const tlm::tlm_sync_enum r = socket->nb_transport_fw(j, phase, delay);
@@ -121,7 +122,7 @@ void DmaEngine::complete(Job& j) {
   const bool ok = j.is_response_ok();
   stats_.errors += !ok;
   // The slot is freed only after the callback, which may read its buffer and submit jobs.
-  if (j.done) j.done(ByteView(j.buf), ok);
+  if (j.done) j.done(ByteView(j.buf), ok, j.times);
   j.done = nullptr;
   free_.push_back(&j);
 }

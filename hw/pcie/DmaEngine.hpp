@@ -46,8 +46,9 @@ struct DmaStats {
 class DmaEngine : public sc_core::sc_module, public ClockDomain::Clocked {
  public:
   // Called at the clock edge after the job completed. Writes: `data` is what was written.
-  // Reads: the bytes read. `ok` is false when the host returned an error.
-  using Done = std::function<void(ByteView data, bool ok)>;
+  // Reads: the bytes read. `ok` is false when the host returned an error. `times`: when the
+  // job issued, landed and was done in host memory.
+  using Done = std::function<void(ByteView data, bool ok, const DmaTimes& times)>;
 
   tlm_utils::simple_initiator_socket<DmaEngine> socket;  // bind to PcieLink::dma_target
 
@@ -75,9 +76,16 @@ class DmaEngine : public sc_core::sc_module, public ClockDomain::Clocked {
  private:
   // The payload is the job's base, so the backward path finds the job from it.
   struct Job : tlm::tlm_generic_payload {
-    Job() { set_extension(&tag); }
-    ~Job() override { clear_extension(&tag); }
+    Job() {
+      set_extension(&tag);
+      set_extension(&times);
+    }
+    ~Job() override {
+      clear_extension(&tag);
+      clear_extension(&times);
+    }
     DmaTag tag;
+    DmaTimes times;
     Bytes buf;
     Done done;
     uint64_t submitted = 0;  // cycle

@@ -20,4 +20,17 @@ struct DmaTag : tlm::tlm_extension<DmaTag> {
   }
 };
 
+// When a DMA job passed each point of its way (ps), for the latency breakdown: the DMA engine
+// stamps the issue, the PCIe link the landing and the end of host memory's access.
+struct DmaTimes : tlm::tlm_extension<DmaTimes> {
+  uint64_t issued_ps = 0;   // BEGIN_REQ sent to the link
+  uint64_t landed_ps = 0;   // the last request TLP reached the host
+  uint64_t written_ps = 0;  // host memory's access done (its response leaves)
+
+  tlm::tlm_extension_base* clone() const override { return new DmaTimes(*this); }
+  void copy_from(const tlm::tlm_extension_base& e) override {
+    *this = static_cast<const DmaTimes&>(e);
+  }
+};
+
 }  // namespace nic::hw

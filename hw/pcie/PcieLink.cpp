@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "hw/pcie/DmaTag.hpp"
+
 namespace nic {
 
 using sc_core::sc_time;
@@ -142,6 +144,10 @@ void PcieLink::land_method() {
     --landing_count_;
     sc_time d = SC_ZERO_TIME;
     mem_init->b_transport(gp, d);
+    if (auto* t = gp.get_extension<hw::DmaTimes>()) {
+      t->landed_ps = now.value();
+      t->written_ps = (now + d).value();
+    }
     if (gp.is_write()) {
       push_response(now + d, gp);
       continue;

@@ -14,7 +14,9 @@
 // landing plus memory's annotated delay; reads: when the last completion arrived); the
 // initiator answers TLM_COMPLETED, or TLM_ACCEPTED and a later END_RESP. The initiator's
 // payload is passed to host memory as is (extensions included), so it carries memory's
-// response status back. mem_init's target must not wait(): it is called from a method.
+// response status back. A payload carrying a hw::DmaTimes extension gets its landing and the end
+// of memory's access stamped (the latency breakdown). mem_init's target must not wait(): it is
+// called from a method.
 //
 // MMIO (mmio_target, b_transport from an SC_THREAD): writes are posted (the caller returns at
 // once; the write reaches mmio_init when it lands); reads wait for request, register access

@@ -10,15 +10,17 @@ bool CompletionRing::configure(uint64_t base, uint32_t entries) {
   base_ = base;
   entries_ = ok ? entries : 0;
   posted_ = consumed_ = 0;
+  wire_.assign(entries_, {});
   return ok;
 }
 
-void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed) {
+void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed, WireTimes wire) {
   if (!can_post()) throw std::logic_error("CompletionRing::post on a full ring");
   const uint32_t slot = posted_ % entries_;
   cqe.owner = (posted_ / entries_) % 2 == 0 ? 1 : 0;
   uint8_t bytes[abi::kCqeSize];
   cqe.encode(bytes);
+  wire_[slot] = wire;
   dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize, std::move(landed));
   ++posted_;
   ++total_;

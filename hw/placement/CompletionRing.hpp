@@ -12,11 +12,19 @@
 // clocked process before posting.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 
 namespace nic::hw {
+
+// A received frame's first and last bit on the wire. A ConnectX entry carries a hardware
+// timestamp; ours has no room left, so the ring keeps the frame's times beside its entry's
+// slot until the driver has taken it (the host's latency breakdown reads them, docs/latency.md).
+struct WireTimes {
+  uint64_t start_ps = 0, end_ps = 0;
+};
 
 class CompletionRing {
  public:
@@ -30,7 +38,8 @@ class CompletionRing {
   bool can_post() const { return entries_ && posted_ - consumed_ < entries_; }
   // Sets the owner bit and queues the entry's write; requires can_post(). `landed` runs when
   // the entry has reached host memory.
-  void post(abi::Cqe cqe, DmaEngine::Done landed = {});
+  void post(abi::Cqe cqe, DmaEngine::Done landed = {}, WireTimes wire = {});
+  const WireTimes& wire_times(uint32_t slot) const { return wire_[slot]; }
 
   uint64_t base() const { return base_; }
   uint32_t entries() const { return entries_; }
@@ -41,6 +50,7 @@ class CompletionRing {
   DmaEngine& dma_;
   uint64_t base_ = 0;
   uint32_t entries_ = 0;
+  std::vector<WireTimes> wire_;  // by slot
   uint32_t posted_ = 0, consumed_ = 0;
   uint64_t total_ = 0;
 };

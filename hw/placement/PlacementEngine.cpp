@@ -116,12 +116,22 @@ bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
   c.l4_off = p.perr == net::ParseError::None ? uint16_t(p.pf.payload_offset) : 0;
   c.kept_len = kept;
   c.seq = p.pf.seq;
-  // Latency: first bit on the wire to the completion entry in host memory.
-  cq_.post(c, [this, start = p.wire_start_ps](ByteView entry, bool) {
+  // Latency: first bit on the wire to the completion entry in host memory, the last stages
+  // stamped by the entry's DMA write.
+  p.stamps.end_ps[kPlacement] = clk_.now_ps();
+  in_flight_.push(p.stamps);
+  cq_.post(c, [this](ByteView entry, bool, const DmaTimes& t) {
+    FrameStamps& s = in_flight_.front();
     last_completion_ps_ = clk_.now_ps();
-    latency_ns_.add((last_completion_ps_ - start) / 1000);
-    if (landed_hook_) landed_hook_(start, abi::Cqe::decode(entry.data));
-  });
+    s.end_ps[kDmaQueue] = t.issued_ps;
+    s.end_ps[kPcie] = t.landed_ps;
+    s.end_ps[kHostMemory] = t.written_ps;
+    s.end_ps[kCompletion] = last_completion_ps_;
+    latency_ns_.add(s.total_ps() / 1000);
+    breakdown_.add(s);
+    if (landed_hook_) landed_hook_(s, abi::Cqe::decode(entry.data));
+    in_flight_.pop();
+  }, {p.wire_start_ps, p.wire_end_ps});
 
   p.placed_bytes = plan_.placed;
   ++stats_.frames;
@@ -207,7 +217,7 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   // One write per SG entry: translate emits each entry's part separately.
   fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
     ++inflight_[key];
-    dma_.write(addr, src, n, [this, key](ByteView, bool) {
+    dma_.write(addr, src, n, [this, key](ByteView, bool, const DmaTimes&) {
       const auto it = inflight_.find(key);
       if (--it->second == 0) inflight_.erase(it);
     }, tag);

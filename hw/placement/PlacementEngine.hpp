@@ -44,13 +44,14 @@
 
 #include "hw/common/ClockDomain.hpp"
 #include "hw/common/StreamChannel.hpp"
-#include "hw/common/latency_histogram.hpp"
+#include "hw/common/latency_breakdown.hpp"
 #include "hw/common/packet.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/placement/CompletionRing.hpp"
 #include "hw/placement/placement_params.hpp"
+#include "util/ring_fifo.hpp"
 
 namespace nic::hw {
 
@@ -87,17 +88,19 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   void set_drop_hook(std::function<void(const PacketCtx&, const char* reason)> hook) {
     drop_hook_ = std::move(hook);
   }
-  // Sees every frame's completion entry when it has landed in host memory, with the time the
-  // frame's first bit reached the wire (waveforms zoom onto a frame with it).
-  using LandedHook = std::function<void(uint64_t wire_start_ps, const abi::Cqe&)>;
+  // Sees every frame's completion entry when it has landed in host memory, with the frame's
+  // stamps (waveforms zoom onto a frame from its first bit on the wire).
+  using LandedHook = std::function<void(const FrameStamps&, const abi::Cqe&)>;
   void set_landed_hook(LandedHook hook) { landed_hook_ = std::move(hook); }
 
   // Placement writes queued or in flight for `io_tag` of flow-table slot `slot`: a teardown is
   // done only when this is 0.
   uint32_t writes_in_flight(int32_t slot, uint32_t io_tag) const;
   const PlacementStats& stats() const { return stats_; }
-  // Per frame: first bit on the wire to its completion entry landing in host memory, in ns.
+  // Per frame: first bit on the wire to its completion entry landing in host memory, in ns;
+  // and the same split into its stages (hw/common/latency_breakdown.hpp).
   const LatencyHistogram& latency_ns() const { return latency_ns_; }
+  const FrameBreakdown& breakdown() const { return breakdown_; }
   uint64_t last_completion_ps() const { return last_completion_ps_; }  // of any frame
 
  private:
@@ -154,6 +157,10 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   std::unordered_map<uint64_t, uint32_t> inflight_;
   PlacementStats stats_;
   LatencyHistogram latency_ns_;
+  FrameBreakdown breakdown_;
+  // Stamps of the frames whose completion entry is on its way, oldest first: the DMA engine
+  // lands entries in the order they were posted.
+  RingFifo<FrameStamps> in_flight_;
   std::function<void(const PacketCtx&, const char* reason)> drop_hook_;
   LandedHook landed_hook_;
   uint64_t last_completion_ps_ = 0;

@@ -184,6 +184,9 @@ struct ReplayTop : sc_module {
     reference.set_iscsi_ports(o.iscsi_ports);
     reference.set_late_data_hook(
         [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
+    if (o.on_frame || !wave_base.empty())
+      nic.placement.set_landed_hook(
+          [this](const hw::FrameStamps& s, const abi::Cqe& c) { frame_landed(s, c); });
     feeder.serve(nic.clk);
     nic.clk.set_run_ahead(o.run_ahead);
     nic.clk.set_gating(o.clock_gating);
@@ -202,11 +205,19 @@ struct ReplayTop : sc_module {
     const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
     const uint64_t rx_lo = host::HostDriver::kRxRingBase, rx_hi = rx_lo + o.cfg.placement.rx_ring_bytes;
     // The interrupt: a completion entry landing in host memory.
+    cqe_landed_ps.resize(o.cfg.placement.cq_entries);
+    driver.set_rx_clock([this](uint32_t slot) {
+      const hw::WireTimes& w = nic.cq.wire_times(slot);
+      return host::RxTimes{w.start_ps, w.end_ps, cqe_landed_ps[slot]};
+    });
     mem.set_write_observer([this, cq_lo, cq_hi, rx_lo, rx_hi](uint64_t addr, size_t len,
                                                               const tlm::tlm_generic_payload& gp) {
       isolation.on_write(addr, len, gp);
       const bool cqe = addr >= cq_lo && addr < cq_hi;
-      if (cqe) driver.completion_landed();
+      if (cqe) {
+        cqe_landed_ps[(addr - cq_lo) / abi::kCqeSize] = sc_time_stamp().value();
+        driver.completion_landed();
+      }
       // Besides context write-backs, the NIC writes nothing else: what is neither ring is
       // payload placed into a read buffer.
       const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
@@ -216,6 +227,10 @@ struct ReplayTop : sc_module {
                       sc_time_stamp().value(), len);
     });
   }
+
+  // When the entry in each completion-ring slot last landed in host memory: with the frame's
+  // wire times beside the NIC's ring, what the driver's reads' breakdown takes per frame.
+  std::vector<uint64_t> cqe_landed_ps;
 
   // The beat channels in pipeline order, named as the report and the timeline name them.
   std::array<std::pair<const char*, const hw::StreamChannel<hw::Beat>*>, 5> channels() const {
@@ -289,6 +304,13 @@ struct ReplayTop : sc_module {
     }
     open_ev.notify(sc_time(double(opt.trace_from_ps), SC_PS));
   }
+  void frame_landed(const hw::FrameStamps& s, const abi::Cqe& c) {
+    if (opt.on_frame) opt.on_frame(s);
+    const bool placed = c.flags & abi::cqeflag::PLACED;
+    if (!tf || view_placed || (view.to_ps && !placed)) return;
+    view = {std::max(s.start_ps, waves_from_ps), nic.clk.now_ps()};
+    view_placed = placed;
+  }
   void open_waves() {
     if (tf || waves_done) return;
     tf = sc_create_vcd_trace_file(wave_base.c_str());
@@ -297,12 +319,6 @@ struct ReplayTop : sc_module {
     nic.trace(tf);
     const uint64_t now = sc_time_stamp().value();
     waves_from_ps = now;
-    nic.placement.set_landed_hook([this](uint64_t wire_start_ps, const abi::Cqe& c) {
-      const bool placed = c.flags & abi::cqeflag::PLACED;
-      if (view_placed || (view.to_ps && !placed)) return;
-      view = {std::max(wire_start_ps, waves_from_ps), nic.clk.now_ps()};
-      view_placed = placed;
-    });
     const uint64_t end = opt.trace_on.empty() ? opt.trace_to_ps : now + opt.trace_for_ps;
     if (end != UINT64_MAX) close_ev.notify(sc_time(double(end > now ? end - now : 0), SC_PS));
   }
@@ -311,7 +327,6 @@ struct ReplayTop : sc_module {
     sc_close_vcd_trace_file(tf);
     tf = nullptr;
     nic.end_trace();
-    nic.placement.set_landed_hook({});
     if (!view.to_ps) view = {waves_from_ps, sc_time_stamp().value()};  // no frame landed
     nic.clk.set_run_ahead(opt.run_ahead);
     waves_done = true;
@@ -352,6 +367,10 @@ struct ReplayTop : sc_module {
   }
 };
 
+LatencyFigures latency_figures(const char* name, const hw::LatencyHistogram& h) {
+  return {name, h.count(), h.percentile(0.5), h.percentile(0.99), h.percentile(0.999), h.max()};
+}
+
 FifoReport fifo_report(const char* name, const char* unit, const hw::Occupancy& o,
                        uint32_t bucket) {
   FifoReport r;
@@ -387,7 +406,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
   ReplayResult r;
   ReplayTop top("top", opt, trace);
+  hw::LatencyBreakdown<host::kReadStages> read_parts;
+  hw::LatencyHistogram read_total;
   top.driver.set_completion_hook([&](host::CommandRecord& c, ByteView buffer) {
+    host::ReadStamps stamps;
+    if (c.stamps(stamps)) read_parts.add(stamps);
+    read_total.add((c.complete_ps - c.submit_ps) / 1000);
     // Hashing every read is a tenth of a replay: only when the report asks for digests.
     if (opt.read_digests)
       c.sha256 = sha256_hex(buffer);
@@ -472,6 +496,13 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.latency_p99 = lat.percentile(0.99);
   r.latency_p999 = lat.percentile(0.999);
   r.latency_max = lat.max();
+  const hw::FrameBreakdown& frames = top.nic.placement.breakdown();
+  for (size_t i = 0; i < hw::kFrameStages; ++i)
+    r.frame_latency.push_back(latency_figures(hw::kFrameStageNames[i], frames.stage(i)));
+  r.frame_latency.push_back(latency_figures("total", lat));
+  for (size_t i = 0; i < host::kReadStages; ++i)
+    r.read_latency.push_back(latency_figures(host::kReadStageNames[i], read_parts.stage(i)));
+  r.read_latency.push_back(latency_figures("total", read_total));
   const auto stage = [&](const char* n, const hw::PipelineStage& s) {
     r.blocks.push_back({n, s.stats().busy_cycles, s.stats().stall_cycles});
   };

@@ -15,6 +15,7 @@
 #include "host_driver/HostDriver.hpp"
 #include "proto/iscsi.hpp"
 #include "proto/nvme_tcp.hpp"
+#include "hw/common/latency_breakdown.hpp"
 #include "hw/common/set_assoc_cache.hpp"
 #include "tb/common/timeline.hpp"
 #include "tb/config/sim_config.hpp"
@@ -63,6 +64,8 @@ struct ReplayOptions {
   uint64_t trace_for_ps = 100'000'000;
   // Windows of the timeline (tb/common/timeline.hpp) in ps; 0: no timeline. It only watches.
   uint64_t timeline_window_ps = 0;
+  // Every frame's stamps as its completion entry lands (the latency breakdown); may be empty.
+  std::function<void(const hw::FrameStamps&)> on_frame;
   // Called about twice a second of wall time while the simulation runs; may be empty.
   std::function<void(const ReplayProgress&)> progress;
 };
@@ -112,6 +115,12 @@ struct FlowReport {
   std::vector<std::pair<const char*, uint64_t>> counters;
 };
 
+// Percentiles of one latency, in ns: a stage of a breakdown, or the whole journey.
+struct LatencyFigures {
+  std::string name;
+  uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
 struct ReplayResult {
   std::vector<host::CommandRecord> commands;  // unless ReplayOptions::on_command took them
   Verdict verdict;
@@ -134,6 +143,10 @@ struct ReplayResult {
   std::optional<CtxCacheReport> ctx_cache;
   // Frame latency, first bit on the wire to its completion entry in host memory (ns).
   uint64_t latency_count = 0, latency_p50 = 0, latency_p99 = 0, latency_p999 = 0, latency_max = 0;
+  // The breakdowns (docs/latency.md): per frame stage, then "total" (the figures above); per
+  // part of a read's latency, then "total" (command to completion, every read: also those
+  // without the parts, which ended without a frame completing them).
+  std::vector<LatencyFigures> frame_latency, read_latency;
   double pcie_up_util = 0, pcie_down_util = 0;  // busy time / simulated time
   uint64_t sim_ps = 0;          // simulated time at the end
   // Elapsed core clock cycles: the edges from time zero to sim_ps inclusive, as many as a

@@ -417,7 +417,7 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
   }
 
  private:
-  void rx(const abi::Cqe& c, ByteView kept) override {
+  void rx(const abi::Cqe& c, uint32_t, ByteView kept) override {
     got.push_back({c, Bytes(kept.begin(), kept.end()), sc_core::sc_time_stamp()});
   }
   void cmd_done(const abi::Cqe& c) override { got.push_back({c, {}, sc_core::sc_time_stamp()}); }

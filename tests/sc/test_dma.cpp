@@ -82,7 +82,7 @@ void random_traffic(uint32_t dma_outstanding, uint32_t link_outstanding, uint32_
           const Bytes d = random_bytes(len, g());
           for (uint32_t i = 0; i < len; ++i) model[addr + i] = d[i];
           write_order.push_back(addr);
-          b.dma.write(addr, d.data(), len, [&, id](ByteView, bool ok) {
+          b.dma.write(addr, d.data(), len, [&, id](ByteView, bool ok, const DmaTimes&) {
             done_order.push_back(id);
             failed += !ok;
           });
@@ -92,7 +92,7 @@ void random_traffic(uint32_t dma_outstanding, uint32_t link_outstanding, uint32_
             const auto it = model.find(addr + i);
             want[i] = it == model.end() ? 0 : it->second;
           }
-          b.dma.read(addr, len, [&, id, want](ByteView d, bool ok) {
+          b.dma.read(addr, len, [&, id, want](ByteView d, bool ok, const DmaTimes&) {
             done_order.push_back(id);
             failed += !ok;
             bad_reads += Bytes(d.begin(), d.end()) != want;
@@ -183,7 +183,7 @@ TEST_CASE("DmaEngine: a failed write reports not ok and later jobs still complet
   std::vector<bool> ok;
   b.script.fn = [&] {
     const Bytes d(16, 3);
-    const auto record = [&](ByteView, bool good) { ok.push_back(good); };
+    const auto record = [&](ByteView, bool good, const DmaTimes&) { ok.push_back(good); };
     b.dma.write(UINT64_MAX - 7, d.data(), 16, record);  // runs past 2^64
     b.dma.write(0x5000, d.data(), 16, record);
     b.wait_idle();
