@@ -464,11 +464,21 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   stage("crc", top.nic.crc);
   const hw::PlacementStats& pls = top.nic.placement.stats();
   r.blocks.push_back({"placement", pls.beats, pls.stall_dma + pls.stall_cq_full});
+  const auto cache_report = [](const hw::CacheStats& st, const hw::LatencyHistogram& h) {
+    return CacheReport{st, h.percentile(0.5), h.percentile(0.99), h.max()};
+  };
   if (const hw::ContextCache* cc = top.nic.ctx_cache.get()) {
     const hw::PduParserStats& pst = top.nic.pdu_parser.parser_stats();
-    const hw::LatencyHistogram& h = cc->miss_cycles();
-    r.ctx_cache = CtxCacheReport{cc->stats(), pst.ctx_wait_frames, pst.ctx_wait_cycles,
-                                 pst.ctx_bypass, h.percentile(0.5), h.percentile(0.99), h.max()};
+    r.ctx_cache = CtxCacheReport{cache_report(cc->stats(), cc->miss_cycles()),
+                                 pst.ctx_wait_frames, pst.ctx_wait_cycles, pst.ctx_bypass};
+  }
+  if (const hw::DdpCache* dc = top.nic.ddp_cache.get()) {
+    const hw::BackedCache& regs = dc->registrations();
+    DdpCacheReport d{cache_report(regs.stats(), regs.miss_cycles()), std::nullopt,
+                     pls.ddp_wait_frames, pls.ddp_wait_cycles, pls.ddp_bypassed,
+                     pls.ddp_cache_cycles};
+    if (const hw::BackedCache* s = dc->sgl_lines()) d.sgl = cache_report(s->stats(), s->miss_cycles());
+    r.ddp_cache = d;
   }
   const hw::DmaStats& ds = top.nic.dma.stats();
   r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs, ds.stall_outstanding + ds.stall_end_req});
