@@ -24,12 +24,20 @@ BackedCacheShape shape(const DdpCacheParams& p, uint32_t entries, uint64_t base,
 }
 
 // A frame's look at one line: counted the first time, re-checked (and re-requested after a
-// full MSHR set) while the frame waits.
-bool look(BackedCache& c, uint64_t key, bool count) {
-  if (count) return c.access(key, false) == SetAssocCache::Lookup::Hit;
-  if (c.touch(key, false)) return true;
-  c.request(key, false);
-  return false;
+// full MSHR set) while the frame waits, unless the frame holds it.
+bool look(BackedCache& c, uint64_t key, FrameLookups& f) {
+  const uint32_t i = f.n++;
+  if (i < f.held) return true;
+  bool on_chip;
+  if (f.count) {
+    on_chip = c.access(key, false) == SetAssocCache::Lookup::Hit;
+  } else {
+    on_chip = c.touch(key, false);
+    if (!on_chip) c.request(key, false);
+  }
+  f.all &= on_chip;
+  if (f.all) f.held = i + 1;
+  return on_chip;
 }
 
 }  // namespace
@@ -44,21 +52,18 @@ DdpCache::DdpCache(ClockDomain& clk, DmaEngine& dma, const DdpCacheParams& p,
         clk, dma, shape(p, p.sgl_entries, abi::kDdpSglBackingBase, p.sgl_line_bytes));
 }
 
-bool DdpCache::registration(int32_t flow, uint32_t ddp_slot, bool count, uint32_t& lookups) {
-  ++lookups;
-  return look(regs_, reg_key(flow, ddp_slot), count);
+bool DdpCache::registration(int32_t flow, uint32_t ddp_slot, FrameLookups& f) {
+  return look(regs_, reg_key(flow, ddp_slot), f);
 }
 
-bool DdpCache::sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last, bool count,
-                   uint32_t& lookups) {
+bool DdpCache::sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last,
+                   FrameLookups& f) {
   if (!sgl_) return true;
   const uint64_t r = reg_key(flow, ddp_slot);
   bool on_chip = true;
   // Every line is asked for, so the misses of one segment overlap.
-  for (uint32_t l = first / sg_per_line_; l <= last / sg_per_line_; ++l) {
-    ++lookups;
-    on_chip &= look(*sgl_, line_key(r, l), count);
-  }
+  for (uint32_t l = first / sg_per_line_; l <= last / sg_per_line_; ++l)
+    on_chip &= look(*sgl_, line_key(r, l), f);
   return on_chip;
 }
 

@@ -22,6 +22,18 @@
 
 namespace nic::hw {
 
+// A frame's cache lookups, in order. A frame that waits keeps what it has read: lookups before
+// `held` were all on chip together once and are not looked up again, so a frame needing more
+// lines than a set holds still gets through, one line at a time.
+struct FrameLookups {
+  bool count = true;  // the frame's first look: hits and misses count
+  uint32_t n = 0;     // lookups made so far in this look
+  uint32_t held = 0;
+  bool all = true;    // every lookup so far in this look was on chip
+  // The frame looks again: nothing counted, what it holds kept.
+  void again() { *this = {false, 0, held, true}; }
+};
+
 class DdpCache {
  public:
   // `p.entries` > 0 (a disabled cache is not built); `max_sg_entries` sizes an SGL's stride.
@@ -30,14 +42,12 @@ class DdpCache {
   bool bypass_on_miss() const { return bypass_; }
   uint32_t hit_cycles() const { return hit_cycles_; }
 
-  // Placement. Each returns true when the line(s) are on chip; otherwise their fetch is on its
-  // way (a fill wakes the clock). `count`: the frame's first look, counted as hits and misses;
-  // a frame that waits looks again uncounted. `lookups` grows by the lines looked up.
-  bool registration(int32_t flow, uint32_t ddp_slot, bool count, uint32_t& lookups);
+  // Placement. Each returns true when the line(s) are on chip (or held by the frame);
+  // otherwise their fetch is on its way (a fill wakes the clock).
+  bool registration(int32_t flow, uint32_t ddp_slot, FrameLookups& f);
   // The SGL lines holding SG entries first..last of the registration's multi-entry SGL (a
   // one-entry SGL lives in the registration); true at once without an SGL cache.
-  bool sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last, bool count,
-           uint32_t& lookups);
+  bool sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last, FrameLookups& f);
   // Placement moved the registration's high-water mark (the line is on chip).
   void placed(int32_t flow, uint32_t ddp_slot) { regs_.touch(reg_key(flow, ddp_slot), true); }
   // A completion of the slot's tag passed: its completion fields are written.

@@ -76,8 +76,12 @@ PlacementEngine::Finish PlacementEngine::finish_frame(PacketCtx& p, uint32_t& en
   const bool in_seq = fc && p.bypass == Bypass::None && p.plan.in_seq;
   // Planned afresh in every cycle the frame waits, so a teardown during the wait is honoured.
   plan_ = Plan{};
-  if (in_seq) plan_runs(p, *fc, counted_ != stats_.frames, plan_);
+  if (counted_ == stats_.frames)
+    lookups_.again();
+  else
+    lookups_ = {};
   counted_ = stats_.frames;
+  if (in_seq) plan_runs(p, *fc, plan_);
   if (plan_.missing) {
     if (waiting_ != stats_.frames) {
       waiting_ = stats_.frames;
@@ -118,7 +122,7 @@ PlacementEngine::Finish PlacementEngine::finish_frame(PacketCtx& p, uint32_t& en
   const uint32_t ring_writes = kept > rx_bytes_ - uint32_t(rx_written_ % rx_bytes_) ? 2 : 1;
   c.rx_off = write_rx_ring();
   entry_cycles = cfg_.cqe_write_cycles + ring_writes * cfg_.rx_ring_write_cycles;
-  if (cache_) cache_cycles = plan_.lookups * cache_->hit_cycles();
+  if (cache_) cache_cycles = lookups_.n * cache_->hit_cycles();
   // The table writes of this frame: a high-water mark per run, a close per completion.
   if (fc)
     flows_.ddp_write_port().book(
@@ -166,13 +170,13 @@ void PlacementEngine::missed(Plan& out) const {
     out.missing = true;
 }
 
-void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, bool count, Plan& out) {
+void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) {
   const uint32_t limit = cfg_.single_run_per_packet ? 1 : uint32_t(abi::kMaxRunsPerCqe);
   for (const Segment& s : p.plan.segs) {
     if (s.region != Region::Data || !s.placeable || s.len == 0) continue;
     // The registration is read before anything about it is known, even whether it exists.
     const uint32_t slot = fc.ddp.slot_index(s.io_tag);
-    if (cache_ && !cache_->registration(p.flow, slot, count, out.lookups)) {
+    if (cache_ && !cache_->registration(p.flow, slot, lookups_)) {
       missed(out);
       continue;
     }
@@ -209,7 +213,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, bool count,
     }
     if (cache_ && d->pooled) {
       const auto [first, last_entry] = fc.ddp.entries_touched(*d, s.buf_off, s.len);
-      if (!cache_->sgl(p.flow, slot, first, last_entry, count, out.lookups)) {
+      if (!cache_->sgl(p.flow, slot, first, last_entry, lookups_)) {
         missed(out);
         continue;
       }

@@ -124,7 +124,6 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
     uint8_t nruns = 0;
     uint32_t placed = 0;
     uint32_t unregistered = 0, out_of_range = 0, over_limit = 0, overlap = 0, after_completion = 0;
-    uint32_t lookups = 0;   // DDP cache lines looked up
     uint32_t bypassed = 0;  // segments whose lines were not on chip (miss=bypass)
     bool missing = false;   // a line is not on chip and the frame waits for it (miss=stall)
   };
@@ -138,8 +137,7 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   // Extra cycles beat `b` costs for its DDP lookups; `cursor` as for_each_slice's.
   uint32_t segment_cycles(const Beat& b, size_t& cursor) const;
   FlowContext* offloaded_flow(const PacketCtx& p);
-  // `count`: the frame's first plan (its cache lookups count as hits and misses).
-  void plan_runs(const PacketCtx& p, FlowContext& fc, bool count, Plan& out);
+  void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
   // A segment's DDP cache line is not on chip: the frame waits for it (stall) or the segment
   // is left unplaced (bypass).
   void missed(Plan& out) const;
@@ -163,9 +161,10 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   const PlacementParams cfg_;
   DdpCache* cache_ = nullptr;
   // Frames are numbered by stats_.frames while they are the one at the input: the frame whose
-  // cache lookups were counted, and the one waiting for lines since cycle wait_from_.
+  // cache lookups were counted (lookups_), and the one waiting for lines since wait_from_.
   static constexpr uint64_t kNoFrame = UINT64_MAX;
   uint64_t counted_ = kNoFrame, waiting_ = kNoFrame, wait_from_ = 0;
+  FrameLookups lookups_;
 
   uint64_t rx_base_ = 0;
   uint32_t rx_bytes_ = 0;    // 0: ring not set
