@@ -57,13 +57,19 @@ bool DdpCache::registration(int32_t flow, uint32_t ddp_slot, FrameLookups& f) {
 }
 
 bool DdpCache::sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last,
-                   FrameLookups& f) {
+                   uint32_t entries, FrameLookups& f) {
   if (!sgl_) return true;
   const uint64_t r = reg_key(flow, ddp_slot);
   bool on_chip = true;
   // Every line is asked for, so the misses of one segment overlap.
   for (uint32_t l = first / sg_per_line_; l <= last / sg_per_line_; ++l)
     on_chip &= look(*sgl_, line_key(r, l), f);
+  // Only on the first look: a waiting frame's looks are not all seen with the clock gated.
+  const uint32_t next = last / sg_per_line_ + 1;
+  if (f.count && next * sg_per_line_ < entries) {
+    const uint64_t k = line_key(r, next);
+    if (!sgl_->contains(k) && !sgl_->pending(k) && sgl_->mshr_free()) sgl_->access(k, false);
+  }
   return on_chip;
 }
 

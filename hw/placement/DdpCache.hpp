@@ -45,9 +45,12 @@ class DdpCache {
   // Placement. Each returns true when the line(s) are on chip (or held by the frame);
   // otherwise their fetch is on its way (a fill wakes the clock).
   bool registration(int32_t flow, uint32_t ddp_slot, FrameLookups& f);
-  // The SGL lines holding SG entries first..last of the registration's multi-entry SGL (a
-  // one-entry SGL lives in the registration); true at once without an SGL cache.
-  bool sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last, FrameLookups& f);
+  // The SGL lines holding SG entries first..last of the registration's multi-entry SGL of
+  // `entries` entries (a one-entry SGL lives in the registration); true at once without an SGL
+  // cache. A read's data comes in offset order, so the frame's first look also fetches the
+  // line after them ahead of need, if an MSHR is free.
+  bool sgl(int32_t flow, uint32_t ddp_slot, uint32_t first, uint32_t last, uint32_t entries,
+           FrameLookups& f);
   // Placement moved the registration's high-water mark (the line is on chip).
   void placed(int32_t flow, uint32_t ddp_slot) { regs_.touch(reg_key(flow, ddp_slot), true); }
   // A completion of the slot's tag passed: its completion fields are written.

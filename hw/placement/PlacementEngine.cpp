@@ -213,7 +213,7 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
     }
     if (cache_ && d->pooled) {
       const auto [first, last_entry] = fc.ddp.entries_touched(*d, s.buf_off, s.len);
-      if (!cache_->sgl(p.flow, slot, first, last_entry, lookups_)) {
+      if (!cache_->sgl(p.flow, slot, first, last_entry, DdpTable::sg_entries(*d), lookups_)) {
         missed(out);
         continue;
       }
