@@ -139,6 +139,29 @@ void write_report(std::ostream& out, const nlohmann::ordered_json& rep, CommandL
   out << "}\n";
 }
 
+// A cache's counts, then `more`, then its miss latency: the fields every cache reports.
+nlohmann::ordered_json cache_json(const nic::tb::CacheReport& c, const nlohmann::ordered_json& more) {
+  nlohmann::ordered_json j = {{"hits", c.cache.hits}, {"misses", c.cache.misses},
+                              {"merged", c.cache.merged}, {"mshr_full", c.cache.mshr_full},
+                              {"evictions_clean", c.cache.evictions_clean},
+                              {"evictions_dirty", c.cache.evictions_dirty}};
+  for (const auto& [k, v] : more.items()) j[k] = v;
+  j["miss_cycles_p50"] = c.miss_cycles_p50;
+  j["miss_cycles_p99"] = c.miss_cycles_p99;
+  j["miss_cycles_max"] = c.miss_cycles_max;
+  return j;
+}
+
+// The summary's words for a cache's counts and miss latency.
+std::string cache_line(const nic::tb::CacheReport& c) {
+  std::ostringstream o;
+  o << "hits " << c.cache.hits << ", misses " << c.cache.misses << " (merged " << c.cache.merged
+    << ", MSHR full " << c.cache.mshr_full << "), evictions dirty " << c.cache.evictions_dirty
+    << " clean " << c.cache.evictions_clean << "; miss cycles p50 " << c.miss_cycles_p50
+    << " p99 " << c.miss_cycles_p99;
+  return o.str();
+}
+
 nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r) {
   const nic::tb::Verdict& v = r.verdict;
   nlohmann::ordered_json j;
@@ -146,6 +169,7 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   j["config"] = nlohmann::ordered_json::parse(nic::config_to_json(cfg));
   // All contexts on chip, the report is the one from before the cache existed.
   if (!r.ctx_cache) j["config"].erase("ctx_cache");
+  if (!r.ddp_cache) j["config"].erase("ddp_cache");
   j["counters"] = r.counters;
   // Offload coverage: the share of C2H data the NIC placed and of data PDUs it verified.
   const uint64_t data_bytes = r.sw.placed_bytes + r.sw.copied_bytes;
@@ -209,15 +233,17 @@ nlohmann::ordered_json report_json(const nic::SimConfig& cfg, const nic::tb::Rep
   };
   j["latency"] = {{"frames", latency_rows(r.frame_latency)}, {"reads", latency_rows(r.read_latency)}};
   if (const auto& cc = r.ctx_cache)
-    j["ctx_cache"] = {{"hits", cc->cache.hits}, {"misses", cc->cache.misses},
-                      {"merged", cc->cache.merged}, {"mshr_full", cc->cache.mshr_full},
-                      {"evictions_clean", cc->cache.evictions_clean},
-                      {"evictions_dirty", cc->cache.evictions_dirty},
-                      {"wait_frames", cc->wait_frames}, {"wait_cycles", cc->wait_cycles},
-                      {"bypassed_frames", cc->bypassed},
-                      {"miss_cycles_p50", cc->miss_cycles_p50},
-                      {"miss_cycles_p99", cc->miss_cycles_p99},
-                      {"miss_cycles_max", cc->miss_cycles_max}};
+    j["ctx_cache"] = cache_json(*cc, {{"wait_frames", cc->wait_frames},
+                                      {"wait_cycles", cc->wait_cycles},
+                                      {"bypassed_frames", cc->bypassed}});
+  if (const auto& dc = r.ddp_cache) {
+    j["ddp_cache"] = cache_json(*dc, {{"installs", dc->cache.installs},
+                                      {"wait_frames", dc->wait_frames},
+                                      {"wait_cycles", dc->wait_cycles},
+                                      {"bypassed_segments", dc->bypassed_segments},
+                                      {"lookup_cycles", dc->lookup_cycles}});
+    if (dc->sgl) j["sgl_cache"] = cache_json(*dc->sgl, {{"installs", dc->sgl->cache.installs}});
+  }
   j["commands"] = nlohmann::ordered_json::array();  // filled from the CommandList on writing
   j["failed_connections"] = r.failed_connections;
   nlohmann::ordered_json flows = nlohmann::ordered_json::array();
@@ -453,12 +479,14 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
       << " ns, p99 " << t.p99 << " ns, p99.9 " << t.p999 << " ns, max " << t.max << " ns\n";
   latency_table(o, r.read_latency);
   if (const auto& cc = r.ctx_cache)
-    o << "  ctx cache  hits " << cc->cache.hits << ", misses " << cc->cache.misses << " (merged "
-      << cc->cache.merged << ", MSHR full " << cc->cache.mshr_full << "), evictions dirty "
-      << cc->cache.evictions_dirty << " clean " << cc->cache.evictions_clean
-      << "; miss cycles p50 " << cc->miss_cycles_p50 << " p99 " << cc->miss_cycles_p99
-      << "; frames waited " << cc->wait_frames << " (" << cc->wait_cycles << " cycles), bypassed "
-      << cc->bypassed << "\n";
+    o << "  ctx cache  " << cache_line(*cc) << "; frames waited " << cc->wait_frames << " ("
+      << cc->wait_cycles << " cycles), bypassed " << cc->bypassed << "\n";
+  if (const auto& dc = r.ddp_cache) {
+    o << "  ddp cache  registrations: " << cache_line(*dc) << "; frames waited "
+      << dc->wait_frames << " (" << dc->wait_cycles << " cycles), segments bypassed "
+      << dc->bypassed_segments << "\n";
+    if (dc->sgl) o << "  sgl cache  " << cache_line(*dc->sgl) << "\n";
+  }
   print_sram_line(nic::sram_budget(cfg));
   o << "  PCIe       up " << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_up_payload_bytes")) * 8 / end_s / 1e9 : 0)
     << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "

@@ -30,6 +30,15 @@ constexpr uint64_t kRegSpace = 0x40;
 // 4 GiB, clear of the driver's rings and SGLs.
 constexpr uint64_t kCtxBackingBase = 0xE0000000;
 constexpr uint64_t kCtxBackingBytes = 0x10000000;
+// Host memory the host leaves to the NIC for DDP registrations and their SGLs when they live
+// behind on-chip caches (ddp_cache): registration (flow-table slot f, DDP slot s) is line
+// f * kDdpSlotsMax + s of the lower half, its SGL the same index of the upper half at the SGL's
+// stride. Far above the read buffers (the driver's allocator spans [4 GiB, 4 GiB + 1 TiB));
+// host memory is sparse, so only what the NIC writes takes room.
+constexpr uint64_t kDdpBackingBase = 1ull << 48;
+constexpr uint64_t kDdpBackingBytes = 1ull << 48;
+constexpr uint64_t kDdpSglBackingBase = kDdpBackingBase + kDdpBackingBytes / 2;
+constexpr uint32_t kDdpSlotsMax = 1u << 16;  // SkAdd's largest queue size
 
 // --- Commands (64-byte entries in the command ring) ---------------------------------------
 enum class CmdOp : uint8_t {

@@ -103,7 +103,10 @@ void CommandProcessor::finish_teardowns() {
     }
     port.book(now, cfg_.ddp_write_cycles);
     free_at_ = std::max(free_at_, now + cfg_.cqe_write_cycles);
-    flows_.get(it->slot)->ddp.finish_teardown(it->io_tag);
+    DdpTable& ddp = flows_.get(it->slot)->ddp;
+    const uint32_t sg_entries = DdpTable::sg_entries(ddp.slot(it->io_tag));
+    ddp.finish_teardown(it->io_tag);
+    if (ddp_cache_) ddp_cache_->released(it->slot, ddp.slot_index(it->io_tag), sg_entries);
     abi::Cqe c;
     c.type = abi::CqeType::TeardownDone;
     c.flow = it->handle;
@@ -268,13 +271,17 @@ CmdStatus CommandProcessor::ddp_setup(const Pending& p) {
   if (!f || c.sg_count == 0) return CmdStatus::Invalid;
   if (c.sg_count > cfg_.max_sg_entries) return CmdStatus::TooManySg;
   if (!p.sgl_ok) return CmdStatus::Invalid;
-  return setup_status(f->ddp.setup(c.io_tag, p.sgl, c.io_len, c.seq));
+  const CmdStatus s = setup_status(f->ddp.setup(c.io_tag, p.sgl, c.io_len, c.seq));
+  if (s == CmdStatus::Ok && ddp_cache_)
+    ddp_cache_->registered(flows_.slot_of(c.flow), f->ddp.slot_index(c.io_tag), p.sgl);
+  return s;
 }
 
 CmdStatus CommandProcessor::ddp_teardown(const abi::Cmd& c) {
   const int32_t slot = flows_.slot_of(c.flow);
   FlowContext* f = flows_.get(slot);
   if (!f || f->ddp.teardown(c.io_tag) != DdpError::None) return CmdStatus::Invalid;
+  if (ddp_cache_) ddp_cache_->teardown_written(slot, f->ddp.slot_index(c.io_tag));
   stats_.teardowns_waited += placement_.writes_in_flight(slot, c.io_tag) > 0;
   teardowns_.push_back({slot, c.io_tag, c.flow, c.tag});
   return CmdStatus::Ok;

@@ -31,7 +31,10 @@
 // sk_del_cycles, setup_cycles + setup_cycles_per_sg per SG entry, plus cqe_write_cycles for
 // its CmdDone; the count starts when it is the oldest and its SGL is in, and no earlier than
 // cqe_write_cycles after a TeardownDone was posted. A setup or teardown then writes its DDP
-// table slot through the table's write port, waiting while placement holds it.
+// table slot through the table's write port, waiting while placement holds it. With
+// registrations in host memory (ddp_cache) a setup writes its registration into the cache and
+// its SG entries to the backing store, a teardown writes the slot's state and its end drops
+// the registration's lines (hw/placement/DdpCache).
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -77,6 +80,9 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   const CommandStats& stats() const { return stats_; }
   // sk_del drops the flow's cached context. Set before the run when contexts are cached.
   void set_context_cache(ContextCache* c) { ctx_cache_ = c; }
+  // Setups and teardowns write registrations through this cache. Set before the run when
+  // registrations are cached.
+  void set_ddp_cache(DdpCache* c) { ddp_cache_ = c; }
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
  private:
@@ -125,6 +131,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   FlowTable& table_;
   FlowContexts& flows_;
   ContextCache* ctx_cache_ = nullptr;
+  DdpCache* ddp_cache_ = nullptr;
 
   uint32_t regs_[abi::kRegSpace / 4] = {};
 

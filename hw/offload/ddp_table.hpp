@@ -9,6 +9,7 @@
 // Plain C++ (no SystemC).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "hw/abi/nic_abi.hpp"
@@ -111,6 +112,22 @@ class DdpTable {
   // of a registration, one run per SG entry touched (SglPool::translate).
   template <class Emit>
   SglError translate(DdpContext& c, uint64_t buf_off, uint32_t len, Emit&& emit) const;
+
+  // The slot `io_tag` uses, and what it holds (whatever its state).
+  uint32_t slot_index(uint32_t io_tag) const { return rule_.slot_of(io_tag); }
+  // The slot holds a registration (of whichever tag): the valid bit a NIC keeps on chip per
+  // slot, so that a free slot costs no fetch of its registration.
+  bool slot_valid(uint32_t slot) const { return slots_[slot].state != DdpState::Free; }
+  const DdpContext& slot(uint32_t io_tag) const { return slot_of(io_tag); }
+  // SG entries of a registration: 1 when the address lives in the slot.
+  static uint32_t sg_entries(const DdpContext& c) { return c.pooled ? c.list.size : 1; }
+  // The first and last SG entry buffer bytes [buf_off, buf_off + len) of `c` touch (len >= 1,
+  // within the buffer).
+  std::pair<uint32_t, uint32_t> entries_touched(const DdpContext& c, uint64_t buf_off,
+                                                uint32_t len) const {
+    if (!c.pooled) return {0, 0};
+    return {uint32_t(pool_.find(c.list, buf_off)), uint32_t(pool_.find(c.list, buf_off + len - 1))};
+  }
 
   uint32_t capacity() const { return uint32_t(slots_.size()); }
   uint32_t registered() const { return registered_; }  // slots in state Registered

@@ -56,6 +56,8 @@ class SglPool {
     return uint64_t(last.start) + last.len;
   }
   size_t heap_bytes() const;
+  // Index in the list of the entry holding buffer byte `buf_off` (< total).
+  size_t find(const List& l, uint64_t buf_off) const;
 
   // Calls emit(addr, len) for each host memory run holding command-buffer bytes
   // [buf_off, buf_off + len), in order, one run per entry touched (entries are not merged even
@@ -71,7 +73,6 @@ class SglPool {
     uint32_t start;  // buffer offset of the entry's first byte
   };
   static uint32_t size_class(size_t n);  // log2 of the run a list of n entries takes
-  size_t find(const List& l, uint64_t buf_off) const;  // entry holding buf_off < total
 
   std::vector<Entry> entries_;
   std::vector<std::vector<uint32_t>> free_;  // first entries of free runs, by size class

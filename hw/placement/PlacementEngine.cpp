@@ -41,16 +41,19 @@ void PlacementEngine::tick() {
   // Counted on a copy: a last beat that waits for the completion ring is counted again.
   size_t cursor = b.sop ? 0 : cursor_;
   const uint32_t lookups = segment_cycles(b, cursor);
-  uint32_t entries = 0;
-  if (b.eop && !finish_frame(*b.pkt, entries)) {
+  uint32_t entries = 0, cache = 0;
+  const Finish f = b.eop ? finish_frame(*b.pkt, entries, cache) : Finish::Done;
+  if (f == Finish::WaitCache) return;  // the fill (or a setup's install) wakes the clock
+  if (f == Finish::WaitCq) {
     ++stats_.stall_cq_full;
     clk_.request_next();
     return;
   }
   cursor_ = cursor;
-  busy_until_ = now + 1 + lookups + entries;
+  busy_until_ = now + 1 + lookups + entries + cache;
   stats_.segment_cycles += lookups;
   stats_.entry_cycles += entries;
+  stats_.ddp_cache_cycles += cache;
   ++stats_.beats;
   in_.take();
 }
@@ -67,12 +70,30 @@ uint32_t PlacementEngine::segment_cycles(const Beat& b, size_t& cursor) const {
 
 FlowContext* PlacementEngine::offloaded_flow(const PacketCtx& p) { return flows_.get(p.flow); }
 
-bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
+PlacementEngine::Finish PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles,
+                                                      uint32_t& cache_cycles) {
   FlowContext* fc = offloaded_flow(p);
   const bool in_seq = fc && p.bypass == Bypass::None && p.plan.in_seq;
   // Planned afresh in every cycle the frame waits, so a teardown during the wait is honoured.
   plan_ = Plan{};
+  if (counted_ == stats_.frames)
+    lookups_.again();
+  else
+    lookups_ = {};
+  counted_ = stats_.frames;
   if (in_seq) plan_runs(p, *fc, plan_);
+  if (plan_.missing) {
+    if (waiting_ != stats_.frames) {
+      waiting_ = stats_.frames;
+      wait_from_ = clk_.cycle();
+      ++stats_.ddp_wait_frames;
+    }
+    return Finish::WaitCache;
+  }
+  if (waiting_ == stats_.frames) {
+    stats_.ddp_wait_cycles += clk_.cycle() - wait_from_;
+    waiting_ = kNoFrame;
+  }
 
   const uint32_t kept = uint32_t(p.frame.size()) - plan_.placed;
   const uint32_t used = uint32_t(rx_written_) - rx_freed_;
@@ -85,9 +106,9 @@ bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
     }
     if (drop_hook_) drop_hook_(p, "rx_ring_full");
     pool_.put(&p);
-    return true;
+    return Finish::Done;
   }
-  if (!cq_.can_post()) return false;
+  if (!cq_.can_post()) return Finish::WaitCq;
 
   abi::Cqe c;
   c.type = abi::CqeType::RxPacket;
@@ -101,6 +122,7 @@ bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
   const uint32_t ring_writes = kept > rx_bytes_ - uint32_t(rx_written_ % rx_bytes_) ? 2 : 1;
   c.rx_off = write_rx_ring();
   entry_cycles = cfg_.cqe_write_cycles + ring_writes * cfg_.rx_ring_write_cycles;
+  if (cache_) cache_cycles = lookups_.n * cache_->hit_cycles();
   // The table writes of this frame: a high-water mark per run, a close per completion.
   if (fc)
     flows_.ddp_write_port().book(
@@ -146,14 +168,33 @@ bool PlacementEngine::finish_frame(PacketCtx& p, uint32_t& entry_cycles) {
   stats_.ddp_overlap += plan_.overlap;
   stats_.after_completion += plan_.after_completion;
   stats_.runs_over_limit += plan_.over_limit;
+  stats_.ddp_bypassed += plan_.bypassed;
   pool_.put(&p);
-  return true;
+  return Finish::Done;
+}
+
+void PlacementEngine::missed(Plan& out) const {
+  if (cache_->bypass_on_miss())
+    ++out.bypassed;
+  else
+    out.missing = true;
 }
 
 void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) {
   const uint32_t limit = cfg_.single_run_per_packet ? 1 : uint32_t(abi::kMaxRunsPerCqe);
   for (const Segment& s : p.plan.segs) {
     if (s.region != Region::Data || !s.placeable || s.len == 0) continue;
+    // A free slot's valid bit (on chip) says there is nothing to read; otherwise the
+    // registration is read before anything else about it is known, even its tag.
+    const uint32_t slot = fc.ddp.slot_index(s.io_tag);
+    if (cache_ && !fc.ddp.slot_valid(slot)) {
+      ++out.unregistered;
+      continue;
+    }
+    if (cache_ && !cache_->registration(p.flow, slot, lookups_)) {
+      missed(out);
+      continue;
+    }
     DdpContext* d = fc.ddp.lookup(s.io_tag);
     // Closed, or bytes from before the registration: they belong to an older read.
     if (!d || d->closed || int32_t(p.pf.seq + s.off - d->valid_from) < 0) {
@@ -179,22 +220,32 @@ void PlacementEngine::plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out) 
       continue;
     }
     Run* last = out.nruns ? &out.runs[out.nruns - 1] : nullptr;
-    if (last && last->ddp == d && last->run.payload_off + last->run.len == s.off &&
-        last->run.buf_off + last->run.len == s.buf_off) {
-      last->run.len = uint16_t(last->run.len + s.len);
-    } else if (out.nruns == limit) {
+    const bool extend = last && last->ddp == d && last->run.payload_off + last->run.len == s.off &&
+                        last->run.buf_off + last->run.len == s.buf_off;
+    if (!extend && out.nruns == limit) {
       ++out.over_limit;
       continue;
-    } else {
-      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), d->io_tag, s.buf_off}, d};
     }
+    if (cache_ && d->pooled) {
+      const auto [first, last_entry] = fc.ddp.entries_touched(*d, s.buf_off, s.len);
+      if (!cache_->sgl(p.flow, slot, first, last_entry, DdpTable::sg_entries(*d), lookups_)) {
+        missed(out);
+        continue;
+      }
+    }
+    if (extend)
+      last->run.len = uint16_t(last->run.len + s.len);
+    else
+      out.runs[out.nruns++] = {{uint16_t(s.off), uint16_t(s.len), d->io_tag, s.buf_off}, d};
     out.placed += s.len;
   }
 }
 
 void PlacementEngine::close_completed(const PacketCtx& p, FlowContext& fc) {
-  for (const ReadEnd& e : p.plan.ended)
+  for (const ReadEnd& e : p.plan.ended) {
     stats_.closed_by_completion += fc.ddp.note_completion(e.io_tag, e.end_seq);
+    if (cache_) cache_->completion_written(p.flow, fc.ddp.slot_index(e.io_tag));
+  }
 }
 
 uint32_t PlacementEngine::high_water(const Plan& plan, const DdpContext* d) {
@@ -214,6 +265,7 @@ void PlacementEngine::place(const PacketCtx& p, int32_t slot, const Run& r) {
   tag.io_tag = r.run.io_tag;
   tag.packet = p.index;
   r.ddp->placed_end = std::max(r.ddp->placed_end, r.run.buf_off + r.run.len);
+  if (cache_) cache_->placed(slot, fc.ddp.slot_index(r.run.io_tag));
   // One write per SG entry: translate emits each entry's part separately.
   fc.ddp.translate(*r.ddp, r.run.buf_off, r.run.len, [&](uint64_t addr, uint32_t n) {
     ++inflight_[key];

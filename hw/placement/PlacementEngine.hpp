@@ -35,6 +35,12 @@
 // the last beat (back-pressure; completions are never dropped). Throughput: one beat per cycle,
 // and the DMA issue rate of one job per cycle: runs + SG crossings + 1 or 2 ring writes + 1
 // completion per frame.
+//
+// With registrations in host memory (ddp_cache, hw/placement/DdpCache), each placeable data
+// segment needs its registration, and the SGL lines its bytes touch, on chip: a frame's lookups
+// cost ddp_cache.hit_cycles each on its last beat. A miss holds the last beat until every line
+// it lacks has landed (miss=stall; the frames behind it wait too) or leaves the segment unplaced
+// for the host to copy, as an unregistered one (miss=bypass; the fetch goes on).
 #pragma once
 #include <systemc>
 
@@ -50,6 +56,7 @@
 #include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/DdpCache.hpp"
 #include "hw/placement/placement_params.hpp"
 #include "util/ring_fifo.hpp"
 
@@ -72,6 +79,9 @@ struct PlacementStats {
   uint64_t closed_by_completion = 0;  // registrations closed on seeing the read complete
   uint64_t segment_cycles = 0;    // extra cycles beats spent on DDP lookups beyond the first
   uint64_t entry_cycles = 0;      // cycles spent on completion entries and receive-ring writes
+  // With a DDP cache: cycles spent on its lookups, frames held for a line (miss=stall) and for
+  // how long, data segments left unplaced for one (miss=bypass).
+  uint64_t ddp_cache_cycles = 0, ddp_wait_frames = 0, ddp_wait_cycles = 0, ddp_bypassed = 0;
 };
 
 class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
@@ -92,6 +102,9 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   // stamps (waveforms zoom onto a frame from its first bit on the wire).
   using LandedHook = std::function<void(const FrameStamps&, const abi::Cqe&)>;
   void set_landed_hook(LandedHook hook) { landed_hook_ = std::move(hook); }
+  // Registrations and SGLs come through this cache (none: all on chip, no cost). Set before
+  // the run.
+  void set_ddp_cache(DdpCache* c) { cache_ = c; }
 
   // Placement writes queued or in flight for `io_tag` of flow-table slot `slot`: a teardown is
   // done only when this is 0.
@@ -114,16 +127,23 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
     uint8_t nruns = 0;
     uint32_t placed = 0;
     uint32_t unregistered = 0, out_of_range = 0, over_limit = 0, overlap = 0, after_completion = 0;
+    uint32_t bypassed = 0;  // segments whose lines were not on chip (miss=bypass)
+    bool missing = false;   // a line is not on chip and the frame waits for it (miss=stall)
   };
+  enum class Finish : uint8_t { Done, WaitCq, WaitCache };
 
   void tick() override;
-  // False when the frame must wait (completion ring full). `entry_cycles`: what its
-  // completion entry and receive-ring writes cost the engine.
-  bool finish_frame(PacketCtx& p, uint32_t& entry_cycles);
+  // Done, or why the frame must wait (completion ring full, DDP cache lines on their way).
+  // `entry_cycles`: what its completion entry and receive-ring writes cost the engine;
+  // `cache_cycles`: its DDP cache lookups.
+  Finish finish_frame(PacketCtx& p, uint32_t& entry_cycles, uint32_t& cache_cycles);
   // Extra cycles beat `b` costs for its DDP lookups; `cursor` as for_each_slice's.
   uint32_t segment_cycles(const Beat& b, size_t& cursor) const;
   FlowContext* offloaded_flow(const PacketCtx& p);
   void plan_runs(const PacketCtx& p, FlowContext& fc, Plan& out);
+  // A segment's DDP cache line is not on chip: the frame waits for it (stall) or the segment
+  // is left unplaced (bypass).
+  void missed(Plan& out) const;
   // Stops placement for reads this frame completes (after its own data was planned).
   void close_completed(const PacketCtx& p, FlowContext& fc);
   // Where a run for `d` may start: past what is placed or planned for it.
@@ -142,6 +162,12 @@ class PlacementEngine : public sc_core::sc_module, public ClockDomain::Clocked {
   FlowContexts& flows_;
   PacketPool& pool_;
   const PlacementParams cfg_;
+  DdpCache* cache_ = nullptr;
+  // Frames are numbered by stats_.frames while they are the one at the input: the frame whose
+  // cache lookups were counted (lookups_), and the one waiting for lines since wait_from_.
+  static constexpr uint64_t kNoFrame = UINT64_MAX;
+  uint64_t counted_ = kNoFrame, waiting_ = kNoFrame, wait_from_ = 0;
+  FrameLookups lookups_;
 
   uint64_t rx_base_ = 0;
   uint32_t rx_bytes_ = 0;    // 0: ring not set

@@ -5,6 +5,7 @@
 //                                                                        |  CompletionRing
 //   CommandProcessor (MMIO registers, command ring) ---------------------+--> DmaEngine -> PCIe
 //   ContextCache (flow contexts in host memory): fetched from FlowLookup, used by PduParser --^
+//   DdpCache (registrations, SGLs in host memory): written by commands, used by placement ---^
 //
 // Bind `dma.socket` to the PCIe link's DMA target and the link's MMIO initiator to
 // `commands.regs`.
@@ -31,6 +32,7 @@
 #include "hw/parser/PduParser.hpp"
 #include "hw/pcie/DmaEngine.hpp"
 #include "hw/placement/CompletionRing.hpp"
+#include "hw/placement/DdpCache.hpp"
 #include "hw/placement/PlacementEngine.hpp"
 
 namespace nic::hw {
@@ -56,6 +58,7 @@ class Nic : public sc_core::sc_module {
   std::unique_ptr<Crc32cRtl> crc_rtl;  // crc.impl=rtl: every flow's CRC datapath
   DmaEngine dma;
   std::unique_ptr<ContextCache> ctx_cache;  // ctx_cache.entries > 0: contexts in host memory
+  std::unique_ptr<DdpCache> ddp_cache;  // ddp_cache.entries > 0: registrations in host memory
   CompletionRing cq;
   PlacementEngine placement;
   CommandProcessor commands;

@@ -24,6 +24,21 @@ void validate(const NicConfig& c) {
   need(uint64_t(c.flow.entries) * c.ctx_cache.transfer_bytes() <= abi::kCtxBackingBytes,
        "flow.entries * ctx_cache.context_bytes (in whole lines) must fit the context backing "
        "store (256 MiB)");
+  const DdpCacheParams& d = c.ddp_cache;
+  need(d.entries % d.ways == 0 && d.sgl_entries % d.ways == 0,
+       "ddp_cache.entries and ddp_cache.sgl_entries must be multiples of ddp_cache.ways");
+  need(!d.sgl_enabled() || d.enabled(),
+       "ddp_cache.sgl_entries needs ddp_cache.entries: SGLs are reached through registrations");
+  need(d.sgl_line_bytes % abi::kSgEntrySize == 0,
+       "ddp_cache.sgl_line_bytes must be a multiple of the 16-byte SG entry");
+  // Registration (f, s) and its SGL sit at index f * kDdpSlotsMax + s of their halves of the
+  // DDP backing store.
+  const uint64_t regs = uint64_t(c.flow.entries) * abi::kDdpSlotsMax;
+  need(regs * d.transfer_bytes() <= abi::kDdpBackingBytes / 2 &&
+           regs * d.sgl_lines(c.placement.max_sg_entries) * d.sgl_line_bytes <=
+               abi::kDdpBackingBytes / 2,
+       "flow.entries x 65536 DDP slots x (ddp_cache.context_bytes, or the longest SGL in "
+       "ddp_cache.sgl_line_bytes lines) must fit half the DDP backing store (128 TiB)");
   if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||
                               c.crc.latency_cycles != NICRTL_CRC_LATENCY))
     throw std::invalid_argument(

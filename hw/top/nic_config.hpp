@@ -10,6 +10,7 @@
 #include "hw/flow/flow_params.hpp"
 #include "hw/mac/mac_params.hpp"
 #include "hw/offload/flow_context.hpp"
+#include "hw/placement/ddp_cache_params.hpp"
 #include "hw/offload/ooo_params.hpp"
 #include "hw/parser/parser_params.hpp"
 #include "hw/pcie/pcie_params.hpp"
@@ -49,6 +50,7 @@ struct NicConfig {
   OooParams ooo;
   CrcParams crc;
   PlacementParams placement;
+  DdpCacheParams ddp_cache;
   PcieParams pcie;
 
   // Calls s(section, part) for every part, in report order.
@@ -63,6 +65,7 @@ struct NicConfig {
     s("ooo", c.ooo);
     s("crc", c.crc);
     s("placement", c.placement);
+    s("ddp_cache", c.ddp_cache);
     s("pcie", c.pcie);
   }
 };

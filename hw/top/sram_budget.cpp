@@ -34,7 +34,7 @@ void add_cache(std::vector<SramItem>& out, const std::string& name, uint32_t ent
 
 uint32_t beat_word_bytes(uint32_t datapath_bytes) { return datapath_bytes + datapath_bytes / 8 + 4; }
 
-std::vector<SramItem> sram_budget(const NicConfig& c) {
+std::vector<SramItem> sram_budget(const NicConfig& c, uint32_t ddp_slots_per_flow) {
   std::vector<SramItem> out;
   out.push_back({"mac.rx_fifo", c.mac.rx_fifo_bytes, 1, "a byte of a received frame"});
   const uint32_t word = beat_word_bytes(c.core.datapath_bytes);
@@ -49,6 +49,24 @@ std::vector<SramItem> sram_budget(const NicConfig& c) {
   else
     out.push_back({"flow.contexts", c.flow.entries, c.ctx_cache.context_bytes,
                    "a flow's framing and digest state, every flow on chip"});
+  // Registrations, and SGLs beyond the one entry a slot holds: either every one on chip (the
+  // pool for the longest SGL in every slot: what no miss cost guarantees) or caches.
+  const DdpCacheParams& d = c.ddp_cache;
+  const uint64_t regs = uint64_t(c.flow.entries) * ddp_slots_per_flow;
+  const uint64_t reg_keys = uint64_t(c.flow.entries) * abi::kDdpSlotsMax;
+  if (d.enabled()) {
+    add_cache(out, "ddp_cache", d.entries, d.ways, d.mshrs, reg_keys, d.transfer_bytes());
+    out.push_back({"ddp.valid_bits", c.flow.entries, (ddp_slots_per_flow + 7) / 8,
+                   "a flow's valid bit per DDP slot: a free slot is not fetched"});
+  } else
+    out.push_back({"ddp.registrations", regs, d.context_bytes,
+                   "a DDP registration, every slot of every flow on chip"});
+  if (d.sgl_enabled())
+    add_cache(out, "sgl_cache", d.sgl_entries, d.ways, d.mshrs,
+              reg_keys * d.sgl_lines(c.placement.max_sg_entries), d.sgl_line_bytes);
+  else
+    out.push_back({"ddp.sgl_pool", regs * (c.placement.max_sg_entries - 1), uint32_t(abi::kSgEntrySize),
+                   "an SG entry past a slot's own, the longest SGL in every slot"});
   out.push_back({"placement.cmd_buffer", c.placement.cmd_fetch_entries, uint32_t(abi::kCmdSize),
                  "a command-ring entry fetched ahead of execution"});
   return out;

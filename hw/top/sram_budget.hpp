@@ -27,7 +27,9 @@ uint32_t beat_word_bytes(uint32_t datapath_bytes);
 // valid and protocol (1), the driver's handle (4).
 constexpr uint32_t kFlowEntryBytes = 37 + 1 + 4;
 
-std::vector<SramItem> sram_budget(const NicConfig& c);
+// `ddp_slots_per_flow`: the DDP slots SkAdd gives each flow (abi::ddp_slots of the driver's
+// queue size), what an all-on-chip registration table must hold for every flow.
+std::vector<SramItem> sram_budget(const NicConfig& c, uint32_t ddp_slots_per_flow);
 uint64_t sram_total(const std::vector<SramItem>& items);
 // A table: one row per item with its share of the total, then the total.
 void write_sram_table(std::ostream& out, const std::vector<SramItem>& items);

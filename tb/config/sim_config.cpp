@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "hw/abi/nic_abi.hpp"
+
 namespace nic {
 
 void for_each_param(SimConfig& cfg, const std::function<void(const ParamRef&)>& fn) {
@@ -39,6 +41,10 @@ void validate(const SimConfig& c) {
   check_ranges("host", c.host);
   check_ranges("driver", c.driver);
   validate(static_cast<const NicConfig&>(c));
+}
+
+std::vector<SramItem> sram_budget(const SimConfig& cfg) {
+  return sram_budget(static_cast<const NicConfig&>(cfg), abi::ddp_slots(cfg.driver.queue_depth));
 }
 
 }  // namespace nic

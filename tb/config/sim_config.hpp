@@ -9,6 +9,7 @@
 #include "host_driver/driver_params.hpp"
 #include "hw/pcie/host_memory_params.hpp"
 #include "hw/top/nic_config.hpp"
+#include "hw/top/sram_budget.hpp"
 #include "util/params.hpp"
 
 namespace nic {
@@ -43,5 +44,8 @@ std::string config_to_json(const SimConfig& cfg, int indent = 2);
 // Throws std::invalid_argument, naming the parameter, when one is outside its range or
 // parameters disagree. Replay, config and every sweep point call it before anything runs.
 void validate(const SimConfig& cfg);
+// The NIC's SRAM budget (hw/top/sram_budget) with the DDP slots the driver's queue size gives
+// each flow at SkAdd.
+std::vector<SramItem> sram_budget(const SimConfig& cfg);
 
 }  // namespace nic

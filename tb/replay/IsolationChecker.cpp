@@ -35,8 +35,9 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     return std::string(b);
   };
   if (tag && tag->kind == hw::DmaTag::Kind::Context) {
-    if (!inside({abi::kCtxBackingBase, abi::kCtxBackingBytes}, addr, len))
-      violation(where() + " of a context outside the context backing store");
+    if (!inside({abi::kCtxBackingBase, abi::kCtxBackingBytes}, addr, len) &&
+        !inside({abi::kDdpBackingBase, abi::kDdpBackingBytes}, addr, len))
+      violation(where() + " of a context outside the context and DDP backing stores");
     return;
   }
   if (!tag || tag->kind != hw::DmaTag::Kind::Placement) {

@@ -1,6 +1,7 @@
 // DMA isolation: every write the NIC makes into host memory must land inside a currently
 // registered SG element of the (flow, CID) it was placed for, in the completion or receive
-// ring, or (a context write-back) in the context backing store; nothing may land in a buffer after its teardown completed (the TeardownDone entry
+// ring, or (a context write-back, a DDP registration or SGL written home) in the context or
+// DDP backing store; nothing may land in a buffer after its teardown completed (the TeardownDone entry
 // reached host memory). Anything else is an isolation violation, counted and reported with
 // the frame it came from. Plugs into HostMemory's write observer.
 #pragma once

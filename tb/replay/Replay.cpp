@@ -248,10 +248,19 @@ struct ReplayTop : sc_module {
   void start_timeline(uint64_t window_ps) {
     std::vector<std::string> fifos{"mac_rx_fifo"};
     for (const auto& [name, ch] : channels()) fifos.push_back(name);
+    // Each cache the NIC has, with the column name the report gives it.
+    std::vector<std::pair<std::string, std::function<void(hw::SetAssocCache::Observer)>>> on;
+    if (auto* c = nic.ctx_cache.get())
+      on.emplace_back("ctx_cache", [c](hw::SetAssocCache::Observer o) { c->set_observer(std::move(o)); });
+    if (auto* d = nic.ddp_cache.get()) {
+      on.emplace_back("ddp_cache", [d](hw::SetAssocCache::Observer o) { d->registrations().set_observer(std::move(o)); });
+      if (auto* s = d->sgl_lines())
+        on.emplace_back("sgl_cache", [s](hw::SetAssocCache::Observer o) { s->set_observer(std::move(o)); });
+    }
     std::vector<std::string> caches;
-    if (nic.ctx_cache) caches.push_back("ctx_cache");
+    for (const auto& c : on) caches.push_back(c.first);
     timeline.emplace(window_ps, fifos, kDropReasons, caches);
-    if (nic.ctx_cache) watch_cache(*nic.ctx_cache, 0);
+    for (size_t i = 0; i < on.size(); ++i) on[i].second(observer_for(i));
     const uint64_t period = nic.clk.period().value();
     nic.mac.fifo_occupancy().set_observer(&probes.emplace_back(*timeline, 0, period));
     size_t fifo = 1;
@@ -268,16 +277,15 @@ struct ReplayTop : sc_module {
   }
 
   // A refused access (every MSHR busy) is retried: only the retry is a lookup.
-  template <class Cache>
-  void watch_cache(Cache& c, size_t index) {
-    c.set_observer([this, index](hw::SetAssocCache::Lookup l) {
+  hw::SetAssocCache::Observer observer_for(size_t index) {
+    return [this, index](hw::SetAssocCache::Lookup l) {
       using L = hw::SetAssocCache::Lookup;
       if (l == L::MshrFull) return;
       timeline->cache_access(index, nic.clk.now_ps(),
                              l == L::Hit    ? Timeline::Access::Hit
                              : l == L::Miss ? Timeline::Access::Miss
                                             : Timeline::Access::Merged);
-    });
+    };
   }
 
   // Waveforms: the trace file exists only inside the window (or after the trigger), so
@@ -513,11 +521,21 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   stage("crc", top.nic.crc);
   const hw::PlacementStats& pls = top.nic.placement.stats();
   r.blocks.push_back({"placement", pls.beats, pls.stall_dma + pls.stall_cq_full});
+  const auto cache_report = [](const hw::CacheStats& st, const hw::LatencyHistogram& h) {
+    return CacheReport{st, h.percentile(0.5), h.percentile(0.99), h.max()};
+  };
   if (const hw::ContextCache* cc = top.nic.ctx_cache.get()) {
     const hw::PduParserStats& pst = top.nic.pdu_parser.parser_stats();
-    const hw::LatencyHistogram& h = cc->miss_cycles();
-    r.ctx_cache = CtxCacheReport{cc->stats(), pst.ctx_wait_frames, pst.ctx_wait_cycles,
-                                 pst.ctx_bypass, h.percentile(0.5), h.percentile(0.99), h.max()};
+    r.ctx_cache = CtxCacheReport{cache_report(cc->stats(), cc->miss_cycles()),
+                                 pst.ctx_wait_frames, pst.ctx_wait_cycles, pst.ctx_bypass};
+  }
+  if (const hw::DdpCache* dc = top.nic.ddp_cache.get()) {
+    const hw::BackedCache& regs = dc->registrations();
+    DdpCacheReport d{cache_report(regs.stats(), regs.miss_cycles()), std::nullopt,
+                     pls.ddp_wait_frames, pls.ddp_wait_cycles, pls.ddp_bypassed,
+                     pls.ddp_cache_cycles};
+    if (const hw::BackedCache* s = dc->sgl_lines()) d.sgl = cache_report(s->stats(), s->miss_cycles());
+    r.ddp_cache = d;
   }
   const hw::DmaStats& ds = top.nic.dma.stats();
   r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs, ds.stall_outstanding + ds.stall_end_req});

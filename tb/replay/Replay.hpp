@@ -93,12 +93,24 @@ struct BlockReport {
   uint64_t busy = 0, stalled = 0;
 };
 
-// The flow-context cache, when contexts live in host memory (ctx_cache.entries > 0).
-struct CtxCacheReport {
+// An on-chip cache of state that lives in host memory: its counts and its misses' latency.
+struct CacheReport {
   hw::CacheStats cache;
+  uint64_t miss_cycles_p50 = 0, miss_cycles_p99 = 0, miss_cycles_max = 0;  // fetch to fill
+};
+
+// The flow-context cache, when contexts live in host memory (ctx_cache.entries > 0).
+struct CtxCacheReport : CacheReport {
   uint64_t wait_frames = 0, wait_cycles = 0;  // miss=stall: frames the parser held, and how long
   uint64_t bypassed = 0;                      // miss=bypass: frames passed to software
-  uint64_t miss_cycles_p50 = 0, miss_cycles_p99 = 0, miss_cycles_max = 0;  // fetch to fill
+};
+
+// The DDP registration cache and, if on, the SGL cache (ddp_cache.entries > 0).
+struct DdpCacheReport : CacheReport {
+  std::optional<CacheReport> sgl;
+  // Of placement, for a line of either cache: frames held (miss=stall) and how long, data
+  // segments left unplaced (miss=bypass); and the cycles its lookups cost.
+  uint64_t wait_frames = 0, wait_cycles = 0, bypassed_segments = 0, lookup_cycles = 0;
 };
 
 // One connection the host followed (NVMe/TCP or iSCSI): what the NIC's flow context counted
@@ -141,6 +153,7 @@ struct ReplayResult {
   std::vector<FifoReport> fifos;
   std::vector<BlockReport> blocks;
   std::optional<CtxCacheReport> ctx_cache;
+  std::optional<DdpCacheReport> ddp_cache;
   // Frame latency, first bit on the wire to its completion entry in host memory (ns).
   uint64_t latency_count = 0, latency_p50 = 0, latency_p99 = 0, latency_p999 = 0, latency_max = 0;
   // The breakdowns (docs/latency.md): per frame stage, then "total" (the figures above); per

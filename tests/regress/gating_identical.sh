@@ -27,3 +27,10 @@ done
 bp="--line-rate --set mac.rx_fifo_bytes=65536 --set pcie.max_outstanding=8 --set placement.cq_entries=32"
 mkdir -p "$work/backpressure"
 "$here/../cli/replay_identical.sh" "$nicsim" "$work/backpressure" "$bp" "$bp --no-clock-gating" "$src"/traces/*.pcap
+# The DDP caches hold the placement engine until a fill lands (stall) or pass segments on
+# (bypass): small caches over the impaired workload, multi-entry SGLs.
+for miss in stall bypass; do
+  c="--set ddp_cache.entries=16 --set ddp_cache.sgl_entries=16 --set ddp_cache.miss=$miss --set driver.allocator=pages"
+  mkdir -p "$work/ddp_cache_$miss"
+  "$here/../cli/replay_identical.sh" "$nicsim" "$work/ddp_cache_$miss" "$c" "$c --no-clock-gating" "$work/gen_impaired.pcap"
+done

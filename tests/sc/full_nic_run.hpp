@@ -49,6 +49,29 @@ inline Run replay(const gen::GenConfig& g, const SimConfig& cfg, const std::stri
   return r;
 }
 
+// The run's reads by (flow, order).
+inline std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> by_read(const Run& r) {
+  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
+  for (const auto& c : r.result.commands) got[{c.flow, c.order}] = &c;
+  return got;
+}
+
+// Under attack: no DMA write outside its bounds, the judge content, every read reported, and
+// no read ends ok with a wrong byte.
+inline void check_robust(const Run& r) {
+  INFO((r.verdict.mismatches.empty() ? "" : r.verdict.mismatches.front()));
+  CHECK(r.result.counters.at("isolation_violations") == 0);
+  CHECK(r.verdict.ok());
+  CHECK(r.result.commands.size() == r.truth.commands.size());
+  const auto got = by_read(r);
+  for (const auto& t : r.truth.commands) {
+    auto it = got.find({t.flow, t.order});
+    INFO(t.flow << " read #" << t.order << " " << t.adversity);
+    REQUIRE(it != got.end());
+    if (it->second->status == "ok") CHECK(it->second->sha256 == t.sha256);
+  }
+}
+
 // Byte-exact everywhere; every read the truth lists completed with the truth's SHA-256 and
 // the status its digest implies.
 inline void check_exact(const Run& r) {

@@ -45,26 +45,6 @@ SimConfig adv_cfg() {
 
 uint64_t ctr(const Run& r, const std::string& key) { return r.result.counters.at(key); }
 
-std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> by_read(const Run& r) {
-  std::map<std::pair<std::string, uint32_t>, const host::CommandRecord*> got;
-  for (const auto& c : r.result.commands) got[{c.flow, c.order}] = &c;
-  return got;
-}
-
-void check_robust(const Run& r) {
-  INFO((r.verdict.mismatches.empty() ? "" : r.verdict.mismatches.front()));
-  CHECK(ctr(r, "isolation_violations") == 0);
-  CHECK(r.verdict.ok());
-  CHECK(r.result.commands.size() == r.truth.commands.size());
-  const auto got = by_read(r);
-  for (const auto& t : r.truth.commands) {
-    auto it = got.find({t.flow, t.order});
-    INFO(t.flow << " read #" << t.order << " " << t.adversity);
-    REQUIRE(it != got.end());
-    if (it->second->status == "ok") CHECK(it->second->sha256 == t.sha256);
-  }
-}
-
 // Reads the Adversary left alone end ok and exact (for the non-fatal cases).
 void check_untouched_exact(const Run& r) {
   const auto got = by_read(r);

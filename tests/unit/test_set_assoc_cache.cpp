@@ -10,7 +10,7 @@ using L = SetAssocCache::Lookup;
 
 namespace {
 // A miss followed at once by its fill; returns the victim.
-SetAssocCache::Victim bring(SetAssocCache& c, uint32_t key, bool write = false) {
+SetAssocCache::Victim bring(SetAssocCache& c, uint64_t key, bool write = false) {
   REQUIRE(c.access(key, write) == L::Miss);
   return c.fill(key);
 }
@@ -104,9 +104,9 @@ TEST_CASE("cache: random replacement evicts a resident line and repeats for a se
           "[cache]") {
   const auto victims = [](uint64_t seed) {
     SetAssocCache c(8, 4, 1, Replacement::Random, seed);  // two sets
-    std::set<uint32_t> resident;
-    std::vector<uint32_t> v;
-    for (uint32_t k = 0; k < 40; k += 2) {  // even keys: all in set 0
+    std::set<uint64_t> resident;
+    std::vector<uint64_t> v;
+    for (uint64_t k = 0; k < 40; k += 2) {  // even keys: all in set 0
       const auto e = bring(c, k);
       CHECK(e.valid == (k >= 8));  // the first four fill free ways
       if (e.valid) {
@@ -123,4 +123,55 @@ TEST_CASE("cache: random replacement evicts a resident line and repeats for a se
   CHECK(replacement_from("random") == Replacement::Random);
   CHECK_THROWS(replacement_from("fifo"));
   CHECK_THROWS(SetAssocCache(6, 4, 1, Replacement::Lru));
+}
+
+TEST_CASE("cache: install puts a written line on chip without a fetch", "[cache]") {
+  SetAssocCache c(2, 2, 1, Replacement::Lru);  // one set of two ways
+  CHECK_FALSE(c.install(1, true).valid);       // a free way: no victim
+  CHECK(c.contains(1));
+  CHECK_FALSE(c.pending(1));
+  CHECK(c.access(1, false) == L::Hit);
+  bring(c, 2);
+  const auto v = c.install(3, false);  // 1 is the least recently used, and dirty
+  CHECK(v.valid);
+  CHECK(v.key == 1);
+  CHECK(v.dirty);
+  CHECK_FALSE(c.install(3, true).valid);  // already on chip: refreshed and dirtied in place
+  CHECK(bring(c, 4).key == 2);
+  CHECK(bring(c, 5).dirty);  // 3, dirtied by the second install
+  CHECK(c.stats().installs == 3);
+  CHECK(c.stats().misses == 3);
+  CHECK(c.stats().evictions_dirty == 2);
+  CHECK(c.stats().evictions_clean == 1);
+}
+
+TEST_CASE("cache: a fill for a line installed while it was fetched evicts nothing", "[cache]") {
+  SetAssocCache c(2, 2, 2, Replacement::Lru);
+  bring(c, 1);
+  REQUIRE(c.access(2, true) == L::Miss);  // a write miss in flight
+  CHECK_FALSE(c.install(2, false).valid);  // the second way was free
+  const auto v = c.fill(2);                // the stale fetch lands on the installed line
+  CHECK_FALSE(v.valid);
+  CHECK(c.contains(1));
+  CHECK(c.mshr_free());
+  CHECK(bring(c, 3).key == 1);  // 2 was used last, by the fill
+  CHECK(bring(c, 4).dirty);     // 2, dirtied by the merged write
+}
+
+TEST_CASE("cache: a hashed index spreads keys whose low bits agree - 64-bit keys", "[cache]") {
+  // Keys that differ only above bit 16, as the same DDP slot of many flows does: a modulo
+  // puts them all in one set, the hash over all of them.
+  const auto sets_used = [](SetIndex index) {
+    SetAssocCache c(64, 1, 1, Replacement::Lru, 1, index);  // 64 sets of one way
+    uint32_t evictions = 0;
+    for (uint64_t f = 0; f < 32; ++f) evictions += bring(c, f << 16 | 5).valid;
+    return 32 - evictions;  // a direct-mapped cache keeps one line per set used
+  };
+  CHECK(sets_used(SetIndex::Modulo) == 1);
+  CHECK(sets_used(SetIndex::Hashed) > 16);
+  SetAssocCache c(4, 1, 1, Replacement::Lru, 1, SetIndex::Hashed);
+  const uint64_t big = (uint64_t(1) << 40) + 7;
+  bring(c, big);
+  CHECK(c.contains(big));
+  CHECK_FALSE(c.contains(7));  // the upper bits are part of the key
 }
