@@ -249,6 +249,7 @@ CmdStatus CommandProcessor::sk_add(const abi::Cmd& c) {
   st.hpda = c.pda;
   st.queue_size = c.queue_size;
   flows_.open(slot, c.flow).start(limits_, st);
+  if (ctx_cache_) ctx_cache_->created(slot);
   return CmdStatus::Ok;
 }
 

@@ -27,6 +27,9 @@ class ContextCache {
   // update dirties it). Otherwise its fetch is on its way, started now (a write when `will_wait`:
   // the frame updates it on arrival), or waits for a free MSHR; a fill wakes the clock.
   bool acquire(int32_t slot, bool will_wait);
+  // sk_add wrote the whole context: it goes on chip dirty without a fetch (a dirty victim is
+  // written back), so a flow's first frame does not miss cold.
+  void created(int32_t slot) { cache_.install(uint32_t(slot), true); }
   // sk_del: the context is dead; its line is dropped unwritten.
   void drop(int32_t slot) { cache_.drop(uint32_t(slot)); }
 

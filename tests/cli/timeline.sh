@@ -72,12 +72,12 @@ done
 # windows add up to the report's lookups (hits, misses, merged) and misses, with a hit rate
 # per window that has lookups.
 "$nicsim" replay "$work/t.pcap" --config "$(dirname "$0")/../../configs/ctx-cache-1k.json" \
-  --set ctx_cache.entries=4 --set mac.rx_fifo_bytes=16M \
+  --set ctx_cache.entries=2 --set ctx_cache.ways=1 --set mac.rx_fifo_bytes=16M \
   --timeline "$work/c.csv" --timeline-us 7.5 --report "$work/c.json" >/dev/null 2>&1 || fail "cached replay failed"
 csv=$work/c.csv rep=$work/c.json
 head -1 "$csv" | grep -q ',drop_rx_ring_full,ctx_cache_lookups,ctx_cache_misses,ctx_cache_hit_rate,pcie_up_busy,' ||
   fail "cache columns: $(head -1 "$csv")"
-[ "$(j .ctx_cache.misses)" -gt 0 ] || fail "a 4-entry cache over 4 flows missed nothing"
+[ "$(j .ctx_cache.misses)" -gt 0 ] || fail "a 2-entry cache over 4 flows missed nothing"
 same "$(sum ctx_cache_lookups)" "$(j '.ctx_cache | .hits + .misses + .merged')" "context cache lookups"
 same "$(sum ctx_cache_misses)" "$(j .ctx_cache.misses)" "context cache misses"
 awk -F, -v l="$(col ctx_cache_lookups)" -v r="$(col ctx_cache_hit_rate)" \
