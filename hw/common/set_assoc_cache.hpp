@@ -23,9 +23,10 @@ struct CacheStats {
   uint64_t installs = 0;   // lines written whole on chip, without a fetch
 };
 
-// How a key picks its set. Modulo: the key modulo the set count (a flow-table slot, already
-// spread by the flow hash). Hashed: a multiplicative hash of the whole key first, for keys
-// that pack fields (a flow slot above a DDP slot), whose low bits alone would crowd a few sets.
+// How a key picks its set. Modulo: the key modulo the set count, for keys whose low bits are
+// already uniform. Hashed: a multiplicative hash of the whole key first, for keys that pack
+// fields: a flow-table slot (its set above its way, mostly way 0) or a flow slot above a DDP
+// slot, whose low bits alone would crowd a few sets.
 enum class SetIndex : uint8_t { Modulo, Hashed };
 
 class SetAssocCache {

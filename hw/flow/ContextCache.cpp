@@ -11,6 +11,9 @@ BackedCacheShape shape(const CtxCacheParams& p) {
   s.ways = p.ways;
   s.mshrs = p.mshrs;
   s.replacement = replacement_from(p.replacement);
+  // A flow-table slot is its set times flow.ways plus its way, and most flows sit in way 0:
+  // the slot modulo the set count would crowd every flow into a quarter of the sets.
+  s.index = SetIndex::Hashed;
   s.base = abi::kCtxBackingBase;  // context i at base + i * transfer bytes
   s.line_bytes = p.transfer_bytes();
   return s;

@@ -104,7 +104,7 @@ grep -q '^  \.\.\. 10 more flows left out' many.out || fail "no line for the 10 
 # Flow contexts in host memory: each flow's context misses, summing to the cache's, in the
 # report and the table's last column; without the cache, no key and a dash.
 "$nicsim" replay clean.pcap --config "$(dirname "$0")/../../configs/ctx-cache-1k.json" \
-  --set ctx_cache.entries=4 --set ctx_cache.ways=1 --set mac.rx_fifo_bytes=16M --per-flow \
+  --set ctx_cache.entries=1 --set ctx_cache.ways=1 --set mac.rx_fifo_bytes=16M --per-flow \
   --report ctx.r.json > ctx.out
 [ "$(jq '[.flows[].ctx_cache_misses] | add' ctx.r.json)" = "$(jq .ctx_cache.misses ctx.r.json)" ] ||
   fail "per-flow context misses do not sum to the cache's"
