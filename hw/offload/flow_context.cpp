@@ -47,7 +47,7 @@ FlowCounters& FlowCounters::operator+=(const FlowCounters& o) {
   for (auto [mine, theirs] : {std::pair{&out_of_seq, o.out_of_seq}, {&searching, o.searching},
                               {&bytes_placed, o.bytes_placed}, {&drop_rx_ring_full, o.drop_rx_ring_full},
                               {&drop_rx_ring_full_payload, o.drop_rx_ring_full_payload},
-                              {&ctx_misses, o.ctx_misses}})
+                              {&ctx_misses, o.ctx_misses}, {&ddp_misses, o.ddp_misses}})
     *mine += theirs;
   return *this;
 }

@@ -73,6 +73,7 @@ struct FlowCounters {
   uint64_t bytes_placed = 0;
   uint64_t drop_rx_ring_full = 0, drop_rx_ring_full_payload = 0;
   uint64_t ctx_misses = 0;  // fetches of the flow's context from host memory (ctx_cache on)
+  uint64_t ddp_misses = 0;  // ... of its registrations and SGL lines (ddp_cache on)
   FlowCounters& operator+=(const FlowCounters& o);
 };
 

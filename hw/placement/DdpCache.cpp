@@ -1,5 +1,7 @@
 #include "hw/placement/DdpCache.hpp"
 
+#include "hw/offload/flow_context.hpp"
+
 #include "util/bytes.hpp"
 
 namespace nic::hw {
@@ -42,14 +44,20 @@ bool look(BackedCache& c, uint64_t key, FrameLookups& f) {
 
 }  // namespace
 
-DdpCache::DdpCache(ClockDomain& clk, DmaEngine& dma, const DdpCacheParams& p,
-                   uint32_t max_sg_entries)
+DdpCache::DdpCache(ClockDomain& clk, DmaEngine& dma, FlowContexts& flows,
+                   const DdpCacheParams& p, uint32_t max_sg_entries)
     : regs_(clk, dma, shape(p, p.entries, abi::kDdpBackingBase, p.transfer_bytes())),
       sg_per_line_(p.sg_per_line()), sgl_stride_(p.sgl_lines(max_sg_entries)),
       hit_cycles_(p.hit_cycles), bypass_(p.miss == "bypass"), dma_(dma) {
-  if (p.sgl_enabled())
+  const auto count = [&flows](uint64_t reg) {
+    if (FlowContext* f = flows.get(int32_t(reg / abi::kDdpSlotsMax))) ++f->counters.ddp_misses;
+  };
+  regs_.set_miss_hook(count);
+  if (p.sgl_enabled()) {
     sgl_ = std::make_unique<BackedCache>(
         clk, dma, shape(p, p.sgl_entries, abi::kDdpSglBackingBase, p.sgl_line_bytes));
+    sgl_->set_miss_hook([count, stride = sgl_stride_](uint64_t line) { count(line / stride); });
+  }
 }
 
 bool DdpCache::registration(int32_t flow, uint32_t ddp_slot, FrameLookups& f) {

@@ -22,6 +22,8 @@
 
 namespace nic::hw {
 
+class FlowContexts;
+
 // A frame's cache lookups, in order. A frame that waits keeps what it has read: lookups before
 // `held` were all on chip together once and are not looked up again, so a frame needing more
 // lines than a set holds still gets through, one line at a time.
@@ -36,8 +38,10 @@ struct FrameLookups {
 
 class DdpCache {
  public:
-  // `p.entries` > 0 (a disabled cache is not built); `max_sg_entries` sizes an SGL's stride.
-  DdpCache(ClockDomain& clk, DmaEngine& dma, const DdpCacheParams& p, uint32_t max_sg_entries);
+  // `p.entries` > 0 (a disabled cache is not built); `max_sg_entries` sizes an SGL's stride;
+  // `flows` counts each flow's misses (registrations and SGL lines).
+  DdpCache(ClockDomain& clk, DmaEngine& dma, FlowContexts& flows, const DdpCacheParams& p,
+           uint32_t max_sg_entries);
 
   bool bypass_on_miss() const { return bypass_; }
   uint32_t hit_cycles() const { return hit_cycles_; }

@@ -53,7 +53,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
     commands.set_context_cache(ctx_cache.get());
   }
   if (cfg.ddp_cache.enabled()) {
-    ddp_cache = std::make_unique<DdpCache>(clk, dma, cfg.ddp_cache, cfg.placement.max_sg_entries);
+    ddp_cache = std::make_unique<DdpCache>(clk, dma, flows, cfg.ddp_cache, cfg.placement.max_sg_entries);
     placement.set_ddp_cache(ddp_cache.get());
     commands.set_ddp_cache(ddp_cache.get());
   }

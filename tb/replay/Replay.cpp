@@ -102,9 +102,9 @@ void rx_counters(const host::RxStats& sw, Put&& put) {
 }
 
 // Every connection the driver followed, joined with its NIC flow context's figures by the
-// handle the driver gave it at sk_add. Cache misses only when contexts live in host memory.
+// handle the driver gave it at sk_add. Cache misses only for the caches the NIC has.
 std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::FlowContexts& flows,
-                                     bool ctx_cache) {
+                                     bool ctx_cache, bool ddp_cache) {
   const std::map<uint32_t, hw::FlowFigures> nic = flows.per_flow();
   std::vector<FlowReport> out;
   for (const host::ConnFigures& k : driver.conn_figures()) {
@@ -127,6 +127,7 @@ std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::F
     put("bypass_searching", b.searching);
     put("drop_rx_ring_full", b.drop_rx_ring_full);
     if (ctx_cache) put("ctx_cache_misses", b.ctx_misses);
+    if (ddp_cache) put("ddp_cache_misses", b.ddp_misses);
     tracker_counters(ff, put);
     out.push_back(std::move(f));
   }
@@ -593,7 +594,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   // Per-flow tracker and digest-engine figures, summed over every flow offloaded during the
   // replay (also those the driver removed after their connection died).
   tracker_counters(top.nic.flows.figures(), put);
-  r.flows = flow_reports(top.driver, top.nic.flows, top.nic.ctx_cache != nullptr);
+  r.flows = flow_reports(top.driver, top.nic.flows, top.nic.ctx_cache != nullptr,
+                         top.nic.ddp_cache != nullptr);
   c["parser_headers"] = top.nic.pdu_parser.parser_stats().headers;
   c["parser_header_errors"] = top.nic.pdu_parser.parser_stats().header_errors;
   c["parser_extra_header_cycles"] = top.nic.pdu_parser.parser_stats().extra_header_cycles;

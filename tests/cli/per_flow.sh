@@ -113,5 +113,13 @@ while read -r flow misses; do
   grep -qE "^  $flow +nvme-tcp .* $misses\$" ctx.out || fail "no row '$flow ... $misses' context misses"
 done < <(jq -r '.flows[] | "\(.flow) \(.ctx_cache_misses)"' ctx.r.json)
 [ "$(jq '[.flows[] | has("ctx_cache_misses")] | any' clean.r.json)" = false ] || fail "context misses without a cache"
+# The DDP caches: each flow's registration and SGL-line misses sum to both caches'.
+"$nicsim" replay clean.pcap --set ddp_cache.entries=8 --set ddp_cache.ways=8 --set ddp_cache.sgl_entries=8 \
+  --set mac.rx_fifo_bytes=16M --set driver.allocator=pages --report ddp.r.json > /dev/null
+[ "$(jq '[.flows[].ddp_cache_misses] | add' ddp.r.json)" = "$(jq '.ddp_cache.misses + .sgl_cache.misses' ddp.r.json)" ] ||
+  fail "per-flow DDP misses do not sum to the caches'"
+[ "$(jq '.sgl_cache.misses > 0 and ([.flows[] | select(.ddp_cache_misses > 0)] | length) >= 2' ddp.r.json)" = true ] ||
+  fail "the DDP caches missed on fewer than 2 flows, or no SGL line missed"
+[ "$(jq '[.flows[] | has("ddp_cache_misses")] | any' clean.r.json)" = false ] || fail "DDP misses without a cache"
 grep -qE '^  192\.168\.100\.1:[0-9]+ +nvme-tcp .* -$' imp.out || fail "no dash for context misses without a cache"
 echo "per-flow sums match the aggregates on 4 replays; placed bytes match the truth per flow"
