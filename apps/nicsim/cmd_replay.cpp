@@ -401,7 +401,7 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
   o << "nicsim replay " << g_args.trace << "\n";
   o << "  NIC        " << fmt("%.1f MHz", cfg.core.clock_mhz) << " x " << cfg.core.datapath_bytes
     << " B, line " << fmt("%.0f Gb/s", cfg.mac.line_rate_gbps) << ", PCIe "
-    << fmt("%.0f Gb/s", cfg.pcie.gbps_per_direction) << ", crc " << cfg.crc.impl
+    << fmt("%.0f Gb/s", cfg.pcie.gbps()) << ", crc " << cfg.crc.impl
     << (cfg.placement.single_run_per_packet ? ", one run/packet" : "") << "\n";
   o << "  packets    " << r.c2h_frames << " to the NIC (" << r.c2h_bytes << " B), "
     << r.driver.tx_frames << " sent by the host\n";

@@ -43,14 +43,14 @@ enum FrameStage : uint8_t {
   kCrc,
   kPlacement,     // last beat taken by placement: the frame's DMA jobs are queued
   kDmaQueue,      // the completion entry's write issued by the DMA engine
+  kPcieTx,        // ... its last TLP left the device (wire and posted credits)
   kPcie,          // ... its last TLP landed at the host
-  kHostMemory,    // ... host memory finished the write
-  kCompletion,    // ... the write's completion reached the DMA engine at a core clock edge
+  kHostMemory,    // ... host memory finished the write (IOMMU, bandwidth, latency)
   kFrameStages
 };
 inline constexpr std::array<const char*, kFrameStages> kFrameStageNames{
     "wire", "mac_fifo", "header_parser", "flow_lookup", "pdu_parser", "crc",
-    "placement", "dma_queue", "pcie", "host_memory", "completion"};
+    "placement", "dma_queue", "pcie_tx", "pcie", "host_memory"};
 
 using FrameStamps = StageStamps<kFrameStages>;
 using FrameBreakdown = LatencyBreakdown<kFrameStages>;

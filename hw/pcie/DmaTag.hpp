@@ -20,10 +20,12 @@ struct DmaTag : tlm::tlm_extension<DmaTag> {
   }
 };
 
-// When a DMA job passed each point of its way (ps), for the latency breakdown: the DMA engine
-// stamps the issue, the PCIe link the landing and the end of host memory's access.
+// When a DMA job passed each point of its way (ps): the DMA engine stamps the issue, the PCIe
+// link the rest. sent_ps is also what tells the engine a posted write is done (the PCIe core's
+// transmit-done), which the link knows when it accepts the write.
 struct DmaTimes : tlm::tlm_extension<DmaTimes> {
   uint64_t issued_ps = 0;   // BEGIN_REQ sent to the link
+  uint64_t sent_ps = 0;     // the last request TLP left the device
   uint64_t landed_ps = 0;   // the last request TLP reached the host
   uint64_t written_ps = 0;  // host memory's access done (its response leaves)
 

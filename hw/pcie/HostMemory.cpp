@@ -1,5 +1,7 @@
 #include "hw/pcie/HostMemory.hpp"
 
+#include "hw/common/set_assoc_cache.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -30,11 +32,32 @@ void for_each_page(uint64_t addr, size_t n, F f) {
 
 }  // namespace
 
-HostMemory::HostMemory(sc_core::sc_module_name name, sc_core::sc_time access_latency)
-    : sc_module(name), socket("socket"), latency_(access_latency) {
+HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams& p)
+    : sc_module(name),
+      socket("socket"),
+      latency_(p.mem_latency_ns, sc_core::SC_NS),
+      ps_per_byte_(p.mem_gbps > 0 ? 8e3 / p.mem_gbps : 0),
+      walk_(p.iommu_walk_ns, sc_core::SC_NS),
+      iommu_page_(p.iommu_page_bytes) {
+  if (p.iotlb_entries) {
+    if (p.iotlb_entries % p.iotlb_ways || !p.iommu_page_bytes ||
+        (p.iommu_page_bytes & (p.iommu_page_bytes - 1)))
+      throw std::invalid_argument(
+          "HostMemory: iotlb_entries must be a multiple of iotlb_ways, the page a power of two");
+    iotlb_ = std::make_unique<hw::SetAssocCache>(p.iotlb_entries, p.iotlb_ways, 1,
+                                                 hw::Replacement::Lru);
+  }
   socket.register_b_transport(this, &HostMemory::b_transport);
   socket.register_transport_dbg(this, &HostMemory::transport_dbg);
 }
+
+HostMemory::HostMemory(sc_core::sc_module_name name, sc_core::sc_time access_latency)
+    : sc_module(name), socket("socket"), latency_(access_latency), ps_per_byte_(0), iommu_page_(0) {
+  socket.register_b_transport(this, &HostMemory::b_transport);
+  socket.register_transport_dbg(this, &HostMemory::transport_dbg);
+}
+
+HostMemory::~HostMemory() = default;
 
 void HostMemory::write(uint64_t addr, const uint8_t* p, size_t n) {
   if (!fits(addr, n)) throw std::out_of_range("HostMemory::write past 2^64");
@@ -126,9 +149,30 @@ void HostMemory::apply(tlm::tlm_generic_payload& gp) {
 }
 
 void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  delay += latency_;
-  if (!check(gp)) return;
   const size_t n = gp.get_data_length();
+  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
+  sc_core::sc_time start = arrival;
+  if (iotlb_) {  // translate every page the access touches, walks one after another
+    const uint64_t a = gp.get_address();
+    for (uint64_t pg = a / iommu_page_, last = (a + std::max<size_t>(n, 1) - 1) / iommu_page_;
+         pg <= last; ++pg) {
+      ++stats_.iotlb_lookups;
+      if (iotlb_->access(pg, false) != hw::SetAssocCache::Lookup::Miss) continue;
+      ++stats_.iotlb_misses;
+      iotlb_->fill(pg);
+      start += walk_;
+    }
+  }
+  if (ps_per_byte_ > 0) {
+    if (free_ > start) {
+      stats_.queued += free_ - start;
+      start = free_;
+    }
+    free_ = start + sc_core::sc_time::from_value(uint64_t(double(n) * ps_per_byte_ + 0.5));
+    start = free_;
+  }
+  delay += (start - arrival) + latency_;
+  if (!check(gp)) return;
   if (gp.is_write()) {
     if (observer_) observer_(gp.get_address(), n, gp);
     ++stats_.tlm_writes;

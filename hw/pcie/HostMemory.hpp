@@ -1,6 +1,10 @@
 // Host DRAM: a TLM-2.0 target backed by sparse 4 KiB pages, so the whole 64-bit address space
 // is usable. Unwritten memory reads as zero. The driver model shares the process and uses the
 // direct accessors; only the NIC's DMA goes through the socket.
+//
+// Timing of a DMA access (b_transport): it queues behind the accesses before it for the
+// memory's bandwidth, then takes the access latency; with an IOMMU, each page it touches is
+// translated first, an IOTLB miss costing a page walk.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +17,12 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/pcie/host_memory_params.hpp"
 #include "util/bytes.hpp"
+
+namespace nic::hw {
+class SetAssocCache;
+}
 
 namespace nic {
 
@@ -31,12 +40,17 @@ class HostMemory : public sc_core::sc_module {
     uint64_t tlm_bytes_read = 0;
     uint64_t tlm_bytes_written = 0;
     uint64_t pages_allocated = 0;
+    uint64_t iotlb_lookups = 0, iotlb_misses = 0;
+    sc_core::sc_time queued;  // summed time DMA accesses waited for bandwidth
   };
 
   tlm_utils::simple_target_socket<HostMemory> socket;
 
+  HostMemory(sc_core::sc_module_name name, const HostMemoryParams& params);
+  // Latency only: no bandwidth limit, no IOMMU.
   HostMemory(sc_core::sc_module_name name,
              sc_core::sc_time access_latency = sc_core::SC_ZERO_TIME);
+  ~HostMemory() override;
 
   // Host software access (no latency, no observer, not counted). Throw std::out_of_range
   // for a range running past 2^64.
@@ -55,6 +69,11 @@ class HostMemory : public sc_core::sc_module {
 
  private:
   const sc_core::sc_time latency_;
+  const double ps_per_byte_;      // 0: unlimited bandwidth
+  const sc_core::sc_time walk_;
+  const uint64_t iommu_page_;
+  std::unique_ptr<hw::SetAssocCache> iotlb_;
+  sc_core::sc_time free_;         // when the memory has served the accesses queued so far
   struct Page {
     std::unique_ptr<uint8_t[]> bytes;
     // Every byte outside [lo, hi) is zero: release() tells an emptied page without scanning it.

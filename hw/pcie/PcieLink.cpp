@@ -15,10 +15,13 @@ using sc_core::SC_ZERO_TIME;
 namespace {
 
 const PcieParams& validated(const PcieParams& p) {
-  if (!(p.gbps_per_direction > 0) || !(p.latency_ns >= 0) || p.max_payload == 0 ||
-      p.max_read_request == 0 || p.max_outstanding == 0)
+  if (!(p.gbps() > 0) || !(p.latency_ns >= 0) || p.max_payload == 0 ||
+      p.max_read_request == 0 || p.tags == 0 || p.read_completion_boundary == 0 ||
+      p.completion_size() % p.read_completion_boundary != 0 || p.tlps_per_ack == 0 ||
+      p.tlps_per_update == 0)
     throw std::invalid_argument(
-        "PcieParams: bandwidth, sizes and max_outstanding must be > 0, latency_ns >= 0");
+        "PcieParams: bandwidth, sizes and tags must be > 0, latency_ns >= 0, completions a "
+        "multiple of the RCB");
   return p;
 }
 
@@ -27,6 +30,13 @@ std::vector<T> reserved(size_t n) {
   std::vector<T> v;
   v.reserve(n);
   return v;
+}
+
+PcieLink::Credits credits(uint32_t hdr, uint32_t data) {
+  PcieLink::Credits c;
+  c.hdr_limit = hdr;
+  c.data_limit = data;
+  return c;
 }
 
 }  // namespace
@@ -38,9 +48,16 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
       mmio_target("mmio_target"),
       mmio_init("mmio_init"),
       p_(validated(params)),
+      gbps_(params.gbps()),
       latency_(params.latency_ns, sc_core::SC_NS),
-      landing_(params.max_outstanding),
-      responses_(std::greater<Response>(), reserved<Response>(params.max_outstanding)) {
+      credit_update_(params.credit_update_ns, sc_core::SC_NS),
+      dllp_time_(double(params.dllp_bytes) * 8.0 / params.gbps(), sc_core::SC_NS),
+      posted_credits_(credits(params.ph_credits, params.pd_credits)),
+      nonposted_credits_(credits(params.nph_credits, params.npd_credits)),
+      completion_credits_(credits(params.cplh_credits, params.cpld_credits)),
+      responses_(std::greater<Response>(), reserved<Response>(params.tags)) {
+  up_.stats = &stats_.up;
+  down_.stats = &stats_.down;
   dma_target.register_nb_transport_fw(this, &PcieLink::nb_transport_fw);
   dma_target.register_transport_dbg(this, &PcieLink::dma_dbg);
   mmio_target.register_b_transport(this, &PcieLink::mmio_b_transport);
@@ -70,20 +87,96 @@ uint64_t PcieLink::tlp_count(uint64_t addr, uint64_t len, uint64_t max) {
   return ceil_div(first, max) + rest / kPage * ceil_div(kPage, max) + ceil_div(rest % kPage, max);
 }
 
-sc_time PcieLink::send(sc_time& wire_free, DirStats& d, WireTime& wt, const sc_time& start,
-                       uint64_t tlps, uint64_t payload) {
-  const uint64_t bytes = payload + tlps * p_.tlp_overhead;
-  if (bytes != wt.bytes)
-    wt = {bytes, sc_time(double(bytes) * 8.0 / p_.gbps_per_direction, sc_core::SC_NS)};
-  const sc_time& t = wt.t;
-  const sc_time from = std::max(wire_free, start);
-  wire_free = from + t;
-  if (busy_hook_) busy_hook_(&d == &stats_.up, from.value(), wire_free.value());
-  d.tlps += tlps;
-  d.payload_bytes += payload;
-  d.wire_bytes += bytes;
-  d.busy += t;
-  return wire_free + latency_;
+uint64_t PcieLink::completion_count(uint64_t addr, uint64_t len, uint64_t size, uint64_t rcb) {
+  if (len == 0) return 1;
+  // The first completion runs to the last RCB multiple within `size`; the rest start aligned.
+  const uint64_t first_end = (addr + size) / rcb * rcb;
+  const uint64_t end = addr + len;
+  return end <= first_end ? 1 : 1 + (end - first_end + size - 1) / size;
+}
+
+sc_time PcieLink::Credits::take(sc_time t, uint32_t hdr, uint32_t data) {
+  const auto fits = [&] {
+    return (!hdr_limit || hdr_used + hdr <= hdr_limit) &&
+           (!data_limit || data_used + data <= data_limit);
+  };
+  const auto give_back = [&] {
+    hdr_used -= returns.front().hdr;
+    data_used -= returns.front().data;
+    returns.pop_front();
+  };
+  while (!returns.empty() && returns.front().at <= t) give_back();
+  while (!fits()) {
+    // Configuration checks keep one TLP's needs within the limits, so returns remain.
+    t = std::max(t, returns.front().at);
+    give_back();
+  }
+  hdr_used += hdr;
+  data_used += data;
+  return t;
+}
+
+sc_time PcieLink::occupy(Wire& w, const sc_time& start, uint64_t bytes) {
+  if (bytes != w.wt.bytes) w.wt = {bytes, sc_time(double(bytes) * 8.0 / gbps_, sc_core::SC_NS)};
+  const sc_time from = std::max(w.free, start);
+  w.free = from + w.wt.t;
+  if (busy_hook_) busy_hook_(&w == &up_, from.value(), w.free.value());
+  w.stats->wire_bytes += bytes;
+  w.stats->busy += w.wt.t;
+  return w.free;
+}
+
+sc_time PcieLink::send(Wire& w, Credits& cr, const sc_time& start, uint64_t addr, uint64_t len,
+                       uint64_t max, Cut cut, bool payload, sc_time* sent) {
+  const uint32_t overhead = p_.tlp_overhead();
+  const uint64_t rcb = p_.read_completion_boundary;
+  uint64_t tlps = 0;
+  sc_time end;
+  if (cr.infinite()) {  // the common case: all TLPs in one go
+    tlps = cut == Cut::Request ? tlp_count(addr, len, max) : completion_count(addr, len, max, rcb);
+    end = occupy(w, start, (payload ? len : 0) + tlps * overhead);
+  } else {
+    uint64_t a = addr, left = len;
+    do {
+      uint64_t n = std::min(left, cut == Cut::Request ? std::min(max, 4096 - a % 4096)
+                                                      : (a + max) / rcb * rcb - a);
+      const uint32_t data = payload ? uint32_t((n + 15) / 16) : 0;
+      const sc_time ready = std::max(w.free, start);
+      const sc_time t = cr.take(ready, 1, data);
+      w.stats->credit_wait += t - ready;
+      end = occupy(w, t, (payload ? n : 0) + overhead);
+      cr.returns.push_back({end + latency_ + credit_update_, 1, data});
+      ++tlps;
+      a += n;
+      left -= n;
+    } while (left);
+  }
+  w.stats->tlps += tlps;
+  w.stats->payload_bytes += payload ? len : 0;
+  const sc_time land = end + latency_;
+  answer(w, land, tlps);
+  if (sent) *sent = end;
+  return land;
+}
+
+// DLLPs have priority on the wire and are small: one that finds its wire idle takes idle time;
+// one that finds it busy pushes the queued TLPs back by its length.
+void PcieLink::answer(Wire& w, const sc_time& at, uint64_t tlps) {
+  if (!p_.dllp_bytes) return;
+  w.acks += tlps;
+  w.updates += tlps;
+  const uint64_t n = w.acks / p_.tlps_per_ack + w.updates / p_.tlps_per_update;
+  w.acks %= p_.tlps_per_ack;
+  w.updates %= p_.tlps_per_update;
+  if (!n) return;
+  Wire& back = &w == &up_ ? down_ : up_;
+  const sc_time t = dllp_time_ * double(n);
+  const sc_time from = std::max(back.free, at);
+  if (back.free > at) back.free += t;
+  if (busy_hook_) busy_hook_(&back == &up_, from.value(), (from + t).value());
+  back.stats->dllps += n;
+  back.stats->wire_bytes += n * p_.dllp_bytes;
+  back.stats->busy += t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,21 +186,21 @@ tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::
                                              sc_time& delay) {
   if (phase == tlm::BEGIN_REQ) {
     if (stalled_) SC_REPORT_ERROR(name(), "BEGIN_REQ before END_REQ of the previous request");
-    if (inflight_ < p_.max_outstanding) {
+    if (gp.is_write() || reads_inflight_ < p_.tags) {
       accept(gp, sc_time_stamp() + delay);
       phase = tlm::END_REQ;
       return tlm::TLM_UPDATED;
     }
     stalled_ = &gp;
     stalled_since_ = sc_time_stamp() + delay;
-    ++stats_.stalled_requests;
+    ++stats_.tag_stalls;
     return tlm::TLM_ACCEPTED;
   }
   if (phase == tlm::END_RESP) {
     if (&gp != resp_open_) SC_REPORT_ERROR(name(), "END_RESP for a response not sent");
     resp_open_ = nullptr;
     resp_free_ = sc_time_stamp() + delay;
-    finish_response(resp_free_);
+    finish_response(gp, resp_free_);
     if (!clk_)
       resp_ev_.notify(delay);
     else if (response_due_ps() != kNoneDue)
@@ -119,18 +212,20 @@ tlm::tlm_sync_enum PcieLink::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::
 }
 
 void PcieLink::accept(tlm::tlm_generic_payload& gp, const sc_time& start) {
-  stats_.max_outstanding_seen = std::max(stats_.max_outstanding_seen, ++inflight_);
   const uint64_t addr = gp.get_address(), len = gp.get_data_length();
-  sc_time at;
+  sc_time at, sent;
   if (gp.is_write()) {
     ++stats_.dma_writes;
-    at = send_up(start, tlp_count(addr, len, p_.max_payload), len);
+    at = send(up_, posted_credits_, start, addr, len, p_.max_payload, Cut::Request, true, &sent);
   } else {
     ++stats_.dma_reads;
-    at = send_up(start, tlp_count(addr, len, p_.max_read_request), 0);
+    stats_.max_tags_used = std::max(stats_.max_tags_used, ++reads_inflight_);
+    at = send(up_, nonposted_credits_, start, addr, len, p_.max_read_request, Cut::Request, false,
+              &sent);
   }
-  landing_[(landing_head_ + landing_count_) % landing_.size()] = {at, &gp};
-  if (landing_count_++ == 0) {
+  if (auto* t = gp.get_extension<hw::DmaTimes>()) t->sent_ps = sent.value();
+  landing_.push_back({at, &gp});
+  if (landing_.size() == 1) {
     land_ev_.notify(at - sc_time_stamp());
     if (clk_) clk_->handed_off();  // also when a landing accepts a request that waited
   }
@@ -138,10 +233,9 @@ void PcieLink::accept(tlm::tlm_generic_payload& gp, const sc_time& start) {
 
 void PcieLink::land_method() {
   const sc_time now = sc_time_stamp();
-  while (landing_count_ && landing_[landing_head_].at <= now) {
-    tlm::tlm_generic_payload& gp = *landing_[landing_head_].gp;
-    landing_head_ = (landing_head_ + 1) % landing_.size();
-    --landing_count_;
+  while (!landing_.empty() && landing_.front().at <= now) {
+    tlm::tlm_generic_payload& gp = *landing_.front().gp;
+    landing_.pop_front();
     sc_time d = SC_ZERO_TIME;
     mem_init->b_transport(gp, d);
     if (auto* t = gp.get_extension<hw::DmaTimes>()) {
@@ -154,11 +248,11 @@ void PcieLink::land_method() {
     }
     // Completions with the data; a failed read gets one completion without data.
     const bool ok = gp.is_response_ok();
-    const uint64_t len = ok ? gp.get_data_length() : 0;
-    const uint64_t tlps = ok ? tlp_count(gp.get_address(), len, p_.max_payload) : 1;
-    push_response(send_down(now + d, tlps, len), gp);
+    push_response(send(down_, completion_credits_, now + d, gp.get_address(),
+                       ok ? gp.get_data_length() : 0, p_.completion_size(), Cut::Completion, ok),
+                  gp);
   }
-  if (landing_count_) land_ev_.notify(landing_[landing_head_].at - now);
+  if (!landing_.empty()) land_ev_.notify(landing_.front().at - now);
 }
 
 void PcieLink::push_response(const sc_time& at, tlm::tlm_generic_payload& gp) {
@@ -187,7 +281,7 @@ void PcieLink::deliver_response(const sc_time& now) {
   if (r == tlm::TLM_UPDATED && phase != tlm::END_RESP)
     SC_REPORT_ERROR(name(), "BEGIN_RESP answered with a phase other than END_RESP");
   resp_free_ = now + d;
-  finish_response(now);
+  finish_response(gp, now);
 }
 
 void PcieLink::resp_method() {
@@ -197,8 +291,9 @@ void PcieLink::resp_method() {
     resp_ev_.notify(sc_time::from_value(response_due_ps()) - now);
 }
 
-void PcieLink::finish_response(const sc_time& now) {
-  --inflight_;
+void PcieLink::finish_response(tlm::tlm_generic_payload& gp, const sc_time& now) {
+  if (gp.is_write()) return;  // posted: held no tag
+  --reads_inflight_;
   if (!stalled_) return;
   if (clk_)
     accept_stalled(now);
@@ -209,10 +304,10 @@ void PcieLink::finish_response(const sc_time& now) {
 void PcieLink::accept_method() { accept_stalled(sc_time_stamp()); }
 
 void PcieLink::accept_stalled(const sc_time& now) {
-  if (!stalled_ || inflight_ >= p_.max_outstanding) return;
+  if (!stalled_ || reads_inflight_ >= p_.tags) return;
   tlm::tlm_generic_payload& gp = *stalled_;
   stalled_ = nullptr;
-  stats_.stall_time += now - stalled_since_;
+  stats_.tag_stall_time += now - stalled_since_;
   accept(gp, now);
   tlm::tlm_phase phase = tlm::END_REQ;
   sc_time d = SC_ZERO_TIME;
@@ -249,7 +344,8 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const uint64_t addr = gp.get_address(), len = gp.get_data_length();
   if (gp.is_write()) {
     ++stats_.mmio_writes;
-    const sc_time at = send_down(sc_time_stamp(), tlp_count(addr, len, p_.max_payload), len);
+    const sc_time at =
+        send(down_, unlimited_, sc_time_stamp(), addr, len, p_.max_payload, Cut::Request, true);
     if (posted_count_ == posted_.size()) {  // full: straighten the ring and add a slot
       std::rotate(posted_.begin(), posted_.begin() + long(posted_head_), posted_.end());
       posted_head_ = 0;
@@ -274,15 +370,16 @@ void PcieLink::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     return;
   }
   ++stats_.mmio_reads;
-  const uint64_t req_tlps = tlp_count(addr, len, p_.max_read_request);
-  wait(send_down(sc_time_stamp(), req_tlps, 0) - sc_time_stamp());
+  const sc_time asked =
+      send(down_, unlimited_, sc_time_stamp(), addr, len, p_.max_read_request, Cut::Request, false);
+  wait(asked - sc_time_stamp());
   if (clk_) clk_->land_due(sc_time_stamp().value());  // the writes ahead of it on the wire
   sc_time d = SC_ZERO_TIME;
   mmio_init->b_transport(gp, d);
   const bool ok = gp.is_response_ok();
-  const uint64_t cpl = ok ? len : 0;
-  const uint64_t tlps = ok ? tlp_count(addr, len, p_.max_payload) : 1;
-  wait(send_up(sc_time_stamp() + d, tlps, cpl) - sc_time_stamp());
+  const sc_time answered = send(up_, unlimited_, sc_time_stamp() + d, addr, ok ? len : 0,
+                                p_.completion_size(), Cut::Completion, ok);
+  wait(answered - sc_time_stamp());
 }
 
 void PcieLink::posted_method() {

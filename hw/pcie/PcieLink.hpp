@@ -1,32 +1,44 @@
-// NIC <-> host PCIe link, approximately timed. Each direction is one serial wire: TLPs cost
-// (payload + tlp_overhead) / bandwidth and leave in FIFO order, then fly for `latency`.
+// NIC <-> host PCIe link. Each direction is one serial wire: TLPs cost (payload + header +
+// framing) / bandwidth and leave in FIFO order, then fly for `latency`. The receiver of TLPs
+// answers with Ack and UpdateFC DLLPs on the other wire. Bandwidth comes from the generation
+// and lane count (PcieParams::gbps).
 //
 // Upstream (device -> host): DMA writes, DMA read requests, MMIO read completions.
 // Downstream (host -> device): DMA read completions, MMIO writes, MMIO read requests.
 // One FIFO wire per direction gives PCIe's ordering for free: reads and completions never
 // pass posted writes.
 //
-// DMA (dma_target, AT base protocol, nb_transport_fw): BEGIN_REQ is accepted (END_REQ as
-// TLM_UPDATED) only while fewer than max_outstanding transactions are in flight (accepted, and
-// response not yet finished); otherwise END_REQ follows on nb_transport_bw when a slot frees.
-// A write reaches host memory as one access when its last TLP lands; a read accesses host
-// memory when its last request TLP lands. BEGIN_RESP follows on nb_transport_bw (writes: at
-// landing plus memory's annotated delay; reads: when the last completion arrived); the
-// initiator answers TLM_COMPLETED, or TLM_ACCEPTED and a later END_RESP. The initiator's
-// payload is passed to host memory as is (extensions included), so it carries memory's
-// response status back. A payload carrying a hw::DmaTimes extension gets its landing and the end
-// of memory's access stamped (the latency breakdown). mem_init's target must not wait(): it is
-// called from a method.
+// Transaction classes. A DMA write is posted: it needs posted credits (a header credit per
+// TLP, a data credit per 16 bytes) from the root port and no tag; its TLPs wait on the wire
+// for credits, which come back credit_update_ns after each TLP lands. A DMA read needs a tag
+// from request to its last completion, and non-posted credits for its request TLPs (cut at
+// MRRS); the host answers with completions that end on read-completion-boundary multiples and
+// carry at most the completer's completion size, needing completion credits from the device.
+// Credits 0 are infinite. Credits are taken eagerly when a transfer is queued: every credit
+// return is known then, since landing times are.
+//
+// DMA (dma_target, AT base protocol, nb_transport_fw): a write's BEGIN_REQ is accepted at once
+// (END_REQ as TLM_UPDATED), with DmaTimes::sent_ps stamped with when its last TLP leaves the
+// device; a read's only while fewer than `tags` reads are in flight (accepted, and response not
+// yet finished), otherwise END_REQ follows on nb_transport_bw when a tag frees. A write reaches
+// host memory as one access when its last TLP lands; a read accesses host memory when its last
+// request TLP lands. BEGIN_RESP follows on nb_transport_bw (writes: at landing plus memory's
+// annotated delay; reads: when the last completion arrived); the initiator answers
+// TLM_COMPLETED, or TLM_ACCEPTED and a later END_RESP. The initiator's payload is passed to
+// host memory as is (extensions included), so it carries memory's response status back. A
+// payload carrying a hw::DmaTimes extension gets its times stamped. mem_init's target must not
+// wait(): it is called from a method.
 //
 // MMIO (mmio_target, b_transport from an SC_THREAD): writes are posted (the caller returns at
 // once; the write reaches mmio_init when it lands); reads wait for request, register access
-// and completion.
+// and completion. The device's own posted and non-posted credits are taken as infinite.
 //
 // What reaches the device (BEGIN_RESP, posted writes, END_REQ after a stall) is delivered by
 // the device's clock domain once deliver_into() names it, otherwise by this module's methods;
 // either way at the item's time, before any edge after it.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <queue>
 #include <vector>
@@ -46,17 +58,20 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
  public:
   struct DirStats {
     uint64_t tlps = 0;
+    uint64_t dllps = 0;
     uint64_t payload_bytes = 0;
-    uint64_t wire_bytes = 0;  // payload + overhead
-    sc_core::sc_time busy;    // serialisation time; utilisation = busy / elapsed
+    uint64_t wire_bytes = 0;     // payload + TLP overhead + DLLPs
+    sc_core::sc_time busy;       // serialisation time; utilisation = busy / elapsed
+    sc_core::sc_time credit_wait;  // summed time TLPs were ready but waited for credits
   };
   struct Stats {
     DirStats up;    // device -> host
     DirStats down;  // host -> device
     uint64_t dma_writes = 0, dma_reads = 0, mmio_writes = 0, mmio_reads = 0;
-    uint32_t max_outstanding_seen = 0;
-    uint64_t stalled_requests = 0;  // BEGIN_REQs that had to wait for a slot
-    sc_core::sc_time stall_time;    // summed wait of those requests
+    uint64_t completions = 0;  // completion TLPs of DMA reads
+    uint32_t max_tags_used = 0;
+    uint64_t tag_stalls = 0;       // read BEGIN_REQs that had to wait for a tag
+    sc_core::sc_time tag_stall_time;  // summed wait of those requests
   };
 
   tlm_utils::simple_target_socket<PcieLink> dma_target;   // from the NIC's DMA (AT)
@@ -81,11 +96,16 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   // or down, as it is queued: the busy time of the stats, placed in time.
   using BusyHook = std::function<void(bool up, uint64_t from_ps, uint64_t to_ps)>;
   void set_busy_hook(BusyHook hook) { busy_hook_ = std::move(hook); }
-  uint32_t outstanding() const { return inflight_; }
+  uint32_t tags_in_use() const { return reads_inflight_; }
+  double gbps() const { return gbps_; }
 
   // TLPs needed for [addr, addr + len) with at most `max` payload bytes each, none crossing a
   // 4 KiB boundary; a zero-length access still takes one TLP.
   static uint64_t tlp_count(uint64_t addr, uint64_t len, uint64_t max);
+  // Completion TLPs for a read of [addr, addr + len): each ends on a multiple of `rcb` (but
+  // the last) and carries at most `size` (a multiple of rcb) bytes; a failed or empty read
+  // gets one.
+  static uint64_t completion_count(uint64_t addr, uint64_t len, uint64_t size, uint64_t rcb);
 
  private:
   struct Landing {  // a DMA request arriving at the host
@@ -111,19 +131,46 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
     sc_core::sc_time t;
   };
 
-  const PcieParams p_;
-  const sc_core::sc_time latency_;
+ public:
+  // A receiver's buffer for one transaction class, as the transmitter counts its credits.
+  // Returns are queued in time order (landings only grow); they are applied when needed.
+  struct Credits {
+    uint32_t hdr_limit = 0, data_limit = 0;  // 0: infinite
+    uint64_t hdr_used = 0, data_used = 0;
+    struct Return {
+      sc_core::sc_time at;
+      uint32_t hdr, data;
+    };
+    std::deque<Return> returns;
+    bool infinite() const { return hdr_limit == 0 && data_limit == 0; }
+    // The earliest time from `t` on when `hdr` and `data` credits are free; takes them.
+    sc_core::sc_time take(sc_core::sc_time t, uint32_t hdr, uint32_t data);
+  };
 
-  sc_core::sc_time up_free_, down_free_;  // when each wire finishes its queued TLPs
-  uint32_t inflight_ = 0;
-  tlm::tlm_generic_payload* stalled_ = nullptr;  // BEGIN_REQ waiting for a slot
+ private:
+  struct Wire {
+    sc_core::sc_time free;  // when it finishes its queued TLPs
+    DirStats* stats;
+    WireTime wt;
+    uint64_t acks = 0, updates = 0;  // TLPs received whose Ack / UpdateFC is not yet sent
+  };
+  enum class Cut : uint8_t { Request, Completion };  // how a transfer is cut into TLPs
+
+  const PcieParams p_;
+  const double gbps_;
+  const sc_core::sc_time latency_, credit_update_, dllp_time_;
+
+  Wire up_, down_;
+  Credits posted_credits_, nonposted_credits_, completion_credits_;
+  Credits unlimited_;  // MMIO: the device's buffers, and the root port's for its completions
+  uint32_t reads_inflight_ = 0;  // tags held
+  tlm::tlm_generic_payload* stalled_ = nullptr;  // a read's BEGIN_REQ waiting for a tag
   sc_core::sc_time stalled_since_;
   tlm::tlm_generic_payload* resp_open_ = nullptr;  // BEGIN_RESP sent, END_RESP awaited
   sc_core::sc_time resp_free_;  // END_RESP time of the last response: no BEGIN_RESP before
 
-  // Landing times only grow, and at most max_outstanding requests are in flight: a fixed ring.
-  std::vector<Landing> landing_;
-  size_t landing_head_ = 0, landing_count_ = 0;
+  // Landing times only grow.
+  std::deque<Landing> landing_;
   std::priority_queue<Response, std::vector<Response>, std::greater<Response>> responses_;
   uint64_t resp_seq_ = 0;
   // Posted writes in flight, a ring whose slots keep their buffers: a write allocates nothing
@@ -135,7 +182,6 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   sc_core::sc_event land_ev_, resp_ev_, accept_ev_, posted_ev_;
   hw::ClockDomain* clk_ = nullptr;  // deliver_into()
   Stats stats_;
-  WireTime up_time_, down_time_;
   BusyHook busy_hook_;
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -145,21 +191,24 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   unsigned int mmio_dbg(tlm::tlm_generic_payload& gp) { return mmio_init->transport_dbg(gp); }
 
   void accept(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start);
-  void finish_response(const sc_core::sc_time& now);
+  void finish_response(tlm::tlm_generic_payload& gp, const sc_core::sc_time& now);
   void accept_stalled(const sc_core::sc_time& now);
   uint64_t response_due_ps() const;  // kNoneDue if none can begin
   uint64_t posted_due_ps() const;    // kNoneDue if no posted write is in flight
   void deliver_response(const sc_core::sc_time& now);
   void deliver_posted();
-  // Queues `bytes` in `tlps` TLPs on a wire no earlier than `start`; returns the landing time.
-  sc_core::sc_time send(sc_core::sc_time& wire_free, DirStats& d, WireTime& wt,
-                        const sc_core::sc_time& start, uint64_t tlps, uint64_t payload);
-  sc_core::sc_time send_up(const sc_core::sc_time& start, uint64_t tlps, uint64_t payload) {
-    return send(up_free_, stats_.up, up_time_, start, tlps, payload);
-  }
-  sc_core::sc_time send_down(const sc_core::sc_time& start, uint64_t tlps, uint64_t payload) {
-    return send(down_free_, stats_.down, down_time_, start, tlps, payload);
-  }
+  // Queues the TLPs of [addr, addr + len) on wire `w` no earlier than `start`, cut as `cut`
+  // says into pieces of at most `max`, each taking credits of `cr`; `payload` false: the TLPs
+  // carry no data (read requests, a failed read's completion). Returns the landing time of
+  // the last TLP; `sent` gets when it left.
+  sc_core::sc_time send(Wire& w, Credits& cr, const sc_core::sc_time& start, uint64_t addr,
+                        uint64_t len, uint64_t max, Cut cut, bool payload,
+                        sc_core::sc_time* sent = nullptr);
+  // Serialises `bytes` on `w` from `start` on; returns when they have left.
+  sc_core::sc_time occupy(Wire& w, const sc_core::sc_time& start, uint64_t bytes);
+  // The Acks and UpdateFCs owed for `tlps` TLPs that arrived over `w` at `at`, sent back on
+  // the other wire.
+  void answer(Wire& w, const sc_core::sc_time& at, uint64_t tlps);
   void push_response(const sc_core::sc_time& at, tlm::tlm_generic_payload& gp);
 
   void land_method();     // DMA requests reach host memory

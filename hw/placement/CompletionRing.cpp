@@ -21,7 +21,8 @@ void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed, WireTimes wire) 
   uint8_t bytes[abi::kCqeSize];
   cqe.encode(bytes);
   wire_[slot] = wire;
-  dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize, std::move(landed));
+  dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize, {}, {},
+             std::move(landed));
   ++posted_;
   ++total_;
 }

@@ -146,9 +146,9 @@ PlacementEngine::Finish PlacementEngine::finish_frame(PacketCtx& p, uint32_t& en
     FrameStamps& s = in_flight_.front();
     last_completion_ps_ = clk_.now_ps();
     s.end_ps[kDmaQueue] = t.issued_ps;
+    s.end_ps[kPcieTx] = t.sent_ps;
     s.end_ps[kPcie] = t.landed_ps;
     s.end_ps[kHostMemory] = t.written_ps;
-    s.end_ps[kCompletion] = last_completion_ps_;
     latency_ns_.add(s.total_ps() / 1000);
     breakdown_.add(s);
     if (landed_hook_) landed_hook_(s, abi::Cqe::decode(entry.data));

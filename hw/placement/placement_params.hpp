@@ -11,7 +11,6 @@ namespace nic {
 
 struct PlacementParams {
   uint32_t max_sg_entries = 128;
-  uint32_t max_outstanding_dma = 32;
   bool single_run_per_packet = false;  // ConnectX-7 rule: one placed run per packet
   uint32_t rx_ring_bytes = 1u << 22;
   uint32_t cq_entries = 4096;
@@ -40,8 +39,6 @@ struct PlacementParams {
     using namespace param;
     d("max_sg_entries", p.max_sg_entries, "entries",
       "largest SGL accepted by setup (ConnectX-7: 128)", in(1, hw::SglPool::kMaxEntries));
-    d("max_outstanding_dma", p.max_outstanding_dma, "writes",
-      "DMA writes the placement engine keeps in flight", in(1, 64 * K));
     d("single_run_per_packet", p.single_run_per_packet, "bool",
       "ConnectX-7 rule: place at most one contiguous run per packet", any);
     // The driver's host memory map gives the receive ring 1 GiB and the completion ring 512 MiB.

@@ -2,14 +2,6 @@
 
 namespace nic::hw {
 
-namespace {
-DmaParams dma_params(const NicConfig& c) {
-  DmaParams d;
-  d.max_outstanding = c.placement.max_outstanding_dma;
-  return d;
-}
-}  // namespace
-
 Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& packet_pool,
          Mac::Source source, bool honour_timestamps)
     : sc_module(name),
@@ -37,7 +29,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
                  cfg.parser.cycles_per_extra_header, cfg.ooo.search_bytes_per_cycle),
       crc("crc", clk, parser_to_crc, crc_to_placement, flows, cfg.crc.latency_cycles,
           cfg.crc.cycles_per_extra_segment, cfg.crc.combine_cycles),
-      dma("dma", clk, dma_params(cfg)),
+      dma("dma", clk, cfg.dma),
       cq(dma),
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
       commands("commands", clk, cfg.placement, cfg.flow.entries, flow_limits(cfg), dma, cq,

@@ -39,6 +39,22 @@ void validate(const NicConfig& c) {
                abi::kDdpBackingBytes / 2,
        "flow.entries x 65536 DDP slots x (ddp_cache.context_bytes, or the longest SGL in "
        "ddp_cache.sgl_line_bytes lines) must fit half the DDP backing store (128 TiB)");
+  const PcieParams& p = c.pcie;
+  const auto pow2 = [](uint32_t v) { return v && (v & (v - 1)) == 0; };
+  need(pow2(p.lanes) && pow2(p.max_payload) && pow2(p.max_read_request),
+       "pcie.lanes, pcie.max_payload and pcie.max_read_request must be powers of two");
+  need(p.read_completion_boundary == 64 || p.read_completion_boundary == 128,
+       "pcie.read_completion_boundary must be 64 or 128");
+  need(p.completion_size() % p.read_completion_boundary == 0 && p.completion_size() <= p.max_payload,
+       "pcie.completion_bytes must be a multiple of pcie.read_completion_boundary, at most pcie.max_payload");
+  need(p.tags <= p.max_tags(), "pcie.tags above 256 needs pcie.ten_bit_tags (up to 768)");
+  // One TLP must fit the receiver's buffer, or it would wait for credits forever.
+  need(!p.pd_credits || p.pd_credits * 16 >= p.max_payload,
+       "pcie.pd_credits must hold one TLP of pcie.max_payload (16 bytes a credit)");
+  need(!p.cpld_credits || p.cpld_credits * 16 >= p.completion_size(),
+       "pcie.cpld_credits must hold one completion (16 bytes a credit)");
+  need(c.dma.rx_ram_bytes >= c.mac.max_frame_bytes,
+       "dma.rx_ram_bytes must hold at least one maximum frame (mac.max_frame_bytes)");
   if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||
                               c.crc.latency_cycles != NICRTL_CRC_LATENCY))
     throw std::invalid_argument(

@@ -13,6 +13,7 @@
 #include "hw/placement/ddp_cache_params.hpp"
 #include "hw/offload/ooo_params.hpp"
 #include "hw/parser/parser_params.hpp"
+#include "hw/pcie/dma_params.hpp"
 #include "hw/pcie/pcie_params.hpp"
 #include "hw/placement/placement_params.hpp"
 #include "util/params.hpp"
@@ -51,6 +52,7 @@ struct NicConfig {
   CrcParams crc;
   PlacementParams placement;
   DdpCacheParams ddp_cache;
+  DmaParams dma;
   PcieParams pcie;
 
   // Calls s(section, part) for every part, in report order.
@@ -66,6 +68,7 @@ struct NicConfig {
     s("crc", c.crc);
     s("placement", c.placement);
     s("ddp_cache", c.ddp_cache);
+    s("dma", c.dma);
     s("pcie", c.pcie);
   }
 };

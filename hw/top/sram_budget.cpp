@@ -69,6 +69,10 @@ std::vector<SramItem> sram_budget(const NicConfig& c, uint32_t ddp_slots_per_flo
                    "an SG entry past a slot's own, the longest SGL in every slot"});
   out.push_back({"placement.cmd_buffer", c.placement.cmd_fetch_entries, uint32_t(abi::kCmdSize),
                  "a command-ring entry fetched ahead of execution"});
+  out.push_back({"dma.rx_ram", c.dma.rx_ram_bytes, 1, "a byte of write data waiting for its TLPs"});
+  // Host address 8 B, length 2, RAM offset or destination 3, tag and flags 3: 16 bytes.
+  out.push_back({"dma.ops", c.dma.write_ops + c.dma.read_ops, 16,
+                 "a write or read operation in flight: host address, length, RAM offset, tag"});
   return out;
 }
 

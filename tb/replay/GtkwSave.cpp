@@ -69,7 +69,8 @@ std::vector<Group> groups(bool rtl) {
         {"pdu_parser.resync_requests", 64, Show::Number}}},
       channel("parser -> CRC", "parser_to_crc"),
       channel("CRC -> placement", "crc_to_placement"),
-      {"DMA", {{"dma.queued", 32, Show::Level}, {"dma.in_flight", 32, Show::Level}}},
+      {"DMA", {{"dma.queued", 32, Show::Level}, {"dma.write_ops", 32, Show::Level},
+               {"dma.read_ops", 32, Show::Level}, {"dma.rx_ram_bytes", 32, Show::Level}}},
   };
   if (rtl)  // the Verilated CRC32C pipeline (crc.impl=rtl), beside the model's CRC stage
     g.push_back({"CRC32C RTL",

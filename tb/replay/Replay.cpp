@@ -149,7 +149,7 @@ struct ReplayTop : sc_module {
 
   ReplayTop(sc_module_name n, const ReplayOptions& o, pcap::Reader& trace)
       : sc_module(n),
-        mem("host_memory", sc_time(o.cfg.host.mem_latency_ns, SC_NS)),
+        mem("host_memory", o.cfg.host),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
                mem, o.nvme_ports, o.iscsi_ports, o.keep_data),
@@ -539,7 +539,8 @@ ReplayResult run_replay(const ReplayOptions& opt) {
     r.ddp_cache = d;
   }
   const hw::DmaStats& ds = top.nic.dma.stats();
-  r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs, ds.stall_outstanding + ds.stall_end_req});
+  r.blocks.push_back({"dma", ds.write_jobs + ds.read_jobs,
+                      ds.stall_write_ops + ds.stall_read_ops + ds.stall_end_req});
   if (r.sim_ps) {
     r.pcie_up_util = double(top.link.stats().up.busy.value()) / double(r.sim_ps);
     r.pcie_down_util = double(top.link.stats().down.busy.value()) / double(r.sim_ps);
@@ -627,9 +628,28 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["pcie_down_payload_bytes"] = ls.down.payload_bytes;
   c["pcie_up_busy_ps"] = ls.up.busy.value();
   c["pcie_down_busy_ps"] = ls.down.busy.value();
-  c["pcie_stalled_requests"] = ls.stalled_requests;
-  c["dma_write_jobs"] = top.nic.dma.stats().write_jobs;
-  c["dma_read_jobs"] = top.nic.dma.stats().read_jobs;
+  c["pcie_down_wire_bytes"] = ls.down.wire_bytes;
+  c["pcie_down_tlps"] = ls.down.tlps;
+  c["pcie_up_dllps"] = ls.up.dllps;
+  c["pcie_down_dllps"] = ls.down.dllps;
+  c["pcie_up_credit_wait_ps"] = ls.up.credit_wait.value();
+  c["pcie_down_credit_wait_ps"] = ls.down.credit_wait.value();
+  c["pcie_tag_stalls"] = ls.tag_stalls;
+  c["pcie_tag_stall_ps"] = ls.tag_stall_time.value();
+  c["pcie_max_tags_used"] = ls.max_tags_used;
+  c["dma_write_jobs"] = ds.write_jobs;
+  c["dma_read_jobs"] = ds.read_jobs;
+  c["dma_stall_write_ops_cycles"] = ds.stall_write_ops;
+  c["dma_stall_read_ops_cycles"] = ds.stall_read_ops;
+  c["dma_stall_end_req_cycles"] = ds.stall_end_req;
+  c["dma_max_write_ops"] = ds.max_write_ops;
+  c["dma_max_read_ops"] = ds.max_read_ops;
+  c["dma_max_queued"] = ds.max_queued;
+  c["dma_max_rx_ram_bytes"] = ds.max_rx_ram_bytes;
+  const HostMemory::Stats hs = top.mem.stats();
+  c["host_mem_queued_ps"] = hs.queued.value();
+  c["host_iotlb_lookups"] = hs.iotlb_lookups;
+  c["host_iotlb_misses"] = hs.iotlb_misses;
   c["commands_executed"] = top.nic.commands.stats().commands;
   c["commands_failed"] = top.nic.commands.stats().failed;
   c["commands_busy_cycles"] = top.nic.commands.stats().busy_cycles;

@@ -51,7 +51,7 @@ awk -v f="$flow" -v v="$fvalid" '
 # Flags in the save file: the hex number of the last '@' line before each signal.
 flags_of() { awk -v s="$1" '/^@/ {f = substr($0, 2)} index($0, s) == 1 {print f; exit}' "$gtkw"; }
 levels=0
-for sig in $(grep -E '^SystemC\..*(_level|fifo_bytes|queued|in_flight)\[' "$gtkw"); do
+for sig in $(grep -E '^SystemC\..*(_level|fifo_bytes|queued|_ops|rx_ram_bytes)\[' "$gtkw"); do
   (( 16#$(flags_of "$sig") & 0x8000 )) || fail "$sig is not drawn as an analog step"
   levels=$((levels + 1))
 done

@@ -24,7 +24,7 @@ for w in "${workloads[@]}"; do
   trace=$(workload_trace "$nicsim" "$work" "$name" "$trace")
   "$here/../cli/replay_identical.sh" "$nicsim" "$work/$name" "$args" "$args --no-clock-gating" "$trace"
 done
-bp="--line-rate --set mac.rx_fifo_bytes=65536 --set pcie.max_outstanding=8 --set placement.cq_entries=32"
+bp="--line-rate --set mac.rx_fifo_bytes=65536 --set pcie.tags=2 --set dma.write_ops=2 --set placement.cq_entries=32"
 mkdir -p "$work/backpressure"
 "$here/../cli/replay_identical.sh" "$nicsim" "$work/backpressure" "$bp" "$bp --no-clock-gating" "$src"/traces/*.pcap
 # The DDP caches hold the placement engine until a fill lands (stall) or pass segments on

@@ -14,7 +14,7 @@ workloads=(
   "gen_impaired|gen:--flows 4 --ddgst --hdgst --io-size 4K,32K,128K --ios 120 --loss 0.02 --reorder 0.02 --dup 0.01 --bad-tcp-csum 0.01 --corrupt-ddgst 0.05 --plant-lookalike 0.05 --max-pdu-data 16K --seed 11|"
   # Back-pressure everywhere: idle gaps removed, a small MAC FIFO, few PCIe tags, a short
   # completion ring (blocked channels, DMA and completion-ring stalls).
-  "gen_backpressure|gen:--flows 8 --ddgst --io-size 4K,64K --ios 200 --tcp-timestamps --loss 0.005 --seed 5|--line-rate --set mac.rx_fifo_bytes=65536 --set placement.cq_entries=64 --set pcie.max_outstanding=16"
+  "gen_backpressure|gen:--flows 8 --ddgst --io-size 4K,64K --ios 200 --tcp-timestamps --loss 0.005 --seed 5|--line-rate --set mac.rx_fifo_bytes=65536 --set placement.cq_entries=64 --set pcie.tags=16 --set dma.write_ops=4"
 )
 
 # The pcap of a workload: the bundled one, or the one `gen` writes into WORK for "gen:" arguments.

@@ -6,7 +6,9 @@
 //
 // Checkers, all recording violations for the test to assert after the simulation:
 //   AtChecker   between DmaEngine and PcieLink: BEGIN_REQ only on a clock edge, at most one
-//               per cycle, never before the previous END_REQ, at most max_outstanding open.
+//               per cycle, never before the previous END_REQ, at most dma.read_ops reads
+//               open (BEGIN_REQ to BEGIN_RESP), at most dma.write_ops writes issued whose
+//               last TLP has not left (the link's DmaTimes::sent_ps).
 //   observer    on HostMemory: every DMA write falls in a registered SG element of a live
 //               buffer, the receive ring or the completion ring; each RxPacket completion,
 //               when it lands, already finds its kept and placed bytes in host memory and
@@ -55,15 +57,16 @@ struct AtChecker : sc_core::sc_module {
   tlm_utils::simple_target_socket<AtChecker> tsock{"tsock"};
   tlm_utils::simple_initiator_socket<AtChecker> isock{"isock"};
   ClockDomain& clk;
-  const uint32_t max_outstanding;
+  const uint32_t write_ops, read_ops;
   std::vector<std::string> errors;
   std::vector<uint64_t> req_addrs;   // BEGIN_REQ order
   std::vector<uint64_t> req_cycles;
   std::function<void(const tlm::tlm_generic_payload&)> on_req;  // sees every BEGIN_REQ
-  uint32_t outstanding = 0, max_seen = 0;
+  uint32_t reads_open = 0, max_reads = 0, max_writes = 0;
+  std::deque<uint64_t> sending;  // sent_ps of the writes issued, in issue order
 
-  AtChecker(sc_core::sc_module_name n, ClockDomain& c, uint32_t max_out)
-      : sc_module(n), clk(c), max_outstanding(max_out) {
+  AtChecker(sc_core::sc_module_name n, ClockDomain& c, uint32_t writes, uint32_t reads)
+      : sc_module(n), clk(c), write_ops(writes), read_ops(reads) {
     tsock.register_nb_transport_fw(this, &AtChecker::fw);
     isock.register_nb_transport_bw(this, &AtChecker::bw);
   }
@@ -75,22 +78,35 @@ struct AtChecker : sc_core::sc_module {
       if (sc_core::sc_time_stamp() + d != clk.time_of(cyc)) errors.push_back("BEGIN_REQ off the clock edge");
       if (cyc == last_req_cycle_) errors.push_back("two BEGIN_REQ in one cycle");
       if (req_open_) errors.push_back("BEGIN_REQ before END_REQ");
-      if (outstanding >= max_outstanding) errors.push_back("more than max_outstanding");
+      if (gp.is_write()) {
+        // The engine frees a write's operation at the first edge at or after its sent time.
+        const uint64_t now = clk.time_of(cyc).value();
+        while (!sending.empty() && sending.front() <= now) sending.pop_front();
+        if (sending.size() >= write_ops) errors.push_back("more than dma.write_ops writes sending");
+      } else {
+        if (reads_open >= read_ops) errors.push_back("more than dma.read_ops reads open");
+        max_reads = std::max(max_reads, ++reads_open);
+      }
       last_req_cycle_ = cyc;
-      max_seen = std::max(max_seen, ++outstanding);
       req_addrs.push_back(gp.get_address());
       req_cycles.push_back(cyc);
       if (on_req) on_req(gp);
     }
+    const bool begin = ph == tlm::BEGIN_REQ;
     const tlm::tlm_sync_enum r = isock->nb_transport_fw(gp, ph, d);
-    if (r == tlm::TLM_ACCEPTED && ph == tlm::BEGIN_REQ) req_open_ = true;
+    if (begin && gp.is_write()) {
+      const auto* t = gp.get_extension<hw::DmaTimes>();
+      sending.push_back(t ? t->sent_ps : 0);
+      max_writes = std::max(max_writes, uint32_t(sending.size()));
+    }
+    if (r == tlm::TLM_ACCEPTED && begin) req_open_ = true;
     return r;
   }
   tlm::tlm_sync_enum bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_time& d) {
     if (ph == tlm::END_REQ) req_open_ = false;
     if (ph == tlm::BEGIN_RESP) {
       req_open_ = false;
-      --outstanding;
+      reads_open -= !gp.is_write();
     }
     return tsock->nb_transport_bw(gp, ph, d);
   }
@@ -477,13 +493,17 @@ struct Rig {
   size_t matched_ = 0;          // frames already matched to a completion
   std::vector<std::string> violations;
 
+  static DmaParams dma_params(DmaParams d, uint32_t queue) {
+    d.queue_depth = queue;
+    return d;
+  }
   explicit Rig(const SimConfig& c = small_config(), uint32_t dma_queue = 64)
       : cfg(c),
         clk("clk", c.core.clock_mhz),
         mem("mem", sc_time(c.host.mem_latency_ns, SC_NS)),
         link("link", c.pcie),
-        dma("dma", clk, DmaParams{c.placement.max_outstanding_dma, dma_queue}),
-        checker("checker", clk, c.placement.max_outstanding_dma),
+        dma("dma", clk, dma_params(c.dma, dma_queue)),
+        checker("checker", clk, c.dma.write_ops, c.dma.read_ops),
         cq(dma),
         table(c.flow.entries, c.flow.ways),
         flows(c.flow.entries),
@@ -522,7 +542,7 @@ struct Rig {
     for (const auto& e : checker.errors) FAIL_CHECK("AT protocol: " << e);
     for (const auto& e : violations) FAIL_CHECK("host memory: " << e);
     for (const auto& e : drv.errors) FAIL_CHECK("driver: " << e);
-    CHECK(checker.outstanding == 0);
+    CHECK(checker.reads_open == 0);
   }
 
  private:

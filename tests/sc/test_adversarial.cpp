@@ -339,8 +339,8 @@ void random_mix(gen::Ulp ulp) {
   const bool backpressure = rng() % 2;
   if (backpressure) {
     g.link_gbps = 10;
-    cfg.pcie.max_outstanding = pick({2, 4, 16});
-    cfg.placement.max_outstanding_dma = pick({2, 4, 16});
+    cfg.pcie.tags = pick({2, 4, 16});
+    cfg.dma.write_ops = pick({2, 4, 16});
     cfg.placement.cq_entries = pick({8, 16, 256});
     cfg.fifo.parser_to_crc = pick({2, 8});
     cfg.fifo.crc_to_placement = pick({2, 16});

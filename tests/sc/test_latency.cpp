@@ -37,6 +37,7 @@ Frames replay_stamped(gen::Ulp ulp) {
   tb::ReplayOptions opt;
   opt.trace = path;
   opt.cfg.host.mem_latency_ns = kMemLatencyNs;
+  opt.cfg.host.mem_gbps = 0;  // unlimited: the stage is the latency alone
   opt.on_frame = [&](const hw::FrameStamps& s) { f.stamps.push_back(s); };
   f.result = tb::run_replay(opt);
   std::filesystem::remove(path);

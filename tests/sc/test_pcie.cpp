@@ -48,12 +48,12 @@ std::vector<uint64_t> cut_tlps(uint64_t addr, uint64_t len, uint64_t max) {
 }
 
 sc_time wire(const PcieParams& p, uint64_t bytes) {
-  return sc_time(double(bytes) * 8.0 / p.gbps_per_direction, SC_NS);
+  return sc_time(double(bytes) * 8.0 / p.gbps(), SC_NS);
 }
 
 // Wire time of a transfer: its payload plus one overhead per TLP.
 sc_time wire_for(const PcieParams& p, uint64_t addr, uint64_t len, uint64_t max) {
-  return wire(p, len + cut_tlps(addr, len, max).size() * p.tlp_overhead);
+  return wire(p, len + cut_tlps(addr, len, max).size() * p.tlp_overhead());
 }
 
 sc_time lat(const PcieParams& p) { return sc_time(p.latency_ns, SC_NS); }
@@ -276,9 +276,11 @@ PcieParams exact_params() {
   p.gbps_per_direction = 64;
   p.latency_ns = 500;
   p.max_payload = 256;
-  p.tlp_overhead = 24;
-  p.max_outstanding = 64;
+  p.tlp_header_bytes = 16;
+  p.tlp_framing_bytes = 8;
+  p.tags = 64;
   p.max_read_request = 512;
+  p.dllp_bytes = 0;  // no Acks on the other wire: the cases below time one direction each
   return p;
 }
 
@@ -511,12 +513,12 @@ TEST_CASE("PcieLink DMA writes and reads are byte exact at random 64-bit address
     REQUIRE(t->data == Bytes(300, 0));
   }
   for (const DmaMaster::Txn& t : b.dma.txns) REQUIRE(t.gp.is_response_ok());
-  CHECK(b.link.outstanding() == 0);
+  CHECK(b.link.tags_in_use() == 0);
 }
 
 TEST_CASE("PcieLink writes to one address land in issue order and the last wins", "[pcie]") {
   PcieParams p;
-  p.max_outstanding = 8;
+  p.tags = 8;
   Bench b(p);
   const DmaMaster::Txn* after = nullptr;
   b.dma.script = [&](DmaMaster& m) {
@@ -570,12 +572,13 @@ TEST_CASE("PcieLink write lands after serialisation plus latency", "[pcie][timin
 }
 
 TEST_CASE("PcieLink write timing with default parameters", "[pcie][timing]") {
-  const PcieParams p;  // 126 Gb/s: wire times are rounded to the picosecond
+  const PcieParams p;  // Gen3 x16: wire times are rounded to the picosecond
   Bench b(p);
   b.dma.script = [&](DmaMaster& m) { m.write(0x4000, pattern(4096, 1)); };
   sc_core::sc_start();
   REQUIRE(b.landed.size() == 1);
-  const double ps = (4096 + 16 * 24) * 8.0 / 126 * 1000 + 500'000;
+  const double gbps = 8.0 * 16 * 128 / 130;  // 8 GT/s a lane, 128b/130b
+  const double ps = (4096 + 16 * 24) * 8.0 / gbps * 1000 + 500'000;
   CHECK(std::abs(b.landed[0].at.to_seconds() * 1e12 - ps) <= 1.0);
 }
 
@@ -599,22 +602,22 @@ TEST_CASE("PcieLink read goes up as requests and comes down as completions", "[p
   const size_t cpl_tlps = cut_tlps(addr, n, p.max_payload).size();
   CHECK(req_tlps == 4);  // 512 (up to the 4 KiB boundary), 512, 512, 464
   CHECK(cpl_tlps == 8);  // 256 x 2 | 256 x 5, 208
-  const sc_time at_host = wire(p, req_tlps * p.tlp_overhead) + lat(p);
+  const sc_time at_host = wire(p, req_tlps * p.tlp_overhead()) + lat(p);
   CHECK(t.responded == at_host + mem_lat + wire_for(p, addr, n, p.max_payload) + lat(p));
   const auto& s = b.link.stats();
   CHECK(s.up.tlps == req_tlps);
   CHECK(s.up.payload_bytes == 0);
   CHECK(s.down.tlps == cpl_tlps);
   CHECK(s.down.payload_bytes == n);
-  CHECK(s.down.wire_bytes == n + cpl_tlps * p.tlp_overhead);
+  CHECK(s.down.wire_bytes == n + cpl_tlps * p.tlp_overhead());
 }
 
-TEST_CASE("PcieLink stalls BEGIN_REQ at max_outstanding until a response", "[pcie][backpressure]") {
+TEST_CASE("PcieLink stalls a read's BEGIN_REQ without a tag until a response", "[pcie][backpressure]") {
   PcieParams p = exact_params();
-  p.max_outstanding = 2;
+  p.tags = 2;
   Bench b(p);
   b.dma.script = [&](DmaMaster& m) {
-    for (int i = 0; i < 3; ++i) m.write(0x1000 * (i + 1), pattern(256, i));
+    for (int i = 0; i < 3; ++i) m.read(0x1000 * (i + 1), 256);
     m.wait_all();
   };
   sc_core::sc_start();
@@ -625,23 +628,22 @@ TEST_CASE("PcieLink stalls BEGIN_REQ at max_outstanding until a response", "[pci
   CHECK(t[1].accepted_at_once);
   CHECK_FALSE(t[2].accepted_at_once);
   CHECK(t[2].issued == SC_ZERO_TIME);
-  CHECK(t[0].responded == wire(p, 256 + 24) + lat(p));
-  CHECK(t[2].accepted == t[0].responded);  // the slot freed by the first response
-  CHECK(t[2].responded == t[2].accepted + wire(p, 280) + lat(p));  // wire idle by then
+  // A request TLP carries no data; the completion carries 256 bytes.
+  const sc_time rtt = wire(p, 24) + lat(p) + wire(p, 256 + 24) + lat(p);
+  CHECK(t[0].responded == rtt);
+  CHECK(t[2].accepted == t[0].responded);  // the tag freed by the first response
+  CHECK(t[2].responded == t[2].accepted + rtt);  // both wires idle by then
   const auto& s = b.link.stats();
-  CHECK(s.max_outstanding_seen == 2);
-  CHECK(s.stalled_requests == 1);
-  CHECK(s.stall_time == t[0].responded);
-  CHECK(b.link.outstanding() == 0);
+  CHECK(s.max_tags_used == 2);
+  CHECK(s.tag_stalls == 1);
+  CHECK(s.tag_stall_time == t[0].responded);
+  CHECK(b.link.tags_in_use() == 0);
 }
 
-TEST_CASE("PcieLink held END_RESP delays the slot and the next BEGIN_RESP",
-          "[pcie][backpressure]") {
+TEST_CASE("PcieLink accepts posted writes without a tag", "[pcie][backpressure]") {
   PcieParams p = exact_params();
-  p.max_outstanding = 2;
+  p.tags = 1;
   Bench b(p);
-  const sc_time hold(100, SC_NS);
-  b.dma.end_resp_delay = hold;
   b.dma.script = [&](DmaMaster& m) {
     for (int i = 0; i < 3; ++i) m.write(0x1000 * (i + 1), pattern(256, i));
     m.wait_all();
@@ -650,13 +652,37 @@ TEST_CASE("PcieLink held END_RESP delays the slot and the next BEGIN_RESP",
 
   REQUIRE(b.dma.errors.empty());
   const auto& t = b.dma.txns;
-  const sc_time w = wire(p, 280);
-  CHECK(t[0].responded == w + lat(p));
-  CHECK(t[1].responded == t[0].responded + hold);  // landed at 2w + lat, waits for END_RESP
+  for (int i = 0; i < 3; ++i) {
+    CHECK(t[i].accepted_at_once);
+    CHECK(t[i].responded == wire(p, 280) * double(i + 1) + lat(p));  // back to back
+  }
+  CHECK(b.link.stats().max_tags_used == 0);
+  CHECK(b.link.stats().tag_stalls == 0);
+}
+
+TEST_CASE("PcieLink held END_RESP delays the tag and the next BEGIN_RESP",
+          "[pcie][backpressure]") {
+  PcieParams p = exact_params();
+  p.tags = 2;
+  Bench b(p);
+  const sc_time hold(100, SC_NS);
+  b.dma.end_resp_delay = hold;
+  b.dma.script = [&](DmaMaster& m) {
+    for (int i = 0; i < 3; ++i) m.read(0x1000 * (i + 1), 256);
+    m.wait_all();
+  };
+  sc_core::sc_start();
+
+  REQUIRE(b.dma.errors.empty());
+  const auto& t = b.dma.txns;
+  const sc_time rtt = wire(p, 24) + lat(p) + wire(p, 280) + lat(p);
+  CHECK(t[0].responded == rtt);
+  // The second completion follows the first on the wire (280 B after it), then waits for END_RESP.
+  CHECK(t[1].responded == t[0].responded + hold);
   CHECK(t[2].accepted == t[0].responded + hold);
-  CHECK(t[2].responded == t[2].accepted + w + lat(p));
-  CHECK(b.link.stats().stall_time == t[0].responded + hold);
-  CHECK(b.link.outstanding() == 0);
+  CHECK(t[2].responded == t[2].accepted + rtt);
+  CHECK(b.link.stats().tag_stall_time == t[0].responded + hold);
+  CHECK(b.link.tags_in_use() == 0);
 }
 
 TEST_CASE("PcieLink throughput is bandwidth-bound with many outstanding and latency-bound with one",
@@ -684,9 +710,122 @@ TEST_CASE("PcieLink throughput is bandwidth-bound with many outstanding and late
   CHECK(s.up.tlps == 2 * n * 16);
   CHECK(s.up.payload_bytes == 2 * n * 4096);
   CHECK(s.up.busy == w * (2 * n));
-  CHECK(s.max_outstanding_seen == 64);
-  CHECK(s.stalled_requests == n - 64);
+  CHECK(s.max_tags_used == 0);  // posted: no tags
+  CHECK(s.tag_stalls == 0);
   CHECK(s.dma_writes == 2 * n);
+}
+
+// The contrast the tag count makes: a stream of 4 KiB writes runs at the wire's rate with one
+// tag; the same stream of reads is held to one round trip a read.
+TEST_CASE("PcieLink a write stream is not limited by the tag count and a read stream is",
+          "[pcie][backpressure]") {
+  PcieParams p = exact_params();
+  p.tags = 1;
+  Bench b(p);
+  const int n = 20;
+  sc_time writes_done, reads_done;
+  b.dma.script = [&](DmaMaster& m) {
+    for (int i = 0; i < n; ++i) m.write(uint64_t(i) << 12, pattern(4096, i));
+    m.wait_all();
+    writes_done = sc_time_stamp();
+    for (int i = 0; i < n; ++i) m.read(uint64_t(i) << 12, 4096);
+    m.wait_all();
+    reads_done = sc_time_stamp() - writes_done;
+  };
+  sc_core::sc_start();
+  REQUIRE(b.dma.errors.empty());
+  const sc_time cpl = wire(p, 4096 + 16 * 24);  // 16 completions of 256 B
+  CHECK(writes_done == cpl * n + lat(p));       // 16 TLPs of 256 B, back to back
+  // 8 request TLPs of 512 B (MRRS), flight, completions, flight: one read at a time.
+  const sc_time rtt = wire(p, 8 * 24) + lat(p) + cpl + lat(p);
+  CHECK(reads_done == rtt * n);
+  CHECK(b.link.stats().tag_stalls == uint64_t(n - 1));
+}
+
+TEST_CASE("PcieLink completions end on read completion boundaries", "[pcie]") {
+  // Completion size 256, RCB 64: a read from 0x..30 gets 0x30..0x100 (208 B) first.
+  CHECK(PcieLink::completion_count(0x30, 208, 256, 64) == 1);
+  CHECK(PcieLink::completion_count(0x30, 209, 256, 64) == 2);
+  CHECK(PcieLink::completion_count(0x30, 208 + 256 * 3, 256, 64) == 4);
+  CHECK(PcieLink::completion_count(0x0, 4096, 64, 64) == 64);  // a 64-byte completer
+  CHECK(PcieLink::completion_count(0x10, 0, 256, 64) == 1);
+  // Brute force: walk the boundaries one piece at a time.
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t rcb = rng() % 2 ? 64 : 128;
+    const uint64_t size = rcb << (rng() % 4);
+    const uint64_t addr = rng() % 100000, len = 1 + rng() % 5000;
+    uint64_t a = addr, pieces = 0;
+    while (a < addr + len) {
+      const uint64_t end = std::min(addr + len, (a + size) / rcb * rcb);
+      REQUIRE(end > a);
+      REQUIRE(end - a <= size);
+      a = end;
+      ++pieces;
+    }
+    REQUIRE(PcieLink::completion_count(addr, len, size, rcb) == pieces);
+  }
+}
+
+TEST_CASE("PcieLink posted data credits hold writes to the credit loop's rate", "[pcie][credits]") {
+  PcieParams p = exact_params();
+  p.pd_credits = 32;  // 512 bytes: two 256-byte TLPs
+  p.credit_update_ns = 100;
+  Bench b(p);
+  const int n = 6;
+  b.dma.script = [&](DmaMaster& m) {
+    for (int i = 0; i < n; ++i) m.write(uint64_t(i) << 12, pattern(256, i));
+    m.wait_all();
+  };
+  sc_core::sc_start();
+  REQUIRE(b.dma.errors.empty());
+  REQUIRE(b.landed.size() == size_t(n));
+  // Two TLPs fit; each further one waits for the credits of the one two ahead: its landing
+  // plus the update time.
+  const sc_time w = wire(p, 280), loop = lat(p) + sc_time(100, SC_NS);
+  sc_time end[n];
+  for (int i = 0; i < n; ++i) {
+    const sc_time start = i < 2 ? w * double(i) : std::max(end[i - 1], end[i - 2] + loop);
+    end[i] = start + w;
+    CHECK(b.landed[i].at == end[i] + lat(p));
+  }
+  CHECK(b.link.stats().up.credit_wait > SC_ZERO_TIME);
+}
+
+TEST_CASE("PcieLink non-posted and completion credits stall reads", "[pcie][credits]") {
+  PcieParams p = exact_params();
+  p.nph_credits = 1;  // one request TLP at a time
+  p.credit_update_ns = 50;
+  Bench b(p);
+  b.dma.script = [&](DmaMaster& m) {
+    m.read(0x1000, 1024);  // two requests of 512 B
+    m.wait_all();
+  };
+  sc_core::sc_start();
+  REQUIRE(b.dma.errors.empty());
+  // The second request waits for the first to land and its credit to come back.
+  const sc_time req2_end = wire(p, 24) + lat(p) + sc_time(50, SC_NS) + wire(p, 24);
+  const sc_time cpl = wire(p, 1024 + 4 * 24);
+  CHECK(b.dma.txns[0].responded == req2_end + lat(p) + cpl + lat(p));
+  CHECK(b.link.stats().up.credit_wait == lat(p) + sc_time(50, SC_NS));
+}
+
+TEST_CASE("PcieLink Acks and UpdateFCs take the other wire's bandwidth", "[pcie][dllp]") {
+  PcieParams p = exact_params();
+  p.dllp_bytes = 8;
+  p.tlps_per_ack = 4;
+  p.tlps_per_update = 2;
+  Bench b(p);
+  b.dma.script = [&](DmaMaster& m) {
+    m.write(0x0, pattern(4096, 1));  // 16 TLPs: 4 Acks and 8 UpdateFCs come down
+    m.wait_all();
+  };
+  sc_core::sc_start();
+  const auto& s = b.link.stats();
+  CHECK(s.down.dllps == 12);
+  CHECK(s.down.wire_bytes == 12 * 8);
+  CHECK(s.down.busy == wire(p, 8) * 12.0);
+  CHECK(s.up.dllps == 0);
 }
 
 TEST_CASE("PcieLink splits at max_payload and 4 KiB boundaries", "[pcie]") {
@@ -722,7 +861,7 @@ TEST_CASE("PcieLink splits at max_payload and 4 KiB boundaries", "[pcie]") {
   const auto& s = b.link.stats();
   CHECK(s.up.tlps == tlps);
   CHECK(s.up.payload_bytes == bytes);
-  CHECK(s.up.wire_bytes == bytes + tlps * p.tlp_overhead);
+  CHECK(s.up.wire_bytes == bytes + tlps * p.tlp_overhead());
   CHECK(s.down.tlps == 0);
 }
 
@@ -748,7 +887,7 @@ TEST_CASE("PcieLink DMA past 2^64 gives an address error", "[pcie]") {
   REQUIRE(b.landed.size() == 1);  // the observer never sees the failed write
   CHECK(b.landed[0].addr == kTop - 19);
   CHECK(b.mem.stats().pages_allocated == 1);
-  CHECK(b.link.outstanding() == 0);
+  CHECK(b.link.tags_in_use() == 0);
 }
 
 // ---- PcieLink MMIO -------------------------------------------------------------------------
