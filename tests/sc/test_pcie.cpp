@@ -371,6 +371,68 @@ TEST_CASE("HostMemory drops a page exactly when its bytes are all zero", "[pcie]
   CHECK(mem.stats().pages_allocated == 0);
 }
 
+// Bandwidth: accesses queue behind each other; 8 Gb/s is one byte a nanosecond.
+TEST_CASE("HostMemory accesses queue for its bandwidth", "[pcie][hostmem]") {
+  HostMemoryParams p;
+  p.mem_latency_ns = 40;
+  p.mem_gbps = 8;
+  HostMemory mem("mem", p);
+  LtMaster m("m");
+  m.sock.bind(mem.socket);
+  std::vector<sc_time> delays;
+  m.script = [&](LtMaster& lt) {
+    Bytes w(100, 1);
+    for (int i = 0; i < 3; ++i) {  // three at once: 100, 200, 300 ns of transfer, then 40
+      sc_time d = SC_ZERO_TIME;
+      lt.access(tlm::TLM_WRITE_COMMAND, 0x1000 * uint64_t(i + 1), w.data(), 100, d);
+      delays.push_back(d);
+    }
+    wait(sc_time(1000, SC_NS));  // idle again: no queue
+    sc_time d = SC_ZERO_TIME;
+    lt.access(tlm::TLM_READ_COMMAND, 0x1000, w.data(), 50, d);
+    delays.push_back(d);
+  };
+  sc_core::sc_start();
+  REQUIRE(delays.size() == 4);
+  CHECK(delays[0] == sc_time(140, SC_NS));
+  CHECK(delays[1] == sc_time(240, SC_NS));
+  CHECK(delays[2] == sc_time(340, SC_NS));
+  CHECK(delays[3] == sc_time(90, SC_NS));
+  CHECK(mem.stats().queued == sc_time(100 + 200, SC_NS));
+}
+
+// IOMMU: one walk per page whose translation is not cached; LRU within a set.
+TEST_CASE("HostMemory IOTLB misses cost a page walk per page", "[pcie][hostmem][iommu]") {
+  HostMemoryParams p;
+  p.mem_latency_ns = 50;
+  p.mem_gbps = 0;
+  p.iotlb_entries = 2;
+  p.iotlb_ways = 2;  // one set of two
+  p.iommu_walk_ns = 300;
+  HostMemory mem("mem", p);
+  LtMaster m("m");
+  m.sock.bind(mem.socket);
+  std::vector<sc_time> delays;
+  m.script = [&](LtMaster& lt) {
+    Bytes b(8192);
+    const auto at = [&](uint64_t addr, uint32_t n) {
+      sc_time d = SC_ZERO_TIME;
+      lt.access(tlm::TLM_READ_COMMAND, addr, b.data(), n, d);
+      delays.push_back(d);
+    };
+    at(0x10'0ff0, 32);   // pages 0x100 and 0x101: two walks
+    at(0x10'0000, 64);   // page 0x100: cached
+    at(0x20'0000, 8);    // page 0x200 evicts 0x101, the least recently used
+    at(0x10'1000, 8);    // page 0x101 again: walked again, evicts 0x100
+    at(0x20'0010, 8);    // 0x200 still there
+  };
+  sc_core::sc_start();
+  const sc_time mem_ns(50, SC_NS), walk(300, SC_NS);
+  CHECK(delays == std::vector<sc_time>{mem_ns + walk * 2.0, mem_ns, mem_ns + walk, mem_ns + walk, mem_ns});
+  CHECK(mem.stats().iotlb_lookups == 6);
+  CHECK(mem.stats().iotlb_misses == 4);
+}
+
 TEST_CASE("HostMemory TLM access with latency byte enables streaming debug and observer",
           "[pcie][hostmem]") {
   HostMemory mem("mem", sc_time(40, SC_NS));
