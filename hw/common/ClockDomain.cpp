@@ -123,6 +123,7 @@ void ClockDomain::on_edge() {
     for (Clocked* b : ticks_) b->tick();
     last_fired_ = now;
     ++active_cycles_;
+    edge_toggle_ = !edge_toggle_;
     // As SystemC's update phase followed every process. The edge being evaluated still
     // counts as armed, so a channel holding items asks for the following cycle through
     // next_ like a block does.

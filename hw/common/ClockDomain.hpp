@@ -144,7 +144,10 @@ class ClockDomain : public sc_core::sc_module {
   // Kernel activations of the domain's process: fewer than active cycles by the ones run ahead.
   uint64_t activations() const { return activations_; }
   // Waveform: the count of evaluated cycles steps once per active edge, flat while gated.
+  // `edge` toggles at every edge evaluated: the domain's clock at half its rate, gaps where
+  // it was gated.
   void trace(sc_core::sc_trace_file* tf) const {
+    sc_core::sc_trace(tf, edge_toggle_, std::string(name()) + ".edge");
     sc_core::sc_trace(tf, active_cycles_, std::string(name()) + ".active_cycles");
   }
 
@@ -187,6 +190,7 @@ class ClockDomain : public sc_core::sc_module {
   uint64_t next_ = kNone;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> later_;
   uint64_t active_cycles_ = 0, activations_ = 0;
+  bool edge_toggle_ = false;
   bool run_ahead_ = true;
   bool gating_ = true;
   // The domain's time is not the kernel's: on_edge is evaluating a cycle ahead of it, or an

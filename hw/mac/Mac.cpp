@@ -11,12 +11,24 @@ constexpr uint32_t kPreambleBytes = 8;
 constexpr uint32_t kMinFrameBytes = 14;  // an Ethernet header; anything shorter is a runt
 }  // namespace
 
-Mac::Mac(sc_module_name name, ClockDomain& clk, StreamChannel<Beat>& out, const MacParams& params,
-         uint32_t beat_bytes, bool honour_timestamps, Source source, DropSink drop)
-    : sc_module(name), clk_(clk), out_(out), p_(params), beat_bytes_(beat_bytes), honour_timestamps_(honour_timestamps), source_(std::move(source)),
-      drop_(std::move(drop)), ps_per_byte_(8000.0 / params.line_rate_gbps),
+Mac::Mac(sc_module_name name, ClockDomain& mac_clk, ClockDomain& clk, StreamChannel<Beat>& out,
+         const MacParams& params, uint32_t beat_bytes, bool honour_timestamps, Source source,
+         DropSink drop)
+    : sc_module(name),
+      mac_clk_(mac_clk),
+      clk_(clk),
+      writer_(*this),
+      out_(out),
+      p_(params),
+      beat_bytes_(beat_bytes),
+      honour_timestamps_(honour_timestamps),
+      source_(std::move(source)),
+      drop_(std::move(drop)),
+      ps_per_byte_(8000.0 / params.line_rate_gbps),
+      capacity_words_(params.rx_fifo_bytes / params.segment_bytes),
       fifo_occ_(params.rx_fifo_bytes) {
   clk.attach(*this);
+  mac_clk.attach(writer_);
   SC_HAS_PROCESS(Mac);
   SC_METHOD(fetch_next);  // runs once at time zero to schedule the first arrival
 }
@@ -45,7 +57,14 @@ void Mac::fetch_next() {
   p->stamps.start_ps = start;
   p->stamps.end_ps[kWire] = received;
   pending_ = p;
-  clk_.wake_at(sc_time::from_value(received));  // time values are ps (the default resolution)
+  mac_clk_.wake_at(sc_time::from_value(received));  // time values are ps (the default resolution)
+}
+
+void Mac::record_level() {
+  fifo_used_ = uint32_t((wr_words_ - rd_words_) * p_.segment_bytes);
+  // In core cycles whichever domain records: the statistics' one time base.
+  const uint64_t now_ps = std::max(clk_.now_ps(), mac_clk_.now_ps());
+  fifo_occ_.record(now_ps / clk_.period().value(), fifo_used_);
 }
 
 void Mac::admit_arrivals(uint64_t now_ps) {
@@ -62,25 +81,37 @@ void Mac::admit_arrivals(uint64_t now_ps) {
     } else if (len < kMinFrameBytes) {
       ++stats_.drop_runt;
       drop_(p, "runt");
-    } else if (fifo_used_ + len > p_.rx_fifo_bytes) {
-      ++stats_.drop_fifo_full;
-      drop_(p, "mac_fifo_full");
     } else {
-      p->perr = net::parse_frame(p->frame, p->pf);
-      p->csum_ok = p->perr == net::ParseError::None && p->pf.ip_checksum_ok && p->pf.tcp_checksum_ok;
-      fifo_.push_back(p);
-      fifo_used_ += len;
-      fifo_occ_.record(clk_.cycle(), fifo_used_);
+      // Space freed by the read side counts once its pointer has crossed.
+      while (!rd_crossing_.empty() && rd_crossing_.front().seen_ps <= now_ps) {
+        rd_synced_ = rd_crossing_.front().words;
+        rd_crossing_.pop_front();
+      }
+      const uint32_t w = words(len);
+      if (wr_words_ - rd_synced_ + w > capacity_words_) {
+        ++stats_.drop_fifo_full;
+        drop_(p, "mac_fifo_full");
+      } else {
+        p->perr = net::parse_frame(p->frame, p->pf);
+        p->csum_ok = p->perr == net::ParseError::None && p->pf.ip_checksum_ok && p->pf.tcp_checksum_ok;
+        const uint64_t seen = synced(now_ps, clk_.period().value());
+        fifo_.push_back({p, seen, w});
+        wr_words_ += w;
+        record_level();
+        clk_.wake_at(sc_time::from_value(seen));
+        mac_clk_.handed_off();  // the core's edge is the kernel's to order
+      }
     }
     fetch_next();
   }
 }
 
 void Mac::tick() {
-  admit_arrivals(clk_.now_ps());
-  if (!fifo_.empty()) {
+  const uint64_t now_ps = clk_.now_ps();
+  if (!fifo_.empty() && fifo_.front().seen_ps <= now_ps) {
     if (out_.can_push()) {
-      PacketCtx* p = fifo_.front();
+      const Entry& e = fifo_.front();
+      PacketCtx* p = e.p;
       const uint32_t len = uint32_t(p->frame.size());
       Beat b;
       b.pkt = p;
@@ -89,12 +120,21 @@ void Mac::tick() {
       b.sop = head_off_ == 0;
       head_off_ += b.len;
       b.eop = head_off_ == len;
-      fifo_used_ -= b.len;
-      fifo_occ_.record(clk_.cycle(), fifo_used_);
+      // The read pointer passes the words read whole; the frame's last beat frees its last.
+      const uint32_t passed = b.eop ? e.words : head_off_ / p_.segment_bytes;
+      rd_words_ += passed - head_words_read_;
+      head_words_read_ = passed;
+      const uint64_t seen = synced(now_ps, mac_clk_.period().value());
+      if (!rd_crossing_.empty() && rd_crossing_.back().seen_ps == seen)
+        rd_crossing_.back().words = rd_words_;
+      else
+        rd_crossing_.push_back({seen, rd_words_});
+      record_level();
       if (b.eop) {
-        p->stamps.end_ps[kMacFifo] = clk_.now_ps();
+        p->stamps.end_ps[kMacFifo] = now_ps;
         fifo_.pop_front();
         head_off_ = 0;
+        head_words_read_ = 0;
         ++stats_.frames_out;
       }
       out_.push(std::move(b));
@@ -104,7 +144,11 @@ void Mac::tick() {
       ++stats_.blocked_cycles;
     }
   }
-  if (!fifo_.empty()) clk_.request_next();
+  if (fifo_.empty()) return;
+  if (fifo_.front().seen_ps <= now_ps + clk_.period().value())
+    clk_.request_next();
+  else
+    clk_.wake_at(sc_time::from_value(fifo_.front().seen_ps));
 }
 
 }  // namespace nic::hw

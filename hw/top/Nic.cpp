@@ -8,6 +8,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       cfg(config),
       pool(packet_pool),
       clk("clk", cfg.core.clock_mhz),
+      mac_clk("mac_clk", cfg.mac.clock_mhz),
       flow_table(cfg.flow.entries, cfg.flow.ways),
       flows(cfg.flow.entries),
       mac_to_l3("mac_to_l3", clk, cfg.fifo.mac_to_l3),
@@ -15,7 +16,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       flow_to_parser("flow_to_parser", clk, cfg.fifo.flow_to_parser),
       parser_to_crc("parser_to_crc", clk, cfg.fifo.parser_to_crc),
       crc_to_placement("crc_to_placement", clk, cfg.fifo.crc_to_placement),
-      mac("mac", clk, mac_to_l3, cfg.mac, cfg.core.datapath_bytes, honour_timestamps,
+      mac("mac", mac_clk, clk, mac_to_l3, cfg.mac, cfg.core.datapath_bytes, honour_timestamps,
           std::move(source),
           [this](PacketCtx* p, const char* reason) {  // the MAC counts drops by reason itself
             if (hook_) hook_("drop");
@@ -63,6 +64,7 @@ void Nic::set_event_hook(std::function<void(const char*)> hook) {
 
 void Nic::trace(sc_core::sc_trace_file* tf) const {
   clk.trace(tf);
+  mac_clk.trace(tf);
   mac.trace(tf);
   pdu_parser.trace(tf);
   if (crc_rtl) crc_rtl->trace(tf);

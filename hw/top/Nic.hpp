@@ -1,5 +1,6 @@
 // The NIC top: the receive pipeline from MAC to DMA, the command processor, and the state they
-// share (flow table, per-flow contexts, packet pool), all in one core clock domain.
+// share (flow table, per-flow contexts, packet pool). The MAC writes its receive FIFO in its own
+// clock domain; everything from the FIFO's read side on runs on the core clock.
 //
 //   Mac -> HeaderParser -> FlowLookup -> PduParser -> Crc32cPipeline -> PlacementEngine
 //                                                                        |  CompletionRing
@@ -44,7 +45,8 @@ class Nic : public sc_core::sc_module {
 
   const NicConfig cfg;
   PacketPool& pool;
-  ClockDomain clk;
+  ClockDomain clk;      // the core clock: the pipeline, DMA, commands
+  ClockDomain mac_clk;  // the MAC's receive bus and its FIFO's write side
   FlowTable flow_table;
   FlowContexts flows;
 

@@ -15,8 +15,14 @@ void validate(const NicConfig& c) {
   };
   need((c.core.datapath_bytes & (c.core.datapath_bytes - 1)) == 0,
        "core.datapath_bytes must be a power of two");
-  need(c.mac.rx_fifo_bytes >= c.mac.max_frame_bytes,
-       "mac.rx_fifo_bytes must hold at least one maximum frame (mac.max_frame_bytes)");
+  const MacParams& m = c.mac;
+  need((m.segment_bytes & (m.segment_bytes - 1)) == 0 && m.bus_bytes % m.segment_bytes == 0,
+       "mac.segment_bytes must be a power of two dividing mac.bus_bytes");
+  need(m.rx_fifo_bytes / m.segment_bytes >= (m.max_frame_bytes + m.segment_bytes - 1) / m.segment_bytes,
+       "mac.rx_fifo_bytes must hold at least one maximum frame (mac.max_frame_bytes) in whole "
+       "mac.segment_bytes words");
+  need(m.bus_bytes * 8 * m.clock_mhz / 1000 >= m.line_rate_gbps,
+       "mac.bus_bytes x mac.clock_mhz must carry mac.line_rate_gbps");
   need(c.flow.entries % c.flow.ways == 0, "flow.entries must be a multiple of flow.ways");
   need(c.ctx_cache.entries % c.ctx_cache.ways == 0,
        "ctx_cache.entries must be a multiple of ctx_cache.ways");

@@ -68,6 +68,7 @@ struct StageCosts {
 
 struct Rig {
   ClockDomain clk{"clk", 250.0};
+  ClockDomain mac_clk;
   PacketPool pool;
   FlowTable table{64, 4};
   FlowContexts flows{64};
@@ -84,13 +85,14 @@ struct Rig {
   Sink sink;
 
   explicit Rig(double stall, MacParams mp = {}, StageCosts costs = {})
-      : pp("pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1,
+      : mac_clk("mac_clk", mp.clock_mhz),
+        pp("pp", clk, c2, c3, flows, ParserParams::kLatencyCycles, 1,
            costs.search_bytes_per_cycle),
         crc("crc", clk, c3, c4, flows, 2, costs.crc_cycles_per_extra_segment,
             costs.crc_combine_cycles),
         sink("sink", clk, c4, stall) {
     mac = std::make_unique<Mac>(
-        "mac", clk, c0, mp, 64, true,
+        "mac", mac_clk, clk, c0, mp, 64, true,
         [this](uint64_t& ts) -> PacketCtx* {
           if (next == trace.size()) return nullptr;
           PacketCtx* p = pool.get();
@@ -223,6 +225,46 @@ TEST_CASE("front pipeline: MAC serialises at line rate and drops on a full FIFO"
   const uint64_t len = r.trace[0].second.size();
   const double ps_per_byte = 80.0;
   CHECK(s.last_end_ps == uint64_t(39 * (len + 24) * ps_per_byte + (8 + len + 4) * ps_per_byte));
+}
+
+// The crossing: 200 MHz MAC (5 ns), 250 MHz core (4 ns), two synchroniser stages. A 1054-byte
+// frame's last bit arrives at (8 + 1054 + 4) x 80 ps = 85280 ps; the MAC writes its last word at
+// the next MAC edge, 90000; the core's first edge after that is 92000, plus two: 100000, cycle
+// 25, where its first beat leaves.
+TEST_CASE("front pipeline: a frame crosses from the MAC clock after the synchroniser stages", "[front][cdc]") {
+  MacParams mp;
+  mp.clock_mhz = 200;
+  mp.sync_stages = 2;
+  Rig r(0.0, mp);
+  const auto t = c2h_tuple(50006);
+  r.trace.push_back({0, frame(t, 0, Bytes(1000, 1))});
+  REQUIRE(r.trace[0].second.size() == 1054);
+  sc_core::sc_start();
+  REQUIRE(r.sink.frames.size() == 1);
+  // 17 beats of 64 bytes, one a cycle: the last leaves the FIFO 16 cycles after the first.
+  const PacketCtx* p = r.sink.frames[0];
+  CHECK(p->stamps.end_ps[kWire] == 85280);
+  CHECK(p->stamps.end_ps[kMacFifo] == (25 + 16) * 4000);
+  CHECK(r.mac_clk.active_cycles() >= 1);
+}
+
+// RAM words: a 65-byte frame takes two 64-byte words. Two such frames back to back find a
+// three-word FIFO full (the first frame's words cannot have crossed back as read in 7 ns),
+// though their 130 bytes would fit in 192.
+TEST_CASE("front pipeline: the MAC FIFO counts whole words", "[front][cdc]") {
+  MacParams mp;
+  mp.rx_fifo_bytes = 192;
+  mp.max_frame_bytes = 128;
+  Rig r(0.0, mp);
+  const auto t = c2h_tuple(50007);
+  r.trace.push_back({0, frame(t, 0, Bytes(11, 1))});   // 54 + 11 = 65 bytes
+  r.trace.push_back({0, frame(t, 11, Bytes(11, 2))});
+  REQUIRE(r.trace[0].second.size() == 65);
+  sc_core::sc_start();
+  const MacStats& s = r.mac->stats();
+  CHECK(s.frames_in == 2);
+  CHECK(s.drop_fifo_full == 1);
+  CHECK(r.mac->fifo_occupancy().high_watermark() == 128);
 }
 
 TEST_CASE("front pipeline: an idle gap costs no clock activity", "[front]") {
