@@ -103,7 +103,7 @@ void Crc32cRtl::edge(uint64_t cycle) {
   if (!queue_.empty() && queue_.front().due == cycle) {
     const Beat& b = queue_.front();
     // The beat just ahead produced this beat's register: the context does not hold it yet.
-    const bool forward = prev_cycle_ + 1 == cycle && prev_result_ == b.state;
+    const bool forward = beats_ && prev_cycle_ + 1 == cycle && prev_result_ == b.state;
     const uint32_t tag = forward ? prev_tag_ : (prev_tag_ + 1) & 0xFF;
     in = {true, forward ? prev_state_ : b.state, b.result, tag};
     m.in_valid = 1;

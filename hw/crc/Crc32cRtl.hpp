@@ -93,7 +93,7 @@ class Crc32cRtl : public sc_core::sc_module, public ClockDomain::Clocked, public
   uint64_t due_next_ = 0;           // the cycle the next beat queued may enter
   std::vector<Stage> stages_;       // kLatency entries, the beat entered in cycle c at c % kLatency
   uint64_t next_edge_ = 0;          // the first cycle not yet ended by an edge
-  uint64_t prev_cycle_ = UINT64_MAX;  // the last beat entered: its cycle, state, result, tag
+  uint64_t prev_cycle_ = 0;         // the last beat entered (if beats_): its cycle, state, result, tag
   uint32_t prev_state_ = 0, prev_result_ = 0, prev_tag_ = 0;
   uint32_t in_flight_ = 0;
   uint64_t beats_ = 0, checked_ = 0, forwarded_ = 0, late_ = 0;
