@@ -27,7 +27,8 @@ using namespace sc_core;
 using nic::hw::CrcPipeIn;
 using nic::hw::CrcPipeOut;
 
-constexpr unsigned kBytes = nic::tb::CrcPipeSignals::kBytes;
+constexpr unsigned kBytes = NICRTL_CRC_BYTES;
+using Pins = nic::tb::CrcPipeSignals<kBytes>;
 constexpr unsigned kLatency = NICRTL_CRC_LATENCY;
 constexpr unsigned kTagBits = 8;
 constexpr size_t kRecorded = 1 << 16;  // cycles of stimulus, replayed in a loop
@@ -102,7 +103,7 @@ Result run_rtl_cpp(const std::vector<Beat>& beats, uint64_t cycles) {
     for (uint64_t c = 0; c < cycles; ++c) {
       const CrcPipeIn& in = beats[c % kRecorded].in;
       m.in_valid = in.valid;
-      m.in_state = in.state;
+      m.fold_state = in.fold_state;
       m.in_keep = in.keep;
       m.in_first = in.first;
       m.in_last = in.last;
@@ -119,9 +120,9 @@ Result run_rtl_cpp(const std::vector<Beat>& beats, uint64_t cycles) {
 // The C++ model behind the same pins as the Verilated SystemC module.
 struct ModelPipe : sc_module {
   sc_in<bool> clk, rst_n, in_valid, in_first, in_last;
-  sc_in<uint32_t> in_state, in_digest, in_tag;
-  sc_in<uint64_t> in_keep;
-  sc_in<nic::tb::CrcPipeSignals::Data> in_data;
+  sc_in<uint32_t> in_digest, in_tag, fold_state;
+  sc_in<Pins::Keep> in_keep;
+  sc_in<Pins::Data> in_data;
   sc_out<bool> out_valid, out_match;
   sc_out<uint32_t> out_state, out_tag;
 
@@ -137,19 +138,19 @@ struct ModelPipe : sc_module {
     if (!rst_n.read()) return;  // the model starts in the reset state
     CrcPipeIn in;
     uint8_t data[kBytes];
-    const nic::tb::CrcPipeSignals::Data& bv = in_data.read();
+    const Pins::Data& bv = in_data.read();
     for (unsigned w = 0; w < kBytes / 4; ++w) {
       const uint32_t x = bv.get_word(int(w));
       std::memcpy(data + 4 * w, &x, 4);
     }
     in.valid = in_valid.read();
-    in.state = in_state.read();
     in.data = data;
     in.keep = in_keep.read();
     in.first = in_first.read();
     in.last = in_last.read();
     in.digest = in_digest.read();
     in.tag = in_tag.read();
+    in.fold_state = fold_state.read();
     const CrcPipeOut o = model_.tick(in);
     out_valid.write(o.valid);
     out_state.write(o.state);
@@ -189,7 +190,7 @@ struct ScBench : sc_module {
   uint64_t c_ = 0;
   Checksum sum_;
   sc_clock clk_;
-  nic::tb::CrcPipeSignals pins_;
+  Pins pins_;
   Pipe pipe_;
 };
 

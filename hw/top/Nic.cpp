@@ -36,7 +36,7 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       commands("commands", clk, cfg.placement, cfg.flow.entries, flow_limits(cfg), dma, cq,
                placement, flow_table, flows) {
   if (cfg.crc.impl == "rtl") {
-    crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl");
+    crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl", clk);  // ticks before the stage
     flows.set_crc_datapath(crc_rtl.get());
   }
   if (cfg.ctx_cache.enabled()) {
