@@ -41,8 +41,10 @@ uint32_t Crc32cPipeline::accept(Beat& b) {
     const uint32_t lo = std::max<uint32_t>(b.off, po);
     const uint32_t hi = std::min<uint32_t>(b.off + b.len, po + uint32_t(p.pf.payload_len));
     if (lo < hi)
-      crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo),
-                     p.plan.header_seq, p.plan.header_len);
+      extra = extra_cycles(crc.feed_stale(p.pf.seq + (lo - po), ByteView(p.frame.data() + lo, hi - lo),
+                                          p.plan.header_seq, p.plan.header_len),
+                           extra_);
+    extra_cycles_ += extra;
   }
   // The beat waits while the combine unit joins the pieces it made adjacent.
   const uint32_t joined = crc.result().combines - combines_charged_;

@@ -6,8 +6,8 @@
 // crc.cycles_per_extra_segment for each PDU beyond the first whose data or data digest the
 // beat holds (one PDU's running CRC is loaded and stored per cycle), and crc.combine_cycles for
 // each pair of a PDU's pieces joined across a filled hole (the left CRC shifted past the right).
-// A retransmitted beat costs no extra segment cycles, though it may update two PDUs' registers:
-// the RTL then needs one cycle more (docs/rtl-cosim.md, "In the NIC").
+// A retransmitted beat pays the same per further PDU whose running register it updates (the
+// end of one PDU's piece and the start of the next: two registers, two RTL cycles).
 #pragma once
 #include "hw/common/PipelineStage.hpp"
 #include "hw/offload/flow_context.hpp"

@@ -63,12 +63,12 @@ uint32_t Crc32cRtl::update(uint32_t reg, const uint8_t* p, size_t n) {
       b.issued = now;
       b.due = std::max(now, due_next_);
       due_next_ = b.due + 1;
-      // The stage grants the j-th register of a cycle j extra cycles; beyond that it undercharges.
-      const bool late = b.due > now + issued_now_++;
-      if (late && late_++ == 0)
-        std::fprintf(stderr, "nicsim: crc.impl=rtl: cycle %llu: the CRC stage took more register updates "
-                     "than cycles; the RTL runs behind the model until it catches up (docs/rtl-cosim.md)\n",
-                     (unsigned long long)now);
+      // The stage grants the j-th register of a cycle j extra cycles: a beat later than that
+      // means the model's timing and the RTL's disagree.
+      if (b.due > now + issued_now_++)
+        throw std::runtime_error("crc.impl=rtl: cycle " + std::to_string(now) +
+                                 ": the CRC stage took more register updates than it was charged "
+                                 "cycles for (docs/rtl-cosim.md)");
       b.state = result;
       b.result = next;
       b.n = k;
@@ -91,7 +91,7 @@ void Crc32cRtl::tick() {
     }
     edge(next_edge_++);
   }
-  // Normally the stage holds the clock until the last result is out; a late beat needs more.
+  // The stage holds the clock until the last result is out; keep going until it is.
   if (!queue_.empty() || in_flight_) clk_.request_next();
 }
 

@@ -12,11 +12,8 @@
 // cycles after its beat went in, by the time the stage delivers the beat. There each result
 // must equal the register the engine computed; a difference stops the simulation with one line.
 //
-// One case is not charged by the stage: a retransmitted beat whose bytes update two running
-// registers (the end of one PDU's piece and the start of the next) costs one cycle in the model
-// and two in the RTL. Its second beat then enters a cycle late and the RTL runs behind the model
-// until an idle cycle; late() counts such beats and the first one is reported on stderr (charging
-// it would change the model's timing, docs/rtl-cosim.md).
+// A beat that would enter later than that (more registers updated than the stage charged
+// cycles for) stops the simulation with one line: the model's timing and the RTL's must agree.
 //
 // The RTL's running state is driven as a flow context would: the register the engine held
 // (what the context stores) when the beat reaches the last stage, except when the beat just
@@ -59,7 +56,6 @@ class Crc32cRtl : public sc_core::sc_module, public ClockDomain::Clocked, public
   uint64_t checked() const { return checked_; }    // results compared with the engines'
   uint64_t forwarded() const { return forwarded_; }  // beats whose state the RTL forwarded
   // Beats that entered the RTL after the cycles the stage granted (see above).
-  uint64_t late() const { return late_; }
 
   // The RTL's ports and public registers, and the beat count. A VCD time step shows the RTL
   // in that cycle, with the inputs of the edge that began it.
@@ -96,7 +92,7 @@ class Crc32cRtl : public sc_core::sc_module, public ClockDomain::Clocked, public
   uint64_t prev_cycle_ = 0;         // the last beat entered (if beats_): its cycle, state, result, tag
   uint32_t prev_state_ = 0, prev_result_ = 0, prev_tag_ = 0;
   uint32_t in_flight_ = 0;
-  uint64_t beats_ = 0, checked_ = 0, forwarded_ = 0, late_ = 0;
+  uint64_t beats_ = 0, checked_ = 0, forwarded_ = 0;
 };
 
 }  // namespace nic::hw

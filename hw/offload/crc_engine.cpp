@@ -90,13 +90,14 @@ void CrcEngine::feed(const Segment& s, ByteView bytes) {
   try_verify(*p);
 }
 
-void CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint32_t hdr_len) {
+uint32_t CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint32_t hdr_len) {
   // Positions relative to the packet's first byte, in 64 bits: a min/max of serial numbers is
   // only transitive while every distance is under 2^31, and a PDU left open long ago (the
   // sequence space wraps every 4 GiB) may sit anywhere from the packet.
   const int64_t n = int64_t(bytes.size);
   const auto rel = [seq](uint32_t s) { return int64_t(int32_t(s - seq)); };
   int64_t covered = 0;  // bytes inside some tracked PDU's extent, or the known header
+  uint32_t updated = 0;
   if (hdr_len) {
     const int64_t h = rel(hdr_seq);
     covered += std::max<int64_t>(0, std::min(n, h + hdr_len) - std::max<int64_t>(0, h));
@@ -113,10 +114,12 @@ void CrcEngine::feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq, uint3
     if (dlo < dhi) add_data(p, uint32_t(dlo - ds), bytes.data + dlo, uint32_t(dhi - dlo));
     const int64_t glo = std::max(lo, de);
     if (glo < hi) add_digest(p, uint32_t(glo - de), bytes.data + glo, uint32_t(hi - glo));
+    updated += dlo < dhi || glo < hi;
     try_verify(p);
   }
   // Bytes of no tracked PDU may be a PDU nobody verified: software must check it.
   if (covered < n) pkt_.crc_ok = false;
+  return updated;
 }
 
 void CrcEngine::add_data(Pdu& p, uint32_t off, const uint8_t* b, uint32_t n) {

@@ -64,8 +64,9 @@ class CrcEngine {
   void feed(const Segment& s, ByteView bytes);
   // Bytes of a packet that arrived behind the expected sequence, starting at TCP sequence
   // `seq` (a whole packet or consecutive pieces of one). [hdr_seq, hdr_seq + hdr_len) are known
-  // to be a PDU header (the one the tracker is recovering): nothing to verify there.
-  void feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq = 0, uint32_t hdr_len = 0);
+  // to be a PDU header (the one the tracker is recovering): nothing to verify there. Returns
+  // how many PDUs' running registers the bytes updated (the datapath loads one a cycle).
+  uint32_t feed_stale(uint32_t seq, ByteView bytes, uint32_t hdr_seq = 0, uint32_t hdr_len = 0);
   // The tracker learnt a PDU's layout from a retransmitted header: follow the PDU from now on
   // (it is verified only if its every covered byte still comes by).
   void track(uint32_t pdu_seq, uint32_t data_off, uint32_t crc_len);
