@@ -52,6 +52,10 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
       latency_(params.latency_ns, sc_core::SC_NS),
       credit_update_(params.credit_update_ns, sc_core::SC_NS),
       dllp_time_(double(params.dllp_bytes) * 8.0 / params.gbps(), sc_core::SC_NS),
+      slot_bytes_(params.user_straddle ? params.user_bus_bytes / 2 : params.user_bus_bytes),
+      slot_ps_(params.user_clock_mhz > 0
+                   ? 1e6 / params.user_clock_mhz * double(slot_bytes_) / params.user_bus_bytes
+                   : 0),
       posted_credits_(credits(params.ph_credits, params.pd_credits)),
       nonposted_credits_(credits(params.nph_credits, params.npd_credits)),
       completion_credits_(credits(params.cplh_credits, params.cpld_credits)),
@@ -116,8 +120,12 @@ sc_time PcieLink::Credits::take(sc_time t, uint32_t hdr, uint32_t data) {
   return t;
 }
 
-sc_time PcieLink::occupy(Wire& w, const sc_time& start, uint64_t bytes) {
-  if (bytes != w.wt.bytes) w.wt = {bytes, sc_time(double(bytes) * 8.0 / gbps_, sc_core::SC_NS)};
+sc_time PcieLink::occupy(Wire& w, const sc_time& start, uint64_t bytes, uint64_t slots) {
+  if (bytes != w.wt.bytes || slots != w.wt.slots) {
+    // The wire or the user interface, whichever is slower: they are in series with buffers.
+    const double ps = std::max(double(bytes) * 8e3 / gbps_, double(slots) * slot_ps_);
+    w.wt = {bytes, slots, sc_time::from_value(uint64_t(ps + 0.5))};
+  }
   const sc_time from = std::max(w.free, start);
   w.free = from + w.wt.t;
   if (busy_hook_) busy_hook_(&w == &up_, from.value(), w.free.value());
@@ -132,24 +140,33 @@ sc_time PcieLink::send(Wire& w, Credits& cr, const sc_time& start, uint64_t addr
   const uint64_t rcb = p_.read_completion_boundary;
   uint64_t tlps = 0;
   sc_time end;
-  if (cr.infinite()) {  // the common case: all TLPs in one go
-    tlps = cut == Cut::Request ? tlp_count(addr, len, max) : completion_count(addr, len, max, rcb);
-    end = occupy(w, start, (payload ? len : 0) + tlps * overhead);
-  } else {
+  // The TLPs' payloads in order: whole pieces cut at `max` (and 4 KiB, or RCB multiples).
+  const auto each_tlp = [&](auto&& fn) {
     uint64_t a = addr, left = len;
     do {
-      uint64_t n = std::min(left, cut == Cut::Request ? std::min(max, 4096 - a % 4096)
-                                                      : (a + max) / rcb * rcb - a);
-      const uint32_t data = payload ? uint32_t((n + 15) / 16) : 0;
-      const sc_time ready = std::max(w.free, start);
-      const sc_time t = cr.take(ready, 1, data);
-      w.stats->credit_wait += t - ready;
-      end = occupy(w, t, (payload ? n : 0) + overhead);
-      cr.returns.push_back({end + latency_ + credit_update_, 1, data});
-      ++tlps;
+      const uint64_t n = std::min(left, cut == Cut::Request ? std::min(max, 4096 - a % 4096)
+                                                            : (a + max) / rcb * rcb - a);
+      fn(payload ? n : 0);
       a += n;
       left -= n;
     } while (left);
+  };
+  if (cr.infinite()) {  // the common case: all TLPs in one go
+    uint64_t slots = 0;
+    if (slot_ps_ > 0)
+      each_tlp([&](uint64_t n) { slots += slots_of(n); });
+    tlps = cut == Cut::Request ? tlp_count(addr, len, max) : completion_count(addr, len, max, rcb);
+    end = occupy(w, start, (payload ? len : 0) + tlps * overhead, slots);
+  } else {
+    each_tlp([&](uint64_t n) {
+      const uint32_t data = uint32_t((n + 15) / 16);
+      const sc_time ready = std::max(w.free, start);
+      const sc_time t = cr.take(ready, 1, data);
+      w.stats->credit_wait += t - ready;
+      end = occupy(w, t, n + overhead, slot_ps_ > 0 ? slots_of(n) : 0);
+      cr.returns.push_back({end + latency_ + credit_update_, 1, data});
+      ++tlps;
+    });
   }
   w.stats->tlps += tlps;
   w.stats->payload_bytes += payload ? len : 0;

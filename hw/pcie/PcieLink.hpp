@@ -127,7 +127,7 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   // A wire's last transfer size and its serialisation time: consecutive transfers are mostly
   // the same size, and building an sc_time from a double is not cheap.
   struct WireTime {
-    uint64_t bytes = UINT64_MAX;
+    uint64_t bytes = UINT64_MAX, slots = 0;
     sc_core::sc_time t;
   };
 
@@ -159,6 +159,8 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   const PcieParams p_;
   const double gbps_;
   const sc_core::sc_time latency_, credit_update_, dllp_time_;
+  const uint64_t slot_bytes_;     // user-interface granularity: a beat, or half with straddling
+  const double slot_ps_;          // 0: the interface does not limit
 
   Wire up_, down_;
   Credits posted_credits_, nonposted_credits_, completion_credits_;
@@ -204,8 +206,13 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
   sc_core::sc_time send(Wire& w, Credits& cr, const sc_core::sc_time& start, uint64_t addr,
                         uint64_t len, uint64_t max, Cut cut, bool payload,
                         sc_core::sc_time* sent = nullptr);
-  // Serialises `bytes` on `w` from `start` on; returns when they have left.
-  sc_core::sc_time occupy(Wire& w, const sc_core::sc_time& start, uint64_t bytes);
+  // Serialises `bytes` on `w` from `start` on, taking at least `slots` beat slots of the user
+  // interface; returns when they have left.
+  sc_core::sc_time occupy(Wire& w, const sc_core::sc_time& start, uint64_t bytes, uint64_t slots);
+  // User-interface slots a TLP with `payload` bytes takes.
+  uint64_t slots_of(uint64_t payload) const {
+    return (p_.tlp_header_bytes + payload + slot_bytes_ - 1) / slot_bytes_;
+  }
   // The Acks and UpdateFCs owed for `tlps` TLPs that arrived over `w` at `at`, sent back on
   // the other wire.
   void answer(Wire& w, const sc_core::sc_time& at, uint64_t tlps);

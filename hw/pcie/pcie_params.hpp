@@ -41,6 +41,12 @@ struct PcieParams {
   uint32_t nph_credits = 0, npd_credits = 0;
   uint32_t cplh_credits = 0, cpld_credits = 0;
   double credit_update_ns = 100;  // a TLP's arrival to its credits back at the transmitter
+  // The PCIe core's user interface, where the NIC hands TLPs over and takes them in: a bus of
+  // user_bus_bytes a cycle of the PCIe user clock, a TLP (header and payload) in whole beats,
+  // or in half beats when two TLPs may share one (straddling). 0 MHz: no limit.
+  double user_clock_mhz = 250;
+  uint32_t user_bus_bytes = 64;
+  bool user_straddle = true;
 
   // What each direction carries, in Gb/s, after line encoding.
   double gbps() const {
@@ -95,6 +101,12 @@ struct PcieParams {
       in(0, 1 * M));
     d("credit_update_ns", p.credit_update_ns, "ns",
       "from a TLP's arrival to its credits back at the transmitter", in(0, kMaxLatencyNs));
+    d("user_clock_mhz", p.user_clock_mhz, "MHz",
+      "PCIe user clock of the core's TLP interface, each direction; 0: no limit", in(0, kMaxMhz));
+    d("user_bus_bytes", p.user_bus_bytes, "B", "width of the PCIe core's TLP interface",
+      in(16, 1 * K));
+    d("user_straddle", p.user_straddle, "bool",
+      "a TLP may start half-way through a beat of the TLP interface", any);
   }
 };
 

@@ -47,8 +47,9 @@ void validate(const NicConfig& c) {
        "ddp_cache.sgl_line_bytes lines) must fit half the DDP backing store (128 TiB)");
   const PcieParams& p = c.pcie;
   const auto pow2 = [](uint32_t v) { return v && (v & (v - 1)) == 0; };
-  need(pow2(p.lanes) && pow2(p.max_payload) && pow2(p.max_read_request),
-       "pcie.lanes, pcie.max_payload and pcie.max_read_request must be powers of two");
+  need(pow2(p.lanes) && pow2(p.max_payload) && pow2(p.max_read_request) && pow2(p.user_bus_bytes),
+       "pcie.lanes, pcie.max_payload, pcie.max_read_request and pcie.user_bus_bytes must be "
+       "powers of two");
   need(p.read_completion_boundary == 64 || p.read_completion_boundary == 128,
        "pcie.read_completion_boundary must be 64 or 128");
   need(p.completion_size() % p.read_completion_boundary == 0 && p.completion_size() <= p.max_payload,

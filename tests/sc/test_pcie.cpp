@@ -281,6 +281,7 @@ PcieParams exact_params() {
   p.tags = 64;
   p.max_read_request = 512;
   p.dllp_bytes = 0;  // no Acks on the other wire: the cases below time one direction each
+  p.user_clock_mhz = 0;  // the wire alone
   return p;
 }
 
@@ -634,7 +635,8 @@ TEST_CASE("PcieLink write lands after serialisation plus latency", "[pcie][timin
 }
 
 TEST_CASE("PcieLink write timing with default parameters", "[pcie][timing]") {
-  const PcieParams p;  // Gen3 x16: wire times are rounded to the picosecond
+  PcieParams p;  // Gen3 x16: wire times are rounded to the picosecond
+  p.user_clock_mhz = 0;  // the wire alone (the bus's share: the user interface cases)
   Bench b(p);
   b.dma.script = [&](DmaMaster& m) { m.write(0x4000, pattern(4096, 1)); };
   sc_core::sc_start();
@@ -642,6 +644,33 @@ TEST_CASE("PcieLink write timing with default parameters", "[pcie][timing]") {
   const double gbps = 8.0 * 16 * 128 / 130;  // 8 GT/s a lane, 128b/130b
   const double ps = (4096 + 16 * 24) * 8.0 / gbps * 1000 + 500'000;
   CHECK(std::abs(b.landed[0].at.to_seconds() * 1e12 - ps) <= 1.0);
+}
+
+// The user interface: Gen3 x16 (126.03 Gb/s) behind a 64-byte bus at 250 MHz. A 256-byte write
+// TLP is 280 bytes on the wire, 17.77 ns; on the bus its 16-byte header and payload take 272
+// bytes: 9 half beats (18 ns) straddled, 5 beats (20 ns) not. The bus binds either way.
+namespace {
+void user_interface_case(double mhz, bool straddle, double transfer_ns) {
+  PcieParams p;
+  p.user_clock_mhz = mhz;
+  p.user_straddle = straddle;
+  Bench b(p);
+  b.dma.script = [&](DmaMaster& m) { m.write(0x4000, pattern(4096, 1)); };
+  sc_core::sc_start();
+  REQUIRE(b.landed.size() == 1);
+  CHECK(b.landed[0].at == sc_time(transfer_ns + 500, SC_NS));
+}
+}  // namespace
+
+TEST_CASE("PcieLink user interface straddled: 9 half beats a TLP", "[pcie][timing]") {
+  user_interface_case(250, true, 16 * 18);
+}
+TEST_CASE("PcieLink user interface without straddling: 5 beats a TLP", "[pcie][timing]") {
+  user_interface_case(250, false, 16 * 20);
+}
+TEST_CASE("PcieLink user interface at 500 MHz leaves the wire to bind", "[pcie][timing]") {
+  // 16 x 280 bytes at 8 GT/s x 16 x 128/130, rounded to the picosecond.
+  user_interface_case(500, true, 0.001 * std::round(16 * 280 * 8e3 / (8.0 * 16 * 128 / 130)));
 }
 
 TEST_CASE("PcieLink read goes up as requests and comes down as completions", "[pcie][timing]") {
