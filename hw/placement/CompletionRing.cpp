@@ -24,6 +24,7 @@ void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed, WireTimes wire) 
   dma_.write(base_ + uint64_t(slot) * abi::kCqeSize, bytes, abi::kCqeSize, std::move(landed));
   ++posted_;
   ++total_;
+  if (post_hook_) post_hook_(posted_ - 1);
 }
 
 }  // namespace nic::hw

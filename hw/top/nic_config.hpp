@@ -8,6 +8,7 @@
 #include "hw/crc/crc_params.hpp"
 #include "hw/flow/ctx_cache_params.hpp"
 #include "hw/flow/flow_params.hpp"
+#include "hw/irq/irq_params.hpp"
 #include "hw/mac/mac_params.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/placement/ddp_cache_params.hpp"
@@ -52,6 +53,7 @@ struct NicConfig {
   PlacementParams placement;
   DdpCacheParams ddp_cache;
   PcieParams pcie;
+  IrqParams irq;
 
   // Calls s(section, part) for every part, in report order.
   template <class Self, class S>
@@ -67,6 +69,7 @@ struct NicConfig {
     s("placement", c.placement);
     s("ddp_cache", c.ddp_cache);
     s("pcie", c.pcie);
+    s("irq", c.irq);
   }
 };
 
