@@ -5,6 +5,9 @@
 // Every TEST_CASE elaborates its own design (one process each under ctest).
 #include <catch2/catch.hpp>
 
+#include <set>
+
+#include "host_driver/HostDriver.hpp"
 #include "hw/irq/MsixController.hpp"
 #include "hw/pcie/InterruptController.hpp"
 #include "tests/sc/nic_rig.hpp"
@@ -249,4 +252,25 @@ TEST_CASE("MSI-X: back-to-back completions never arrive after their interrupt", 
   // behind the entries it announced (run() checks early == 0).
   CHECK(b.msix.stats().messages < 512);
   CHECK(b.msix.stats().messages > 1);
+}
+
+TEST_CASE("MSI-X: the driver's rings move with its seed and never overlap", "[msix]") {
+  using host::HostDriver;
+  const uint32_t cq = 512 * 1024 * 1024 / abi::kCqeSize, rx = 1u << 30;  // the largest allowed
+  std::set<uint64_t> cq_bases;
+  for (uint32_t seed = 0; seed < 32; ++seed) {
+    const host::NicRings r = HostDriver::allocate_rings(seed, cq, rx);
+    cq_bases.insert(r.cq_base);
+    CHECK(r.cmd_base % 4096 == 0);
+    CHECK(r.cq_base % 4096 == 0);
+    CHECK(r.rx_base % 4096 == 0);
+    CHECK(r.cmd_base >= 0x1000'0000);
+    CHECK(r.cmd_base + uint64_t(r.cmd_entries) * abi::kCmdSize <= r.cq_base);
+    CHECK(r.cq_base + uint64_t(r.cq_entries) * abi::kCqeSize <= r.rx_base);
+    CHECK(r.rx_base + r.rx_bytes <= HostDriver::kSglBase);
+    CHECK(!abi::is_msi_address(r.rx_base + r.rx_bytes - 1));
+  }
+  CHECK(cq_bases.size() > 16);  // 64 bases of 2 MiB steps: 32 seeds rarely collide
+  CHECK(HostDriver::allocate_rings(5, 64, 4096).cq_base ==
+        HostDriver::allocate_rings(5, 64, 4096).cq_base);
 }
