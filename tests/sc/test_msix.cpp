@@ -274,3 +274,57 @@ TEST_CASE("MSI-X: the driver's rings move with its seed and never overlap", "[ms
   CHECK(HostDriver::allocate_rings(5, 64, 4096).cq_base ==
         HostDriver::allocate_rings(5, 64, 4096).cq_base);
 }
+
+namespace {
+// Writes through the host bridge as the PCIe link's memory side does.
+struct BridgeBench : sc_core::sc_module {
+  HostMemory mem{"mem"};
+  InterruptController intc{"intc"};
+  HostBridge bridge{"bridge"};
+  tlm_utils::simple_initiator_socket<BridgeBench> init{"init"};
+  std::function<void()> script;
+  SC_HAS_PROCESS(BridgeBench);
+  BridgeBench() : sc_module("bridge_bench") {
+    init.bind(bridge.target);
+    bridge.mem.bind(mem.socket);
+    bridge.irq.bind(intc.socket);
+    SC_THREAD(run);
+  }
+  void run() { script(); }
+  tlm::tlm_response_status write(uint64_t addr, Bytes data) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(addr);
+    gp.set_data_ptr(data.data());
+    gp.set_data_length(unsigned(data.size()));
+    gp.set_streaming_width(unsigned(data.size()));
+    sc_time d = SC_ZERO_TIME;
+    init->b_transport(gp, d);
+    return gp.get_response_status();
+  }
+};
+}  // namespace
+
+TEST_CASE("MSI-X: the host bridge sends the MSI window to the interrupt controller and the rest to memory", "[msix]") {
+  BridgeBench b;
+  int fired = 0;
+  const uint8_t v = b.intc.allocate_vector();
+  CHECK(v == 0x30);
+  CHECK(b.intc.allocate_vector() == 0x31);  // the next one asked for
+  b.intc.request_irq(v, [&] { ++fired; });
+  b.script = [&] {
+    CHECK(b.write(abi::msi_address(3), {v, 0, 0, 0}) == tlm::TLM_OK_RESPONSE);
+    CHECK(b.write(abi::kMsiAddrBase + abi::kMsiAddrBytes - 4, {0x99, 0, 0, 0}) == tlm::TLM_OK_RESPONSE);
+    CHECK(b.write(abi::kMsiAddrBase, Bytes(8, v)) == tlm::TLM_OK_RESPONSE);  // not a 4-byte message
+    CHECK(b.write(abi::kMsiAddrBase - 4, {v, 0, 0, 0}) == tlm::TLM_OK_RESPONSE);  // just below: memory
+    CHECK(b.write(abi::kMsiAddrBase + abi::kMsiAddrBytes, {v, 0, 0, 0}) == tlm::TLM_OK_RESPONSE);
+  };
+  sc_core::sc_start();
+  CHECK(fired == 1);
+  CHECK(b.intc.stats().messages == 2);
+  CHECK(b.intc.stats().unhandled == 1);  // vector 0x99: nobody asked for it
+  CHECK(b.intc.stats().malformed == 1);
+  CHECK(b.mem.stats().tlm_writes == 2);  // the two outside the window
+  CHECK(b.mem.read(abi::kMsiAddrBase - 4, 1)[0] == v);
+  CHECK(b.mem.read(abi::kMsiAddrBase, 4) == Bytes(4, 0));
+}
