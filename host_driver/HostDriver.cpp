@@ -3,18 +3,19 @@
 #include "host_driver/iscsi/iscsi_session.hpp"
 #include "host_driver/nvme_tcp/nvme_tcp_session.hpp"
 
+#include <stdexcept>
+
 namespace nic::host {
 
 using namespace sc_core;
 
 HostDriver::HostDriver(sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
-                       uint32_t rx_ring_bytes, HostMemory& mem,
+                       uint32_t rx_ring_bytes, HostMemory& mem, InterruptController& intc,
                        const net::PortList& nvme_ports, const net::PortList& iscsi_ports,
                        bool keep_data)
     : sc_module(name), mem_(mem),
-      nic_("nic", mem,
-           {kCmdRingBase, kCmdRingEntries, kCqBase, cq_entries, kRxRingBase, rx_ring_bytes},
-           sc_time(cfg.irq_moderation_ns, SC_NS), *this),
+      nic_("nic", mem, allocate_rings(cfg.seed, cq_entries, rx_ring_bytes), *this, &intc,
+           cfg.irq_masked),
       host_(cfg, *this, ddp_,
             [nvme_ports, iscsi_ports](uint16_t port) -> std::unique_ptr<UlpSession> {
               if (nvme_ports.has(port)) return std::make_unique<NvmeTcpSession>();
@@ -27,6 +28,32 @@ HostDriver::HostDriver(sc_module_name name, const DriverParams& cfg, uint32_t cq
   wake_ |= tx_ev_;
   SC_HAS_PROCESS(HostDriver);
   SC_THREAD(run);
+}
+
+NicRings HostDriver::allocate_rings(uint32_t seed, uint32_t cq_entries, uint32_t rx_ring_bytes) {
+  constexpr uint64_t kPage = 4096, kMiB = 1 << 20;
+  uint64_t h = seed + 0x9E3779B97F4A7C15ull;  // splitmix64
+  auto next = [&h] {
+    uint64_t z = (h += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  uint64_t at = 256 * kMiB + next() % 64 * 2 * kMiB;
+  auto take = [&](uint64_t bytes) {
+    const uint64_t base = at;
+    at += (bytes + kPage - 1) / kPage * kPage + next() % 16 * kPage;
+    return base;
+  };
+  NicRings r;
+  r.cmd_entries = kCmdRingEntries;
+  r.cmd_base = take(uint64_t(kCmdRingEntries) * abi::kCmdSize);
+  r.cq_entries = cq_entries;
+  r.cq_base = take(uint64_t(cq_entries) * abi::kCqeSize);
+  r.rx_bytes = rx_ring_bytes;
+  r.rx_base = take(rx_ring_bytes);
+  if (at > kSglBase) throw std::logic_error("driver rings overrun the SGL area");
+  return r;
 }
 
 DriverCounters HostDriver::counters() const {

@@ -34,9 +34,9 @@ struct DriverCounters : NicDriverCounters, DdpCounters, HostCounters {};
 class HostDriver : public sc_core::sc_module, private NicDriverClient, private HostAccess {
  public:
   // `cq_entries`, `rx_ring_bytes`: the ring sizes the driver programs into the NIC
-  // (placement.cq_entries, placement.rx_ring_bytes).
+  // (placement.cq_entries, placement.rx_ring_bytes); `intc`: where it requests its interrupt.
   HostDriver(sc_core::sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
-             uint32_t rx_ring_bytes, HostMemory& mem,
+             uint32_t rx_ring_bytes, HostMemory& mem, InterruptController& intc,
              const net::PortList& nvme_ports, const net::PortList& iscsi_ports,
              bool keep_data);
 
@@ -45,8 +45,10 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
 
   // A frame the host transmits now (host->controller direction of the trace).
   void transmit(ByteView frame);
-  // A completion-ring write landed in host memory: the interrupt.
-  void completion_landed() { nic_.completion_landed(); }
+  // Where the driver put its rings (allocate_rings), as it programmed them into the NIC.
+  const NicRings& rings() const { return nic_.rings(); }
+  uint8_t irq_vector() const { return nic_.irq_vector(); }
+  uint32_t cq_consumed() const { return nic_.cq_consumed(); }
   void set_registration_hook(UlpDdp::RegistrationHook h) { ddp_.set_registration_hook(std::move(h)); }
   void set_completion_hook(StorageHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
   // Where the frame of the completion entry in ring slot `slot` was on its way (the reads'
@@ -61,11 +63,14 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   std::vector<ConnFigures> conn_figures() const { return host_.conn_figures(); }
   std::vector<std::string> failed_connections() const { return host_.failed_connections(); }
 
-  // Host memory layout of the rings and SGLs (fixed, far from read buffers).
-  static constexpr uint64_t kCmdRingBase = 0x10000000;
+  // The rings in host memory (dma_alloc_coherent): page-aligned, one after another from a base
+  // in [256 MiB, 384 MiB) that depends on `seed`, with a few pages between them that depend on
+  // it too, as an allocator's results depend on what ran before; all below kSglBase (the
+  // largest rings, 512 MiB and 1 GiB, fit). The NIC and the testbench learn them from the
+  // driver (registers, rings()).
+  static NicRings allocate_rings(uint32_t seed, uint32_t cq_entries, uint32_t rx_ring_bytes);
   static constexpr uint32_t kCmdRingEntries = 1024;
-  static constexpr uint64_t kCqBase = 0x20000000;
-  static constexpr uint64_t kRxRingBase = 0x40000000;
+  // The SGL area (65536 slots of the longest SGL), from 2 GiB; read buffers are above 4 GiB.
   static constexpr uint64_t kSglBase = 0x80000000;
 
  private:

@@ -12,7 +12,7 @@ struct DriverParams {
   uint32_t iscsi_io_threshold = 0;
   uint32_t queue_depth = 128;            // Linux nvme-tcp's default queue size
   std::string allocator = "contiguous";  // contiguous | pages | fragments
-  double irq_moderation_ns = 0.0;
+  bool irq_masked = false;
   uint32_t seed = 1;
 
   template <class Self, class D>
@@ -28,9 +28,13 @@ struct DriverParams {
       in(1, 64 * K));
     d("allocator", p.allocator, "",
       "how the driver lays out read buffers in host memory", one_of("contiguous|pages|fragments"));
-    d("irq_moderation_ns", p.irq_moderation_ns, "ns", "completion interrupt coalescing delay",
-      in(0, 1e9));
-    d("seed", p.seed, "", "seed of the driver's buffer allocator", any);
+    // Interrupt moderation is the device's (irq.moderation_ns, irq.moderation_count).
+    d("irq_masked", p.irq_masked, "bool",
+      "leave the completion ring's MSI-X vector masked: nothing wakes the driver, reads stall "
+      "(a broken interrupt set-up, for tests)",
+      any);
+    d("seed", p.seed, "",
+      "seed of the driver's buffer allocator and of where it allocates its rings", any);
   }
 };
 

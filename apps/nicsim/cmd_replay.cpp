@@ -492,6 +492,16 @@ void print_summary(const nic::SimConfig& cfg, const nic::tb::ReplayResult& r, co
     << " payload (busy " << fmt("%.1f%%", 100 * r.pcie_up_util) << "), down "
     << fmt("%.2f Gb/s", end_s > 0 ? double(at("pcie_down_payload_bytes")) * 8 / end_s / 1e9 : 0)
     << " (busy " << fmt("%.1f%%", 100 * r.pcie_down_util) << ")\n";
+  // The completion interrupt: what the NIC's moderation sent, what the driver took.
+  o << "  interrupts " << at("msix_messages") << " MSI-X messages (moderation "
+    << (cfg.irq.moderation_ns || cfg.irq.moderation_count
+            ? std::to_string(cfg.irq.moderation_ns) + " ns / " +
+                  std::to_string(cfg.irq.moderation_count) + " completions"
+            : std::string("off"))
+    << ": " << at("msix_by_count") << " by count, " << at("msix_by_time") << " by time), "
+    << at("driver_irqs") << " taken by the driver, "
+    << fmt("%.1f", at("driver_irqs") ? double(at("driver_cqes")) / double(at("driver_irqs")) : 0.0)
+    << " completions each\n";
   // Busy share of the elapsed cycles (wall-clock time at the core clock), and of the cycles
   // the gated clock ticked.
   o << "  block              busy-cycles  busy%-elapsed  busy%-active   stalled\n";

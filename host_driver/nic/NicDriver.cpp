@@ -1,15 +1,16 @@
 #include "host_driver/nic/NicDriver.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace nic::host {
 
 using namespace sc_core;
 
 NicDriver::NicDriver(sc_module_name name, HostMemory& mem, const NicRings& rings,
-                     sc_time irq_moderation, NicDriverClient& client)
-    : sc_module(name), mmio_port("mmio"), mem_(mem), rings_(rings),
-      irq_moderation_(irq_moderation), client_(client) {}
+                     NicDriverClient& client, InterruptController* intc, bool irq_masked)
+    : sc_module(name), mmio_port("mmio"), mem_(mem), rings_(rings), client_(client), intc_(intc),
+      irq_masked_(irq_masked) {}
 
 // One 32-bit register access through the PCIe link: writes are posted, a read waits for its
 // completion (the annotated delay).
@@ -51,6 +52,19 @@ uint32_t NicDriver::probe() {
   mmio_write32(abi::kRegCqEntries, rings_.cq_entries);
   w64(abi::kRegRxRingBase, rings_.rx_base);
   mmio_write32(abi::kRegRxRingBytes, rings_.rx_bytes);
+  if (intc_) {
+    // pci_alloc_irq_vectors + request_irq: table entry 0 for the completion ring, a message
+    // to APIC 0 carrying our vector; unmasked, then armed at consumer index 0.
+    vector_ = intc_->allocate_vector();
+    if (!vector_) throw std::runtime_error("no free interrupt vector on the host");
+    intc_->request_irq(vector_, [this] { msi(); });
+    const uint64_t entry = abi::kRegMsixTable;  // vector 0
+    w64(entry, abi::msi_address(0));
+    mmio_write32(entry + 8, vector_);
+    mmio_write32(abi::kRegCqMsixVector, 0);
+    mmio_write32(entry + 12, irq_masked_ ? abi::kMsixCtrlMasked : 0);
+    mmio_write32(abi::kRegCqArm, cq_consumed_);
+  }
   return max_sg;
 }
 
@@ -89,18 +103,18 @@ void NicDriver::kick() {
   }
 }
 
-void NicDriver::completion_landed() {
-  if (irq_pending_) return;  // coalesced into the interrupt already on its way
+void NicDriver::msi() {
+  ++ctr_.msis;
   irq_pending_ = true;
-  // The completion's bytes are applied right after the observer call: look a delta later.
-  irq_ev_.notify(irq_moderation_);
+  irq_ev_.notify(SC_ZERO_TIME);  // the handler runs in the host thread
 }
 
 void NicDriver::service_irq() {
   if (!irq_pending_) return;
   irq_pending_ = false;
   ++ctr_.irqs;
-  poll();
+  if (!poll()) ++ctr_.irq_empty_polls;
+  mmio_write32(abi::kRegCqArm, cq_consumed_);  // napi_complete: re-arm
 }
 
 uint32_t NicDriver::poll() {

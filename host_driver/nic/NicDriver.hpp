@@ -1,7 +1,8 @@
 // The NIC's device driver (what mlx5e is to a ConnectX): MMIO register accesses over the PCIe
 // link, the command ring (with a backlog while it is full, one doorbell per batch), the
-// completion ring (owner bit per wrap), the interrupt with its moderation delay, and the
-// receive ring the NIC writes the bytes it did not place to. It knows nothing of NVMe nor of
+// completion ring (owner bit per wrap) and its MSI-X interrupt (NAPI: the handler polls, then
+// re-arms the vector), and the receive ring the NIC writes the bytes it did not place to. The
+// device moderates the interrupt (hw/irq/MsixController); the driver only programs the table. It knows nothing of NVMe nor of
 // the offload's state: commands are opaque to it, and every completion goes to its client.
 //
 // No process of its own: its methods run in the caller's thread (an MMIO read waits for its
@@ -17,6 +18,7 @@
 
 #include "host_driver/nic/nic_interfaces.hpp"
 #include "hw/pcie/HostMemory.hpp"
+#include "hw/pcie/InterruptController.hpp"
 
 namespace nic::host {
 
@@ -31,7 +33,9 @@ struct NicRings {
 };
 
 struct NicDriverCounters {
-  uint64_t irqs = 0, cqes = 0;
+  uint64_t irqs = 0, cqes = 0;  // interrupts taken (handler runs that polled), entries handled
+  uint64_t msis = 0;            // MSI-X messages that reached the driver's handler
+  uint64_t irq_empty_polls = 0;  // interrupts whose poll found no new entry
   uint64_t rx_frames = 0;  // every RxPacket completion
 };
 
@@ -39,28 +43,33 @@ class NicDriver : public sc_core::sc_module, public CommandQueue {
  public:
   tlm_utils::simple_initiator_socket<NicDriver> mmio_port;  // bind to PcieLink::mmio_target
 
+  // `intc`: where the driver requests its interrupt vector; without one the driver takes no
+  // interrupts (a caller that polls). `irq_masked`: leave the vector masked (tests: nothing
+  // wakes the driver then).
   NicDriver(sc_core::sc_module_name name, HostMemory& mem, const NicRings& rings,
-            sc_core::sc_time irq_moderation, NicDriverClient& client);
+            NicDriverClient& client, InterruptController* intc = nullptr, bool irq_masked = false);
 
-  // Reads the NIC's limits and gives it the rings; returns the SG entries it accepts per
+  // Reads the NIC's limits, gives it the rings and, with an interrupt controller, programs the
+  // completion ring's MSI-X vector and arms it; returns the SG entries the NIC accepts per
   // registered buffer.
   uint32_t probe();
+  const NicRings& rings() const { return rings_; }
+  uint8_t irq_vector() const { return vector_; }  // the host vector its messages carry
 
   uint64_t post(const abi::Cmd& c) override;
   // Writes what the ring has room for and rings the doorbell if anything new is in it.
   void kick();
 
-  // A completion-ring write landed in host memory: raise (or coalesce) the interrupt, which
-  // fires irq_event() after the moderation delay.
-  void completion_landed();
   const sc_core::sc_event& irq_event() const { return irq_ev_; }
-  // The interrupt handler: polls the completion ring if the interrupt fired.
+  // The interrupt handler (NAPI): if a message arrived, polls the completion ring, then
+  // re-arms the vector with its consumer index (the device signals again for entries past it).
   void service_irq();
   // Hands every new completion to the client, then returns the consumed completion-ring
   // entries and receive-ring bytes to the NIC. Returns how many it handled.
   uint32_t poll();
 
   const NicDriverCounters& counters() const { return ctr_; }
+  uint32_t cq_consumed() const { return cq_consumed_; }  // completion entries taken (free-running)
 
  private:
   struct Queued {
@@ -74,11 +83,14 @@ class NicDriver : public sc_core::sc_module, public CommandQueue {
   bool mmio(tlm::tlm_command cmd, uint64_t off, uint8_t* buf);
   void mmio_write32(uint64_t off, uint32_t v);
   uint32_t mmio_read32(uint64_t off);
+  void msi();  // the interrupt controller's call: a message for our vector arrived
 
   HostMemory& mem_;
   const NicRings rings_;
-  const sc_core::sc_time irq_moderation_;
   NicDriverClient& client_;
+  InterruptController* intc_;
+  const bool irq_masked_;
+  uint8_t vector_ = 0;
   sc_core::sc_event irq_ev_;
   bool irq_pending_ = false;
   tlm::tlm_generic_payload mmio_gp_;  // built once: per access it would allocate

@@ -23,7 +23,38 @@ constexpr uint64_t kRegLimitMaxSg = 0x30;     // SG entries per registered buffe
 constexpr uint64_t kRegLimitFlows = 0x34;     // offloaded connections (flow-table entries)
 constexpr uint64_t kRegLimitFullTag = 0x38;   // 1: any 32-bit tag may be registered
 constexpr uint64_t kRegLimitMaxIoLen = 0x3C;  // bytes of one registered buffer, at most
-constexpr uint64_t kRegSpace = 0x40;
+// Interrupts (hw/irq/MsixController): the completion ring signals one MSI-X vector, with
+// moderation (docs/architecture.md, "Interrupts").
+constexpr uint64_t kRegMsixVectors = 0x40;  // read-only: entries of the MSI-X table
+constexpr uint64_t kRegCqMsixVector = 0x44;  // the completion ring's vector (a table index)
+// Moderation: a message goes when kRegCqModCount un-signalled completions are waiting (0: no
+// count trigger) or kRegCqModTimeNs after the first of them was written (0: at once), whichever
+// comes first, and only while the vector is armed.
+constexpr uint64_t kRegCqModTimeNs = 0x48;
+constexpr uint64_t kRegCqModCount = 0x4C;
+// Re-arm doorbell (NAPI done): the driver writes its completion consumer index (free-running).
+// Firing disarms the vector; completions past that index signal again once it is re-armed.
+constexpr uint64_t kRegCqArm = 0x50;
+constexpr uint64_t kRegMsixPba = 0x58;  // read-only, 64-bit: pending bit i of vector i
+// The MSI-X table (PCI 3.0 layout): per vector message address low, high, message data, vector
+// control (bit 0 masked; every vector is masked at reset).
+constexpr uint64_t kRegMsixTable = 0x100;
+constexpr uint64_t kMsixEntrySize = 16;
+constexpr uint32_t kMsixMaxVectors = 16;
+constexpr uint32_t kMsixCtrlMasked = 0x1;
+constexpr uint64_t kRegSpace = kRegMsixTable + kMsixMaxVectors * kMsixEntrySize;
+constexpr bool reg_read_only(uint64_t off) {
+  return (off >= kRegLimitMaxSg && off <= kRegLimitMaxIoLen) || off == kRegMsixVectors ||
+         off == kRegMsixPba || off == kRegMsixPba + 4;
+}
+
+// x86 message-signalled interrupts: a 32-bit write to [kMsiAddrBase, + kMsiAddrBytes) (the
+// local APICs' window, destination APIC id in bits 19..12) with the vector in data bits 7..0.
+// Host memory never sees these writes: the root complex hands them to the interrupt controller.
+constexpr uint64_t kMsiAddrBase = 0xFEE00000;
+constexpr uint64_t kMsiAddrBytes = 0x100000;
+constexpr uint64_t msi_address(uint8_t apic_id) { return kMsiAddrBase | uint64_t(apic_id) << 12; }
+constexpr bool is_msi_address(uint64_t a) { return a >= kMsiAddrBase && a < kMsiAddrBase + kMsiAddrBytes; }
 
 // Host memory the host sets aside for the NIC's offload contexts (ConnectX's ICM): the NIC
 // reads a flow's context from it on a cache miss and writes a dirty one back. Fixed below

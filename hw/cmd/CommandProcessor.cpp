@@ -306,8 +306,8 @@ void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
   for (unsigned i = 0; i < len; i += 4) {
     const uint64_t off = addr + i;
     if (gp.is_read()) {
-      st_le32(p + i, regs_[off / 4]);
-    } else if (gp.is_write() && (off < abi::kRegLimitMaxSg || off > abi::kRegLimitMaxIoLen)) {
+      st_le32(p + i, msix_ && MsixController::owns(off) ? msix_->reg_read(off) : regs_[off / 4]);
+    } else if (gp.is_write() && !abi::reg_read_only(off)) {
       regs_[off / 4] = ld_le32(p + i);
       reg_written(off);
     }
@@ -330,12 +330,15 @@ void CommandProcessor::reg_written(uint64_t off) {
   } else if (word == kRegCqBase || off == kRegCqEntries) {
     if (!cq_.configure(reg64(kRegCqBase), regs_[kRegCqEntries / 4]) && off == kRegCqEntries)
       SC_REPORT_WARNING(name(), "completion ring size is not a power of two");
+    if (msix_) msix_->cq_restarted();
   } else if (off == kRegCqConsumer) {
     cq_.set_consumer(regs_[off / 4]);
   } else if (word == kRegRxRingBase || off == kRegRxRingBytes) {
     placement_.set_rx_ring(reg64(kRegRxRingBase), regs_[kRegRxRingBytes / 4]);
   } else if (off == kRegRxConsumer) {
     placement_.set_rx_consumer(regs_[off / 4]);
+  } else if (msix_ && MsixController::owns(off)) {
+    msix_->reg_write(off, regs_[off / 4]);
   }
   // A doorbell or freed ring space may unblock work.
   clk_.request_next();

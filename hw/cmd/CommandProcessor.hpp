@@ -47,6 +47,7 @@
 #include "hw/common/ClockDomain.hpp"
 #include "hw/flow/ContextCache.hpp"
 #include "hw/flow/flow_table.hpp"
+#include "hw/irq/MsixController.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/abi/nic_abi.hpp"
 #include "hw/pcie/DmaEngine.hpp"
@@ -83,6 +84,9 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   // Setups and teardowns write registrations through this cache. Set before the run when
   // registrations are cached.
   void set_ddp_cache(DdpCache* c) { ddp_cache_ = c; }
+  // The interrupt block answers for its registers (MsixController::owns). Set before the run;
+  // without it they are plain storage.
+  void set_msix(MsixController* m) { msix_ = m; }
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
  private:
@@ -132,6 +136,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   FlowContexts& flows_;
   ContextCache* ctx_cache_ = nullptr;
   DdpCache* ddp_cache_ = nullptr;
+  MsixController* msix_ = nullptr;
 
   uint32_t regs_[abi::kRegSpace / 4] = {};
 

@@ -8,7 +8,9 @@
 namespace nic::hw {
 
 struct DmaTag : tlm::tlm_extension<DmaTag> {
-  enum class Kind : uint8_t { Other, Placement, Context };  // Context: a write-back
+  // Context: a write-back. Msix: an interrupt message; `flow` is its vector and `packet` the
+  // completion entries posted before it (free-running), all of which it announces.
+  enum class Kind : uint8_t { Other, Placement, Context, Msix };
   Kind kind = Kind::Other;
   uint32_t flow = 0;     // driver's flow handle (placements)
   uint32_t io_tag = 0;   // the I/O the data was placed for (its protocol's tag: NVMe/TCP CID)

@@ -25,6 +25,7 @@ void CompletionRing::post(abi::Cqe cqe, DmaEngine::Done landed, WireTimes wire) 
              std::move(landed));
   ++posted_;
   ++total_;
+  if (post_hook_) post_hook_(posted_ - 1);
 }
 
 }  // namespace nic::hw

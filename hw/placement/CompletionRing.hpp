@@ -12,6 +12,7 @@
 // clocked process before posting.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "hw/abi/nic_abi.hpp"
@@ -40,6 +41,10 @@ class CompletionRing {
   // the entry has reached host memory.
   void post(abi::Cqe cqe, DmaEngine::Done landed = {}, WireTimes wire = {});
   const WireTimes& wire_times(uint32_t slot) const { return wire_[slot]; }
+  // Called by post() with the entry's free-running index once its write is queued (the
+  // interrupt block's moderation counts and times entries from it).
+  using PostHook = std::function<void(uint32_t index)>;
+  void set_post_hook(PostHook h) { post_hook_ = std::move(h); }
 
   uint64_t base() const { return base_; }
   uint32_t entries() const { return entries_; }
@@ -53,6 +58,7 @@ class CompletionRing {
   std::vector<WireTimes> wire_;  // by slot
   uint32_t posted_ = 0, consumed_ = 0;
   uint64_t total_ = 0;
+  PostHook post_hook_;
 };
 
 }  // namespace nic::hw

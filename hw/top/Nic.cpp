@@ -34,7 +34,9 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       cq(dma),
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
       commands("commands", clk, cfg.placement, cfg.flow.entries, flow_limits(cfg), dma, cq,
-               placement, flow_table, flows) {
+               placement, flow_table, flows),
+      msix("msix", clk, dma, cq, cfg.irq) {
+  commands.set_msix(&msix);
   if (cfg.crc.impl == "rtl") {
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl", clk);  // ticks before the stage
     flows.set_crc_datapath(crc_rtl.get());
@@ -70,6 +72,7 @@ void Nic::trace(sc_core::sc_trace_file* tf) const {
   if (crc_rtl) crc_rtl->trace(tf);
   for (const auto* c : channels()) c->trace(tf);
   dma.trace(tf);
+  msix.trace(tf);
 }
 
 void Nic::end_trace() const {

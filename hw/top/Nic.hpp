@@ -7,6 +7,7 @@
 //   CommandProcessor (MMIO registers, command ring) ---------------------+--> DmaEngine -> PCIe
 //   ContextCache (flow contexts in host memory): fetched from FlowLookup, used by PduParser --^
 //   DdpCache (registrations, SGLs in host memory): written by commands, used by placement ---^
+//   MsixController (MSI-X table, interrupt moderation): messages behind the completions ----^
 //
 // Bind `dma.socket` to the PCIe link's DMA target and the link's MMIO initiator to
 // `commands.regs`.
@@ -25,6 +26,7 @@
 #include "hw/flow/ContextCache.hpp"
 #include "hw/flow/FlowLookup.hpp"
 #include "hw/flow/flow_table.hpp"
+#include "hw/irq/MsixController.hpp"
 #include "hw/l2l4/HeaderParser.hpp"
 #include "hw/mac/Mac.hpp"
 #include "hw/cmd/CommandProcessor.hpp"
@@ -64,6 +66,7 @@ class Nic : public sc_core::sc_module {
   CompletionRing cq;
   PlacementEngine placement;
   CommandProcessor commands;
+  MsixController msix;  // the completion ring's MSI-X interrupt, after its producers
 
   // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
   // resync request went out), "framing_lost" (a flow lost PDU framing).
@@ -74,7 +77,7 @@ class Nic : public sc_core::sc_module {
   void set_drop_hook(DropHook hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
-  // Adds the clock, the MAC FIFO, every channel and the DMA queue to a waveform.
+  // Adds the clock, the MAC FIFO, every channel, the DMA queue and the interrupt to a waveform.
   void trace(sc_core::sc_trace_file* tf) const;
   void end_trace() const;  // the trace file closed: stop the upkeep only waveforms need
 

@@ -8,6 +8,7 @@
 #include "hw/crc/crc_params.hpp"
 #include "hw/flow/ctx_cache_params.hpp"
 #include "hw/flow/flow_params.hpp"
+#include "hw/irq/irq_params.hpp"
 #include "hw/mac/mac_params.hpp"
 #include "hw/offload/flow_context.hpp"
 #include "hw/placement/ddp_cache_params.hpp"
@@ -54,6 +55,7 @@ struct NicConfig {
   DdpCacheParams ddp_cache;
   DmaParams dma;
   PcieParams pcie;
+  IrqParams irq;
 
   // Calls s(section, part) for every part, in report order.
   template <class Self, class S>
@@ -70,6 +72,7 @@ struct NicConfig {
     s("ddp_cache", c.ddp_cache);
     s("dma", c.dma);
     s("pcie", c.pcie);
+    s("irq", c.irq);
   }
 };
 

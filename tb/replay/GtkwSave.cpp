@@ -71,6 +71,8 @@ std::vector<Group> groups(bool rtl) {
       channel("CRC -> placement", "crc_to_placement"),
       {"DMA", {{"dma.queued", 32, Show::Level}, {"dma.write_ops", 32, Show::Level},
                {"dma.read_ops", 32, Show::Level}, {"dma.rx_ram_bytes", 32, Show::Level}}},
+      // The completion interrupt: messages sent (steps at each MSI-X write), armed until one.
+      {"Interrupt", {{"msix.messages", 32, Show::Number}, {"msix.armed", 1, Show::Bit}}},
   };
   if (rtl)  // the Verilated CRC32C pipeline (crc.impl=rtl), beside the model's CRC stage
     g.push_back({"CRC32C RTL",

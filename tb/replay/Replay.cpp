@@ -9,6 +9,7 @@
 
 #include "hw/top/Nic.hpp"
 #include "hw/pcie/HostMemory.hpp"
+#include "hw/pcie/InterruptController.hpp"
 #include "hw/pcie/PcieLink.hpp"
 #include "proto/iscsi.hpp"
 #include "tb/replay/GtkwSave.hpp"
@@ -137,6 +138,8 @@ std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::F
 struct ReplayTop : sc_module {
   hw::PacketPool pool;
   HostMemory mem;
+  InterruptController intc;  // the host's APIC: MSI-X messages end here, not in memory
+  HostBridge bridge;         // the root complex: routes the MSI window to intc
   PcieLink link;
   host::HostDriver driver;
   // The verdict: the reference decode reads every record as the feeder does and the judge
@@ -150,9 +153,11 @@ struct ReplayTop : sc_module {
   ReplayTop(sc_module_name n, const ReplayOptions& o, pcap::Reader& trace)
       : sc_module(n),
         mem("host_memory", o.cfg.host),
+        intc("intc"),
+        bridge("host_bridge"),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
-               mem, o.nvme_ports, o.iscsi_ports, o.keep_data),
+               mem, intc, o.nvme_ports, o.iscsi_ports, o.keep_data),
         reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         feeder("feeder", trace, pool, feeder_params(o),
                [this](const pcap::Packet& f) { driver.transmit(f.data); },
@@ -160,8 +165,9 @@ struct ReplayTop : sc_module {
                         : TraceFeeder::PacketSink()),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
             o.honour_timestamps),
-        isolation({host::HostDriver::kCqBase, uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize},
-                  {host::HostDriver::kRxRingBase, o.cfg.placement.rx_ring_bytes}),
+        // The rings where the driver allocated them.
+        isolation({driver.rings().cq_base, uint64_t(driver.rings().cq_entries) * abi::kCqeSize},
+                  {driver.rings().rx_base, driver.rings().rx_bytes}),
         opt(o) {
     driver.set_registration_hook(
         [this](uint32_t flow, uint32_t tag, const std::vector<hw::SgEntry>* sgl) {
@@ -202,27 +208,29 @@ struct ReplayTop : sc_module {
         if (timeline) timeline->drop(reason, nic.clk.now_ps());
       });
     nic.dma.socket.bind(link.dma_target);
-    link.mem_init.bind(mem.socket);
+    link.mem_init.bind(bridge.target);
+    bridge.mem.bind(mem.socket);
+    bridge.irq.bind(intc.socket);
     driver.mmio_port().bind(link.mmio_target);
     link.mmio_init.bind(nic.commands.regs);
     link.deliver_into(nic.clk);
-    const uint64_t cq_lo = host::HostDriver::kCqBase;
-    const uint64_t cq_hi = cq_lo + uint64_t(o.cfg.placement.cq_entries) * abi::kCqeSize;
-    const uint64_t rx_lo = host::HostDriver::kRxRingBase, rx_hi = rx_lo + o.cfg.placement.rx_ring_bytes;
-    // The interrupt: a completion entry landing in host memory.
-    cqe_landed_ps.resize(o.cfg.placement.cq_entries);
+    const host::NicRings& rings = driver.rings();
+    const uint64_t cq_lo = rings.cq_base;
+    const uint64_t cq_hi = cq_lo + uint64_t(rings.cq_entries) * abi::kCqeSize;
+    const uint64_t rx_lo = rings.rx_base, rx_hi = rx_lo + rings.rx_bytes;
+    // Measurement only (the driver learns of completions from its interrupt): when each entry
+    // landed, for the reads' latency breakdown.
+    cqe_landed_ps.resize(rings.cq_entries);
     driver.set_rx_clock([this](uint32_t slot) {
       const hw::WireTimes& w = nic.cq.wire_times(slot);
       return host::RxTimes{w.start_ps, w.end_ps, cqe_landed_ps[slot]};
     });
+    intc.set_observer([this](uint8_t, const tlm::tlm_generic_payload& gp) { msi_arrived(gp); });
     mem.set_write_observer([this, cq_lo, cq_hi, rx_lo, rx_hi](uint64_t addr, size_t len,
                                                               const tlm::tlm_generic_payload& gp) {
       isolation.on_write(addr, len, gp);
       const bool cqe = addr >= cq_lo && addr < cq_hi;
-      if (cqe) {
-        cqe_landed_ps[(addr - cq_lo) / abi::kCqeSize] = sc_time_stamp().value();
-        driver.completion_landed();
-      }
+      if (cqe) cqe_landed_ps[(addr - cq_lo) / abi::kCqeSize] = sc_time_stamp().value();
       // Besides context write-backs, the NIC writes nothing else: what is neither ring is
       // payload placed into a read buffer.
       const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
@@ -231,6 +239,26 @@ struct ReplayTop : sc_module {
                           : addr >= rx_lo && addr < rx_hi ? Timeline::kRingBytes : Timeline::kPlacedBytes,
                       sc_time_stamp().value(), len);
     });
+  }
+
+  // An interrupt never arrives before the entries it announces: at each MSI-X message, every
+  // entry the NIC posted before issuing it that the driver has not consumed yet is in host
+  // memory with its pass's owner bit (consumed ones the driver has seen). Checked in the host,
+  // counted: msix_before_entries must stay 0.
+  uint64_t msix_early = 0;
+  void msi_arrived(const tlm::tlm_generic_payload& gp) {
+    const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
+    if (!tag || tag->kind != hw::DmaTag::Kind::Msix) return;
+    const host::NicRings& r = driver.rings();
+    const uint32_t covered = uint32_t(tag->packet);
+    for (uint32_t i = driver.cq_consumed(); int32_t(covered - i) > 0; ++i) {
+      uint8_t owner = 0;
+      mem.read(r.cq_base + uint64_t(i % r.cq_entries) * abi::kCqeSize + 1, &owner, 1);
+      if (owner != ((i / r.cq_entries) % 2 == 0 ? 1 : 0)) {
+        ++msix_early;
+        return;
+      }
+    }
   }
 
   // When the entry in each completion-ring slot last landed in host memory: with the frame's
@@ -461,6 +489,14 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   top.nic.finish_stats();
   top.reference.finish();
   r.verdict = top.judge.finish(top.isolation.reports());
+  // A masked vector never wakes the driver: say so ahead of the reads it left unfinished.
+  const hw::MsixController& msix = top.nic.msix;
+  if (msix.pending(msix.cq_vector()))
+    r.verdict.mismatches.insert(
+        r.verdict.mismatches.begin(),
+        "completion interrupt masked: MSI-X vector " + std::to_string(msix.cq_vector()) +
+            " has a message pending and " + std::to_string(msix.unsignalled()) +
+            " completions were never signalled to the driver");
   r.verdict.skipped = !opt.verify;
   r.verdict.not_followed = top.reference.not_followed();
   r.verdict.checksum_failures = top.reference.checksum_failures();
@@ -573,7 +609,21 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["driver_untrusted_crc"] = d.untrusted_crc;
   c["driver_late_placements"] = d.late_placements;
   c["isolation_violations"] = top.isolation.violations();
+  // Interrupts: MSI-X messages the NIC sent, why its moderation decided them, those that
+  // reached the host's interrupt controller, and what the driver did with them.
+  const hw::MsixStats& irq = top.nic.msix.stats();
+  c["msix_messages"] = irq.messages;
+  c["msix_by_count"] = irq.by_count;
+  c["msix_by_time"] = irq.by_time;
+  c["msix_masked"] = irq.masked;
+  c["msix_completions_signalled"] = irq.completions_signalled;
+  c["msix_rearms"] = irq.rearms;
+  c["msix_before_entries"] = top.msix_early;
+  c["host_msi_received"] = top.intc.stats().messages;
   c["driver_irqs"] = d.irqs;
+  c["driver_msis"] = d.msis;
+  c["driver_irq_empty_polls"] = d.irq_empty_polls;
+  c["driver_cqes"] = d.cqes;
   const auto put = [&c](const char* name, uint64_t v) { c[name] = v; };
   rx_counters(r.sw, put);
   c["driver_failed_dead_connection"] = d.failed_dead_connection;

@@ -27,7 +27,8 @@ replay() {  # TRACE REPORT [replay args]
 }
 
 # Every read of the truth file is in the report, ok, with the truth's SHA-256; the NIC placed
-# at least 99.9 % of the C2H data.
+# at least 99.9 % of the C2H data, or copied only what came before a read's registration did
+# (data racing its DdpSetup: at most one MSS of payload per such frame, a few frames in all).
 matches_truth() {  # REPORT TRUTH
   local bad n placed
   n=$(jq '.commands | length' "$2")
@@ -38,7 +39,9 @@ matches_truth() {  # REPORT TRUTH
        | select($g == null or $g.status != "ok" or $g.sha256 != $w.sha256)] | length')
   [ "$bad" = 0 ] || fail "$bad of $n reads differ from the truth"
   [ "$(jq .verdict.checked "$1")" = "$n" ] || fail "verdict checked $(jq .verdict.checked "$1") reads, truth has $n"
-  placed=$(jq '.counters.c2h_data_bytes_placed / (.counters.c2h_data_bytes_placed + .counters.c2h_data_bytes_copied) >= 0.999' "$1")
+  placed=$(jq '.counters | .c2h_data_bytes_placed / (.c2h_data_bytes_placed + .c2h_data_bytes_copied) >= 0.999
+    or (.c2h_data_bytes_copied <= .placement_unregistered * 1460
+        and .placement_unregistered <= .placement_frames / 100)' "$1")
   [ "$placed" = true ] || fail "the NIC placed less than 99.9 % of the C2H data"
   echo "all $n reads match the truth; placed $(jq .counters.c2h_data_bytes_placed "$1") of $(jq '.counters.c2h_data_bytes_placed + .counters.c2h_data_bytes_copied' "$1") bytes"
 }

@@ -327,8 +327,7 @@ struct ScriptDriver : sc_core::sc_module, host::NicDriverClient {
   SC_HAS_PROCESS(ScriptDriver);
   ScriptDriver(sc_core::sc_module_name n, HostMemory& m, uint32_t cq_n, uint32_t rx_n)
       : sc_module(n), mem(m),
-        nic_("nic", m, {kCmdRing, kCmdEntries, kCq, cq_n, kRxRing, rx_n}, sc_core::SC_ZERO_TIME,
-             *this) {
+        nic_("nic", m, {kCmdRing, kCmdEntries, kCq, cq_n, kRxRing, rx_n}, *this) {
     regs_.register_b_transport(this, &ScriptDriver::filter);
     nic_.mmio_port.bind(regs_);
     SC_THREAD(run);

@@ -130,3 +130,23 @@ TEST_CASE("abi: the NVMe/TCP slot rule gives every CID below the queue size its 
   CHECK(shifted.slot_of(0xFFFFFFFFu) == 15);
   CHECK(shifted.slot_of(3u << 6 | 0x3F) == 3);
 }
+
+TEST_CASE("abi: MSI-X registers and table and the message window", "[abi]") {
+  using namespace nic::abi;
+  // Registers are 32-bit words inside the register space, the table after the scalar ones.
+  CHECK(kRegMsixTable >= kRegMsixPba + 8);
+  CHECK(kRegSpace == kRegMsixTable + kMsixMaxVectors * 16);
+  CHECK(reg_read_only(kRegLimitMaxSg));
+  CHECK(reg_read_only(kRegLimitMaxIoLen));
+  CHECK(reg_read_only(kRegMsixVectors));
+  CHECK(reg_read_only(kRegMsixPba + 4));
+  CHECK_FALSE(reg_read_only(kRegCqArm));
+  CHECK_FALSE(reg_read_only(kRegCqModTimeNs));
+  CHECK_FALSE(reg_read_only(kRegMsixTable + 12));
+  // x86: 0xFEE00000 with the destination APIC id in bits 19..12.
+  CHECK(msi_address(0) == 0xFEE00000u);
+  CHECK(msi_address(5) == 0xFEE05000u);
+  CHECK(is_msi_address(0xFEEFFFFCu));
+  CHECK_FALSE(is_msi_address(0xFEF00000u));
+  CHECK_FALSE(is_msi_address(0xFEDFFFFCu));
+}
