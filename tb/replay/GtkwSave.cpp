@@ -54,9 +54,19 @@ Group channel(const char* title, const std::string& name) {
 
 std::vector<Group> groups(bool rtl) {
   std::vector<Group> g = {
-      {"clock", {{"clk.active_cycles", 64, Show::Number}}},
+      // Both clocked domains: `edge` toggles at each edge evaluated.
+      {"clocks",
+       {{"clk.edge", 1, Show::Bit},
+        {"clk.active_cycles", 64, Show::Number},
+        {"mac_clk.edge", 1, Show::Bit},
+        {"mac_clk.active_cycles", 64, Show::Number}}},
+      // The receive FIFO and its crossing: the write pointer (MAC domain), the read pointer
+      // (core domain) and the read pointer as the MAC domain sees it, in RAM words.
       {"MAC",
        {{"mac.fifo_bytes", 32, Show::Level},
+        {"mac.fifo_wr_ptr", 64, Show::Number},
+        {"mac.fifo_rd_ptr", 64, Show::Number},
+        {"mac.fifo_rd_ptr_sync", 64, Show::Number},
         {"mac.frames_in", 64, Show::Number},
         {"mac.drops", 64, Show::Number}}},
       channel("MAC -> L2-L4", "mac_to_l3"),

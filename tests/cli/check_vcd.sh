@@ -29,6 +29,24 @@ while read -r sig; do
 done < <(grep '^SystemC\.' "$gtkw")
 echo "gtkw ok: $(grep -c '^SystemC\.' "$gtkw") signals in $(grep -c '^@800200' "$gtkw") groups"
 
+# Two clock domains: the core's and the MAC's edges both toggle, at times of their own, and the
+# MAC FIFO's read pointer reaches the MAC domain later than it moves (the synchroniser).
+awk '
+  $1 == "$scope" { scope = $3 } $1 == "$upscope" { scope = "" }
+  $1 == "$var" && $5 == "edge" { dom[$4] = scope }
+  $1 == "$var" && $5 == "fifo_rd_ptr" { rd = $4 } $1 == "$var" && $5 == "fifo_rd_ptr_sync" { sy = $4 }
+  /^#/ { t = substr($0, 2); next }
+  ($0 ~ /^[01]/) && (substr($0, 2) in dom) { n[dom[substr($0, 2)]]++; at[dom[substr($0, 2)], t] = 1 }
+  $1 ~ /^b/ && $2 == rd && !rd_first { rd_first = t }
+  $1 ~ /^b/ && $2 == sy && !sy_first && $1 != "b0" { sy_first = t }
+  END {
+    if (n["clk"] < 10 || n["mac_clk"] < 10) { print "clock edges: clk " n["clk"] ", mac_clk " n["mac_clk"]; exit 1 }
+    for (k in at) { split(k, p, SUBSEP); if (p[1] == "mac_clk" && !(("clk", p[2]) in at)) own = 1 }
+    if (!own) { print "the MAC clock never ticks at a time of its own"; exit 1 }
+    if (!rd_first || !sy_first || sy_first + 0 <= rd_first + 0) { print "read pointer crossing: moved at " rd_first ", seen at " sy_first; exit 1 }
+  }' "$vcd" || fail "clock domains or the FIFO crossing not visible in the VCD"
+echo "clock domains ok: clk and mac_clk edges, the FIFO read pointer crossing"
+
 # VCD identifier of a signal by its leaf name (unique in this design).
 id_of() { awk -v n="$1" '$1 == "$var" && $5 == n {print $4; exit}' "$vcd"; }
 
