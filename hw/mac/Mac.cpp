@@ -17,6 +17,8 @@ Mac::Mac(sc_module_name name, ClockDomain& mac_clk, ClockDomain& clk, StreamChan
     : sc_module(name),
       mac_clk_(mac_clk),
       clk_(clk),
+      mac_period_ps_(mac_clk.period().value()),
+      core_period_ps_(clk.period().value()),
       writer_(*this),
       out_(out),
       p_(params),
@@ -60,11 +62,10 @@ void Mac::fetch_next() {
   mac_clk_.wake_at(sc_time::from_value(received));  // time values are ps (the default resolution)
 }
 
-void Mac::record_level() {
+void Mac::record_level(uint64_t now_ps) {
   fifo_used_ = uint32_t((wr_words_ - rd_words_) * p_.segment_bytes);
   // In core cycles whichever domain records: the statistics' one time base.
-  const uint64_t now_ps = std::max(clk_.now_ps(), mac_clk_.now_ps());
-  fifo_occ_.record(now_ps / clk_.period().value(), fifo_used_);
+  fifo_occ_.record(now_ps / core_period_ps_, fifo_used_);
 }
 
 void Mac::admit_arrivals(uint64_t now_ps) {
@@ -94,10 +95,10 @@ void Mac::admit_arrivals(uint64_t now_ps) {
       } else {
         p->perr = net::parse_frame(p->frame, p->pf);
         p->csum_ok = p->perr == net::ParseError::None && p->pf.ip_checksum_ok && p->pf.tcp_checksum_ok;
-        const uint64_t seen = synced(now_ps, clk_.period().value());
+        const uint64_t seen = synced(now_ps, core_period_ps_);
         fifo_.push_back({p, seen, w});
         wr_words_ += w;
-        record_level();
+        record_level(now_ps);
         clk_.wake_at(sc_time::from_value(seen));
         mac_clk_.handed_off();  // the core's edge is the kernel's to order
       }
@@ -122,14 +123,16 @@ void Mac::tick() {
       b.eop = head_off_ == len;
       // The read pointer passes the words read whole; the frame's last beat frees its last.
       const uint32_t passed = b.eop ? e.words : head_off_ / p_.segment_bytes;
-      rd_words_ += passed - head_words_read_;
-      head_words_read_ = passed;
-      const uint64_t seen = synced(now_ps, mac_clk_.period().value());
-      if (!rd_crossing_.empty() && rd_crossing_.back().seen_ps == seen)
-        rd_crossing_.back().words = rd_words_;
-      else
-        rd_crossing_.push_back({seen, rd_words_});
-      record_level();
+      if (passed != head_words_read_) {
+        rd_words_ += passed - head_words_read_;
+        head_words_read_ = passed;
+        const uint64_t seen = synced(now_ps, mac_period_ps_);
+        if (!rd_crossing_.empty() && rd_crossing_.back().seen_ps == seen)
+          rd_crossing_.back().words = rd_words_;
+        else
+          rd_crossing_.push_back({seen, rd_words_});
+        record_level(now_ps);
+      }
       if (b.eop) {
         p->stamps.end_ps[kMacFifo] = now_ps;
         fifo_.pop_front();
@@ -145,7 +148,7 @@ void Mac::tick() {
     }
   }
   if (fifo_.empty()) return;
-  if (fifo_.front().seen_ps <= now_ps + clk_.period().value())
+  if (fifo_.front().seen_ps <= now_ps + core_period_ps_)
     clk_.request_next();
   else
     clk_.wake_at(sc_time::from_value(fifo_.front().seen_ps));

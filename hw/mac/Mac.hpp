@@ -92,10 +92,11 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   uint64_t synced(uint64_t t, uint64_t period) const {
     return (t / period + 1 + p_.sync_stages) * period;
   }
-  void record_level();
+  void record_level(uint64_t now_ps);  // the time of the domain recording
 
   ClockDomain& mac_clk_;
   ClockDomain& clk_;
+  const uint64_t mac_period_ps_, core_period_ps_;
   Writer writer_;
   StreamChannel<Beat>& out_;
   const MacParams p_;

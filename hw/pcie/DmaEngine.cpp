@@ -86,8 +86,11 @@ void DmaEngine::tick() {
   // Writes whose last TLP has left, then arrived responses: both free operations for this
   // cycle's issue.
   const uint64_t now_ps = clk_.now_ps();
-  while (sending_.head && sending_.head->times.sent_ps <= now_ps) sent(*sending_.pop());
-  if (sending_.head) clk_.wake_at(sc_core::sc_time::from_value(sending_.head->times.sent_ps));
+  if (sending_.head && sending_.head->times.sent_ps <= now_ps) {
+    while (sending_.head && sending_.head->times.sent_ps <= now_ps) sent(*sending_.pop());
+    // Sent times only grow: the new head's is the next edge this queue needs.
+    if (sending_.head) clk_.wake_at(sc_core::sc_time::from_value(sending_.head->times.sent_ps));
+  }
   while (landed_fifo_.head) complete(*landed_fifo_.pop());
 
   Stall stall = Stall::None;
@@ -131,8 +134,9 @@ void DmaEngine::issue(Job& j) {
   if (j.is_write()) {
     // The link stamped when the write's last TLP leaves (END_REQ may follow later only for a
     // read waiting for a tag, so a write's time is known now).
+    const bool first = !sending_.head;
     sending_.push(&j);
-    clk_.wake_at(sc_core::sc_time::from_value(j.times.sent_ps));
+    if (first) clk_.wake_at(sc_core::sc_time::from_value(j.times.sent_ps));
   }
   if (r == tlm::TLM_COMPLETED || (r == tlm::TLM_UPDATED && phase == tlm::BEGIN_RESP)) landed(j);
 }
