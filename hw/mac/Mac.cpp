@@ -70,6 +70,24 @@ void Mac::record_level(uint64_t now_ps) {
 
 void Mac::admit_arrivals(uint64_t now_ps) {
   while (pending_ && pending_->wire_end_ps <= now_ps) {
+    if (!pending_written_ps_) {
+      // Its segments follow the frames before it on the bus, the last one no earlier than
+      // this edge, the first one edge after its last bit.
+      const uint64_t per_cycle = p_.bus_bytes / p_.segment_bytes;
+      const uint64_t w = words(uint32_t(pending_->frame.size()));
+      const uint64_t edge = now_ps / mac_period_ps_;
+      const uint64_t own = (w + per_cycle - 1) / per_cycle;  // cycles its segments span at least
+      const uint64_t earliest = edge + 1 >= own ? (edge + 1 - own) * per_cycle : 0;
+      bus_slot_free_ = std::max(bus_slot_free_, earliest) + w;
+      const uint64_t done = std::max(edge, (bus_slot_free_ + per_cycle - 1) / per_cycle - 1);
+      stats_.bus_behind_cycles += done - edge;
+      pending_written_ps_ = done * mac_period_ps_;
+    }
+    if (pending_written_ps_ > now_ps) {
+      mac_clk_.wake_at(sc_time::from_value(pending_written_ps_));
+      return;
+    }
+    pending_written_ps_ = 0;
     PacketCtx* p = pending_;
     pending_ = nullptr;
     ++stats_.frames_in;

@@ -4,9 +4,12 @@
 // the verdict travels with the frame's first beat), drops and counts frames that find the FIFO
 // full, and streams the FIFO out as beats of `datapath_bytes`, one per core cycle.
 //
-// Two clock domains. The write side runs on the MAC clock: a frame's last word is written at
-// the first MAC edge at or after its last bit, if the FIFO has room for its words (a frame
-// starts on a RAM word of mac.segment_bytes). The read side runs on the core clock. The FIFO
+// Two clock domains. The write side runs on the MAC clock: the receive bus carries
+// mac.bus_bytes / mac.segment_bytes segments a cycle, a frame starting on a segment, so a
+// frame's last word is written at the first MAC edge at or after its last bit unless the
+// frames before it still hold the bus (an unsegmented bus wastes the rest of a frame's last
+// beat; short frames then fall behind the line). It enters the FIFO if the FIFO has room for
+// its words (RAM words of mac.segment_bytes). The read side runs on the core clock. The FIFO
 // is asynchronous: the write pointer reaches the core domain through mac.sync_stages flops
 // (the frame is seen sync_stages core cycles after the first core edge past its write), and
 // the read pointer reaches the MAC domain the same way, so the writer sees space freed late.
@@ -35,6 +38,7 @@ struct MacStats {
   uint64_t beats_out = 0;      // cycles a beat left the FIFO
   uint64_t blocked_cycles = 0; // cycles a beat waited for the next block
   uint64_t first_start_ps = 0, last_end_ps = 0;
+  uint64_t bus_behind_cycles = 0;  // MAC cycles frames' last words waited for the receive bus
 };
 
 class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
@@ -114,6 +118,8 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   const uint64_t capacity_words_;
   uint64_t wr_words_ = 0, rd_words_ = 0;  // free-running pointers, in words
   uint64_t rd_synced_ = 0;        // the read pointer as the write side sees it
+  uint64_t bus_slot_free_ = 0;    // the receive bus's next free segment slot (cycle x segments)
+  uint64_t pending_written_ps_ = 0;  // when the pending frame's last word is written (0: not yet known)
   std::deque<ReadPtr> rd_crossing_;  // read pointer values on their way to the write side
   uint32_t fifo_used_ = 0;        // bytes of whole words: wr_words_ - rd_words_
   uint32_t head_off_ = 0;         // bytes of the head frame already sent as beats

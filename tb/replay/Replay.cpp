@@ -686,6 +686,7 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["pcie_up_busy_ps"] = ls.up.busy.value();
   c["pcie_down_busy_ps"] = ls.down.busy.value();
   c["mac_clk_active_cycles"] = top.nic.mac_clk.active_cycles();
+  c["mac_bus_behind_cycles"] = ms.bus_behind_cycles;
   c["pcie_down_wire_bytes"] = ls.down.wire_bytes;
   c["pcie_down_tlps"] = ls.down.tlps;
   c["pcie_up_dllps"] = ls.up.dllps;

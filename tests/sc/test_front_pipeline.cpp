@@ -267,6 +267,35 @@ TEST_CASE("front pipeline: the MAC FIFO counts whole words", "[front][cdc]") {
   CHECK(r.mac->fifo_occupancy().high_watermark() == 128);
 }
 
+// The receive bus at 400G, 415 MHz (2.41 ns) and 128 bytes a cycle. Back-to-back 129-byte
+// frames arrive every (129 + 24) x 20 ps = 3.06 ns. Unsegmented, each takes two whole cycles
+// (4.82 ns): the bus falls behind the line. In 16-byte segments a frame takes 9 of the 8 a
+// cycle carries: 2.71 ns, and the bus keeps up.
+uint64_t bus_behind(uint32_t segment_bytes) {
+  MacParams mp;
+  mp.line_rate_gbps = 400;
+  mp.clock_mhz = 415;
+  mp.bus_bytes = 128;
+  mp.segment_bytes = segment_bytes;
+  Rig r(0.0, mp);
+  const auto t = c2h_tuple(50008);
+  for (int i = 0; i < 40; ++i) r.trace.push_back({0, frame(t, 75 * uint32_t(i), Bytes(75, 1))});
+  REQUIRE(r.trace[0].second.size() == 129);
+  sc_core::sc_start();
+  CHECK(r.mac->stats().frames_in == 40);
+  CHECK(r.mac->stats().drop_fifo_full == 0);
+  return r.mac->stats().bus_behind_cycles;
+}
+
+TEST_CASE("front pipeline: an unsegmented 400G bus falls behind short frames", "[front][cdc]") {
+  // 40 frames need 80 bus cycles; their last bits span 39 x 3.06 ns = 49.5 cycles.
+  CHECK(bus_behind(128) > 0);
+}
+
+TEST_CASE("front pipeline: a 400G bus of 16-byte segments keeps up with short frames", "[front][cdc]") {
+  CHECK(bus_behind(16) == 0);
+}
+
 TEST_CASE("front pipeline: an idle gap costs no clock activity", "[front]") {
   Rig r(0.0);
   const auto t = c2h_tuple(50004);
