@@ -32,13 +32,6 @@ std::vector<T> reserved(size_t n) {
   return v;
 }
 
-PcieLink::Credits credits(uint32_t hdr, uint32_t data) {
-  PcieLink::Credits c;
-  c.hdr_limit = hdr;
-  c.data_limit = data;
-  return c;
-}
-
 }  // namespace
 
 PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
@@ -56,9 +49,9 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieParams& params)
       slot_ps_(params.user_clock_mhz > 0
                    ? 1e6 / params.user_clock_mhz * double(slot_bytes_) / params.user_bus_bytes
                    : 0),
-      posted_credits_(credits(params.ph_credits, params.pd_credits)),
-      nonposted_credits_(credits(params.nph_credits, params.npd_credits)),
-      completion_credits_(credits(params.cplh_credits, params.cpld_credits)),
+      posted_credits_{params.ph_credits, params.pd_credits},
+      nonposted_credits_{params.nph_credits, params.npd_credits},
+      completion_credits_{params.cplh_credits, params.cpld_credits},
       responses_(std::greater<Response>(), reserved<Response>(params.tags)) {
   up_.stats = &stats_.up;
   down_.stats = &stats_.down;

@@ -130,8 +130,6 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
     uint64_t bytes = UINT64_MAX, slots = 0;
     sc_core::sc_time t;
   };
-
- public:
   // A receiver's buffer for one transaction class, as the transmitter counts its credits.
   // Returns are queued in time order (landings only grow); they are applied when needed.
   struct Credits {
@@ -146,8 +144,6 @@ class PcieLink : public sc_core::sc_module, public hw::ClockDomain::Inbound {
     // The earliest time from `t` on when `hdr` and `data` credits are free; takes them.
     sc_core::sc_time take(sc_core::sc_time t, uint32_t hdr, uint32_t data);
   };
-
- private:
   struct Wire {
     sc_core::sc_time free;  // when it finishes its queued TLPs
     DirStats* stats;
