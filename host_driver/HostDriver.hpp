@@ -51,6 +51,13 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   uint32_t cq_consumed() const { return nic_.cq_consumed(); }
   void set_registration_hook(UlpDdp::RegistrationHook h) { ddp_.set_registration_hook(std::move(h)); }
   void set_completion_hook(StorageHost::CompletionHook h) { host_.set_completion_hook(std::move(h)); }
+  // For a TCP transmit side outside the driver (the closed loop): StorageHost's hooks.
+  void set_segment_hook(StorageHost::SegmentHook h) { host_.set_segment_hook(std::move(h)); }
+  void set_ready_hook(StorageHost::ReadyHook h) { host_.set_ready_hook(std::move(h)); }
+  bool rx_view(const net::FiveTuple& h2c, size_t max, uint32_t& rcv_nxt,
+               std::vector<std::pair<uint32_t, uint32_t>>& sack) const {
+    return host_.rx_view(h2c, max, rcv_nxt, sack);
+  }
   // Where the frame of the completion entry in ring slot `slot` was on its way (the reads'
   // latency breakdown): the testbench reads it beside the NIC's ring, as a driver reads the
   // hardware timestamp of an entry. Unset, reads have no breakdown.

@@ -1,6 +1,7 @@
 // Subcommand registration. Each add_*_command attaches a subcommand and a callback that
 // stores its exit status; run_selected returns it.
 #pragma once
+#include <functional>
 
 namespace CLI {
 class App;
@@ -9,6 +10,7 @@ class App;
 namespace nicsim {
 void add_gen_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
@@ -16,4 +18,8 @@ void add_plot_command(CLI::App& app);
 int run_selected(CLI::App& app);
 // Subcommands set this from their callbacks (0 ok, 1 run failed, 2 bad input).
 void set_exit_status(int status);
+// Runs `body` inside SystemC (which wants to be entered through sc_main) and returns its
+// status; whatever still goes wrong inside the simulation ends it with one line, "nicsim
+// NAME: ...", and status 1, not with SystemC's report on stdout and status 0.
+int run_systemc(const char* name, std::function<int()> body);
 }  // namespace nicsim

@@ -244,12 +244,19 @@ void StorageHost::rx_frame(const abi::Cqe& c, ByteView frame) {
   const ByteView payload = frame.sub(pf.payload_offset, pf.payload_len);
   if (pf.tcp_flags & net::tcpflag::SYN) {
     start_rx(*k, pf.seq + 1);
+    if (segment_hook_) segment_hook_({pf, pf.seq + 1, pf.seq + 1, true});
     return;
   }
   // Without the handshake in the capture, the segment that opens the stream anchors it.
   if (!k->rx && k->session->opens_rx(payload)) start_rx(*k, pf.seq);
   if (k->reads) ddp_.rx_resync(*k, c);
-  if (!k->rx || !pf.payload_len) return;
+  if (!k->rx || !pf.payload_len) {
+    if (segment_hook_) {
+      const uint32_t nxt = k->rx ? k->rx->rcv_nxt() : 0;
+      segment_hook_({pf, nxt, nxt, k->rx != nullptr});
+    }
+    return;
+  }
   RangeAttrs& attrs = rx_attrs_;  // filled afresh, its storage kept for the next frame
   attrs_from_runs(uint32_t(pf.payload_len), c.runs, c.nruns,
                   (c.flags & abi::cqeflag::CRC_OK) != 0, attrs);
@@ -267,7 +274,18 @@ void StorageHost::rx_frame(const abi::Cqe& c, ByteView frame) {
       if (vouches_for_buffer(reg->result.status)) reg->result.status = CmdStatus::LatePlacement;
     }
   }
+  const uint32_t before = k->rx->rcv_nxt();
   k->rx->on_segment(pf.seq, payload, attrs, ddp_.trust_crc(*k, c));
+  if (segment_hook_) segment_hook_({pf, before, k->rx->rcv_nxt(), true});
+}
+
+bool StorageHost::rx_view(const net::FiveTuple& h2c, size_t max, uint32_t& rcv_nxt,
+                          std::vector<std::pair<uint32_t, uint32_t>>& sack) const {
+  const auto it = conns_.find(h2c);
+  if (it == conns_.end() || !it->second->rx) return false;
+  rcv_nxt = it->second->rx->rcv_nxt();
+  it->second->rx->sack_blocks(max, sack);
+  return true;
 }
 
 void StorageHost::start_rx(Conn& k, uint32_t first_seq) {
@@ -320,6 +338,7 @@ void StorageHost::start_reads(Conn& k, uint32_t seq) {
   SkConfig sk = k.session->offload(seq, cfg_.queue_depth);
   sk.c2h = k.h2c.reversed();
   ddp_.sk_add(k, sk);
+  if (ready_hook_) ready_hook_(k.h2c);
 }
 
 void StorageHost::read_done(Conn& k, const CmdResult& r) {

@@ -118,6 +118,24 @@ class StorageHost final : public UlpOps {
   // (its digest) before passing it on.
   using CompletionHook = std::function<void(CommandRecord&, ByteView buffer)>;
   void set_completion_hook(CompletionHook h) { done_hook_ = std::move(h); }
+  // The host's TCP transmit side (the closed loop's, tb/closed_loop) answers what arrives:
+  // every segment of a followed connection whose checksums hold, after its payload went into
+  // the receive queue, with rcv_nxt before and after it (equal when the stream has not
+  // started yet, `started` false).
+  struct SegmentSeen {
+    const net::ParsedFrame& pf;
+    uint32_t rcv_nxt_before, rcv_nxt;
+    bool started;
+  };
+  using SegmentHook = std::function<void(const SegmentSeen&)>;
+  void set_segment_hook(SegmentHook h) { segment_hook_ = std::move(h); }
+  // A connection's session is set up (ICResp, login): reads may go. With its h2c tuple.
+  using ReadyHook = std::function<void(const net::FiveTuple& h2c)>;
+  void set_ready_hook(ReadyHook h) { ready_hook_ = std::move(h); }
+  // What the connection's receive queue holds: rcv_nxt and SACK blocks (up to `max`), as
+  // an ACK tells them; false when the connection or its stream is not known.
+  bool rx_view(const net::FiveTuple& h2c, size_t max, uint32_t& rcv_nxt,
+               std::vector<std::pair<uint32_t, uint32_t>>& sack) const;
   const HostCounters& counters() const { return ctr_; }
   size_t outstanding() const { return cmds_.size(); }
   RxStats sw_stats() const;
@@ -171,6 +189,8 @@ class StorageHost final : public UlpOps {
   uint64_t next_cmd_id_ = 1;
 
   CompletionHook done_hook_;
+  SegmentHook segment_hook_;
+  ReadyHook ready_hook_;
   HostCounters ctr_;
 };
 

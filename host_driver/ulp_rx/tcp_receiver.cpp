@@ -102,9 +102,29 @@ bool TcpReceiver::accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs
   p.data.assign(bytes.begin(), bytes.end());
   slice_attrs(seg_attrs, from, bytes.size, trust_crc, p.attrs);
   ooo_.emplace_hint(hint, at, std::move(p));
+  last_queued_ = at;
   ooo_bytes_ += cost;
   stats_.ooo_high_water = std::max(stats_.ooo_high_water, ooo_bytes_);
   return true;
+}
+
+void TcpReceiver::sack_blocks(size_t max, std::vector<std::pair<uint32_t, uint32_t>>& out) const {
+  out.clear();
+  // Adjacent pieces make one block; the block holding the latest queued bytes goes first.
+  std::vector<std::pair<int64_t, int64_t>> blocks;
+  for (const auto& [off, piece] : ooo_) {
+    const int64_t end = off + int64_t(piece.data.size());
+    if (!blocks.empty() && blocks.back().second == off)
+      blocks.back().second = end;
+    else
+      blocks.emplace_back(off, end);
+  }
+  size_t first = blocks.size();
+  for (size_t i = 0; i < blocks.size(); ++i)
+    if (last_queued_ >= blocks[i].first && last_queued_ < blocks[i].second) first = i;
+  if (first < blocks.size()) out.emplace_back(seq_at(blocks[first].first), seq_at(blocks[first].second));
+  for (size_t i = 0; i < blocks.size() && out.size() < max; ++i)
+    if (i != first) out.emplace_back(seq_at(blocks[i].first), seq_at(blocks[i].second));
 }
 
 void TcpReceiver::deliver_front() {

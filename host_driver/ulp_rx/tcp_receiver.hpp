@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "host_driver/ulp_ddp/placed_runs.hpp"
@@ -55,6 +56,10 @@ class TcpReceiver {
   void on_segment(uint32_t seq, ByteView payload, const RangeAttrs& attrs, bool trust_crc = true);
 
   uint32_t rcv_nxt() const { return seq_at(nxt_); }
+  // The blocks of bytes held beyond rcv_nxt as SACK reports them (RFC 2018), at most `max`:
+  // [left, right) sequence edges, the block with the latest bytes queued first, then the
+  // others from the lowest.
+  void sack_blocks(size_t max, std::vector<std::pair<uint32_t, uint32_t>>& out) const;
   size_t ooo_bytes() const { return ooo_bytes_; }  // as budgeted
   size_t ooo_pieces() const { return ooo_.size(); }
   const TcpRxStats& stats() const { return stats_; }
@@ -80,6 +85,7 @@ class TcpReceiver {
   int64_t nxt_ = 0;               // stream offset of rcv_nxt (no wraparound)
   std::map<int64_t, Piece> ooo_;  // stream offset -> piece
   size_t ooo_bytes_ = 0;
+  int64_t last_queued_ = -1;  // stream offset of the latest bytes queued out of order
   RangeAttrs scratch_;  // attributes of a piece delivered straight from a segment
   TcpRxStats stats_;
 };

@@ -2,6 +2,7 @@
 // sub-buckets per power of two, so any percentile is within 1/32 (3 %) above the exact value,
 // in constant memory however many packets a run has.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -16,6 +17,14 @@ class LatencyHistogram {
     if (v > max_) max_ = v;
     if (v < min_) min_ = v;
     ++buckets_[index(v)];
+  }
+  // Adds another histogram's samples (per connection into a run's).
+  void merge(const LatencyHistogram& o) {
+    if (!o.count_) return;
+    count_ += o.count_;
+    max_ = std::max(max_, o.max_);
+    min_ = std::min(min_, o.min_);
+    for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += o.buckets_[i];
   }
   uint64_t count() const { return count_; }
   uint64_t max() const { return count_ ? max_ : 0; }

@@ -32,7 +32,8 @@ Mac::Mac(sc_module_name name, ClockDomain& mac_clk, ClockDomain& clk, StreamChan
   clk.attach(*this);
   mac_clk.attach(writer_);
   SC_HAS_PROCESS(Mac);
-  SC_METHOD(fetch_next);  // runs once at time zero to schedule the first arrival
+  SC_METHOD(fetch_next);  // runs at time zero to schedule the first arrival, and on more()
+  sensitive << more_ev_;
 }
 
 // Puts the next frame of the trace on the wire and wakes the clock when it has arrived.

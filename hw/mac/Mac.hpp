@@ -59,6 +59,12 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
   void set_arrival_hook(std::function<void(const PacketCtx&)> hook) { arrival_ = std::move(hook); }
   const Occupancy& fifo_occupancy() const { return fifo_occ_; }
   bool done() const { return !pending_ && fifo_.empty() && source_exhausted_; }
+  // The source has frames again after it returned none (a network, unlike a trace, has more
+  // later): ask it at once.
+  void more() {
+    source_exhausted_ = false;
+    more_ev_.notify(sc_core::SC_ZERO_TIME);
+  }
   void finish_stats() { fifo_occ_.record(clk_.cycle(), fifo_used_); }
   // The FIFO's level in bytes of whole words; its pointers (free-running word counts) in the
   // domain that owns each, and the read pointer as the write side sees it after the crossing.
@@ -113,6 +119,7 @@ class Mac : public sc_core::sc_module, public ClockDomain::Clocked {
 
   PacketCtx* pending_ = nullptr;  // next frame on the wire, not yet fully received
   bool source_exhausted_ = false;
+  sc_core::sc_event more_ev_;
   uint64_t wire_free_ps_ = 0;     // when the wire can start the next frame
   std::deque<Entry> fifo_;        // received frames, head being streamed out
   const uint64_t capacity_words_;

@@ -7,13 +7,8 @@
 #include <deque>
 #include <fstream>
 
-#include "hw/top/Nic.hpp"
-#include "hw/pcie/HostMemory.hpp"
-#include "hw/pcie/InterruptController.hpp"
-#include "hw/pcie/PcieLink.hpp"
 #include "proto/iscsi.hpp"
-#include "tb/replay/GtkwSave.hpp"
-#include "tb/replay/IsolationChecker.hpp"
+#include "tb/replay/Platform.hpp"
 #include "tb/replay/TraceFeeder.hpp"
 #include "util/sha256.hpp"
 
@@ -41,25 +36,6 @@ std::string counter_key(const char* text) {
   return k;
 }
 
-std::string strip_suffix(std::string s, const std::string& suffix) {
-  if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
-    s.resize(s.size() - suffix.size());
-  return s;
-}
-
-// Hands a FIFO's level changes (at clock cycles) to the timeline (in ps).
-struct FifoProbe final : hw::OccupancyObserver {
-  FifoProbe(Timeline& t, size_t f, uint64_t period) : timeline(t), fifo(f), period_ps(period) {}
-  void level_changed(uint64_t cycle, uint32_t level) override {
-    timeline.level(fifo, cycle * period_ps, level);
-  }
-  Timeline& timeline;
-  size_t fifo;
-  uint64_t period_ps;
-};
-
-// The NIC's drops by reason, as its drop hook names them.
-const std::vector<std::string> kDropReasons = {"mac_fifo_full", "oversize", "runt", "rx_ring_full"};
 
 // What a flow's tracker and digest engine counted, under the report's names: the aggregate
 // counters and every flow's share of them.
@@ -135,281 +111,6 @@ std::vector<FlowReport> flow_reports(const host::HostDriver& driver, const hw::F
   return out;
 }
 
-struct ReplayTop : sc_module {
-  hw::PacketPool pool;
-  HostMemory mem;
-  InterruptController intc;  // the host's APIC: MSI-X messages end here, not in memory
-  HostBridge bridge;         // the root complex: routes the MSI window to intc
-  PcieLink link;
-  host::HostDriver driver;
-  // The verdict: the reference decode reads every record as the feeder does and the judge
-  // matches its reads with the driver's as both finish them.
-  Judge judge;
-  check::ReferenceDecoder reference;
-  TraceFeeder feeder;
-  hw::Nic nic;
-  IsolationChecker isolation;
-
-  ReplayTop(sc_module_name n, const ReplayOptions& o, pcap::Reader& trace)
-      : sc_module(n),
-        mem("host_memory", o.cfg.host),
-        intc("intc"),
-        bridge("host_bridge"),
-        link("pcie", o.cfg.pcie),
-        driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
-               mem, intc, o.nvme_ports, o.iscsi_ports, o.keep_data),
-        reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
-        feeder("feeder", trace, pool, feeder_params(o),
-               [this](const pcap::Packet& f) { driver.transmit(f.data); },
-               o.verify ? TraceFeeder::PacketSink([this](const pcap::Packet& f) { reference.add(f.data, f.orig_len); })
-                        : TraceFeeder::PacketSink()),
-        nic("nic", o.cfg, pool, [this](uint64_t& ts) { return feeder.next_rx(ts); },
-            o.honour_timestamps),
-        // The rings where the driver allocated them.
-        isolation({driver.rings().cq_base, uint64_t(driver.rings().cq_entries) * abi::kCqeSize},
-                  {driver.rings().rx_base, driver.rings().rx_bytes}),
-        opt(o) {
-    driver.set_registration_hook(
-        [this](uint32_t flow, uint32_t tag, const std::vector<hw::SgEntry>* sgl) {
-          if (sgl)
-            isolation.registered(flow, tag, *sgl);
-          else
-            isolation.released(flow, tag);
-        });
-    if (!o.vcd.empty() || !o.fst.empty()) {
-      wave_base = o.vcd.empty() ? o.fst + ".tmp" : strip_suffix(o.vcd, ".vcd");
-      SC_HAS_PROCESS(ReplayTop);
-      SC_METHOD(open_waves);
-      sensitive << open_ev;
-      dont_initialize();
-      SC_METHOD(close_waves);
-      sensitive << close_ev;
-      dont_initialize();
-    }
-    // Split, every TCP frame fits the MAC; whole, the reference loses what the MAC drops.
-    reference.set_max_frame(o.split_gso ? 0 : o.cfg.mac.max_frame_bytes);
-    reference.set_iscsi_ports(o.iscsi_ports);
-    reference.set_late_data_hook(
-        [this](const std::string& flow, uint32_t order) { judge.late_data(flow, order); });
-    if (o.on_frame || !wave_base.empty())
-      nic.placement.set_landed_hook(
-          [this](const hw::FrameStamps& s, const abi::Cqe& c) { frame_landed(s, c); });
-    feeder.serve(nic.mac_clk);  // the MAC asks for frames from its own domain's ticks
-    nic.clk.set_run_ahead(o.run_ahead);
-    nic.mac_clk.set_run_ahead(o.run_ahead);
-    // The oracle ungates the core clock only. The MAC domain's one block works at the first
-    // edge after each frame's last bit, which the gate always fires; two ungated domains would
-    // each keep the other's kernel busy forever.
-    nic.clk.set_gating(o.clock_gating);
-    if (o.timeline_window_ps) start_timeline(o.timeline_window_ps);
-    if (o.verify || timeline)
-      nic.set_drop_hook([this](const hw::PacketCtx& p, const char* reason) {
-        if (opt.verify) judge.nic_dropped(p.frame, opt.nvme_ports, opt.iscsi_ports);
-        if (timeline) timeline->drop(reason, nic.clk.now_ps());
-      });
-    nic.dma.socket.bind(link.dma_target);
-    link.mem_init.bind(bridge.target);
-    bridge.mem.bind(mem.socket);
-    bridge.irq.bind(intc.socket);
-    driver.mmio_port().bind(link.mmio_target);
-    link.mmio_init.bind(nic.commands.regs);
-    link.deliver_into(nic.clk);
-    const host::NicRings& rings = driver.rings();
-    const uint64_t cq_lo = rings.cq_base;
-    const uint64_t cq_hi = cq_lo + uint64_t(rings.cq_entries) * abi::kCqeSize;
-    const uint64_t rx_lo = rings.rx_base, rx_hi = rx_lo + rings.rx_bytes;
-    // Measurement only (the driver learns of completions from its interrupt): when each entry
-    // landed, for the reads' latency breakdown.
-    cqe_landed_ps.resize(rings.cq_entries);
-    driver.set_rx_clock([this](uint32_t slot) {
-      const hw::WireTimes& w = nic.cq.wire_times(slot);
-      return host::RxTimes{w.start_ps, w.end_ps, cqe_landed_ps[slot]};
-    });
-    intc.set_observer([this](uint8_t, const tlm::tlm_generic_payload& gp) { msi_arrived(gp); });
-    mem.set_write_observer([this, cq_lo, cq_hi, rx_lo, rx_hi](uint64_t addr, size_t len,
-                                                              const tlm::tlm_generic_payload& gp) {
-      isolation.on_write(addr, len, gp);
-      const bool cqe = addr >= cq_lo && addr < cq_hi;
-      if (cqe) cqe_landed_ps[(addr - cq_lo) / abi::kCqeSize] = sc_time_stamp().value();
-      // Besides context write-backs, the NIC writes nothing else: what is neither ring is
-      // payload placed into a read buffer.
-      const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
-      if (timeline && !(tag && tag->kind == hw::DmaTag::Kind::Context))
-        timeline->add(cqe ? Timeline::kCqeBytes
-                          : addr >= rx_lo && addr < rx_hi ? Timeline::kRingBytes : Timeline::kPlacedBytes,
-                      sc_time_stamp().value(), len);
-    });
-  }
-
-  // An interrupt never arrives before the entries it announces: at each MSI-X message, every
-  // entry the NIC posted before issuing it that the driver has not consumed yet is in host
-  // memory with its pass's owner bit (consumed ones the driver has seen). Checked in the host,
-  // counted: msix_before_entries must stay 0.
-  uint64_t msix_early = 0;
-  void msi_arrived(const tlm::tlm_generic_payload& gp) {
-    const hw::DmaTag* tag = gp.get_extension<hw::DmaTag>();
-    if (!tag || tag->kind != hw::DmaTag::Kind::Msix) return;
-    const host::NicRings& r = driver.rings();
-    const uint32_t covered = uint32_t(tag->packet);
-    for (uint32_t i = driver.cq_consumed(); int32_t(covered - i) > 0; ++i) {
-      uint8_t owner = 0;
-      mem.read(r.cq_base + uint64_t(i % r.cq_entries) * abi::kCqeSize + 1, &owner, 1);
-      if (owner != ((i / r.cq_entries) % 2 == 0 ? 1 : 0)) {
-        ++msix_early;
-        return;
-      }
-    }
-  }
-
-  // When the entry in each completion-ring slot last landed in host memory: with the frame's
-  // wire times beside the NIC's ring, what the driver's reads' breakdown takes per frame.
-  std::vector<uint64_t> cqe_landed_ps;
-
-  // The beat channels in pipeline order, named as the report and the timeline name them.
-  std::array<std::pair<const char*, const hw::StreamChannel<hw::Beat>*>, 5> channels() const {
-    return {{{"mac_to_l3", &nic.mac_to_l3},
-             {"l3_to_flow", &nic.l3_to_flow},
-             {"flow_to_parser", &nic.flow_to_parser},
-             {"parser_to_crc", &nic.parser_to_crc},
-             {"crc_to_placement", &nic.crc_to_placement}}};
-  }
-
-  // The timeline only watches: FIFO level changes, frames reaching the MAC, PCIe busy time,
-  // drops, host-memory writes (above) and completed reads (run_replay).
-  std::optional<Timeline> timeline;
-  std::deque<FifoProbe> probes;  // the FIFOs hold pointers to them
-  void start_timeline(uint64_t window_ps) {
-    std::vector<std::string> fifos{"mac_rx_fifo"};
-    for (const auto& [name, ch] : channels()) fifos.push_back(name);
-    // Each cache the NIC has, with the column name the report gives it.
-    std::vector<std::pair<std::string, std::function<void(hw::SetAssocCache::Observer)>>> on;
-    if (auto* c = nic.ctx_cache.get())
-      on.emplace_back("ctx_cache", [c](hw::SetAssocCache::Observer o) { c->set_observer(std::move(o)); });
-    if (auto* d = nic.ddp_cache.get()) {
-      on.emplace_back("ddp_cache", [d](hw::SetAssocCache::Observer o) { d->registrations().set_observer(std::move(o)); });
-      if (auto* s = d->sgl_lines())
-        on.emplace_back("sgl_cache", [s](hw::SetAssocCache::Observer o) { s->set_observer(std::move(o)); });
-    }
-    std::vector<std::string> caches;
-    for (const auto& c : on) caches.push_back(c.first);
-    timeline.emplace(window_ps, fifos, kDropReasons, caches);
-    for (size_t i = 0; i < on.size(); ++i) on[i].second(observer_for(i));
-    const uint64_t period = nic.clk.period().value();
-    nic.mac.fifo_occupancy().set_observer(&probes.emplace_back(*timeline, 0, period));
-    size_t fifo = 1;
-    for (const auto& [name, ch] : channels())
-      ch->stats().set_observer(&probes.emplace_back(*timeline, fifo++, period));
-    nic.mac.set_arrival_hook([this](const hw::PacketCtx& p) {
-      timeline->add(Timeline::kFrames, p.wire_end_ps, 1);
-      timeline->spread(Timeline::kOfferedBytes, p.wire_start_ps, p.wire_end_ps,
-                       std::max<uint64_t>(p.wire_len, p.frame.size()));
-    });
-    link.set_busy_hook([this](bool up, uint64_t from_ps, uint64_t to_ps) {
-      timeline->spread(up ? Timeline::kPcieUpPs : Timeline::kPcieDownPs, from_ps, to_ps, to_ps - from_ps);
-    });
-  }
-
-  // A refused access (every MSHR busy) is retried: only the retry is a lookup.
-  hw::SetAssocCache::Observer observer_for(size_t index) {
-    return [this, index](hw::SetAssocCache::Lookup l) {
-      using L = hw::SetAssocCache::Lookup;
-      if (l == L::MshrFull) return;
-      timeline->cache_access(index, nic.clk.now_ps(),
-                             l == L::Hit    ? Timeline::Access::Hit
-                             : l == L::Miss ? Timeline::Access::Miss
-                                            : Timeline::Access::Merged);
-    };
-  }
-
-  // Waveforms: the trace file exists only inside the window (or after the trigger), so
-  // simulated time outside it records and costs nothing.
-  const ReplayOptions& opt;
-  std::string wave_base;  // VCD path without ".vcd"
-  sc_trace_file* tf = nullptr;
-  bool waves_done = false;
-  sc_event open_ev, close_ev;
-  uint64_t waves_from_ps = 0;  // when recording started
-  // What the .gtkw opens on: the first frame to land while recording whose data the NIC
-  // placed (the offload at work), else the first frame to land at all; from its first bit on
-  // the wire (or the start of recording) to its completion entry in host memory.
-  GtkwView view;
-  bool view_placed = false;
-
-  void start_of_simulation() override {
-    if (wave_base.empty()) return;
-    if (!opt.trace_on.empty()) {
-      nic.set_event_hook([this](const char* ev) {
-        if (!tf && !waves_done && opt.trace_on == ev) open_ev.notify(nic.clk.lead());
-      });
-      return;
-    }
-    open_ev.notify(sc_time(double(opt.trace_from_ps), SC_PS));
-  }
-  void frame_landed(const hw::FrameStamps& s, const abi::Cqe& c) {
-    if (opt.on_frame) opt.on_frame(s);
-    const bool placed = c.flags & abi::cqeflag::PLACED;
-    if (!tf || view_placed || (view.to_ps && !placed)) return;
-    view = {std::max(s.start_ps, waves_from_ps), nic.clk.now_ps()};
-    view_placed = placed;
-  }
-  void open_waves() {
-    if (tf || waves_done) return;
-    tf = sc_create_vcd_trace_file(wave_base.c_str());
-    // The file samples at kernel time steps: one per cycle.
-    nic.clk.set_run_ahead(false);
-    nic.mac_clk.set_run_ahead(false);
-    tf->set_time_unit(1, SC_PS);
-    nic.trace(tf);
-    const uint64_t now = sc_time_stamp().value();
-    waves_from_ps = now;
-    const uint64_t end = opt.trace_on.empty() ? opt.trace_to_ps : now + opt.trace_for_ps;
-    if (end != UINT64_MAX) close_ev.notify(sc_time(double(end > now ? end - now : 0), SC_PS));
-  }
-  void close_waves() {
-    if (!tf) return;
-    sc_close_vcd_trace_file(tf);
-    tf = nullptr;
-    nic.end_trace();
-    if (!view.to_ps) view = {waves_from_ps, sc_time_stamp().value()};  // no frame landed
-    nic.clk.set_run_ahead(opt.run_ahead);
-    nic.mac_clk.set_run_ahead(opt.run_ahead);
-    waves_done = true;
-  }
-  // After the run: close the file, write the GTKWave save file, convert to FST if asked.
-  void finish_waves() {
-    if (wave_base.empty()) return;
-    close_waves();
-    const std::string vcd = wave_base + ".vcd";
-    if (!waves_done) {  // the window or trigger never came: an empty but valid waveform
-      std::ofstream(vcd) << "$timescale 1 ps $end\n$enddefinitions $end\n";
-    }
-    if (opt.fst.empty()) {
-      write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl", view);
-      return;
-    }
-    const std::string cmd = "vcd2fst '" + vcd + "' '" + opt.fst + "' >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0)
-      throw std::runtime_error("cannot write " + opt.fst + ": vcd2fst (package gtkwave) failed");
-    write_gtkw(strip_suffix(opt.fst, ".fst"), opt.fst, opt.cfg.crc.impl == "rtl", view);
-    if (opt.vcd.empty()) std::remove(vcd.c_str());
-    else write_gtkw(wave_base, vcd, opt.cfg.crc.impl == "rtl", view);
-  }
-
-  static FeederParams feeder_params(const ReplayOptions& o) {
-    FeederParams f;
-    f.target_ports = o.nvme_ports;
-    f.target_ports.ports.insert(f.target_ports.ports.end(), o.iscsi_ports.ports.begin(),
-                                o.iscsi_ports.ports.end());
-    f.fix_checksums = o.fix_checksums;
-    f.max_frame_bytes = o.cfg.mac.max_frame_bytes;
-    f.split_gso = o.split_gso;
-    f.gso_mss = o.gso_mss;
-    f.honour_timestamps = o.honour_timestamps;
-    f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
-    f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
-    return f;
-  }
-};
 
 LatencyFigures latency_figures(const char* name, const hw::LatencyHistogram& h) {
   return {name, h.count(), h.percentile(0.5), h.percentile(0.99), h.percentile(0.999), h.max()};
@@ -442,14 +143,27 @@ FifoReport channel_report(const char* name, const hw::StreamChannel<T>& c) {
   return r;
 }
 
+FeederParams feeder_params(const ReplayOptions& o) {
+  FeederParams f;
+  f.target_ports = o.nvme_ports;
+  f.target_ports.ports.insert(f.target_ports.ports.end(), o.iscsi_ports.ports.begin(),
+                              o.iscsi_ports.ports.end());
+  f.fix_checksums = o.fix_checksums;
+  f.max_frame_bytes = o.cfg.mac.max_frame_bytes;
+  f.split_gso = o.split_gso;
+  f.gso_mss = o.gso_mss;
+  f.honour_timestamps = o.honour_timestamps;
+  f.line_rate_gbps = o.cfg.mac.line_rate_gbps;
+  f.wire_overhead_bytes = o.cfg.mac.wire_overhead_bytes;
+  return f;
+}
+
 }  // namespace
 
-ReplayResult run_replay(const ReplayOptions& opt) {
-  validate(opt.cfg);
-  pcap::Reader trace(opt.trace);  // a trace that cannot be opened stops us before elaboration
-  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
+ReplayResult run_platform(Platform& top, const ReplayOptions& opt,
+                          const std::function<uint64_t()>& records,
+                          const std::function<void()>& at_end) {
   ReplayResult r;
-  ReplayTop top("top", opt, trace);
   hw::LatencyBreakdown<host::kReadStages> read_parts;
   hw::LatencyHistogram read_total;
   top.driver.set_completion_hook([&](host::CommandRecord& c, ByteView buffer) {
@@ -480,11 +194,12 @@ ReplayResult run_replay(const ReplayOptions& opt) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last < std::chrono::milliseconds(500)) continue;
       last = now;
-      opt.progress({top.feeder.stats().records, sc_time_stamp().to_seconds() * 1e6,
+      opt.progress({records(), sc_time_stamp().to_seconds() * 1e6,
                     std::chrono::duration<double>(now - t0).count()});
     }
   }
   const auto t1 = std::chrono::steady_clock::now();
+  if (at_end) at_end();
   top.finish_waves();
   top.nic.finish_stats();
   top.reference.finish();
@@ -501,20 +216,6 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   r.verdict.not_followed = top.reference.not_followed();
   r.verdict.checksum_failures = top.reference.checksum_failures();
   r.verdict.cut_records = top.reference.cut_records();
-  r.verdict.snaplen = trace.snaplen();
-  r.input_error = top.feeder.error();
-  r.input_truncated = trace.truncated();
-  r.input_bytes_lost = trace.bytes_lost();
-  const FeederStats& fs = top.feeder.stats();
-  r.records = fs.records;
-  r.cut_records = fs.cut_records;
-  r.cut_not_tcp = fs.cut_not_tcp;
-  r.checksums_fixed = fs.checksums_fixed;
-  r.oversize_frames = fs.oversize_frames;
-  r.oversize_longest = fs.oversize_longest;
-  r.gso_frames_split = fs.gso_frames_split;
-  r.gso_pieces = fs.gso_pieces;
-  r.c2h_wire_bytes = fs.wire_bytes_to_nic;
 
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.driver = top.driver.counters();
@@ -713,14 +414,45 @@ ReplayResult run_replay(const ReplayOptions& opt) {
   c["commands_failed"] = top.nic.commands.stats().failed;
   c["commands_busy_cycles"] = top.nic.commands.stats().busy_cycles;
   c["commands_stall_ddp_port"] = top.nic.commands.stats().stall_ddp_port;
-  c["feeder_records"] = top.feeder.stats().records;
-  c["feeder_to_driver"] = top.feeder.stats().to_driver;
   // What memory holds at most or at the end, per read or page: flat however long the trace.
   c["reference_open_reads_max"] = top.reference.open_commands_max();
   c["verdict_waiting_reads_max"] = top.judge.waiting_max();
   c["host_memory_pages_at_end"] = top.mem.stats().pages_allocated;
   c["cycles"] = r.cycles;
   c["active_cycles"] = r.active_cycles;
+  return r;
+}
+
+ReplayResult run_replay(const ReplayOptions& opt) {
+  validate(opt.cfg);
+  pcap::Reader trace(opt.trace);  // a trace that cannot be opened stops us before elaboration
+  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);  // e.g. "tracing timescale unit set"
+  Platform top("top", opt);
+  TraceFeeder feeder("feeder", trace, top.pool, feeder_params(opt),
+                     [&top](const pcap::Packet& f) { top.driver.transmit(f.data); },
+                     opt.verify ? TraceFeeder::PacketSink([&top](const pcap::Packet& f) {
+                       top.reference.add(f.data, f.orig_len);
+                     })
+                                : TraceFeeder::PacketSink());
+  top.source = &feeder;
+  feeder.serve(top.nic.mac_clk);  // the MAC asks for frames from its own domain's ticks
+  ReplayResult r = run_platform(top, opt, [&feeder] { return feeder.stats().records; });
+  r.verdict.snaplen = trace.snaplen();
+  r.input_error = feeder.error();
+  r.input_truncated = trace.truncated();
+  r.input_bytes_lost = trace.bytes_lost();
+  const FeederStats& fs = feeder.stats();
+  r.records = fs.records;
+  r.cut_records = fs.cut_records;
+  r.cut_not_tcp = fs.cut_not_tcp;
+  r.checksums_fixed = fs.checksums_fixed;
+  r.oversize_frames = fs.oversize_frames;
+  r.oversize_longest = fs.oversize_longest;
+  r.gso_frames_split = fs.gso_frames_split;
+  r.gso_pieces = fs.gso_pieces;
+  r.c2h_wire_bytes = fs.wire_bytes_to_nic;
+  r.counters["feeder_records"] = fs.records;
+  r.counters["feeder_to_driver"] = fs.to_driver;
   return r;
 }
 

@@ -21,6 +21,7 @@
 #include "proto/nvme_tcp.hpp"
 #include "util/byte_pool.hpp"
 #include "tb/pcap/pcap_io.hpp"
+#include "tb/replay/frame_source.hpp"
 
 namespace nic::tb {
 
@@ -57,7 +58,7 @@ struct FeederStats {
   uint64_t first_ts_ns = 0, last_ts_ns = 0;
 };
 
-class TraceFeeder : public sc_core::sc_module {
+class TraceFeeder : public sc_core::sc_module, public FrameSource {
  public:
   using PacketSink = std::function<void(const pcap::Packet& frame)>;
 
@@ -67,7 +68,7 @@ class TraceFeeder : public sc_core::sc_module {
               const FeederParams& params, PacketSink to_driver, PacketSink on_record);
 
   // The MAC's frame source: the next frame for the NIC, nullptr at the end of the trace.
-  hw::PacketCtx* next_rx(uint64_t& ts_ps);
+  hw::PacketCtx* next_rx(uint64_t& ts_ps) override;
   // The clock domain whose ticks call next_rx: reading ahead for it happens at its time.
   void serve(const hw::ClockDomain& clk) { clk_ = &clk; }
   bool finished() const { return eof_ && rx_.empty() && tx_.empty(); }
