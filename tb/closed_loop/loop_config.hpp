@@ -1,0 +1,60 @@
+// What a closed-loop run (`nicsim run`, docs/closed-loop.md) simulates around the NIC: the
+// fio-like workload of the host, the NVMe/TCP controllers that answer it, the TCP both ends
+// speak, and the network between them. The NIC's and the driver's own parameters stay in
+// SimConfig; these describe the world outside the NIC, as `gen`'s options do for a trace.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "tb/gen/config.hpp"
+#include "tb/tcp/tcp_sender.hpp"
+
+namespace nic::loop {
+
+// One direction of the network: what it does to a frame after the sender's port.
+struct LinkImpairments {
+  double loss = 0;     // the frame never arrives
+  double dup = 0;      // it arrives twice
+  double reorder = 0;  // it is held back reorder_us, so later frames overtake it
+  double reorder_us = 2.0;
+  bool any() const { return loss > 0 || dup > 0 || reorder > 0; }
+};
+
+struct LoopConfig {
+  // The workload, per connection as fio's jobs: reads in flight, how many, their sizes.
+  uint32_t connections = 1;
+  uint32_t queue_depth = 32;
+  uint64_t ios = 256;  // reads per connection
+  gen::IoSizeDist io_size;
+  // The controller's time from a command's arrival to its data being ready, in us: fixed, or
+  // exponential with this mean (a device with a queue behind it).
+  double service_us = 10;
+  bool service_exponential = false;
+  // NVMe/TCP, as `gen`: digests, the host's PDU data alignment, C2HData size (0: a read in one
+  // PDU), the share of reads ended by the SUCCESS flag instead of a CapsuleResp.
+  bool hdgst = false, ddgst = false;
+  uint8_t hpda = 0;
+  uint32_t max_pdu_data = 0;
+  double success_flag = 0;
+  // TCP, both ends (Linux defaults; tb/tcp/tcp_sender.hpp).
+  tcp::TcpSenderParams tcp;
+  uint64_t delack_us = 40000;  // Linux's minimum delayed-ACK timeout (TCP_DELACK_MIN, 40 ms)
+  uint32_t host_window_bytes = 8u << 20;  // what the host advertises (its receive buffer)
+  // The network: base round trip (propagation and switching, both ways), the controllers'
+  // port rate (0: the NIC's line rate), the switch port in front of the NIC (shared by every
+  // controller: where incast queues and, past its buffer, drops), and the impairments.
+  double rtt_us = 10;
+  double sender_gbps = 0;
+  uint64_t switch_buffer_bytes = 4u << 20;
+  LinkImpairments c2h, h2c;
+  uint64_t seed = 1;
+  uint16_t target_port = 4420;
+  // The first connection opens at this time (the driver has brought the NIC up), the others
+  // `stagger_us` apart.
+  double start_us = 20, stagger_us = 1;
+
+  // Throws std::invalid_argument naming the first bad field.
+  void validate() const;
+};
+
+}  // namespace nic::loop
