@@ -7,7 +7,9 @@
 //                          and CRC where the NIC did not, completing reads), running each
 //                          connection's protocol through its session (nvme_tcp/, iscsi/).
 // This module wires them together and runs them in one host thread: the host's own frames,
-// then the interrupt's completion poll, then the doorbell for whatever they posted.
+// then the interrupt's completion poll, then the doorbells for whatever they posted. The
+// host's frames are seen by the driver (transmit) and, in a closed loop, also sent through the
+// NIC's transmit ring (send).
 #pragma once
 #include <systemc>
 
@@ -34,17 +36,24 @@ struct DriverCounters : NicDriverCounters, DdpCounters, HostCounters {};
 class HostDriver : public sc_core::sc_module, private NicDriverClient, private HostAccess {
  public:
   // `cq_entries`, `rx_ring_bytes`: the ring sizes the driver programs into the NIC
-  // (placement.cq_entries, placement.rx_ring_bytes); `intc`: where it requests its interrupt.
+  // (placement.cq_entries, placement.rx_ring_bytes); `intc`: where it requests its interrupt;
+  // `tx_frame_bytes`: the longest frame send() takes (tx.max_frame_bytes), 0 for a host that
+  // sends nothing through the NIC (replay): no transmit ring is allocated or programmed.
   HostDriver(sc_core::sc_module_name name, const DriverParams& cfg, uint32_t cq_entries,
              uint32_t rx_ring_bytes, HostMemory& mem, InterruptController& intc,
              const net::PortList& nvme_ports, const net::PortList& iscsi_ports,
-             bool keep_data);
+             bool keep_data, uint32_t tx_frame_bytes = 0);
 
   // Bind to PcieLink::mmio_target.
   tlm_utils::simple_initiator_socket<NicDriver>& mmio_port() { return nic_.mmio_port; }
 
-  // A frame the host transmits now (host->controller direction of the trace).
+  // A frame the host transmits now (host->controller direction of the trace): the driver sees
+  // it (connections, reads, buffers to register) and nothing is sent (replay).
   void transmit(ByteView frame);
+  // The same, and the frame goes out through the NIC's transmit ring (a closed loop). Needs
+  // tx_frame_bytes > 0.
+  void send(ByteView frame);
+  size_t tx_backlog() const { return nic_.tx_backlog(); }
   // Where the driver put its rings (allocate_rings), as it programmed them into the NIC.
   const NicRings& rings() const { return nic_.rings(); }
   uint8_t irq_vector() const { return nic_.irq_vector(); }
@@ -73,10 +82,18 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   // The rings in host memory (dma_alloc_coherent): page-aligned, one after another from a base
   // in [256 MiB, 384 MiB) that depends on `seed`, with a few pages between them that depend on
   // it too, as an allocator's results depend on what ran before; all below kSglBase (the
-  // largest rings, 512 MiB and 1 GiB, fit). The NIC and the testbench learn them from the
-  // driver (registers, rings()).
-  static NicRings allocate_rings(uint32_t seed, uint32_t cq_entries, uint32_t rx_ring_bytes);
+  // largest rings, 512 MiB and 1 GiB, fit). The transmit ring (with `tx_frame_bytes` > 0), its
+  // slots' frame buffers (whole pages each) and its head write-back word come after the others,
+  // which it leaves where they were. The NIC and the testbench learn them from the driver
+  // (registers, rings()).
+  static NicRings allocate_rings(uint32_t seed, uint32_t cq_entries, uint32_t rx_ring_bytes,
+                                 uint32_t tx_frame_bytes = 0);
   static constexpr uint32_t kCmdRingEntries = 1024;
+  static constexpr uint32_t kTxRingEntries = 256;
+  // While frames wait for a transmit descriptor the host thread also wakes this often to read
+  // the head write-back: the NIC signals no transmit completion, and with no receive traffic
+  // nothing else would wake it (a Tx watchdog; a driver might take a Tx completion vector).
+  static constexpr double kTxCleanNs = 1000;
   // The SGL area (65536 slots of the longest SGL), from 2 GiB; read buffers are above 4 GiB.
   static constexpr uint64_t kSglBase = 0x80000000;
 
@@ -103,8 +120,13 @@ class HostDriver : public sc_core::sc_module, private NicDriverClient, private H
   sc_core::sc_event tx_ev_;
   // The interrupt | tx_ev_, built once: per wait it would allocate.
   sc_core::sc_event_or_list wake_;
-  std::deque<Bytes> tx_q_;  // the host's frames, to be looked at
-  BytePool tx_spare_;       // buffers of frames looked at, for reuse
+  struct Outgoing {
+    Bytes frame;
+    bool send;  // through the NIC's transmit ring too
+  };
+  std::deque<Outgoing> tx_q_;  // the host's frames, to be looked at
+  BytePool tx_spare_;          // buffers of frames looked at, for reuse
+  void queue(ByteView frame, bool send);
   RxClock rx_clock_;
 };
 

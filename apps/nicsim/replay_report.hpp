@@ -26,6 +26,7 @@ struct ReportContext {
   std::vector<uint16_t> ports, iscsi_ports;
   std::string split_gso;  // "" off, "auto" the default MSS, else the MSS
   bool split_implied = false, fix_checksums = false, allow_empty = false, per_flow = false;
+  bool host_transmits = false;  // the host's frames left through the NIC (a closed loop)
 };
 
 // The reads as they complete: a count per status for the summary and, when a report is

@@ -52,6 +52,12 @@ uint32_t NicDriver::probe() {
   mmio_write32(abi::kRegCqEntries, rings_.cq_entries);
   w64(abi::kRegRxRingBase, rings_.rx_base);
   mmio_write32(abi::kRegRxRingBytes, rings_.rx_bytes);
+  if (rings_.tx_entries) {
+    tx_max_frame_ = std::min(mmio_read32(abi::kRegTxMaxFrame), rings_.tx_buf_bytes);
+    w64(abi::kRegTxRingBase, rings_.tx_base);
+    mmio_write32(abi::kRegTxRingEntries, rings_.tx_entries);
+    w64(abi::kRegTxHeadAddr, rings_.tx_head);
+  }
   if (intc_) {
     // pci_alloc_irq_vectors + request_irq: table entry 0 for the completion ring, a message
     // to APIC 0 carrying our vector; unmasked, then armed at consumer index 0.
@@ -100,6 +106,55 @@ void NicDriver::kick() {
   if (doorbell_due_) {
     doorbell_due_ = false;
     mmio_write32(abi::kRegCmdProducer, cmd_posted_);
+  }
+  flush_tx();
+  if (tx_doorbell_due_) {
+    tx_doorbell_due_ = false;
+    ++ctr_.tx_doorbells;
+    mmio_write32(abi::kRegTxProducer, tx_posted_);
+  }
+}
+
+void NicDriver::send(ByteView frame) {
+  if (!rings_.tx_entries) throw std::logic_error("NicDriver::send: no transmit ring");
+  if (frame.size > tx_max_frame_) {
+    ++ctr_.tx_too_long;
+    return;
+  }
+  if (tx_backlog_.empty() && tx_room()) {
+    post_tx(frame);
+    return;
+  }
+  tx_backlog_.emplace_back(frame.begin(), frame.end());
+  ++ctr_.tx_backlogged;
+}
+
+bool NicDriver::tx_room() {
+  if (tx_posted_ - tx_done_ < rings_.tx_entries) return true;
+  uint8_t head[4];
+  mem_.read(rings_.tx_head, head, 4);  // the NIC's head write-back
+  tx_done_ = ld_le32(head);
+  return tx_posted_ - tx_done_ < rings_.tx_entries;
+}
+
+void NicDriver::post_tx(ByteView frame) {
+  const uint32_t slot = tx_posted_ % rings_.tx_entries;
+  abi::TxDesc d;
+  d.addr = rings_.tx_bufs + uint64_t(slot) * rings_.tx_buf_bytes;
+  d.len = uint32_t(frame.size);
+  mem_.write(d.addr, frame.data, frame.size);
+  uint8_t raw[abi::kTxDescSize];
+  d.encode(raw);
+  mem_.write(rings_.tx_base + uint64_t(slot) * abi::kTxDescSize, raw, sizeof raw);
+  ++tx_posted_;
+  ++ctr_.tx_posted;
+  tx_doorbell_due_ = true;
+}
+
+void NicDriver::flush_tx() {
+  while (!tx_backlog_.empty() && tx_room()) {
+    post_tx(tx_backlog_.front());
+    tx_backlog_.pop_front();
   }
 }
 

@@ -36,6 +36,18 @@ constexpr uint64_t kRegCqModCount = 0x4C;
 // Firing disarms the vector; completions past that index signal again once it is re-armed.
 constexpr uint64_t kRegCqArm = 0x50;
 constexpr uint64_t kRegMsixPba = 0x58;  // read-only, 64-bit: pending bit i of vector i
+// Transmit (hw/tx/TxEngine): a ring of kTxDescSize descriptors the driver fills and the NIC
+// consumes. Writing the base or the size restarts the ring empty at index 0, which the driver
+// does only while it is idle. The NIC writes its consumer index (free-running, 32-bit
+// little-endian) to kRegTxHeadAddr after frames have been read from host memory (head
+// write-back), so the driver learns which descriptors and buffers are free without an MMIO
+// read; 0 there: no write-back.
+constexpr uint64_t kRegTxRingBase = 0x60;     // 64-bit: host address of the transmit ring
+constexpr uint64_t kRegTxRingEntries = 0x68;  // entries (power of two)
+constexpr uint64_t kRegTxProducer = 0x6C;     // doorbell: descriptors posted (free-running)
+constexpr uint64_t kRegTxHeadAddr = 0x70;     // 64-bit: host address of the head write-back
+constexpr uint64_t kRegTxHead = 0x78;         // read-only: the NIC's consumer index
+constexpr uint64_t kRegTxMaxFrame = 0x7C;     // read-only: the longest frame a descriptor takes
 // The MSI-X table (PCI 3.0 layout): per vector message address low, high, message data, vector
 // control (bit 0 masked; every vector is masked at reset).
 constexpr uint64_t kRegMsixTable = 0x100;
@@ -45,7 +57,8 @@ constexpr uint32_t kMsixCtrlMasked = 0x1;
 constexpr uint64_t kRegSpace = kRegMsixTable + kMsixMaxVectors * kMsixEntrySize;
 constexpr bool reg_read_only(uint64_t off) {
   return (off >= kRegLimitMaxSg && off <= kRegLimitMaxIoLen) || off == kRegMsixVectors ||
-         off == kRegMsixPba || off == kRegMsixPba + 4;
+         off == kRegMsixPba || off == kRegMsixPba + 4 || off == kRegTxHead ||
+         off == kRegTxMaxFrame;
 }
 
 // x86 message-signalled interrupts: a 32-bit write to [kMsiAddrBase, + kMsiAddrBytes) (the
@@ -147,6 +160,27 @@ constexpr TagSlotRule nvme_tcp_slot_rule(uint32_t queue_size) {
 constexpr TagSlotRule iscsi_slot_rule(uint32_t queue_size) {
   return {ddp_slots(queue_size), 0};
 }
+
+// --- Transmit descriptors (16-byte entries in the transmit ring) --------------------------
+// Layout (little-endian byte offsets): 0 buffer address (64), 8 length (32), 12 flags (32).
+// One descriptor carries one whole frame, without FCS (the MAC appends it): `len` bytes at
+// `addr`, at most kRegTxMaxFrame. No flag is defined yet (checksum and segmentation offloads
+// would take them); the driver writes 0 and the NIC ignores them. A descriptor of length 0 or
+// above the limit is skipped: consumed, nothing sent.
+constexpr size_t kTxDescSize = 16;
+
+struct TxDesc {
+  uint64_t addr = 0;
+  uint32_t len = 0;
+  uint32_t flags = 0;
+
+  void encode(uint8_t* p) const {  // kTxDescSize bytes
+    st_le64(p, addr);
+    st_le32(p + 8, len);
+    st_le32(p + 12, flags);
+  }
+  static TxDesc decode(const uint8_t* p) { return {ld_le64(p), ld_le32(p + 8), ld_le32(p + 12)}; }
+};
 
 // --- Completions (64-byte entries in the completion ring) ---------------------------------
 enum class CqeType : uint8_t {

@@ -306,7 +306,9 @@ void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
   for (unsigned i = 0; i < len; i += 4) {
     const uint64_t off = addr + i;
     if (gp.is_read()) {
-      st_le32(p + i, msix_ && MsixController::owns(off) ? msix_->reg_read(off) : regs_[off / 4]);
+      st_le32(p + i, msix_ && MsixController::owns(off) ? msix_->reg_read(off)
+                     : tx_ && TxEngine::owns(off)       ? tx_->reg_read(off)
+                                                        : regs_[off / 4]);
     } else if (gp.is_write() && !abi::reg_read_only(off)) {
       regs_[off / 4] = ld_le32(p + i);
       reg_written(off);
@@ -339,6 +341,8 @@ void CommandProcessor::reg_written(uint64_t off) {
     placement_.set_rx_consumer(regs_[off / 4]);
   } else if (msix_ && MsixController::owns(off)) {
     msix_->reg_write(off, regs_[off / 4]);
+  } else if (tx_ && TxEngine::owns(off)) {
+    tx_->reg_write(off, regs_[off / 4]);
   }
   // A doorbell or freed ring space may unblock work.
   clk_.request_next();

@@ -1,5 +1,6 @@
-// The NIC's register file and command engine. The driver configures three host rings through
-// MMIO registers (abi::kReg*) and posts commands in the command ring; on its doorbell the
+// The NIC's register file and command engine. The driver configures its host rings through
+// MMIO registers (abi::kReg*; the interrupt block's and the transmit path's registers are
+// forwarded to them) and posts commands in the command ring; on its doorbell the
 // processor fetches the new entries by DMA read, executes them in order, one per cycle, and
 // answers each with a CmdDone completion carrying its status and tag.
 //
@@ -54,6 +55,7 @@
 #include "hw/placement/CompletionRing.hpp"
 #include "hw/placement/PlacementEngine.hpp"
 #include "hw/placement/placement_params.hpp"
+#include "hw/tx/TxEngine.hpp"
 
 namespace nic::hw {
 
@@ -87,6 +89,8 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   // The interrupt block answers for its registers (MsixController::owns). Set before the run;
   // without it they are plain storage.
   void set_msix(MsixController* m) { msix_ = m; }
+  // The transmit path answers for its registers (TxEngine::owns) likewise.
+  void set_tx(TxEngine* t) { tx_ = t; }
   uint32_t reg(uint64_t off) const { return regs_[off / 4]; }
 
  private:
@@ -137,6 +141,7 @@ class CommandProcessor : public sc_core::sc_module, public ClockDomain::Clocked 
   ContextCache* ctx_cache_ = nullptr;
   DdpCache* ddp_cache_ = nullptr;
   MsixController* msix_ = nullptr;
+  TxEngine* tx_ = nullptr;
 
   uint32_t regs_[abi::kRegSpace / 4] = {};
 

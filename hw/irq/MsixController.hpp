@@ -50,7 +50,10 @@ class MsixController : public sc_core::sc_module, public ClockDomain::Clocked {
                  CompletionRing& cq, const IrqParams& p);
 
   // Register accesses in the interrupt block's part of the register file.
-  static bool owns(uint64_t off) { return off >= abi::kRegMsixVectors && off < abi::kRegSpace; }
+  static bool owns(uint64_t off) {
+    return (off >= abi::kRegMsixVectors && off <= abi::kRegMsixPba + 4) ||
+           (off >= abi::kRegMsixTable && off < abi::kRegSpace);
+  }
   uint32_t reg_read(uint64_t off) const;
   void reg_write(uint64_t off, uint32_t v);
   // The completion ring was (re)configured: it restarts empty, the vector armed at index 0.

@@ -35,8 +35,10 @@ Nic::Nic(sc_core::sc_module_name name, const NicConfig& config, PacketPool& pack
       placement("placement", clk, crc_to_placement, dma, cq, flows, pool, cfg.placement),
       commands("commands", clk, cfg.placement, cfg.flow.entries, flow_limits(cfg), dma, cq,
                placement, flow_table, flows),
-      msix("msix", clk, dma, cq, cfg.irq) {
+      msix("msix", clk, dma, cq, cfg.irq),
+      tx("tx", clk, mac_clk, cfg.tx, cfg.mac, dma) {
   commands.set_msix(&msix);
+  commands.set_tx(&tx);
   if (cfg.crc.impl == "rtl") {
     crc_rtl = std::make_unique<Crc32cRtl>("crc_rtl", clk);  // ticks before the stage
     flows.set_crc_datapath(crc_rtl.get());
@@ -73,6 +75,7 @@ void Nic::trace(sc_core::sc_trace_file* tf) const {
   for (const auto* c : channels()) c->trace(tf);
   dma.trace(tf);
   msix.trace(tf);
+  tx.trace(tf);
 }
 
 void Nic::end_trace() const {

@@ -8,6 +8,7 @@
 //   ContextCache (flow contexts in host memory): fetched from FlowLookup, used by PduParser --^
 //   DdpCache (registrations, SGLs in host memory): written by commands, used by placement ---^
 //   MsixController (MSI-X table, interrupt moderation): messages behind the completions ----^
+//   TxEngine (transmit ring, buffer, Tx MAC): descriptors and frames read, head written ----^
 //
 // Bind `dma.socket` to the PCIe link's DMA target and the link's MMIO initiator to
 // `commands.regs`.
@@ -37,6 +38,7 @@
 #include "hw/placement/CompletionRing.hpp"
 #include "hw/placement/DdpCache.hpp"
 #include "hw/placement/PlacementEngine.hpp"
+#include "hw/tx/TxEngine.hpp"
 
 namespace nic::hw {
 
@@ -67,6 +69,7 @@ class Nic : public sc_core::sc_module {
   PlacementEngine placement;
   CommandProcessor commands;
   MsixController msix;  // the completion ring's MSI-X interrupt, after its producers
+  TxEngine tx;          // the transmit path: frames the driver posts leave through its sink
 
   // Notable events for waveform triggers: "drop" (a frame the MAC dropped), "resync" (a
   // resync request went out), "framing_lost" (a flow lost PDU framing).
@@ -77,7 +80,8 @@ class Nic : public sc_core::sc_module {
   void set_drop_hook(DropHook hook);
   // Closes time-weighted statistics at the end of a run.
   void finish_stats();
-  // Adds the clock, the MAC FIFO, every channel, the DMA queue and the interrupt to a waveform.
+  // Adds the clock, the MAC FIFO, every channel, the DMA queue, the interrupt and the transmit
+  // path to a waveform.
   void trace(sc_core::sc_trace_file* tf) const;
   void end_trace() const;  // the trace file closed: stop the upkeep only waveforms need
 

@@ -60,6 +60,8 @@ void validate(const NicConfig& c) {
        "pcie.pd_credits must hold one TLP of pcie.max_payload (16 bytes a credit)");
   need(!p.cpld_credits || p.cpld_credits * 16 >= p.completion_size(),
        "pcie.cpld_credits must hold one completion (16 bytes a credit)");
+  need(c.tx.buffer_bytes >= c.tx.max_frame_bytes,
+       "tx.buffer_bytes must hold at least one maximum frame (tx.max_frame_bytes)");
   need(c.dma.rx_ram_bytes >= c.mac.max_frame_bytes,
        "dma.rx_ram_bytes must hold at least one maximum frame (mac.max_frame_bytes)");
   if (c.crc.impl == "rtl" && (c.core.datapath_bytes != NICRTL_CRC_BYTES ||

@@ -17,6 +17,7 @@
 #include "hw/pcie/dma_params.hpp"
 #include "hw/pcie/pcie_params.hpp"
 #include "hw/placement/placement_params.hpp"
+#include "hw/tx/tx_params.hpp"
 #include "util/params.hpp"
 
 namespace nic {
@@ -56,6 +57,7 @@ struct NicConfig {
   DmaParams dma;
   PcieParams pcie;
   IrqParams irq;
+  TxParams tx;
 
   // Calls s(section, part) for every part, in report order.
   template <class Self, class S>
@@ -73,6 +75,7 @@ struct NicConfig {
     s("dma", c.dma);
     s("pcie", c.pcie);
     s("irq", c.irq);
+    s("tx", c.tx);
   }
 };
 

@@ -83,6 +83,8 @@ std::vector<Group> groups(bool rtl) {
                {"dma.read_ops", 32, Show::Level}, {"dma.rx_ram_bytes", 32, Show::Level}}},
       // The completion interrupt: messages sent (steps at each MSI-X write), armed until one.
       {"Interrupt", {{"msix.messages", 32, Show::Number}, {"msix.armed", 1, Show::Bit}}},
+      // The transmit path: its buffer's bytes, frames from their read's issue to the wire.
+      {"Transmit", {{"tx.buffer_bytes", 32, Show::Level}, {"tx.frames_in_flight", 32, Show::Level}}},
   };
   if (rtl)  // the Verilated CRC32C pipeline (crc.impl=rtl), beside the model's CRC stage
     g.push_back({"CRC32C RTL",

@@ -41,7 +41,7 @@ void IsolationChecker::on_write(uint64_t addr, size_t len, const tlm::tlm_generi
     return;
   }
   if (!tag || tag->kind != hw::DmaTag::Kind::Placement) {
-    if (inside(rx_, addr, len)) return;
+    if (inside(rx_, addr, len) || inside(tx_head_, addr, len)) return;
     if (!inside(cq_, addr, len)) return violation(where() + " outside every ring");
     // A TeardownDone entry landing ends its registration: no write may follow it.
     if (len == abi::kCqeSize && gp.get_data_ptr()) {

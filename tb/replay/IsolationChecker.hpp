@@ -1,6 +1,6 @@
 // DMA isolation: every write the NIC makes into host memory must land inside a currently
 // registered SG element of the (flow, CID) it was placed for, in the completion or receive
-// ring, or (a context write-back, a DDP registration or SGL written home) in the context or
+// ring, on the transmit ring's head write-back word, or (a context write-back, a DDP registration or SGL written home) in the context or
 // DDP backing store; nothing may land in a buffer after its teardown completed (the TeardownDone entry
 // reached host memory). Anything else is an isolation violation, counted and reported with
 // the frame it came from. Plugs into HostMemory's write observer.
@@ -22,6 +22,9 @@ class IsolationChecker {
     uint64_t base = 0, bytes = 0;
   };
   IsolationChecker(Range cq, Range rx_ring) : cq_(cq), rx_(rx_ring) {}
+  // `tx_head`: the transmit ring's head write-back word, where the driver has one.
+  IsolationChecker(Range cq, Range rx_ring, Range tx_head)
+      : cq_(cq), rx_(rx_ring), tx_head_(tx_head) {}
 
   // The driver registered (or gave up) a buffer for (flow, I/O tag).
   void registered(uint32_t flow, uint32_t io_tag, const std::vector<hw::SgEntry>& sgl);
@@ -39,7 +42,7 @@ class IsolationChecker {
     return addr >= r.base && len <= r.bytes && addr - r.base <= r.bytes - len;
   }
 
-  Range cq_, rx_;
+  Range cq_, rx_, tx_head_;
   static uint64_t key(uint32_t flow, uint32_t io_tag) { return uint64_t(flow) << 32 | io_tag; }
   std::unordered_map<uint64_t, std::vector<hw::SgEntry>> live_;  // by key(flow, I/O tag)
   uint64_t count_ = 0;

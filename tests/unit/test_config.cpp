@@ -171,3 +171,20 @@ TEST_CASE("config: a parameter given twice in a file is refused", "[config]") {
   CHECK(refused("{\"mac\": {\"rx_fifo_bytes\": 16384}, /* same name elsewhere */ \"flow\": {\"entries\": 64},"
                 " \"pcie.max_payload\": 512}") == "");
 }
+
+TEST_CASE("config: the transmit path's parameters are set by key and its buffer holds a frame",
+          "[config][tx]") {
+  SimConfig c;
+  apply_assignment(c, "tx.fetch_entries=8");
+  apply_assignment(c, "tx.buffer_bytes=32K");
+  CHECK(c.tx.fetch_entries == 8);
+  CHECK(c.tx.buffer_bytes == 32768);
+  CHECK_NOTHROW(validate(c));
+  apply_assignment(c, "tx.buffer_bytes=4K");
+  CHECK_THROWS_WITH(validate(c), Catch::Contains("tx.buffer_bytes") && Catch::Contains("tx.max_frame_bytes"));
+  apply_assignment(c, "tx.max_frame_bytes=4K");
+  CHECK_NOTHROW(validate(c));
+  // Line rate and wire overhead are the MAC's: the section does not repeat them.
+  CHECK_THROWS_AS(apply_assignment(c, "tx.line_rate_gbps=100"), std::invalid_argument);
+  CHECK(config_to_json(c).find("\"tx\"") != std::string::npos);
+}

@@ -150,3 +150,40 @@ TEST_CASE("abi: MSI-X registers and table and the message window", "[abi]") {
   CHECK_FALSE(is_msi_address(0xFEF00000u));
   CHECK_FALSE(is_msi_address(0xFEDFFFFCu));
 }
+
+TEST_CASE("abi: transmit descriptors are address length flags in 16 bytes", "[abi][tx]") {
+  abi::TxDesc d;
+  d.addr = 0x0123'4567'89AB'CDEFull;
+  d.len = 1514;
+  d.flags = 0xA5A5'0001u;
+  uint8_t p[abi::kTxDescSize + 1];
+  p[abi::kTxDescSize] = 0x77;  // the encoder writes 16 bytes, no more
+  d.encode(p);
+  CHECK(uint64_t(p[0]) == 0xEF);
+  CHECK(uint64_t(p[7]) == 0x01);
+  CHECK((p[8] | p[9] << 8 | p[10] << 16 | uint32_t(p[11]) << 24) == 1514u);
+  CHECK((p[12] | p[13] << 8 | p[14] << 16 | uint32_t(p[15]) << 24) == 0xA5A5'0001u);
+  CHECK(p[abi::kTxDescSize] == 0x77);
+  const abi::TxDesc back = abi::TxDesc::decode(p);
+  CHECK(back.addr == d.addr);
+  CHECK(back.len == d.len);
+  CHECK(back.flags == d.flags);
+}
+
+TEST_CASE("abi: transmit registers sit between the MSI-X scalars and the table", "[abi][tx]") {
+  using namespace nic::abi;
+  const uint64_t tx[] = {kRegTxRingBase, kRegTxRingBase + 4, kRegTxRingEntries, kRegTxProducer,
+                         kRegTxHeadAddr, kRegTxHeadAddr + 4, kRegTxHead, kRegTxMaxFrame};
+  for (size_t i = 0; i < std::size(tx); ++i) {
+    CHECK(tx[i] % 4 == 0);
+    CHECK(tx[i] >= kRegMsixPba + 8);
+    CHECK(tx[i] < kRegMsixTable);
+    if (i) CHECK(tx[i] > tx[i - 1]);
+  }
+  CHECK(kRegTxRingBase % 8 == 0);
+  CHECK(kRegTxHeadAddr % 8 == 0);
+  CHECK(reg_read_only(kRegTxHead));
+  CHECK(reg_read_only(kRegTxMaxFrame));
+  CHECK_FALSE(reg_read_only(kRegTxProducer));
+  CHECK_FALSE(reg_read_only(kRegTxHeadAddr + 4));
+}
