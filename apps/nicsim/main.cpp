@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   });
   nicsim::add_gen_command(app);
   nicsim::add_replay_command(app);
+  nicsim::add_run_command(app);
 
   nicsim::add_config_command(app);
   nicsim::add_sweep_command(app);

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "tb/closed_loop/nvme_initiator.hpp"
+
 namespace nic::loop {
 
 namespace {
@@ -14,7 +16,9 @@ void probability(const char* name, double p) {
 
 void LoopConfig::validate() const {
   if (connections < 1 || connections > 16384) throw std::invalid_argument("connections: 1..16384");
-  if (queue_depth < 1 || queue_depth > 65535) throw std::invalid_argument("queue depth: 1..65535");
+  if (queue_depth < 1 || queue_depth > NvmeInitiator::kMaxQueueDepth)
+    throw std::invalid_argument("queue depth: 1..4096 (a CID's slot bits)");
+  if (targets < 1 || targets > connections) throw std::invalid_argument("targets: 1..connections");
   if (ios < 1) throw std::invalid_argument("ios: at least one read per connection");
   if (io_size.max() < 1) throw std::invalid_argument("io size: at least one byte");
   if (!(service_us >= 0)) throw std::invalid_argument("service time: not negative");

@@ -23,6 +23,9 @@ struct LinkImpairments {
 struct LoopConfig {
   // The workload, per connection as fio's jobs: reads in flight, how many, their sizes.
   uint32_t connections = 1;
+  // Controllers (storage hosts), each behind its own port; connection i goes to i % targets.
+  // One target sends at most at its port's rate; several can overrun the switch port (incast).
+  uint32_t targets = 1;
   uint32_t queue_depth = 32;
   uint64_t ios = 256;  // reads per connection
   gen::IoSizeDist io_size;
@@ -39,7 +42,9 @@ struct LoopConfig {
   // TCP, both ends (Linux defaults; tb/tcp/tcp_sender.hpp).
   tcp::TcpSenderParams tcp;
   uint64_t delack_us = 40000;  // Linux's minimum delayed-ACK timeout (TCP_DELACK_MIN, 40 ms)
-  uint32_t host_window_bytes = 8u << 20;  // what the host advertises (its receive buffer)
+  // What the host advertises (its receive buffer): the largest a 16-bit field scaled by 128
+  // holds, 8 MiB less 128 bytes.
+  uint32_t host_window_bytes = 65535u << 7;
   // The network: base round trip (propagation and switching, both ways), the controllers'
   // port rate (0: the NIC's line rate), the switch port in front of the NIC (shared by every
   // controller: where incast queues and, past its buffer, drops), and the impairments.

@@ -35,8 +35,10 @@ void NvmeInitiator::ready(uint64_t now_ps, const Write& write) {
 }
 
 void NvmeInitiator::completed(uint16_t cid, bool ok, uint64_t now_ps, const Write& write) {
-  if (cid >= slots_.size() || !slots_[cid].busy) return;  // not ours: the verdict will say
-  Slot& s = slots_[cid];
+  const uint16_t slot = cid & 0xfff;
+  // Not a read in flight: the verdict will say.
+  if (slot >= slots_.size() || !slots_[slot].busy || slots_[slot].cid != cid) return;
+  Slot& s = slots_[slot];
   s.busy = false;
   ++done_;
   if (ok) {
@@ -47,21 +49,25 @@ void NvmeInitiator::completed(uint16_t cid, bool ok, uint64_t now_ps, const Writ
   }
   fig_.clat_ns.add((now_ps - s.issued_ps) / 1000);
   fig_.last_complete_ps = std::max(fig_.last_complete_ps, now_ps);
-  free_.push_back(cid);
+  free_.push_back(slot);
   issue(now_ps, write);
 }
 
 void NvmeInitiator::issue(uint64_t now_ps, const Write& write) {
   while (ready_ && !free_.empty() && issued_ < p_.ios) {
-    const uint16_t cid = free_.front();
+    const uint16_t slot = free_.front();
     free_.pop_front();
+    Slot& s = slots_[slot];
     nvme::ReadCmd rd;
-    rd.cid = cid;
+    rd.cid = uint16_t(slot | (s.gen & 0xf) << 12);
+    ++s.gen;
     rd.length = p_.io_size.draw(rng_);
     rd.nlb = (rd.length + 511) / 512;
     rd.slba = rng_.below(uint64_t(1) << 31) * 8;  // 4 KiB-aligned, anywhere in 8 TiB
-    Slot& s = slots_[cid];
-    s = {now_ps, rd.length, true};
+    s.issued_ps = now_ps;
+    s.length = rd.length;
+    s.cid = rd.cid;
+    s.busy = true;
     if (!issued_) fig_.first_issue_ps = now_ps;
     ++issued_;
     write(nvme::encode_capsule_cmd(rd.to_sqe(), cp_));

@@ -1,8 +1,9 @@
 // The host application of one closed-loop connection, as fio drives an NVMe/TCP queue: it
 // opens the queue (ICReq), then keeps up to queue-depth reads in flight, issuing the next as a
-// completion frees its CID, until it has issued its share; and it measures each read's
-// completion latency (issue to completion, fio's clat). The bytes it writes go to the host's
-// TCP send stream. Plain C++.
+// completion frees its slot, until it has issued its share; and it measures each read's
+// completion latency (issue to completion, fio's clat). CIDs are Linux's (since 5.14): the slot
+// in bits 11..0 and a 4-bit generation counter, bumped at each reuse, in bits 15..12. The bytes
+// it writes go to the host's TCP send stream. Plain C++.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -46,6 +47,7 @@ class NvmeInitiator {
   void open(const Write& write) const;  // the ICReq
   // The queue is set up (the ICResp arrived): reads may go.
   void ready(uint64_t now_ps, const Write& write);
+  static constexpr uint32_t kMaxQueueDepth = 4096;  // slots the CID's low 12 bits name
   // The read with `cid` completed at `now_ps`; issues what the freed slot allows.
   void completed(uint16_t cid, bool ok, uint64_t now_ps, const Write& write);
   bool done() const { return done_ == p_.ios; }
@@ -57,6 +59,8 @@ class NvmeInitiator {
   struct Slot {
     uint64_t issued_ps = 0;
     uint32_t length = 0;
+    uint16_t cid = 0;  // of the read in the slot
+    uint8_t gen = 0;   // generation of the slot's next read
     bool busy = false;
   };
   void issue(uint64_t now_ps, const Write& write);
@@ -64,8 +68,8 @@ class NvmeInitiator {
   const InitiatorParams p_;
   nvme::ConnParams cp_;
   gen::Rng rng_;
-  std::vector<Slot> slots_;     // by CID
-  std::deque<uint16_t> free_;   // CIDs, longest free first
+  std::vector<Slot> slots_;
+  std::deque<uint16_t> free_;   // slots, longest free first
   bool ready_ = false;
   uint64_t issued_ = 0, done_ = 0;
   IoFigures fig_;

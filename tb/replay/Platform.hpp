@@ -69,13 +69,15 @@ struct Platform : sc_core::sc_module {
         bridge("host_bridge"),
         link("pcie", o.cfg.pcie),
         driver("driver", o.cfg.driver, o.cfg.placement.cq_entries, o.cfg.placement.rx_ring_bytes,
-               mem, intc, o.nvme_ports, o.iscsi_ports, o.keep_data),
+               mem, intc, o.nvme_ports, o.iscsi_ports, o.keep_data,
+               o.host_transmits ? o.cfg.tx.max_frame_bytes : 0),
         reference([this](check::ReferenceCommand& e) { judge.reference(std::move(e)); }, o.nvme_ports),
         nic("nic", o.cfg, pool, [this](uint64_t& ts) { return source->next_rx(ts); },
             o.honour_timestamps),
         // The rings where the driver allocated them.
         isolation({driver.rings().cq_base, uint64_t(driver.rings().cq_entries) * abi::kCqeSize},
-                  {driver.rings().rx_base, driver.rings().rx_bytes}),
+                  {driver.rings().rx_base, driver.rings().rx_bytes},
+                  {driver.rings().tx_head, driver.rings().tx_entries ? 4u : 0u}),
         opt(o) {
     driver.set_registration_hook(
         [this](uint32_t flow, uint32_t tag, const std::vector<hw::SgEntry>* sgl) {

@@ -40,6 +40,9 @@ struct ReplayOptions {
   bool split_gso = false;
   uint32_t gso_mss = 0;
   bool keep_data = false;  // every read's record carries its final buffer (--dump-buffers)
+  // The host's frames leave through the NIC's transmit ring (a closed loop), not only to the
+  // driver: the driver gets a transmit ring.
+  bool host_transmits = false;
   // The clock domain evaluates consecutive busy cycles in one activation when nothing else is
   // due (hw/common/ClockDomain.hpp); off, every cycle is a kernel time step. Same results.
   bool run_ahead = true;

@@ -162,7 +162,7 @@ TEST_CASE("closed loop target: a stream that is not NVMe/TCP stops it with a rea
   CHECK(!t.next_ready());
 }
 
-TEST_CASE("closed loop initiator: queue depth and CIDs reused as they free", "[loop]") {
+TEST_CASE("closed loop initiator: queue depth and slots reused with generation counters", "[loop]") {
   InitiatorParams p;
   p.queue_depth = 4;
   p.ios = 6;
@@ -190,13 +190,15 @@ TEST_CASE("closed loop initiator: queue depth and CIDs reused as they free", "[l
   app.completed(2, true, 11'000'000, write);  // 10 us after its issue
   pdus = decode_all(out, {});
   REQUIRE(pdus.size() == 1);
-  CHECK(std::get<nvme::Sqe>(pdus[0].body).cid() == 2);
-  app.completed(2, false, 21'000'000, write);  // 10 us again, failed
-  app.completed(9, true, 21'000'000, write);   // not a CID in flight: ignored
+  // Slot 2 again, its generation counter now 1 (Linux's nvme_cid: genctr << 12 | tag).
+  CHECK(std::get<nvme::Sqe>(pdus[0].body).cid() == 0x1002);
+  app.completed(2, true, 21'000'000, write);       // the old generation: not in flight
+  app.completed(0x1002, false, 21'000'000, write);  // 10 us again, failed
+  app.completed(9, true, 21'000'000, write);        // not a slot in flight: ignored
   for (uint16_t c : {0, 1, 3}) app.completed(c, true, 31'000'000, write);
   CHECK(app.in_flight() == 1);  // six issued, five done
   CHECK(!app.done());
-  app.completed(2, true, 41'000'000, write);
+  app.completed(0x2002, true, 41'000'000, write);
   CHECK(app.done());
   const IoFigures& f = app.figures();
   CHECK(f.reads == 5);
