@@ -59,8 +59,8 @@ void NvmeInitiator::issue(uint64_t now_ps, const Write& write) {
     free_.pop_front();
     Slot& s = slots_[slot];
     nvme::ReadCmd rd;
+    ++s.gen;  // before use, as Linux's nvme_setup_cmd: a slot's first CID is 0x1000 | slot
     rd.cid = uint16_t(slot | (s.gen & 0xf) << 12);
-    ++s.gen;
     rd.length = p_.io_size.draw(rng_);
     rd.nlb = (rd.length + 511) / 512;
     rd.slba = rng_.below(uint64_t(1) << 31) * 8;  // 4 KiB-aligned, anywhere in 8 TiB

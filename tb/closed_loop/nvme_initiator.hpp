@@ -2,7 +2,7 @@
 // opens the queue (ICReq), then keeps up to queue-depth reads in flight, issuing the next as a
 // completion frees its slot, until it has issued its share; and it measures each read's
 // completion latency (issue to completion, fio's clat). CIDs are Linux's (since 5.14): the slot
-// in bits 11..0 and a 4-bit generation counter, bumped at each reuse, in bits 15..12. The bytes
+// in bits 11..0 and a 4-bit generation counter, bumped at each use, in bits 15..12. The bytes
 // it writes go to the host's TCP send stream. Plain C++.
 #pragma once
 #include <cstdint>
@@ -60,7 +60,7 @@ class NvmeInitiator {
     uint64_t issued_ps = 0;
     uint32_t length = 0;
     uint16_t cid = 0;  // of the read in the slot
-    uint8_t gen = 0;   // generation of the slot's next read
+    uint8_t gen = 0;   // generation of the slot's last read
     bool busy = false;
   };
   void issue(uint64_t now_ps, const Write& write);

@@ -181,24 +181,24 @@ TEST_CASE("closed loop initiator: queue depth and slots reused with generation c
   for (uint16_t i = 0; i < 4; ++i) {
     nvme::ReadCmd rd;
     REQUIRE(nvme::ReadCmd::from_sqe(std::get<nvme::Sqe>(pdus[i].body), rd));
-    CHECK(rd.cid == i);
+    CHECK(rd.cid == (0x1000 | i));  // the first generation is 1
     CHECK(rd.length == 8192);
     CHECK(rd.nlb == 16);
   }
   CHECK(app.in_flight() == 4);
   out.clear();
-  app.completed(2, true, 11'000'000, write);  // 10 us after its issue
+  app.completed(0x1002, true, 11'000'000, write);  // 10 us after its issue
   pdus = decode_all(out, {});
   REQUIRE(pdus.size() == 1);
-  // Slot 2 again, its generation counter now 1 (Linux's nvme_cid: genctr << 12 | tag).
-  CHECK(std::get<nvme::Sqe>(pdus[0].body).cid() == 0x1002);
-  app.completed(2, true, 21'000'000, write);       // the old generation: not in flight
-  app.completed(0x1002, false, 21'000'000, write);  // 10 us again, failed
-  app.completed(9, true, 21'000'000, write);        // not a slot in flight: ignored
-  for (uint16_t c : {0, 1, 3}) app.completed(c, true, 31'000'000, write);
+  // Slot 2 again, its generation counter now 2 (Linux's nvme_cid: genctr << 12 | tag).
+  CHECK(std::get<nvme::Sqe>(pdus[0].body).cid() == 0x2002);
+  app.completed(0x1002, true, 21'000'000, write);  // the old generation: not in flight
+  app.completed(0x2002, false, 21'000'000, write);  // 10 us again, failed
+  app.completed(0x1009, true, 21'000'000, write);   // not a slot in flight: ignored
+  for (uint16_t c : {0x1000, 0x1001, 0x1003}) app.completed(c, true, 31'000'000, write);
   CHECK(app.in_flight() == 1);  // six issued, five done
   CHECK(!app.done());
-  app.completed(0x2002, true, 41'000'000, write);
+  app.completed(0x3002, true, 41'000'000, write);
   CHECK(app.done());
   const IoFigures& f = app.figures();
   CHECK(f.reads == 5);
