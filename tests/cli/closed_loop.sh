@@ -15,8 +15,8 @@ command -v jq >/dev/null || { echo "SKIP: jq not found"; exit 77; }
 mkdir -p "$work"
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
-# Host-dependent fields left out when reports are compared.
-strip='del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb)'
+# Host-dependent fields (and the capture's name) left out when reports are compared.
+strip='del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb, .trace)'
 
 # 8 connections x QD 32 x 100 reads of 2 KiB: 800 reads, slot reuse stays below the 16
 # generations after which Linux-style CIDs come back to 0 (tshark 4.0 mishandles CID 0).
