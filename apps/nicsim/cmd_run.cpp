@@ -22,7 +22,8 @@ namespace nicsim {
 namespace {
 
 struct RunArgs {
-  std::string config, report, csv, pcap_out;
+  std::string config, report, csv, pcap_out, timeline;
+  double timeline_us = 10;
   std::vector<std::string> sets;
   bool progress = false, no_verify = false, per_flow = false, no_sack = false;
   std::string io_size = "128K", switch_buffer = "4M", max_pdu_data = "0";
@@ -146,7 +147,8 @@ void run() {
       throw std::invalid_argument("--queue-depth " + std::to_string(l.queue_depth) + " is more than the driver's queue (driver.queue_depth " +
                                   std::to_string(cfg.driver.queue_depth) + ")");
     for (const auto& [option, path] : {std::pair<const char*, const std::string*>{"--report", &g_run.report},
-                                       {"--csv", &g_run.csv}, {"--pcap-out", &g_run.pcap_out}})
+                                       {"--csv", &g_run.csv}, {"--pcap-out", &g_run.pcap_out},
+                                       {"--timeline", &g_run.timeline}})
       if (!path->empty()) nic::tb::check_output_file(option, *path);
   } catch (const std::invalid_argument& e) {
     std::cerr << "nicsim run: " << e.what() << "\n";
@@ -157,6 +159,7 @@ void run() {
   opt.pcap_out = g_run.pcap_out;
   opt.platform.cfg = cfg;
   opt.platform.verify = !g_run.no_verify;
+  if (!g_run.timeline.empty()) opt.platform.timeline_window_ps = uint64_t(std::llround(g_run.timeline_us * 1e6));
   const bool tty = isatty(2);
   if (tty || g_run.progress)
     opt.platform.progress = [tty](const nic::tb::ReplayProgress& p) {
@@ -196,6 +199,15 @@ void run() {
       return;
     }
   }
+  if (r.nic.timeline) {
+    std::ofstream out(g_run.timeline);
+    r.nic.timeline->write_csv(out);
+    if (!out) {
+      std::cerr << "nicsim run: cannot write " << g_run.timeline << "\n";
+      g_run_status = 1;
+      return;
+    }
+  }
   const nic::tb::Verdict& v = r.nic.verdict;
   if (!v.ok()) {
     std::cerr << "nicsim run: " << v.mismatches.front() << "\n";
@@ -223,6 +235,12 @@ void add_run_command(CLI::App& app) {
   sub->add_option("--csv", a.csv, "write the report's tables as CSV");
   sub->add_option("--pcap-out", a.pcap_out, "write both directions at the NIC's port as a pcap");
   sub->add_flag("--per-flow", a.per_flow, "print every connection's figures");
+  sub->add_option("--timeline", a.timeline,
+                  "write a time series as CSV (docs/timeline.md), with the controllers' cwnd, "
+                  "retransmissions and RTOs per window");
+  sub->add_option("--timeline-us", a.timeline_us, "the timeline's window in microseconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_flag("--progress", a.progress, "a progress line on stderr, also when it is not a terminal");
   sub->add_flag("--no-verify", a.no_verify, "skip the independent decode of the wire and its verdict");
   // The workload.

@@ -56,6 +56,7 @@ ClosedLoopResult run_closed_loop(const ClosedLoopOptions& o) {
   std::vector<host::CommandRecord> kept;
   tb::ReplayOptions po = o.platform;
   po.host_transmits = true;
+  po.timeline_extra = Network::timeline_columns();
   po.on_command = [&net, &kept, user = o.platform.on_command](const host::CommandRecord& c) {
     net->completed(c);
     if (user)

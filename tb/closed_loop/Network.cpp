@@ -19,6 +19,8 @@ struct Network::Conn {
   bool host_ack_now = false, target_ack_now = false;
   uint32_t port = 0;  // its controller's
   std::optional<uint64_t> wake_at[2];  // [0] target, [1] host: the earliest wake scheduled
+  tcp::TcpSenderStats seen;  // the controller's sender, as the timeline last saw it
+  uint64_t seen_cwnd = 0;
 };
 
 namespace {
@@ -118,6 +120,31 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
 }
 
 Network::~Network() = default;
+
+tb::Timeline::Extra Network::timeline_columns() {
+  return {{"tcp_cwnd_bytes"},
+          {"tcp_retransmits", "tcp_fast_recoveries", "tcp_rtos", "switch_drops", "link_lost"}};
+}
+
+void Network::count(Count what, uint64_t t_ps) {
+  if (top_.timeline) top_.timeline->count(what, t_ps, 1);
+}
+
+void Network::note_sender(Conn& c, uint64_t now) {
+  if (!top_.timeline) return;
+  const tcp::TcpSender& tx = c.target->tx();
+  const tcp::TcpSenderStats& s = tx.stats();
+  tb::Timeline& t = *top_.timeline;
+  t.count(kRetransmits, now, s.retransmitted_segments - c.seen.retransmitted_segments);
+  t.count(kFastRecoveries, now, s.fast_retransmits - c.seen.fast_retransmits);
+  t.count(kRtos, now, s.rtos - c.seen.rtos);
+  c.seen = s;
+  if (tx.cwnd() != c.seen_cwnd) {
+    cwnd_total_ = cwnd_total_ - c.seen_cwnd + tx.cwnd();
+    c.seen_cwnd = tx.cwnd();
+    t.gauge(0, now, uint32_t(std::min<uint64_t>(cwnd_total_, UINT32_MAX)));
+  }
+}
 
 Network::Conn* Network::conn_of(const net::FiveTuple& h2c) {
   const uint32_t i = uint32_t(h2c.sport) - 49152;
@@ -320,6 +347,7 @@ void Network::pump_target(Conn& c, uint64_t now) {
   c.ctrl->take_ready(now, [&c](ByteView b) { c.target->write(b); });
   if (const auto d = tx.timer_deadline(); d && *d <= now) tx.on_timer(now);
   pump_port(ports_[c.port], now);
+  note_sender(c, now);
   wake(c, false, earliest(c.ctrl->next_ready(), earliest(tx.timer_deadline(), c.target->acks().deadline())));
 }
 
@@ -354,6 +382,7 @@ void Network::pump_port(Port& p, uint64_t now) {
         schedule(now + one_way_ps_ + extra_ps, Event::ToSwitch, c.index, std::move(copy));
       }, *f);
       wake(c, false, c.target->tx().timer_deadline());  // sending may have armed it
+      note_sender(c, now);
     }
     if (!sent) return;
   }
@@ -372,6 +401,7 @@ void Network::cross(const LinkImpairments& imp, gen::Rng& rng, LinkStats& st, De
   if (!imp.any()) return deliver(0, frame);
   if (rng.chance(imp.loss)) {
     ++st.lost;
+    count(kLinkLost, sc_time_stamp().value());
     return;
   }
   uint64_t extra = 0;
@@ -392,6 +422,7 @@ void Network::to_switch(Bytes& frame, uint64_t now) {
   const uint64_t queued = uint64_t(double(start - now) * line_gbps_ / 8000.0);
   if (queued + frame.size() > cfg_.switch_buffer_bytes) {
     ++res_.switch_drops;
+    count(kSwitchDrops, now);
     return;
   }
   res_.switch_max_queue_bytes = std::max<uint64_t>(res_.switch_max_queue_bytes, queued + frame.size());

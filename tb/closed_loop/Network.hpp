@@ -40,6 +40,11 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
           pcap::Writer* pcap_out);
   ~Network() override;
 
+  // The timeline's columns the network fills (ReplayOptions::timeline_extra): the
+  // controllers' congestion windows summed, and per window their retransmitted segments, fast
+  // recoveries and RTOs, and the frames the switch and the links lost.
+  static tb::Timeline::Extra timeline_columns();
+
   hw::PacketCtx* next_rx(uint64_t& ts_ps) override;
   // A read the driver completed (the platform's on_command).
   void completed(const host::CommandRecord& c);
@@ -96,6 +101,11 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
   RxView host_rx_view(const Conn& c) const;
   RxView target_rx_view(const Conn& c) const;
   Conn* conn_of(const net::FiveTuple& h2c);
+  // The timeline learns what the controller's sender did since it last looked.
+  void note_sender(Conn& c, uint64_t now);
+  enum Count : size_t { kRetransmits, kFastRecoveries, kRtos, kSwitchDrops, kLinkLost };
+  void count(Count what, uint64_t t_ps);
+  uint64_t cwnd_total_ = 0;
   bool all_done() const;
 
   const LoopConfig cfg_;

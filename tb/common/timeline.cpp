@@ -39,22 +39,29 @@ uint64_t percentile(std::vector<uint64_t>& v, unsigned pct) {
 }  // namespace
 
 Timeline::Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons,
-                   std::vector<std::string> caches)
+                   std::vector<std::string> caches, Extra extra)
     : window_ps_(window_ps), fifos_(std::move(fifos)), drops_(std::move(drop_reasons)),
-      caches_(std::move(caches)), now_(fifos_.size()) {
+      caches_(std::move(caches)), counts_(std::move(extra.counts)), n_fifos_(fifos_.size()) {
   if (!window_ps_) throw std::invalid_argument("timeline: the window must be longer than 0");
+  fifos_.insert(fifos_.end(), extra.gauges.begin(), extra.gauges.end());
+  now_.resize(fifos_.size());
   columns_ = {"start_us",         "end_us",          "frames",           "offered_bytes",
               "offered_gbps",     "host_placed_bytes", "host_ring_bytes", "host_cqe_bytes",
               "host_placed_gbps", "host_ring_gbps",  "host_cqe_gbps"};
-  for (const auto& f : fifos_) {
-    columns_.push_back(f + "_max");
-    columns_.push_back(f + "_mean");
-  }
+  const auto level_columns = [this](size_t from, size_t to) {
+    for (size_t f = from; f < to; ++f) {
+      columns_.push_back(fifos_[f] + "_max");
+      columns_.push_back(fifos_[f] + "_mean");
+    }
+  };
+  level_columns(0, n_fifos_);
   for (const auto& d : drops_) columns_.push_back("drop_" + d);
   for (const auto& c : caches_)
     for (const char* col : {"_lookups", "_misses", "_hit_rate"}) columns_.push_back(c + col);
   for (const char* c : {"pcie_up_busy", "pcie_down_busy", "reads", "read_p50_us", "read_p99_us"})
     columns_.push_back(c);
+  level_columns(n_fifos_, fifos_.size());
+  columns_.insert(columns_.end(), counts_.begin(), counts_.end());
   window_of(0);  // a run that ends at time 0 still has its window
 }
 
@@ -65,6 +72,7 @@ size_t Timeline::window_of(uint64_t t_ps) {
     drop_counts_.resize((k + 1) * drops_.size());
     cells_.resize((k + 1) * fifos_.size());
     cache_cells_.resize((k + 1) * caches_.size());
+    count_cells_.resize((k + 1) * counts_.size());
   }
   return k;
 }
@@ -158,10 +166,13 @@ void Timeline::write_csv(std::ostream& out) const {
         << ',' << r.sum[kOfferedBytes] << ',' << gbps(r.sum[kOfferedBytes]);
     for (Sum s : {kPlacedBytes, kRingBytes, kCqeBytes}) out << ',' << r.sum[s];
     for (Sum s : {kPlacedBytes, kRingBytes, kCqeBytes}) out << ',' << gbps(r.sum[s]);
-    for (size_t f = 0; f < fifos_.size(); ++f) {
-      const FifoCell& c = cells_[k * fifos_.size() + f];
-      out << ',' << c.max << ',' << real("%.3f", double(c.area) / w);
-    }
+    const auto levels = [&](size_t from, size_t to) {
+      for (size_t f = from; f < to; ++f) {
+        const FifoCell& c = cells_[k * fifos_.size() + f];
+        out << ',' << c.max << ',' << real("%.3f", double(c.area) / w);
+      }
+    };
+    levels(0, n_fifos_);
     for (size_t d = 0; d < drops_.size(); ++d) out << ',' << drop_counts_[k * drops_.size() + d];
     for (size_t c = 0; c < caches_.size(); ++c) {
       const CacheCell& x = cache_cells_[k * caches_.size() + c];
@@ -173,6 +184,8 @@ void Timeline::write_csv(std::ostream& out) const {
     // No reads, no latency: an empty cell, which plotting tools read as missing.
     if (r.reads) out << real("%.3f", double(r.p50_ps) / 1e6) << ',' << real("%.3f", double(r.p99_ps) / 1e6);
     else out << ',';
+    levels(n_fifos_, fifos_.size());
+    for (size_t c = 0; c < counts_.size(); ++c) out << ',' << count_cells_[k * counts_.size() + c];
     out << '\n';
   }
 }

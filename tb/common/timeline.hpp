@@ -34,9 +34,13 @@ class Timeline {
   };
 
   // `fifos`, `drop_reasons` and `caches` name the columns; FIFOs, reasons and caches are then
-  // given by index.
+  // given by index. A source other than the NIC may add `gauges` (levels, kept as a FIFO's:
+  // max and time-weighted mean) and `counts` (events per window), whose columns come last.
+  struct Extra {
+    std::vector<std::string> gauges, counts;
+  };
   Timeline(uint64_t window_ps, std::vector<std::string> fifos, std::vector<std::string> drop_reasons,
-           std::vector<std::string> caches = {});
+           std::vector<std::string> caches = {}, Extra extra = {});
 
   uint64_t window_ps() const { return window_ps_; }
   // `n` of `what` at time t.
@@ -52,6 +56,10 @@ class Timeline {
   // into a fetch under way).
   enum class Access : uint8_t { Hit, Miss, Merged };
   void cache_access(size_t cache, uint64_t t_ps, Access a);
+  // Gauge `g` reads `value` from t on (in time order, as a FIFO's level); `n` events of count
+  // `c` at t.
+  void gauge(size_t g, uint64_t t_ps, uint32_t value) { level(n_fifos_ + g, t_ps, value); }
+  void count(size_t c, uint64_t t_ps, uint64_t n) { count_cells_[window_of(t_ps) * counts_.size() + c] += n; }
   // A read completed at t after `latency_ps`. Reads come in time order (the driver's).
   void read_done(uint64_t t_ps, uint64_t latency_ps);
   // Simulated time ended at `end_ps`: the FIFOs hold their levels to the end of its window.
@@ -86,7 +94,10 @@ class Timeline {
   struct CacheCell {
     uint64_t lookups = 0, hits = 0, misses = 0;
   };
-  std::vector<std::string> fifos_, drops_, caches_;
+  // The FIFOs, then the gauges: both kept by hold() and level().
+  std::vector<std::string> fifos_, drops_, caches_, counts_;
+  size_t n_fifos_;
+  std::vector<uint64_t> count_cells_;  // windows x counts
   std::vector<std::string> columns_;
   std::vector<Row> rows_;
   std::vector<uint64_t> drop_counts_;  // windows x reasons

@@ -207,7 +207,7 @@ struct Platform : sc_core::sc_module {
     }
     std::vector<std::string> caches;
     for (const auto& c : on) caches.push_back(c.first);
-    timeline.emplace(window_ps, fifos, kDropReasons(), caches);
+    timeline.emplace(window_ps, fifos, kDropReasons(), caches, opt.timeline_extra);
     for (size_t i = 0; i < on.size(); ++i) on[i].second(observer_for(i));
     const uint64_t period = nic.clk.period().value();
     nic.mac.fifo_occupancy().set_observer(&probes.emplace_back(*timeline, 0, period));

@@ -67,6 +67,7 @@ struct ReplayOptions {
   uint64_t trace_for_ps = 100'000'000;
   // Windows of the timeline (tb/common/timeline.hpp) in ps; 0: no timeline. It only watches.
   uint64_t timeline_window_ps = 0;
+  Timeline::Extra timeline_extra;  // columns a source other than the NIC fills (the closed loop)
   // Every frame's stamps as its completion entry lands (the latency breakdown); may be empty.
   std::function<void(const hw::FrameStamps&)> on_frame;
   // Called about twice a second of wall time while the simulation runs; may be empty.

@@ -23,7 +23,8 @@ strip='del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summa
 common=(--flows 8 --queue-depth 32 --ios 100 --io-size 2K --ddgst --seed 3
         --set mac.max_frame_bytes=1518 --set driver.io_threshold=512)
 reads=800
-"$nicsim" run "${common[@]}" --set mac.rx_fifo_bytes=2K --report small.json --pcap-out small.pcap > small.out ||
+"$nicsim" run "${common[@]}" --set mac.rx_fifo_bytes=2K --report small.json --pcap-out small.pcap \
+  --timeline small.csv --timeline-us 20 > small.out ||
   fail "small FIFO run failed: $(tail -1 small.out)"
 "$nicsim" run "${common[@]}" --set mac.rx_fifo_bytes=256K --report large.json > large.out ||
   fail "large FIFO run failed"
@@ -43,6 +44,20 @@ awk -v s="$small_gbps" -v l="$large_gbps" 'BEGIN { exit !(s < l) }' ||
   fail "throughput with the small FIFO ($small_gbps Gb/s) is not below the large one's ($large_gbps)"
 [ "$small_p99" -gt "$large_p99" ] || fail "p99 with the small FIFO ($small_p99 ns) is not above the large one's ($large_p99)"
 grep -qE '^  fio        800 reads \(0 errors\), [0-9.]+ Gb/s' small.out || fail "no fio line in the summary"
+
+# The timeline: the controllers' retransmissions over the windows add up to the report's, and
+# their congestion windows are there.
+head -1 small.csv | tr ',' '\n' > columns.txt
+for c in tcp_cwnd_bytes_max tcp_cwnd_bytes_mean tcp_retransmits tcp_fast_recoveries tcp_rtos switch_drops link_lost; do
+  grep -qx "$c" columns.txt || fail "timeline: no column $c"
+done
+col() { awk -v want="$1" 'NR == FNR { if ($0 == want) n = FNR; next } FNR > 1 { split($0, f, ","); s += f[n] } END { print s + 0 }' columns.txt small.csv; }
+[ "$(col tcp_retransmits)" -eq "$(jq .counters.tcp_target_retransmitted_segments small.json)" ] ||
+  fail "timeline retransmissions $(col tcp_retransmits) against the report's"
+[ "$(col tcp_fast_recoveries)" -eq "$(jq .counters.tcp_target_fast_retransmits small.json)" ] ||
+  fail "timeline fast recoveries against the report's"
+awk -F, 'NR == FNR { if ($0 == "tcp_cwnd_bytes_max") n = FNR; next } FNR > 1 && $n > 0 { found = 1 } END { exit !found }' \
+  columns.txt small.csv || fail "timeline: no congestion window"
 
 # The same seed, the same run.
 "$nicsim" run "${common[@]}" --set mac.rx_fifo_bytes=2K --report again.json > /dev/null
