@@ -77,6 +77,18 @@ ClosedLoopResult run_closed_loop(const ClosedLoopOptions& o) {
   r.nic.c2h_wire_bytes = r.loop.wire_bytes_to_nic;
   r.nic.records = r.loop.tapped_frames;
   loop_counters(r.loop, r.nic.counters);
+  // The transmit path the host's frames took (a replay has none, and no such counters).
+  const hw::TxStats& tx = top.nic.tx.stats();
+  auto& c = r.nic.counters;
+  c["tx_frames"] = tx.frames;
+  c["tx_bytes"] = tx.bytes;
+  c["tx_descriptor_fetches"] = tx.fetches;
+  c["tx_stall_buffer_cycles"] = tx.stall_buffer_cycles;
+  c["tx_stall_dma_cycles"] = tx.stall_dma_cycles;
+  c["tx_max_buffer_bytes"] = tx.max_buffer_bytes;
+  c["driver_tx_posted"] = r.nic.driver.tx_posted;
+  c["driver_tx_backlogged"] = r.nic.driver.tx_backlogged;
+  c["driver_tx_doorbells"] = r.nic.driver.tx_doorbells;
   // A closed loop retransmits what was lost: a read left unfinished is a failure of the run.
   for (const ConnResult& k : r.loop.conns) {
     if (!k.failure.empty())
