@@ -1,7 +1,8 @@
 // One direction's TCP sender for the closed-loop simulation, deterministic and in plain C++:
 // slow start and Reno congestion avoidance with byte counting (RFC 5681, 3465), Linux's
 // congestion-window validation and restart after idle, fast retransmit and recovery with
-// NewReno partial ACKs (RFC 6582) or, with SACK, the RFC 6675 scoreboard, the RFC 6298
+// NewReno partial ACKs (RFC 6582) or, with SACK, the RFC 6675 scoreboard and RACK-TLP
+// (RFC 8985: time-based loss detection and tail loss probes), the RFC 6298
 // retransmission timer with Linux's floor, and the persist timer for a zero window.
 //
 // Everything is in stream offsets (0 = the first byte after the SYN) and picoseconds. The
