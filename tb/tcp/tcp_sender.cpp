@@ -14,6 +14,7 @@ std::string TcpSenderParams::validate() const {
     return "need rto_min_ps <= rto_initial_ps <= rto_max_ps";
   if (dupack_threshold == 0) return "dupack_threshold must be at least 1";
   if (send_buffer_bytes < mss) return "send_buffer_bytes must hold a segment";
+  if (timeout_min_ps == 0) return "timeout_min_ps must be positive";
   return {};
 }
 
@@ -52,6 +53,10 @@ std::optional<Seg> TcpSender::next(uint64_t now) {
     probe_due_ = false;
     return window_probe(now);
   }
+  if (tlp_due_) {
+    tlp_due_ = false;
+    if (auto probe = tail_loss_probe(now)) return probe;
+  }
   if (TxSeg* s = next_retransmission()) {
     // Beyond the peer's window Linux retransmits only the segment at snd_una.
     if (s->offset >= window_end() && s->offset != snd_una_) return std::nullopt;
@@ -60,7 +65,9 @@ std::optional<Seg> TcpSender::next(uint64_t now) {
       return std::nullopt;
     }
     force_retx_ = false;
-    return retransmit(*s, now);
+    const Seg seg = retransmit(*s, now);
+    arm_pto(now);
+    return seg;
   }
   force_retx_ = false;
   if (!unsent()) return std::nullopt;
@@ -75,11 +82,16 @@ std::optional<Seg> TcpSender::next(uint64_t now) {
     validate_cwnd(true);
     return std::nullopt;
   }
-  return send_new(len, now);
+  const Seg seg = send_new(len, now);
+  arm_pto(now);
+  return seg;
 }
 
 Seg TcpSender::send_new(uint32_t len, uint64_t now) {
-  rtxq_.push_back(TxSeg{snd_nxt_, len, now});
+  TxSeg t{snd_nxt_, len, now, now};
+  t.id = next_id_++;
+  rtxq_.push_back(t);
+  tlist_push(rtxq_.back());
   const Seg seg{snd_nxt_, len, false, false};
   snd_nxt_ += len;
   if (timer_ != Timer::Rto) arm_rto(now);
@@ -90,6 +102,8 @@ Seg TcpSender::send_new(uint32_t len, uint64_t now) {
 Seg TcpSender::retransmit(TxSeg& s, uint64_t now) {
   s.retrans_out = s.ever_retrans = true;
   retrans_out_bytes_ += s.len;
+  s.xmit_ps = now;
+  tlist_push(s);
   ++stats_.retransmitted_segments;
   stats_.retransmitted_bytes += s.len;
   // Linux restarts the timer whenever it resends the head (tcp_xmit_retransmit_queue).
@@ -106,6 +120,33 @@ std::optional<Seg> TcpSender::window_probe(uint64_t now) {
   if (snd_nxt_ < window_end())
     return send_new(uint32_t(std::min<uint64_t>({p_.mss, unsent(), window_end() - snd_nxt_})), now);
   return Seg{snd_una_, 0, false, true};
+}
+
+// RFC 8985 7.3 with Linux's tcp_send_loss_probe(): new data if the peer's window takes a
+// whole segment (cwnd or not), otherwise the highest segment sent, again. Its copy is not
+// marked lost nor counted in the pipe (Linux counts it); it restarts RACK's clock for it.
+std::optional<Seg> TcpSender::tail_loss_probe(uint64_t now) {
+  if (!unacked() || tlp_end_) return std::nullopt;
+  const uint32_t len = uint32_t(std::min<uint64_t>(p_.mss, unsent()));
+  Seg seg;
+  if (unsent() && snd_nxt_ + len <= window_end()) {
+    seg = send_new(len, now);
+    tlp_retrans_ = false;
+  } else {
+    TxSeg& s = rtxq_.back();
+    if (s.sacked || s.lost) return std::nullopt;  // not in Open state: no probe
+    s.ever_retrans = true;
+    s.xmit_ps = now;
+    tlist_push(s);
+    ++stats_.retransmitted_segments;
+    stats_.retransmitted_bytes += s.len;
+    seg = Seg{s.offset, s.len, true, false};
+    sent(now, s.len);
+    tlp_retrans_ = true;
+  }
+  tlp_end_ = snd_nxt_;
+  ++stats_.tlp_probes;
+  return seg;
 }
 
 void TcpSender::sent(uint64_t now, uint32_t len) {
@@ -173,6 +214,7 @@ void TcpSender::account(const TxSeg& s, bool add) {
 
 void TcpSender::mark_lost(TxSeg& s) {
   if (s.sacked || s.lost) return;
+  tlist_remove(s);
   s.lost = true;
   lost_bytes_ += s.len;
   rtx_hint_ = std::min(rtx_hint_, s.offset);
@@ -206,7 +248,8 @@ void TcpSender::mark_lost_below(uint64_t end) {
   lost_scanned_ = end;
 }
 
-uint64_t TcpSender::apply_sack(const SackBlocks& blocks, std::optional<uint64_t>& oldest) {
+uint64_t TcpSender::apply_sack(const SackBlocks& blocks, std::optional<uint64_t>& oldest,
+                               uint64_t now) {
   uint64_t newly = 0;
   SackBlocks valid;
   for (auto [start, end] : blocks) {
@@ -232,6 +275,8 @@ uint64_t TcpSender::apply_sack(const SackBlocks& blocks, std::optional<uint64_t>
       for (size_t i = index_of(from); i < rtxq_.size() && rtxq_[i].offset < to; ++i) {
         TxSeg& s = rtxq_[i];
         if (s.sacked || s.offset < start || s.offset + s.len > end) continue;  // whole segments
+        rack_advance(s, now);
+        tlist_remove(s);
         account(s, false);
         s.sacked = true;
         s.lost = s.retrans_out = false;
@@ -251,7 +296,8 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
                        bool carries_data) {
   if (ack > snd_nxt_) return;  // acknowledges bytes never sent: RFC 9293 drops the segment
   std::optional<uint64_t> sack_oldest;
-  const uint64_t newly_sacked = p_.sack ? apply_sack(sack_blocks, sack_oldest) : 0;
+  rack_advanced_ = false;
+  const uint64_t newly_sacked = p_.sack ? apply_sack(sack_blocks, sack_oldest, now) : 0;
   if (ack < snd_una_) return;  // overtaken by a later ACK; its SACK blocks still counted
 
   const uint64_t prior_wnd = peer_wnd_;
@@ -266,7 +312,10 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
       TxSeg& s = rtxq_.front();
       const uint32_t n = uint32_t(std::min<uint64_t>(s.len, ack - s.offset));
       if (!hole) hole = n;
-      if (!s.sacked) delivered += n;
+      if (!s.sacked) {
+        delivered += n;
+        rack_advance(s, now);
+      }
       if (s.ever_retrans)
         retrans_acked = true;
       else if (!s.sacked && !ack_oldest)
@@ -278,6 +327,7 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
         account(s, true);
         break;
       }
+      tlist_remove(s);
       rtxq_.pop_front();
     }
     if (!p_.sack) {
@@ -308,6 +358,28 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
   else if (sack_oldest)
     rtt_sample(now - *sack_oldest);
 
+  // Linux's tcp_process_tlp_ack(): a probe of new data ends its episode once acknowledged.
+  // A retransmitted probe repaired a loss if an ACK goes beyond it (data sent after the probe
+  // arrived too): cwnd is reduced once, as Linux's CWR. A pure duplicate ACK says the
+  // original and the probe both arrived. Without D-SACK an ACK of exactly the probe leaves
+  // the episode open (and no new probe) until one of these.
+  bool tlp_reduced = false;
+  if (tlp_end_ && ack >= *tlp_end_) {
+    if (!tlp_retrans_) {
+      tlp_end_.reset();
+    } else if (ack > *tlp_end_) {
+      tlp_end_.reset();
+      if (state_ == State::Open) {
+        ssthresh_ = std::max(cwnd_ / 2, 2 * uint64_t(p_.mss));
+        cwnd_ = ssthresh_;
+        ca_acked_ = 0;
+        tlp_reduced = true;
+      }
+    } else if (!acked && !newly_sacked && window == prior_wnd && !carries_data) {
+      tlp_end_.reset();
+    }
+  }
+
   if (state_ == State::Recovery) {
     if (snd_una_ >= recover_) {  // a full ACK ends recovery at the halved window
       state_ = State::Open;
@@ -322,19 +394,24 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
   }
   // Linux's tcp_time_to_recover(): enough duplicate ACKs, or SACKs that make the head lost,
   // or losses left over from the last episode (found in data sent during it).
+  if (rack_advanced_) rack_detect_loss(now);
   if (state_ == State::Open && unacked() &&
       (dupacks_ >= p_.dupack_threshold || lost_bytes_ ||
        (p_.sack && lost_boundary() > snd_una_)))
     enter_recovery();
   if (state_ == State::Recovery && p_.sack) mark_lost_below(lost_boundary());
-  if (acked && state_ != State::Recovery && cwnd_limited()) grow(delivered);
+  if (acked && state_ != State::Recovery && !tlp_reduced && cwnd_limited()) grow(delivered);
 
   if (acked) {
     if (unacked())
       arm_rto(now);  // RFC 6298 (5.3)
     else if (timer_ == Timer::Rto)
       timer_ = Timer::None;
+    arm_pto(now);  // RFC 8985 7.2: restarted by an ACK of new data
+  } else if (!pto_allowed()) {
+    pto_at_.reset();
   }
+  if (!unacked()) reo_at_.reset();
   if (!unacked()) {
     // The persist timer runs while nothing is in flight and the window holds data back.
     const bool blocked = unsent() && snd_nxt_ + std::min<uint64_t>(p_.mss, unsent()) > window_end();
@@ -349,6 +426,9 @@ void TcpSender::on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blo
 }
 
 void TcpSender::enter_recovery() {
+  // The fast retransmission: the head, unless loss is proven already (RACK, or segments left
+  // over from the last episode), whose retransmissions go first.
+  const bool mark_head = lost_bytes_ == 0;
   // Linux's Reno halves cwnd, not the flight, so limited-transmit segments do not count
   // (RFC 5681 3.2 asks the same of FlightSize).
   ssthresh_ = std::max(cwnd_ / 2, 2 * uint64_t(p_.mss));
@@ -356,8 +436,10 @@ void TcpSender::enter_recovery() {
   ca_acked_ = 0;
   state_ = State::Recovery;
   recover_ = snd_nxt_;
-  mark_lost(rtxq_.front());
+  if (mark_head) mark_lost(rtxq_.front());
   force_retx_ = true;
+  tlp_end_.reset();  // Linux's tcp_init_cwnd_reduction(): this reduction is the episode's
+  pto_at_.reset();
   ++stats_.fast_retransmits;
   if (p_.sack) ++stats_.sack_recoveries;
 }
@@ -365,6 +447,7 @@ void TcpSender::enter_recovery() {
 // RFC 6298 (2.2, 2.3) in integer picoseconds; the floor as Linux applies it, to the variance
 // term: RTO = SRTT + max(4 RTTVAR, rto_min).
 void TcpSender::rtt_sample(uint64_t rtt) {
+  min_rtt_ = have_rtt_ ? std::min(min_rtt_, rtt) : rtt;
   if (!have_rtt_) {
     srtt_ = rtt;
     rttvar_ = rtt / 2;
@@ -396,11 +479,30 @@ void TcpSender::grow(uint64_t delivered) {
 }
 
 std::optional<uint64_t> TcpSender::timer_deadline() const {
-  if (timer_ == Timer::None) return std::nullopt;
-  return timer_at_;
+  std::optional<uint64_t> d;
+  if (timer_ != Timer::None) d = timer_at_;
+  for (const auto& t : {pto_at_, reo_at_})
+    if (t) d = std::min(d.value_or(*t), *t);
+  return d;
 }
 
 void TcpSender::on_timer(uint64_t now) {
+  const auto due = [now](const std::optional<uint64_t>& t) { return t && *t <= now; };
+  if (due(reo_at_)) {
+    // RFC 8985 6.3 (Linux's tcp_rack_reo_timeout()): time is up for a segment RACK waited on.
+    reo_at_.reset();
+    const uint64_t lost = stats_.rack_losses;
+    rack_detect_loss(now);
+    if (stats_.rack_losses != lost && state_ == State::Open) enter_recovery();
+  }
+  if (due(pto_at_)) {
+    // RFC 8985 7.3: next() sends the probe; the RTO restarts from now (Linux restarts it from
+    // the head's last transmission). A probe deadline is never after the RTO's, so it wins a
+    // tie, as in Linux, where the probe takes the retransmission timer's place.
+    pto_at_.reset();
+    tlp_due_ = true;
+    arm_rto(now);
+  }
   if (timer_ == Timer::None || now < timer_at_) return;
   if (timer_ == Timer::Persist) {
     probe_due_ = true;
@@ -426,12 +528,120 @@ void TcpSender::on_timer(uint64_t now) {
     s.lost = !s.sacked;
     s.retrans_out = false;
     account(s, true);
+    s.in_tlist = false;
+    s.tprev = s.tnext = kNone;
   }
+  thead_ = ttail_ = kNone;
+  reo_at_.reset();
+  pto_at_.reset();
+  tlp_end_.reset();
+  tlp_due_ = false;
   lost_scanned_ = snd_nxt_;
   rtx_hint_ = snd_una_;
   ++rtos_in_row_;
   rto_ = std::min(2 * rto_, p_.rto_max_ps);
   arm_rto(now);
+}
+
+// RACK (RFC 8985 6.2 step 2): the most recently sent of the segments an ACK delivers, by
+// transmission time, then end (RACK_sent_after). A retransmission delivered sooner than the
+// minimum RTT was the original's delivery (Linux's tcp_rack_advance()).
+// Only with SACK, as Linux (tcp_identify_packet_loss(): a Reno connection uses NewReno's
+// marking): cumulative ACKs alone cannot tell which segments above a hole arrived.
+void TcpSender::rack_advance(const TxSeg& s, uint64_t now) {
+  if (!p_.rack || !p_.sack) return;
+  const uint64_t rtt = now - s.xmit_ps;
+  if (s.ever_retrans && rtt < min_rtt_) return;
+  rack_advanced_ = true;
+  const uint64_t end = s.offset + s.len;
+  if (!rack_valid_ || s.xmit_ps > rack_xmit_ps_ || (s.xmit_ps == rack_xmit_ps_ && end > rack_end_)) {
+    rack_xmit_ps_ = s.xmit_ps;
+    rack_end_ = end;
+    rack_rtt_ = rtt;
+    rack_valid_ = true;
+  }
+}
+
+// RACK (RFC 8985 6.2 step 5): every copy in the network sent before RACK's segment and out
+// longer than RACK.rtt + reo_wnd is lost. The copies are kept by transmission time, so the
+// walk stops at the first one sent after RACK's, or still within its time; for that one the
+// reordering timer is armed (the RFC arms it for the last one waiting, marking all at once;
+// here each goes at its own time). reo_wnd = min RTT / 4, at most SRTT; Linux's adaptation to
+// D-SACKs and its zero window in recovery are not modelled.
+void TcpSender::rack_detect_loss(uint64_t now) {
+  if (!p_.rack || !p_.sack || !rack_valid_) return;
+  const uint64_t reo_wnd = std::min(min_rtt_ / 4, srtt_);
+  reo_at_.reset();
+  for (uint64_t id = thead_; id != kNone;) {
+    TxSeg& s = by_id(id);
+    id = s.tnext;
+    if (s.xmit_ps > rack_xmit_ps_) break;
+    if (s.xmit_ps == rack_xmit_ps_ && s.offset + s.len >= rack_end_) continue;  // sent after
+    const uint64_t deadline = s.xmit_ps + rack_rtt_ + reo_wnd;
+    if (deadline > now) {
+      reo_at_ = deadline + p_.timeout_min_ps;  // Linux adds TCP_TIMEOUT_MIN_US
+      break;
+    }
+    rack_mark_lost(s);
+  }
+}
+
+// A segment, or the retransmission of one, RACK judges lost: retransmitted (again) next.
+void TcpSender::rack_mark_lost(TxSeg& s) {
+  if (s.sacked) return;
+  ++stats_.rack_losses;
+  if (s.lost) {  // its retransmission was lost
+    tlist_remove(s);
+    s.retrans_out = false;
+    retrans_out_bytes_ -= s.len;
+    rtx_hint_ = std::min(rtx_hint_, s.offset);
+  } else {
+    mark_lost(s);
+  }
+}
+
+// RFC 8985 7.2 with Linux's tcp_schedule_loss_probe(): SACK on, Open state without SACKed or
+// lost segments, an RTT sample, no probe outstanding.
+bool TcpSender::pto_allowed() const {
+  return p_.tlp && p_.sack && have_rtt_ && unacked() && state_ == State::Open && !sacked_bytes_ &&
+         !lost_bytes_ && !tlp_end_ && timer_ == Timer::Rto;
+}
+
+// PTO = 2 SRTT plus TCP_TIMEOUT_MIN, or plus tlp_lone_extra with a single segment out, and
+// never after the RTO deadline.
+void TcpSender::arm_pto(uint64_t now) {
+  if (!pto_allowed()) {
+    pto_at_.reset();
+    return;
+  }
+  const uint64_t pto = 2 * srtt_ + (rtxq_.size() == 1 ? p_.tlp_lone_extra_ps : p_.timeout_min_ps);
+  pto_at_ = std::min(now + pto, timer_at_);
+}
+
+void TcpSender::tlist_push(TxSeg& s) {
+  tlist_remove(s);
+  s.tprev = ttail_;
+  s.tnext = kNone;
+  if (ttail_ != kNone)
+    by_id(ttail_).tnext = s.id;
+  else
+    thead_ = s.id;
+  ttail_ = s.id;
+  s.in_tlist = true;
+}
+
+void TcpSender::tlist_remove(TxSeg& s) {
+  if (!s.in_tlist) return;
+  if (s.tprev != kNone)
+    by_id(s.tprev).tnext = s.tnext;
+  else
+    thead_ = s.tnext;
+  if (s.tnext != kNone)
+    by_id(s.tnext).tprev = s.tprev;
+  else
+    ttail_ = s.tprev;
+  s.in_tlist = false;
+  s.tprev = s.tnext = kNone;
 }
 
 void TcpSender::arm_rto(uint64_t now) {

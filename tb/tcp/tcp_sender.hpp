@@ -1,7 +1,8 @@
 // One direction's TCP sender for the closed-loop simulation, deterministic and in plain C++:
 // slow start and Reno congestion avoidance with byte counting (RFC 5681, 3465), Linux's
 // congestion-window validation and restart after idle, fast retransmit and recovery with
-// NewReno partial ACKs (RFC 6582) or, with SACK, the RFC 6675 scoreboard, the RFC 6298
+// NewReno partial ACKs (RFC 6582) or, with SACK, the RFC 6675 scoreboard and RACK-TLP
+// (RFC 8985: time-based loss detection and tail loss probes), the RFC 6298
 // retransmission timer with Linux's floor, and the persist timer for a zero window.
 //
 // Everything is in stream offsets (0 = the first byte after the SYN) and picoseconds. The
@@ -34,6 +35,22 @@ struct TcpSenderParams {
   uint64_t send_buffer_bytes = 4 << 20;
   // Linux's tcp_slow_start_after_idle (on by default): after an idle RTO, cwnd decays.
   bool slow_start_after_idle = true;
+  // RACK (RFC 8985 6): a segment is lost once one sent after it was delivered and it has been
+  // out longer than that one's RTT plus a reordering window (min RTT / 4, at most SRTT). It
+  // repairs lost retransmissions and tails without an RTO; Linux's default since 4.18.
+  bool rack = true;
+  // Tail loss probe (RFC 8985 7): with SACK, in Open state, a timer at 2 SRTT sends one
+  // segment (new data, else the last one again) so that a lost tail earns an ACK that SACKs
+  // or RACK can work with, instead of waiting for the RTO. Linux's default since 3.10.
+  bool tlp = true;
+  // Linux's TCP_TIMEOUT_MIN_US: added to the PTO while more than one segment is out, and to
+  // the RACK reordering timer, so that neither fires on an ACK only just late.
+  uint64_t timeout_min_ps = 2'000'000'000;  // 2 ms
+  // Added to the PTO instead when a single segment is out: its ACK may wait for the peer's
+  // delayed-ACK timer. Linux adds tcp_rto_min_us (200 ms by default), so the PTO then falls
+  // on the RTO deadline; a smaller value probes a lone lost tail sooner, at the price of a
+  // spurious probe when the peer holds its ACK longer.
+  uint64_t tlp_lone_extra_ps = 200'000'000'000;
 
   std::string validate() const;  // empty when usable, otherwise what is wrong
 };
@@ -59,6 +76,8 @@ struct TcpSenderStats {
   uint64_t window_probes = 0;     // persist timer expiries
   uint64_t rtt_samples = 0;
   uint64_t max_cwnd = 0;  // bytes
+  uint64_t tlp_probes = 0;   // tail loss probes sent (new data or a retransmission)
+  uint64_t rack_losses = 0;  // segments (or retransmissions of them) RACK marked lost
 };
 
 class TcpSender {
@@ -88,8 +107,9 @@ class TcpSender {
   void on_ack(uint64_t ack, uint64_t window, const SackBlocks& sack_blocks, uint64_t now_ps,
               bool carries_data = false);
 
-  // The retransmission or persist timer's expiry; on_timer() then arms what follows, and
-  // next() returns the retransmission or the probe.
+  // The earliest of the retransmission or persist timer, the tail loss probe's timer (PTO)
+  // and RACK's reordering timer; on_timer() then arms what follows, and next() returns the
+  // retransmission or the probe.
   std::optional<uint64_t> timer_deadline() const;
   void on_timer(uint64_t now_ps);  // before the deadline: nothing
 
@@ -111,15 +131,24 @@ class TcpSender {
   const TcpSenderParams& params() const { return p_; }
 
  private:
+  static constexpr uint64_t kNone = UINT64_MAX;
   // A segment sent and not yet cumulatively acknowledged (Linux's retransmission queue).
   struct TxSeg {
     uint64_t offset;
     uint32_t len;
     uint64_t sent_ps;            // first transmission: Karn times no other
+    uint64_t xmit_ps;            // last transmission: RACK's clock
     bool sacked = false;
     bool lost = false;
     bool retrans_out = false;    // retransmitted, that copy still in the network (implies lost)
     bool ever_retrans = false;   // Karn: its acknowledgement times nothing
+    // Linux's tsorted_sent_queue: the copies in the network (neither SACKed nor lost and not
+    // yet resent), by last transmission, linked by id. Ids grow by one per segment and rtxq_
+    // only grows at the back and shrinks at the front: rtxq_[id - front().id].
+    uint64_t id = 0;
+    uint64_t tprev = kNone;
+    uint64_t tnext = kNone;
+    bool in_tlist = false;
   };
   enum class Timer { None, Rto, Persist };
 
@@ -127,7 +156,7 @@ class TcpSender {
   Seg retransmit(TxSeg& s, uint64_t now);
   std::optional<Seg> window_probe(uint64_t now);
   void sent(uint64_t now, uint32_t len);
-  uint64_t apply_sack(const SackBlocks& blocks, std::optional<uint64_t>& oldest);
+  uint64_t apply_sack(const SackBlocks& blocks, std::optional<uint64_t>& oldest, uint64_t now);
   void account(const TxSeg& s, bool add);
   void mark_lost(TxSeg& s);
   void mark_lost_below(uint64_t end);
@@ -143,6 +172,15 @@ class TcpSender {
   void arm_rto(uint64_t now);
   void arm_persist(uint64_t now);
   void release();
+  TxSeg& by_id(uint64_t id) { return rtxq_[size_t(id - rtxq_.front().id)]; }
+  void tlist_remove(TxSeg& s);
+  void tlist_push(TxSeg& s);
+  void rack_advance(const TxSeg& s, uint64_t now);
+  void rack_detect_loss(uint64_t now);
+  void rack_mark_lost(TxSeg& s);
+  bool pto_allowed() const;
+  void arm_pto(uint64_t now);
+  std::optional<Seg> tail_loss_probe(uint64_t now);
   uint64_t window_end() const { return snd_una_ + peer_wnd_; }
 
   TcpSenderParams p_;
@@ -188,6 +226,24 @@ class TcpSender {
   uint32_t probe_backoff_ = 0;
   bool probe_due_ = false;
   std::optional<uint64_t> last_send_ps_;
+
+  // RACK (RFC 8985 6.2): the most recently sent segment delivered so far, and its RTT.
+  uint64_t next_id_ = 0;
+  uint64_t thead_ = kNone;
+  uint64_t ttail_ = kNone;
+  uint64_t rack_xmit_ps_ = 0;
+  uint64_t rack_end_ = 0;
+  uint64_t rack_rtt_ = 0;
+  bool rack_valid_ = false;
+  bool rack_advanced_ = false;  // this ACK delivered a segment RACK may time from
+  uint64_t min_rtt_ = 0;  // smallest RTT sample, 0 before any
+  std::optional<uint64_t> reo_at_;  // reordering timer
+  // TLP (RFC 8985 7): the probe timer, a probe due, and the open episode (Linux's
+  // tlp_high_seq: snd_nxt after the probe; tlp_retrans: the probe was a retransmission).
+  std::optional<uint64_t> pto_at_;
+  bool tlp_due_ = false;
+  std::optional<uint64_t> tlp_end_;
+  bool tlp_retrans_ = false;
 
   TcpSenderStats stats_;
 };

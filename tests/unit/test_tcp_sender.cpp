@@ -1,6 +1,7 @@
 // The closed-loop TCP pieces (tb/tcp): the sender against hand-worked figures, the ACK policy
 // and the reassembler, and all three together across a lossy channel.
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <random>
@@ -66,6 +67,7 @@ struct Sim {
   uint64_t now = 0;
 
   std::function<bool(const Seg&, uint32_t copy)> drop;  // copy 0: first transmission
+  std::function<uint64_t(const Seg&, uint32_t copy)> late;  // extra one-way delay
   std::function<void()> after_ack;
   std::map<uint64_t, uint32_t> copies;  // transmissions per offset
   std::vector<std::pair<uint64_t, Seg>> sent;
@@ -98,8 +100,9 @@ struct Sim {
       Event e = of(Kind::Data);
       e.seg = *s;
       e.payload.assign(b.begin(), b.end());
-      if (chance(k.dup)) at(now + delay(), e);
-      at(now + delay(), std::move(e));
+      const uint64_t extra = late && !s->window_probe ? late(*s, copy) : 0;
+      if (chance(k.dup)) at(now + delay() + extra, e);
+      at(now + delay() + extra, std::move(e));
     }
   }
 
@@ -300,8 +303,12 @@ TEST_CASE("tcp: two losses in one window are recovered in one episode", "[tcp]")
 // 6 MSS), the RTO doubles to 400.2 ms, and the copy sent then is lost too: the second RTO
 // at 600.4 ms, the RTO 800.4 ms. The fourth copy arrives; Karn: its ACK times nothing, the
 // backed-off RTO stays; slow start from the loss window adds its MSS: cwnd = 2 MSS.
+// Pure RTO behaviour: without RACK (which finds the lost retransmission when a segment sent
+// after it is SACKed, see below) and without tail loss probes.
 TEST_CASE("tcp: a lost retransmission ends in an RTO at the computed deadline then backs off", "[tcp]") {
-  Sim s(TcpSenderParams{}, Sim::Knobs{});
+  TcpSenderParams p;
+  p.rack = p.tlp = false;
+  Sim s(p, Sim::Knobs{});
   s.app = pattern(40 * kMss, 5);
   s.drop = [](const Seg& g, uint32_t copy) { return g.offset == 2 * kMss && copy < 3; };
   s.run();
@@ -323,14 +330,149 @@ TEST_CASE("tcp: a lost retransmission ends in an RTO at the computed deadline th
   REQUIRE(s.delivered == s.app);
 }
 
+// A lost tail: twelve segments, the last lost; the receiver acknowledges every second full
+// segment (no quick ACKs, delayed ACK 40 ms). 0..9 arrive at 50 us, acknowledged in pairs; the
+// ACKs at 100 us (every RTT sample 100 us: SRTT 100 us) each add 2 MSS in slow start, cwnd 20
+// MSS; the first of them releases 10 and 11, the last two segments. The last ACK at 100 us
+// leaves both out, so the PTO is 2 SRTT + 2 ms (TCP_TIMEOUT_MIN; 200 ms would be added with
+// one segment out): 100 us + 200 us + 2 ms = 2.3 ms. 10 alone waits for the delayed ACK
+// (due at 40.15 ms); at 2.3 ms nothing new is left, so the probe resends 11, the highest
+// segment. It arrives at 2.35 ms: two full segments waiting, an ACK at once, all acknowledged
+// at 2.4 ms. The ACK covers exactly the probe (TLP.end_seq = 12 MSS): Linux reduces cwnd only
+// once an ACK goes beyond it (a D-SACK would say the probe was spurious), so cwnd stays 20
+// MSS (the probe's round is not cwnd-limited, so it does not grow either) and ssthresh stays
+// unset. Without TLP the same loss waits for the RTO. First the delayed ACK of 10 at
+// 40.15 ms arrives at 40.2 ms: a 40.1 ms sample. RTTVAR had decayed from 50 us over four
+// 100 us samples to 15.820312 us; now (3 * 15.820312 us + 40 ms) / 4 = 10.011865 ms, SRTT
+// (7 * 100 us + 40.1 ms) / 8 = 5.1 ms, RTO 5.1 + max(40.05, 200) = 205.1 ms, re-armed by that
+// ACK: the RTO at 40.2 + 205.1 = 245.3 ms. That ACK also grew cwnd to 21 MSS (slow start;
+// the first window was cwnd-limited), so ssthresh = 21 / 2 = 10.5 MSS; cwnd 1 MSS plus the
+// MSS the retransmission's ACK delivers.
+TEST_CASE("tcp: a lost tail segment is repaired by a tail loss probe at 2 SRTT plus 2 ms", "[tcp]") {
+  const bool tlp = GENERATE(true, false);
+  TcpSenderParams p;
+  p.tlp = tlp;
+  Sim::Knobs k;
+  k.delayed_acks = true;
+  AckPolicyParams ap;
+  ap.quickack_segments = 0;
+  Sim s(p, k, ap);
+  s.app = pattern(12 * kMss, 11);
+  s.drop = [](const Seg& g, uint32_t copy) { return g.offset == 11 * kMss && copy == 0; };
+  s.run();
+
+  const auto rtx = s.retransmissions();
+  REQUIRE(rtx.size() == 1);
+  REQUIRE(rtx[0].second.offset == 11 * kMss);
+  REQUIRE(s.delivered == s.app);
+  REQUIRE(!s.tx.timer_deadline());
+  if (tlp) {
+    REQUIRE(rtx[0].first == 2'300 * kUs);
+    REQUIRE(s.tx.stats().tlp_probes == 1);
+    REQUIRE(s.tx.stats().rtos == 0);
+    REQUIRE(s.tx.stats().fast_retransmits == 0);
+    REQUIRE(s.tx.cwnd() == 20 * kMss);
+    REQUIRE(s.tx.ssthresh() == UINT64_MAX);
+    REQUIRE(s.tx.srtt_ps() == 100 * kUs);  // the probe's ACK times nothing (Karn)
+  } else {
+    REQUIRE(s.tx.srtt_ps() == 5'100 * kUs);
+    REQUIRE(s.tx.rto_ps() == 2 * 205'100 * kUs);  // backed off; the ACK of 11 times nothing
+    REQUIRE(rtx[0].first == 245'300 * kUs);
+    REQUIRE(s.rto_at == std::vector<uint64_t>{245'300 * kUs});
+    REQUIRE(s.tx.ssthresh() == 21 * kMss / 2);
+    REQUIRE(s.tx.cwnd() == 2 * kMss);
+  }
+}
+
+// The last two of twelve segments lost, every segment acknowledged at once. The ACKs at
+// 100 us (SRTT = min RTT = 100 us) raise cwnd to 20 MSS; the first releases 10 and 11. The
+// last ACK leaves both out: PTO = 100 us + 2 * 100 us + 2 ms = 2.3 ms, and the probe resends
+// 11. Its ACK at 2.4 ms SACKs it: RACK takes the probe's transmission (2.3 ms) and its RTT
+// (100 us, not shorter than the min RTT, so not the original's ACK); 10, sent at 100 us, is
+// older than 2.3 ms - (100 us + reo_wnd 25 us): lost. Recovery: ssthresh = cwnd = 10 MSS, 10
+// goes at once at 2.4 ms, its ACK at 2.5 ms is a full ACK: cwnd 10 MSS, no RTO.
+TEST_CASE("tcp: two lost tail segments are repaired by a probe and RACK", "[tcp]") {
+  Sim s(TcpSenderParams{}, Sim::Knobs{});
+  s.app = pattern(12 * kMss, 12);
+  s.drop = [](const Seg& g, uint32_t copy) { return g.offset >= 10 * kMss && copy == 0; };
+  std::vector<std::pair<uint64_t, uint64_t>> exits;
+  TcpSender::State prev = TcpSender::State::Open;
+  s.after_ack = [&] {
+    if (prev == TcpSender::State::Recovery && s.tx.state() == TcpSender::State::Open)
+      exits.emplace_back(s.now, s.tx.cwnd());
+    prev = s.tx.state();
+  };
+  s.run();
+
+  const auto rtx = s.retransmissions();
+  REQUIRE(rtx.size() == 2);
+  REQUIRE(rtx[0].first == 2'300 * kUs);
+  REQUIRE(rtx[0].second.offset == 11 * kMss);
+  REQUIRE(rtx[1].first == 2'400 * kUs);
+  REQUIRE(rtx[1].second.offset == 10 * kMss);
+  REQUIRE(s.tx.stats().tlp_probes == 1);
+  REQUIRE(s.tx.stats().rack_losses == 1);
+  REQUIRE(s.tx.stats().fast_retransmits == 1);
+  REQUIRE(s.tx.stats().rtos == 0);
+  REQUIRE(exits == std::vector<std::pair<uint64_t, uint64_t>>{{2'500 * kUs, 10 * kMss}});
+  REQUIRE(s.tx.ssthresh() == 10 * kMss);
+  REQUIRE(s.delivered == s.app);
+}
+
+// Segment 2 lost, and its fast retransmission at 100 us too (the scenario of the RTO test
+// above, with RACK). The retransmission went after 10..15 in the same instant, but it ends
+// lower, so RACK counts it as sent before them. At 200 us their SACKs (RTT 100 us) leave it
+// 25 us (reo_wnd) to go; recovery sends new data then. At 300 us the SACKs of that data (sent
+// at 200 us) find the retransmission older than 200 us - 125 us: lost, resent at once, its
+// ACK at 400 us ends recovery (cwnd = ssthresh = 6 MSS). One episode, no RTO.
+TEST_CASE("tcp: RACK finds a lost retransmission when later data is SACKed", "[tcp]") {
+  Sim s(TcpSenderParams{}, Sim::Knobs{});
+  s.app = pattern(40 * kMss, 13);
+  s.drop = [](const Seg& g, uint32_t copy) { return g.offset == 2 * kMss && copy < 2; };
+  s.run();
+
+  const auto rtx = s.retransmissions();
+  REQUIRE(rtx.size() == 2);
+  REQUIRE(rtx[0].first == 100 * kUs);
+  REQUIRE(rtx[1].first == 300 * kUs);
+  for (const auto& r : rtx) REQUIRE(r.second.offset == 2 * kMss);
+  REQUIRE(s.tx.stats().rack_losses == 1);
+  REQUIRE(s.tx.stats().fast_retransmits == 1);
+  REQUIRE(s.tx.stats().rtos == 0);
+  REQUIRE(s.tx.stats().tlp_probes == 0);
+  REQUIRE(s.tx.ssthresh() == 6 * kMss);
+  REQUIRE(s.delivered == s.app);
+}
+
+// Four segments; 2 arrives 20 us late, after 3. The SACK of 3 at 100 us (RTT 100 us) gives 2,
+// sent at the same instant, until 0 + 100 us + reo_wnd (100 us / 4 = 25 us) = 125 us; its ACK
+// comes at 120 us. No retransmission (with reo_wnd 0 it would go at 100 us), no probe; four
+// segments against cwnd 10 do not grow it.
+TEST_CASE("tcp: reordering within the RACK reordering window is not a loss", "[tcp]") {
+  Sim s(TcpSenderParams{}, Sim::Knobs{});
+  s.app = pattern(4 * kMss, 14);
+  s.late = [](const Seg& g, uint32_t copy) { return g.offset == 2 * kMss && copy == 0 ? 20 * kUs : 0; };
+  s.run();
+
+  REQUIRE(s.retransmissions().empty());
+  REQUIRE(s.tx.stats().rack_losses == 0);
+  REQUIRE(s.tx.stats().fast_retransmits == 0);
+  REQUIRE(s.tx.stats().tlp_probes == 0);
+  REQUIRE(s.tx.cwnd() == 10 * kMss);
+  REQUIRE(s.delivered == s.app);
+}
+
 // RFC 6298 by hand. Samples 100, 300, 200, 10 ms:
 //   SRTT 100      RTTVAR 50                                 RTO 100 + max(200, 200) = 300
 //   RTTVAR 3/4 50 + 1/4 200 = 87.5    SRTT 7/8 100 + 1/8 300 = 125      RTO 125 + 350 = 475
 //   RTTVAR 3/4 87.5 + 1/4 75 = 84.375  SRTT 7/8 125 + 1/8 200 = 134.375  RTO + 337.5 = 471.875
 //   RTTVAR 3/4 84.375 + 1/4 124.375 = 94.375  SRTT 7/8 134.375 + 1/8 10 = 118.828125
 //                                                            RTO 118.828125 + 377.5 = 496.328125
+// No tail loss probe: the Karn section wants the RTO itself (a probe would go at 2 SRTT + 2 ms).
 TEST_CASE("tcp: the RTT estimator follows RFC 6298 with Linux's floor", "[tcp]") {
-  TcpSender tx(TcpSenderParams{}, 1 << 20);
+  TcpSenderParams p;
+  p.tlp = false;
+  TcpSender tx(p, 1 << 20);
   const Bytes data = pattern(20 * kMss, 6);
   REQUIRE(tx.write(data) == data.size());
   REQUIRE(tx.rto_ps() == 1000 * kMs);
@@ -444,7 +586,9 @@ TEST_CASE("tcp: the peer window caps the flight and a zero window waits for the 
   const uint64_t t = probe_at + 200 * kUs;
   tx.on_ack(5 * kMss, 5 * kMss / 2, {}, t);
   REQUIRE(burst(t) == std::vector<uint64_t>{5 * kMss, 6 * kMss});
-  REQUIRE(tx.timer_deadline() == t + tx.rto_ps());  // retransmission timer, not persist
+  // Retransmission timer, not persist; with two segments out the tail loss probe comes first,
+  // at 2 SRTT + 2 ms = 2.225 ms.
+  REQUIRE(tx.timer_deadline() == t + 2 * 112'500'000 + 2 * kMs);
   REQUIRE(tx.stats().rtos == 0);
 }
 
@@ -530,11 +674,17 @@ TEST_CASE("tcp: sender parameters are checked", "[tcp]") {
 // never sends beyond the receiver's window, and its memory follows what is unacknowledged.
 // Odd seeds: a slow reader and a small buffer, so windows close and reopen (persist probes,
 // lost window updates); SACK on even seeds only.
+// Run with RACK and TLP (the default) and without: both byte-exact; the RTOs across the seeds
+// must drop with them (a lost tail or retransmission no longer waits for the RTO).
 TEST_CASE("tcp: bytes cross a lossy reordering duplicating channel exactly", "[tcp]") {
+  auto run = [](bool rack_tlp) {
+  TcpSenderStats total;
   for (uint64_t seed = 1; seed <= 24; ++seed) {
     CAPTURE(seed);
+    CAPTURE(rack_tlp);
     std::mt19937_64 pick(seed);
     TcpSenderParams p;
+    p.rack = p.tlp = rack_tlp;
     p.sack = seed % 2 == 0;
     p.send_buffer_bytes = 64 << 10;
     Sim::Knobs k;
@@ -565,7 +715,25 @@ TEST_CASE("tcp: bytes cross a lossy reordering duplicating channel exactly", "[t
     REQUIRE(s.tx.memory_bytes() == 0);
     REQUIRE(!s.tx.timer_deadline());
     REQUIRE(s.rx.held_bytes() == 0);
+    total.rtos += s.tx.stats().rtos;
+    total.tlp_probes += s.tx.stats().tlp_probes;
+    total.rack_losses += s.tx.stats().rack_losses;
+    total.retransmitted_segments += s.tx.stats().retransmitted_segments;
   }
+  return total;
+  };
+  const TcpSenderStats with = run(true), without = run(false);
+  std::printf("tcp property: RTOs %llu with RACK-TLP, %llu without; %llu probes, %llu RACK losses; "
+              "retransmitted segments %llu and %llu\n",
+              (unsigned long long)with.rtos, (unsigned long long)without.rtos,
+              (unsigned long long)with.tlp_probes, (unsigned long long)with.rack_losses,
+              (unsigned long long)with.retransmitted_segments,
+              (unsigned long long)without.retransmitted_segments);
+  REQUIRE(without.tlp_probes == 0);
+  REQUIRE(without.rack_losses == 0);
+  REQUIRE(with.tlp_probes > 0);
+  REQUIRE(with.rack_losses > 0);
+  REQUIRE(4 * with.rtos <= 3 * without.rtos);  // at least a quarter fewer
 }
 
 TEST_CASE("tcp: ACK policy acknowledges every second full segment", "[tcp]") {
