@@ -56,7 +56,8 @@ nlohmann::ordered_json tcp_json(const nic::tcp::TcpSenderStats& t, uint64_t pure
           {"retransmitted_segments", t.retransmitted_segments},
           {"retransmitted_bytes", t.retransmitted_bytes},
           {"fast_retransmits", t.fast_retransmits}, {"sack_recoveries", t.sack_recoveries},
-          {"rtos", t.rtos},                   {"max_cwnd_bytes", t.max_cwnd},
+          {"rtos", t.rtos},                   {"tlp_probes", t.tlp_probes},
+          {"rack_losses", t.rack_losses},     {"max_cwnd_bytes", t.max_cwnd},
           {"pure_acks", pure_acks}};
 }
 

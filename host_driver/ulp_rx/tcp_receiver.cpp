@@ -101,8 +101,8 @@ bool TcpReceiver::accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs
   Piece p;
   p.data.assign(bytes.begin(), bytes.end());
   slice_attrs(seg_attrs, from, bytes.size, trust_crc, p.attrs);
+  p.stamp = ++queued_;
   ooo_.emplace_hint(hint, at, std::move(p));
-  last_queued_ = at;
   ooo_bytes_ += cost;
   stats_.ooo_high_water = std::max(stats_.ooo_high_water, ooo_bytes_);
   return true;
@@ -110,21 +110,25 @@ bool TcpReceiver::accept(int64_t at, ByteView bytes, const RangeAttrs& seg_attrs
 
 void TcpReceiver::sack_blocks(size_t max, std::vector<std::pair<uint32_t, uint32_t>>& out) const {
   out.clear();
-  // Adjacent pieces make one block; the block holding the latest queued bytes goes first.
-  std::vector<std::pair<int64_t, int64_t>> blocks;
+  // Adjacent pieces make one block, as recent as its latest piece.
+  struct Block {
+    int64_t from, to;
+    uint64_t stamp;
+  };
+  std::vector<Block> blocks;
   for (const auto& [off, piece] : ooo_) {
     const int64_t end = off + int64_t(piece.data.size());
-    if (!blocks.empty() && blocks.back().second == off)
-      blocks.back().second = end;
-    else
-      blocks.emplace_back(off, end);
+    if (!blocks.empty() && blocks.back().to == off) {
+      blocks.back().to = end;
+      blocks.back().stamp = std::max(blocks.back().stamp, piece.stamp);
+    } else {
+      blocks.push_back({off, end, piece.stamp});
+    }
   }
-  size_t first = blocks.size();
-  for (size_t i = 0; i < blocks.size(); ++i)
-    if (last_queued_ >= blocks[i].first && last_queued_ < blocks[i].second) first = i;
-  if (first < blocks.size()) out.emplace_back(seq_at(blocks[first].first), seq_at(blocks[first].second));
-  for (size_t i = 0; i < blocks.size() && out.size() < max; ++i)
-    if (i != first) out.emplace_back(seq_at(blocks[i].first), seq_at(blocks[i].second));
+  const size_t n = std::min(max, blocks.size());
+  std::partial_sort(blocks.begin(), blocks.begin() + std::ptrdiff_t(n), blocks.end(),
+                    [](const Block& a, const Block& b) { return a.stamp > b.stamp; });
+  for (size_t i = 0; i < n; ++i) out.emplace_back(seq_at(blocks[i].from), seq_at(blocks[i].to));
 }
 
 void TcpReceiver::deliver_front() {

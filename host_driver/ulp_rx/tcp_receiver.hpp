@@ -58,7 +58,8 @@ class TcpReceiver {
   uint32_t rcv_nxt() const { return seq_at(nxt_); }
   // The blocks of bytes held beyond rcv_nxt as SACK reports them (RFC 2018), at most `max`:
   // [left, right) sequence edges, the block with the latest bytes queued first, then the
-  // others from the lowest.
+  // others by how recently they grew, as Linux keeps them: a sender that sees only `max` of
+  // many blocks still hears of every block that changed lately.
   void sack_blocks(size_t max, std::vector<std::pair<uint32_t, uint32_t>>& out) const;
   size_t ooo_bytes() const { return ooo_bytes_; }  // as budgeted
   size_t ooo_pieces() const { return ooo_.size(); }
@@ -69,6 +70,7 @@ class TcpReceiver {
   struct Piece {
     Bytes data;
     RangeAttrs attrs;
+    uint64_t stamp = 0;  // when it was queued, in pieces queued so far (SACK block order)
   };
 
   uint32_t seq_at(int64_t off) const { return isn_ + uint32_t(uint64_t(off)); }
@@ -85,7 +87,7 @@ class TcpReceiver {
   int64_t nxt_ = 0;               // stream offset of rcv_nxt (no wraparound)
   std::map<int64_t, Piece> ooo_;  // stream offset -> piece
   size_t ooo_bytes_ = 0;
-  int64_t last_queued_ = -1;  // stream offset of the latest bytes queued out of order
+  uint64_t queued_ = 0;  // pieces queued out of order so far: their stamps
   RangeAttrs scratch_;  // attributes of a piece delivered straight from a segment
   TcpRxStats stats_;
 };

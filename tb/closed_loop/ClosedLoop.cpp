@@ -26,6 +26,8 @@ void loop_counters(const LoopResult& l, std::map<std::string, uint64_t>& c) {
     c[p + "retransmitted_bytes"] = s->retransmitted_bytes;
     c[p + "fast_retransmits"] = s->fast_retransmits;
     c[p + "rtos"] = s->rtos;
+    c[p + "tlp_probes"] = s->tlp_probes;
+    c[p + "rack_losses"] = s->rack_losses;
   }
   c["tcp_target_pure_acks"] = t_acks;
   c["tcp_host_pure_acks"] = h_acks;

@@ -263,7 +263,8 @@ void Network::host_note(const HostNote& n, uint64_t now) {
 RxView Network::host_rx_view(const Conn& c) const {
   RxView v;
   v.window = cfg_.host_window_bytes;
-  if (!top_.driver.rx_view(c.host->tuple(), 3, v.rcv_nxt, v.sack)) v.rcv_nxt = c.host->peer_first_seq();
+  if (!top_.driver.rx_view(c.host->tuple(), TcpPeer::kMaxSackBlocks, v.rcv_nxt, v.sack))
+    v.rcv_nxt = c.host->peer_first_seq();
   return v;
 }
 
@@ -308,7 +309,7 @@ void Network::completed(const host::CommandRecord& r) {
 RxView Network::target_rx_view(const Conn& c) const {
   RxView v;
   v.rcv_nxt = c.target->peer_seq(c.target_rx.rcv_nxt());
-  for (const auto& [l, r] : c.target_rx.sack_blocks(3))
+  for (const auto& [l, r] : c.target_rx.sack_blocks(TcpPeer::kMaxSackBlocks))
     v.sack.emplace_back(c.target->peer_seq(l), c.target->peer_seq(r));
   v.window = cfg_.host_window_bytes;  // a controller's receive buffer, as large as the host's
   return v;

@@ -21,6 +21,8 @@ inline void add_sender_stats(tcp::TcpSenderStats& into, const tcp::TcpSenderStat
   into.sack_recoveries += s.sack_recoveries;
   into.rtos += s.rtos;
   into.window_probes += s.window_probes;
+  into.tlp_probes += s.tlp_probes;
+  into.rack_losses += s.rack_losses;
   into.rtt_samples += s.rtt_samples;
   into.max_cwnd = into.max_cwnd > s.max_cwnd ? into.max_cwnd : s.max_cwnd;
 }

@@ -27,6 +27,7 @@ struct RxView {
 class TcpPeer {
  public:
   static constexpr int kWindowScale = 7;  // both ends: a 16-bit field times 128, up to 8 MiB
+  static constexpr size_t kMaxSackBlocks = 4;
 
   // `spec`: addresses and tags of every frame this end sends (tuple = this end -> peer).
   TcpPeer(const net::FrameSpec& spec, uint32_t isn, const tcp::TcpSenderParams& p,

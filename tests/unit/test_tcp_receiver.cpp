@@ -222,3 +222,36 @@ TEST_CASE("tcprx: segments far behind or ahead are judged modulo 2^32", "[tcprx]
   REQUIRE(rx.stats().duplicate_segments == 1);
   REQUIRE(sink.data.size() == 40);
 }
+
+TEST_CASE("tcprx: SACK blocks come most recently grown first", "[tcprx]") {
+  Sink sink;
+  TcpReceiver rx([&](uint32_t s, ByteView d, const RangeAttrs& a) { sink(s, d, a); });
+  sink.next_seq = 1000;
+  rx.init(1000);
+  const Bytes b(100, 0x5a);
+  using Blocks = std::vector<std::pair<uint32_t, uint32_t>>;
+  Blocks out;
+  rx.sack_blocks(4, out);
+  CHECK(out.empty());
+  rx.on_segment(2000, b, plain(100));
+  rx.on_segment(3000, b, plain(100));
+  rx.on_segment(4000, b, plain(100));
+  rx.sack_blocks(4, out);
+  CHECK(out == Blocks{{4000, 4100}, {3000, 3100}, {2000, 2100}});
+  // The oldest block grows: it is the most recent now, and the others keep their order.
+  rx.on_segment(2100, b, plain(100));
+  rx.sack_blocks(4, out);
+  CHECK(out == Blocks{{2000, 2200}, {4000, 4100}, {3000, 3100}});
+  rx.sack_blocks(2, out);
+  CHECK(out == Blocks{{2000, 2200}, {4000, 4100}});
+  // A piece between two blocks joins them into one, as recent as that piece.
+  rx.on_segment(3100, b, plain(100));
+  rx.on_segment(3200, Bytes(800, 1), plain(800));
+  rx.sack_blocks(4, out);
+  CHECK(out == Blocks{{3000, 4100}, {2000, 2200}});
+  // rcv_nxt reaches the first block: it is delivered and no longer reported.
+  rx.on_segment(1000, Bytes(1000, 2), plain(1000));
+  rx.sack_blocks(4, out);
+  CHECK(out == Blocks{{3000, 4100}});
+  CHECK(rx.rcv_nxt() == 2200);
+}
