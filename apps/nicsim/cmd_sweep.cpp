@@ -198,8 +198,8 @@ void add_sweep_command(CLI::App& app) {
   auto* metric = sub->add_option("--metric", args->metrics,
                                  "extra report value as a CSV column: summary.latency_ns_max, fifos[name=X].p99");
   sub->add_option("--plot", args->plots,
-                  "X:Y[,Y2...] one PNG per option, a line per trace and per other grid value "
-                  "(default: achieved Gb/s and drops vs the first grid key)");
+                  "X:Y[,Y2...] one PNG per option, a line per trace or run and per other grid value "
+                  "(default: throughput and drops, with a closed loop's p99, vs the first grid key)");
   auto* emit = sub->add_option("--emit-jobs", args->emit_dir,
                                "write DIR/jobs.txt (GNU parallel) and DIR/slurm.sh instead of running");
   auto* merge_opt = sub->add_option("--merge", args->merge,
