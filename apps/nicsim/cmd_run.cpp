@@ -129,6 +129,24 @@ void print_loop(const nic::loop::LoopConfig& l, const nic::loop::LoopResult& r) 
   }
 }
 
+// Completes a's loop config from the options given as text and checks it against the NIC's
+// config; throws std::invalid_argument.
+void finish_loop(RunArgs& a, const nic::SimConfig& cfg) {
+  nic::loop::LoopConfig& l = a.loop;
+  l.io_size = nic::gen::parse_io_size(a.io_size);
+  l.switch_buffer_bytes = nic::gen::parse_size(a.switch_buffer);
+  l.max_pdu_data = uint32_t(nic::gen::parse_size(a.max_pdu_data));
+  l.service_exponential = a.service_dist == "exp";
+  l.tcp.sack = !a.no_sack;
+  l.tcp.rto_min_ps = uint64_t(std::llround(a.rto_min_us * 1e6));
+  l.h2c.reorder_us = l.c2h.reorder_us;
+  l.validate();
+  if (l.queue_depth > cfg.driver.queue_depth)
+    throw std::invalid_argument("--queue-depth " + std::to_string(l.queue_depth) +
+                                " is more than the driver's queue (driver.queue_depth " +
+                                std::to_string(cfg.driver.queue_depth) + ")");
+}
+
 void run() {
   nic::SimConfig cfg;
   nic::loop::ClosedLoopOptions opt;
@@ -136,17 +154,7 @@ void run() {
     if (!g_run.config.empty()) nic::load_config_file(cfg, g_run.config);
     for (const auto& s : g_run.sets) nic::apply_assignment(cfg, s);
     nic::validate(cfg);
-    nic::loop::LoopConfig& l = g_run.loop;
-    l.io_size = nic::gen::parse_io_size(g_run.io_size);
-    l.switch_buffer_bytes = nic::gen::parse_size(g_run.switch_buffer);
-    l.max_pdu_data = uint32_t(nic::gen::parse_size(g_run.max_pdu_data));
-    l.service_exponential = g_run.service_dist == "exp";
-    l.tcp.sack = !g_run.no_sack;
-    l.tcp.rto_min_ps = uint64_t(std::llround(g_run.rto_min_us * 1e6));
-    l.validate();
-    if (l.queue_depth > cfg.driver.queue_depth)
-      throw std::invalid_argument("--queue-depth " + std::to_string(l.queue_depth) + " is more than the driver's queue (driver.queue_depth " +
-                                  std::to_string(cfg.driver.queue_depth) + ")");
+    finish_loop(g_run, cfg);
     for (const auto& [option, path] : {std::pair<const char*, const std::string*>{"--report", &g_run.report},
                                        {"--csv", &g_run.csv}, {"--pcap-out", &g_run.pcap_out},
                                        {"--timeline", &g_run.timeline}})
@@ -222,19 +230,9 @@ void run() {
   }
 }
 
-}  // namespace
-
-void add_run_command(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand(
-      "run", "Closed loop: TCP senders that react to the modelled NIC answer a fio-like read workload");
-  RunArgs& a = g_run;
+// Every option but the NIC's config and the outputs: what a sweep's --run may give.
+void add_run_options(CLI::App* sub, RunArgs& a) {
   nic::loop::LoopConfig& l = a.loop;
-  sub->add_option("--config", a.config, "JSON config file of the NIC (see `nicsim config --dump`)")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--set", a.sets, "override a NIC config key: --set mac.rx_fifo_bytes=32768");
-  sub->add_option("--report", a.report, "write the JSON report here (the replay's, plus closed_loop)");
-  sub->add_option("--csv", a.csv, "write the report's tables as CSV");
-  sub->add_option("--pcap-out", a.pcap_out, "write both directions at the NIC's port as a pcap");
   sub->add_flag("--per-flow", a.per_flow, "print every connection's figures");
   sub->add_option("--timeline", a.timeline,
                   "write a time series as CSV (docs/timeline.md), with the controllers' cwnd, "
@@ -286,8 +284,36 @@ void add_run_command(CLI::App& app) {
   sub->add_option("--h2c-dup", l.h2c.dup, "host->controller: probability a frame arrives twice");
   sub->add_option("--h2c-reorder", l.h2c.reorder, "host->controller: probability a frame is held back");
   sub->add_option("--reorder-us", l.c2h.reorder_us, "how long a held-back frame waits, us")->capture_default_str();
+}
+
+}  // namespace
+
+void check_run_options(const std::vector<std::string>& words, const nic::SimConfig& cfg) {
+  CLI::App app;
+  app.set_help_flag();  // --help is then an argument not expected, not a call for help
+  RunArgs a;
+  add_run_options(&app, a);
+  std::vector<std::string> args(words.rbegin(), words.rend());  // CLI11 takes them last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  finish_loop(a, cfg);
+}
+
+void add_run_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "run", "Closed loop: TCP senders that react to the modelled NIC answer a fio-like read workload");
+  RunArgs& a = g_run;
+  sub->add_option("--config", a.config, "JSON config file of the NIC (see `nicsim config --dump`)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--set", a.sets, "override a NIC config key: --set mac.rx_fifo_bytes=32768");
+  sub->add_option("--report", a.report, "write the JSON report here (the replay's, plus closed_loop)");
+  sub->add_option("--csv", a.csv, "write the report's tables as CSV");
+  sub->add_option("--pcap-out", a.pcap_out, "write both directions at the NIC's port as a pcap");
+  add_run_options(sub, a);
   sub->callback([] {
-    g_run.loop.h2c.reorder_us = g_run.loop.c2h.reorder_us;
     set_exit_status(run_systemc("run", [] {
       run();
       return g_run_status;

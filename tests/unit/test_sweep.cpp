@@ -17,8 +17,10 @@
 #include "tools/sweep/plan.hpp"
 #include "tools/sweep/plot.hpp"
 #include "tools/sweep/results.hpp"
+#include "tools/sweep/run_options.hpp"
 #include "tools/sweep/runner.hpp"
 #include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/target.hpp"
 #include "tools/sweep/trace_list.hpp"
 
 using namespace nic::sweep;
@@ -46,6 +48,26 @@ nlohmann::json sample_report(uint64_t drops, bool ok) {
           {"fifos", {{{"name", "mac_rx_fifo"}, {"unit", "bytes"}, {"high_watermark", 9190}, {"drops", drops}},
                      {{"name", "mac_to_l3"}, {"unit", "beats"}, {"high_watermark", 2}, {"drops", 0}}}},
           {"verdict", {{"ok", ok}, {"mismatches", nlohmann::json::array()}}}};
+}
+
+// A report shaped like `nicsim run --report` writes: the replay's and the closed loop's.
+nlohmann::json sample_loop_report(bool verdict_ok, uint64_t read_errors) {
+  nlohmann::json r = sample_report(3, verdict_ok);
+  r["counters"]["tcp_target_retransmitted_segments"] = 3;
+  r["counters"]["tcp_target_rtos"] = 0;
+  r["closed_loop"] = {{"total",
+                       {{"reads", 800}, {"errors", read_errors}, {"iops", 4.3e6}, {"throughput_gbps", 70.25},
+                        {"clat_ns", {{"p50", 50175}, {"p99", 81919}, {"p99.9", 83753}, {"max", 90000}}}}}};
+  return r;
+}
+
+// A find_min judge from a metric of each value and what passes.
+Judge judge_by(std::function<double(uint64_t)> metric, std::function<bool(double)> pass) {
+  return [=](const std::vector<uint64_t>& values) {
+    std::vector<bool> out;
+    for (uint64_t v : values) out.push_back(pass(metric(v)));
+    return out;
+  };
 }
 
 struct TempDir {
@@ -197,33 +219,34 @@ TEST_CASE("sweep: bisection finds the smallest size within the drop budget", "[s
     probed.push_back(v);
     return drops(v);
   };
-  MinResult r = find_min(9 * 1024, 1 << 20, 1024, 0, measure);
+  const auto within = [&](double budget) { return judge_by(measure, [=](double m) { return m <= budget; }); };
+  MinResult r = find_min(9 * 1024, 1 << 20, 1024, true, 1, within(0));
   CHECK(r.found);
   CHECK(r.value == 37 * 1024);
   CHECK(probed.front() == 1u << 20);  // hi first: is there an answer at all?
   CHECK(r.probes.size() <= 12);
-  for (const auto& p : r.probes) CHECK(p.pass == (p.metric <= 0));
+  for (const auto& p : r.probes) CHECK(p.pass == (drops(p.value) <= 0));
 
   // Granularity: the answer is lo + k * step.
   probed.clear();
-  r = find_min(10000, 100000, 4096, 0, measure);
+  r = find_min(10000, 100000, 4096, true, 1, within(0));
   CHECK(r.value == 10000 + 7 * 4096);
   // A budget allows some drops.
-  r = find_min(9 * 1024, 1 << 20, 1024, 10.24, measure);
+  r = find_min(9 * 1024, 1 << 20, 1024, true, 1, within(10.24));
   CHECK(r.value == 36 * 1024);
   // lo already passes.
-  r = find_min(64 * 1024, 1 << 20, 1024, 0, measure);
+  r = find_min(64 * 1024, 1 << 20, 1024, true, 1, within(0));
   CHECK(r.value == 64 * 1024);
   // Even hi drops: no answer, after a single probe.
-  r = find_min(1024, 4096, 1024, 0, measure);
+  r = find_min(1024, 4096, 1024, true, 1, within(0));
   CHECK_FALSE(r.found);
   CHECK(r.probes.size() == 1);
   CHECK(r.probes[0].value == 4096);
   // lo == hi: one probe.
-  r = find_min(40000, 40000, 1, 0, measure);
+  r = find_min(40000, 40000, 1, true, 1, within(0));
   CHECK((r.found && r.value == 40000 && r.probes.size() == 1));
-  CHECK_THROWS_AS(find_min(2, 1, 1, 0, measure), std::invalid_argument);
-  CHECK_THROWS_AS(find_min(1, 2, 0, 0, measure), std::invalid_argument);
+  CHECK_THROWS_AS(find_min(2, 1, 1, true, 1, within(0)), std::invalid_argument);
+  CHECK_THROWS_AS(find_min(1, 2, 0, true, 1, within(0)), std::invalid_argument);
 }
 
 TEST_CASE("sweep: plan, job list and Slurm script", "[sweep]") {
@@ -334,7 +357,8 @@ TEST_CASE("sweep: find_min on a step function probes hi, then bisects to the fir
     probed.push_back(v);
     return v < 37 ? 1.0 : 0.0;
   };
-  MinResult r = find_min(0, 100, 10, 0, step_at_37);
+  const auto none = [](double m) { return m <= 0; };
+  MinResult r = find_min(0, 100, 10, true, 1, judge_by(step_at_37, none));
   CHECK((r.found && r.value == 40));
   // By hand, over k in [0, 10] (value 10k): k=10 passes; bisecting, k=4 passes, then k=1, 2
   // and 3 fail, which leaves k=4.
@@ -342,10 +366,10 @@ TEST_CASE("sweep: find_min on a step function probes hi, then bisects to the fir
 
   // hi off the step: candidates 5, 25, 45 and hi = 50; only 50 passes.
   probed.clear();
-  r = find_min(5, 50, 20, 0, [&](uint64_t v) {
-    probed.push_back(v);
-    return v >= 46 ? 0.0 : 2.0;
-  });
+  r = find_min(5, 50, 20, true, 1, judge_by([&](uint64_t v) {
+                 probed.push_back(v);
+                 return v >= 46 ? 0.0 : 2.0;
+               }, none));
   CHECK((r.found && r.value == 50));
   CHECK(probed == std::vector<uint64_t>{50, 25, 45});
 
@@ -428,4 +452,230 @@ TEST_CASE("sweep: the runner reports each child's exit status and keeps its outp
       [&](size_t, size_t running) { most_running = std::max(most_running, running); });
   CHECK(status == std::map<size_t, int>{{0, 0}, {1, 1}, {2, 2}, {3, 3}});
   CHECK(most_running <= 2);
+}
+
+TEST_CASE("sweep: --target specs give the metric and the bound a value must meet", "[sweep]") {
+  using K = Target::Kind;
+  const auto is = [](const std::string& spec, K kind, double amount) {
+    const Target t = parse_target(spec);
+    return t.kind == kind && std::abs(t.amount - amount) < 1e-9 * std::max(1.0, amount);
+  };
+  CHECK(is("throughput:1%", K::throughput, 0.01));
+  CHECK(is(" throughput: 0.5 % ", K::throughput, 0.005));
+  CHECK(is("throughput:0%", K::throughput, 0));
+  CHECK(is("p99<=50us", K::p99, 50000));
+  CHECK(is("p99<=50000", K::p99, 50000));
+  CHECK(is("p99<=50000ns", K::p99, 50000));
+  CHECK(is("p99<=0.05ms", K::p99, 50000));
+  CHECK(is("p99 <= 1.5 us", K::p99, 1500));
+  CHECK(is("drops<=0", K::drops, 0));
+  CHECK(is("drops<=12", K::drops, 12));
+  for (const char* bad : {"", "throughput", "throughput:1", "throughput:%", "throughput:100%", "throughput:-1%",
+                          "throughput:1%%", "p99<50us", "p99<=", "p99<=us", "p99<=50s", "p99<=-5", "p99<=5e",
+                          "drops<=-1", "drops<=x", "drops=1", "latency<=5us"})
+    CHECK_THROWS_WITH(parse_target(bad), Catch::Contains("expected throughput:P%"));
+
+  const Target tput = parse_target("throughput:1%"), p99 = parse_target("p99<=50us"), drops = parse_target("drops<=2");
+  CHECK(target_metric(tput, true, "d") == "closed_loop.total.throughput_gbps");
+  CHECK(target_metric(tput, false, "d") == "summary.achieved_gbps");
+  CHECK(target_metric(p99, true, "d") == "closed_loop.total.clat_ns.p99");
+  CHECK(target_metric(p99, false, "d") == "summary.latency_ns_p99");
+  CHECK(target_metric(drops, true, "counters.drop_rx_ring_full") == "counters.drop_rx_ring_full");
+
+  // Throughput: within 1 % of the reference, a value above it included.
+  const Bound b = target_bound(tput, 70);
+  CHECK(b.at_least);
+  CHECK(b.limit == Approx(69.3));
+  CHECK(b.meets(69.3));
+  CHECK(b.meets(75));
+  CHECK_FALSE(b.meets(69.29));
+  CHECK(bound_text("m", b) == "m >= 69.3");
+  // Latency and drops ignore the reference.
+  CHECK(target_bound(p99, 123).meets(50000));
+  CHECK_FALSE(target_bound(p99, 123).meets(50001));
+  CHECK(bound_text("m", target_bound(p99, 0)) == "m <= 50000");
+  CHECK(bound_text("m", target_bound(parse_target("p99<=1ms"), 0)) == "m <= 1000000");
+  CHECK(target_bound(drops, 0).meets(2));
+  CHECK_FALSE(target_bound(drops, 0).meets(3));
+}
+
+TEST_CASE("sweep: find_min on a target that is not monotonic scans or verifies its bisection", "[sweep]") {
+  // Passes at 14 alone, then from 23 up: as a closed loop's throughput near its plateau.
+  const auto pass = [](uint64_t v) { return v == 14 || v >= 23; };
+  std::vector<std::vector<uint64_t>> batches;
+  const Judge judge = [&](const std::vector<uint64_t>& values) {
+    batches.push_back(values);
+    std::vector<bool> out;
+    for (uint64_t v : values) out.push_back(pass(v));
+    return out;
+  };
+  const auto judged = [&] {
+    std::vector<uint64_t> all;
+    for (const auto& b : batches) all.insert(all.end(), b.begin(), b.end());
+    return all;
+  };
+
+  // 32 candidates: a scan down from hi, hi alone and then 4 at a time, ending with the batch
+  // that holds the first failure.
+  CHECK(search_method(0, 31, 1, false) == Method::scan);
+  MinResult r = find_min(0, 31, 1, false, 4, judge);
+  CHECK((r.found && r.value == 23));
+  REQUIRE(batches.size() == 4);
+  CHECK(batches[0] == std::vector<uint64_t>{31});
+  CHECK(batches[1] == std::vector<uint64_t>{30, 29, 28, 27});
+  CHECK(batches[3] == std::vector<uint64_t>{22, 21, 20, 19});
+  CHECK(r.probes.size() == 13);
+  // One at a time, it stops at the failure.
+  batches.clear();
+  r = find_min(0, 31, 1, false, 1, judge);
+  CHECK(r.value == 23);
+  CHECK(judged().back() == 22);
+  // Everything passes: the scan reaches lo.
+  batches.clear();
+  r = find_min(23, 40, 1, false, 8, judge);
+  CHECK(r.value == 23);
+  CHECK(r.probes.size() == 18);
+
+  // 63 candidates: bisection judges 30, then 14, which passes, and below it only failures, so
+  // it answers 14; verified, the candidates right above 14 fail and the search moves above them.
+  CHECK(search_method(0, 62, 1, false) == Method::verified_bisection);
+  CHECK(search_method(0, 62, 1, true) == Method::bisection);
+  batches.clear();
+  r = find_min(0, 62, 1, true, 1, judge);
+  CHECK(r.value == 14);  // plain bisection is fooled
+  batches.clear();
+  r = find_min(0, 62, 1, false, 2, judge);
+  CHECK((r.found && r.value == 23));
+  const auto all = judged();
+  // Every candidate judged above the answer passed, and so did the kVerifySteps right above it.
+  for (uint64_t v : all) CHECK((v < 23 || pass(v)));
+  for (uint64_t v = 24; v <= 23 + kVerifySteps; ++v) CHECK(std::count(all.begin(), all.end(), v) == 1);
+  CHECK(std::count(all.begin(), all.end(), 22) == 1);
+  CHECK(r.probes.size() == all.size());
+  CHECK(all.size() < 20);
+  // A verification batch runs at once.
+  CHECK(std::any_of(batches.begin(), batches.end(), [](const auto& b) { return b.size() == kVerifySteps; }));
+
+  // Monotonic (a replay's drops): no verification, the old bisection.
+  batches.clear();
+  r = find_min(0, 100, 1, true, 8, [&](const std::vector<uint64_t>& values) {
+    batches.push_back(values);
+    return std::vector<bool>(values.size(), values[0] >= 40);
+  });
+  CHECK(r.value == 40);
+  CHECK(std::all_of(batches.begin(), batches.end(), [](const auto& b) { return b.size() == 1; }));
+  // Even hi fails: no answer, whatever the method.
+  for (bool mono : {true, false}) {
+    r = find_min(0, 100, 1, mono, 4, [](const std::vector<uint64_t>& v) { return std::vector<bool>(v.size(), false); });
+    CHECK_FALSE(r.found);
+    CHECK(r.probes.size() == 1);
+  }
+  CHECK(method_text(Method::verified_bisection) == "bisection verified 3 steps up");
+}
+
+TEST_CASE("sweep: a metric path reaches a key with dots in it", "[sweep]") {
+  const nlohmann::json r = {{"closed_loop", {{"total", {{"clat_ns", {{"p99", 81919}, {"p99.9", 83753}}}}}}},
+                            {"a.b", {{"c", 1}, {"list", {5, 6}}}},
+                            {"a", {{"b", {{"c", 2}}}}},
+                            {"x.y", {{{"name", "q.r"}, {"v", 7}}}}};
+  CHECK(lookup(r, "closed_loop.total.clat_ns.p99.9")->get<int>() == 83753);
+  CHECK(lookup(r, "closed_loop.total.clat_ns.p99")->get<int>() == 81919);
+  CHECK_FALSE(lookup(r, "closed_loop.total.clat_ns.p99.5"));
+  // The longest key that exists wins.
+  CHECK(lookup(r, "a.b.c")->get<int>() == 1);
+  CHECK(lookup(r, "a.b.list[1]")->get<int>() == 6);
+  CHECK(lookup(r, "x.y[name=q.r].v")->get<int>() == 7);
+  CHECK(column_name("closed_loop.total.clat_ns.p99.9") == "closed_loop.total.clat_ns.p99.9");
+  CHECK(column_name("x.y[name=q.r].v") == "x.y.q.r.v");
+}
+
+TEST_CASE("sweep: closed-loop points run nicsim run with their options and have their own columns",
+          "[sweep]") {
+  CHECK(run_words("  --flows 8 --io-size '4K,64K'  --note \"a b\" ''") ==
+        std::vector<std::string>{"--flows", "8", "--io-size", "4K,64K", "--note", "a b", ""});
+  CHECK(run_words("").empty());
+  CHECK_THROWS_WITH(run_words("--flows 'x"), Catch::Contains("unclosed quote"));
+  for (const char* owned :
+       {"--set mac.rx_fifo_bytes=1", "--config c.json", "--report=r.json", "--csv c", "--pcap-out p"})
+    CHECK_THROWS_WITH(run_words(std::string("--flows 8 ") + owned), Catch::Contains("is set by the sweep"));
+
+  const std::string opts = "--flows 8 --io-size 2K";
+  const auto pts = expand({{"mac.rx_fifo_bytes", {"2048", "65536"}}}, {"t.pcap"}, {opts});
+  REQUIRE(pts.size() == 4);
+  CHECK_FALSE(pts[1].run);
+  CHECK((pts[2].run && *pts[2].run == opts && pts[2].trace.empty()));
+  CHECK(pts[3].id == "p0003");
+  CHECK(describe(pts[2]) == "p0002 run --flows 8 --io-size 2K mac.rx_fifo_bytes=2048");
+  CHECK(point_args(pts[3], true, "/s") ==
+        std::vector<std::string>{"run", "--flows", "8", "--io-size", "2K", "--config", "/s/base_config.json", "--set",
+                                 "mac.rx_fifo_bytes=65536", "--report", "/s/points/p0003.json"});
+  const auto replay = point_args(pts[0], true, "/s");
+  CHECK(replay[0] == "replay");
+  CHECK(std::count(replay.begin(), replay.end(), "--line-rate") == 1);
+
+  Plan plan;
+  plan.grid = {"mac.rx_fifo_bytes"};
+  plan.points = pts;
+  const Plan back = plan_from_json(nlohmann::json::parse(plan_to_json(plan).dump()));
+  CHECK(back.points[0].trace == "t.pcap");
+  CHECK_FALSE(back.points[0].run);
+  CHECK((back.points[3].run && *back.points[3].run == opts));
+
+  // Statuses: `nicsim run` exits 0 when every read completed byte-exact, 1 when not.
+  TempDir tmp;
+  const auto outcome = [&](const nlohmann::json& rep, std::optional<int> code) {
+    const fs::path f = tmp.path / "r.json";
+    std::ofstream(f) << rep.dump();
+    return load_outcome(f.string(), code);
+  };
+  CHECK(status_of(outcome(sample_loop_report(true, 0), 0)) == "ok");
+  CHECK(status_of(outcome(sample_loop_report(true, 0), std::nullopt)) == "ok");
+  CHECK(status_of(outcome(sample_loop_report(false, 0), 1)) == "mismatch");
+  CHECK(status_of(outcome(sample_loop_report(true, 2), 1)) == "mismatch");
+  CHECK(status_of(outcome(sample_loop_report(true, 2), std::nullopt)) == "mismatch");
+  CHECK(status_of(outcome(sample_loop_report(true, 0), 1)) == "mismatch");  // reads not followed
+  CHECK(status_of(outcome(sample_loop_report(true, 0), 2)) == "error");
+  CHECK(status_of(outcome(sample_report(0, true), 1)) == "error");  // a replay's as before
+
+  // Columns: a closed-loop sweep names its run and puts the closed loop's figures first; a
+  // mixed one has both workload columns.
+  std::vector<std::optional<Outcome>> outcomes;
+  for (const auto& p : pts)
+    outcomes.push_back(outcome(p.run ? sample_loop_report(true, 0) : sample_report(0, true), 0));
+  Plan runs = plan;
+  runs.points = {pts[2], pts[3]};
+  const Table t = results_table(runs, {outcomes[2], outcomes[3]});
+  const std::vector<std::string> head{"point",
+                                      "run",
+                                      "mac.rx_fifo_bytes",
+                                      "closed_loop.total.throughput_gbps",
+                                      "closed_loop.total.iops",
+                                      "closed_loop.total.clat_ns.p50",
+                                      "closed_loop.total.clat_ns.p99",
+                                      "closed_loop.total.clat_ns.p99.9",
+                                      "counters.tcp_target_retransmitted_segments",
+                                      "counters.tcp_target_rtos",
+                                      "summary.offered_gbps"};
+  CHECK(std::vector<std::string>(t.columns.begin(), t.columns.begin() + long(head.size())) == head);
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0][1] == opts);
+  CHECK(t.rows[0][size_t(t.column("closed_loop.total.clat_ns.p99.9"))] == "83753");
+  CHECK(t.rows[0][size_t(t.column("counters.tcp_target_rtos"))] == "0");
+  CHECK(t.rows[0].back() == "ok");
+  const Table mixed = results_table(plan, outcomes);
+  CHECK(std::vector<std::string>(mixed.columns.begin(), mixed.columns.begin() + 4) ==
+        std::vector<std::string>{"point", "trace", "run", "mac.rx_fifo_bytes"});
+  CHECK(mixed.rows[0][2].empty());
+  CHECK(mixed.rows[3][1].empty());
+  CHECK(mixed.rows[0][size_t(mixed.column("closed_loop.total.throughput_gbps"))].empty());
+  // A replay-only table is as it was.
+  Plan replays = plan;
+  replays.points = {pts[0], pts[1]};
+  CHECK(results_table(replays, {outcomes[0], outcomes[1]}).column("run") < 0);
+  CHECK(results_table(replays, {outcomes[0], outcomes[1]}).column("closed_loop.total.iops") < 0);
+
+  // A plot draws a line per run, titled by its options.
+  const PlotFiles f = make_plot(mixed, parse_plot("mac.rx_fifo_bytes:counters.drop_mac_fifo_full"), {}, "png");
+  CHECK(f.script.find("title 't'") != std::string::npos);
+  CHECK(f.script.find("title 'run --flows 8 --io-size 2K'") != std::string::npos);
 }

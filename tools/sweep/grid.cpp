@@ -75,17 +75,22 @@ std::vector<Axis> parse_grid(const std::vector<std::string>& specs, const KindOf
   return axes;
 }
 
-std::vector<Point> expand(const std::vector<Axis>& axes, const std::vector<std::string>& traces) {
-  size_t per_trace = 1;
-  for (const auto& a : axes) per_trace *= a.values.size();
-  const size_t total = per_trace * traces.size();
+std::vector<Point> expand(const std::vector<Axis>& axes, const std::vector<std::string>& traces,
+                          const std::vector<std::string>& runs) {
+  std::vector<Point> workloads;
+  for (const auto& t : traces) workloads.push_back({"", t, {}, std::nullopt});
+  for (const auto& r : runs) workloads.push_back({"", "", {}, r});
+  size_t per_workload = 1;
+  for (const auto& a : axes) per_workload *= a.values.size();
+  const size_t total = per_workload * workloads.size();
   std::vector<Point> out;
   out.reserve(total);
-  for (const auto& t : traces) {
-    for (size_t i = 0; i < per_trace; ++i) {
-      Point p{point_id(out.size(), total), t, {}};
+  for (const auto& w : workloads) {
+    for (size_t i = 0; i < per_workload; ++i) {
+      Point p = w;
+      p.id = point_id(out.size(), total);
       // Mixed-radix digits of i, the last axis least significant.
-      size_t rest = i, radix = per_trace;
+      size_t rest = i, radix = per_workload;
       for (const auto& a : axes) {
         radix /= a.values.size();
         p.set.emplace_back(a.key, a.values[rest / radix]);
@@ -109,8 +114,10 @@ std::string settings_text(const Point& p) {
   return s;
 }
 
-std::string describe(const Point& p) {
-  return p.id + " " + std::filesystem::path(p.trace).stem().string() + settings_text(p);
+std::string workload_label(const Point& p) {
+  return p.run ? "run " + *p.run : std::filesystem::path(p.trace).stem().string();
 }
+
+std::string describe(const Point& p) { return p.id + " " + workload_label(p) + settings_text(p); }
 
 }  // namespace nic::sweep

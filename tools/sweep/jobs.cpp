@@ -31,7 +31,7 @@ std::string jobs_file(const Plan& plan, const fs::path& abs_dir, const std::stri
   std::ostringstream out;
   for (const auto& p : plan.points) {
     out << "\"${NICSIM:-" << program << "}\"";
-    for (const auto& a : replay_args(p, plan.line_rate, abs_dir)) out << ' ' << shell_quote(a);
+    for (const auto& a : point_args(p, plan.line_rate, abs_dir)) out << ' ' << shell_quote(a);
     out << " > " << shell_quote(log_path(abs_dir, p).string()) << " 2>&1\n";
   }
   return out.str();

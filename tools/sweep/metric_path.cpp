@@ -56,10 +56,25 @@ std::vector<Segment> parse_path(const std::string& path) {
 void check_path(const std::string& path) { parse_path(path); }
 
 std::optional<nlohmann::json> lookup(const nlohmann::json& report, const std::string& path) {
+  const auto segs = parse_path(path);
   const nlohmann::json* node = &report;
-  for (const auto& s : parse_path(path)) {
-    if (!node->is_object() || !node->contains(s.key)) return std::nullopt;
-    node = &(*node)[s.key];
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (!node->is_object()) return std::nullopt;
+    // A key may hold dots ("p99.9"): the longest run of steps without a selector that names a
+    // key of this object is one step.
+    size_t last = i;
+    while (last + 1 < segs.size() && !segs[last].index && segs[last].field.empty()) ++last;
+    for (;; --last) {
+      std::string key = segs[i].key;
+      for (size_t k = i + 1; k <= last; ++k) key += "." + segs[k].key;
+      if (node->contains(key)) {
+        node = &(*node)[key];
+        break;
+      }
+      if (last == i) return std::nullopt;
+    }
+    i = last;
+    const Segment& s = segs[i];
     if (s.index) {
       if (!node->is_array() || *s.index >= node->size()) return std::nullopt;
       node = &(*node)[*s.index];

@@ -1,6 +1,7 @@
-// Metric paths: dotted JSON paths into a replay report, an array element picked by index or
-// by field (`fifos[name=mac_rx_fifo].drops`, `blocks[0].busy_fraction`), and the CSV column
-// each becomes.
+// Metric paths: dotted JSON paths into a replay or run report, an array element picked by index
+// or by field (`fifos[name=mac_rx_fifo].drops`, `blocks[0].busy_fraction`), and the CSV column
+// each becomes. A key with dots in it is written as it is (`closed_loop.total.clat_ns.p99.9`):
+// at each object the longest run of steps that names one of its keys is taken.
 #pragma once
 #include <nlohmann/json.hpp>
 

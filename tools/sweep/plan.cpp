@@ -17,7 +17,11 @@ nlohmann::ordered_json plan_to_json(const Plan& plan) {
   for (const auto& p : plan.points) {
     nlohmann::ordered_json set = nlohmann::ordered_json::object();
     for (const auto& [k, v] : p.set) set[k] = v;
-    j["points"].push_back({{"id", p.id}, {"trace", p.trace}, {"set", set}});
+    nlohmann::ordered_json jp{{"id", p.id}};
+    if (p.run) jp["run"] = *p.run;
+    else jp["trace"] = p.trace;
+    jp["set"] = set;
+    j["points"].push_back(std::move(jp));
   }
   return j;
 }
@@ -30,7 +34,9 @@ Plan plan_from_json(const nlohmann::json& j) {
     plan.metrics = j.at("metrics").get<std::vector<std::string>>();
     plan.plots = j.at("plots").get<std::vector<std::string>>();
     for (const auto& jp : j.at("points")) {
-      Point p{jp.at("id").get<std::string>(), jp.at("trace").get<std::string>(), {}};
+      Point p{jp.at("id").get<std::string>(), "", {}, std::nullopt};
+      if (jp.contains("run")) p.run = jp["run"].get<std::string>();
+      else p.trace = jp.at("trace").get<std::string>();
       // The grid order, not the object's (nlohmann::json sorts keys).
       for (const auto& k : plan.grid)
         if (jp.at("set").contains(k)) p.set.emplace_back(k, jp["set"][k].get<std::string>());

@@ -27,7 +27,10 @@ std::string gp_quote(const std::string& s) {
 
 namespace {
 
-std::string trace_label(const std::string& trace) { return std::filesystem::path(trace).stem().string(); }
+// A series' title for a value of a workload column: a trace's file stem, a run's options.
+std::string workload_title(const std::string& column, const std::string& value) {
+  return column == "trace" ? std::filesystem::path(value).stem().string() : "run " + value;
+}
 
 }  // namespace
 
@@ -80,7 +83,8 @@ PlotFiles make_plot(const Table& t, const PlotSpec& spec, const std::vector<std:
 
   // Series: one per combination of the columns that vary, X excepted.
   std::vector<size_t> keys;
-  std::vector<std::string> candidates{"trace"};
+  const std::vector<std::string> workload_columns{"trace", "run"};
+  std::vector<std::string> candidates = workload_columns;
   candidates.insert(candidates.end(), series_columns.begin(), series_columns.end());
   for (const auto& c : candidates) {
     const int i = t.column(c);
@@ -100,10 +104,18 @@ PlotFiles make_plot(const Table& t, const PlotSpec& spec, const std::vector<std:
     if (!series.count(id)) {
       order.push_back(id);
       std::vector<std::string> parts;
-      for (size_t k = 0; k < keys.size(); ++k)
-        parts.push_back(t.columns[keys[k]] == "trace" ? trace_label(id[k]) : t.columns[keys[k]] + "=" + id[k]);
-      const int tc = t.column("trace");
-      titles.push_back(!parts.empty() ? join(parts, " ") : tc >= 0 ? trace_label((*r)[size_t(tc)]) : t.columns[yc[0]]);
+      for (size_t k = 0; k < keys.size(); ++k) {
+        const std::string& c = t.columns[keys[k]];
+        const bool workload = std::count(workload_columns.begin(), workload_columns.end(), c) > 0;
+        // A mixed sweep's replays have no run and its runs no trace.
+        if (workload && id[k].empty()) continue;
+        parts.push_back(workload ? workload_title(c, id[k]) : c + "=" + id[k]);
+      }
+      if (parts.empty())
+        for (const auto& c : workload_columns)
+          if (t.column(c) >= 0 && !(*r)[size_t(t.column(c))].empty())
+            parts.push_back(workload_title(c, (*r)[size_t(t.column(c))]));
+      titles.push_back(!parts.empty() ? join(parts, " ") : t.columns[yc[0]]);
     }
     double x = 0;
     if (numeric_x) {
@@ -138,7 +150,9 @@ PlotFiles make_plot(const Table& t, const PlotSpec& spec, const std::vector<std:
      << "; one line per series, data in " << stem << ".dat (one block per series).\n";
   gp << "set terminal " << terminal << " noenhanced size 1100," << 80 + 300 * yc.size() << "\n";
   gp << "set output " << gp_quote(stem + ".png") << "\n";
-  gp << "set datafile missing '?'\nset grid\nset key outside right top\n";
+  // A key beside the panels would squeeze them to make room for long titles (a run's options).
+  const bool long_titles = std::any_of(titles.begin(), titles.end(), [](const auto& t) { return t.size() > 40; });
+  gp << "set datafile missing '?'\nset grid\nset key " << (long_titles ? "below" : "outside right top") << "\n";
   gp << "set xlabel " << gp_quote(column_name(spec.x)) << "\n";
   std::string using_x = "1";
   if (numeric_x) {

@@ -19,9 +19,9 @@ struct PlotSpec {
 PlotSpec parse_plot(const std::string& spec);  // throws std::invalid_argument
 // File stem of a plot's PNG, script and data.
 std::string plot_stem(const PlotSpec& spec);
-// A gnuplot script drawing `spec` from `t`, one panel per Y and one line per series (trace and
-// every column in `series_columns` other than X that takes more than one value), plus the data
-// it reads from `<stem>.dat` in the same directory. Y columns without any number are left out
+// A gnuplot script drawing `spec` from `t`, one panel per Y and one line per series (trace, run
+// and every column in `series_columns` other than X that takes more than one value), plus the
+// data it reads from `<stem>.dat` in the same directory. Y columns without any number are left out
 // and named in `skipped`; `script` is empty when nothing is left to draw.
 struct PlotFiles {
   std::string script, data;

@@ -12,13 +12,15 @@ SimConfig base_config(const std::string& config_file, const std::vector<std::str
   return cfg;
 }
 
-void check_point(const SimConfig& base, const Point& p) {
+void check_point(const SimConfig& base, const Point& p, const WorkloadCheck& workload) {
   SimConfig cfg = base;
   try {
     for (const auto& [k, v] : p.set) set_param(cfg, k, v);
     validate(cfg);
+    if (workload) workload(p, cfg);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string(e.what()) + " (at" + settings_text(p) + ")");
+    const std::string at = settings_text(p);
+    throw std::invalid_argument(std::string(e.what()) + (at.empty() ? "" : " (at" + at + ")"));
   }
 }
 

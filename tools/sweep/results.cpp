@@ -9,12 +9,17 @@
 namespace nic::sweep {
 
 std::vector<std::string> metric_paths(const std::vector<std::string>& fifo_names,
-                                      const std::vector<std::string>& extra) {
-  std::vector<std::string> out{"summary.offered_gbps",          "summary.achieved_gbps",
-                               "counters.drop_mac_fifo_full",   "counters.drop_rx_ring_full",
-                               "counters.placed_fraction",      "counters.crc_verified_fraction",
-                               "summary.latency_ns_p50",        "summary.latency_ns_p99",
-                               "summary.latency_ns_p999"};
+                                      const std::vector<std::string>& extra, bool closed_loop) {
+  std::vector<std::string> out;
+  if (closed_loop)
+    out = {"closed_loop.total.throughput_gbps",       "closed_loop.total.iops",
+           "closed_loop.total.clat_ns.p50",           "closed_loop.total.clat_ns.p99",
+           "closed_loop.total.clat_ns.p99.9",         "counters.tcp_target_retransmitted_segments",
+           "counters.tcp_target_rtos"};
+  for (const char* p : {"summary.offered_gbps", "summary.achieved_gbps", "counters.drop_mac_fifo_full",
+                        "counters.drop_rx_ring_full", "counters.placed_fraction", "counters.crc_verified_fraction",
+                        "summary.latency_ns_p50", "summary.latency_ns_p99", "summary.latency_ns_p999"})
+    out.push_back(p);
   for (const auto& f : fifo_names) {
     out.push_back("fifos[name=" + f + "].high_watermark");
     out.push_back("fifos[name=" + f + "].drops");
@@ -48,9 +53,17 @@ Table results_table(const Plan& plan, const std::vector<std::optional<Outcome>>&
   std::vector<const nlohmann::json*> reports;
   for (const auto& o : outcomes)
     if (o && o->report) reports.push_back(&*o->report);
-  const auto paths = metric_paths(fifo_names(reports), plan.metrics);
+  const auto has = [&](bool run) {
+    return std::any_of(plan.points.begin(), plan.points.end(),
+                       [&](const Point& p) { return p.run.has_value() == run; });
+  };
+  // A replay-only sweep's columns are as they were before closed-loop points existed.
+  const bool replays = has(false), runs = has(true);
+  const auto paths = metric_paths(fifo_names(reports), plan.metrics, runs);
   Table t;
-  t.columns = {"point", "trace"};
+  t.columns = {"point"};
+  if (replays || !runs) t.columns.push_back("trace");
+  if (runs) t.columns.push_back("run");
   t.columns.insert(t.columns.end(), plan.grid.begin(), plan.grid.end());
   for (const auto& p : paths) t.columns.push_back(column_name(p));
   t.columns.push_back("status");
@@ -58,7 +71,9 @@ Table results_table(const Plan& plan, const std::vector<std::optional<Outcome>>&
     if (!outcomes[i]) continue;
     const Point& p = plan.points[i];
     const Outcome& o = *outcomes[i];
-    std::vector<std::string> row{prefix + p.id, p.trace};
+    std::vector<std::string> row{prefix + p.id};
+    if (replays || !runs) row.push_back(p.trace);
+    if (runs) row.push_back(p.run.value_or(""));
     for (const auto& k : plan.grid) {
       const auto it = std::find_if(p.set.begin(), p.set.end(), [&](const auto& kv) { return kv.first == k; });
       row.push_back(it == p.set.end() ? "" : it->second);

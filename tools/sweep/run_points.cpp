@@ -16,7 +16,7 @@ std::vector<std::optional<Outcome>> run_points(const Plan& plan, const fs::path&
   const auto start = [&](size_t i) {
     const Point& p = plan.points[i];
     fs::remove(report_path(dir, p));  // a stale report must not pass for this run's
-    return Job{exe, replay_args(p, plan.line_rate, dir), log_path(dir, p).string(), ""};
+    return Job{exe, point_args(p, plan.line_rate, dir), log_path(dir, p).string(), ""};
   };
   const auto finished = [&](size_t i, int exit_status, double secs) {
     const Point& p = plan.points[i];

@@ -1,5 +1,5 @@
-// A sweep run on this machine: every point of a plan as its own `nicsim replay` process
-// (SystemC elaborates once per process), with progress on stderr.
+// A sweep run on this machine: every point of a plan as its own `nicsim replay` or `nicsim run`
+// process (SystemC elaborates once per process), with progress on stderr.
 #pragma once
 #include <filesystem>
 #include <optional>

@@ -7,7 +7,7 @@
 
 namespace nic::sweep {
 
-// The path of this executable, which sweeps run again as `nicsim replay`.
+// The path of this executable, which sweeps run again as `nicsim replay` or `nicsim run`.
 std::string self_exe();
 
 struct Job {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "tb/common/output_path.hpp"
+#include "tools/sweep/run_options.hpp"
 
 namespace nic::sweep {
 
@@ -13,14 +14,21 @@ fs::path report_path(const fs::path& dir, const Point& p) { return dir / kPoints
 
 fs::path log_path(const fs::path& dir, const Point& p) { return dir / kPointsDir / (p.id + ".log"); }
 
-std::vector<std::string> replay_args(const Point& p, bool line_rate, const fs::path& dir) {
-  std::vector<std::string> a{"replay", fs::absolute(p.trace).string(), "--config",
-                             (dir / kBaseConfigFile).string()};
+std::vector<std::string> point_args(const Point& p, bool line_rate, const fs::path& dir) {
+  std::vector<std::string> a;
+  if (p.run) {
+    a = run_words(*p.run);
+    a.insert(a.begin(), "run");
+  } else {
+    a = {"replay", fs::absolute(p.trace).string()};
+  }
+  a.push_back("--config");
+  a.push_back((dir / kBaseConfigFile).string());
   for (const auto& [k, v] : p.set) {
     a.push_back("--set");
     a.push_back(k + "=" + v);
   }
-  if (line_rate) a.push_back("--line-rate");
+  if (line_rate && !p.run) a.push_back("--line-rate");
   a.push_back("--report");
   a.push_back(report_path(dir, p).string());
   return a;

@@ -9,8 +9,9 @@
 
 namespace nic::sweep {
 
-// Writes `t` as OUT/results.csv and draws `plot_specs` (none given: achieved Gb/s and drops
-// against the first config key of `t`). Returns false only when the CSV could not be written;
+// Writes `t` as OUT/results.csv and draws `plot_specs` (none given: against the first config
+// key of `t`, a closed loop's throughput, p99 latency and drops, or a replay's achieved Gb/s
+// and drops). Returns false only when the CSV could not be written;
 // a plot that fails is reported on stderr and the rest go on.
 bool write_results(const Table& t, const std::filesystem::path& out, std::vector<std::string> plot_specs);
 
