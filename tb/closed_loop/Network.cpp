@@ -18,6 +18,7 @@ struct Network::Conn {
   std::string flow, target_name;
   bool host_ack_now = false, target_ack_now = false;
   uint32_t port = 0;  // its controller's
+  bool done = false;  // its application completed every read it was to issue
   std::optional<uint64_t> wake_at[2];  // [0] target, [1] host: the earliest wake scheduled
   tcp::TcpSenderStats seen;  // the controller's sender, as the timeline last saw it
   uint64_t seen_cwnd = 0;
@@ -75,6 +76,7 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
     c->host = std::make_unique<TcpPeer>(h, uint32_t(isn.next()), cfg.tcp, delack_ps);
     c->target = std::make_unique<TcpPeer>(t, uint32_t(isn.next()), cfg.tcp, delack_ps);
     c->flow = net::endpoint_str(host_ip, h.tuple.sport);
+    by_flow_.emplace(c->flow, i);
     c->target_name = net::endpoint_str(target_ip, cfg.target_port);
     NvmeTargetParams tp;
     tp.seed = cfg.seed;
@@ -182,6 +184,12 @@ void Network::run() {
 }
 
 void Network::handle(Event& e, uint64_t now) {
+  if (e.kind == Event::PortWake) {
+    Port& p = ports_[e.conn];
+    if (p.wake_at && *p.wake_at == e.at_ps) p.wake_at.reset();
+    return pump_port(p, now);
+  }
+  if (e.kind == Event::ToSwitch) return to_switch(e.frame, now);
   Conn& c = *conns_[e.conn];
   switch (e.kind) {
     case Event::Open:
@@ -197,16 +205,7 @@ void Network::handle(Event& e, uint64_t now) {
         pump_target(c, now);
       break;
     }
-    case Event::PortWake: {
-      Port& p = ports_[e.conn];
-      if (p.wake_at && *p.wake_at == e.at_ps) p.wake_at.reset();
-      pump_port(p, now);
-      break;
-    }
-    case Event::ToSwitch:
-      to_switch(e.frame, now);
-      break;
-    case Event::ToTarget:
+    default:  // ToTarget
       target_receive(c, e.frame, now);
       break;
   }
@@ -220,11 +219,6 @@ void Network::wake(Conn& c, bool host, std::optional<uint64_t> at) {
   schedule(*at, host ? Event::HostWake : Event::TargetWake, c.index);
 }
 
-bool Network::all_done() const {
-  for (const auto& c : conns_)
-    if (!c->app->done()) return false;
-  return true;
-}
 
 // --- the host's side ------------------------------------------------------------------------
 
@@ -237,6 +231,10 @@ void Network::host_note(const HostNote& n, uint64_t now) {
       break;
     case HostNote::Completed:
       c.app->completed(n.cid, n.ok, n.at_ps, write);
+      if (c.app->done() && !c.done) {
+        c.done = true;
+        ++conns_done_;
+      }
       break;
     case HostNote::Segment: {
       const net::ParsedFrame& pf = n.pf;
@@ -292,16 +290,14 @@ void Network::pump_host(Conn& c, uint64_t now) {
 void Network::host_send(Conn&, const Bytes& frame) { top_.driver.send(frame); }
 
 void Network::completed(const host::CommandRecord& r) {
-  for (const auto& c : conns_) {
-    if (c->flow != r.flow) continue;
-    HostNote n{HostNote::Completed, c->index, {}};
-    n.cid = uint16_t(r.tag);
-    n.ok = r.status == "ok";
-    n.at_ps = r.complete_ps;
-    notes_.push_back(std::move(n));
-    ev_.notify(SC_ZERO_TIME);
-    return;
-  }
+  const auto it = by_flow_.find(r.flow);
+  if (it == by_flow_.end()) return;  // not one of ours: the verdict says what it was
+  HostNote n{HostNote::Completed, it->second, {}};
+  n.cid = uint16_t(r.tag);
+  n.ok = r.status == "ok";
+  n.at_ps = r.complete_ps;
+  notes_.push_back(std::move(n));
+  ev_.notify(SC_ZERO_TIME);
 }
 
 // --- the controller's side ------------------------------------------------------------------

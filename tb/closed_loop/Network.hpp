@@ -18,6 +18,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tb/closed_loop/loop_config.hpp"
@@ -106,7 +107,7 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
   enum Count : size_t { kRetransmits, kFastRecoveries, kRtos, kSwitchDrops, kLinkLost };
   void count(Count what, uint64_t t_ps);
   uint64_t cwnd_total_ = 0;
-  bool all_done() const;
+  bool all_done() const { return conns_done_ == conns_.size(); }
 
   const LoopConfig cfg_;
   tb::Platform& top_;
@@ -117,6 +118,8 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
   const uint32_t wire_overhead_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Port> ports_;
+  std::unordered_map<std::string, uint32_t> by_flow_;  // host "IP:port" -> connection
+  size_t conns_done_ = 0;
   std::vector<Event> events_;  // a min-heap on (at_ps, order)
   uint64_t next_order_ = 0;
   std::deque<HostNote> notes_;
