@@ -1,4 +1,5 @@
-// `nicsim run`: a closed loop (docs/closed-loop.md). NVMe/TCP controllers with TCP senders
+// `nicsim run`: a closed loop (docs/closed-loop.md). NVMe/TCP controllers or iSCSI targets
+// (--ulp) with TCP senders
 // that react to what the NIC does answer a fio-like workload of the host model through the
 // modelled NIC; the summary gives fio's figures beside the NIC's, and the verdict is the
 // replay's, over what crossed the NIC's port (--pcap-out writes it).
@@ -26,7 +27,7 @@ struct RunArgs {
   double timeline_us = 10;
   std::vector<std::string> sets;
   bool progress = false, no_verify = false, per_flow = false, no_sack = false;
-  std::string io_size = "128K", switch_buffer = "4M", max_pdu_data = "0";
+  std::string io_size = "128K", switch_buffer = "4M", max_pdu_data = "0", iscsi_max_recv = "256K";
   std::string service_dist = "fixed";
   nic::loop::LoopConfig loop;
   double rto_min_us = 200000;
@@ -73,11 +74,12 @@ nlohmann::ordered_json loop_json(const nic::loop::LoopConfig& l, const nic::loop
     conns.push_back(std::move(c));
   }
   return {{"workload",
-           {{"connections", l.connections}, {"targets", l.targets}, {"queue_depth", l.queue_depth}, {"ios", l.ios},
+           {{"ulp", l.ulp}, {"connections", l.connections}, {"targets", l.targets}, {"queue_depth", l.queue_depth}, {"ios", l.ios},
             {"io_size", l.io_size.str()}, {"service_us", l.service_us},
             {"service_dist", l.service_exponential ? "exp" : "fixed"}, {"hdgst", l.hdgst},
             {"ddgst", l.ddgst}, {"hpda", l.hpda}, {"max_pdu_data", l.max_pdu_data},
-            {"success_flag", l.success_flag}}},
+            {"success_flag", l.success_flag}, {"iscsi_max_recv", l.iscsi_max_recv},
+            {"iscsi_status_pdu", l.iscsi_status_pdu}}},
           {"network",
            {{"rtt_us", l.rtt_us}, {"sender_gbps", l.sender_gbps},
             {"switch_buffer_bytes", l.switch_buffer_bytes}, {"c2h_loss", l.c2h.loss},
@@ -136,6 +138,8 @@ void finish_loop(RunArgs& a, const nic::SimConfig& cfg) {
   l.io_size = nic::gen::parse_io_size(a.io_size);
   l.switch_buffer_bytes = nic::gen::parse_size(a.switch_buffer);
   l.max_pdu_data = uint32_t(nic::gen::parse_size(a.max_pdu_data));
+  const uint64_t max_recv = nic::gen::parse_size(a.iscsi_max_recv);
+  l.iscsi_max_recv = uint32_t(std::min<uint64_t>(max_recv, UINT32_MAX));  // validate() bounds it
   l.service_exponential = a.service_dist == "exp";
   l.tcp.sack = !a.no_sack;
   l.tcp.rto_min_ps = uint64_t(std::llround(a.rto_min_us * 1e6));
@@ -181,11 +185,13 @@ void run() {
   if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
   const nic::loop::LoopConfig& l = opt.loop;
   ReportContext ctx;
-  ctx.title = "nicsim run: " + std::to_string(l.connections) + " connections x QD " +
+  ctx.title = "nicsim run: " + std::string(l.iscsi() ? "iSCSI, " : "") + std::to_string(l.connections) +
+              " connections x QD " +
               std::to_string(l.queue_depth) + ", " + std::to_string(l.ios) + " reads of " +
               l.io_size.str() + " each, seed " + std::to_string(l.seed);
   ctx.trace = g_run.pcap_out;
-  ctx.ports = {l.target_port};
+  // The summary's ports line names the protocol the run spoke.
+  (l.iscsi() ? ctx.iscsi_ports : ctx.ports) = {l.target_port()};
   ctx.per_flow = g_run.per_flow;
   ctx.host_transmits = true;
   print_summary(ctx, cfg, r.nic, cmds);
@@ -243,6 +249,9 @@ void add_run_options(CLI::App* sub, RunArgs& a) {
   sub->add_flag("--progress", a.progress, "a progress line on stderr, also when it is not a terminal");
   sub->add_flag("--no-verify", a.no_verify, "skip the independent decode of the wire and its verdict");
   // The workload.
+  sub->add_option("--ulp", l.ulp, "the storage protocol: nvme-tcp (port 4420) or iscsi (port 3260)")
+      ->check(CLI::IsMember({"nvme-tcp", "iscsi"}))
+      ->capture_default_str();
   sub->add_option("--flows", l.connections, "connections (I/O queues)")->capture_default_str();
   sub->add_option("--targets", l.targets, "controllers, each behind its own port (connection i to i % N)")
       ->capture_default_str();
@@ -256,12 +265,18 @@ void add_run_options(CLI::App* sub, RunArgs& a) {
   sub->add_option("--service-dist", a.service_dist, "service time: fixed, or exp (exponential, that mean)")
       ->check(CLI::IsMember({"fixed", "exp"}))
       ->capture_default_str();
-  sub->add_flag("--hdgst", l.hdgst, "negotiate header digests");
-  sub->add_flag("--ddgst", l.ddgst, "negotiate data digests");
+  sub->add_flag("--hdgst", l.hdgst, "negotiate header digests (iSCSI: HeaderDigest=CRC32C)");
+  sub->add_flag("--ddgst", l.ddgst, "negotiate data digests (iSCSI: DataDigest=CRC32C)");
   sub->add_option("--hpda", l.hpda, "host PDU data alignment, 0..31")->capture_default_str();
   sub->add_option("--max-pdu-data", a.max_pdu_data, "C2HData bytes per PDU (0: a read in one PDU)")
       ->capture_default_str();
   sub->add_option("--success-flag", l.success_flag, "share of reads ended by the SUCCESS flag")
+      ->capture_default_str();
+  sub->add_option("--iscsi-max-recv", a.iscsi_max_recv,
+                  "iSCSI: the initiator's MaxRecvDataSegmentLength, the largest Data-In")
+      ->capture_default_str();
+  sub->add_option("--iscsi-status-pdu", l.iscsi_status_pdu,
+                  "iSCSI: share of reads ended by a SCSI Response instead of status on the last Data-In")
       ->capture_default_str();
   sub->add_option("--seed", l.seed, "random seed: same seed, same run")->capture_default_str();
   // TCP.

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tb/closed_loop/iscsi_initiator.hpp"
+#include "tb/closed_loop/iscsi_target.hpp"
+#include "tb/closed_loop/nvme_initiator.hpp"
+#include "tb/closed_loop/nvme_target.hpp"
 #include "tb/gen/link.hpp"
 
 namespace nic::loop {
@@ -13,8 +17,8 @@ struct Network::Conn {
   uint32_t index = 0;
   std::unique_ptr<TcpPeer> host, target;
   tcp::StreamReassembler target_rx;  // the host's stream at the controller
-  std::unique_ptr<NvmeTarget> ctrl;
-  std::unique_ptr<NvmeInitiator> app;
+  std::unique_ptr<Controller> ctrl;
+  std::unique_ptr<HostApp> app;
   std::string flow, target_name;
   bool host_ack_now = false, target_ack_now = false;
   uint32_t port = 0;  // its controller's
@@ -34,6 +38,28 @@ std::optional<uint64_t> earliest(std::optional<uint64_t> a, std::optional<uint64
   if (!a) return b;
   if (!b) return a;
   return std::min(*a, *b);
+}
+
+std::unique_ptr<Controller> make_controller(const LoopConfig& cfg, uint32_t conn) {
+  const uint64_t service_ps = uint64_t(std::llround(cfg.service_us * 1e6));
+  if (cfg.iscsi()) {
+    IscsiTargetParams p;
+    p.seed = cfg.seed;
+    p.conn = conn;
+    p.status_pdu = cfg.iscsi_status_pdu;
+    p.cmd_window = cfg.queue_depth;
+    p.service_ps = service_ps;
+    p.service_exponential = cfg.service_exponential;
+    return std::make_unique<IscsiTarget>(p);
+  }
+  NvmeTargetParams p;
+  p.seed = cfg.seed;
+  p.conn = conn;
+  p.max_pdu_data = cfg.max_pdu_data;
+  p.success_flag = cfg.success_flag;
+  p.service_ps = service_ps;
+  p.service_exponential = cfg.service_exponential;
+  return std::make_unique<NvmeTarget>(p);
 }
 
 bool later(const uint64_t at_a, uint64_t order_a, uint64_t at_b, uint64_t order_b) {
@@ -68,7 +94,7 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
     net::FrameSpec h;
     h.src_mac = {0x02, 0, 0, 0, 0, 0x01};
     h.dst_mac = {0x02, 0, 0, 0, 1, uint8_t(1 + c->port)};
-    h.tuple = {host_ip, target_ip, uint16_t(49152 + i), cfg.target_port};
+    h.tuple = {host_ip, target_ip, uint16_t(49152 + i), cfg.target_port()};
     net::FrameSpec t = h;
     std::swap(t.src_mac, t.dst_mac);
     t.tuple = h.tuple.reversed();
@@ -77,15 +103,8 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
     c->target = std::make_unique<TcpPeer>(t, uint32_t(isn.next()), cfg.tcp, delack_ps);
     c->flow = net::endpoint_str(host_ip, h.tuple.sport);
     by_flow_.emplace(c->flow, i);
-    c->target_name = net::endpoint_str(target_ip, cfg.target_port);
-    NvmeTargetParams tp;
-    tp.seed = cfg.seed;
-    tp.conn = i;
-    tp.max_pdu_data = cfg.max_pdu_data;
-    tp.success_flag = cfg.success_flag;
-    tp.service_ps = uint64_t(std::llround(cfg.service_us * 1e6));
-    tp.service_exponential = cfg.service_exponential;
-    c->ctrl = std::make_unique<NvmeTarget>(tp);
+    c->target_name = net::endpoint_str(target_ip, cfg.target_port());
+    c->ctrl = make_controller(cfg, i);
     InitiatorParams ip;
     ip.seed = cfg.seed;
     ip.conn = i;
@@ -95,7 +114,11 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
     ip.hdgst = cfg.hdgst;
     ip.ddgst = cfg.ddgst;
     ip.hpda = cfg.hpda;
-    c->app = std::make_unique<NvmeInitiator>(ip);
+    ip.iscsi_max_recv = cfg.iscsi_max_recv;
+    if (cfg.iscsi())
+      c->app = std::make_unique<IscsiInitiator>(ip);
+    else
+      c->app = std::make_unique<NvmeInitiator>(ip);
     schedule(uint64_t(std::llround((cfg.start_us + cfg.stagger_us * i) * 1e6)), Event::Open, i);
     conns_.push_back(std::move(c));
   }
@@ -230,7 +253,7 @@ void Network::host_note(const HostNote& n, uint64_t now) {
       c.app->ready(now, write);
       break;
     case HostNote::Completed:
-      c.app->completed(n.cid, n.ok, n.at_ps, write);
+      c.app->completed(n.tag, n.ok, n.at_ps, write);
       if (c.app->done() && !c.done) {
         c.done = true;
         ++conns_done_;
@@ -293,7 +316,7 @@ void Network::completed(const host::CommandRecord& r) {
   const auto it = by_flow_.find(r.flow);
   if (it == by_flow_.end()) return;  // not one of ours: the verdict says what it was
   HostNote n{HostNote::Completed, it->second, {}};
-  n.cid = uint16_t(r.tag);
+  n.tag = r.tag;
   n.ok = r.status == "ok";
   n.at_ps = r.complete_ps;
   notes_.push_back(std::move(n));

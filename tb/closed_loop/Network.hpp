@@ -1,6 +1,6 @@
 // The world around the NIC in a closed-loop run (docs/closed-loop.md): per connection the
-// host's TCP transmit side and its fio-like application, and the NVMe/TCP controller with
-// its TCP; between them the network. Controller -> host: each controller's port serialises
+// host's TCP transmit side and its fio-like application, and the controller (an NVMe/TCP
+// controller or an iSCSI target, as LoopConfig::ulp says) with its TCP; between them the network. Controller -> host: each controller's port serialises
 // its frames at its rate, the link delays them half the round trip (and may lose, duplicate
 // or reorder them), and the switch port in front of the NIC queues them at the NIC's line
 // rate, dropping what overflows its buffer; the NIC's MAC takes them from there (a
@@ -23,8 +23,8 @@
 
 #include "tb/closed_loop/loop_config.hpp"
 #include "tb/closed_loop/loop_result.hpp"
-#include "tb/closed_loop/nvme_initiator.hpp"
-#include "tb/closed_loop/nvme_target.hpp"
+#include "tb/closed_loop/controller.hpp"
+#include "tb/closed_loop/host_app.hpp"
 #include "tb/closed_loop/tcp_peer.hpp"
 #include "tb/gen/rng.hpp"
 #include "tb/pcap/pcap_io.hpp"
@@ -68,7 +68,7 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
     uint32_t conn;
     net::ParsedFrame pf;
     uint32_t before = 0, after = 0;
-    uint16_t cid = 0;
+    uint32_t tag = 0;
     bool ok = false, started = false;
     uint64_t at_ps = 0;
   };

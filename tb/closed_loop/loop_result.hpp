@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "tb/closed_loop/nvme_initiator.hpp"
-#include "tb/closed_loop/nvme_target.hpp"
+#include "tb/closed_loop/controller.hpp"
+#include "tb/closed_loop/host_app.hpp"
 #include "tb/tcp/tcp_sender.hpp"
 
 namespace nic::loop {
@@ -38,7 +38,7 @@ struct ConnResult {
   uint64_t unfinished = 0;  // reads issued and never completed
   tcp::TcpSenderStats target_tcp, host_tcp;
   uint64_t target_pure_acks = 0, host_pure_acks = 0;
-  NvmeTargetStats controller;
+  ControllerStats controller;
   std::string failure;  // the controller could not read the host's stream
 };
 

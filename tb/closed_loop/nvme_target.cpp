@@ -1,18 +1,11 @@
 #include "tb/closed_loop/nvme_target.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace nic::loop {
 
 NvmeTarget::NvmeTarget(const NvmeTargetParams& p)
-    : p_(p), rng_(gen::Rng::derive(p.seed, 0x7a67u, p.conn)) {}
-
-uint64_t NvmeTarget::service_ps() {
-  if (!p_.service_exponential) return p_.service_ps;
-  // Inverse transform; 1 - unit() is in (0, 1], so the log is finite.
-  return uint64_t(-std::log(1.0 - rng_.unit()) * double(p_.service_ps));
-}
+    : p_(p), svc_(p.seed, p.conn, p.service_ps, p.service_exponential) {}
 
 void NvmeTarget::on_host_bytes(ByteView bytes, uint64_t now_ps) {
   if (!failure_.empty()) return;
@@ -46,7 +39,7 @@ void NvmeTarget::on_host_bytes(ByteView bytes, uint64_t now_ps) {
       failure_ = "host sent a PDU other than a read command";
       return;
     }
-    pending_.push({now_ps + service_ps(), arrivals_++, rd.cid, rd.length, false});
+    pending_.push({now_ps + svc_.service_ps(), arrivals_++, rd.cid, rd.length, false});
   }
 }
 
@@ -55,7 +48,7 @@ std::optional<uint64_t> NvmeTarget::next_ready() const {
   return pending_.top().ready_ps;
 }
 
-void NvmeTarget::take_ready(uint64_t now_ps, const std::function<void(ByteView)>& write) {
+void NvmeTarget::take_ready(uint64_t now_ps, const Write& write) {
   while (!pending_.empty() && pending_.top().ready_ps <= now_ps) {
     const Pending p = pending_.top();
     pending_.pop();
@@ -63,7 +56,7 @@ void NvmeTarget::take_ready(uint64_t now_ps, const std::function<void(ByteView)>
   }
 }
 
-void NvmeTarget::respond(const Pending& p, const std::function<void(ByteView)>& write) {
+void NvmeTarget::respond(const Pending& p, const Write& write) {
   if (p.ic_resp) {
     nvme::IcResp r;
     r.dgst = uint8_t((cp_.hdgst ? 1 : 0) | (cp_.ddgst ? 2 : 0));
@@ -71,15 +64,8 @@ void NvmeTarget::respond(const Pending& p, const std::function<void(ByteView)>& 
     return;
   }
   ++st_.reads;
-  // The read's own stream of bytes, whatever else the run does.
-  gen::Rng d = gen::Rng::derive(p_.seed ^ 0xda7au, p_.conn, p.order);
-  data_.resize(p.length);
-  for (size_t i = 0; i < data_.size(); i += 8) {
-    const uint64_t w = d.next();
-    std::copy_n(reinterpret_cast<const uint8_t*>(&w), std::min<size_t>(8, data_.size() - i),
-                data_.data() + i);
-  }
-  const bool success = rng_.chance(p_.success_flag);
+  const Bytes& data = svc_.data(p.order, p.length);
+  const bool success = svc_.rng().chance(p_.success_flag);
   const uint32_t chunk = p_.max_pdu_data ? p_.max_pdu_data : std::max<uint32_t>(p.length, 1);
   for (uint32_t off = 0; off < p.length; off += chunk) {
     const uint32_t n = std::min(chunk, p.length - off);
@@ -90,7 +76,7 @@ void NvmeTarget::respond(const Pending& p, const std::function<void(ByteView)>& 
     h.cccid = p.cid;
     h.datao = off;
     h.datal = n;
-    write(nvme::encode_data(nvme::PduType::C2HData, h, flags, ByteView(data_.data() + off, n), cp_));
+    write(nvme::encode_data(nvme::PduType::C2HData, h, flags, ByteView(data.data() + off, n), cp_));
     ++st_.data_pdus;
     st_.data_bytes += n;
   }

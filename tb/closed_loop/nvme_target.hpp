@@ -2,19 +2,17 @@
 // (ICReq, read CapsuleCmds), answers the ICReq at once and each read after its service time,
 // with the read's data in C2HData PDUs and a CapsuleResp (or the SUCCESS flag on the last
 // PDU). Reads whose service ends first are answered first, so responses leave in any order.
-// A read's bytes are pseudo-random from (seed, connection, command number); nothing checks
-// them here: the verdict decodes the wire independently. Plain C++.
+// Service times and read data are ReadService's. Plain C++.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <queue>
 #include <string>
 #include <vector>
 
 #include "proto/nvme_tcp.hpp"
-#include "tb/gen/rng.hpp"
-#include "util/bytes.hpp"
+#include "tb/closed_loop/controller.hpp"
+#include "tb/closed_loop/read_service.hpp"
 
 namespace nic::loop {
 
@@ -27,24 +25,15 @@ struct NvmeTargetParams {
   bool service_exponential = false;
 };
 
-struct NvmeTargetStats {
-  uint64_t commands = 0, reads = 0, data_bytes = 0, data_pdus = 0, success_flags = 0;
-};
-
-class NvmeTarget {
+class NvmeTarget final : public Controller {
  public:
   explicit NvmeTarget(const NvmeTargetParams& p);
 
-  // The host's stream, in order, as it arrived at `now_ps`.
-  void on_host_bytes(ByteView bytes, uint64_t now_ps);
-  // When the next response is ready, if one is waiting.
-  std::optional<uint64_t> next_ready() const;
-  // Hands every response ready at `now_ps` to `write` (the TCP send stream), in ready order.
-  void take_ready(uint64_t now_ps, const std::function<void(ByteView)>& write);
-  // The host's stream could not be read (not NVMe/TCP, or a command this target does not
-  // serve): why, empty while all is well.
-  const std::string& failure() const { return failure_; }
-  const NvmeTargetStats& stats() const { return st_; }
+  void on_host_bytes(ByteView bytes, uint64_t now_ps) override;
+  std::optional<uint64_t> next_ready() const override;
+  void take_ready(uint64_t now_ps, const Write& write) override;
+  const std::string& failure() const override { return failure_; }
+  const ControllerStats& stats() const override { return st_; }
 
  private:
   struct Pending {
@@ -57,20 +46,18 @@ class NvmeTarget {
       return ready_ps != o.ready_ps ? ready_ps > o.ready_ps : order > o.order;
     }
   };
-  void respond(const Pending& p, const std::function<void(ByteView)>& write);
-  uint64_t service_ps();
+  void respond(const Pending& p, const Write& write);
 
   const NvmeTargetParams p_;
-  gen::Rng rng_;
+  ReadService svc_;
   nvme::StreamDecoder in_;
   nvme::ConnParams cp_;
   bool have_ic_ = false;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   uint64_t arrivals_ = 0;
   uint16_t sqhd_ = 0;
-  Bytes data_;
   std::string failure_;
-  NvmeTargetStats st_;
+  ControllerStats st_;
 };
 
 }  // namespace nic::loop
