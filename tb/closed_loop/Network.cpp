@@ -250,6 +250,7 @@ void Network::host_note(const HostNote& n, uint64_t now) {
   const auto write = [&c](ByteView b) { c.host->write(b); };
   switch (n.kind) {
     case HostNote::Ready:
+      c.app->received(host_in_order(c), now, write);
       c.app->ready(now, write);
       break;
     case HostNote::Completed:
@@ -275,6 +276,7 @@ void Network::host_note(const HostNote& n, uint64_t now) {
       // In order while bytes beyond a hole are held (or just joined): Linux ACKs at once.
       const bool filled = in_order && (advanced > pf.payload_len || !host_rx_view(c).sack.empty());
       c.host_ack_now |= c.host->acks().on_segment(in_order, filled, uint32_t(pf.payload_len), now);
+      c.app->received(host_in_order(c), now, write);
       break;
     }
   }
@@ -287,6 +289,10 @@ RxView Network::host_rx_view(const Conn& c) const {
   if (!top_.driver.rx_view(c.host->tuple(), TcpPeer::kMaxSackBlocks, v.rcv_nxt, v.sack))
     v.rcv_nxt = c.host->peer_first_seq();
   return v;
+}
+
+uint32_t Network::host_in_order(const Conn& c) const {
+  return host_rx_view(c).rcv_nxt - c.host->peer_first_seq();
 }
 
 void Network::pump_host(Conn& c, uint64_t now) {

@@ -100,6 +100,7 @@ class Network : public sc_core::sc_module, public tb::FrameSource {
   void tap(uint64_t at_ps, ByteView frame);
   void flush_tap(uint64_t up_to_ps);
   RxView host_rx_view(const Conn& c) const;
+  uint32_t host_in_order(const Conn& c) const;  // the controller's stream bytes the host has
   RxView target_rx_view(const Conn& c) const;
   Conn* conn_of(const net::FiveTuple& h2c);
   // The timeline learns what the controller's sender did since it last looked.

@@ -44,6 +44,12 @@ class HostApp {
   virtual void open(const Write& write) = 0;
   // The driver says the session is set up: reads may go.
   virtual void ready(uint64_t now_ps, const Write& write) = 0;
+  // The host has the target's stream in order up to `in_order` bytes (modulo 2^32): told
+  // before ready() and after every segment. What the driver reads is not the application's,
+  // but how far it got may be.
+  virtual void received(uint32_t in_order, uint64_t now_ps, const Write& write) {
+    (void)in_order, (void)now_ps, (void)write;
+  }
   // The read named `tag` (the driver's record: a CID, an ITT) completed at `now_ps`; issues
   // what the freed slot allows. A tag not in flight is ignored: the verdict will say.
   virtual void completed(uint32_t tag, bool ok, uint64_t now_ps, const Write& write) = 0;

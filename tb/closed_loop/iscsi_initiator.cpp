@@ -44,8 +44,24 @@ void IscsiInitiator::open(const Write& write) {
   write(iscsi::encode_pdu({true, r, {}, iscsi::write_text(keys)}, kLoginParams));
 }
 
-void IscsiInitiator::ready(uint64_t now_ps, const Write& write) {
+void IscsiInitiator::ready(uint64_t, const Write& write) {
   ++exp_statsn_;  // the Login Response's
+  iscsi::ScsiCommand tur;  // an all-zero CDB: TEST UNIT READY
+  tur.attr = 1;
+  tur.itt = kProbeItt;
+  tur.cmdsn = cmdsn_++;
+  tur.expstatsn = exp_statsn_;
+  write(iscsi::encode_pdu({false, tur, {}, {}}, cp_));
+  probing_ = true;
+  probe_from_ = received_;
+}
+
+void IscsiInitiator::received(uint32_t in_order, uint64_t now_ps, const Write& write) {
+  received_ = in_order;
+  if (!probing_ || received_ - probe_from_ < iscsi::kBhsLen + (cp_.hdgst ? iscsi::kDigestLen : 0))
+    return;
+  probing_ = false;
+  ++exp_statsn_;  // the probe's answer
   ready_ = true;
   issue(now_ps, write);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "proto/scsi_sense.hpp"
+
 namespace nic::loop {
 
 namespace {
@@ -104,7 +106,7 @@ void IscsiTarget::login(const iscsi::Pdu& pdu, const iscsi::LoginReq& req, uint6
   const bool to_ffp = req.transit && req.nsg == iscsi::kFullFeaturePhase;
   r.tsih = to_ffp ? uint16_t(p_.conn + 1) : 0;  // the session exists once logged in
   login_out_.push_back(iscsi::encode_pdu({false, r, {}, iscsi::write_text(answers)}, kLoginParams));
-  pending_.push({now_ps, arrivals_++, req.itt, 0, true});
+  pending_.push({now_ps, arrivals_++, req.itt, 0, Pending::Login});
   if (!to_ffp) return;
   const iscsi::NegotiationResult n = iscsi::negotiate(initiator_keys_, target_keys_);
   if (n.error != iscsi::NegotiationError::None) {
@@ -118,26 +120,30 @@ void IscsiTarget::login(const iscsi::Pdu& pdu, const iscsi::LoginReq& req, uint6
 }
 
 void IscsiTarget::command(const iscsi::ScsiCommand& cmd, uint64_t now_ps) {
-  iscsi::ReadCdb rd;
-  if (!cmd.read || cmd.write || !iscsi::parse_read(cmd.cdb, rd)) {
-    failure_ = "host sent a SCSI Command other than READ(10) or READ(16)";
-    return;
-  }
-  if (uint64_t(rd.blocks) * 512 != cmd.expected_length || !cmd.expected_length) {
-    failure_ = "READ of " + std::to_string(rd.blocks) + " blocks with an Expected Data Transfer Length of " +
-               std::to_string(cmd.expected_length);
-    return;
-  }
   if (cmd.cmdsn != exp_cmdsn_) {
     failure_ = "CmdSN " + std::to_string(cmd.cmdsn) + " where " + std::to_string(exp_cmdsn_) + " was expected";
     return;
   }
+  const bool probe = !cmd.read && !cmd.write && cmd.cdb == iscsi::Cdb{};  // TEST UNIT READY
+  iscsi::ReadCdb rd;
+  if (!probe && (!cmd.read || cmd.write || !iscsi::parse_read(cmd.cdb, rd))) {
+    failure_ = "host sent a SCSI Command other than READ(10), READ(16) or TEST UNIT READY";
+    return;
+  }
+  if (!probe && (uint64_t(rd.blocks) * 512 != cmd.expected_length || !cmd.expected_length)) {
+    failure_ = "READ of " + std::to_string(rd.blocks) + " blocks with an Expected Data Transfer Length of " +
+               std::to_string(cmd.expected_length);
+    return;
+  }
   if (!live_.insert(cmd.itt).second) {
-    failure_ = "ITT " + std::to_string(cmd.itt) + " reused while its read is live";
+    failure_ = "ITT " + std::to_string(cmd.itt) + " reused while its command is live";
     return;
   }
   ++exp_cmdsn_;
-  pending_.push({now_ps + svc_.service_ps(), arrivals_++, cmd.itt, cmd.expected_length, false});
+  if (probe)
+    pending_.push({now_ps, arrivals_++, cmd.itt, 0, Pending::Probe});
+  else
+    pending_.push({now_ps + svc_.service_ps(), arrivals_++, cmd.itt, cmd.expected_length, Pending::Read});
 }
 
 std::optional<uint64_t> IscsiTarget::next_ready() const {
@@ -154,13 +160,14 @@ void IscsiTarget::take_ready(uint64_t now_ps, const Write& write) {
 }
 
 void IscsiTarget::respond(const Pending& p, const Write& write) {
-  if (p.login) {
+  if (p.kind == Pending::Login) {
     write(login_out_.front());
     login_out_.pop_front();
     return;
   }
-  ++st_.reads;
   live_.erase(p.itt);
+  if (p.kind == Pending::Probe) return respond_probe(p.itt, write);
+  ++st_.reads;
   const Bytes& data = svc_.data(p.order, p.length);
   const bool status_pdu = svc_.rng().chance(p_.status_pdu);
   uint32_t datasn = 0;
@@ -190,6 +197,17 @@ void IscsiTarget::respond(const Pending& p, const Write& write) {
   r.maxcmdsn = max_cmdsn();
   r.expdatasn = datasn;
   write(iscsi::encode_pdu({false, r, {}, {}}, out_));
+}
+
+void IscsiTarget::respond_probe(uint32_t itt, const Write& write) {
+  iscsi::ScsiResponse r;
+  r.status = attention_sent_ ? 0x00 : 0x02;  // GOOD, or CHECK CONDITION with the sense
+  r.itt = itt;
+  r.statsn = statsn_++;
+  r.expcmdsn = exp_cmdsn_;
+  r.maxcmdsn = max_cmdsn();
+  write(iscsi::encode_pdu({false, r, {}, attention_sent_ ? Bytes{} : scsi::unit_attention_sense()}, out_));
+  attention_sent_ = true;
 }
 
 }  // namespace nic::loop

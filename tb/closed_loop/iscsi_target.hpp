@@ -2,7 +2,9 @@
 // in order. Each Login Request is answered at once, its keys as a Debian target answers them
 // (digests as the initiator offers them when it may, AuthMethod=None, the numeric keys'
 // minimum, the target's own MaxRecvDataSegmentLength declared); the one that asks for
-// full-feature phase settles the session (iscsi::negotiate). Each SCSI Command with a READ(10)
+// full-feature phase settles the session (iscsi::negotiate). A TEST UNIT READY is answered at
+// once, the session's first with the UNIT ATTENTION of a new session in sense data, as tgtd
+// answers the probe of a Linux or libiscsi initiator. Each SCSI Command with a READ(10)
 // or READ(16) CDB is answered after its service time, as tgtd and istgt do: Data-In PDUs of at
 // most the initiator's MaxRecvDataSegmentLength, DataSN from 0, Buffer Offsets in order, F on
 // the last only, which carries the status (S), or, for a share of reads, a SCSI Response after
@@ -59,7 +61,7 @@ class IscsiTarget final : public Controller {
     uint64_t order;  // ties in arrival order: deterministic
     uint32_t itt;
     uint32_t length;
-    bool login;  // the next of login_out_
+    enum Kind : uint8_t { Login, Probe, Read } kind;  // Login: the next of login_out_
     bool operator>(const Pending& o) const {
       return ready_ps != o.ready_ps ? ready_ps > o.ready_ps : order > o.order;
     }
@@ -68,6 +70,7 @@ class IscsiTarget final : public Controller {
   void command(const iscsi::ScsiCommand& cmd, uint64_t now_ps);
   iscsi::TextKeys answer(const iscsi::TextKeys& offered) const;
   void respond(const Pending& p, const Write& write);
+  void respond_probe(uint32_t itt, const Write& write);
   uint32_t max_cmdsn() const { return exp_cmdsn_ + p_.cmd_window - 1; }
 
   const IscsiTargetParams p_;
@@ -76,11 +79,11 @@ class IscsiTarget final : public Controller {
   iscsi::TextKeys initiator_keys_, target_keys_;
   iscsi::SessionParams session_;
   iscsi::ConnParams out_;  // what it sends in full-feature phase
-  bool logged_in_ = false, first_login_ = true;
+  bool logged_in_ = false, first_login_ = true, attention_sent_ = false;
   uint32_t statsn_ = 0, exp_cmdsn_ = 0;
   std::deque<Bytes> login_out_;  // Login Responses, encoded as their requests arrived
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
-  std::unordered_set<uint32_t> live_;  // ITTs of the reads being served
+  std::unordered_set<uint32_t> live_;  // ITTs of the commands being served
   uint64_t arrivals_ = 0;
   std::string failure_;
   ControllerStats st_;

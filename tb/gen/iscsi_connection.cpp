@@ -4,6 +4,7 @@
 
 #include "proto/crc32c.hpp"
 #include "proto/iscsi_login.hpp"
+#include "proto/scsi_sense.hpp"
 #include "util/bytes.hpp"
 
 namespace nic::gen {
@@ -131,9 +132,7 @@ void IscsiConnection::send_probe_resp(uint64_t at_ps) {
   r.statsn = statsn_++;
   r.expcmdsn = exp_cmdsn_;
   r.maxcmdsn = exp_cmdsn_ + cfg_.queue_depth - 1;
-  // SenseLength, then fixed-format sense: UNIT ATTENTION, power on or reset (29h/00h).
-  const Bytes sense = {0, 18, 0x70, 0, 0x06, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x29, 0, 0, 0, 0, 0};
-  ctrl_.write(iscsi::encode_pdu({false, r, {}, sense}, ff_), at_ps);
+  ctrl_.write(iscsi::encode_pdu({false, r, {}, scsi::unit_attention_sense()}, ff_), at_ps);
   mark_c2h(kProbeStep);
 }
 
