@@ -6,6 +6,7 @@
 #   status (S) ending every read, every digest good and no malformed frame;
 # - a 2 KiB MAC FIFO drops, TCP recovers, and every read is still byte-exact, with Data-In
 #   of 1001 bytes (3 bytes of pad each) and a share of reads ended by a SCSI Response;
+# - impairments on both directions are recovered too, and the same seed gives the same run;
 # - bad input: one line, exit status 2.
 # Usage: closed_loop_iscsi.sh NICSIM WORK_DIR
 set -euo pipefail
@@ -73,6 +74,20 @@ jq -e '.verdict.ok and .verdict.checked == 2400 and .closed_loop.total.reads == 
   fail "open-loop replay of the small FIFO's capture failed: $(tail -1 small_replay.out)"
 jq -e '.verdict.ok and .verdict.checked == 2400' small_replay.json >/dev/null ||
   fail "open-loop replay of the small FIFO's capture did not check every read"
+
+# Loss, duplication and reordering on both directions (the login and the probe too), without
+# SACK, exponential service times: every read completes, and the same seed gives the same run.
+lossy=(--ulp iscsi --flows 2 --queue-depth 8 --ios 40 --io-size 16K,64K --ddgst --seed 9 --loss 0.02
+       --dup 0.01 --reorder 0.02 --h2c-loss 0.02 --h2c-dup 0.01 --h2c-reorder 0.02 --no-sack
+       --service-dist exp)
+"$nicsim" run "${lossy[@]}" --report lossy.json > lossy.out || fail "lossy run failed: $(tail -1 lossy.out)"
+jq -e '.verdict.ok and .verdict.checked == 80 and .closed_loop.total.reads == 80
+       and .counters.link_c2h_lost > 0 and .counters.link_h2c_lost > 0
+       and .counters.tcp_target_retransmitted_segments > 0' lossy.json >/dev/null ||
+  fail "lossy: not every read completed, or nothing was lost"
+"$nicsim" run "${lossy[@]}" --report again.json > /dev/null
+strip='del(.summary.wall_seconds, .summary.active_cycles_per_wall_second, .summary.peak_rss_kb, .trace)'
+diff <(jq -S "$strip" lossy.json) <(jq -S "$strip" again.json) > /dev/null || fail "the same seed gave another report"
 
 # Bad input: one line, exit status 2.
 for bad in "--iscsi-max-recv 100" "--io-size 1000" "--max-pdu-data 4K" "--iscsi-status-pdu 2"; do
