@@ -1,7 +1,6 @@
 // `nicsim run`: a closed loop (docs/closed-loop.md). NVMe/TCP controllers or iSCSI targets
-// (--ulp) with TCP senders
-// that react to what the NIC does answer a fio-like workload of the host model through the
-// modelled NIC; the summary gives fio's figures beside the NIC's, and the verdict is the
+// (--ulp) with TCP senders that react to what the NIC does answer a fio-like workload of the
+// host model through the modelled NIC; the summary gives fio's figures beside the NIC's, and the verdict is the
 // replay's, over what crossed the NIC's port (--pcap-out writes it).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -74,7 +73,8 @@ nlohmann::ordered_json loop_json(const nic::loop::LoopConfig& l, const nic::loop
     conns.push_back(std::move(c));
   }
   return {{"workload",
-           {{"ulp", l.ulp}, {"connections", l.connections}, {"targets", l.targets}, {"queue_depth", l.queue_depth}, {"ios", l.ios},
+           {{"ulp", l.ulp}, {"connections", l.connections}, {"targets", l.targets},
+            {"queue_depth", l.queue_depth}, {"ios", l.ios},
             {"io_size", l.io_size.str()}, {"service_us", l.service_us},
             {"service_dist", l.service_exponential ? "exp" : "fixed"}, {"hdgst", l.hdgst},
             {"ddgst", l.ddgst}, {"hpda", l.hpda}, {"max_pdu_data", l.max_pdu_data},
@@ -185,8 +185,8 @@ void run() {
   if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
   const nic::loop::LoopConfig& l = opt.loop;
   ReportContext ctx;
-  ctx.title = "nicsim run: " + std::string(l.iscsi() ? "iSCSI, " : "") + std::to_string(l.connections) +
-              " connections x QD " +
+  ctx.title = "nicsim run: " + std::string(l.iscsi() ? "iSCSI, " : "") +
+              std::to_string(l.connections) + " connections x QD " +
               std::to_string(l.queue_depth) + ", " + std::to_string(l.ios) + " reads of " +
               l.io_size.str() + " each, seed " + std::to_string(l.seed);
   ctx.trace = g_run.pcap_out;

@@ -62,6 +62,21 @@ std::unique_ptr<Controller> make_controller(const LoopConfig& cfg, uint32_t conn
   return std::make_unique<NvmeTarget>(p);
 }
 
+std::unique_ptr<HostApp> make_app(const LoopConfig& cfg, uint32_t conn) {
+  InitiatorParams p;
+  p.seed = cfg.seed;
+  p.conn = conn;
+  p.queue_depth = cfg.queue_depth;
+  p.ios = cfg.ios;
+  p.io_size = cfg.io_size;
+  p.hdgst = cfg.hdgst;
+  p.ddgst = cfg.ddgst;
+  p.hpda = cfg.hpda;
+  p.iscsi_max_recv = cfg.iscsi_max_recv;
+  if (cfg.iscsi()) return std::make_unique<IscsiInitiator>(p);
+  return std::make_unique<NvmeInitiator>(p);
+}
+
 bool later(const uint64_t at_a, uint64_t order_a, uint64_t at_b, uint64_t order_b) {
   return at_a != at_b ? at_a > at_b : order_a > order_b;
 }
@@ -105,20 +120,7 @@ Network::Network(sc_module_name name, const LoopConfig& cfg, tb::Platform& top, 
     by_flow_.emplace(c->flow, i);
     c->target_name = net::endpoint_str(target_ip, cfg.target_port());
     c->ctrl = make_controller(cfg, i);
-    InitiatorParams ip;
-    ip.seed = cfg.seed;
-    ip.conn = i;
-    ip.queue_depth = cfg.queue_depth;
-    ip.ios = cfg.ios;
-    ip.io_size = cfg.io_size;
-    ip.hdgst = cfg.hdgst;
-    ip.ddgst = cfg.ddgst;
-    ip.hpda = cfg.hpda;
-    ip.iscsi_max_recv = cfg.iscsi_max_recv;
-    if (cfg.iscsi())
-      c->app = std::make_unique<IscsiInitiator>(ip);
-    else
-      c->app = std::make_unique<NvmeInitiator>(ip);
+    c->app = make_app(cfg, i);
     schedule(uint64_t(std::llround((cfg.start_us + cfg.stagger_us * i) * 1e6)), Event::Open, i);
     conns_.push_back(std::move(c));
   }

@@ -1,6 +1,6 @@
 // What a closed-loop run (`nicsim run`, docs/closed-loop.md) simulates around the NIC: the
-// fio-like workload of the host, the NVMe/TCP or iSCSI targets that answer it, the TCP both ends
-// speak, and the network between them. The NIC's and the driver's own parameters stay in
+// fio-like workload of the host, the NVMe/TCP or iSCSI targets that answer it, the TCP both
+// ends speak, and the network between them. The NIC's and the driver's own parameters stay in
 // SimConfig; these describe the world outside the NIC, as `gen`'s options do for a trace.
 #pragma once
 #include <cstdint>
