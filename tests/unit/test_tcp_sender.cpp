@@ -69,6 +69,15 @@ struct Sim {
   std::function<bool(const Seg&, uint32_t copy)> drop;  // copy 0: first transmission
   std::function<uint64_t(const Seg&, uint32_t copy)> late;  // extra one-way delay
   std::function<void()> after_ack;
+  // (time, cwnd) each time the sender left fast recovery, once watch_recovery() is called.
+  std::vector<std::pair<uint64_t, uint64_t>> recovery_exits;
+  void watch_recovery() {
+    after_ack = [this, prev = TcpSender::State::Open]() mutable {
+      if (prev == TcpSender::State::Recovery && tx.state() == TcpSender::State::Open)
+        recovery_exits.emplace_back(now, tx.cwnd());
+      prev = tx.state();
+    };
+  }
   std::map<uint64_t, uint32_t> copies;  // transmissions per offset
   std::vector<std::pair<uint64_t, Seg>> sent;
   std::vector<uint64_t> rto_at;
@@ -238,13 +247,7 @@ TEST_CASE("tcp: one loss in a window is repaired by one fast retransmit", "[tcp]
   Sim s(p, Sim::Knobs{});
   s.app = pattern(40 * kMss, 3);
   s.drop = [](const Seg& g, uint32_t copy) { return g.offset == 2 * kMss && copy == 0; };
-  std::vector<std::pair<uint64_t, uint64_t>> exits;  // (time, cwnd) on leaving recovery
-  TcpSender::State prev = TcpSender::State::Open;
-  s.after_ack = [&] {
-    if (prev == TcpSender::State::Recovery && s.tx.state() == TcpSender::State::Open)
-      exits.emplace_back(s.now, s.tx.cwnd());
-    prev = s.tx.state();
-  };
+  s.watch_recovery();
   s.run();
 
   const auto rtx = s.retransmissions();
@@ -255,7 +258,7 @@ TEST_CASE("tcp: one loss in a window is repaired by one fast retransmit", "[tcp]
   REQUIRE(s.tx.stats().fast_retransmits == 1);
   REQUIRE(s.tx.stats().sack_recoveries == (sack ? 1u : 0u));
   REQUIRE(s.tx.stats().rtos == 0);
-  REQUIRE(exits == std::vector<std::pair<uint64_t, uint64_t>>{{200 * kUs, 6 * kMss}});
+  REQUIRE(s.recovery_exits == std::vector<std::pair<uint64_t, uint64_t>>{{200 * kUs, 6 * kMss}});
   REQUIRE(s.tx.ssthresh() == 6 * kMss);
   REQUIRE(s.delivered == s.app);
   REQUIRE(s.tx.snd_una() == s.app.size());
@@ -276,13 +279,7 @@ TEST_CASE("tcp: two losses in one window are recovered in one episode", "[tcp]")
   s.drop = [](const Seg& g, uint32_t copy) {
     return (g.offset == 2 * kMss || g.offset == 5 * kMss) && copy == 0;
   };
-  std::vector<std::pair<uint64_t, uint64_t>> exits;
-  TcpSender::State prev = TcpSender::State::Open;
-  s.after_ack = [&] {
-    if (prev == TcpSender::State::Recovery && s.tx.state() == TcpSender::State::Open)
-      exits.emplace_back(s.now, s.tx.cwnd());
-    prev = s.tx.state();
-  };
+  s.watch_recovery();
   s.run();
 
   const auto rtx = s.retransmissions();
@@ -293,7 +290,7 @@ TEST_CASE("tcp: two losses in one window are recovered in one episode", "[tcp]")
   REQUIRE(rtx[1].second.offset == 5 * kMss);
   REQUIRE(s.tx.stats().fast_retransmits == 1);
   REQUIRE(s.tx.stats().rtos == 0);
-  REQUIRE(exits == std::vector<std::pair<uint64_t, uint64_t>>{{300 * kUs, 6 * kMss}});
+  REQUIRE(s.recovery_exits == std::vector<std::pair<uint64_t, uint64_t>>{{300 * kUs, 6 * kMss}});
   REQUIRE(s.delivered == s.app);
 }
 
@@ -395,13 +392,7 @@ TEST_CASE("tcp: two lost tail segments are repaired by a probe and RACK", "[tcp]
   Sim s(TcpSenderParams{}, Sim::Knobs{});
   s.app = pattern(12 * kMss, 12);
   s.drop = [](const Seg& g, uint32_t copy) { return g.offset >= 10 * kMss && copy == 0; };
-  std::vector<std::pair<uint64_t, uint64_t>> exits;
-  TcpSender::State prev = TcpSender::State::Open;
-  s.after_ack = [&] {
-    if (prev == TcpSender::State::Recovery && s.tx.state() == TcpSender::State::Open)
-      exits.emplace_back(s.now, s.tx.cwnd());
-    prev = s.tx.state();
-  };
+  s.watch_recovery();
   s.run();
 
   const auto rtx = s.retransmissions();
@@ -414,7 +405,7 @@ TEST_CASE("tcp: two lost tail segments are repaired by a probe and RACK", "[tcp]
   REQUIRE(s.tx.stats().rack_losses == 1);
   REQUIRE(s.tx.stats().fast_retransmits == 1);
   REQUIRE(s.tx.stats().rtos == 0);
-  REQUIRE(exits == std::vector<std::pair<uint64_t, uint64_t>>{{2'500 * kUs, 10 * kMss}});
+  REQUIRE(s.recovery_exits == std::vector<std::pair<uint64_t, uint64_t>>{{2'500 * kUs, 10 * kMss}});
   REQUIRE(s.tx.ssthresh() == 10 * kMss);
   REQUIRE(s.delivered == s.app);
 }
